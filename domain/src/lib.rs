@@ -1,0 +1,60 @@
+//! Domain rules of the retiree socialized management service: identities, codes, enumerations, roles and
+//! masking. No I/O lives here; every rule is a plain function or type with unit tests citing its source.
+
+pub mod enums;
+pub mod id_number;
+pub mod jurisdiction;
+pub mod mask;
+pub mod money;
+pub mod roles;
+
+pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};
+pub use id_number::{IdNumber, IdNumberError};
+pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
+pub use money::{Money, MoneyError};
+pub use roles::{FieldVisibility, Permission, Role};
+
+/// A rule violation found by the domain: a stable machine code plus messages in Chinese and English.
+pub trait RuleViolation {
+    /// Stable `snake_case` code, e.g. `id_number_checksum`.
+    fn code(&self) -> &'static str;
+    /// Message in Chinese.
+    fn message_zh(&self) -> String;
+    /// Message in English.
+    fn message_en(&self) -> String;
+}
+
+/// Whole years of age on `on` for someone born on `birth` (the birthday itself counts).
+pub fn age_on(birth: time::Date, on: time::Date) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month() as u8, on.day()) < (birth.month() as u8, birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// The latest birth date for which a person is at least `years` old on `on` (29 Feb births roll to 28 Feb).
+pub fn born_on_or_before_for_age(on: time::Date, years: i32) -> time::Date {
+    let year = on.year() - years;
+    time::Date::from_calendar_date(year, on.month(), on.day())
+        .or_else(|_| time::Date::from_calendar_date(year, on.month(), on.day() - 1))
+        .unwrap_or(on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn age_counts_birthday() {
+        assert_eq!(age_on(date!(1950 - 03 - 15), date!(2020 - 03 - 14)), 69);
+        assert_eq!(age_on(date!(1950 - 03 - 15), date!(2020 - 03 - 15)), 70);
+    }
+
+    #[test]
+    fn latest_birth_date_for_age() {
+        assert_eq!(born_on_or_before_for_age(date!(2026 - 11 - 23), 70), date!(1956 - 11 - 23));
+        assert_eq!(born_on_or_before_for_age(date!(2024 - 02 - 29), 70), date!(1954 - 02 - 28));
+    }
+}

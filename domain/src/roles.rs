@@ -1,0 +1,200 @@
+//! Roles and what each may do (api-guidelines "Access"; XM Art. 8-12 for the service bodies). The table in
+//! `docs/roles.md` is generated from [`markdown_table`] and a test keeps the two equal.
+
+crate::code_enum! {
+    /// The role of a user or service account. Each account has exactly one, bound to one jurisdiction node.
+    Role {
+        /// System administrator: accounts and the jurisdiction tree, no personal data.
+        Admin = "admin": "系统管理员",
+        /// City retiree service centre (XM Art. 8).
+        CityCentre = "city_centre": "市退休人员服务中心",
+        /// District centre (XM Art. 9).
+        DistrictCentre = "district_centre": "区退休人员服务中心",
+        /// Street service centre (XM Art. 10).
+        Street = "street": "街道（乡镇）服务中心",
+        /// Community station (XM Art. 11).
+        Community = "community": "社区服务站",
+        /// Self-management group leader (XM Art. 12).
+        GroupLeader = "group_leader": "自管小组组长",
+        /// Personnel archive keeper (XM Art. 16).
+        Archivist = "archivist": "档案管理员",
+        /// Finance (XM Art. 21, 26).
+        Finance = "finance": "财务",
+        /// Auditor: reads everything, writes nothing, sees the audit log.
+        Auditor = "auditor": "审计",
+        /// Municipal data platform: feeds in, change events out (CS Art. 27, 30).
+        Integration = "integration": "数据平台对接",
+        /// Imports files.
+        Importer = "importer": "数据导入",
+    }
+}
+
+crate::code_enum! {
+    /// An action guarded by role. Scope (the caller's subtree) is checked separately on every object.
+    Permission {
+        JurisdictionRead = "jurisdiction.read": "查看区划",
+        JurisdictionWrite = "jurisdiction.write": "维护区划（新增、改名、调整隶属）",
+        JurisdictionImport = "jurisdiction.import": "导入区划代码",
+        RetireeRead = "retiree.read": "查看退休人员",
+        RetireeWrite = "retiree.write": "登记、修改退休人员及供养亲属",
+        AccountManage = "account.manage": "管理用户和服务账号",
+        AuditRead = "audit.read": "查看审计日志",
+    }
+}
+
+impl Role {
+    /// Whether this role may perform `permission` (inside its own subtree).
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission as P;
+        use Role as R;
+        match permission {
+            P::JurisdictionRead => true,
+            P::JurisdictionWrite => matches!(self, R::Admin | R::CityCentre | R::DistrictCentre),
+            P::JurisdictionImport => matches!(self, R::Admin | R::CityCentre | R::Importer),
+            P::RetireeRead => !matches!(self, R::Admin | R::Importer),
+            P::RetireeWrite => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Integration)
+            }
+            P::AccountManage => matches!(self, R::Admin),
+            P::AuditRead => matches!(self, R::Auditor),
+        }
+    }
+
+    /// How this role sees a sensitive field of a person.
+    pub fn visibility(self, field: SensitiveField) -> FieldVisibility {
+        use FieldVisibility::{Detail, Full, Masked};
+        use SensitiveField as F;
+        match (self, field) {
+            (Role::Integration, _) => Full,
+            (Role::CityCentre | Role::DistrictCentre | Role::Street | Role::Community, _) => Detail,
+            (Role::GroupLeader, F::IdNumber) => Masked,
+            (Role::GroupLeader, F::Phone | F::Address) => Detail,
+            (Role::Archivist | Role::Finance, F::IdNumber) => Detail,
+            _ => Masked,
+        }
+    }
+}
+
+/// Personal data shown only to roles that need it (api-guidelines "Access").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensitiveField {
+    /// Resident ID number (also of dependants).
+    IdNumber,
+    /// Phone number.
+    Phone,
+    /// Home address.
+    Address,
+}
+
+impl SensitiveField {
+    /// Every field.
+    pub const ALL: [SensitiveField; 3] = [SensitiveField::IdNumber, SensitiveField::Phone, SensitiveField::Address];
+
+    /// Name as in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SensitiveField::IdNumber => "id_number",
+            SensitiveField::Phone => "phone",
+            SensitiveField::Address => "address",
+        }
+    }
+}
+
+/// Where a role sees a sensitive field in clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldVisibility {
+    /// Everywhere, lists included.
+    Full,
+    /// Only in the audited single-person view (`GET /retirees/{id}`); masked in lists and search results.
+    Detail,
+    /// Never.
+    Masked,
+}
+
+impl FieldVisibility {
+    /// Whether the value is shown in clear in a list (`false`) or a detail view (`true`).
+    pub fn clear_in(self, detail: bool) -> bool {
+        match self {
+            FieldVisibility::Full => true,
+            FieldVisibility::Detail => detail,
+            FieldVisibility::Masked => false,
+        }
+    }
+
+    fn cell(self) -> &'static str {
+        match self {
+            FieldVisibility::Full => "full",
+            FieldVisibility::Detail => "detail",
+            FieldVisibility::Masked => "masked",
+        }
+    }
+}
+
+/// The role table as Markdown: permissions, then visibility of sensitive fields. `docs/roles.md` embeds it.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| permission |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {} |", role.as_str()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(Role::ALL.len()));
+    out.push('\n');
+    for p in Permission::ALL {
+        out.push_str(&format!("| `{}` {} |", p.as_str(), p.label_zh()));
+        for role in Role::ALL {
+            out.push_str(if role.allows(*p) { " yes |" } else { " — |" });
+        }
+        out.push('\n');
+    }
+    for f in SensitiveField::ALL {
+        out.push_str(&format!("| see `{}` |", f.as_str()));
+        for role in Role::ALL {
+            let cell = if role.allows(Permission::RetireeRead) { role.visibility(f).cell() } else { "—" };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auditor_reads_but_never_writes() {
+        // api-guidelines: auditor is read-only and sees the audit log.
+        assert!(Role::Auditor.allows(Permission::RetireeRead));
+        assert!(Role::Auditor.allows(Permission::AuditRead));
+        assert!(!Role::Auditor.allows(Permission::RetireeWrite));
+        assert!(!Role::Auditor.allows(Permission::JurisdictionWrite));
+    }
+
+    #[test]
+    fn admin_manages_accounts_without_personal_data() {
+        assert!(Role::Admin.allows(Permission::AccountManage));
+        assert!(!Role::Admin.allows(Permission::RetireeRead));
+    }
+
+    #[test]
+    fn community_sees_ids_only_in_detail() {
+        // CS Art. 29, JN Art. 35: personal data only where the work needs it.
+        let v = Role::Community.visibility(SensitiveField::IdNumber);
+        assert!(!v.clear_in(false));
+        assert!(v.clear_in(true));
+        assert!(!Role::Auditor.visibility(SensitiveField::Phone).clear_in(true));
+    }
+
+    #[test]
+    fn docs_table_matches_code() {
+        let doc = include_str!("../../docs/roles.md");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/roles.table.md");
+            std::fs::write(path, markdown_table()).unwrap();
+        }
+        assert!(
+            doc.contains(&markdown_table()),
+            "docs/roles.md is out of date; paste the output of domain::roles::markdown_table() into it"
+        );
+    }
+}
