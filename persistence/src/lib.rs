@@ -1,1 +1,20 @@
+//! Persistence: Diesel schema, migrations for SQLite and PostgreSQL, and repositories. Repository functions
+//! take `&mut DbConnection`, never the pool, so they compose inside one transaction.
 
+pub mod accounts;
+pub mod audit;
+pub mod connection;
+pub mod error;
+pub mod idempotency;
+pub mod jurisdictions;
+pub mod retirees;
+pub mod schema;
+
+pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
+pub use error::{RepoError, RepoResult};
+
+/// Now in UTC, as stored in `Timestamp` columns.
+pub fn now_utc() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}

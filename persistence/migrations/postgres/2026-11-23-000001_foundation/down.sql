@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE dependents;
+DROP TABLE retiree_special_groups;
+DROP TABLE retirees;
+DROP TABLE login_throttle;
+DROP TABLE accounts;
+DROP TABLE jurisdiction_changes;
+DROP TABLE jurisdictions;

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE dependents;
+DROP TABLE retiree_special_groups;
+DROP TABLE retirees;
+DROP TABLE login_throttle;
+DROP TABLE accounts;
+DROP TABLE jurisdiction_changes;
+DROP TABLE jurisdictions;

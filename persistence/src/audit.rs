@@ -1,0 +1,152 @@
+//! The append-only audit log (triggers refuse UPDATE and DELETE). Person timelines read from it too.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::schema::audit_log;
+use crate::{DbConnection, RepoResult, now_utc};
+
+/// One entry as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    /// Sequence.
+    pub id: i64,
+    /// When.
+    pub occurred_at: PrimitiveDateTime,
+    /// Login of the caller, or the login name tried.
+    pub actor: String,
+    /// Role of the caller.
+    pub actor_role: Option<String>,
+    /// `retiree.create`, `auth.login` …
+    pub action: String,
+    /// `retiree`, `dependent`, `account` …
+    pub object_type: String,
+    /// Its id.
+    pub object_id: Option<String>,
+    /// The person concerned, for the timeline.
+    pub retiree_id: Option<i64>,
+    /// Jurisdiction path of the object, for scoping auditors.
+    pub scope_path: String,
+    /// `success`, `denied`, `failed`.
+    pub outcome: String,
+    /// Caller's address.
+    pub client_ip: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// JSON detail (changes, reasons); never holds ID numbers, phones or addresses in clear.
+    pub detail: Option<String>,
+}
+
+/// A new entry.
+#[derive(Debug, Clone, Default, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry {
+    /// Caller.
+    pub actor: String,
+    /// Role.
+    pub actor_role: Option<String>,
+    /// Action.
+    pub action: String,
+    /// Object type.
+    pub object_type: String,
+    /// Object id.
+    pub object_id: Option<String>,
+    /// Person concerned.
+    pub retiree_id: Option<i64>,
+    /// Jurisdiction path of the object.
+    pub scope_path: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Caller's address.
+    pub client_ip: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// JSON detail.
+    pub detail: Option<String>,
+}
+
+/// Appends an entry.
+pub fn append(conn: &mut DbConnection, entry: &NewAuditEntry) -> RepoResult<()> {
+    diesel::insert_into(audit_log::table).values((entry, audit_log::occurred_at.eq(now_utc()))).execute(conn)?;
+    Ok(())
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Caller login.
+    pub actor: Option<String>,
+    /// Action.
+    pub action: Option<String>,
+    /// Object type.
+    pub object_type: Option<String>,
+    /// Object id.
+    pub object_id: Option<String>,
+    /// From (inclusive).
+    pub from: Option<PrimitiveDateTime>,
+    /// To (exclusive).
+    pub to: Option<PrimitiveDateTime>,
+}
+
+/// Entries whose object lies in the subtree at `scope_path`, newest first, before id `before`.
+pub fn list(
+    conn: &mut DbConnection,
+    scope_path: &str,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> RepoResult<Vec<AuditEntry>> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    let mut query = audit_log::table
+        .filter(audit_log::scope_path.ge(scope_path.to_owned()))
+        .filter(audit_log::scope_path.lt(upper))
+        .select(AuditEntry::as_select())
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(v) = &filter.actor {
+        query = query.filter(audit_log::actor.eq(v.clone()));
+    }
+    if let Some(v) = &filter.action {
+        query = query.filter(audit_log::action.eq(v.clone()));
+    }
+    if let Some(v) = &filter.object_type {
+        query = query.filter(audit_log::object_type.eq(v.clone()));
+    }
+    if let Some(v) = &filter.object_id {
+        query = query.filter(audit_log::object_id.eq(v.clone()));
+    }
+    if let Some(v) = filter.from {
+        query = query.filter(audit_log::occurred_at.ge(v));
+    }
+    if let Some(v) = filter.to {
+        query = query.filter(audit_log::occurred_at.lt(v));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Successful writes concerning one person, oldest first, after id `after`.
+pub fn timeline(conn: &mut DbConnection, retiree_id: i64, after: Option<i64>, limit: i64) -> RepoResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table
+        .filter(audit_log::retiree_id.eq(retiree_id))
+        .filter(audit_log::outcome.eq("success"))
+        .filter(audit_log::action.not_like("%.read"))
+        .filter(audit_log::action.not_like("%.search"))
+        .select(AuditEntry::as_select())
+        .order(audit_log::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(audit_log::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Now, for callers that stamp entries themselves.
+pub fn now() -> PrimitiveDateTime {
+    now_utc()
+}

@@ -1,0 +1,45 @@
+//! Stored answers of creating POSTs, keyed by caller and `Idempotency-Key` (api-guidelines "Shape").
+
+use diesel::prelude::*;
+
+use crate::schema::idempotency_keys;
+use crate::{DbConnection, RepoResult, now_utc};
+
+/// A stored first answer.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct StoredResponse {
+    /// Hash of method, path and body of the first request.
+    pub request_hash: String,
+    /// Status of the first answer.
+    pub status: i32,
+    /// `Location` of the first answer.
+    pub location: Option<String>,
+    /// Body of the first answer.
+    pub body: String,
+}
+
+/// The answer stored for `(actor, key)`, if any.
+pub fn find(conn: &mut DbConnection, actor: &str, key: &str) -> RepoResult<Option<StoredResponse>> {
+    Ok(idempotency_keys::table
+        .find((actor, key))
+        .select(StoredResponse::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the first answer; a concurrent duplicate fails with a unique violation and rolls its work back.
+pub fn store(conn: &mut DbConnection, actor: &str, key: &str, response: &StoredResponse) -> RepoResult<()> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::actor.eq(actor),
+            idempotency_keys::idempotency_key.eq(key),
+            idempotency_keys::request_hash.eq(&response.request_hash),
+            idempotency_keys::status.eq(response.status),
+            idempotency_keys::location.eq(&response.location),
+            idempotency_keys::body.eq(&response.body),
+            idempotency_keys::created_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

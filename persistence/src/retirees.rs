@@ -1,0 +1,380 @@
+//! Retirees, their special-group flags and their dependents.
+
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime};
+
+use crate::schema::{dependents, jurisdictions, retiree_special_groups, retirees};
+use crate::{DbConnection, RepoError, RepoResult, now_utc};
+
+/// A retiree as stored.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = retirees)]
+pub struct Retiree {
+    /// Id.
+    pub id: i64,
+    /// Resident ID number (18 characters).
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// `male` / `female`.
+    pub sex: String,
+    /// Birth date (from the ID number).
+    pub birth_date: Date,
+    /// Retirement date.
+    pub retirement_date: Date,
+    /// Category code.
+    pub category: String,
+    /// Management level code.
+    pub management_level: String,
+    /// Community of residence.
+    pub community_code: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Pension status code.
+    pub pension_status: String,
+    /// Monthly pension in fen.
+    pub monthly_pension_fen: Option<i64>,
+    /// Party member.
+    pub party_member: bool,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Version (ETag).
+    pub version: i64,
+    /// Created.
+    pub created_at: PrimitiveDateTime,
+    /// Last changed.
+    pub updated_at: PrimitiveDateTime,
+}
+
+/// The writable columns of a retiree (creation and full replacement on update).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = retirees, treat_none_as_null = true)]
+pub struct RetireeData {
+    /// Resident ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Sex code.
+    pub sex: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Retirement date.
+    pub retirement_date: Date,
+    /// Category code.
+    pub category: String,
+    /// Management level code.
+    pub management_level: String,
+    /// Community code.
+    pub community_code: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Pension status code.
+    pub pension_status: String,
+    /// Monthly pension in fen.
+    pub monthly_pension_fen: Option<i64>,
+    /// Party member.
+    pub party_member: bool,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+impl From<&Retiree> for RetireeData {
+    fn from(r: &Retiree) -> Self {
+        Self {
+            id_number: r.id_number.clone(),
+            name: r.name.clone(),
+            sex: r.sex.clone(),
+            birth_date: r.birth_date,
+            retirement_date: r.retirement_date,
+            category: r.category.clone(),
+            management_level: r.management_level.clone(),
+            community_code: r.community_code.clone(),
+            phone: r.phone.clone(),
+            address: r.address.clone(),
+            pension_status: r.pension_status.clone(),
+            monthly_pension_fen: r.monthly_pension_fen,
+            party_member: r.party_member,
+            notes: r.notes.clone(),
+        }
+    }
+}
+
+/// A special-group flag with its dates.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = retiree_special_groups)]
+pub struct GroupFlag {
+    /// Group code.
+    pub group_code: String,
+    /// From.
+    pub from_date: Date,
+    /// To (inclusive), open when `None`.
+    pub to_date: Option<Date>,
+}
+
+/// Inserts a retiree with its flags; returns it.
+pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) -> RepoResult<Retiree> {
+    let now = now_utc();
+    diesel::insert_into(retirees::table)
+        .values((data, retirees::created_at.eq(now), retirees::updated_at.eq(now)))
+        .execute(conn)?;
+    let retiree: Retiree = retirees::table
+        .filter(retirees::id_number.eq(&data.id_number))
+        .select(Retiree::as_select())
+        .first(conn)?;
+    replace_flags(conn, retiree.id, flags)?;
+    Ok(retiree)
+}
+
+/// Replaces the row if the version is still `expected_version`, and the flags when given.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    data: &RetireeData,
+    flags: Option<&[GroupFlag]>,
+) -> RepoResult<Retiree> {
+    let updated = diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
+        .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(RepoError::VersionMismatch);
+    }
+    if let Some(flags) = flags {
+        replace_flags(conn, id, flags)?;
+    }
+    Ok(retirees::table.find(id).select(Retiree::as_select()).first(conn)?)
+}
+
+fn replace_flags(conn: &mut DbConnection, id: i64, flags: &[GroupFlag]) -> RepoResult<()> {
+    diesel::delete(retiree_special_groups::table.filter(retiree_special_groups::retiree_id.eq(id))).execute(conn)?;
+    for f in flags {
+        diesel::insert_into(retiree_special_groups::table)
+            .values((
+                retiree_special_groups::retiree_id.eq(id),
+                retiree_special_groups::group_code.eq(&f.group_code),
+                retiree_special_groups::from_date.eq(f.from_date),
+                retiree_special_groups::to_date.eq(f.to_date),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Flags of one retiree, by group then start.
+pub fn flags(conn: &mut DbConnection, id: i64) -> RepoResult<Vec<GroupFlag>> {
+    Ok(retiree_special_groups::table
+        .filter(retiree_special_groups::retiree_id.eq(id))
+        .order((retiree_special_groups::group_code, retiree_special_groups::from_date))
+        .select(GroupFlag::as_select())
+        .load(conn)?)
+}
+
+/// Flags of many retirees (list pages), keyed by retiree id.
+pub fn flags_of(conn: &mut DbConnection, ids: &[i64]) -> RepoResult<Vec<(i64, GroupFlag)>> {
+    Ok(retiree_special_groups::table
+        .filter(retiree_special_groups::retiree_id.eq_any(ids))
+        .order((retiree_special_groups::retiree_id, retiree_special_groups::group_code))
+        .select((retiree_special_groups::retiree_id, GroupFlag::as_select()))
+        .load(conn)?)
+}
+
+/// A retiree with the path of its community, if that lies in the subtree at `scope_path`.
+pub fn find_in_scope(conn: &mut DbConnection, id: i64, scope_path: &str) -> RepoResult<(Retiree, String)> {
+    let found: (Retiree, String) = retirees::table
+        .inner_join(jurisdictions::table)
+        .filter(retirees::id.eq(id))
+        .select((Retiree::as_select(), jurisdictions::path))
+        .first(conn)?;
+    if crate::jurisdictions::path_in_scope(&found.1, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
+}
+
+/// The retiree with this resident ID number, if in scope.
+pub fn find_by_id_number(
+    conn: &mut DbConnection,
+    id_number: &str,
+    scope_path: &str,
+) -> RepoResult<Option<(Retiree, String)>> {
+    Ok(retirees::table
+        .inner_join(jurisdictions::table)
+        .filter(retirees::id_number.eq(id_number))
+        .filter(crate::jurisdictions::in_subtree(scope_path))
+        .select((Retiree::as_select(), jurisdictions::path))
+        .first(conn)
+        .optional()?)
+}
+
+/// A list filter; `scope_path` is the caller's subtree or a node inside it.
+#[derive(Debug, Clone, Default)]
+pub struct RetireeFilter {
+    /// Subtree to search.
+    pub scope_path: String,
+    /// Category code.
+    pub category: Option<String>,
+    /// Management level code.
+    pub management_level: Option<String>,
+    /// Pension status code.
+    pub pension_status: Option<String>,
+    /// Flag group in force on a date.
+    pub flag_on: Option<(String, Date)>,
+    /// Party members only.
+    pub party_member: Option<bool>,
+    /// Born on or before (minimum age).
+    pub born_on_or_before: Option<Date>,
+    /// Born after (maximum age).
+    pub born_after: Option<Date>,
+    /// Name starts with.
+    pub name_prefix: Option<String>,
+}
+
+/// One page of retirees matching `filter`, by id after `after`.
+pub fn list(conn: &mut DbConnection, filter: &RetireeFilter, after: Option<i64>, limit: i64) -> RepoResult<Vec<Retiree>> {
+    let mut query = retirees::table
+        .inner_join(jurisdictions::table)
+        .filter(crate::jurisdictions::in_subtree(&filter.scope_path))
+        .select(Retiree::as_select())
+        .order(retirees::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(v) = &filter.category {
+        query = query.filter(retirees::category.eq(v.clone()));
+    }
+    if let Some(v) = &filter.management_level {
+        query = query.filter(retirees::management_level.eq(v.clone()));
+    }
+    if let Some(v) = &filter.pension_status {
+        query = query.filter(retirees::pension_status.eq(v.clone()));
+    }
+    if let Some(v) = filter.party_member {
+        query = query.filter(retirees::party_member.eq(v));
+    }
+    if let Some(v) = filter.born_on_or_before {
+        query = query.filter(retirees::birth_date.le(v));
+    }
+    if let Some(v) = filter.born_after {
+        query = query.filter(retirees::birth_date.gt(v));
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        let mut upper = prefix.clone();
+        upper.push(char::MAX);
+        query = query.filter(retirees::name.ge(prefix.clone())).filter(retirees::name.lt(upper));
+    }
+    if let Some((group, on)) = &filter.flag_on {
+        let holders = retiree_special_groups::table
+            .filter(retiree_special_groups::group_code.eq(group.clone()))
+            .filter(retiree_special_groups::from_date.le(*on))
+            .filter(retiree_special_groups::to_date.is_null().or(retiree_special_groups::to_date.ge(*on)))
+            .select(retiree_special_groups::retiree_id);
+        query = query.filter(retirees::id.eq_any(holders));
+    }
+    if let Some(after) = after {
+        query = query.filter(retirees::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Number of retirees in total (demo seeding, metrics).
+pub fn count(conn: &mut DbConnection) -> RepoResult<i64> {
+    Ok(retirees::table.count().get_result(conn)?)
+}
+
+/// A dependent (供养直系亲属) as stored.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = dependents)]
+pub struct Dependent {
+    /// Id.
+    pub id: i64,
+    /// The retiree.
+    pub retiree_id: i64,
+    /// Relation code.
+    pub relation: String,
+    /// Resident ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Whether supported by the retiree.
+    pub supported: bool,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: PrimitiveDateTime,
+    /// Last changed.
+    pub updated_at: PrimitiveDateTime,
+}
+
+/// Writable columns of a dependent.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = dependents)]
+pub struct DependentData {
+    /// Relation code.
+    pub relation: String,
+    /// Resident ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Supported.
+    pub supported: bool,
+}
+
+/// Adds a dependent to a retiree.
+pub fn create_dependent(conn: &mut DbConnection, retiree_id: i64, data: &DependentData) -> RepoResult<Dependent> {
+    let now = now_utc();
+    diesel::insert_into(dependents::table)
+        .values((
+            data,
+            dependents::retiree_id.eq(retiree_id),
+            dependents::created_at.eq(now),
+            dependents::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(dependents::table
+        .filter(dependents::retiree_id.eq(retiree_id))
+        .filter(dependents::id_number.eq(&data.id_number))
+        .select(Dependent::as_select())
+        .first(conn)?)
+}
+
+/// Dependents of a retiree, by id.
+pub fn dependents_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec<Dependent>> {
+    Ok(dependents::table
+        .filter(dependents::retiree_id.eq(retiree_id))
+        .order(dependents::id)
+        .select(Dependent::as_select())
+        .load(conn)?)
+}
+
+/// One dependent of a retiree.
+pub fn find_dependent(conn: &mut DbConnection, retiree_id: i64, id: i64) -> RepoResult<Dependent> {
+    Ok(dependents::table
+        .filter(dependents::retiree_id.eq(retiree_id))
+        .filter(dependents::id.eq(id))
+        .select(Dependent::as_select())
+        .first(conn)?)
+}
+
+/// Replaces a dependent's fields if the version is still `expected_version`.
+pub fn update_dependent(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    data: &DependentData,
+) -> RepoResult<Dependent> {
+    let updated = diesel::update(dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)))
+        .set((data, dependents::version.eq(dependents::version + 1), dependents::updated_at.eq(now_utc())))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(RepoError::VersionMismatch);
+    }
+    Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
+}
+
+/// Removes a dependent if the version is still `expected_version`.
+pub fn delete_dependent(conn: &mut DbConnection, id: i64, expected_version: i64) -> RepoResult<()> {
+    let deleted =
+        diesel::delete(dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)))
+            .execute(conn)?;
+    if deleted == 0 { Err(RepoError::VersionMismatch) } else { Ok(()) }
+}

@@ -1,0 +1,148 @@
+//! Diesel table definitions, written by hand for the column types both backends share.
+
+diesel::table! {
+    jurisdictions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        path -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jurisdiction_changes (id) {
+        id -> BigInt,
+        code -> Text,
+        change -> Text,
+        old_name -> Nullable<Text>,
+        new_name -> Nullable<Text>,
+        old_parent_code -> Nullable<Text>,
+        new_parent_code -> Nullable<Text>,
+        actor -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        kind -> Text,
+        login -> Text,
+        secret_hash -> Text,
+        display_name -> Text,
+        role -> Text,
+        jurisdiction_code -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (login) {
+        login -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    retirees (id) {
+        id -> BigInt,
+        id_number -> Text,
+        name -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        retirement_date -> Date,
+        category -> Text,
+        management_level -> Text,
+        community_code -> Text,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        pension_status -> Text,
+        monthly_pension_fen -> Nullable<BigInt>,
+        party_member -> Bool,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retiree_special_groups (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        group_code -> Text,
+        from_date -> Date,
+        to_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    dependents (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        relation -> Text,
+        id_number -> Text,
+        name -> Text,
+        supported -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<Text>,
+        retiree_id -> Nullable<BigInt>,
+        scope_path -> Text,
+        outcome -> Text,
+        client_ip -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor, idempotency_key) {
+        actor -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(jurisdiction_changes -> jurisdictions (code));
+diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
+diesel::joinable!(retirees -> jurisdictions (community_code));
+diesel::joinable!(retiree_special_groups -> retirees (retiree_id));
+diesel::joinable!(dependents -> retirees (retiree_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    jurisdictions,
+    jurisdiction_changes,
+    accounts,
+    login_throttle,
+    retirees,
+    retiree_special_groups,
+    dependents,
+    audit_log,
+    idempotency_keys,
+);
