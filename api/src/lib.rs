@@ -1,1 +1,19 @@
+//! HTTP layer of the retiree socialized management service: actix-web handlers, authentication, problem+json
+//! errors, the OpenAPI contract and the command line.
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod imports;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod state;

@@ -209,3 +209,8 @@ where
 pub fn is_postgres(conn: &DbConnection) -> bool {
     matches!(conn, DbConnection::Pg(_))
 }
+
+/// A trivial query, for readiness checks.
+pub fn ping(conn: &mut DbConnection) -> Result<(), RepoError> {
+    conn.batch_execute("SELECT 1").map_err(RepoError::from)
+}

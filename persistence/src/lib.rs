@@ -11,6 +11,7 @@ pub mod retirees;
 pub mod schema;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
+pub use diesel::result::Error as DieselError;
 pub use error::{RepoError, RepoResult};
 
 /// Now in UTC, as stored in `Timestamp` columns.

@@ -49,7 +49,7 @@ pub struct Retiree {
 }
 
 /// The writable columns of a retiree (creation and full replacement on update).
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = retirees, treat_none_as_null = true)]
 pub struct RetireeData {
     /// Resident ID number.
@@ -104,7 +104,7 @@ impl From<&Retiree> for RetireeData {
 }
 
 /// A special-group flag with its dates.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = retiree_special_groups)]
 pub struct GroupFlag {
     /// Group code.
@@ -306,7 +306,7 @@ pub struct Dependent {
 }
 
 /// Writable columns of a dependent.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = dependents)]
 pub struct DependentData {
     /// Relation code.

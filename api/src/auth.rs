@@ -1,0 +1,259 @@
+//! Authentication: JWT issue and validation (algorithm pinned; exp, iss and aud required), argon2 password
+//! hashes, and the `Caller` extractor that every protected handler takes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use domain::{Permission, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use persistence::audit::NewAuditEntry;
+use serde::{Deserialize, Serialize};
+
+use crate::config::JwtKeys;
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// Login (username or client id).
+    pub sub: String,
+    /// `user` or `service`.
+    pub kind: String,
+    /// Role code at issue time.
+    pub role: String,
+    /// Jurisdiction code at issue time.
+    pub jurisdiction: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires (seconds).
+    pub exp: i64,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+}
+
+/// Keys and validation rules for tokens.
+#[derive(Clone)]
+pub struct TokenKeys {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl TokenKeys {
+    /// Builds keys from configuration; fails on unreadable PEM.
+    pub fn new(keys: &JwtKeys) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(match keys {
+            JwtKeys::Secret(secret) => Self {
+                algorithm: Algorithm::HS256,
+                encoding: EncodingKey::from_secret(secret),
+                decoding: DecodingKey::from_secret(secret),
+            },
+            JwtKeys::KeyPair { algorithm, private_pem, public_pem } => {
+                let (encoding, decoding) = match algorithm {
+                    Algorithm::RS256 => {
+                        (EncodingKey::from_rsa_pem(private_pem)?, DecodingKey::from_rsa_pem(public_pem)?)
+                    }
+                    Algorithm::ES256 => (EncodingKey::from_ec_pem(private_pem)?, DecodingKey::from_ec_pem(public_pem)?),
+                    _ => (EncodingKey::from_ed_pem(private_pem)?, DecodingKey::from_ed_pem(public_pem)?),
+                };
+                Self { algorithm: *algorithm, encoding, decoding }
+            }
+        })
+    }
+
+    /// Signs claims.
+    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Checks signature (only the configured algorithm), expiry, issuer and audience.
+    pub fn verify(&self, token: &str, issuer: &str, audience: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(self.algorithm);
+        validation.algorithms = vec![self.algorithm];
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.leeway = 5;
+        validation.validate_exp = true;
+        Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
+    }
+}
+
+/// Hashes a password or client secret with argon2id (default parameters, random salt).
+pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+/// Checks a secret against a stored PHC string.
+pub fn verify_secret(secret: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+}
+
+/// A hash of a random secret, verified against when the login does not exist so that unknown and known
+/// logins take the same time.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_secret("dummy-secret-that-matches-nothing").unwrap_or_default())
+}
+
+/// The authenticated caller: account, role, node and the path of its subtree.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Account id.
+    pub account_id: i64,
+    /// Login.
+    pub login: String,
+    /// `user` or `service`.
+    pub kind: String,
+    /// Role (as stored now, not as at token issue).
+    pub role: Role,
+    /// Jurisdiction node.
+    pub jurisdiction_code: String,
+    /// Path of that node: the caller sees the subtree under it.
+    pub scope_path: String,
+    /// Caller's address.
+    pub client_ip: Option<String>,
+    /// Request id.
+    pub request_id: String,
+}
+
+impl Caller {
+    /// 403 unless the role has `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.role.allows(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    /// Whether a node path lies in the caller's subtree.
+    pub fn sees(&self, path: &str) -> bool {
+        persistence::jurisdictions::path_in_scope(path, &self.scope_path)
+    }
+
+    /// An audit entry for a successful action by this caller.
+    pub fn audit(&self, action: &str, object_type: &str, object_id: impl ToString, scope_path: &str) -> NewAuditEntry {
+        NewAuditEntry {
+            actor: self.login.clone(),
+            actor_role: Some(self.role.as_str().to_owned()),
+            action: action.to_owned(),
+            object_type: object_type.to_owned(),
+            object_id: Some(object_id.to_string()),
+            retiree_id: None,
+            scope_path: scope_path.to_owned(),
+            outcome: "success".to_owned(),
+            client_ip: self.client_ip.clone(),
+            request_id: Some(self.request_id.clone()),
+            detail: None,
+        }
+    }
+}
+
+fn unauthorized(code: &str) -> ApiError {
+    match code {
+        "token_expired" => ApiError::unauthorized(code, "令牌已过期，请重新获取", "the token has expired"),
+        "account_inactive" => ApiError::unauthorized(code, "账号不存在或已停用", "the account is unknown or disabled"),
+        "missing_token" => ApiError::unauthorized(
+            code,
+            "缺少 Authorization: Bearer 令牌",
+            "send Authorization: Bearer <token> from POST /api/v1/auth/token",
+        ),
+        _ => ApiError::unauthorized("invalid_token", "令牌无效", "the token is invalid"),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        let client_ip = req.connection_info().realip_remote_addr().map(str::to_owned);
+        let request_id = req.extensions().get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_default();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or_else(|| unauthorized("missing_token"))?;
+            let claims = state.tokens.verify(&token, &state.config.jwt_issuer, &state.config.jwt_audience).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => unauthorized("token_expired"),
+                    _ => unauthorized("invalid_token"),
+                }
+            })?;
+            let login = claims.sub.clone();
+            let found = crate::db::run(&state.pool, move |conn| persistence::accounts::find_by_login(conn, &login)).await?;
+            let Some((account, scope_path)) = found else { return Err(unauthorized("account_inactive")) };
+            if !account.active || account.kind != claims.kind {
+                return Err(unauthorized("account_inactive"));
+            }
+            let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
+            Ok(Caller {
+                account_id: account.id,
+                login: account.login,
+                kind: account.kind,
+                role,
+                jurisdiction_code: account.jurisdiction_code,
+                scope_path,
+                client_ip,
+                request_id,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&JwtKeys::Secret(b"0123456789abcdef0123456789abcdef".to_vec())).unwrap()
+    }
+
+    fn claims(exp_offset: i64, aud: &str) -> Claims {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Claims {
+            sub: "u".into(),
+            kind: "user".into(),
+            role: "admin".into(),
+            jurisdiction: "3502".into(),
+            iat: now,
+            exp: now + exp_offset,
+            iss: "iss".into(),
+            aud: aud.into(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let k = keys();
+        let good = k.sign(&claims(60, "aud")).unwrap();
+        assert_eq!(k.verify(&good, "iss", "aud").unwrap().sub, "u");
+        assert!(k.verify(&good, "iss", "other").is_err());
+        assert!(k.verify(&good, "other", "aud").is_err());
+        let expired = k.sign(&claims(-120, "aud")).unwrap();
+        assert!(k.verify(&expired, "iss", "aud").is_err());
+    }
+
+    #[test]
+    fn passwords_verify() {
+        let hash = hash_secret("correct horse").unwrap();
+        assert!(verify_secret("correct horse", &hash));
+        assert!(!verify_secret("wrong", &hash));
+        assert!(!verify_secret("x", "not a hash"));
+    }
+}

@@ -1,0 +1,205 @@
+//! The `retiree-service` command line: `serve` (default), `migrate`, `create-admin`, `seed-demo`,
+//! `import-divisions` and `openapi`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use domain::{JurisdictionCode, Role};
+use persistence::accounts::{self, KIND_USER, NewAccount};
+use persistence::jurisdictions::{self, NodeRow};
+use persistence::write_tx;
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Retiree socialized management service (退休人员社会化管理服务信息系统).
+#[derive(Parser, Debug)]
+#[command(name = "retiree-service", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database and serve HTTP on BIND_ADDR.
+    Serve {
+        /// Load the demo data first (Xiamen tree, demo accounts, synthetic retirees) if the database has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an admin user bound to a jurisdiction; on an empty tree the node is created as the root.
+    CreateAdmin {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Password (10-128 characters).
+        #[arg(long)]
+        password: String,
+        /// Jurisdiction code (e.g. 3502).
+        #[arg(long)]
+        jurisdiction: String,
+        /// Name of the root node when the tree is empty (default: from the bundled division files).
+        #[arg(long)]
+        jurisdiction_name: Option<String>,
+    },
+    /// Load the demo data (idempotent) and print how to log in.
+    SeedDemo,
+    /// Import a division CSV (code,name,level,parent_code; .csv or .csv.gz) with no scope limit.
+    ImportDivisions {
+        /// The file.
+        file: PathBuf,
+        /// Keep good rows when some are bad.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Print the OpenAPI document as YAML.
+    Openapi,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    crate::context::init_logging();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("retiree-service: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    if let Command::Openapi = command {
+        let yaml = crate::openapi::to_yaml(&crate::app::openapi())?;
+        print!("{yaml}");
+        return Ok(());
+    }
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let pool = crate::server::prepare(&config)?;
+    let conn = || pool.get().map_err(|e| format!("database: {e}"));
+    match command {
+        Command::Migrate => {
+            println!("database is up to date ({})", config.database_url.backend());
+            Ok(())
+        }
+        Command::CreateAdmin { username, password, jurisdiction, jurisdiction_name } => {
+            create_admin(&mut *conn()?, &username, &password, &jurisdiction, jurisdiction_name)
+        }
+        Command::SeedDemo => {
+            let info = crate::seed::seed_demo(&mut *conn()?).map_err(|e| e.to_string())?;
+            println!("{}", info.how_to_log_in(&config.bind_addr));
+            Ok(())
+        }
+        Command::ImportDivisions { file, partial } => {
+            let mode = if partial { crate::imports::Mode::Partial } else { crate::imports::Mode::Atomic };
+            let started = std::time::Instant::now();
+            let report = crate::imports::import_file(&mut *conn()?, &file, mode, "cli")
+                .map_err(|e| format!("{e}: {}", serde_json::to_string(&e.problem()).unwrap_or_default()))?;
+            println!(
+                "rows {} created {} updated {} unchanged {} rejected {} in {:.1} s",
+                report.rows,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.rejected,
+                started.elapsed().as_secs_f64()
+            );
+            for e in report.errors.iter().take(20) {
+                println!("  line {} {}: {} ({})", e.line, e.field, e.message, e.code);
+            }
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            if demo {
+                let info = crate::seed::seed_demo(&mut *conn()?).map_err(|e| e.to_string())?;
+                println!("{}", info.how_to_log_in(&config.bind_addr));
+            }
+            serve(config, pool)
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn serve(config: Config, pool: persistence::Pool) -> Result<(), String> {
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let backend = config.database_url.backend();
+        let started = crate::server::start(config, pool, None)?;
+        log::info!("listening on http://{} ({backend}); API docs at http://{}/docs/", started.addr, started.addr);
+        started.server.await.map_err(|e| e.to_string())
+    })
+}
+
+/// The name of a code in the bundled division files, if there.
+pub fn bundled_name(code: &str) -> Option<String> {
+    [crate::seed::XIAMEN_CSV, crate::seed::CHANGSHA_CSV, crate::seed::JINNING_CSV]
+        .iter()
+        .flat_map(|csv| csv.lines())
+        .find_map(|line| {
+            let mut parts = line.split(',');
+            (parts.next() == Some(code)).then(|| parts.next().map(str::to_owned)).flatten()
+        })
+}
+
+fn create_admin(
+    conn: &mut persistence::DbConnection,
+    username: &str,
+    password: &str,
+    jurisdiction: &str,
+    name: Option<String>,
+) -> Result<(), String> {
+    let code = JurisdictionCode::parse(jurisdiction).map_err(|e| format!("--jurisdiction: {e}"))?;
+    if password.chars().count() < 10 {
+        return Err("--password: at least 10 characters".into());
+    }
+    if username.len() < 3 || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        return Err("--username: 3-50 letters, digits, '.', '_' or '-'".into());
+    }
+    let hash = crate::auth::hash_secret(password).map_err(|e| e.to_string())?;
+    write_tx(conn, |conn| -> Result<(), ApiError> {
+        if jurisdictions::find(conn, code.as_str()).is_err() {
+            if !jurisdictions::is_empty(conn)? {
+                return Err(ApiError::bad_request(
+                    "jurisdiction_missing",
+                    "区划不存在",
+                    format!("jurisdiction {code} does not exist; import the division tree first"),
+                ));
+            }
+            let root_name = name.clone().or_else(|| bundled_name(code.as_str())).unwrap_or_else(|| code.to_string());
+            let row = NodeRow {
+                code: code.to_string(),
+                name: root_name,
+                level: code.level().as_str().into(),
+                parent_code: None,
+                path: domain::jurisdiction::child_path(None, code.as_str()),
+            };
+            jurisdictions::create(conn, &row, "cli")?;
+        }
+        if accounts::find_by_login(conn, username)?.is_some() {
+            return Err(ApiError::conflict("login_taken", "用户名已被使用", format!("user {username} exists already")));
+        }
+        accounts::create(
+            conn,
+            &NewAccount {
+                kind: KIND_USER.into(),
+                login: username.into(),
+                secret_hash: hash,
+                display_name: username.into(),
+                role: Role::Admin.as_str().into(),
+                jurisdiction_code: code.to_string(),
+            },
+        )?;
+        Ok(())
+    })
+    .map_err(|e| format!("{}", serde_json::to_string(&e.problem()).unwrap_or_else(|_| e.to_string())))?;
+    println!("admin {username} created for jurisdiction {code}");
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! Configuration from the environment. Every setting is listed in `docs/configuration.md`; an unusable value
+//! stops the service at start with a message naming the variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use persistence::DatabaseUrl;
+
+/// Default SQLite database when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/retiree-service.db";
+/// Default listen address.
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+/// Shortest accepted HMAC secret.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// How tokens are signed.
+#[derive(Clone)]
+pub enum JwtKeys {
+    /// HS256 with a shared secret.
+    Secret(Vec<u8>),
+    /// RS256, ES256 or EdDSA with a PEM key pair.
+    KeyPair {
+        /// Algorithm.
+        algorithm: jsonwebtoken::Algorithm,
+        /// PEM of the private key.
+        private_pem: Vec<u8>,
+        /// PEM of the public key.
+        public_pem: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JwtKeys::Secret(_) => f.write_str("JwtKeys::Secret(<redacted>)"),
+            JwtKeys::KeyPair { algorithm, .. } => write!(f, "JwtKeys::KeyPair({algorithm:?})"),
+        }
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: DatabaseUrl,
+    /// `BIND_ADDR`.
+    pub bind_addr: String,
+    /// `JWT_SECRET` or `JWT_PRIVATE_KEY_FILE` + `JWT_PUBLIC_KEY_FILE` (+ `JWT_ALGORITHM`).
+    pub jwt_keys: JwtKeys,
+    /// `JWT_ISSUER`.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`.
+    pub jwt_audience: String,
+    /// `TOKEN_TTL_SECONDS`.
+    pub token_ttl: Duration,
+    /// `DB_POOL_SIZE`.
+    pub pool_size: u32,
+    /// `DB_POOL_TIMEOUT_SECONDS`.
+    pub pool_timeout: Duration,
+    /// `JSON_BODY_LIMIT_BYTES`.
+    pub json_body_limit: usize,
+    /// `IMPORT_BODY_LIMIT_BYTES`.
+    pub import_body_limit: usize,
+    /// `LOGIN_MAX_FAILURES`.
+    pub login_max_failures: i32,
+    /// `LOGIN_FAILURE_WINDOW_SECONDS`.
+    pub login_failure_window: Duration,
+    /// `LOGIN_LOCK_SECONDS`.
+    pub login_lock: Duration,
+    /// `HTTP_WORKERS` (0: one per core).
+    pub workers: usize,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `env` (tests pass a map).
+    pub fn from_lookup(env: Env<'_>) -> Result<Self, ConfigError> {
+        let database_url = DatabaseUrl::parse(&env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
+            .map_err(ConfigError)?;
+        let jwt_keys = jwt_keys(env, &database_url)?;
+        let bind_addr = env("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into());
+        if bind_addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!("BIND_ADDR: '{bind_addr}' is not host:port, e.g. 127.0.0.1:8080")));
+        }
+        Ok(Self {
+            database_url,
+            bind_addr,
+            jwt_keys,
+            jwt_issuer: env("JWT_ISSUER").unwrap_or_else(|| "retiree-service".into()),
+            jwt_audience: env("JWT_AUDIENCE").unwrap_or_else(|| "retiree-api".into()),
+            token_ttl: Duration::from_secs(number(env, "TOKEN_TTL_SECONDS", 3600, 60, 86_400)?),
+            pool_size: number(env, "DB_POOL_SIZE", 10, 1, 500)? as u32,
+            pool_timeout: Duration::from_secs(number(env, "DB_POOL_TIMEOUT_SECONDS", 5, 1, 300)?),
+            json_body_limit: number(env, "JSON_BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 << 20)? as usize,
+            import_body_limit: number(env, "IMPORT_BODY_LIMIT_BYTES", 512 << 20, 1024, 16 << 30)? as usize,
+            login_max_failures: number(env, "LOGIN_MAX_FAILURES", 5, 1, 1000)? as i32,
+            login_failure_window: Duration::from_secs(number(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400)?),
+            login_lock: Duration::from_secs(number(env, "LOGIN_LOCK_SECONDS", 900, 1, 86_400)?),
+            workers: number(env, "HTTP_WORKERS", 0, 0, 256)? as usize,
+        })
+    }
+}
+
+fn number(env: Env<'_>, key: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let Some(text) = env(key) else { return Ok(default) };
+    match text.trim().parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError(format!("{key}: '{text}' is not a whole number from {min} to {max}"))),
+    }
+}
+
+fn jwt_keys(env: Env<'_>, database_url: &DatabaseUrl) -> Result<JwtKeys, ConfigError> {
+    if let Some(private) = env("JWT_PRIVATE_KEY_FILE") {
+        let public = env("JWT_PUBLIC_KEY_FILE")
+            .ok_or_else(|| ConfigError("JWT_PUBLIC_KEY_FILE must be set with JWT_PRIVATE_KEY_FILE".into()))?;
+        let algorithm = match env("JWT_ALGORITHM").as_deref().unwrap_or("RS256") {
+            "RS256" => jsonwebtoken::Algorithm::RS256,
+            "ES256" => jsonwebtoken::Algorithm::ES256,
+            "EdDSA" => jsonwebtoken::Algorithm::EdDSA,
+            other => {
+                return Err(ConfigError(format!("JWT_ALGORITHM: '{other}' is not one of RS256, ES256, EdDSA")));
+            }
+        };
+        let read = |key: &str, path: &str| {
+            std::fs::read(path).map_err(|e| ConfigError(format!("{key}: cannot read {path}: {e}")))
+        };
+        let keys = JwtKeys::KeyPair {
+            algorithm,
+            private_pem: read("JWT_PRIVATE_KEY_FILE", &private)?,
+            public_pem: read("JWT_PUBLIC_KEY_FILE", &public)?,
+        };
+        crate::auth::TokenKeys::new(&keys).map_err(|e| ConfigError(format!("JWT key files: {e}")))?;
+        return Ok(keys);
+    }
+    if let Some(secret) = env("JWT_SECRET") {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "JWT_SECRET is {} bytes; it must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)",
+                secret.len()
+            )));
+        }
+        return Ok(JwtKeys::Secret(secret.into_bytes()));
+    }
+    match database_url {
+        DatabaseUrl::Sqlite(path) => local_secret(path).map(JwtKeys::Secret),
+        DatabaseUrl::Postgres(_) => Err(ConfigError(
+            "JWT_SECRET (at least 32 bytes) or JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE must be set when \
+             running on PostgreSQL, so that every replica signs and checks tokens with the same key"
+                .into(),
+        )),
+    }
+}
+
+/// On the embedded database with no key configured, a random secret is kept beside the database file
+/// (`jwt-secret`, mode 0600), so that `cargo run` works on a bare machine and tokens survive restarts.
+fn local_secret(db_path: &str) -> Result<Vec<u8>, ConfigError> {
+    let dir = std::path::Path::new(db_path).parent().map(PathBuf::from).unwrap_or_default();
+    let path = dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= MIN_SECRET_BYTES
+    {
+        return Ok(existing);
+    }
+    let mut bytes = [0u8; 48];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let secret = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes).into_bytes();
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&dir).map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    write_private(&path, &secret).map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    log::warn!("JWT_SECRET is not set: signing tokens with a generated secret kept in {}", path.display());
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let err = config(&[("JWT_SECRET", "short"), ("DATABASE_URL", "postgres://x@y/z")]).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET is 5 bytes"), "{}", err.0);
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused() {
+        let err = config(&[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
+        assert!(err.0.contains("unknown scheme 'mysql'"), "{}", err.0);
+    }
+
+    #[test]
+    fn postgres_needs_an_explicit_key() {
+        let err = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/db")]).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET"), "{}", err.0);
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let secret = "x".repeat(32);
+        let err = config(&[("JWT_SECRET", &secret), ("DB_POOL_SIZE", "0")]).unwrap_err();
+        assert!(err.0.starts_with("DB_POOL_SIZE"), "{}", err.0);
+        let ok = config(&[("JWT_SECRET", &secret), ("DB_POOL_SIZE", "4")]).unwrap();
+        assert_eq!(ok.pool_size, 4);
+        assert_eq!(ok.bind_addr, DEFAULT_BIND_ADDR);
+    }
+
+    #[test]
+    fn bad_bind_address_is_refused() {
+        let secret = "x".repeat(32);
+        assert!(config(&[("JWT_SECRET", &secret), ("BIND_ADDR", "localhost")]).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! Per-request context: request id, language and path, carried in a task-local so that error rendering and
+//! log lines can read them; plus the middleware that sets it, writes the access log and counts metrics.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+
+use crate::metrics::Metrics;
+
+/// Header carrying the request id, in and out.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Language of messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Chinese (default).
+    #[default]
+    Zh,
+    /// English, when `Accept-Language` prefers it.
+    En,
+}
+
+impl Lang {
+    /// Picks the language from an `Accept-Language` value: English when the first listed language is English.
+    pub fn from_header(value: Option<&HeaderValue>) -> Self {
+        let first = value
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if first.starts_with("en") { Lang::En } else { Lang::Zh }
+    }
+}
+
+/// What the rest of the request may need to know about it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// Id of the request (from `X-Request-Id` when sane, else generated).
+    pub request_id: String,
+    /// Language for messages.
+    pub lang: Lang,
+    /// Path, for problem `instance`.
+    pub path: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request being served on this task, if any.
+pub fn current() -> RequestContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// The request id of the request being served on this task, for log lines.
+pub fn current_request_id() -> Option<String> {
+    CONTEXT.try_with(|c| c.request_id.clone()).ok()
+}
+
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    (1..=64).contains(&text.len()).then_some(())?;
+    text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_').then(|| text.to_owned())
+}
+
+/// Sets the request context, answers with `X-Request-Id`, logs one access line and records metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    let ctx = RequestContext {
+        request_id: req.headers().get(&REQUEST_ID).and_then(sane_request_id).unwrap_or_else(new_request_id),
+        lang: Lang::from_header(req.headers().get(ACCEPT_LANGUAGE)),
+        path: req.path().to_owned(),
+    };
+    req.extensions_mut().insert(ctx.clone());
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let request_id = ctx.request_id.clone();
+    let mut res = CONTEXT.scope(ctx, next.call(req)).await?;
+    let elapsed = started.elapsed();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let peer = res.request().connection_info().realip_remote_addr().unwrap_or("-").to_owned();
+    log::info!(
+        target: "access",
+        "[{request_id}] {peer} \"{method} {}\" {status} {:.1}ms",
+        res.request().path(),
+        elapsed.as_secs_f64() * 1000.0
+    );
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status, elapsed);
+    }
+    Ok(res)
+}
+
+/// Starts env_logger with the request id in every line written while serving a request.
+pub fn init_logging() {
+    use std::io::Write;
+    let env = env_logger::Env::default().filter_or("RUST_LOG", "info").write_style_or("LOG_STYLE", "never");
+    let _ = env_logger::Builder::from_env(env)
+        .format(|buf, record| {
+            let ts = buf.timestamp_millis();
+            match current_request_id() {
+                Some(id) => writeln!(buf, "{ts} {} {} [{id}] {}", record.level(), record.target(), record.args()),
+                None => writeln!(buf, "{ts} {} {} {}", record.level(), record.target(), record.args()),
+            }
+        })
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_only_when_preferred_first() {
+        assert_eq!(Lang::from_header(Some(&HeaderValue::from_static("en-US,en;q=0.9"))), Lang::En);
+        assert_eq!(Lang::from_header(Some(&HeaderValue::from_static("zh-CN,en;q=0.5"))), Lang::Zh);
+        assert_eq!(Lang::from_header(None), Lang::Zh);
+    }
+
+    #[test]
+    fn request_ids_are_sanitised() {
+        assert_eq!(sane_request_id(&HeaderValue::from_static("abc-123")), Some("abc-123".into()));
+        assert_eq!(sane_request_id(&HeaderValue::from_static("a b")), None);
+    }
+}

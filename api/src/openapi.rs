@@ -1,0 +1,142 @@
+//! The OpenAPI document: info, security, shared error responses. Paths and schemas are collected from the
+//! route tree by utoipa-actix-web, so nothing served goes undocumented.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi};
+
+use crate::error::{Problem, ProblemField};
+
+/// Root of the document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "退休人员社会化管理服务信息系统 API",
+        version = "1.0.0",
+        description = "Retiree socialized management service. Every error is `application/problem+json` \
+(RFC 9457) with a stable `code`; send `Accept-Language: en` for English messages. Resident ID numbers never \
+travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, default 50) and the opaque \
+`cursor` from the previous page's `next_cursor`. Writes to existing resources need `If-Match` with the ETag read \
+(412 when stale, 428 when missing); creating POSTs accept `Idempotency-Key`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(Problem, ProblemField)),
+    tags(
+        (name = "auth", description = "Tokens and the current caller"),
+        (name = "accounts", description = "Users and service accounts (admins, within their subtree)"),
+        (name = "jurisdictions", description = "The tree of city, district, street and community nodes"),
+        (name = "imports", description = "File imports"),
+        (name = "retirees", description = "The retiree registry, dependents and timelines"),
+        (name = "audit", description = "The append-only audit log"),
+        (name = "meta", description = "Enumerations with Chinese labels"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Errors any authenticated read may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    /// Unreadable query string.
+    #[response(status = 400, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:invalid_query", "title": "请求无法解析", "status": 400,
+        "detail": "查询参数无法解析", "instance": "/api/v1/retirees", "code": "invalid_query", "request_id": "a1b2c3"}))]
+    BadRequest(Problem),
+    /// Missing, expired or invalid token.
+    #[response(status = 401, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:token_expired", "title": "未认证", "status": 401,
+        "detail": "令牌已过期，请重新获取", "instance": "/api/v1/retirees", "code": "token_expired", "request_id": "a1b2c3"}))]
+    Unauthorized(Problem),
+    /// The role may not do this.
+    #[response(status = 403, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:forbidden", "title": "无权操作", "status": 403,
+        "detail": "当前角色无权执行此操作", "instance": "/api/v1/audit-log", "code": "forbidden", "request_id": "a1b2c3"}))]
+    Forbidden(Problem),
+    /// Absent or outside the caller's subtree.
+    #[response(status = 404, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:not_found", "title": "资源不存在", "status": 404,
+        "detail": "资源不存在", "instance": "/api/v1/retirees/42", "code": "not_found", "request_id": "a1b2c3"}))]
+    NotFound(Problem),
+    /// A query parameter breaks a rule.
+    #[response(status = 422, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:limit_range", "title": "请求数据未通过校验", "status": 422,
+        "detail": "limit 应为1至500的整数", "instance": "/api/v1/retirees", "code": "limit_range", "request_id": "a1b2c3",
+        "errors": [{"field": "limit", "code": "limit_range", "message": "limit 应为1至500的整数"}]}))]
+    Unprocessable(Problem),
+    /// Database busy; retry after the seconds in `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// Errors any authenticated write may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum WriteErrors {
+    /// Unreadable body or header.
+    #[response(status = 400, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
+        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
+    BadRequest(Problem),
+    /// Missing, expired or invalid token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Absent or outside the caller's subtree.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Conflicts with existing data (duplicate resident ID, login name, code).
+    #[response(status = 409, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
+        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
+    Conflict(Problem),
+    /// `If-Match` names an older version.
+    #[response(status = 412, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
+        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
+    PreconditionFailed(Problem),
+    /// Body over the limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Wrong `Content-Type`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// A field breaks a rule; `errors` names each field and rule.
+    #[response(status = 422, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:id_number_checksum", "title": "请求数据未通过校验", "status": 422,
+        "detail": "公民身份号码校验码错误：应为X，实际为1（GB 11643 ISO 7064 MOD 11-2）", "instance": "/api/v1/retirees",
+        "code": "id_number_checksum", "request_id": "a1b2c3",
+        "errors": [{"field": "/id_number", "code": "id_number_checksum",
+                    "message": "公民身份号码校验码错误：应为X，实际为1（GB 11643 ISO 7064 MOD 11-2）"}]}))]
+    Unprocessable(Problem),
+    /// A write to an existing resource without `If-Match`.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+    /// Database busy; retry after the seconds in `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The spec as YAML, as committed in `openapi.yaml`.
+pub fn to_yaml(spec: &utoipa::openapi::OpenApi) -> Result<String, String> {
+    spec.to_yaml().map_err(|e| e.to_string())
+}

@@ -1,0 +1,63 @@
+//! Small helpers shared by the route modules.
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use serde::Serialize;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::{ApiError, FieldError};
+
+/// A page of a list.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    /// Items of this page.
+    pub items: Vec<T>,
+    /// Cursor for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Stored UTC timestamp as an instant.
+pub fn instant(ts: PrimitiveDateTime) -> OffsetDateTime {
+    ts.assume_utc()
+}
+
+/// 200 with an `ETag`.
+pub fn ok_with_etag<T: Serialize>(body: &T, version: i64) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, crate::extract::etag(version))).json(body)
+}
+
+/// Checks a person's or place's name: 1 to `max` characters after trimming, no control characters.
+pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let trimmed = value.trim();
+    let count = trimmed.chars().count();
+    if count == 0 || count > max {
+        errors.push(FieldError::new(
+            field,
+            "length",
+            format!("长度应为1至{max}个字符"),
+            format!("must be 1 to {max} characters"),
+        ));
+    } else if trimmed.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "control_characters", "不能包含控制字符", "must not contain control characters"));
+    }
+    trimmed.to_owned()
+}
+
+/// Checks optional free text: at most `max` characters.
+pub fn check_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.push(FieldError::new(field, "length", format!("最多{max}个字符"), format!("must be at most {max} characters")));
+    }
+    Some(value.to_owned())
+}
+
+/// Fails with every collected field error, if any.
+pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+/// Builds the next cursor when the page is full.
+pub fn next_cursor<T>(items: &[T], limit: i64, kind: &str, key: impl Fn(&T) -> String) -> Option<String> {
+    if items.len() as i64 == limit { items.last().map(|last| crate::extract::encode_cursor(kind, &key(last))) } else { None }
+}

@@ -1,0 +1,289 @@
+//! Dependents (供养直系亲属) of a retiree, tracked like retirees for certification (XM Art. 15; GUIDE 二).
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use domain::roles::SensitiveField;
+use domain::{IdNumber, Permission, Relation};
+use persistence::audit;
+use persistence::retirees::{self as repo, Dependent, DependentData};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::common::{check_name, finish, instant, ok_with_etag};
+use super::retirees::{changes, show, today};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{IfMatch, Json};
+use crate::state::AppState;
+
+/// A dependent as a role may see them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DependentResponse {
+    /// Id.
+    #[schema(example = 7)]
+    pub id: i64,
+    /// The retiree.
+    #[schema(example = 42)]
+    pub retiree_id: i64,
+    /// Relation.
+    pub relation: Relation,
+    /// Resident ID, masked where the role table says so.
+    #[schema(example = "350203********0026")]
+    pub id_number: String,
+    /// Name.
+    #[schema(example = "李四")]
+    pub name: String,
+    /// Supported by the retiree (供养).
+    pub supported: bool,
+    /// Fields shown masked to this caller.
+    pub masked_fields: Vec<String>,
+    /// Version (also the ETag).
+    pub version: i64,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+fn to_response(d: Dependent, caller: &Caller) -> DependentResponse {
+    let mut masked = Vec::new();
+    DependentResponse {
+        id_number: show(caller.role, SensitiveField::IdNumber, true, &d.id_number, &mut masked),
+        id: d.id,
+        retiree_id: d.retiree_id,
+        relation: Relation::parse(&d.relation).unwrap_or(Relation::Other),
+        name: d.name,
+        supported: d.supported,
+        masked_fields: masked,
+        version: d.version,
+        created_at: instant(d.created_at),
+        updated_at: instant(d.updated_at),
+    }
+}
+
+/// A new dependent.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"relation": "spouse", "id_number": "350203195703030026", "name": "李四", "supported": true}))]
+pub struct CreateDependentRequest {
+    /// Relation to the retiree.
+    pub relation: Relation,
+    /// 18-character resident ID.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Supported by the retiree.
+    pub supported: bool,
+}
+
+/// Fields to change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"supported": false}))]
+pub struct UpdateDependentRequest {
+    /// Relation.
+    pub relation: Option<Relation>,
+    /// Resident ID.
+    pub id_number: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Supported.
+    pub supported: Option<bool>,
+}
+
+fn check(relation: Relation, id_number: &str, name: &str, supported: bool, own_id: &str) -> Result<DependentData, ApiError> {
+    let mut errors = Vec::new();
+    let name = check_name("/name", name, 50, &mut errors);
+    let id = IdNumber::parse(id_number, today()).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
+    if id.as_ref().is_some_and(|id| id.as_str() == own_id) {
+        errors.push(FieldError::new(
+            "/id_number",
+            "dependent_is_retiree",
+            "供养亲属的公民身份号码不能与退休人员本人相同",
+            "a dependent cannot have the retiree's own resident ID",
+        ));
+    }
+    finish(errors)?;
+    let id = id.ok_or_else(|| ApiError::internal("unreachable"))?;
+    Ok(DependentData { relation: relation.as_str().to_owned(), id_number: id.as_str().to_owned(), name, supported })
+}
+
+fn taken() -> ApiError {
+    ApiError::conflict("dependent_id_number_taken", "该供养亲属已登记", "this dependent is registered for the retiree already")
+}
+
+/// Dependents of a retiree (the single-person view; audited).
+#[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
+    responses((status = 200, body = Vec<DependentResponse>), crate::openapi::ReadErrors))]
+#[get("/retirees/{id}/dependents")]
+pub async fn list(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<web::Json<Vec<DependentResponse>>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let items = crate::db::write(&state.pool, move |conn| {
+        let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
+        let mut entry = c.audit("dependent.list.read", "retiree", id, &path);
+        entry.retiree_id = Some(id);
+        audit::append(conn, &entry)?;
+        Ok(repo::dependents_of(conn, id)?)
+    })
+    .await?;
+    Ok(web::Json(items.into_iter().map(|d| to_response(d, &caller)).collect()))
+}
+
+/// Adds a dependent.
+#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = CreateDependentRequest,
+    params(("id" = i64, Path, description = "Retiree id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
+    responses((status = 201, body = DependentResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/retirees/{id}/dependents")]
+pub async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<CreateDependentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeWrite)?;
+    let id = path.into_inner();
+    let body = body.0;
+    let fingerprint = crate::idempotency::fingerprint(&format!("POST /retirees/{id}/dependents"), &body);
+    let key = crate::extract::idempotency_key(&req)?;
+    let c = caller.clone();
+    crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
+        let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
+        let data = check(body.relation, &body.id_number, &body.name, body.supported, &retiree.id_number)?;
+        let dependent = repo::create_dependent(conn, id, &data).map_err(|e| match e {
+            persistence::RepoError::Unique(_) => taken(),
+            other => other.into(),
+        })?;
+        let mut entry = c.audit("dependent.create", "dependent", dependent.id, &path);
+        entry.retiree_id = Some(id);
+        entry.detail = Some(serde_json::json!({"changes": changes(None, &data)}).to_string());
+        audit::append(conn, &entry)?;
+        Ok(crate::idempotency::Created {
+            location: format!("/api/v1/retirees/{id}/dependents/{}", dependent.id),
+            version: dependent.version,
+            body: serde_json::to_value(to_response(dependent, &c)).map_err(ApiError::internal)?,
+        })
+    })
+    .await
+}
+
+/// One dependent (audited).
+#[utoipa::path(tag = "retirees", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id")),
+    responses((status = 200, body = DependentResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/retirees/{id}/dependents/{dependent_id}")]
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let (id, dependent_id) = path.into_inner();
+    let c = caller.clone();
+    let dependent = crate::db::write(&state.pool, move |conn| {
+        let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
+        let dependent = repo::find_dependent(conn, id, dependent_id)?;
+        let mut entry = c.audit("dependent.read", "dependent", dependent_id, &path);
+        entry.retiree_id = Some(id);
+        audit::append(conn, &entry)?;
+        Ok(dependent)
+    })
+    .await?;
+    let version = dependent.version;
+    Ok(ok_with_etag(&to_response(dependent, &caller), version))
+}
+
+/// Changes a dependent. Needs `If-Match`.
+#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = UpdateDependentRequest,
+    params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id"),
+           ("If-Match" = String, Header, description = "ETag read before")),
+    responses((status = 200, body = DependentResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[patch("/retirees/{id}/dependents/{dependent_id}")]
+pub async fn update(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    body: Json<UpdateDependentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeWrite)?;
+    let if_match = IfMatch::from_request(&req)?;
+    let (id, dependent_id) = path.into_inner();
+    let patch = body.0;
+    let c = caller.clone();
+    let dependent = crate::db::write(&state.pool, move |conn| {
+        let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
+        let current = repo::find_dependent(conn, id, dependent_id)?;
+        let expected = if_match.expect(current.version)?;
+        let data = check(
+            patch.relation.or_else(|| Relation::parse(&current.relation)).unwrap_or(Relation::Other),
+            patch.id_number.as_deref().unwrap_or(&current.id_number),
+            patch.name.as_deref().unwrap_or(&current.name),
+            patch.supported.unwrap_or(current.supported),
+            &retiree.id_number,
+        )?;
+        let before = DependentData {
+            relation: current.relation.clone(),
+            id_number: current.id_number.clone(),
+            name: current.name.clone(),
+            supported: current.supported,
+        };
+        let diff = changes(Some(&before), &data);
+        if diff.is_empty() {
+            return Ok(current);
+        }
+        let updated = repo::update_dependent(conn, dependent_id, expected, &data).map_err(|e| match e {
+            persistence::RepoError::Unique(_) => taken(),
+            other => other.into(),
+        })?;
+        let mut entry = c.audit("dependent.update", "dependent", dependent_id, &path);
+        entry.retiree_id = Some(id);
+        entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
+        audit::append(conn, &entry)?;
+        Ok(updated)
+    })
+    .await?;
+    let version = dependent.version;
+    Ok(ok_with_etag(&to_response(dependent, &caller), version))
+}
+
+/// Removes a dependent (entered in error). Needs `If-Match`.
+#[utoipa::path(tag = "retirees", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id"),
+           ("If-Match" = String, Header, description = "ETag read before")),
+    responses((status = 204, description = "Removed"), crate::openapi::WriteErrors))]
+#[delete("/retirees/{id}/dependents/{dependent_id}")]
+pub async fn remove(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeWrite)?;
+    let if_match = IfMatch::from_request(&req)?;
+    let (id, dependent_id) = path.into_inner();
+    let c = caller.clone();
+    crate::db::write(&state.pool, move |conn| {
+        let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
+        let current = repo::find_dependent(conn, id, dependent_id)?;
+        let expected = if_match.expect(current.version)?;
+        repo::delete_dependent(conn, dependent_id, expected)?;
+        let mut entry = c.audit("dependent.delete", "dependent", dependent_id, &path);
+        entry.retiree_id = Some(id);
+        entry.detail = Some(
+            serde_json::json!({"changes": {"name": {"from": current.name, "to": null}}}).to_string(),
+        );
+        audit::append(conn, &entry)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

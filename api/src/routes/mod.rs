@@ -1,0 +1,50 @@
+//! HTTP routes, one module per resource.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod common;
+pub mod dependents;
+pub mod imports;
+pub mod jurisdictions;
+pub mod meta;
+pub mod ops;
+pub mod retirees;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api/v1` route. Literal paths come before parameterised ones.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(auth::token)
+        .service(auth::me)
+        .service(accounts::create_user)
+        .service(accounts::list_users)
+        .service(accounts::get_user)
+        .service(accounts::update_user)
+        .service(accounts::create_service_account)
+        .service(accounts::list_service_accounts)
+        .service(accounts::get_service_account)
+        .service(accounts::update_service_account)
+        .service(accounts::rotate_secret)
+        .service(jurisdictions::list)
+        .service(jurisdictions::create)
+        .service(jurisdictions::get_one)
+        .service(jurisdictions::children)
+        .service(jurisdictions::history)
+        .service(jurisdictions::rename)
+        .service(jurisdictions::move_node)
+        .service(imports::jurisdictions)
+        .service(retirees::search)
+        .service(retirees::create)
+        .service(retirees::list)
+        .service(retirees::get_one)
+        .service(retirees::update)
+        .service(retirees::timeline)
+        .service(dependents::list)
+        .service(dependents::create)
+        .service(dependents::get_one)
+        .service(dependents::update)
+        .service(dependents::remove)
+        .service(audit::list)
+        .service(meta::enums);
+}

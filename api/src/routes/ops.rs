@@ -1,0 +1,45 @@
+//! Liveness, readiness and metrics.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// Health answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health, example = json!({"status": "ok"}))))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok".into(), database: None })
+}
+
+/// Readiness: the database answers a query.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = Health, example = json!({"status": "ok", "database": "postgres"})),
+    (status = 503, description = "Database unreachable", body = crate::error::Problem, content_type = "application/problem+json")
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
+    crate::db::run(&state.pool, persistence::connection::ping).await?;
+    Ok(web::Json(Health { status: "ok".into(), database: Some(state.config.database_url.backend().into()) }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render(&state.pool))
+}

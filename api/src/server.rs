@@ -1,0 +1,56 @@
+//! Starting the HTTP server: pool, migrations, keys, workers.
+
+use std::net::TcpListener;
+
+use actix_web::{HttpServer, web};
+use persistence::{PoolOptions, build_pool, run_migrations};
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::extract::BodyLimits;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// Opens the pool and brings the schema up to date (under an advisory lock on PostgreSQL).
+pub fn prepare(config: &Config) -> Result<persistence::Pool, String> {
+    let pool = build_pool(
+        &config.database_url,
+        &PoolOptions { max_size: config.pool_size, connection_timeout: config.pool_timeout },
+    )
+    .map_err(|e| format!("database: {e}"))?;
+    let mut conn = pool.get().map_err(|e| format!("database: cannot connect: {e}"))?;
+    let applied = run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    for m in applied {
+        log::info!("applied migration {m}");
+    }
+    Ok(pool)
+}
+
+/// A started server and its address.
+pub struct Started {
+    /// The server future; await it (or spawn it) to serve.
+    pub server: actix_web::dev::Server,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+}
+
+/// Starts serving on `listener` (or `config.bind_addr` when `None`).
+pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListener>) -> Result<Started, String> {
+    let tokens = TokenKeys::new(&config.jwt_keys).map_err(|e| format!("JWT keys: {e}"))?;
+    let limits = BodyLimits { json: config.json_body_limit, import: config.import_body_limit };
+    let workers = config.workers;
+    let bind = config.bind_addr.clone();
+    let state = web::Data::new(AppState { pool, config, tokens });
+    let metrics = web::Data::new(Metrics::default());
+    let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits));
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = match listener {
+        Some(l) => server.listen(l),
+        None => server.bind(&bind),
+    }
+    .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = server.addrs().first().copied().ok_or("no listening address")?;
+    Ok(Started { server: server.run(), addr })
+}

@@ -1,0 +1,16 @@
+//! Shared application state.
+
+use persistence::Pool;
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+
+/// What every handler may reach.
+pub struct AppState {
+    /// Connection pool.
+    pub pool: Pool,
+    /// Settings.
+    pub config: Config,
+    /// Token keys.
+    pub tokens: TokenKeys,
+}
