@@ -117,8 +117,9 @@ fn field_error_of(pointer: &str, message: &str) -> FieldError {
     }
     if text.starts_with("unknown field") {
         let name = backticked(&text).unwrap_or("?");
+        let field = if pointer.ends_with(&format!("/{name}")) { pointer.to_owned() } else { format!("{pointer}/{name}") };
         return FieldError::new(
-            format!("{pointer}/{name}"),
+            field,
             "unknown_field",
             format!("不允许的字段：{text}"),
             text,

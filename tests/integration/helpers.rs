@@ -1,0 +1,463 @@
+//! `TestApp`: the real service on port 0 against a fresh database, SQLite (always) or PostgreSQL (when
+//! `TEST_POSTGRES_URL` is set), with a small Xiamen fixture tree, one account per role and typed helpers.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use api::config::Config;
+use awc::http::StatusCode;
+use diesel::prelude::*;
+use persistence::accounts::{self, NewAccount};
+use persistence::jurisdictions::{self, NodeRow};
+use persistence::{DatabaseUrl, DbConnection, Pool};
+use serde_json::Value;
+
+/// Secret the test servers sign with.
+pub const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
+/// Password of every fixture user.
+pub const PASSWORD: &str = "test-password-123";
+/// Issuer and audience.
+pub const ISSUER: &str = "retiree-service";
+pub const AUDIENCE: &str = "retiree-api";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The fixture tree: (code, name, parent).
+pub const TREE: [(&str, &str, Option<&str>); 11] = [
+    ("3502", "厦门市", None),
+    ("350203", "思明区", Some("3502")),
+    ("350206", "湖里区", Some("3502")),
+    ("350203001", "厦港街道", Some("350203")),
+    ("350203003", "中华街道", Some("350203")),
+    ("350206001", "湖里街道", Some("350206")),
+    ("350203001001", "鸿山社区居委会", Some("350203001")),
+    ("350203001004", "蜂巢山社区居委会", Some("350203001")),
+    ("350203003001", "仁安社区居委会", Some("350203003")),
+    ("350206001001", "湖里社区居委会", Some("350206001")),
+    ("350206001002", "村里社区居委会", Some("350206001")),
+];
+
+/// Fixture accounts: (login, kind, role, node).
+pub const ACCOUNTS: [(&str, &str, &str, &str); 15] = [
+    ("admin", "user", "admin", "3502"),
+    ("city", "user", "city_centre", "3502"),
+    ("siming", "user", "district_centre", "350203"),
+    ("huli", "user", "district_centre", "350206"),
+    ("xiagang", "user", "street", "350203001"),
+    ("hongshan", "user", "community", "350203001001"),
+    ("fengchaoshan", "user", "community", "350203001004"),
+    ("leader", "user", "group_leader", "350203001001"),
+    ("archivist", "user", "archivist", "3502"),
+    ("finance", "user", "finance", "3502"),
+    ("auditor", "user", "auditor", "3502"),
+    ("importer", "user", "importer", "3502"),
+    ("platform", "service", "integration", "3502"),
+    ("siming_admin", "user", "admin", "350203"),
+    ("siming_auditor", "user", "auditor", "350203"),
+];
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::auth::hash_secret(PASSWORD).expect("hash"))
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(self.body["code"], code, "{}", self.text);
+        assert_eq!(self.body["status"], status);
+        self
+    }
+
+    /// The `field` of the first entry of `errors`.
+    pub fn first_field(&self) -> &str {
+        self.body["errors"][0]["field"].as_str().unwrap_or_default()
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A running service.
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub pool: Pool,
+    client: awc::Client,
+    pg_admin_url: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+fn pg_base_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// `postgres://…/db` with the database name replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
+    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
+    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    format!("{head}://{authority}/{db}{query}")
+}
+
+/// Migrations hash: a new migration gives a new template database.
+fn migrations_fingerprint() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/persistence/migrations/postgres");
+    let mut entries: Vec<_> = walk(std::path::Path::new(root));
+    entries.sort();
+    for path in entries {
+        path.hash(&mut hasher);
+        std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
+    }
+    format!("{:x}", hasher.finish())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+/// Creates a database for one test from a migrated template (made once, under an advisory lock).
+fn create_pg_database(base: &str) -> (String, String) {
+    let admin_url = with_database(base, "postgres");
+    let mut admin = persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.clone())).expect("connect to PostgreSQL");
+    let template = format!("retiree_tmpl_{}", migrations_fingerprint());
+    diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut admin).expect("lock");
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let exists = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{template}'"))
+        .get_result::<Count>(&mut admin)
+        .expect("query")
+        .n
+        > 0;
+    if !exists {
+        diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut admin).expect("create template");
+        let mut conn = persistence::connection::establish(&DatabaseUrl::Postgres(with_database(base, &template))).expect("connect");
+        persistence::run_migrations(&mut conn).expect("migrate template");
+    }
+    let name = format!("retiree_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos());
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin).expect("create test db");
+    diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut admin).expect("unlock");
+    (admin_url, name)
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000).unwrap_or(0)
+}
+
+/// Configuration of a test server.
+pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", url),
+        ("JWT_SECRET", SECRET),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("DB_POOL_SIZE", "4"),
+        ("HTTP_WORKERS", "1"),
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_LOCK_SECONDS", "120"),
+        ("JSON_BODY_LIMIT_BYTES", "65536"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config")
+}
+
+impl TestApp {
+    /// Starts on SQLite.
+    pub async fn sqlite() -> TestApp {
+        Self::spawn(Backend::Sqlite, &[]).await.expect("sqlite always runs")
+    }
+
+    /// Starts on PostgreSQL, or `None` without `TEST_POSTGRES_URL`.
+    pub async fn postgres() -> Option<TestApp> {
+        Self::spawn(Backend::Postgres, &[]).await
+    }
+
+    /// Starts a server with extra settings.
+    pub async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+        let (url, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                (format!("sqlite://{}/test.db", dir.path().display()), Some(dir), None)
+            }
+            Backend::Postgres => {
+                let base = pg_base_url()?;
+                let (admin, name) = actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.expect("join");
+                let url = with_database(&pg_base_url().unwrap_or_default(), &name);
+                (url, None, Some((admin, name)))
+            }
+        };
+        let config = test_config(&url, extra);
+        let pool = actix_web::rt::task::spawn_blocking({
+            let config = config.clone();
+            move || {
+                let pool = api::server::prepare(&config).expect("prepare");
+                let mut conn = pool.get().expect("conn");
+                seed_fixture(&mut conn);
+                pool
+            }
+        })
+        .await
+        .expect("join");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let started = api::server::start(config, pool.clone(), Some(listener)).expect("start");
+        let handle = started.server.handle();
+        actix_web::rt::spawn(started.server);
+        let client = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
+        Some(TestApp {
+            backend,
+            base: format!("http://{}", started.addr),
+            pool,
+            client,
+            pg_admin_url: pg,
+            _dir: dir,
+            handle,
+        })
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        self.handle.stop(false).await;
+        drop(self.pool);
+        if let Some((admin, name)) = self.pg_admin_url {
+            let _ = actix_web::rt::task::spawn_blocking(move || {
+                if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin)) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                }
+            })
+            .await;
+        }
+    }
+
+    /// A pooled connection for direct checks of database effects.
+    pub fn conn(&self) -> persistence::connection::PooledConnection {
+        self.pool.get().expect("connection")
+    }
+
+    /// A token for a fixture login, signed like the service signs (no password check).
+    pub fn token(&self, login: &str) -> String {
+        let (_, kind, role, node) = ACCOUNTS.iter().find(|a| a.0 == login).copied().unwrap_or((login, "user", "admin", "3502"));
+        sign(&claims(login, kind, role, node, 3600), SECRET)
+    }
+
+    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Resp {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = match body {
+            Some(b) => req.send_body(b).await.expect("send"),
+            None => req.send().await.expect("send"),
+        };
+        let bytes = res.body().limit(64 << 20).await.expect("body");
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        Resp { status: res.status(), headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), text }
+    }
+
+    pub async fn get(&self, path: &str, login: &str) -> Resp {
+        let token = self.token(login);
+        self.request("GET", path, Some(&token), &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, login: &str, body: &Value) -> Resp {
+        let token = self.token(login);
+        self.request("POST", path, Some(&token), &[("Content-Type", "application/json")], Some(body.to_string().into_bytes())).await
+    }
+
+    pub async fn post_with(&self, path: &str, login: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let token = self.token(login);
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        self.request("POST", path, Some(&token), &all, Some(body.to_string().into_bytes())).await
+    }
+
+    pub async fn patch(&self, path: &str, login: &str, body: &Value, if_match: Option<&str>) -> Resp {
+        let token = self.token(login);
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(m) = if_match {
+            headers.push(("If-Match", m));
+        }
+        self.request("PATCH", path, Some(&token), &headers, Some(body.to_string().into_bytes())).await
+    }
+
+    /// Creates a retiree as `login` and returns the answer (expects 201).
+    pub async fn create_retiree(&self, login: &str, body: &Value) -> Value {
+        self.post("/api/v1/retirees", login, body).await.expect(201).body
+    }
+
+    /// Rows in the audit log with this action.
+    pub fn audit_count(&self, action: &str) -> i64 {
+        use persistence::schema::audit_log::dsl;
+        dsl::audit_log.filter(dsl::action.eq(action)).count().get_result(&mut *self.conn()).expect("count")
+    }
+
+    /// Rows in a table.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result::<Count>(&mut *self.conn()).expect("count").n
+    }
+}
+
+/// Claims as the service issues them.
+pub fn claims(login: &str, kind: &str, role: &str, node: &str, ttl: i64) -> api::auth::Claims {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    api::auth::Claims {
+        sub: login.into(),
+        kind: kind.into(),
+        role: role.into(),
+        jurisdiction: node.into(),
+        iat: now,
+        exp: now + ttl,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+    }
+}
+
+/// HS256-signs claims with `secret`.
+pub fn sign(claims: &api::auth::Claims, secret: &str) -> String {
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
+        .expect("sign")
+}
+
+fn seed_fixture(conn: &mut DbConnection) {
+    persistence::write_tx(conn, |conn| -> Result<(), persistence::RepoError> {
+        let mut paths: HashMap<&str, String> = HashMap::new();
+        for (code, name, parent) in TREE {
+            let path = domain::jurisdiction::child_path(parent.and_then(|p| paths.get(p)).map(String::as_str), code);
+            paths.insert(code, path.clone());
+            let level = domain::JurisdictionCode::parse(code).expect("code").level();
+            jurisdictions::create(
+                conn,
+                &NodeRow { code: code.into(), name: name.into(), level: level.as_str().into(), parent_code: parent.map(Into::into), path },
+                "fixture",
+            )?;
+        }
+        for (login, kind, role, node) in ACCOUNTS {
+            accounts::create(
+                conn,
+                &NewAccount {
+                    kind: kind.into(),
+                    login: login.into(),
+                    secret_hash: password_hash().to_owned(),
+                    display_name: login.into(),
+                    role: role.into(),
+                    jurisdiction_code: node.into(),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .expect("fixture");
+}
+
+/// A valid resident ID (GB 11643) for an area, birth date and sequence.
+pub fn id_number(area: &str, birth: &str, seq: u16) -> String {
+    let first = format!("{area}{birth}{:03}", seq % 1000);
+    format!("{first}{}", domain::id_number::check_char(first.as_bytes()))
+}
+
+/// A retiree body for the community `community` with a unique ID from `seq`.
+pub fn retiree_body(community: &str, seq: u16) -> Value {
+    serde_json::json!({
+        "name": "张三",
+        "id_number": id_number("350203", "19550101", seq * 2 + 1),
+        "retirement_date": "2015-01-01",
+        "category": "enterprise_employee",
+        "management_level": "city_managed",
+        "community_code": community,
+        "phone": "13812345678",
+        "address": "厦门市思明区厦港街道大学路1号",
+        "monthly_pension": "3500.00",
+        "party_member": false
+    })
+}
+
+/// Runs each case on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: &TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn case($app: &$crate::helpers::TestApp) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::helpers::TestApp::sqlite().await;
+                    case(&app).await;
+                    app.finish().await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    let Some(app) = $crate::helpers::TestApp::postgres().await else {
+                        eprintln!("TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    };
+                    case(&app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real service over HTTP, on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod retirees;
