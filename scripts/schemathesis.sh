@@ -51,18 +51,34 @@ for _ in $(seq 60); do
 done
 curl -fsS "$base/readyz" >/dev/null
 
-echo "== requesting a token for the demo account 'city'"
-token_json="$(curl -sS -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
-    -d '{"grant_type":"password","username":"city","password":"demo-password-2026"}')"
-token="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' <<<"$token_json")" || {
-    echo "no access_token in response: $token_json" >&2
-    exit 1
+token_for() {
+    local json
+    json="$(curl -sS -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
+        -d "{\"grant_type\":\"password\",\"username\":\"$1\",\"password\":\"demo-password-2026\"}")"
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' <<<"$json" || {
+        echo "no access_token for $1: $json" >&2
+        return 1
+    }
 }
 
-echo "== running schemathesis"
-"$venv/bin/schemathesis" run "$base/openapi.json" \
-    --header "Authorization: Bearer $token" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${ST_MAX_EXAMPLES:-30}" \
-    --phases "${ST_PHASES:-examples,coverage,fuzzing,stateful}" \
-    --workers 2
+# The stateful phase is left out: it chains operations through links inferred from Location headers, and
+# Schemathesis infers links between unrelated resources here. Every operation is still run by the examples,
+# coverage and fuzzing phases.
+run_st() {
+    local user="$1"
+    shift
+    echo "== schemathesis as '$user' $*"
+    "$venv/bin/schemathesis" run "$base/openapi.json" \
+        --header "Authorization: Bearer $(token_for "$user")" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+        --max-examples "${ST_MAX_EXAMPLES:-30}" \
+        --phases "${ST_PHASES:-examples,coverage,fuzzing}" \
+        --workers 1 \
+        "$@"
+}
+
+# A city-centre user reaches every registry operation; the admin and the auditor reach accounts and the log.
+# The admin runs last: it may disable or re-scope the other demo accounts.
+run_st city
+run_st auditor --include-tag audit
+run_st admin --include-tag accounts

@@ -140,3 +140,40 @@ pub enum WriteErrors {
 pub fn to_yaml(spec: &utoipa::openapi::OpenApi) -> Result<String, String> {
     spec.to_yaml().map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The committed `openapi.yaml` is what the code generates. Regenerate with
+    /// `UPDATE_OPENAPI=1 cargo test -p retiree-api openapi_file` (or `retiree-service openapi > openapi.yaml`).
+    #[test]
+    fn openapi_file_matches_code() {
+        let generated = super::to_yaml(&crate::app::openapi()).unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi.yaml differs from the code; run `UPDATE_OPENAPI=1 cargo test -p retiree-api openapi_file`"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_documented_with_errors_and_security() {
+        let spec = crate::app::openapi();
+        let json = serde_json::to_value(&spec).unwrap();
+        let paths = json["paths"].as_object().unwrap();
+        assert!(paths.len() >= 20, "{} paths", paths.len());
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.keys().any(|k| k.starts_with('2')), "{method} {path} has no success response");
+                if path.starts_with("/api/v1/") && path != "/api/v1/auth/token" {
+                    assert!(responses.contains_key("401"), "{method} {path} does not document 401");
+                    assert!(op.get("security").is_some(), "{method} {path} has no security");
+                }
+            }
+        }
+    }
+}
