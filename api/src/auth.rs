@@ -7,8 +7,8 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::{Permission, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use persistence::audit::NewAuditEntry;
@@ -91,10 +91,7 @@ impl TokenKeys {
 /// Hashes a password or client secret with argon2id (default parameters, random salt).
 pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    Argon2::default().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
 /// Checks a secret against a stored PHC string.
@@ -189,14 +186,15 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(|| unauthorized("missing_token"))?;
-            let claims = state.tokens.verify(&token, &state.config.jwt_issuer, &state.config.jwt_audience).map_err(|e| {
-                match e.kind() {
+            let claims = state.tokens.verify(&token, &state.config.jwt_issuer, &state.config.jwt_audience).map_err(
+                |e| match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => unauthorized("token_expired"),
                     _ => unauthorized("invalid_token"),
-                }
-            })?;
+                },
+            )?;
             let login = claims.sub.clone();
-            let found = crate::db::run(&state.pool, move |conn| persistence::accounts::find_by_login(conn, &login)).await?;
+            let found =
+                crate::db::run(&state.pool, move |conn| persistence::accounts::find_by_login(conn, &login)).await?;
             let Some((account, scope_path)) = found else { return Err(unauthorized("account_inactive")) };
             if !account.active || account.kind != claims.kind {
                 return Err(unauthorized("account_inactive"));

@@ -199,7 +199,7 @@ fn create_admin(
         )?;
         Ok(())
     })
-    .map_err(|e| format!("{}", serde_json::to_string(&e.problem()).unwrap_or_else(|_| e.to_string())))?;
+    .map_err(|e| serde_json::to_string(&e.problem()).unwrap_or_else(|_| e.to_string()))?;
     println!("admin {username} created for jurisdiction {code}");
     Ok(())
 }

@@ -50,7 +50,12 @@ pub struct FieldError {
 
 impl FieldError {
     /// A field error with both messages.
-    pub fn new(field: impl Into<String>, code: impl Into<String>, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         Self { field: field.into(), code: code.into(), message: Msg::new(zh, en) }
     }
 
@@ -115,21 +120,28 @@ pub struct ProblemField {
     pub line: Option<u64>,
 }
 
-/// An error answer.
+/// An error answer (boxed: handlers pass it around in `Result`s, which should stay small).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorData>);
+
+#[derive(Debug)]
+struct ErrorData {
     status: StatusCode,
     code: String,
     detail: Msg,
     errors: Vec<(FieldError, Option<u64>)>,
     retry_after: Option<u64>,
-    allow: Option<&'static str>,
 }
 
 impl ApiError {
     /// Any status with a code and message.
     pub fn new(status: StatusCode, code: impl Into<String>, detail: Msg) -> Self {
-        Self { status, code: code.into(), detail, errors: Vec::new(), retry_after: None, allow: None }
+        Self(Box::new(ErrorData { status, code: code.into(), detail, errors: Vec::new(), retry_after: None }))
+    }
+
+    fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.0.retry_after = Some(seconds);
+        self
     }
 
     /// 422 with the broken rules; the top-level code is the rule when exactly one field failed.
@@ -149,7 +161,9 @@ impl ApiError {
                 ),
             ),
         };
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail) }
+        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail);
+        error.0.errors = errors;
+        error
     }
 
     /// 422 for one field.
@@ -227,41 +241,26 @@ impl ApiError {
 
     /// 429 with `Retry-After`.
     pub fn too_many_requests(retry_after: u64) -> Self {
-        Self {
-            retry_after: Some(retry_after.max(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "login_throttled",
-                Msg::new(
-                    format!("登录失败次数过多，请{}秒后再试", retry_after.max(1)),
-                    format!("too many failed logins; retry after {} seconds", retry_after.max(1)),
-                ),
-            )
-        }
+        let seconds = retry_after.max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+            Msg::new(
+                format!("登录失败次数过多，请{seconds}秒后再试"),
+                format!("too many failed logins; retry after {seconds} seconds"),
+            ),
+        )
+        .with_retry_after(seconds)
     }
 
     /// 503 with `Retry-After` (database or pool exhausted).
     pub fn unavailable() -> Self {
-        Self {
-            retry_after: Some(2),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                Msg::new("服务暂时繁忙，请稍后重试", "the service is busy; retry shortly"),
-            )
-        }
-    }
-
-    /// 405.
-    pub fn method_not_allowed() -> Self {
-        Self {
-            allow: None,
-            ..Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                Msg::new("该资源不支持此请求方法", "method not allowed on this resource"),
-            )
-        }
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            Msg::new("服务暂时繁忙，请稍后重试", "the service is busy; retry shortly"),
+        )
+        .with_retry_after(2)
     }
 
     /// 500; the cause goes to the log, never to the client.
@@ -276,11 +275,11 @@ impl ApiError {
 
     /// The stable code.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     fn title(&self, lang: Lang) -> String {
-        let zh = match self.status.as_u16() {
+        let zh = match self.0.status.as_u16() {
             400 => "请求无法解析",
             401 => "未认证",
             403 => "无权操作",
@@ -298,7 +297,7 @@ impl ApiError {
         };
         match lang {
             Lang::Zh => zh.to_owned(),
-            Lang::En => self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            Lang::En => self.0.status.canonical_reason().unwrap_or("Error").to_owned(),
         }
     }
 
@@ -306,14 +305,15 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let ctx = context::current();
         Problem {
-            type_uri: format!("urn:retiree-service:problem:{}", self.code),
+            type_uri: format!("urn:retiree-service:problem:{}", self.0.code),
             title: self.title(ctx.lang),
-            status: self.status.as_u16(),
-            detail: self.detail.pick(ctx.lang).to_owned(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.pick(ctx.lang).to_owned(),
             instance: ctx.path,
-            code: self.code.clone(),
+            code: self.0.code.clone(),
             request_id: ctx.request_id,
             errors: self
+                .0
                 .errors
                 .iter()
                 .map(|(e, line)| ProblemField {
@@ -329,23 +329,20 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail.en)
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.detail.en)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut builder = HttpResponse::build(self.status);
+        let mut builder = HttpResponse::build(self.0.status);
         builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = self.0.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        if let Some(allow) = self.allow {
-            builder.insert_header((header::ALLOW, allow));
         }
         match serde_json::to_string(&self.problem()) {
             Ok(body) => builder.body(body),
@@ -359,11 +356,9 @@ impl From<RepoError> for ApiError {
         match e {
             RepoError::NotFound => ApiError::not_found(),
             RepoError::VersionMismatch => ApiError::precondition_failed(),
-            RepoError::Unique(what) => ApiError::conflict(
-                "conflict",
-                "与已有记录重复",
-                format!("conflicts with an existing record ({what})"),
-            ),
+            RepoError::Unique(what) => {
+                ApiError::conflict("conflict", "与已有记录重复", format!("conflicts with an existing record ({what})"))
+            }
             RepoError::ForeignKey(_) => ApiError::conflict(
                 "referenced_record_missing",
                 "引用的记录不存在或仍被引用",

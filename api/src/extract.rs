@@ -57,7 +57,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}"))
+                    ApiError::bad_request(
+                        "invalid_body",
+                        format!("请求体读取失败：{e}"),
+                        format!("cannot read body: {e}"),
+                    )
                 })?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::payload_too_large(limit));
@@ -117,13 +121,9 @@ fn field_error_of(pointer: &str, message: &str) -> FieldError {
     }
     if text.starts_with("unknown field") {
         let name = backticked(&text).unwrap_or("?");
-        let field = if pointer.ends_with(&format!("/{name}")) { pointer.to_owned() } else { format!("{pointer}/{name}") };
-        return FieldError::new(
-            field,
-            "unknown_field",
-            format!("不允许的字段：{text}"),
-            text,
-        );
+        let field =
+            if pointer.ends_with(&format!("/{name}")) { pointer.to_owned() } else { format!("{pointer}/{name}") };
+        return FieldError::new(field, "unknown_field", format!("不允许的字段：{text}"), text);
     }
     if text.starts_with("invalid type") {
         return FieldError::new(pointer, "invalid_type", format!("字段类型错误：{text}"), text);
@@ -221,7 +221,12 @@ pub fn decode_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<String>,
     use base64::Engine;
     let Some(cursor) = cursor else { return Ok(None) };
     let bad = || {
-        FieldError::new("cursor", "invalid_cursor", "cursor 无效，请使用上一页返回的 next_cursor", "cursor is not one this list returned")
+        FieldError::new(
+            "cursor",
+            "invalid_cursor",
+            "cursor 无效，请使用上一页返回的 next_cursor",
+            "cursor is not one this list returned",
+        )
     };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
@@ -234,7 +239,12 @@ pub fn decode_id_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<i64>,
     match decode_cursor(kind, cursor)? {
         None => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            FieldError::new("cursor", "invalid_cursor", "cursor 无效，请使用上一页返回的 next_cursor", "cursor is not one this list returned")
+            FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "cursor 无效，请使用上一页返回的 next_cursor",
+                "cursor is not one this list returned",
+            )
         }),
     }
 }

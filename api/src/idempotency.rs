@@ -80,7 +80,15 @@ where
 {
     run(state, caller, key, fingerprint, move |conn, hash| {
         work(conn).map(|a| {
-            (StoredResponse { request_hash: hash, status: i32::from(a.status), location: None, body: a.body.to_string() }, None)
+            (
+                StoredResponse {
+                    request_hash: hash,
+                    status: i32::from(a.status),
+                    location: None,
+                    body: a.body.to_string(),
+                },
+                None,
+            )
         })
     })
     .await

@@ -149,17 +149,17 @@ fn is_utf8(reader: &mut dyn Read) -> Result<bool, ApiError> {
     }
 }
 
-fn open_csv(path: &Path) -> Result<(csv::Reader<BufReader<File>>, HashMap<String, usize>), ApiError> {
+/// A CSV reader and the index of each named column.
+type Csv = (csv::Reader<BufReader<File>>, HashMap<String, usize>);
+
+fn open_csv(path: &Path) -> Result<Csv, ApiError> {
     let mut file = BufReader::new(File::open(path).map_err(ApiError::internal)?);
     let mut bom = [0u8; 3];
     let n = file.read(&mut bom).map_err(unreadable)?;
     let skip = if n == 3 && bom == [0xEF, 0xBB, 0xBF] { 3 } else { 0 };
     let mut inner = file.into_inner();
     inner.seek(SeekFrom::Start(skip)).map_err(ApiError::internal)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(BufReader::new(inner));
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(BufReader::new(inner));
     let headers = reader.headers().map_err(|e| header_error(&e.to_string()))?.clone();
     let columns: HashMap<String, usize> =
         headers.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase(), i)).collect();
@@ -188,7 +188,8 @@ fn scan(
     bad_codes: &mut HashSet<u64>,
 ) -> Result<u64, ApiError> {
     let (mut reader, columns) = open_csv(path)?;
-    let get = |rec: &csv::StringRecord, name: &str| columns.get(name).and_then(|i| rec.get(*i)).unwrap_or("").to_owned();
+    let get =
+        |rec: &csv::StringRecord, name: &str| columns.get(name).and_then(|i| rec.get(*i)).unwrap_or("").to_owned();
     let mut rows = 0;
     let mut record = csv::StringRecord::new();
     loop {
@@ -289,7 +290,13 @@ fn scan(
 }
 
 /// Imports a UTF-8 division CSV. `scope_path` limits where nodes may land (`/` for the command line).
-pub fn import(conn: &mut DbConnection, path: &Path, mode: Mode, scope_path: &str, actor: &str) -> Result<ImportReport, ApiError> {
+pub fn import(
+    conn: &mut DbConnection,
+    path: &Path,
+    mode: Mode,
+    scope_path: &str,
+    actor: &str,
+) -> Result<ImportReport, ApiError> {
     let mut errors: Vec<(FieldError, u64)> = Vec::new();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut bad_codes: HashSet<u64> = HashSet::new();
@@ -371,8 +378,11 @@ fn write_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let parents: Vec<String> = batch.iter().filter_map(|r| r.parent.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let parents: Vec<String> =
+        batch.iter().filter_map(|r| r.parent.clone()).collect::<HashSet<_>>().into_iter().collect();
     let paths = repo::paths_of(conn, &parents)?;
+    let codes: Vec<String> = batch.iter().map(|r| r.code.clone()).collect();
+    let current = repo::existing(conn, &codes)?;
     let mut nodes = Vec::with_capacity(batch.len());
     for row in batch.drain(..) {
         let (parent_code, path) = match &row.parent {
@@ -394,7 +404,10 @@ fn write_batch(
             },
             None => (None, domain::jurisdiction::child_path(None, &row.code)),
         };
-        if !path.starts_with(scope_path) {
+        // Both where the node lands and where it is now must lie in the caller's subtree: an import must not
+        // pull another jurisdiction's node (and its retirees) into the caller's own.
+        let now_outside = current.get(&row.code).is_some_and(|old| !old.path.starts_with(scope_path));
+        if !path.starts_with(scope_path) || now_outside {
             errors.push(row_error(
                 row.line,
                 "code",
@@ -406,7 +419,7 @@ fn write_batch(
         }
         nodes.push(NodeRow { code: row.code, name: row.name, level: row.level.as_str().to_owned(), parent_code, path });
     }
-    let c = repo::upsert_nodes(conn, &nodes, actor)?;
+    let c = repo::upsert_nodes(conn, &nodes, &current, actor)?;
     counts.created += c.created;
     counts.updated += c.updated;
     counts.unchanged += c.unchanged;

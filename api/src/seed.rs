@@ -136,7 +136,8 @@ pub fn seed_demo(conn: &mut DbConnection) -> Result<DemoInfo, ApiError> {
     Ok(info)
 }
 
-const SURNAMES: [&str; 16] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "林", "郑", "许", "蔡", "洪", "苏"];
+const SURNAMES: [&str; 16] =
+    ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "林", "郑", "许", "蔡", "洪", "苏"];
 const GIVEN: [&str; 20] = [
     "建国", "秀英", "玉兰", "志强", "桂芳", "国华", "淑珍", "文彬", "美玲", "德明", "丽华", "金水", "阿妹", "福生",
     "春花", "振华", "惠珍", "水生", "秀琴", "明辉",
@@ -188,8 +189,11 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
                 sex: if male { "male" } else { "female" }.into(),
                 birth_date: birth,
                 retirement_date: retirement,
-                category: [Category::EnterpriseEmployee, Category::IndividuallyInsured, Category::CentralProvincialEnterprise]
-                    [rng.next(3) as usize]
+                category: [
+                    Category::EnterpriseEmployee,
+                    Category::IndividuallyInsured,
+                    Category::CentralProvincialEnterprise,
+                ][rng.next(3) as usize]
                     .as_str()
                     .into(),
                 management_level: [
@@ -244,7 +248,9 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
                     retiree_id: Some(retiree.id),
                     scope_path: community.path.clone(),
                     outcome: "success".into(),
-                    detail: Some(serde_json::json!({"changes": {"name": {"from": null, "to": retiree.name}}}).to_string()),
+                    detail: Some(
+                        serde_json::json!({"changes": {"name": {"from": null, "to": retiree.name}}}).to_string(),
+                    ),
                     ..NewAuditEntry::default()
                 },
             )?;

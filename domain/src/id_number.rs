@@ -10,8 +10,8 @@ use crate::{RuleViolation, Sex, mask};
 /// Province-level prefixes of the administrative division codes (GB/T 2260), including Taiwan, Hong Kong and
 /// Macao, which appear on residence permits.
 const PROVINCE_PREFIXES: [u8; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
-    62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
 ];
 
 /// ISO 7064 MOD 11-2 weights for positions 1..17.
@@ -74,9 +74,9 @@ impl RuleViolation for IdNumberError {
 
     fn message_en(&self) -> String {
         match self {
-            Self::Checksum { expected, found } => format!(
-                "resident ID check character should be {expected}, got {found} (GB 11643, ISO 7064 MOD 11-2)"
-            ),
+            Self::Checksum { expected, found } => {
+                format!("resident ID check character should be {expected}, got {found} (GB 11643, ISO 7064 MOD 11-2)")
+            }
             other => other.to_string(),
         }
     }
@@ -102,7 +102,7 @@ impl IdNumber {
             return Err(IdNumberError::Format);
         }
         let area = &value[..6];
-        let province = u8::from_str_radix(&area[..2], 10).unwrap_or(0);
+        let province: u8 = area[..2].parse().unwrap_or(0);
         if !PROVINCE_PREFIXES.contains(&province) {
             return Err(IdNumberError::AreaCode(area.to_owned()));
         }
@@ -202,10 +202,7 @@ mod tests {
     fn length_format_area_and_dates() {
         assert_eq!(IdNumber::parse("1101051949", TODAY).unwrap_err(), IdNumberError::Length(10));
         assert_eq!(IdNumber::parse("11010519491231A02X", TODAY).unwrap_err(), IdNumberError::Format);
-        assert_eq!(
-            IdNumber::parse("990105194912310021", TODAY).unwrap_err(),
-            IdNumberError::AreaCode("990105".into())
-        );
+        assert_eq!(IdNumber::parse("990105194912310021", TODAY).unwrap_err(), IdNumberError::AreaCode("990105".into()));
         assert_eq!(
             IdNumber::parse("110105194902310021", TODAY).unwrap_err(),
             IdNumberError::BirthDate("19490231".into())

@@ -140,9 +140,10 @@ pub fn update(
     expected_version: i64,
     changes: &AccountChanges,
 ) -> RepoResult<Account> {
-    let updated = diesel::update(accounts::table.filter(accounts::id.eq(id)).filter(accounts::version.eq(expected_version)))
-        .set((changes, accounts::version.eq(accounts::version + 1), accounts::updated_at.eq(now_utc())))
-        .execute(conn)?;
+    let updated =
+        diesel::update(accounts::table.filter(accounts::id.eq(id)).filter(accounts::version.eq(expected_version)))
+            .set((changes, accounts::version.eq(accounts::version + 1), accounts::updated_at.eq(now_utc())))
+            .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
     }
@@ -164,7 +165,11 @@ pub struct Throttle {
 }
 
 /// When the login is locked, until when.
-pub fn locked_until(conn: &mut DbConnection, login: &str, now: PrimitiveDateTime) -> RepoResult<Option<PrimitiveDateTime>> {
+pub fn locked_until(
+    conn: &mut DbConnection,
+    login: &str,
+    now: PrimitiveDateTime,
+) -> RepoResult<Option<PrimitiveDateTime>> {
     let row: Option<Throttle> =
         login_throttle::table.find(login).select(Throttle::as_select()).first(conn).optional()?;
     Ok(row.and_then(|t| t.locked_until).filter(|until| *until > now))

@@ -130,7 +130,12 @@ pub fn list(
 }
 
 /// Successful writes concerning one person, oldest first, after id `after`.
-pub fn timeline(conn: &mut DbConnection, retiree_id: i64, after: Option<i64>, limit: i64) -> RepoResult<Vec<AuditEntry>> {
+pub fn timeline(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> RepoResult<Vec<AuditEntry>> {
     let mut query = audit_log::table
         .filter(audit_log::retiree_id.eq(retiree_id))
         .filter(audit_log::outcome.eq("success"))

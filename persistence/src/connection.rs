@@ -60,14 +60,14 @@ impl DatabaseUrl {
         }
         if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if rest.is_empty() {
-                return Err("DATABASE_URL: a sqlite URL needs a file path, e.g. sqlite://data/retiree-service.db".into());
+                return Err(
+                    "DATABASE_URL: a sqlite URL needs a file path, e.g. sqlite://data/retiree-service.db".into()
+                );
             }
             return Ok(Self::Sqlite(rest.to_owned()));
         }
         let scheme = url.split(':').next().unwrap_or_default();
-        Err(format!(
-            "DATABASE_URL: unknown scheme '{scheme}'; use postgres://user@host/db or sqlite://path/to/file.db"
-        ))
+        Err(format!("DATABASE_URL: unknown scheme '{scheme}'; use postgres://user@host/db or sqlite://path/to/file.db"))
     }
 
     /// `postgres` or `sqlite`.

@@ -21,11 +21,7 @@ pub struct StoredResponse {
 
 /// The answer stored for `(actor, key)`, if any.
 pub fn find(conn: &mut DbConnection, actor: &str, key: &str) -> RepoResult<Option<StoredResponse>> {
-    Ok(idempotency_keys::table
-        .find((actor, key))
-        .select(StoredResponse::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(idempotency_keys::table.find((actor, key)).select(StoredResponse::as_select()).first(conn).optional()?)
 }
 
 /// Stores the first answer; a concurrent duplicate fails with a unique violation and rolls its work back.

@@ -131,12 +131,7 @@ pub fn is_empty(conn: &mut DbConnection) -> RepoResult<bool> {
 }
 
 /// Children of `code`, ordered by code, after `after` (keyset pagination).
-pub fn children(
-    conn: &mut DbConnection,
-    code: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> RepoResult<Vec<Jurisdiction>> {
+pub fn children(conn: &mut DbConnection, code: &str, after: Option<&str>, limit: i64) -> RepoResult<Vec<Jurisdiction>> {
     let mut query = jurisdictions::table
         .filter(jurisdictions::parent_code.eq(code))
         .select(Jurisdiction::as_select())
@@ -209,7 +204,9 @@ pub fn rename(
     actor: &str,
 ) -> RepoResult<Jurisdiction> {
     let updated = diesel::update(
-        jurisdictions::table.filter(jurisdictions::code.eq(&node.code)).filter(jurisdictions::version.eq(expected_version)),
+        jurisdictions::table
+            .filter(jurisdictions::code.eq(&node.code))
+            .filter(jurisdictions::version.eq(expected_version)),
     )
     .set((
         jurisdictions::name.eq(new_name),
@@ -235,7 +232,9 @@ pub fn move_to(
 ) -> RepoResult<Jurisdiction> {
     let new_path = domain::jurisdiction::child_path(Some(&new_parent.path), &node.code);
     let updated = diesel::update(
-        jurisdictions::table.filter(jurisdictions::code.eq(&node.code)).filter(jurisdictions::version.eq(expected_version)),
+        jurisdictions::table
+            .filter(jurisdictions::code.eq(&node.code))
+            .filter(jurisdictions::version.eq(expected_version)),
     )
     .set((
         jurisdictions::parent_code.eq(&new_parent.code),
@@ -247,16 +246,7 @@ pub fn move_to(
         return Err(RepoError::VersionMismatch);
     }
     rewrite_subtree_paths(conn, &node.path, &new_path)?;
-    record(
-        conn,
-        &node.code,
-        "moved",
-        None,
-        None,
-        node.parent_code.as_deref(),
-        Some(&new_parent.code),
-        actor,
-    )?;
+    record(conn, &node.code, "moved", None, None, node.parent_code.as_deref(), Some(&new_parent.code), actor)?;
     find(conn, &node.code)
 }
 
@@ -280,7 +270,16 @@ fn record(
     actor: &str,
 ) -> RepoResult<()> {
     diesel::insert_into(jurisdiction_changes::table)
-        .values(NewChange { code, change, old_name, new_name, old_parent_code, new_parent_code, actor, changed_at: now_utc() })
+        .values(NewChange {
+            code,
+            change,
+            old_name,
+            new_name,
+            old_parent_code,
+            new_parent_code,
+            actor,
+            changed_at: now_utc(),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -322,11 +321,15 @@ pub struct UpsertCounts {
     pub unchanged: u64,
 }
 
-/// Inserts new nodes and updates changed ones (one statement per kind per chunk); a node whose path changes
-/// carries its subtree along. Renames and moves are recorded in the history.
-pub fn upsert_nodes(conn: &mut DbConnection, rows: &[NodeRow], actor: &str) -> RepoResult<UpsertCounts> {
-    let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
-    let current = existing(conn, &codes)?;
+/// Inserts new nodes and updates changed ones; `current` holds the existing nodes among `rows` (from
+/// [`existing`]). A node whose path changes carries its subtree along. Renames and moves are recorded in the
+/// history.
+pub fn upsert_nodes(
+    conn: &mut DbConnection,
+    rows: &[NodeRow],
+    current: &HashMap<String, Jurisdiction>,
+    actor: &str,
+) -> RepoResult<UpsertCounts> {
     let now = now_utc();
     let mut counts = UpsertCounts::default();
     let mut inserts = Vec::new();
@@ -371,9 +374,8 @@ pub fn upsert_nodes(conn: &mut DbConnection, rows: &[NodeRow], actor: &str) -> R
             .iter()
             .map(|r| (NodeRow::clone(r), jurisdictions::created_at.eq(now), jurisdictions::updated_at.eq(now)))
             .collect();
-        let inserted = crate::on_each_backend!(conn, |c| diesel::insert_into(jurisdictions::table)
-            .values(&values)
-            .execute(c))?;
+        let inserted =
+            crate::on_each_backend!(conn, |c| diesel::insert_into(jurisdictions::table).values(&values).execute(c))?;
         counts.created += inserted as u64;
     }
     Ok(counts)

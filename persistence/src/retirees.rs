@@ -121,10 +121,8 @@ pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) 
     diesel::insert_into(retirees::table)
         .values((data, retirees::created_at.eq(now), retirees::updated_at.eq(now)))
         .execute(conn)?;
-    let retiree: Retiree = retirees::table
-        .filter(retirees::id_number.eq(&data.id_number))
-        .select(Retiree::as_select())
-        .first(conn)?;
+    let retiree: Retiree =
+        retirees::table.filter(retirees::id_number.eq(&data.id_number)).select(Retiree::as_select()).first(conn)?;
     replace_flags(conn, retiree.id, flags)?;
     Ok(retiree)
 }
@@ -137,9 +135,10 @@ pub fn update(
     data: &RetireeData,
     flags: Option<&[GroupFlag]>,
 ) -> RepoResult<Retiree> {
-    let updated = diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
-        .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
-        .execute(conn)?;
+    let updated =
+        diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
+            .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
+            .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
     }
@@ -231,7 +230,12 @@ pub struct RetireeFilter {
 }
 
 /// One page of retirees matching `filter`, by id after `after`.
-pub fn list(conn: &mut DbConnection, filter: &RetireeFilter, after: Option<i64>, limit: i64) -> RepoResult<Vec<Retiree>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &RetireeFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> RepoResult<Vec<Retiree>> {
     let mut query = retirees::table
         .inner_join(jurisdictions::table)
         .filter(crate::jurisdictions::in_subtree(&filter.scope_path))
@@ -362,9 +366,11 @@ pub fn update_dependent(
     expected_version: i64,
     data: &DependentData,
 ) -> RepoResult<Dependent> {
-    let updated = diesel::update(dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)))
-        .set((data, dependents::version.eq(dependents::version + 1), dependents::updated_at.eq(now_utc())))
-        .execute(conn)?;
+    let updated = diesel::update(
+        dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
+    )
+    .set((data, dependents::version.eq(dependents::version + 1), dependents::updated_at.eq(now_utc())))
+    .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
     }
@@ -373,8 +379,9 @@ pub fn update_dependent(
 
 /// Removes a dependent if the version is still `expected_version`.
 pub fn delete_dependent(conn: &mut DbConnection, id: i64, expected_version: i64) -> RepoResult<()> {
-    let deleted =
-        diesel::delete(dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)))
-            .execute(conn)?;
+    let deleted = diesel::delete(
+        dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
+    )
+    .execute(conn)?;
     if deleted == 0 { Err(RepoError::VersionMismatch) } else { Ok(()) }
 }

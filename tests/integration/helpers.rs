@@ -158,7 +158,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// Creates a database for one test from a migrated template (made once, under an advisory lock).
 fn create_pg_database(base: &str) -> (String, String) {
     let admin_url = with_database(base, "postgres");
-    let mut admin = persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.clone())).expect("connect to PostgreSQL");
+    let mut admin =
+        persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.clone())).expect("connect to PostgreSQL");
     let template = format!("retiree_tmpl_{}", migrations_fingerprint());
     diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut admin).expect("lock");
     #[derive(QueryableByName)]
@@ -173,11 +174,14 @@ fn create_pg_database(base: &str) -> (String, String) {
         > 0;
     if !exists {
         diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut admin).expect("create template");
-        let mut conn = persistence::connection::establish(&DatabaseUrl::Postgres(with_database(base, &template))).expect("connect");
+        let mut conn = persistence::connection::establish(&DatabaseUrl::Postgres(with_database(base, &template)))
+            .expect("connect");
         persistence::run_migrations(&mut conn).expect("migrate template");
     }
     let name = format!("retiree_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos());
-    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin).expect("create test db");
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .execute(&mut admin)
+        .expect("create test db");
     diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut admin).expect("unlock");
     (admin_url, name)
 }
@@ -227,7 +231,8 @@ impl TestApp {
             }
             Backend::Postgres => {
                 let base = pg_base_url()?;
-                let (admin, name) = actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.expect("join");
+                let (admin, name) =
+                    actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.expect("join");
                 let url = with_database(&pg_base_url().unwrap_or_default(), &name);
                 (url, None, Some((admin, name)))
             }
@@ -267,7 +272,8 @@ impl TestApp {
         if let Some((admin, name)) = self.pg_admin_url {
             let _ = actix_web::rt::task::spawn_blocking(move || {
                 if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin)) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
                 }
             })
             .await;
@@ -281,11 +287,19 @@ impl TestApp {
 
     /// A token for a fixture login, signed like the service signs (no password check).
     pub fn token(&self, login: &str) -> String {
-        let (_, kind, role, node) = ACCOUNTS.iter().find(|a| a.0 == login).copied().unwrap_or((login, "user", "admin", "3502"));
+        let (_, kind, role, node) =
+            ACCOUNTS.iter().find(|a| a.0 == login).copied().unwrap_or((login, "user", "admin", "3502"));
         sign(&claims(login, kind, role, node, 3600), SECRET)
     }
 
-    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Resp {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Resp {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
@@ -315,7 +329,14 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, login: &str, body: &Value) -> Resp {
         let token = self.token(login);
-        self.request("POST", path, Some(&token), &[("Content-Type", "application/json")], Some(body.to_string().into_bytes())).await
+        self.request(
+            "POST",
+            path,
+            Some(&token),
+            &[("Content-Type", "application/json")],
+            Some(body.to_string().into_bytes()),
+        )
+        .await
     }
 
     pub async fn post_with(&self, path: &str, login: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
@@ -352,7 +373,10 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result::<Count>(&mut *self.conn()).expect("count").n
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut *self.conn())
+            .expect("count")
+            .n
     }
 }
 
@@ -373,8 +397,12 @@ pub fn claims(login: &str, kind: &str, role: &str, node: &str, ttl: i64) -> api:
 
 /// HS256-signs claims with `secret`.
 pub fn sign(claims: &api::auth::Claims, secret: &str) -> String {
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
-        .expect("sign")
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 fn seed_fixture(conn: &mut DbConnection) {
@@ -386,7 +414,13 @@ fn seed_fixture(conn: &mut DbConnection) {
             let level = domain::JurisdictionCode::parse(code).expect("code").level();
             jurisdictions::create(
                 conn,
-                &NodeRow { code: code.into(), name: name.into(), level: level.as_str().into(), parent_code: parent.map(Into::into), path },
+                &NodeRow {
+                    code: code.into(),
+                    name: name.into(),
+                    level: level.as_str().into(),
+                    parent_code: parent.map(Into::into),
+                    path,
+                },
                 "fixture",
             )?;
         }

@@ -3,6 +3,11 @@
 
 mod helpers;
 
+mod accounts;
 mod auth;
-mod retirees;
+mod imports;
+mod jurisdictions;
+mod ops;
 mod platform;
+mod retirees;
+mod roles;

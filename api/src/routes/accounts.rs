@@ -209,7 +209,12 @@ fn node_in_scope(conn: &mut DbConnection, caller: &Caller, code: &str) -> Result
 }
 
 /// The account if its node lies in the caller's subtree; returns it with that node's path.
-fn account_in_scope(conn: &mut DbConnection, caller: &Caller, kind: &str, id: i64) -> Result<(Account, String), ApiError> {
+fn account_in_scope(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: &str,
+    id: i64,
+) -> Result<(Account, String), ApiError> {
     let (account, path) = repo::find_with_path(conn, kind, id)?;
     if caller.sees(&path) { Ok((account, path)) } else { Err(ApiError::not_found()) }
 }
@@ -232,7 +237,14 @@ fn own_access(caller: &Caller, id: i64, changes: &AccountChanges) -> Result<(), 
     Ok(())
 }
 
-fn audit_account(conn: &mut DbConnection, caller: &Caller, action: &str, account: &Account, path: &str, detail: serde_json::Value) -> Result<(), ApiError> {
+fn audit_account(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    account: &Account,
+    path: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
     let mut entry = caller.audit(action, "account", account.id, path);
     entry.detail = Some(detail.to_string());
     audit::append(conn, &entry)?;
@@ -296,12 +308,21 @@ pub async fn create_user(
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<UserResponse>), crate::openapi::ReadErrors))]
 #[get("/users")]
-pub async fn list_users(caller: Caller, state: web::Data<AppState>, query: web::Query<PageQuery>) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+pub async fn list_users(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
     let page = list_kind(&caller, &state, KIND_USER, &query).await?;
     Ok(web::Json(Page { next_cursor: page.1, items: page.0.into_iter().map(UserResponse::from).collect() }))
 }
 
-async fn list_kind(caller: &Caller, state: &AppState, kind: &'static str, query: &PageQuery) -> Result<(Vec<Account>, Option<String>), ApiError> {
+async fn list_kind(
+    caller: &Caller,
+    state: &AppState,
+    kind: &'static str,
+    query: &PageQuery,
+) -> Result<(Vec<Account>, Option<String>), ApiError> {
     caller.require(Permission::AccountManage)?;
     let mut errors = Vec::new();
     let limit = limit(query.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
@@ -317,7 +338,11 @@ async fn list_kind(caller: &Caller, state: &AppState, kind: &'static str, query:
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/users/{id}")]
-pub async fn get_user(caller: Caller, state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountManage)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -368,10 +393,17 @@ pub async fn update_user(
         own_access(&c, id, &changes)?;
         let updated = repo::update(conn, id, expected, &changes)?;
         let path = scope_path_of(conn, &updated.jurisdiction_code)?;
-        audit_account(conn, &c, "user.update", &updated, &path, serde_json::json!({
-            "role": changes.role, "jurisdiction": changes.jurisdiction_code, "active": changes.active,
-            "display_name": changes.display_name, "password_changed": changes.secret_hash.is_some()
-        }))?;
+        audit_account(
+            conn,
+            &c,
+            "user.update",
+            &updated,
+            &path,
+            serde_json::json!({
+                "role": changes.role, "jurisdiction": changes.jurisdiction_code, "active": changes.active,
+                "display_name": changes.display_name, "password_changed": changes.secret_hash.is_some()
+            }),
+        )?;
         Ok(updated)
     })
     .await?;
@@ -423,11 +455,19 @@ pub async fn create_service_account(
         };
         let account = repo::create(conn, &new)?;
         let path = scope_path_of(conn, &account.jurisdiction_code)?;
-        audit_account(conn, &c, "service_account.create", &account, &path, serde_json::json!({"client_id": account.login, "role": account.role}))?;
+        audit_account(
+            conn,
+            &c,
+            "service_account.create",
+            &account,
+            &path,
+            serde_json::json!({"client_id": account.login, "role": account.role}),
+        )?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/service-accounts/{}", account.id),
             version: account.version,
-            body: serde_json::to_value(ServiceAccountResponse::new(account, Some(secret))).map_err(ApiError::internal)?,
+            body: serde_json::to_value(ServiceAccountResponse::new(account, Some(secret)))
+                .map_err(ApiError::internal)?,
         })
     })
     .await
@@ -453,7 +493,11 @@ pub async fn list_service_accounts(
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path, description = "Service account id")),
     responses((status = 200, body = ServiceAccountResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/service-accounts/{id}")]
-pub async fn get_service_account(caller: Caller, state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_service_account(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountManage)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -495,6 +539,7 @@ pub async fn update_service_account(
             active: patch.active,
             secret_hash: None,
         };
+        own_access(&c, id, &changes)?;
         let updated = repo::update(conn, id, expected, &changes)?;
         let path = scope_path_of(conn, &updated.jurisdiction_code)?;
         audit_account(conn, &c, "service_account.update", &updated, &path, serde_json::json!({

@@ -48,7 +48,7 @@ pub struct AuditEntryResponse {
     /// Request id.
     pub request_id: Option<String>,
     /// Details (changes, reasons); sensitive values masked.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
 }
 

@@ -101,7 +101,12 @@ pub async fn token(
     };
     if login.trim().is_empty() || login.len() > 100 {
         let field = if kind == "user" { "/username" } else { "/client_id" };
-        return Err(ApiError::field(FieldError::new(field, "length", "长度应为1至100个字符", "must be 1 to 100 characters")));
+        return Err(ApiError::field(FieldError::new(
+            field,
+            "length",
+            "长度应为1至100个字符",
+            "must be 1 to 100 characters",
+        )));
     }
     let client_ip = req.connection_info().realip_remote_addr().map(str::to_owned);
     let request_id = crate::context::current().request_id;
@@ -113,7 +118,9 @@ pub async fn token(
         }
         let found = accounts::find_by_login(conn, &login)?;
         let ok = match &found {
-            Some((account, _)) => verify_secret(&secret, &account.secret_hash) && account.active && account.kind == kind,
+            Some((account, _)) => {
+                verify_secret(&secret, &account.secret_hash) && account.active && account.kind == kind
+            }
             None => {
                 let _ = verify_secret(&secret, dummy_hash());
                 false

@@ -38,7 +38,12 @@ pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldEr
             format!("must be 1 to {max} characters"),
         ));
     } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "control_characters", "不能包含控制字符", "must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            "control_characters",
+            "不能包含控制字符",
+            "must not contain control characters",
+        ));
     }
     trimmed.to_owned()
 }
@@ -47,7 +52,12 @@ pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldEr
 pub fn check_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
-        errors.push(FieldError::new(field, "length", format!("最多{max}个字符"), format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            "length",
+            format!("最多{max}个字符"),
+            format!("must be at most {max} characters"),
+        ));
     }
     Some(value.to_owned())
 }
@@ -59,5 +69,9 @@ pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
 
 /// Builds the next cursor when the page is full.
 pub fn next_cursor<T>(items: &[T], limit: i64, kind: &str, key: impl Fn(&T) -> String) -> Option<String> {
-    if items.len() as i64 == limit { items.last().map(|last| crate::extract::encode_cursor(kind, &key(last))) } else { None }
+    if items.len() as i64 == limit {
+        items.last().map(|last| crate::extract::encode_cursor(kind, &key(last)))
+    } else {
+        None
+    }
 }

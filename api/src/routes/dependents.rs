@@ -93,7 +93,13 @@ pub struct UpdateDependentRequest {
     pub supported: Option<bool>,
 }
 
-fn check(relation: Relation, id_number: &str, name: &str, supported: bool, own_id: &str) -> Result<DependentData, ApiError> {
+fn check(
+    relation: Relation,
+    id_number: &str,
+    name: &str,
+    supported: bool,
+    own_id: &str,
+) -> Result<DependentData, ApiError> {
     let mut errors = Vec::new();
     let name = check_name("/name", name, 50, &mut errors);
     let id = IdNumber::parse(id_number, today()).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
@@ -111,7 +117,11 @@ fn check(relation: Relation, id_number: &str, name: &str, supported: bool, own_i
 }
 
 fn taken() -> ApiError {
-    ApiError::conflict("dependent_id_number_taken", "该供养亲属已登记", "this dependent is registered for the retiree already")
+    ApiError::conflict(
+        "dependent_id_number_taken",
+        "该供养亲属已登记",
+        "this dependent is registered for the retiree already",
+    )
 }
 
 /// Dependents of a retiree (the single-person view; audited).
@@ -278,9 +288,7 @@ pub async fn remove(
         repo::delete_dependent(conn, dependent_id, expected)?;
         let mut entry = c.audit("dependent.delete", "dependent", dependent_id, &path);
         entry.retiree_id = Some(id);
-        entry.detail = Some(
-            serde_json::json!({"changes": {"name": {"from": current.name, "to": null}}}).to_string(),
-        );
+        entry.detail = Some(serde_json::json!({"changes": {"name": {"from": current.name, "to": null}}}).to_string());
         audit::append(conn, &entry)?;
         Ok(())
     })

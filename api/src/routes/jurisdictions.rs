@@ -143,7 +143,11 @@ pub async fn list(
 #[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), params(("code" = String, Path, description = "Division code")),
     responses((status = 200, body = JurisdictionResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}")]
-pub async fn get_one(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::JurisdictionRead)?;
     let code = path.into_inner();
     let scope = caller.scope_path.clone();
@@ -240,7 +244,8 @@ pub async fn create(
     let mut errors = Vec::new();
     let code = JurisdictionCode::parse(&body.code).map_err(|e| errors.push(FieldError::rule("/code", &e))).ok();
     let name = check_name("/name", &body.name, 100, &mut errors);
-    let parent = JurisdictionCode::parse(&body.parent_code).map_err(|e| errors.push(FieldError::rule("/parent_code", &e))).ok();
+    let parent =
+        JurisdictionCode::parse(&body.parent_code).map_err(|e| errors.push(FieldError::rule("/parent_code", &e))).ok();
     finish(errors)?;
     let (Some(code), Some(parent)) = (code, parent) else { return Err(ApiError::internal("unreachable")) };
     let fingerprint = crate::idempotency::fingerprint("POST /jurisdictions", &body);
@@ -261,7 +266,11 @@ pub async fn create(
             )));
         }
         if repo::find(conn, code.as_str()).is_ok() {
-            return Err(ApiError::conflict("jurisdiction_code_taken", "该区划代码已存在", "this division code exists already"));
+            return Err(ApiError::conflict(
+                "jurisdiction_code_taken",
+                "该区划代码已存在",
+                "this division code exists already",
+            ));
         }
         let row = NodeRow {
             code: code.as_str().to_owned(),
@@ -325,7 +334,8 @@ pub async fn rename(
         let expected = if_match.expect(node.version)?;
         let updated = repo::rename(conn, &node, &name, expected, &c.login)?;
         let mut entry = c.audit("jurisdiction.rename", "jurisdiction", &node.code, &node.path);
-        entry.detail = Some(serde_json::json!({"changes": {"name": {"from": node.name, "to": updated.name}}}).to_string());
+        entry.detail =
+            Some(serde_json::json!({"changes": {"name": {"from": node.name, "to": updated.name}}}).to_string());
         audit::append(conn, &entry)?;
         Ok(updated)
     })

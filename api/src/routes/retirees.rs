@@ -221,7 +221,8 @@ pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date) -> Vec<Special
         groups.push(SpecialGroup::AdvancedAge);
     }
     for f in flags {
-        if f.from_date <= on && f.to_date.is_none_or(|to| to >= on)
+        if f.from_date <= on
+            && f.to_date.is_none_or(|to| to >= on)
             && let Some(g) = SpecialGroup::parse(&f.group_code)
             && !groups.contains(&g)
         {
@@ -315,7 +316,12 @@ fn check_groups(inputs: &[SpecialGroupInput], errors: &mut Vec<FieldError>) -> V
         if let (Some(f), Some(t)) = (from, to)
             && t < f
         {
-            errors.push(FieldError::new(format!("{base}/to"), "date_order", "结束日期早于开始日期", "to is before from"));
+            errors.push(FieldError::new(
+                format!("{base}/to"),
+                "date_order",
+                "结束日期早于开始日期",
+                "to is before from",
+            ));
         }
         if let Some(from) = from {
             flags.push(GroupFlag { group_code: g.group.as_str().to_owned(), from_date: from, to_date: to });
@@ -453,7 +459,11 @@ fn community_path(conn: &mut DbConnection, caller: &Caller, code: &str) -> Resul
 }
 
 fn id_taken() -> ApiError {
-    ApiError::conflict("id_number_taken", "该公民身份号码已登记", "a retiree with this resident ID is registered already")
+    ApiError::conflict(
+        "id_number_taken",
+        "该公民身份号码已登记",
+        "a retiree with this resident ID is registered already",
+    )
 }
 
 /// Field-by-field changes for the audit log and timeline, with sensitive values masked.
@@ -540,7 +550,11 @@ pub async fn create(
 #[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = RetireeResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}")]
-pub async fn get_one(caller: Caller, state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -687,7 +701,12 @@ fn age_filter(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> 
     match value.trim().parse::<i32>() {
         Ok(n) if (0..=150).contains(&n) => Some(n),
         _ => {
-            errors.push(FieldError::new(name, "age_range", format!("{name} 应为0至150的整数"), format!("{name} must be 0 to 150")));
+            errors.push(FieldError::new(
+                name,
+                "age_range",
+                format!("{name} 应为0至150的整数"),
+                format!("{name} must be 0 to 150"),
+            ));
             None
         }
     }
@@ -719,10 +738,20 @@ pub async fn list(
         ManagementLevel::codes(),
         &mut errors,
     );
-    let status =
-        enum_filter("pension_status", q.pension_status.as_deref(), PensionStatus::parse, PensionStatus::codes(), &mut errors);
-    let group =
-        enum_filter("special_group", q.special_group.as_deref(), SpecialGroup::parse, SpecialGroup::codes(), &mut errors);
+    let status = enum_filter(
+        "pension_status",
+        q.pension_status.as_deref(),
+        PensionStatus::parse,
+        PensionStatus::codes(),
+        &mut errors,
+    );
+    let group = enum_filter(
+        "special_group",
+        q.special_group.as_deref(),
+        SpecialGroup::parse,
+        SpecialGroup::codes(),
+        &mut errors,
+    );
     let age_min = age_filter("age_min", q.age_min.as_deref(), &mut errors);
     let age_max = age_filter("age_max", q.age_max.as_deref(), &mut errors);
     if let (Some(lo), Some(hi)) = (age_min, age_max)
@@ -808,7 +837,8 @@ pub async fn search(
     body: Json<SearchRequest>,
 ) -> Result<web::Json<SearchResponse>, ApiError> {
     caller.require(Permission::RetireeRead)?;
-    let id = IdNumber::parse(&body.0.id_number, today()).map_err(|e| ApiError::field(FieldError::rule("/id_number", &e)))?;
+    let id =
+        IdNumber::parse(&body.0.id_number, today()).map_err(|e| ApiError::field(FieldError::rule("/id_number", &e)))?;
     let c = caller.clone();
     let found = crate::db::write(&state.pool, move |conn| {
         let found = repo::find_by_id_number(conn, id.as_str(), &c.scope_path)?;
