@@ -297,6 +297,7 @@ pub fn import(
     scope_path: &str,
     actor: &str,
 ) -> Result<ImportReport, ApiError> {
+    repo::prepare_bulk_import(conn)?;
     let mut errors: Vec<(FieldError, u64)> = Vec::new();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut bad_codes: HashSet<u64> = HashSet::new();

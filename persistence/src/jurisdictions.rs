@@ -310,6 +310,17 @@ pub fn existing(conn: &mut DbConnection, codes: &[String]) -> RepoResult<HashMap
     Ok(out)
 }
 
+/// Prepares the current transaction for a bulk import. On PostgreSQL the look-ups of each batch are cached
+/// prepared statements; a generic plan made while the table was small (a sequential scan) would be kept while
+/// the import grows it by hundreds of thousands of rows, so plans are made afresh for every execution.
+pub fn prepare_bulk_import(conn: &mut DbConnection) -> RepoResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        use diesel::connection::SimpleConnection;
+        pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
+    Ok(())
+}
+
 /// Counts of an import.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertCounts {

@@ -90,3 +90,33 @@ both_backends! {
         assert_eq!(app.get(&format!("/api/v1/retirees/{id}"), "hongshan").await.body["version"], 2);
     }
 }
+
+both_backends! {
+    async fn whole_country_division_file_imports(app: &TestApp) {
+        let retiree = app.create_retiree("hongshan", &retiree_body("350203001001", 50)).await;
+        let pool = app.pool.clone();
+        let report = actix_web::rt::task::spawn_blocking(move || {
+            let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("resources/divisions/china-2023.csv.gz");
+            let mut conn = pool.get().unwrap();
+            api::imports::import_file(&mut conn, &file, api::imports::Mode::Atomic, "test").unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(report.rows, 665_276);
+        assert_eq!(report.rejected, 0);
+        // The fixture's eleven nodes are real codes: they are updated or unchanged, never duplicated. 3502 was a
+        // root and now hangs under 福建省 (35), so it counts as updated.
+        assert_eq!(report.created + report.updated + report.unchanged, 665_276);
+        assert_eq!(report.created, 665_276 - 11);
+        assert_eq!(report.updated, 1);
+        assert_eq!(app.count("jurisdictions"), 665_276);
+        let city = app.get("/api/v1/jurisdictions/3502", "city").await.expect(200);
+        assert_eq!(city.body["parent_code"], "35");
+        // Scopes follow the moved subtree: the community still sees its retiree, another district still not.
+        app.get(&format!("/api/v1/retirees/{}", retiree["id"]), "hongshan").await.expect(200);
+        app.get(&format!("/api/v1/retirees/{}", retiree["id"]), "huli").await.problem(404, "not_found");
+        let streets = app.get("/api/v1/jurisdictions/350203/children?limit=500", "siming").await.expect(200);
+        assert_eq!(streets.body["items"].as_array().unwrap().len(), 10);
+        app.get("/api/v1/jurisdictions/4301", "city").await.problem(404, "not_found");
+    }
+}
