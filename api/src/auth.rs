@@ -183,6 +183,7 @@ impl FromRequest for Caller {
             .map(|t| t.trim().to_owned());
         let client_ip = req.connection_info().realip_remote_addr().map(str::to_owned);
         let request_id = req.extensions().get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_default();
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(|| unauthorized("missing_token"))?;
@@ -200,7 +201,7 @@ impl FromRequest for Caller {
                 return Err(unauthorized("account_inactive"));
             }
             let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
-            Ok(Caller {
+            let caller = Caller {
                 account_id: account.id,
                 login: account.login,
                 kind: account.kind,
@@ -209,7 +210,10 @@ impl FromRequest for Caller {
                 scope_path,
                 client_ip,
                 request_id,
-            })
+            };
+            // Kept on the request so that a refused write can be audited with its caller (context::observe).
+            req.extensions_mut().insert(caller.clone());
+            Ok(caller)
         })
     }
 }

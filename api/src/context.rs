@@ -105,7 +105,32 @@ pub async fn observe(
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, status, elapsed);
     }
+    audit_refused_write(&res, &method, &route, status).await;
     Ok(res)
+}
+
+/// Writes that were refused (403, 4xx, 5xx) by an authenticated caller are audited with their outcome; the
+/// successful ones are audited by their handlers in the same transaction as the change.
+async fn audit_refused_write<B>(res: &ServiceResponse<B>, method: &str, route: &str, status: u16) {
+    if status < 400 || status == 401 || !matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
+        return;
+    }
+    let req = res.request();
+    let caller = req.extensions().get::<crate::auth::Caller>().cloned();
+    let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
+    let (Some(caller), Some(state)) = (caller, state) else { return };
+    let outcome = match status {
+        403 => "denied",
+        500.. => "failed",
+        _ => "rejected",
+    };
+    let mut entry = caller.audit(&format!("{method} {route}"), "request", req.path(), &caller.scope_path);
+    entry.outcome = outcome.to_owned();
+    entry.detail = Some(serde_json::json!({ "status": status }).to_string());
+    let written = crate::db::run(&state.pool, move |conn| persistence::audit::append(conn, &entry)).await;
+    if let Err(e) = written {
+        log::error!("could not audit a refused write: {e}");
+    }
 }
 
 /// Starts env_logger with the request id in every line written while serving a request.

@@ -288,4 +288,27 @@ both_backends! {
         app.request("DELETE", &path, Some(&token), &[("If-Match", "\"2\"")], None).await.expect(204);
         assert_eq!(app.count("dependents"), 0);
     }
+
+    async fn refused_writes_are_audited_with_their_outcome(app: &TestApp) {
+        let created = app.create_retiree("hongshan", &retiree_body("350203001001", 60)).await;
+        let path = format!("/api/v1/retirees/{}", created["id"]);
+        app.patch(&path, "leader", &json!({"name": "李四"}), Some("\"1\"")).await.problem(403, "forbidden");
+        let mut bad = retiree_body("350203001001", 61);
+        bad["id_number"] = json!("110105194912310021");
+        app.post("/api/v1/retirees", "hongshan", &bad).await.problem(422, "id_number_checksum");
+        let log = app.get("/api/v1/audit-log?object_type=request", "auditor").await.expect(200);
+        let items = log.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{}", log.text);
+        // Newest first.
+        assert_eq!(items[0]["action"], "POST /api/v1/retirees");
+        assert_eq!(items[0]["outcome"], "rejected");
+        assert_eq!(items[0]["actor"], "hongshan");
+        assert_eq!(items[0]["detail"]["status"], 422);
+        assert_eq!(items[1]["action"], "PATCH /api/v1/retirees/{id}");
+        assert_eq!(items[1]["outcome"], "denied");
+        assert_eq!(items[1]["object_id"], path.as_str());
+        // Nothing changed.
+        assert_eq!(app.get(&path, "hongshan").await.body["version"], 1);
+        assert_eq!(app.count("retirees"), 1);
+    }
 }
