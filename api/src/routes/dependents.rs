@@ -71,8 +71,10 @@ pub struct CreateDependentRequest {
     /// Relation to the retiree.
     pub relation: Relation,
     /// 18-character resident ID.
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
     pub id_number: String,
     /// Name.
+    #[schema(min_length = 1, max_length = 50, example = "李四")]
     pub name: String,
     /// Supported by the retiree.
     pub supported: bool,
@@ -86,8 +88,10 @@ pub struct UpdateDependentRequest {
     /// Relation.
     pub relation: Option<Relation>,
     /// Resident ID.
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
     pub id_number: Option<String>,
     /// Name.
+    #[schema(min_length = 1, max_length = 50, example = "李四")]
     pub name: Option<String>,
     /// Supported.
     pub supported: Option<bool>,

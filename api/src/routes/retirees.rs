@@ -30,10 +30,10 @@ pub struct SpecialGroupInput {
     /// A flag group (not `advanced_age` or `party_member`, which are derived).
     pub group: SpecialGroup,
     /// From (YYYY-MM-DD).
-    #[schema(example = "2024-01-01")]
+    #[schema(format = Date, example = "2024-01-01")]
     pub from: String,
     /// To, inclusive (YYYY-MM-DD); `null` while it holds.
-    #[schema(example = json!(null))]
+    #[schema(format = Date, example = json!(null))]
     pub to: Option<String>,
 }
 
@@ -61,26 +61,32 @@ pub struct SpecialGroupFlag {
 }))]
 pub struct CreateRetireeRequest {
     /// Name.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
     pub name: String,
     /// 18-character resident ID (GB 11643).
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
     pub id_number: String,
     /// Optional; must agree with the ID number.
     pub sex: Option<Sex>,
     /// Optional (YYYY-MM-DD); must agree with the ID number.
+    #[schema(format = Date, example = "2015-01-01")]
     pub birth_date: Option<String>,
     /// Retirement date (YYYY-MM-DD).
+    #[schema(format = Date, example = "2015-01-01")]
     pub retirement_date: String,
     /// Category.
     pub category: Category,
     /// Management level.
     pub management_level: ManagementLevel,
     /// Community of residence (12-digit code in the caller's subtree).
+    #[schema(pattern = "^[0-9]{12}$", example = "350203001001")]
     pub community_code: String,
     /// Phone: mobile (11 digits) or landline.
     pub phone: Option<String>,
     /// Home address.
     pub address: Option<String>,
     /// Monthly pension in yuan, two decimals (`"3500.00"`).
+    #[schema(pattern = "^[0-9]{1,9}(\\.[0-9]{1,2})?$", example = "3500.00")]
     pub monthly_pension: Option<String>,
     /// Party member (default false).
     pub party_member: Option<bool>,
@@ -100,20 +106,25 @@ fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 #[schema(example = json!({"phone": "13900001111", "address": null, "special_groups": []}))]
 pub struct UpdateRetireeRequest {
     /// Name.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
     pub name: Option<String>,
     /// Corrected resident ID; birth date and sex follow it.
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
     pub id_number: Option<String>,
     /// Must agree with the ID number.
     pub sex: Option<Sex>,
     /// Must agree with the ID number.
+    #[schema(format = Date, example = "2015-01-01")]
     pub birth_date: Option<String>,
     /// Retirement date.
+    #[schema(format = Date, example = "2015-01-01")]
     pub retirement_date: Option<String>,
     /// Category.
     pub category: Option<Category>,
     /// Management level.
     pub management_level: Option<ManagementLevel>,
     /// Community of residence.
+    #[schema(pattern = "^[0-9]{12}$", example = "350203001001")]
     pub community_code: Option<String>,
     /// Phone; `null` clears.
     #[serde(default, deserialize_with = "double_option")]
@@ -817,6 +828,7 @@ pub async fn list(
 #[schema(example = json!({"id_number": "350203195501010017"}))]
 pub struct SearchRequest {
     /// The 18-character resident ID.
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
     pub id_number: String,
 }
 
