@@ -63,11 +63,6 @@ impl FieldError {
     pub fn rule(field: impl Into<String>, violation: &dyn RuleViolation) -> Self {
         Self::new(field, violation.code(), violation.message_zh(), violation.message_en())
     }
-
-    /// `field` is required.
-    pub fn required(field: impl Into<String>) -> Self {
-        Self::new(field, "required", "必填字段缺失", "this field is required")
-    }
 }
 
 /// Problem details (RFC 9457) as sent.

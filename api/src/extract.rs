@@ -220,33 +220,39 @@ pub fn encode_cursor(kind: &str, value: &str) -> String {
 pub fn decode_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<String>, FieldError> {
     use base64::Engine;
     let Some(cursor) = cursor else { return Ok(None) };
-    let bad = || {
-        FieldError::new(
-            "cursor",
-            "invalid_cursor",
-            "cursor 无效，请使用上一页返回的 next_cursor",
-            "cursor is not one this list returned",
-        )
-    };
+    let bad = bad_cursor;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let value = text.strip_prefix(kind).and_then(|rest| rest.strip_prefix(':')).ok_or_else(bad)?;
     Ok(Some(value.to_owned()))
 }
 
-/// Decodes a numeric-id cursor.
-pub fn decode_id_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<i64>, FieldError> {
-    match decode_cursor(kind, cursor)? {
-        None => Ok(None),
-        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            FieldError::new(
-                "cursor",
-                "invalid_cursor",
-                "cursor 无效，请使用上一页返回的 next_cursor",
-                "cursor is not one this list returned",
-            )
-        }),
-    }
+/// Reads `limit` and `cursor` together, collecting their errors; the cursor holds a `T` (an id or a code).
+pub fn page<T: std::str::FromStr>(
+    kind: &str,
+    limit_text: Option<&str>,
+    cursor: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (i64, Option<T>) {
+    let limit = limit(limit_text).map_err(|e| errors.push(e)).unwrap_or(1);
+    let after = match decode_cursor(kind, cursor) {
+        Ok(Some(value)) => value.parse::<T>().map_err(|_| errors.push(bad_cursor())).ok(),
+        Ok(None) => None,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    (limit, after)
+}
+
+fn bad_cursor() -> FieldError {
+    FieldError::new(
+        "cursor",
+        "invalid_cursor",
+        "cursor 无效，请使用上一页返回的 next_cursor",
+        "cursor is not one this list returned",
+    )
 }
 
 /// Parses an ISO date `YYYY-MM-DD`.
@@ -298,9 +304,15 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_foreign_ones() {
         let c = encode_cursor("retiree", "42");
-        assert_eq!(decode_id_cursor("retiree", Some(&c)).unwrap(), Some(42));
-        assert!(decode_id_cursor("user", Some(&c)).is_err());
-        assert!(decode_id_cursor("retiree", Some("!!")).is_err());
+        let mut errors = Vec::new();
+        assert_eq!(page::<i64>("retiree", None, Some(&c), &mut errors), (50, Some(42)));
+        assert!(errors.is_empty());
+        assert_eq!(page::<i64>("user", Some("10"), Some(&c), &mut errors), (10, None));
+        assert_eq!(page::<i64>("retiree", Some("0"), Some("!!"), &mut errors), (1, None));
+        assert_eq!(
+            errors.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
+            ["invalid_cursor", "limit_range", "invalid_cursor"]
+        );
     }
 
     #[test]

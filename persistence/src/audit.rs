@@ -150,8 +150,3 @@ pub fn timeline(
     }
     Ok(query.load(conn)?)
 }
-
-/// Now, for callers that stamp entries themselves.
-pub fn now() -> PrimitiveDateTime {
-    now_utc()
-}

@@ -205,11 +205,6 @@ where
     }
 }
 
-/// Whether the connection is the PostgreSQL variant.
-pub fn is_postgres(conn: &DbConnection) -> bool {
-    matches!(conn, DbConnection::Pg(_))
-}
-
 /// A trivial query, for readiness checks.
 pub fn ping(conn: &mut DbConnection) -> Result<(), RepoError> {
     conn.batch_execute("SELECT 1").map_err(RepoError::from)

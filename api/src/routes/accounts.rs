@@ -12,7 +12,7 @@ use super::common::{Page, check_name, finish, instant, next_cursor, ok_with_etag
 use super::jurisdictions::PageQuery;
 use crate::auth::{Caller, hash_secret};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{IfMatch, Json, decode_id_cursor, limit};
+use crate::extract::{IfMatch, Json, page};
 use crate::state::AppState;
 
 /// A user account.
@@ -325,8 +325,7 @@ async fn list_kind(
 ) -> Result<(Vec<Account>, Option<String>), ApiError> {
     caller.require(Permission::AccountManage)?;
     let mut errors = Vec::new();
-    let limit = limit(query.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let after = decode_id_cursor(kind, query.cursor.as_deref()).map_err(|e| errors.push(e)).unwrap_or(None);
+    let (limit, after) = page::<i64>(kind, query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     finish(errors)?;
     let scope = caller.scope_path.clone();
     let items = crate::db::run(&state.pool, move |conn| repo::list(conn, kind, &scope, after, limit)).await?;

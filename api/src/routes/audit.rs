@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::common::{Page, finish, instant, next_cursor};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{decode_id_cursor, limit};
+use crate::extract::page;
 use crate::state::AppState;
 
 /// One audit entry.
@@ -124,8 +124,7 @@ pub async fn list(
     caller.require(Permission::AuditRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
-    let limit = limit(q.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let before = decode_id_cursor("a", q.cursor.as_deref()).map_err(|e| errors.push(e)).unwrap_or(None);
+    let (limit, before) = page::<i64>("a", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
     let filter = AuditFilter {
         actor: q.actor,
         action: q.action,

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::common::{Page, check_name, finish, instant, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{IfMatch, Json, decode_cursor, limit};
+use crate::extract::{IfMatch, Json, page};
 use crate::state::AppState;
 
 /// A node of the tree.
@@ -114,8 +114,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<JurisdictionResponse>>, ApiError> {
     caller.require(Permission::JurisdictionRead)?;
     let mut errors = Vec::new();
-    let limit = limit(query.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let after = decode_cursor(CURSOR, query.cursor.as_deref()).map_err(|e| errors.push(e)).unwrap_or(None);
+    let (limit, after) = page::<String>(CURSOR, query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     let level = match query.level.as_deref() {
         Some(l) if Level::parse(l).is_none() => {
             errors.push(FieldError::new(
@@ -168,8 +167,7 @@ pub async fn children(
 ) -> Result<web::Json<Page<JurisdictionResponse>>, ApiError> {
     caller.require(Permission::JurisdictionRead)?;
     let mut errors = Vec::new();
-    let limit = limit(query.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let after = decode_cursor(CURSOR, query.cursor.as_deref()).map_err(|e| errors.push(e)).unwrap_or(None);
+    let (limit, after) = page::<String>(CURSOR, query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     finish(errors)?;
     let code = path.into_inner();
     let scope = caller.scope_path.clone();

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::common::{Page, check_name, check_text, finish, instant, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{IfMatch, Json, decode_cursor, decode_id_cursor, limit, parse_date};
+use crate::extract::{IfMatch, Json, page, parse_date};
 use crate::state::AppState;
 
 /// Today in China (UTC+8): ages, special groups and ID plausibility are judged on this date.
@@ -739,8 +739,7 @@ pub async fn list(
     let on = today();
     let q = query.into_inner();
     let mut errors = Vec::new();
-    let limit = limit(q.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let after = decode_id_cursor(CURSOR, q.cursor.as_deref()).map_err(|e| errors.push(e)).unwrap_or(None);
+    let (limit, after) = page::<i64>(CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
     let category = enum_filter("category", q.category.as_deref(), Category::parse, Category::codes(), &mut errors);
     let level = enum_filter(
         "management_level",
@@ -923,11 +922,7 @@ pub async fn timeline(
 ) -> Result<web::Json<Page<TimelineEntry>>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let mut errors = Vec::new();
-    let limit = limit(query.limit.as_deref()).map_err(|e| errors.push(e)).unwrap_or(1);
-    let after = decode_cursor("t", query.cursor.as_deref())
-        .map_err(|e| errors.push(e))
-        .unwrap_or(None)
-        .and_then(|v| v.parse::<i64>().ok());
+    let (limit, after) = page::<i64>("t", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     finish(errors)?;
     let id = path.into_inner();
     let c = caller.clone();
