@@ -10,14 +10,22 @@ runs="${RUNS:-3}"
 pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 file=resources/divisions/china-2023.csv.gz
 bin=target/release/retiree-service
-export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 RUST_LOG=warn
+export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
 
 cargo build --release --bin retiree-service
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+# Runs an import, checks what it reports against $expect, prints the seconds it took.
+seconds() {
+    local s e out
+    s=$(date +%s.%N)
+    out=$("$@") || { echo "failed: $*" >&2; exit 1; }
+    e=$(date +%s.%N)
+    grep -q "$expect" <<<"$out" || { echo "unexpected result: $out" >&2; exit 1; }
+    echo "$e - $s" | bc -l
+}
 pg_url() { echo "${pg_base%/*}/$1"; }
 pg_sql() { psql -q "$(pg_url postgres)" -c "$1"; }
 
@@ -32,8 +40,8 @@ for backend in sqlite postgres; do
             export DATABASE_URL="$(pg_url retiree_bench_$i)"
         fi
         "$bin" migrate >/dev/null
-        seconds "$bin" import-divisions "$file" >>"$tmp/first"
-        seconds "$bin" import-divisions "$file" >>"$tmp/second"
+        expect="rows 665276 created 665276 updated 0 unchanged 0 rejected 0" seconds "$bin" import-divisions "$file" >>"$tmp/first"
+        expect="rows 665276 created 0 updated 0 unchanged 665276 rejected 0" seconds "$bin" import-divisions "$file" >>"$tmp/second"
         [[ $backend == postgres ]] && pg_sql "DROP DATABASE retiree_bench_$i"
     done
     first[$backend]=$(median <"$tmp/first")
