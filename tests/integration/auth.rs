@@ -62,8 +62,11 @@ both_backends! {
             .expect(200);
         let failures = app.get("/api/v1/audit-log?action=auth.login&actor=city", "auditor").await.expect(200);
         let items = failures.body["items"].as_array().unwrap();
-        assert_eq!(items.len(), 3);
-        assert!(items.iter().all(|e| e["outcome"] == "failed"));
+        let outcomes: Vec<&str> = items.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+        // Newest first: the refused attempt while locked, then the three failures.
+        assert_eq!(outcomes, ["throttled", "failed", "failed", "failed"]);
+        assert_eq!(items[1]["detail"]["locked"], true);
+        assert_eq!(items[3]["detail"]["locked"], false);
     }
 
     async fn unknown_user_is_401_like_a_wrong_password(app: &TestApp) {

@@ -113,10 +113,27 @@ pub async fn token(
     let cfg = state.config.clone();
     let outcome = crate::db::run(&state.pool, move |conn| -> Result<Outcome, ApiError> {
         let now = persistence::now_utc();
+        let found = accounts::find_by_login(conn, &login)?;
+        let scope_path = found.as_ref().map(|(_, p)| p.clone()).unwrap_or_else(|| "/".to_owned());
+        let mut entry = NewAuditEntry {
+            actor: login.clone(),
+            actor_role: found.as_ref().map(|(a, _)| a.role.clone()),
+            action: "auth.login".into(),
+            object_type: "account".into(),
+            object_id: found.as_ref().map(|(a, _)| a.id.to_string()),
+            retiree_id: None,
+            scope_path,
+            outcome: "success".into(),
+            client_ip,
+            request_id: Some(request_id),
+            detail: None,
+        };
         if let Some(until) = accounts::locked_until(conn, &login, now)? {
+            entry.outcome = "throttled".into();
+            entry.detail = Some(serde_json::json!({"locked_until": until.assume_utc().unix_timestamp()}).to_string());
+            audit::append(conn, &entry)?;
             return Ok(Outcome::Locked((until - now).whole_seconds().max(1)));
         }
-        let found = accounts::find_by_login(conn, &login)?;
         let ok = match &found {
             Some((account, _)) => {
                 verify_secret(&secret, &account.secret_hash) && account.active && account.kind == kind
@@ -126,21 +143,7 @@ pub async fn token(
                 false
             }
         };
-        let scope_path = found.as_ref().map(|(_, p)| p.clone()).unwrap_or_else(|| "/".to_owned());
         persistence::write_tx(conn, |conn| -> Result<Outcome, ApiError> {
-            let mut entry = NewAuditEntry {
-                actor: login.clone(),
-                actor_role: found.as_ref().map(|(a, _)| a.role.clone()),
-                action: "auth.login".into(),
-                object_type: "account".into(),
-                object_id: found.as_ref().map(|(a, _)| a.id.to_string()),
-                retiree_id: None,
-                scope_path,
-                outcome: "success".into(),
-                client_ip,
-                request_id: Some(request_id),
-                detail: None,
-            };
             if let (true, Some((account, _))) = (ok, &found) {
                 accounts::clear_failures(conn, &login)?;
                 audit::append(conn, &entry)?;
