@@ -119,8 +119,8 @@ both_backends! {
         // A filter on a node outside the subtree too.
         app.get("/api/v1/retirees?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
         // Search by ID finds nothing outside the subtree.
-        let found = app.post("/api/v1/retirees/search", "hongshan", &json!({"id_number": other["id_number"]})).await;
-        assert_eq!(found.status.as_u16(), 200);
+        let found = app.post("/api/v1/retirees/search", "hongshan", &json!({"id_number": other["id_number"]})).await.expect(200);
+        assert_eq!(found.body["items"], json!([]));
     }
 
     async fn masking_follows_the_role_table(app: &TestApp) {
@@ -193,8 +193,12 @@ both_backends! {
         let raw = app.get("/api/v1/audit-log?limit=500", "auditor").await.text;
         assert!(!raw.contains(created["id_number"].as_str().unwrap()));
         assert!(!raw.contains("13900001111"));
-        // Other roles may not read the audit log.
+        // Other roles may not read the audit log; bad filters are named.
         app.get("/api/v1/audit-log", "city").await.problem(403, "forbidden");
+        let bad = app.get("/api/v1/audit-log?from=yesterday", "auditor").await.problem(422, "invalid_instant");
+        assert_eq!(bad.first_field(), "from");
+        let later = app.get("/api/v1/audit-log?from=2999-01-01T00:00:00%2B08:00", "auditor").await.expect(200);
+        assert_eq!(later.body["items"], json!([]));
         // A district auditor sees only its subtree: the retiree is in 思明, so yes; 湖里's would not be.
         assert!(!app.get("/api/v1/audit-log?action=retiree.create", "siming_auditor").await.expect(200).body["items"].as_array().unwrap().is_empty());
     }
@@ -283,6 +287,12 @@ both_backends! {
         let updated = app.patch(&path, "hongshan", &json!({"supported": false}), Some("\"1\"")).await.expect(200);
         assert_eq!(updated.body["supported"], false);
         app.get(&path, "fengchaoshan").await.problem(404, "not_found");
+        app.get(&base, "fengchaoshan").await.problem(404, "not_found");
+        // Reading is not writing: the group leader and the auditor may not add or change dependents.
+        let other = json!({"relation": "child", "id_number": id_number("350203", "19800808", 6), "name": "王五", "supported": false});
+        app.post(&base, "leader", &other).await.problem(403, "forbidden");
+        app.patch(&path, "auditor", &json!({"supported": true}), Some("\"2\"")).await.problem(403, "forbidden");
+        app.post(&base, "hongshan", &json!({"relation": "cousin", "id_number": "x", "name": "x", "supported": true})).await.problem(422, "invalid_enum");
         let token = app.token("hongshan");
         app.request("DELETE", &path, Some(&token), &[("If-Match", "\"1\"")], None).await.problem(412, "version_mismatch");
         app.request("DELETE", &path, Some(&token), &[("If-Match", "\"2\"")], None).await.expect(204);
