@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -77,7 +78,7 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, Error> {
     let ctx = RequestContext {
         request_id: req.headers().get(&REQUEST_ID).and_then(sane_request_id).unwrap_or_else(new_request_id),
         lang: Lang::from_header(req.headers().get(ACCEPT_LANGUAGE)),
@@ -88,7 +89,24 @@ pub async fn observe(
     let method = req.method().to_string();
     let started = Instant::now();
     let request_id = ctx.request_id.clone();
-    let mut res = CONTEXT.scope(ctx, next.call(req)).await?;
+    // A NUL character cannot be stored by PostgreSQL and has no place in any path or query of this API.
+    let nul_in_url = req.uri().to_string().to_ascii_lowercase().contains("%00");
+    let mut res = if nul_in_url {
+        let (http_req, _) = req.into_parts();
+        let problem = CONTEXT
+            .scope(ctx, async {
+                crate::error::ApiError::bad_request(
+                    "nul_character",
+                    "地址或查询参数不能包含NUL字符（%00）",
+                    "the path and query must not contain the NUL character (%00)",
+                )
+                .error_response()
+            })
+            .await;
+        ServiceResponse::new(http_req, problem).map_into_right_body()
+    } else {
+        CONTEXT.scope(ctx, next.call(req)).await?.map_into_left_body()
+    };
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);

@@ -73,23 +73,43 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Deserialises `bytes`, turning serde's complaint into a field error with a JSON pointer.
+/// Deserialises `bytes`, turning serde's complaint into a field error with a JSON pointer. Strings holding a
+/// NUL character are refused (PostgreSQL cannot store them, and no field of this API needs one).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|inner| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("请求体不是有效的JSON：{inner}"),
+            format!("request body is not valid JSON: {inner}"),
+        )
+    })?;
+    if let Some(pointer) = find_nul(&value, String::new()) {
+        return Err(ApiError::field(FieldError::new(
+            pointer,
+            "nul_character",
+            "文本不能包含NUL字符（\\u0000）",
+            "text must not contain the NUL character (\\u0000)",
+        )));
+    }
+    match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(value) => Ok(value),
         Err(err) => {
             let pointer = pointer_of(err.path());
-            let inner = err.into_inner();
-            if !matches!(inner.classify(), serde_json::error::Category::Data) {
-                return Err(ApiError::bad_request(
-                    "invalid_json",
-                    format!("请求体不是有效的JSON：{inner}"),
-                    format!("request body is not valid JSON: {inner}"),
-                ));
-            }
-            Err(ApiError::field(field_error_of(&pointer, &inner.to_string())))
+            Err(ApiError::field(field_error_of(&pointer, &err.into_inner().to_string())))
         }
+    }
+}
+
+/// The JSON pointer of the first string (or key) holding a NUL character.
+fn find_nul(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if at.is_empty() { "/".into() } else { at }),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_nul(v, format!("{at}/{i}"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+            if k.contains('\0') { Some(here) } else { find_nul(v, here) }
+        }),
+        _ => None,
     }
 }
 
@@ -299,6 +319,9 @@ mod tests {
         assert_eq!(err.problem().errors[0].field, "/extra");
         let err = parse_json::<Body>(b"{").unwrap_err();
         assert_eq!(err.code(), "invalid_json");
+        let err = parse_json::<Body>(br#"{"name": "a\u0000b", "items": []}"#).unwrap_err();
+        assert_eq!(err.code(), "nul_character");
+        assert_eq!(err.problem().errors[0].field, "/name");
     }
 
     #[test]

@@ -80,6 +80,17 @@ both_backends! {
         let res = app.post("/api/v1/retirees", "hongshan", &body).await.problem(422, "invalid_type");
         assert_eq!(res.first_field(), "/party_member");
         app.get("/api/v1/retirees/not-a-number", "hongshan").await.problem(404, "not_found");
+        // NUL characters (which PostgreSQL cannot store) are refused wherever they come.
+        let mut body = retiree_body("350203001001", 3);
+        body["address"] = json!("大学路\u{0}1号");
+        let res = app.post("/api/v1/retirees", "hongshan", &body).await.problem(422, "nul_character");
+        assert_eq!(res.first_field(), "/address");
+        app.get("/api/v1/retirees?name_prefix=%00", "hongshan").await.problem(400, "nul_character");
+        app.get("/api/v1/jurisdictions/3502%00", "hongshan").await.problem(400, "nul_character");
+        app.request("POST", "/api/v1/auth/token", None, &[("Content-Type", "application/json")],
+            Some(json!({"grant_type": "password", "username": "ci\u{0}ty", "password": "x"}).to_string().into_bytes()))
+            .await
+            .problem(422, "nul_character");
         app.get("/api/v1/retirees?limit=0", "hongshan").await.problem(422, "limit_range");
         app.get("/api/v1/retirees?cursor=zzz", "hongshan").await.problem(422, "invalid_cursor");
         app.get("/api/v1/retirees?category=astronaut", "hongshan").await.problem(422, "invalid_enum");
