@@ -15,10 +15,12 @@ RUN mkdir -p domain/src persistence/src api/src src \
  && echo 'fn main() {}' > src/main.rs \
  && cargo build --release --locked --bin retiree-service
 
-# 2. Real sources. docs/ is needed by include_str! in domain, migrations/ by
-#    embed_migrations! in persistence. Touch the sources so cargo rebuilds the
+# 2. Real sources. docs/ is needed by include_str! in domain, resources/ (the
+#    bundled division files) by the demo seed, migrations/ by embed_migrations!
+#    in persistence. Touch the sources so cargo rebuilds the
 #    workspace crates even if their mtimes predate the stub build.
 COPY docs docs
+COPY resources resources
 COPY domain domain
 COPY persistence persistence
 COPY api api
