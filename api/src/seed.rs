@@ -51,11 +51,12 @@ pub struct DemoInfo {
 impl DemoInfo {
     /// Instructions printed after seeding.
     pub fn how_to_log_in(&self, bind: &str) -> String {
-        let mut out = format!(
-            "Demo data ready: {} division nodes imported, {} retirees created.\n\
-             Demo users (password '{DEMO_PASSWORD}'):\n",
-            self.nodes, self.retirees
-        );
+        let mut out = if self.nodes == 0 && self.retirees == 0 {
+            "Demo data already present.\n".to_owned()
+        } else {
+            format!("Demo data ready: {} division nodes imported, {} retirees created.\n", self.nodes, self.retirees)
+        };
+        out.push_str(&format!("Demo users (password '{DEMO_PASSWORD}'):\n"));
         for (login, role, code, _) in DEMO_USERS {
             out.push_str(&format!("  {login:<10} {:<16} {code}\n", role.as_str()));
         }
