@@ -234,6 +234,61 @@ mod tests {
         assert_eq!(ok.bind_addr, DEFAULT_BIND_ADDR);
     }
 
+    /// A throw-away Ed25519 pair (made with `openssl genpkey -algorithm ed25519`), for the key-file path.
+    const ED_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILqNa14byI7KIipGuwcj5UQaw5pll9nV3D/do6lkvndh\n-----END PRIVATE KEY-----\n";
+    const ED_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEADBbAbnK6poL7SA21fEG86vSbf98v+Xl771/VT3pbxpA=\n-----END PUBLIC KEY-----\n";
+
+    #[test]
+    fn key_files_sign_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("jwt.key");
+        let public = dir.path().join("jwt.pub");
+        std::fs::write(&private, ED_PRIVATE).unwrap();
+        std::fs::write(&public, ED_PUBLIC).unwrap();
+        let cfg = config(&[
+            ("DATABASE_URL", "postgres://x@y/z"),
+            ("JWT_PRIVATE_KEY_FILE", private.to_str().unwrap()),
+            ("JWT_PUBLIC_KEY_FILE", public.to_str().unwrap()),
+            ("JWT_ALGORITHM", "EdDSA"),
+        ])
+        .unwrap();
+        let keys = crate::auth::TokenKeys::new(&cfg.jwt_keys).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = crate::auth::Claims {
+            sub: "u".into(),
+            kind: "user".into(),
+            role: "admin".into(),
+            jurisdiction: "3502".into(),
+            iat: now,
+            exp: now + 60,
+            iss: cfg.jwt_issuer.clone(),
+            aud: cfg.jwt_audience.clone(),
+        };
+        let token = keys.sign(&claims).unwrap();
+        assert_eq!(keys.verify(&token, &cfg.jwt_issuer, &cfg.jwt_audience).unwrap(), claims);
+        // An HS256 token made with the public key as secret (the classic confusion attack) is refused.
+        let forged = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(ED_PUBLIC.as_bytes()),
+        )
+        .unwrap();
+        assert!(keys.verify(&forged, &cfg.jwt_issuer, &cfg.jwt_audience).is_err());
+        // Missing public key file, unknown algorithm, unreadable file.
+        let err = config(&[("JWT_PRIVATE_KEY_FILE", private.to_str().unwrap())]).unwrap_err();
+        assert!(err.0.contains("JWT_PUBLIC_KEY_FILE"), "{}", err.0);
+        let err = config(&[
+            ("JWT_PRIVATE_KEY_FILE", private.to_str().unwrap()),
+            ("JWT_PUBLIC_KEY_FILE", public.to_str().unwrap()),
+            ("JWT_ALGORITHM", "HS512"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("JWT_ALGORITHM"), "{}", err.0);
+        let err =
+            config(&[("JWT_PRIVATE_KEY_FILE", "/nonexistent"), ("JWT_PUBLIC_KEY_FILE", "/nonexistent")]).unwrap_err();
+        assert!(err.0.contains("cannot read"), "{}", err.0);
+    }
+
     #[test]
     fn bad_bind_address_is_refused() {
         let secret = "x".repeat(32);
