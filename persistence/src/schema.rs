@@ -129,6 +129,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policy_versions (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        version -> Integer,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        preset -> Nullable<Text>,
+        parameters -> Text,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        year -> Integer,
+        kind -> Text,
+        name -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(policy_versions -> jurisdictions (jurisdiction_code));
 diesel::joinable!(jurisdiction_changes -> jurisdictions (code));
 diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
 diesel::joinable!(retirees -> jurisdictions (community_code));
@@ -145,4 +171,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     dependents,
     audit_log,
     idempotency_keys,
+    policy_versions,
+    calendar_days,
 );
