@@ -6,6 +6,7 @@ pub mod id_number;
 pub mod jurisdiction;
 pub mod mask;
 pub mod money;
+pub mod policy;
 pub mod roles;
 
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -1,0 +1,493 @@
+//! Effective-dated policy parameters (XM Art. 25, CS Art. 10: standards change over time). A policy is one
+//! typed set of every amount, ratio, cap, interval and deadline the service applies; each value carries the
+//! article it comes from, or `not stated` when the regulation leaves it open and the value is a chosen default.
+//! Versions are bound to jurisdiction nodes and inherited down the tree (resolution lives in the API layer).
+
+pub mod presets;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::{ManagementLevel, Money};
+
+/// `source` of a value the regulation leaves open.
+pub const NOT_STATED: &str = "not stated";
+
+/// A value with the article it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Sourced<T> {
+    /// The value.
+    pub value: T,
+    /// Where it comes from, e.g. `XM Art. 21(2)`, or `not stated`.
+    pub source: String,
+}
+
+impl<T> Sourced<T> {
+    /// A value stated by an article.
+    pub fn stated(value: T, source: &str) -> Self {
+        Self { value, source: source.to_owned() }
+    }
+
+    /// A default chosen where the regulation is silent.
+    pub fn default_value(value: T) -> Self {
+        Self { value, source: NOT_STATED.to_owned() }
+    }
+}
+
+/// A share between 0 and 1 (`"0.5"`).
+pub type Ratio = Decimal;
+
+crate::code_enum! {
+    /// Why a pension is suspended (CS Art. 32, JN Art. 34).
+    SuspensionReason {
+        CertificationOverdue = "certification_overdue": "未按时认证",
+        MissingUnreported = "missing_unreported": "失踪超过6个月未报告",
+        Imprisoned = "imprisoned": "服刑",
+        DuplicateReceipt = "duplicate_receipt": "重复领取",
+        OtherLegal = "other_legal": "其他依法暂停情形",
+    }
+}
+
+crate::code_enum! {
+    /// Kinds of condolence visit and payment (XM Art. 14, 21; CS Art. 25(2); JN Art. 31(2)).
+    CondolenceKind {
+        SpringFestival = "spring_festival": "春节慰问",
+        DoubleNinth = "double_ninth": "重阳节慰问",
+        OtherFestival = "other_festival": "其他节日慰问",
+        Hospital = "hospital": "住院慰问",
+        Death = "death": "亡故家属慰问",
+        Hardship = "hardship": "困难慰问",
+    }
+}
+
+crate::code_enum! {
+    /// How a fractional count of excellent group leaders is rounded (XM Art. 24: 10% of leaders).
+    Rounding {
+        Down = "down": "向下取整",
+        HalfUp = "half_up": "四舍五入",
+        Up = "up": "向上取整",
+    }
+}
+
+crate::code_enum! {
+    /// Whose visits have a regular interval (GUIDE 走访制度; CS Art. 25(1); JN Art. 31(1)).
+    VisitGroup {
+        NewRetiree = "new_retiree": "新接收退休人员",
+        WidowedChildless = "widowed_childless": "鳏寡孤独",
+        AdvancedAge = "advanced_age": "高龄",
+        SeriouslyIll = "seriously_ill": "重病住院",
+        SevereHardship = "severe_hardship": "特困",
+        LivingAlone = "living_alone": "独居",
+        Disabled = "disabled": "伤残",
+        LivingElsewhere = "living_elsewhere": "异地居住",
+    }
+}
+
+crate::code_enum! {
+    /// What a death benefit is computed from.
+    BenefitBasis {
+        /// A number of months of the retiree's own pension.
+        MonthsOfPension = "months_of_pension": "按本人月养老金计发",
+        /// A number of months of the provincial average wage.
+        MonthsOfAverageWage = "months_of_average_wage": "按全省上年度职工月平均工资计发",
+        /// A fixed amount.
+        Fixed = "fixed": "定额",
+        /// As the provincial rules say; the amount is entered per case.
+        PerProvincialRules = "per_provincial_rules": "按省规定执行",
+    }
+}
+
+/// Eligibility certification (CS Art. 16(2); XM Art. 15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    /// Months between certifications.
+    pub period_months: Sourced<u32>,
+    /// Days before the due date from which a person counts as "due soon".
+    pub due_soon_days: Sourced<u32>,
+}
+
+/// Whether resumption after a suspension pays the months missed (补发).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BackPayRule {
+    /// The suspension reason.
+    pub reason: SuspensionReason,
+    /// Whether the months suspended are paid back.
+    pub back_pay: Sourced<bool>,
+}
+
+/// How one management level's service fund splits between city and district (CS Art. 10; XM Art. 21).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FundSplit {
+    /// Management level.
+    pub management_level: ManagementLevel,
+    /// City share, 0-1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub city_share: Sourced<Ratio>,
+    /// District share, 0-1; city + district = 1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub district_share: Sourced<Ratio>,
+}
+
+/// The service fund (退休人员社会化管理服务经费).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFund {
+    /// Yuan per retiree per year.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub per_retiree_per_year: Sourced<Money>,
+    /// One split per management level.
+    pub splits: Vec<FundSplit>,
+}
+
+/// One kind of condolence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Condolence {
+    /// Kind.
+    pub kind: CondolenceKind,
+    /// Yuan per occasion (`"0.00"` when the regulation sets a visit without an amount).
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub amount: Sourced<Money>,
+    /// Most occasions per person per year; `null` for no cap.
+    pub yearly_cap: Sourced<Option<u32>>,
+}
+
+/// Self-management group leaders (XM Art. 12, 23, 24).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupLeaders {
+    /// Monthly allowance per leader, yuan.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub monthly_allowance: Sourced<Money>,
+    /// City share of the allowance, 0-1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub allowance_city_share: Sourced<Ratio>,
+    /// District share of the allowance, 0-1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub allowance_district_share: Sourced<Ratio>,
+    /// Share of leaders named excellent each year, 0-1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub excellent_ratio: Sourced<Ratio>,
+    /// How the count of excellent leaders is rounded.
+    pub excellent_rounding: Sourced<Rounding>,
+    /// Award per excellent leader, yuan.
+    #[cfg_attr(feature = "openapi", schema(value_type = Sourced<String>))]
+    pub excellent_award: Sourced<Money>,
+}
+
+/// A death benefit formula.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BenefitFormula {
+    /// What it is computed from.
+    pub basis: BenefitBasis,
+    /// Months (for the month-based bases).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub months: Option<Decimal>,
+    /// Amount (for `fixed`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub amount: Option<Money>,
+}
+
+/// Death, survivors and dependants (CS Art. 16(4), 32; GUIDE 四、五).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Death {
+    /// Working days the relatives have to report a death.
+    pub report_deadline_working_days: Sourced<u32>,
+    /// Months the dependants have to apply for support.
+    pub dependant_application_months: Sourced<u32>,
+    /// Funeral grant (丧葬补助费).
+    pub funeral_grant: Sourced<BenefitFormula>,
+    /// Survivor benefit (抚恤费).
+    pub survivor_benefit: Sourced<BenefitFormula>,
+}
+
+/// How often a group is visited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VisitInterval {
+    /// Group.
+    pub group: VisitGroup,
+    /// Days between visits (for new retirees: days after arrival).
+    pub interval_days: Sourced<u32>,
+}
+
+/// Answer deadlines for reception, petitions and letters (GUIDE 接待制度).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Petitions {
+    /// Days to answer a general policy or service question.
+    pub general_answer_days: Sourced<u32>,
+    /// Days to answer what had to be escalated.
+    pub escalated_answer_days: Sourced<u32>,
+    /// Days to answer a major policy question.
+    pub major_policy_answer_days: Sourced<u32>,
+    /// Days to answer a letter.
+    pub letter_answer_days: Sourced<u32>,
+}
+
+/// Staffing and archive storage (JN Art. 11, 12, 20).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Staffing {
+    /// Retirees received per full-time community worker.
+    pub retirees_per_worker: Sourced<u32>,
+    /// Below this many retirees a community may use a part-time worker.
+    pub part_time_below: Sourced<u32>,
+    /// Extra workers for the district office.
+    pub district_office_extra_workers: Sourced<u32>,
+    /// Extra workers per street.
+    pub street_extra_workers: Sourced<u32>,
+    /// Archive volumes per archive keeper.
+    pub archive_volumes_per_keeper: Sourced<u32>,
+    /// Square metres of archive storage per 10,000 volumes.
+    pub archive_m2_per_10000_volumes: Sourced<u32>,
+}
+
+/// Every parameter the service applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Eligibility certification.
+    pub certification: Certification,
+    /// Back-pay on resumption, per suspension reason.
+    pub back_pay: Vec<BackPayRule>,
+    /// Service fund and its split.
+    pub service_fund: ServiceFund,
+    /// Condolence kinds.
+    pub condolences: Vec<Condolence>,
+    /// Group leaders.
+    pub group_leaders: GroupLeaders,
+    /// Death, survivors, dependants.
+    pub death: Death,
+    /// Visit intervals per group.
+    pub visits: Vec<VisitInterval>,
+    /// Age from which a retiree counts as advanced age.
+    pub advanced_age_years: Sourced<u32>,
+    /// Answer deadlines.
+    pub petitions: Petitions,
+    /// Staffing and archive ratios.
+    pub staffing: Staffing,
+}
+
+/// A broken rule in a policy: JSON pointer, code and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyViolation {
+    /// JSON pointer of the parameter, e.g. `/service_fund/splits/0/city_share/value`.
+    pub pointer: String,
+    /// Stable code.
+    pub code: &'static str,
+    /// Chinese message.
+    pub zh: String,
+    /// English message.
+    pub en: String,
+}
+
+fn violation(pointer: String, code: &'static str, zh: String, en: String) -> PolicyViolation {
+    PolicyViolation { pointer, code, zh, en }
+}
+
+fn check_ratio(pointer: String, r: &Sourced<Ratio>, out: &mut Vec<PolicyViolation>) {
+    if r.value < Decimal::ZERO || r.value > Decimal::ONE {
+        out.push(violation(
+            pointer,
+            "ratio_range",
+            "比例应在0到1之间".into(),
+            "a ratio must lie between 0 and 1".into(),
+        ));
+    }
+}
+
+fn check_shares(
+    base: &str,
+    a: &Sourced<Ratio>,
+    b: &Sourced<Ratio>,
+    names: (&str, &str),
+    out: &mut Vec<PolicyViolation>,
+) {
+    check_ratio(format!("{base}/{}/value", names.0), a, out);
+    check_ratio(format!("{base}/{}/value", names.1), b, out);
+    if a.value + b.value != Decimal::ONE {
+        out.push(violation(
+            format!("{base}/{}/value", names.1),
+            "ratio_sum",
+            format!("{}与{}之和应为1", names.0, names.1),
+            format!("{} and {} must sum to 1", names.0, names.1),
+        ));
+    }
+}
+
+fn check_positive(pointer: &str, v: &Sourced<u32>, out: &mut Vec<PolicyViolation>) {
+    if v.value == 0 {
+        out.push(violation(
+            format!("{pointer}/value"),
+            "must_be_positive",
+            "应大于0".into(),
+            "must be greater than 0".into(),
+        ));
+    }
+}
+
+fn check_source<T>(pointer: &str, v: &Sourced<T>, out: &mut Vec<PolicyViolation>) {
+    let n = v.source.trim().chars().count();
+    if n == 0 || n > 100 {
+        out.push(violation(
+            format!("{pointer}/source"),
+            "source_required",
+            "每个取值都应注明出处（如 XM Art. 21(2)）或 not stated".into(),
+            "every value needs its source (e.g. XM Art. 21(2)) or `not stated`".into(),
+        ));
+    }
+}
+
+impl Policy {
+    /// Every broken rule: ratios within 0-1 and summing to one, positive periods, one entry per management level,
+    /// suspension reason, condolence kind and visit group, sources present. Money is non-negative with two
+    /// decimals by construction ([`Money`]).
+    pub fn violations(&self) -> Vec<PolicyViolation> {
+        let mut out = Vec::new();
+        check_positive("/certification/period_months", &self.certification.period_months, &mut out);
+        check_source("/certification/period_months", &self.certification.period_months, &mut out);
+        check_source("/certification/due_soon_days", &self.certification.due_soon_days, &mut out);
+        check_source("/service_fund/per_retiree_per_year", &self.service_fund.per_retiree_per_year, &mut out);
+        for (i, split) in self.service_fund.splits.iter().enumerate() {
+            let base = format!("/service_fund/splits/{i}");
+            check_shares(&base, &split.city_share, &split.district_share, ("city_share", "district_share"), &mut out);
+            check_source(&format!("{base}/city_share"), &split.city_share, &mut out);
+        }
+        for level in ManagementLevel::ALL {
+            let n = self.service_fund.splits.iter().filter(|s| s.management_level == *level).count();
+            if n != 1 {
+                out.push(violation(
+                    "/service_fund/splits".into(),
+                    "one_split_per_level",
+                    format!("每个管理层级应有且只有一个分担比例（{}）", level.label_zh()),
+                    format!("exactly one split per management level ({level})"),
+                ));
+            }
+        }
+        for reason in SuspensionReason::ALL {
+            if self.back_pay.iter().filter(|r| r.reason == *reason).count() != 1 {
+                out.push(violation(
+                    "/back_pay".into(),
+                    "one_rule_per_reason",
+                    format!("每种暂停原因应有且只有一条补发规则（{}）", reason.label_zh()),
+                    format!("exactly one back-pay rule per suspension reason ({reason})"),
+                ));
+            }
+        }
+        let mut kinds: Vec<CondolenceKind> = self.condolences.iter().map(|c| c.kind).collect();
+        kinds.sort();
+        if kinds.windows(2).any(|w| w[0] == w[1]) {
+            out.push(violation(
+                "/condolences".into(),
+                "duplicate_kind",
+                "慰问种类重复".into(),
+                "a condolence kind appears twice".into(),
+            ));
+        }
+        for (i, c) in self.condolences.iter().enumerate() {
+            check_source(&format!("/condolences/{i}/amount"), &c.amount, &mut out);
+            if c.yearly_cap.value == Some(0) {
+                out.push(violation(
+                    format!("/condolences/{i}/yearly_cap/value"),
+                    "must_be_positive",
+                    "年度次数上限应大于0，不设上限时为null".into(),
+                    "a yearly cap must be greater than 0, or null for none".into(),
+                ));
+            }
+        }
+        let g = &self.group_leaders;
+        check_shares(
+            "/group_leaders",
+            &g.allowance_city_share,
+            &g.allowance_district_share,
+            ("allowance_city_share", "allowance_district_share"),
+            &mut out,
+        );
+        check_ratio("/group_leaders/excellent_ratio/value".into(), &g.excellent_ratio, &mut out);
+        check_positive("/death/report_deadline_working_days", &self.death.report_deadline_working_days, &mut out);
+        check_positive("/death/dependant_application_months", &self.death.dependant_application_months, &mut out);
+        for (i, f) in [&self.death.funeral_grant, &self.death.survivor_benefit].iter().enumerate() {
+            let name = if i == 0 { "funeral_grant" } else { "survivor_benefit" };
+            let needs_months =
+                matches!(f.value.basis, BenefitBasis::MonthsOfPension | BenefitBasis::MonthsOfAverageWage);
+            if needs_months && !f.value.months.is_some_and(|m| m > Decimal::ZERO) {
+                out.push(violation(
+                    format!("/death/{name}/value/months"),
+                    "months_required",
+                    "按月数计发时应给出大于0的月数".into(),
+                    "a month-based formula needs a number of months above 0".into(),
+                ));
+            }
+            if f.value.basis == BenefitBasis::Fixed && f.value.amount.is_none() {
+                out.push(violation(
+                    format!("/death/{name}/value/amount"),
+                    "amount_required",
+                    "定额计发时应给出金额".into(),
+                    "a fixed formula needs an amount".into(),
+                ));
+            }
+        }
+        let mut groups: Vec<VisitGroup> = self.visits.iter().map(|v| v.group).collect();
+        groups.sort();
+        if groups.windows(2).any(|w| w[0] == w[1]) {
+            out.push(violation(
+                "/visits".into(),
+                "duplicate_group",
+                "走访对象重复".into(),
+                "a visit group appears twice".into(),
+            ));
+        }
+        for (i, v) in self.visits.iter().enumerate() {
+            check_positive(&format!("/visits/{i}/interval_days"), &v.interval_days, &mut out);
+        }
+        check_positive("/advanced_age_years", &self.advanced_age_years, &mut out);
+        let p = &self.petitions;
+        for (name, v) in [
+            ("general_answer_days", &p.general_answer_days),
+            ("escalated_answer_days", &p.escalated_answer_days),
+            ("major_policy_answer_days", &p.major_policy_answer_days),
+            ("letter_answer_days", &p.letter_answer_days),
+        ] {
+            check_positive(&format!("/petitions/{name}"), v, &mut out);
+        }
+        let s = &self.staffing;
+        check_positive("/staffing/retirees_per_worker", &s.retirees_per_worker, &mut out);
+        check_positive("/staffing/archive_volumes_per_keeper", &s.archive_volumes_per_keeper, &mut out);
+        out
+    }
+
+    /// The back-pay rule for a suspension reason.
+    pub fn back_pay_for(&self, reason: SuspensionReason) -> Option<bool> {
+        self.back_pay.iter().find(|r| r.reason == reason).map(|r| r.back_pay.value)
+    }
+
+    /// The fund split of a management level.
+    pub fn split_for(&self, level: ManagementLevel) -> Option<&FundSplit> {
+        self.service_fund.splits.iter().find(|s| s.management_level == level)
+    }
+
+    /// A condolence kind.
+    pub fn condolence(&self, kind: CondolenceKind) -> Option<&Condolence> {
+        self.condolences.iter().find(|c| c.kind == kind)
+    }
+}
