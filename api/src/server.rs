@@ -23,6 +23,11 @@ pub fn prepare(config: &Config) -> Result<persistence::Pool, String> {
     for m in applied {
         log::info!("applied migration {m}");
     }
+    // An empty working-day calendar gets the bundled holiday arrangements (idempotent: only when empty).
+    let seeded = crate::routes::calendar::seed_bundled(&mut conn).map_err(|e| format!("calendar: {e}"))?;
+    if seeded > 0 {
+        log::info!("loaded {seeded} calendar days from the bundled holiday arrangements");
+    }
     Ok(pool)
 }
 

@@ -1,6 +1,7 @@
 //! Domain rules of the retiree socialized management service: identities, codes, enumerations, roles and
 //! masking. No I/O lives here; every rule is a plain function or type with unit tests citing its source.
 
+pub mod calendar;
 pub mod enums;
 pub mod id_number;
 pub mod jurisdiction;
@@ -9,6 +10,7 @@ pub mod money;
 pub mod policy;
 pub mod roles;
 
+pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};
 pub use id_number::{IdNumber, IdNumberError};
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};

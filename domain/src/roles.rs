@@ -35,6 +35,7 @@ crate::code_enum! {
         JurisdictionRead = "jurisdiction.read": "查看区划",
         JurisdictionWrite = "jurisdiction.write": "维护区划（新增、改名、调整隶属）",
         JurisdictionImport = "jurisdiction.import": "导入区划代码",
+        CalendarWrite = "calendar.write": "维护工作日历（导入节假日安排）",
         RetireeRead = "retiree.read": "查看退休人员",
         RetireeWrite = "retiree.write": "登记、修改退休人员及供养亲属",
         AccountManage = "account.manage": "管理用户和服务账号",
@@ -51,6 +52,8 @@ impl Role {
             P::JurisdictionRead => true,
             P::JurisdictionWrite => matches!(self, R::Admin | R::CityCentre | R::DistrictCentre),
             P::JurisdictionImport => matches!(self, R::Admin | R::CityCentre | R::Importer),
+            // The holiday arrangements hold for the whole country: city-level roles maintain them (issue 3).
+            P::CalendarWrite => matches!(self, R::Admin | R::CityCentre),
             P::RetireeRead => !matches!(self, R::Admin | R::Importer),
             P::RetireeWrite => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Integration)

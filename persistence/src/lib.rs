@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod connection;
 pub mod error;
 pub mod idempotency;

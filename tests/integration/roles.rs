@@ -74,6 +74,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             )
             .await
         }
+        Permission::CalendarWrite => {
+            let csv = format!("date,kind,name\n2030-01-{n:02},holiday,角色测试{n}\n");
+            let headers = [("Content-Type", "text/csv")];
+            app.request("POST", "/api/v1/imports/calendar", Some(token), &headers, Some(csv.into_bytes())).await
+        }
         Permission::RetireeRead => app.request("GET", "/api/v1/retirees", Some(token), &[], None).await,
         Permission::RetireeWrite => {
             let body = retiree_body("350203001001", 100 + n).to_string().into_bytes();
@@ -117,6 +122,7 @@ both_backends! {
                 if role.allows(permission) && (200..300).contains(&status) {
                     match permission {
                         Permission::JurisdictionImport => assert_eq!(res.body["created"], 1, "{role}: {}", res.text),
+                        Permission::CalendarWrite => assert_eq!(res.body["created"], 1, "{role}: {}", res.text),
                         Permission::RetireeWrite => assert_eq!(status, 201, "{role}"),
                         Permission::JurisdictionWrite => assert_eq!(res.body["name"], "厦港街道", "{role}"),
                         _ => {}
@@ -132,6 +138,7 @@ both_backends! {
         assert_eq!(app.count("jurisdictions"), 11 + allowed(Permission::JurisdictionImport));
         assert_eq!(app.audit_count("jurisdiction.rename"), allowed(Permission::JurisdictionWrite));
         assert_eq!(app.audit_count("jurisdiction.import"), allowed(Permission::JurisdictionImport));
+        assert_eq!(app.audit_count("calendar.import"), allowed(Permission::CalendarWrite));
     }
 
     async fn sensitive_fields_follow_the_visibility_rows(app: &TestApp) {

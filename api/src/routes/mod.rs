@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod common;
 pub mod dependents;
 pub mod imports;
@@ -34,6 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(jurisdictions::rename)
         .service(jurisdictions::move_node)
         .service(imports::jurisdictions)
+        .service(calendar::import)
+        .service(calendar::holidays)
+        .service(calendar::working_days)
+        .service(calendar::deadline)
         .service(retirees::search)
         .service(retirees::create)
         .service(retirees::list)
