@@ -40,6 +40,7 @@ crate::code_enum! {
         RetireeWrite = "retiree.write": "登记、修改退休人员及供养亲属",
         AccountManage = "account.manage": "管理用户和服务账号",
         AuditRead = "audit.read": "查看审计日志",
+        PolicyWrite = "policy.write": "制定政策参数版本",
     }
 }
 
@@ -60,6 +61,8 @@ impl Role {
             }
             P::AccountManage => matches!(self, R::Admin),
             P::AuditRead => matches!(self, R::Auditor),
+            // Policy administration is for the city centre (issue 3; XM Art. 8, 25: the city sets standards).
+            P::PolicyWrite => matches!(self, R::CityCentre),
         }
     }
 

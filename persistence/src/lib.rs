@@ -8,6 +8,7 @@ pub mod connection;
 pub mod error;
 pub mod idempotency;
 pub mod jurisdictions;
+pub mod policies;
 pub mod retirees;
 pub mod schema;
 

@@ -10,5 +10,6 @@ mod imports;
 mod jurisdictions;
 mod ops;
 mod platform;
+mod policies;
 mod retirees;
 mod roles;

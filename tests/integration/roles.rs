@@ -86,6 +86,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
         }
         Permission::AccountManage => app.request("GET", "/api/v1/users", Some(token), &[], None).await,
         Permission::AuditRead => app.request("GET", "/api/v1/audit-log", Some(token), &[], None).await,
+        Permission::PolicyWrite => {
+            let body =
+                json!({"valid_from": format!("2026-01-{n:02}"), "preset": "xiamen-2025"}).to_string().into_bytes();
+            app.request("POST", "/api/v1/jurisdictions/350203/policies", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
 pub mod ops;
+pub mod policies;
 pub mod retirees;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -34,6 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(jurisdictions::history)
         .service(jurisdictions::rename)
         .service(jurisdictions::move_node)
+        .service(policies::resolve)
+        .service(policies::list)
+        .service(policies::create)
+        .service(policies::presets_list)
         .service(imports::jurisdictions)
         .service(calendar::import)
         .service(calendar::holidays)

@@ -430,7 +430,7 @@ impl Policy {
             let name = if i == 0 { "funeral_grant" } else { "survivor_benefit" };
             let needs_months =
                 matches!(f.value.basis, BenefitBasis::MonthsOfPension | BenefitBasis::MonthsOfAverageWage);
-            if needs_months && !f.value.months.is_some_and(|m| m > Decimal::ZERO) {
+            if needs_months && f.value.months.is_none_or(|m| m <= Decimal::ZERO) {
                 out.push(violation(
                     format!("/death/{name}/value/months"),
                     "months_required",

@@ -1,0 +1,97 @@
+//! Effective-dated policy versions bound to jurisdiction nodes. Versions are only ever added: a change is a new
+//! version from a date, which supersedes the open-ended one before it.
+
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime};
+
+use crate::schema::policy_versions;
+use crate::{DbConnection, RepoResult, now_utc};
+
+/// A stored version.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = policy_versions)]
+pub struct PolicyVersion {
+    /// Row id.
+    pub id: i64,
+    /// Node it is bound to.
+    pub jurisdiction_code: String,
+    /// 1, 2, … per node.
+    pub version: i32,
+    /// First day in force.
+    pub valid_from: Date,
+    /// Last day in force as stated; `None` until superseded.
+    pub valid_to: Option<Date>,
+    /// Preset it was made from.
+    pub preset: Option<String>,
+    /// The parameters as JSON.
+    pub parameters: String,
+    /// Why.
+    pub note: Option<String>,
+    /// Who.
+    pub created_by: String,
+    /// When.
+    pub created_at: PrimitiveDateTime,
+}
+
+/// A new version.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = policy_versions)]
+pub struct NewPolicyVersion {
+    /// Node.
+    pub jurisdiction_code: String,
+    /// Next number for the node.
+    pub version: i32,
+    /// First day.
+    pub valid_from: Date,
+    /// Last day, if stated.
+    pub valid_to: Option<Date>,
+    /// Preset name.
+    pub preset: Option<String>,
+    /// JSON parameters.
+    pub parameters: String,
+    /// Note.
+    pub note: Option<String>,
+    /// Who.
+    pub created_by: String,
+}
+
+/// Versions bound to one node, oldest first.
+pub fn of_node(conn: &mut DbConnection, code: &str) -> RepoResult<Vec<PolicyVersion>> {
+    Ok(policy_versions::table
+        .filter(policy_versions::jurisdiction_code.eq(code))
+        .order(policy_versions::valid_from)
+        .select(PolicyVersion::as_select())
+        .load(conn)?)
+}
+
+/// Adds a version.
+pub fn create(conn: &mut DbConnection, new: &NewPolicyVersion) -> RepoResult<PolicyVersion> {
+    diesel::insert_into(policy_versions::table)
+        .values((new, policy_versions::created_at.eq(now_utc())))
+        .execute(conn)?;
+    Ok(policy_versions::table
+        .filter(policy_versions::jurisdiction_code.eq(&new.jurisdiction_code))
+        .filter(policy_versions::version.eq(new.version))
+        .select(PolicyVersion::as_select())
+        .first(conn)?)
+}
+
+/// The version in force on `on` at each of `codes` (the latest that started on or before `on` and has not ended).
+pub fn in_force(conn: &mut DbConnection, codes: &[String], on: Date) -> RepoResult<Vec<PolicyVersion>> {
+    let candidates: Vec<PolicyVersion> = policy_versions::table
+        .filter(policy_versions::jurisdiction_code.eq_any(codes))
+        .filter(policy_versions::valid_from.le(on))
+        .order((policy_versions::jurisdiction_code, policy_versions::valid_from.desc()))
+        .select(PolicyVersion::as_select())
+        .load(conn)?;
+    let mut out: Vec<PolicyVersion> = Vec::new();
+    for v in candidates {
+        // The latest start per node decides; if it has ended, nothing older revives.
+        if out.last().is_some_and(|last| last.jurisdiction_code == v.jurisdiction_code) {
+            continue;
+        }
+        out.push(v);
+    }
+    out.retain(|v| v.valid_to.is_none_or(|to| to >= on));
+    Ok(out)
+}
