@@ -131,6 +131,24 @@ pub fn seed_demo(conn: &mut DbConnection) -> Result<DemoInfo, ApiError> {
             Ok(())
         })?;
     }
+    if persistence::policies::of_node(conn, "3502")?.is_empty()
+        && let Some(preset) = domain::policy::presets::by_name("xiamen-2025")
+    {
+        let from = time::Date::from_calendar_date(2025, time::Month::February, 26).map_err(ApiError::internal)?;
+        persistence::policies::create(
+            conn,
+            &persistence::policies::NewPolicyVersion {
+                jurisdiction_code: "3502".into(),
+                version: 1,
+                valid_from: from,
+                valid_to: None,
+                preset: Some("xiamen-2025".into()),
+                parameters: serde_json::to_string(&preset).map_err(ApiError::internal)?,
+                note: Some("厦府规〔2025〕2号".into()),
+                created_by: "seed-demo".into(),
+            },
+        )?;
+    }
     if retirees::count(conn)? == 0 {
         info.retirees = seed_retirees(conn)?;
     }

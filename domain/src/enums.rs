@@ -110,10 +110,6 @@ impl SpecialGroup {
     }
 }
 
-/// Age from which a retiree counts as advanced age (GUIDE 走访制度: "70岁以上高龄退休人员").
-/// Issue 3 moves this to the effective-dated policy values.
-pub const ADVANCED_AGE_YEARS: i32 = 70;
-
 code_enum! {
     /// Relation of a dependant to the retiree (供养直系亲属, GUIDE 四、五).
     Relation {

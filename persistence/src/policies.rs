@@ -95,3 +95,17 @@ pub fn in_force(conn: &mut DbConnection, codes: &[String], on: Date) -> RepoResu
     out.retain(|v| v.valid_to.is_none_or(|to| to >= on));
     Ok(out)
 }
+
+/// Codes of a node and its ancestors from its materialised path, the node first.
+pub fn lineage(path: &str) -> Vec<String> {
+    let mut codes: Vec<String> = path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    codes.reverse();
+    codes
+}
+
+/// The version that applies at the node with `path` on `on`: the one in force at the nearest node on the way up.
+pub fn resolve(conn: &mut DbConnection, path: &str, on: Date) -> RepoResult<Option<PolicyVersion>> {
+    let lineage = lineage(path);
+    let in_force = in_force(conn, &lineage, on)?;
+    Ok(lineage.iter().find_map(|c| in_force.iter().find(|v| &v.jurisdiction_code == c)).cloned())
+}

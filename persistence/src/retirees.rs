@@ -229,17 +229,17 @@ pub struct RetireeFilter {
     pub name_prefix: Option<String>,
 }
 
-/// One page of retirees matching `filter`, by id after `after`.
+/// One page of retirees matching `filter`, by id after `after`, each with the path of its community.
 pub fn list(
     conn: &mut DbConnection,
     filter: &RetireeFilter,
     after: Option<i64>,
     limit: i64,
-) -> RepoResult<Vec<Retiree>> {
+) -> RepoResult<Vec<(Retiree, String)>> {
     let mut query = retirees::table
         .inner_join(jurisdictions::table)
         .filter(crate::jurisdictions::in_subtree(&filter.scope_path))
-        .select(Retiree::as_select())
+        .select((Retiree::as_select(), jurisdictions::path))
         .order(retirees::id)
         .limit(limit)
         .into_boxed();

@@ -62,6 +62,22 @@ both_backends! {
         // Before the override starts, the city's applies in 湖里 too.
         let early = app.get("/api/v1/jurisdictions/350206001001/policy?on=2025-02-28", "huli").await.expect(200);
         assert_eq!(early.body["source"]["jurisdiction"], "3502");
+        // The advanced-age threshold follows the policy in force: a 71-year-old is advanced age in 思明 (70),
+        // not in 湖里 (75).
+        let mut in_huli = retiree_body("350206001001", 70);
+        in_huli["id_number"] = json!(id_number("350206", "19550101", 141));
+        let huli_person = app.create_retiree("huli", &in_huli).await;
+        assert_eq!(huli_person["age"], 71);
+        assert_eq!(huli_person["current_special_groups"], json!([]));
+        let siming_person = app.create_retiree("hongshan", &retiree_body("350203001001", 71)).await;
+        assert_eq!(siming_person["current_special_groups"], json!(["advanced_age"]));
+        let listed = app.get("/api/v1/retirees?special_group=advanced_age", "city").await.expect(200);
+        let ids: Vec<&serde_json::Value> = listed.body["items"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
+        assert!(ids.contains(&&siming_person["id"]));
+        let in_huli_list = app.get("/api/v1/retirees?special_group=advanced_age&jurisdiction=350206", "city").await.expect(200);
+        assert_eq!(in_huli_list.body["items"], json!([]));
+        let huli_detail = app.get(&format!("/api/v1/retirees/{}", huli_person["id"]), "city").await.expect(200);
+        assert_eq!(huli_detail.body["current_special_groups"], json!([]));
     }
 
     async fn bad_policies_are_422_naming_the_parameter(app: &TestApp) {

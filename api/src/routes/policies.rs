@@ -87,11 +87,21 @@ pub struct OnQuery {
     pub on: Option<String>,
 }
 
-/// Codes of a node and its ancestors from its materialised path, the node first.
-fn lineage(path: &str) -> Vec<String> {
-    let mut codes: Vec<String> = path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
-    codes.reverse();
-    codes
+/// The parameters that apply at the node with `path` on `on`, or `None` when no version is in force up the tree.
+pub fn parameters_at(conn: &mut persistence::DbConnection, path: &str, on: Date) -> Result<Option<Policy>, ApiError> {
+    match repo::resolve(conn, path, on)? {
+        Some(v) => Ok(Some(serde_json::from_str(&v.parameters).map_err(ApiError::internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// The advanced-age threshold at a node on a date: from the policy in force, else the default (GUIDE 走访制度).
+pub fn advanced_age_at(conn: &mut persistence::DbConnection, path: &str, on: Date) -> Result<i32, ApiError> {
+    let years = match parameters_at(conn, path, on)? {
+        Some(p) => p.advanced_age_years.value,
+        None => presets::defaults().advanced_age_years.value,
+    };
+    Ok(i32::try_from(years).unwrap_or(i32::MAX))
 }
 
 /// The resolved policy of a node on a date: the version in force at the nearest ancestor (the node itself
@@ -115,10 +125,7 @@ pub async fn resolve(
     let asked = code.clone();
     let (version, next_from) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = nodes::find_in_scope(conn, &code, &scope)?;
-        let lineage = lineage(&node.path);
-        let in_force = repo::in_force(conn, &lineage, on)?;
-        let Some(nearest) = lineage.iter().find_map(|c| in_force.iter().find(|v| &v.jurisdiction_code == c)).cloned()
-        else {
+        let Some(nearest) = repo::resolve(conn, &node.path, on)? else {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::NOT_FOUND,
                 "no_policy_in_force",

@@ -225,10 +225,10 @@ pub fn show(role: Role, field: SensitiveField, detail: bool, value: &str, masked
 }
 
 /// The groups a person belongs to on `on`.
-pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date) -> Vec<SpecialGroup> {
+pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date, advanced_age: i32) -> Vec<SpecialGroup> {
     let mut groups = Vec::new();
-    // GUIDE 走访制度: 70岁以上高龄退休人员.
-    if domain::age_on(r.birth_date, on) >= domain::enums::ADVANCED_AGE_YEARS {
+    // The threshold comes from the policy in force (GUIDE 走访制度: 70岁以上高龄退休人员).
+    if domain::age_on(r.birth_date, on) >= advanced_age {
         groups.push(SpecialGroup::AdvancedAge);
     }
     for f in flags {
@@ -246,15 +246,16 @@ pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date) -> Vec<Special
     groups
 }
 
-/// Builds the response for `role`, in the list view (`detail = false`) or the single-person view.
-pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool) -> RetireeResponse {
+/// Builds the response for `role`, in the list view (`detail = false`) or the single-person view; `advanced_age`
+/// is the threshold of the policy in force.
+pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, advanced_age: i32) -> RetireeResponse {
     let on = today();
     let mut masked = Vec::new();
     let id_number = show(role, SensitiveField::IdNumber, detail, &r.id_number, &mut masked);
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, detail, p, &mut masked));
     let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, detail, a, &mut masked));
     masked.dedup();
-    let current = current_groups(&r, &flags, on);
+    let current = current_groups(&r, &flags, on, advanced_age);
     RetireeResponse {
         id: r.id,
         name: r.name,
@@ -547,7 +548,8 @@ pub async fn create(
         }
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
-        let body = to_response(retiree.clone(), flags, c.role, true);
+        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
+        let body = to_response(retiree.clone(), flags, c.role, true, advanced_age);
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{}", retiree.id),
             version: retiree.version,
@@ -569,17 +571,18 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let (retiree, flags) = crate::db::write(&state.pool, move |conn| {
+    let (retiree, flags, advanced_age) = crate::db::write(&state.pool, move |conn| {
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let flags = repo::flags(conn, id)?;
         let mut entry = c.audit("retiree.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        Ok((retiree, flags))
+        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
+        Ok((retiree, flags, advanced_age))
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, advanced_age), version))
 }
 
 /// Changes a retiree. Absent fields stay; `null` clears optional ones; `special_groups` replaces all flags.
@@ -600,7 +603,7 @@ pub async fn update(
     let id = path.into_inner();
     let patch = body.0;
     let c = caller.clone();
-    let (retiree, flags) = crate::db::write(&state.pool, move |conn| {
+    let (retiree, flags, advanced_age) = crate::db::write(&state.pool, move |conn| {
         let (current, old_path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let expected = if_match.expect(current.version)?;
         let old_flags = repo::flags(conn, id)?;
@@ -642,8 +645,9 @@ pub async fn update(
         {
             diff.insert("special_groups".into(), serde_json::json!({"from": old_flags, "to": new_flags}));
         }
+        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
         if diff.is_empty() {
-            return Ok((current, old_flags));
+            return Ok((current, old_flags, advanced_age));
         }
         let updated = repo::update(conn, id, expected, &data, new_flags.as_deref()).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
@@ -654,11 +658,11 @@ pub async fn update(
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
         let flags = repo::flags(conn, id)?;
-        Ok((updated, flags))
+        Ok((updated, flags, advanced_age))
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, advanced_age), version))
 }
 
 /// List filters.
@@ -781,16 +785,12 @@ pub async fn list(
         ..RetireeFilter::default()
     };
     match group {
-        Some(SpecialGroup::AdvancedAge) => {
-            let limit_date = domain::born_on_or_before_for_age(on, domain::enums::ADVANCED_AGE_YEARS);
-            filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
-        }
         Some(SpecialGroup::PartyMember) => filter.party_member = Some(true),
+        Some(SpecialGroup::AdvancedAge) | None => {}
         Some(g) => filter.flag_on = Some((g.as_str().to_owned(), on)),
-        None => {}
     }
     let jurisdiction = q.jurisdiction;
-    let (items, flags) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+    let (items, flags, thresholds) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         if let Some(code) = jurisdiction {
             filter.scope_path = jurisdictions::find_in_scope(conn, &code, &filter.scope_path)
                 .map_err(|_| {
@@ -803,19 +803,34 @@ pub async fn list(
                 })?
                 .path;
         }
+        if group == Some(SpecialGroup::AdvancedAge) {
+            // The threshold of the policy in force at the listed node (a lower override with another threshold
+            // is judged by the listed node's; each item's `current_special_groups` uses its own community's).
+            let years = super::policies::advanced_age_at(conn, &filter.scope_path, on)?;
+            let limit_date = domain::born_on_or_before_for_age(on, years);
+            filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
+        }
         let items = repo::list(conn, &filter, after, limit)?;
-        let ids: Vec<i64> = items.iter().map(|r| r.id).collect();
+        let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
         let flags = repo::flags_of(conn, &ids)?;
-        Ok((items, flags))
+        let mut thresholds: std::collections::HashMap<String, i32> = std::collections::HashMap::new();
+        for (_, path) in &items {
+            if !thresholds.contains_key(path) {
+                let years = super::policies::advanced_age_at(conn, path, on)?;
+                thresholds.insert(path.clone(), years);
+            }
+        }
+        Ok((items, flags, thresholds))
     })
     .await?;
-    let next = next_cursor(&items, limit, CURSOR, |r| r.id.to_string());
+    let next = next_cursor(&items, limit, CURSOR, |(r, _)| r.id.to_string());
     let role = caller.role;
     let items = items
         .into_iter()
-        .map(|r| {
+        .map(|(r, path)| {
             let mine = flags.iter().filter(|(id, _)| *id == r.id).map(|(_, f)| f.clone()).collect();
-            to_response(r, mine, role, false)
+            let years = thresholds.get(&path).copied().unwrap_or(i32::MAX);
+            to_response(r, mine, role, false, years)
         })
         .collect();
     Ok(web::Json(Page { items, next_cursor: next }))
@@ -868,15 +883,16 @@ pub async fn search(
         entry.detail = Some(serde_json::json!({"id_number": id.masked(), "found": found.is_some()}).to_string());
         audit::append(conn, &entry)?;
         match found {
-            Some((r, _)) => {
+            Some((r, path)) => {
                 let flags = repo::flags(conn, r.id)?;
-                Ok(vec![(r, flags)])
+                let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
+                Ok(vec![(r, flags, advanced_age)])
             }
             None => Ok(vec![]),
         }
     })
     .await?;
-    let items = found.into_iter().map(|(r, f)| to_response(r, f, caller.role, false)).collect();
+    let items = found.into_iter().map(|(r, f, a)| to_response(r, f, caller.role, false, a)).collect();
     Ok(web::Json(SearchResponse { items }))
 }
 
