@@ -270,6 +270,8 @@ pub struct Policy {
     pub certification: Certification,
     /// Back-pay on resumption, per suspension reason.
     pub back_pay: Vec<BackPayRule>,
+    /// Months a retiree must be missing (and unreported) before the pension is suspended.
+    pub missing_person_months: Sourced<u32>,
     /// Service fund and its split.
     pub service_fund: ServiceFund,
     /// Condolence kinds.
@@ -461,6 +463,7 @@ impl Policy {
             check_positive(&format!("/visits/{i}/interval_days"), &v.interval_days, &mut out);
         }
         check_positive("/advanced_age_years", &self.advanced_age_years, &mut out);
+        check_positive("/missing_person_months", &self.missing_person_months, &mut out);
         let p = &self.petitions;
         for (name, v) in [
             ("general_answer_days", &p.general_answer_days),

@@ -131,6 +131,8 @@ pub fn defaults() -> Policy {
             .iter()
             .map(|r| BackPayRule { reason: *r, back_pay: d(default_back_pay(*r)) })
             .collect(),
+        // CS Art. 32(2) is the only text with a number; six months is also the national rule.
+        missing_person_months: d(6),
         service_fund: ServiceFund {
             // No figure is chosen: a jurisdiction without a stated amount has to enter its own.
             per_retiree_per_year: d(money("0")),
@@ -346,6 +348,8 @@ pub fn changsha_2020() -> Policy {
             VisitGroup::LivingElsewhere,
         ],
     );
+    // Art. 32(2): "下落不明超过 6 个月，其亲属或利害关系人不按规定申报的" — suspension.
+    p.missing_person_months = s(6, "CS Art. 32(2)");
     p
 }
 
@@ -567,8 +571,11 @@ mod tests {
         assert!(p.back_pay.iter().all(|r| r.back_pay.source == NOT_STATED));
         // No group-leader allowance (Art. 19 only has leaders elected).
         assert_eq!(p.group_leaders, defaults().group_leaders);
-        // 1 certification + 1 report + 1 dependants + 7 fund + 4 condolence + 2 visits + 1 age + 4 answers.
-        assert_eq!(stated_count(&p), 21);
+        // Art. 32(2): "下落不明超过 6 个月…不按规定申报的" suspends the pension.
+        assert_eq!(p.missing_person_months, s(6, "CS Art. 32(2)"));
+        // 1 certification + 1 report + 1 dependants + 7 fund + 4 condolence + 2 visits + 1 age + 4 answers
+        // + 1 missing-person months.
+        assert_eq!(stated_count(&p), 22);
     }
 
     #[test]
