@@ -17,3 +17,4 @@ pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod upload;

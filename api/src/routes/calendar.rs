@@ -4,15 +4,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::calendar::{self, DayKind, FIRST_YEAR, LAST_YEAR};
 use domain::{Permission, RuleViolation};
-use futures_util::StreamExt;
 use persistence::DbConnection;
 use persistence::calendar::{self as repo, DayRow};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
@@ -259,6 +256,9 @@ pub struct CalendarImportReport {
     pub errors: Vec<RowError>,
 }
 
+/// Largest calendar file accepted.
+const CALENDAR_FILE_LIMIT: usize = 4 << 20;
+
 /// Imports holiday arrangements: CSV `date,kind,name` (UTF-8, UTF-8 with BOM or GB18030; lines starting with
 /// `#` are comments). `kind` is `holiday` (a day off) or `workday` (a Saturday or Sunday that is a working day,
 /// 调休上班). A date imported again is updated, never duplicated; dates are never removed. Needs a city-level role.
@@ -275,45 +275,22 @@ pub async fn import(
     state: web::Data<AppState>,
     limits: web::Data<BodyLimits>,
     query: web::Query<ImportQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::CalendarWrite)?;
-    let mode = match query.mode.as_deref() {
-        None | Some("atomic") => Mode::Atomic,
-        Some("partial") => Mode::Partial,
-        Some(_) => {
-            return Err(ApiError::field(FieldError::new(
-                "mode",
-                "invalid_enum",
-                "mode 取值应为 atomic 或 partial",
-                "mode must be atomic or partial",
-            )));
-        }
-    };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if !matches!(content_type.as_str(), "text/csv" | "application/csv") {
-        return Err(ApiError::unsupported_media_type("text/csv"));
-    }
-    let key = crate::extract::idempotency_key(&req)?;
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}"))
-        })?;
-        if body.len() + chunk.len() > limits.import {
-            return Err(ApiError::payload_too_large(limits.import));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let mut hasher = Sha256::new();
-    hasher.update(format!("POST /imports/calendar?mode={mode:?}").as_bytes());
-    hasher.update(&body);
-    let fingerprint: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    // A calendar file is small: a century of arrangements is about 100 KiB.
+    let limit = limits.import.min(CALENDAR_FILE_LIMIT);
+    let upload = crate::upload::receive(
+        &req,
+        query.mode.as_deref(),
+        payload,
+        limit,
+        &["text/csv", "application/csv"],
+        "/imports/calendar",
+    )
+    .await?;
+    let (mode, key, fingerprint) = (upload.mode, upload.key, upload.fingerprint);
+    let body = std::fs::read(&upload.path).map_err(ApiError::internal)?;
     let text = decode(&body);
     let parsed = parse_csv(&text)?;
     let c = caller.clone();

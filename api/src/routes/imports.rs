@@ -1,19 +1,14 @@
 //! `POST /imports/jurisdictions`: division CSV upload, streamed to a temporary file.
 
-use std::io::Write;
-
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use domain::Permission;
-use futures_util::StreamExt;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::BodyLimits;
-use crate::imports::{ImportReport, Mode};
+use crate::imports::ImportReport;
 use crate::state::AppState;
 
 /// Import options.
@@ -40,56 +35,21 @@ pub async fn jurisdictions(
     state: web::Data<AppState>,
     limits: web::Data<BodyLimits>,
     query: web::Query<ImportQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::JurisdictionImport)?;
-    let mode = match query.mode.as_deref() {
-        None | Some("atomic") => Mode::Atomic,
-        Some("partial") => Mode::Partial,
-        Some(_) => {
-            return Err(ApiError::field(FieldError::new(
-                "mode",
-                "invalid_enum",
-                "mode 取值应为 atomic 或 partial",
-                "mode must be atomic or partial",
-            )));
-        }
-    };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if !matches!(content_type.as_str(), "text/csv" | "application/csv" | "application/gzip" | "application/x-gzip") {
-        return Err(ApiError::unsupported_media_type("text/csv"));
-    }
-    let key = crate::extract::idempotency_key(&req)?;
-    let dir = tempfile::tempdir().map_err(ApiError::internal)?;
-    let raw_path = dir.path().join("upload");
-    let mut raw = std::io::BufWriter::new(std::fs::File::create(&raw_path).map_err(ApiError::internal)?);
-    let mut hasher = Sha256::new();
-    hasher.update(format!("POST /imports/jurisdictions?mode={mode:?}").as_bytes());
-    let mut size = 0usize;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}"))
-        })?;
-        size += chunk.len();
-        if size > limits.import {
-            return Err(ApiError::payload_too_large(limits.import));
-        }
-        hasher.update(&chunk);
-        raw.write_all(&chunk).map_err(ApiError::internal)?;
-    }
-    raw.flush().map_err(ApiError::internal)?;
-    drop(raw);
-    if size == 0 {
-        return Err(ApiError::field(FieldError::new("header", "empty_file", "文件为空", "the file is empty")));
-    }
-    let fingerprint: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let upload = crate::upload::receive(
+        &req,
+        query.mode.as_deref(),
+        payload,
+        limits.import,
+        &["text/csv", "application/csv", "application/gzip", "application/x-gzip"],
+        "/imports/jurisdictions",
+    )
+    .await?;
+    let (mode, dir, raw_path) = (upload.mode, upload.dir, upload.path);
     let c = caller.clone();
-    crate::idempotency::answer(&state, &caller, key, fingerprint, move |conn| {
+    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
         let normalised = dir.path().join("import.csv");
         crate::imports::normalise(&raw_path, &normalised)?;
         let report = crate::imports::import(conn, &normalised, mode, &c.scope_path, &c.login)?;

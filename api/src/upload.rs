@@ -1,0 +1,87 @@
+//! What every file import shares: the `mode` parameter, the accepted content types, the size limit, and the
+//! upload streamed to a temporary file while its fingerprint (for `Idempotency-Key`) is computed.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, FieldError};
+use crate::imports::Mode;
+
+/// An upload on disk.
+pub struct Upload {
+    /// `atomic` or `partial`.
+    pub mode: Mode,
+    /// `Idempotency-Key`, if sent.
+    pub key: Option<String>,
+    /// Hash of the operation, mode and bytes.
+    pub fingerprint: String,
+    /// The temporary directory (removed when dropped).
+    pub dir: tempfile::TempDir,
+    /// The raw bytes as received.
+    pub path: PathBuf,
+}
+
+/// Reads `mode` (default `atomic`).
+pub fn mode(value: Option<&str>) -> Result<Mode, ApiError> {
+    match value {
+        None | Some("atomic") => Ok(Mode::Atomic),
+        Some("partial") => Ok(Mode::Partial),
+        Some(_) => Err(ApiError::field(FieldError::new(
+            "mode",
+            "invalid_enum",
+            "mode 取值应为 atomic 或 partial",
+            "mode must be atomic or partial",
+        ))),
+    }
+}
+
+/// Checks the content type, then streams the body to a temporary file (never whole in memory), refusing more
+/// than `limit` bytes (413) and an empty body (422).
+pub async fn receive(
+    req: &HttpRequest,
+    mode_param: Option<&str>,
+    mut payload: web::Payload,
+    limit: usize,
+    content_types: &[&str],
+    operation: &str,
+) -> Result<Upload, ApiError> {
+    let mode = mode(mode_param)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !content_types.contains(&content_type.as_str()) {
+        return Err(ApiError::unsupported_media_type(content_types.first().copied().unwrap_or("text/csv")));
+    }
+    let key = crate::extract::idempotency_key(req)?;
+    let dir = tempfile::tempdir().map_err(ApiError::internal)?;
+    let path = dir.path().join("upload");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(ApiError::internal)?);
+    let mut hasher = Sha256::new();
+    hasher.update(format!("POST {operation}?mode={mode:?}").as_bytes());
+    let mut size = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}"))
+        })?;
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).map_err(ApiError::internal)?;
+    }
+    file.flush().map_err(ApiError::internal)?;
+    if size == 0 {
+        return Err(ApiError::field(FieldError::new("header", "empty_file", "文件为空", "the file is empty")));
+    }
+    let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Upload { mode, key, fingerprint, dir, path })
+}
