@@ -464,6 +464,44 @@ pub fn retiree_body(community: &str, seq: u16) -> Value {
     })
 }
 
+/// (line, field, code) of each entry of a report's or problem's `errors`.
+pub fn row_errors(body: &Value) -> Vec<(u64, String, String)> {
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An expected `(line, field, code)`.
+pub fn err(line: u64, field: &str, code: &str) -> (u64, String, String) {
+    (line, field.to_owned(), code.to_owned())
+}
+
+/// Asserts the counters of an import report.
+#[track_caller]
+pub fn assert_report(body: &Value, mode: &str, rows: u64, created: u64, updated: u64, unchanged: u64, rejected: u64) {
+    assert_eq!(body["mode"], mode, "{body}");
+    assert_eq!(
+        [&body["rows"], &body["created"], &body["updated"], &body["unchanged"], &body["rejected"]],
+        [
+            &serde_json::json!(rows),
+            &serde_json::json!(created),
+            &serde_json::json!(updated),
+            &serde_json::json!(unchanged),
+            &serde_json::json!(rejected)
+        ],
+        "rows, created, updated, unchanged, rejected: {body}"
+    );
+}
+
 /// Runs each case on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -37,37 +37,6 @@ fn stored(app: &TestApp, code: &str) -> Option<(String, String, Option<String>, 
         .first(&mut *app.conn())
         .optional()
         .unwrap()
-}
-
-/// (line, field, code) of each entry of `errors`.
-fn row_errors(body: &Value) -> Vec<(u64, String, String)> {
-    body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["line"].as_u64().unwrap(),
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn err(line: u64, field: &str, code: &str) -> (u64, String, String) {
-    (line, field.to_owned(), code.to_owned())
-}
-
-/// Asserts the counters of an import report.
-#[track_caller]
-fn assert_report(body: &Value, mode: &str, rows: u64, created: u64, updated: u64, unchanged: u64, rejected: u64) {
-    assert_eq!(body["mode"], mode, "{body}");
-    assert_eq!(
-        [&body["rows"], &body["created"], &body["updated"], &body["unchanged"], &body["rejected"]],
-        [&json!(rows), &json!(created), &json!(updated), &json!(unchanged), &json!(rejected)],
-        "rows, created, updated, unchanged, rejected: {body}"
-    );
 }
 
 fn xiamen() -> String {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::common::{Page, check_name, finish, instant, next_cursor, ok_with_etag};
+use super::common::{Page, check_name, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use super::jurisdictions::PageQuery;
 use crate::auth::{Caller, hash_secret};
 use crate::error::{ApiError, FieldError};
@@ -196,18 +196,6 @@ fn check_password(value: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// The node must exist in the caller's subtree.
-fn node_in_scope(conn: &mut DbConnection, caller: &Caller, code: &str) -> Result<(), ApiError> {
-    jurisdictions::find(conn, code).ok().filter(|n| caller.sees(&n.path)).map(|_| ()).ok_or_else(|| {
-        ApiError::field(FieldError::new(
-            "/jurisdiction",
-            "jurisdiction_not_found",
-            "区划不存在或不在您的管辖范围内",
-            "no such jurisdiction in your subtree",
-        ))
-    })
-}
-
 /// The account if its node lies in the caller's subtree; returns it with that node's path.
 fn account_in_scope(
     conn: &mut DbConnection,
@@ -277,7 +265,7 @@ pub async fn create_user(
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        node_in_scope(conn, &c, &body.jurisdiction)?;
+        node_in_scope(conn, &c, &body.jurisdiction, "/jurisdiction")?;
         if repo::find_by_login(conn, &body.username)?.is_some() {
             return Err(login_taken("username"));
         }
@@ -377,7 +365,7 @@ pub async fn update_user(
         let (account, _) = account_in_scope(conn, &c, KIND_USER, id)?;
         let expected = if_match.expect(account.version)?;
         if let Some(code) = &patch.jurisdiction {
-            node_in_scope(conn, &c, code)?;
+            node_in_scope(conn, &c, code, "/jurisdiction")?;
         }
         let changes = AccountChanges {
             display_name,
@@ -442,7 +430,7 @@ pub async fn create_service_account(
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        node_in_scope(conn, &c, &body.jurisdiction)?;
+        node_in_scope(conn, &c, &body.jurisdiction, "/jurisdiction")?;
         let secret = new_secret();
         let new = NewAccount {
             kind: KIND_SERVICE.into(),
@@ -529,7 +517,7 @@ pub async fn update_service_account(
         let (account, _) = account_in_scope(conn, &c, KIND_SERVICE, id)?;
         let expected = if_match.expect(account.version)?;
         if let Some(code) = &patch.jurisdiction {
-            node_in_scope(conn, &c, code)?;
+            node_in_scope(conn, &c, code, "/jurisdiction")?;
         }
         let changes = AccountChanges {
             display_name: name,

@@ -289,9 +289,8 @@ pub async fn import(
         "/imports/calendar",
     )
     .await?;
+    let text = read_text(&upload)?;
     let (mode, key, fingerprint) = (upload.mode, upload.key, upload.fingerprint);
-    let body = std::fs::read(&upload.path).map_err(ApiError::internal)?;
-    let text = decode(&body);
     let parsed = parse_csv(&text)?;
     let c = caller.clone();
     crate::idempotency::answer(&state, &caller, key, fingerprint, move |conn| {
@@ -341,15 +340,12 @@ pub struct ParsedCsv {
 }
 
 /// UTF-8 (a BOM is dropped) or, when the bytes are not UTF-8, GB18030 as Excel writes it.
-fn decode(bytes: &[u8]) -> String {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::GB18030.decode_without_bom_handling(bytes).0.into_owned(),
-    };
-    match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_owned(),
-        None => text,
-    }
+/// The upload as UTF-8 text without BOM, through the same normalisation as division files (gzip, GB18030).
+fn read_text(upload: &crate::upload::Upload) -> Result<String, ApiError> {
+    let normalised = upload.dir.path().join("calendar.csv");
+    crate::imports::normalise(&upload.path, &normalised)?;
+    let text = std::fs::read_to_string(&normalised).map_err(ApiError::internal)?;
+    Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
 }
 
 fn header_error(detail: &str) -> ApiError {
@@ -574,14 +570,21 @@ mod tests {
         );
     }
 
+    fn upload_of(bytes: &[u8]) -> crate::upload::Upload {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload");
+        std::fs::write(&path, bytes).unwrap();
+        crate::upload::Upload { mode: Mode::Atomic, key: None, fingerprint: String::new(), dir, path }
+    }
+
     #[test]
     fn bom_and_gb18030_are_read() {
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
         bytes.extend_from_slice("date,kind,name\n2026-02-15,holiday,春节\n".as_bytes());
-        let parsed = parse_csv(&decode(&bytes)).unwrap();
+        let parsed = parse_csv(&read_text(&upload_of(&bytes)).unwrap()).unwrap();
         assert_eq!(parsed.good.len(), 1);
         let (gbk, _, _) = encoding_rs::GB18030.encode("date,kind,name\n2026-02-15,holiday,春节\n");
-        let parsed = parse_csv(&decode(&gbk)).unwrap();
+        let parsed = parse_csv(&read_text(&upload_of(&gbk)).unwrap()).unwrap();
         assert_eq!(parsed.good[0].1.name, "春节");
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{Page, check_name, finish, instant, next_cursor, ok_with_etag};
+use super::common::{Page, check_name, enum_filter, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page};
@@ -115,18 +115,8 @@ pub async fn list(
     caller.require(Permission::JurisdictionRead)?;
     let mut errors = Vec::new();
     let (limit, after) = page::<String>(CURSOR, query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
-    let level = match query.level.as_deref() {
-        Some(l) if Level::parse(l).is_none() => {
-            errors.push(FieldError::new(
-                "level",
-                "invalid_enum",
-                format!("level 取值应为 {}", Level::codes().join("、")),
-                format!("level must be one of {}", Level::codes().join(", ")),
-            ));
-            None
-        }
-        other => other.map(str::to_owned),
-    };
+    let level = enum_filter("level", query.level.as_deref(), Level::parse, Level::codes(), &mut errors)
+        .map(|l| l.as_str().to_owned());
     finish(errors)?;
     let name_prefix = query.name_prefix.clone().filter(|p| !p.is_empty());
     let scope = caller.scope_path.clone();
@@ -250,10 +240,7 @@ pub async fn create(
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let parent_node = repo::find(conn, parent.as_str())
-            .ok()
-            .filter(|p| c.sees(&p.path))
-            .ok_or_else(|| ApiError::field(parent_missing()))?;
+        let parent_node = node_in_scope(conn, &c, parent.as_str(), "/parent_code")?;
         let parent_level = Level::parse(&parent_node.level).unwrap_or(Level::Community);
         if !code.level().may_be_child_of(parent_level) {
             return Err(ApiError::field(FieldError::new(
@@ -288,15 +275,6 @@ pub async fn create(
         })
     })
     .await
-}
-
-fn parent_missing() -> FieldError {
-    FieldError::new(
-        "/parent_code",
-        "jurisdiction_not_found",
-        "上级区划不存在或不在您的管辖范围内",
-        "the parent node does not exist in your jurisdiction",
-    )
 }
 
 /// Fields of a node that may change.
@@ -376,10 +354,7 @@ pub async fn move_node(
         if node.path == c.scope_path {
             return Err(ApiError::forbidden());
         }
-        let parent = repo::find(conn, parent_code.as_str())
-            .ok()
-            .filter(|p| c.sees(&p.path))
-            .ok_or_else(|| ApiError::field(parent_missing()))?;
+        let parent = node_in_scope(conn, &c, parent_code.as_str(), "/parent_code")?;
         let node_level = Level::parse(&node.level).unwrap_or(Level::Community);
         let parent_level = Level::parse(&parent.level).unwrap_or(Level::Community);
         if !node_level.may_be_child_of(parent_level) || parent.path.starts_with(&node.path) {

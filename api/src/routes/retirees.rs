@@ -11,7 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{Page, check_name, check_text, finish, instant, next_cursor, ok_with_etag};
+use super::common::{
+    Page, check_name, check_text, enum_filter, finish, instant, next_cursor, node_in_scope, ok_with_etag,
+};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page, parse_date};
@@ -691,26 +693,6 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-fn enum_filter<T: Copy>(
-    name: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-    codes: Vec<&'static str>,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let value = value?;
-    let parsed = parse(value);
-    if parsed.is_none() {
-        errors.push(FieldError::new(
-            name,
-            "invalid_enum",
-            format!("{name} 取值应为 {}", codes.join("、")),
-            format!("{name} must be one of {}", codes.join(", ")),
-        ));
-    }
-    parsed
-}
-
 fn age_filter(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<i32> {
     let value = value?;
     match value.trim().parse::<i32>() {
@@ -790,18 +772,10 @@ pub async fn list(
         Some(g) => filter.flag_on = Some((g.as_str().to_owned(), on)),
     }
     let jurisdiction = q.jurisdiction;
+    let c = caller.clone();
     let (items, flags, thresholds) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         if let Some(code) = jurisdiction {
-            filter.scope_path = jurisdictions::find_in_scope(conn, &code, &filter.scope_path)
-                .map_err(|_| {
-                    ApiError::field(FieldError::new(
-                        "jurisdiction",
-                        "jurisdiction_not_found",
-                        "区划不存在或不在您的管辖范围内",
-                        "no such jurisdiction in your subtree",
-                    ))
-                })?
-                .path;
+            filter.scope_path = node_in_scope(conn, &c, &code, "jurisdiction")?.path;
         }
         if group == Some(SpecialGroup::AdvancedAge) {
             // The threshold of the policy in force at the listed node (a lower override with another threshold
