@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod metrics;
 pub mod openapi;
+pub mod retiree_file;
 pub mod routes;
 pub mod seed;
 pub mod server;

@@ -41,6 +41,8 @@ crate::code_enum! {
         AccountManage = "account.manage": "管理用户和服务账号",
         AuditRead = "audit.read": "查看审计日志",
         PolicyWrite = "policy.write": "制定政策参数版本",
+        RetireeImport = "retiree.import": "批量导入退休人员及供养亲属",
+        RetireeExport = "retiree.export": "导出退休人员名册",
     }
 }
 
@@ -63,6 +65,14 @@ impl Role {
             P::AuditRead => matches!(self, R::Auditor),
             // Policy administration is for the city centre (issue 3; XM Art. 8, 25: the city sets standards).
             P::PolicyWrite => matches!(self, R::CityCentre),
+            // Bulk loads: the importer role, the data platform and the centres that register people (issue 4).
+            P::RetireeImport => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Integration | R::Importer)
+            }
+            // Rosters leave the system: the service bodies and the data platform, masked as in lists (issue 4).
+            P::RetireeExport => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Integration)
+            }
         }
     }
 

@@ -365,6 +365,33 @@ struct Draft {
 
 /// Checks a draft: every broken rule is reported at once, with its field.
 fn check(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), ApiError> {
+    check_fields(draft).map_err(ApiError::validation)
+}
+
+/// The checks of a single create, for a new retiree from a request or from a file row (issue 4: the same code,
+/// not a copy). Fields are JSON pointers (`/id_number`).
+pub fn validate_new(body: CreateRetireeRequest) -> Result<(RetireeData, Vec<GroupFlag>), Vec<FieldError>> {
+    check_fields(Draft {
+        name: body.name,
+        id_number: body.id_number,
+        sex: body.sex,
+        birth_date: body.birth_date,
+        retirement_date: body.retirement_date,
+        category: body.category,
+        management_level: body.management_level,
+        community_code: body.community_code,
+        phone: body.phone,
+        address: body.address,
+        monthly_pension: body.monthly_pension,
+        party_member: body.party_member.unwrap_or(false),
+        special_groups: body.special_groups,
+        notes: body.notes,
+        pension_status: PensionStatus::Normal,
+    })
+    .map(|(data, flags)| (data, flags.unwrap_or_default()))
+}
+
+fn check_fields(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), Vec<FieldError>> {
     let on = today();
     let mut errors = Vec::new();
     let name = check_name("/name", &draft.name, 50, &mut errors);
@@ -428,8 +455,10 @@ fn check(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), ApiError
         None => None,
     };
     let flags = draft.special_groups.as_deref().map(|g| check_groups(g, &mut errors));
-    finish(errors)?;
-    let (Some(id), Some(retirement)) = (id, retirement) else { return Err(ApiError::internal("unreachable")) };
+    let (Some(id), Some(retirement)) = (id, retirement) else { return Err(errors) };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok((
         RetireeData {
             id_number: id.as_str().to_owned(),
@@ -517,27 +546,10 @@ pub async fn create(
     let body = body.0;
     let fingerprint = crate::idempotency::fingerprint("POST /retirees", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let (data, flags) = check(Draft {
-        name: body.name,
-        id_number: body.id_number,
-        sex: body.sex,
-        birth_date: body.birth_date,
-        retirement_date: body.retirement_date,
-        category: body.category,
-        management_level: body.management_level,
-        community_code: body.community_code,
-        phone: body.phone,
-        address: body.address,
-        monthly_pension: body.monthly_pension,
-        party_member: body.party_member.unwrap_or(false),
-        special_groups: body.special_groups,
-        notes: body.notes,
-        pension_status: PensionStatus::Normal,
-    })?;
+    let (data, flags) = validate_new(body).map_err(ApiError::validation)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let path = community_path(conn, &c, &data.community_code)?;
-        let flags = flags.unwrap_or_default();
         let retiree = repo::create(conn, &data, &flags).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
             other => other.into(),

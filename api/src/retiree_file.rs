@@ -1,0 +1,308 @@
+//! The file format of retiree rosters, shared by imports and exports so that an export re-imports cleanly:
+//! the columns, their Chinese header aliases (as city Excel sheets name them), and how each value is written
+//! and read. Values are the API's: enumeration codes (Chinese labels are accepted on import), dates
+//! `YYYY-MM-DD`, money `"3500.00"`, `true`/`false`, and special groups as `group:from[:to]` joined by `;`.
+
+use domain::{Category, ManagementLevel, Money, Sex, SpecialGroup};
+use persistence::retirees::{GroupFlag, Retiree};
+
+use crate::error::FieldError;
+use crate::routes::retirees::{CreateRetireeRequest, SpecialGroupInput};
+
+/// The columns, in export order.
+pub const COLUMNS: [&str; 14] = [
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "retirement_date",
+    "category",
+    "management_level",
+    "community_code",
+    "phone",
+    "address",
+    "monthly_pension",
+    "party_member",
+    "special_groups",
+    "notes",
+];
+
+/// Columns a file must have.
+pub const REQUIRED: [&str; 6] =
+    ["name", "id_number", "retirement_date", "category", "management_level", "community_code"];
+
+/// Chinese headers accepted for each column.
+const ALIASES: [(&str, &[&str]); 14] = [
+    ("name", &["姓名"]),
+    ("id_number", &["公民身份号码", "身份证号码", "身份证号"]),
+    ("sex", &["性别"]),
+    ("birth_date", &["出生日期"]),
+    ("retirement_date", &["退休日期", "退休时间"]),
+    ("category", &["人员类别", "类别"]),
+    ("management_level", &["管理层级", "管理类别"]),
+    ("community_code", &["社区代码", "社区（村）代码"]),
+    ("phone", &["联系电话", "电话"]),
+    ("address", &["住址", "居住地址", "家庭住址"]),
+    ("monthly_pension", &["月养老金", "养老金月额"]),
+    ("party_member", &["是否党员", "党员"]),
+    ("special_groups", &["特殊群体"]),
+    ("notes", &["备注"]),
+];
+
+/// The column a header names (trimmed; English names case-insensitively, or a Chinese alias).
+pub fn column_of(header: &str) -> Option<&'static str> {
+    let h = header.trim().trim_start_matches('\u{feff}');
+    let lower = h.to_ascii_lowercase();
+    COLUMNS
+        .iter()
+        .copied()
+        .find(|c| *c == lower)
+        .or_else(|| ALIASES.iter().find(|(_, names)| names.contains(&h)).map(|(c, _)| *c))
+}
+
+/// Whether a header is one of the extra columns of our own rejected-rows report (`error_line` …), which a clerk
+/// sends back after fixing the row; they are ignored.
+pub fn is_report_column(header: &str) -> bool {
+    header.trim().starts_with("error_")
+}
+
+/// Writes special-group flags: `living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30`.
+pub fn format_groups(flags: &[GroupFlag]) -> String {
+    flags
+        .iter()
+        .map(|f| match f.to_date {
+            Some(to) => format!("{}:{}:{}", f.group_code, f.from_date, to),
+            None => format!("{}:{}", f.group_code, f.from_date),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// One row as written to a file, in [`COLUMNS`] order; `id_number`, `phone` and `address` come already shown
+/// or masked for the caller.
+pub fn row_values(
+    r: &Retiree,
+    flags: &[GroupFlag],
+    id_number: String,
+    phone: Option<String>,
+    address: Option<String>,
+) -> [String; 14] {
+    [
+        r.name.clone(),
+        id_number,
+        r.sex.clone(),
+        r.birth_date.to_string(),
+        r.retirement_date.to_string(),
+        r.category.clone(),
+        r.management_level.clone(),
+        r.community_code.clone(),
+        phone.unwrap_or_default(),
+        address.unwrap_or_default(),
+        r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()).unwrap_or_default(),
+        r.party_member.to_string(),
+        format_groups(flags),
+        r.notes.clone().unwrap_or_default(),
+    ]
+}
+
+fn invalid(field: &str, value: &str, codes: &[&str]) -> FieldError {
+    FieldError::new(
+        field,
+        "invalid_enum",
+        format!("取值“{value}”不在允许范围内，应为：{}", codes.join(", ")),
+        format!("'{value}' is not allowed; expected one of: {}", codes.join(", ")),
+    )
+}
+
+/// An enumeration cell: the code or the Chinese label.
+fn enum_cell<T: Copy>(
+    field: &str,
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    label: fn(T) -> &'static str,
+    codes: &[&str],
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let v = value.trim();
+    let found = parse(v).or_else(|| all.iter().copied().find(|x| label(*x) == v));
+    if found.is_none() {
+        errors.push(invalid(field, v, codes));
+    }
+    found
+}
+
+fn bool_cell(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "" => None,
+        "true" | "1" | "yes" | "y" | "是" => Some(true),
+        "false" | "0" | "no" | "n" | "否" => Some(false),
+        other => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_boolean",
+                format!("“{other}”不是是/否值，应为 true、false、是 或 否"),
+                format!("'{other}' is not a boolean; use true, false, 是 or 否"),
+            ));
+            None
+        }
+    }
+}
+
+fn groups_cell(value: &str, errors: &mut Vec<FieldError>) -> Vec<SpecialGroupInput> {
+    let mut out = Vec::new();
+    for part in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut pieces = part.split(':').map(str::trim);
+        let (group, from, to) = (pieces.next().unwrap_or_default(), pieces.next(), pieces.next());
+        let Some(from) = from.filter(|f| !f.is_empty()) else {
+            errors.push(FieldError::new(
+                "special_groups",
+                "special_group_format",
+                format!("特殊群体“{part}”格式应为 群体:开始日期[:结束日期]，多个用分号分隔"),
+                format!("special group '{part}' must read group:from[:to], several joined by ';'"),
+            ));
+            continue;
+        };
+        let Some(group) =
+            SpecialGroup::parse(group).or_else(|| SpecialGroup::ALL.iter().copied().find(|g| g.label_zh() == group))
+        else {
+            errors.push(invalid("special_groups", group, &SpecialGroup::codes()));
+            continue;
+        };
+        out.push(SpecialGroupInput {
+            group,
+            from: from.to_owned(),
+            to: to.filter(|t| !t.is_empty()).map(str::to_owned),
+        });
+    }
+    out
+}
+
+fn text(value: &str) -> Option<String> {
+    let v = value.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+/// Turns one row (`(column, value)` pairs; empty cells count as absent) into the request a single create takes,
+/// so that the row goes through exactly the same checks. Cell-level errors (an unknown code, a malformed
+/// boolean, a missing required value) are collected in `errors`.
+pub fn to_request(cells: &[(&'static str, String)], errors: &mut Vec<FieldError>) -> Option<CreateRetireeRequest> {
+    let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str()).unwrap_or_default();
+    for column in REQUIRED {
+        if get(column).trim().is_empty() {
+            errors.push(FieldError::new(
+                column,
+                "required",
+                format!("缺少必填列 {column} 的值"),
+                format!("{column} is required"),
+            ));
+        }
+    }
+    let sex =
+        text(get("sex")).and_then(|s| enum_cell("sex", &s, Sex::parse, Sex::ALL, Sex::label_zh, &Sex::codes(), errors));
+    let category = text(get("category")).and_then(|s| {
+        enum_cell("category", &s, Category::parse, Category::ALL, Category::label_zh, &Category::codes(), errors)
+    });
+    let level = text(get("management_level")).and_then(|s| {
+        enum_cell(
+            "management_level",
+            &s,
+            ManagementLevel::parse,
+            ManagementLevel::ALL,
+            ManagementLevel::label_zh,
+            &ManagementLevel::codes(),
+            errors,
+        )
+    });
+    let party_member = bool_cell("party_member", get("party_member"), errors);
+    let groups = text(get("special_groups")).map(|g| groups_cell(&g, errors));
+    let (Some(category), Some(management_level)) = (category, level) else { return None };
+    Some(CreateRetireeRequest {
+        name: get("name").to_owned(),
+        id_number: get("id_number").trim().to_owned(),
+        sex,
+        birth_date: text(get("birth_date")),
+        retirement_date: get("retirement_date").trim().to_owned(),
+        category,
+        management_level,
+        community_code: get("community_code").trim().to_owned(),
+        phone: text(get("phone")),
+        address: text(get("address")),
+        monthly_pension: text(get("monthly_pension")),
+        party_member,
+        special_groups: groups,
+        notes: text(get("notes")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_in_english_or_chinese() {
+        assert_eq!(column_of("ID_Number"), Some("id_number"));
+        assert_eq!(column_of("\u{feff}姓名"), Some("name"));
+        assert_eq!(column_of("身份证号"), Some("id_number"));
+        assert_eq!(column_of("comunity_code"), None);
+        assert!(is_report_column("error_codes"));
+    }
+
+    #[test]
+    fn cells_accept_codes_and_labels() {
+        let cells = vec![
+            ("name", "张三".to_owned()),
+            ("id_number", "350203195501010017".to_owned()),
+            ("sex", "男".to_owned()),
+            ("retirement_date", "2015-01-01".to_owned()),
+            ("category", "企业职工".to_owned()),
+            ("management_level", "city_managed".to_owned()),
+            ("community_code", "350203001001".to_owned()),
+            ("party_member", "是".to_owned()),
+            ("special_groups", "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30".to_owned()),
+        ];
+        let mut errors = Vec::new();
+        let req = to_request(&cells, &mut errors).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(req.sex, Some(Sex::Male));
+        assert_eq!(req.category, Category::EnterpriseEmployee);
+        assert_eq!(req.party_member, Some(true));
+        let groups = req.special_groups.unwrap();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[1].to.as_deref(), Some("2024-04-30"));
+    }
+
+    #[test]
+    fn bad_cells_name_their_column() {
+        let cells = vec![("category", "退休".to_owned()), ("party_member", "maybe".to_owned())];
+        let mut errors = Vec::new();
+        assert!(to_request(&cells, &mut errors).is_none());
+        let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert!(got.contains(&("name", "required")));
+        assert!(got.contains(&("category", "invalid_enum")));
+        assert!(got.contains(&("party_member", "invalid_boolean")));
+        assert!(got.contains(&("management_level", "required")));
+    }
+
+    #[test]
+    fn groups_round_trip() {
+        let flags = vec![
+            GroupFlag {
+                group_code: "living_alone".into(),
+                from_date: time::macros::date!(2024 - 01 - 01),
+                to_date: None,
+            },
+            GroupFlag {
+                group_code: "seriously_ill".into(),
+                from_date: time::macros::date!(2023 - 05 - 01),
+                to_date: Some(time::macros::date!(2024 - 04 - 30)),
+            },
+        ];
+        let text = format_groups(&flags);
+        assert_eq!(text, "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30");
+        let mut errors = Vec::new();
+        let parsed = groups_cell(&text, &mut errors);
+        assert_eq!(parsed.len(), 2);
+        assert!(errors.is_empty());
+    }
+}
