@@ -198,16 +198,16 @@ json "$tmp/job" '"\n".join([
     "  mode {}, on_conflict {}, format {}".format(g("mode"), g("on_conflict"), g("format")),
     "  rows read {:,}: accepted {:,} (created {:,}, updated {:,}, skipped {:,}), rejected {:,}".format(
         *(int(g(k, 0) or 0) for k in ("rows_read", "accepted", "created", "updated", "skipped", "rejected"))),
-] + (["  error: " + (json.dumps(g("error"), ensure_ascii=False) if not isinstance(g("error"), str) else g("error"))]
-     if g("error") else []))'
+] + (["  error: " + ("{}: {}".format(g("error").get("code", ""), g("error").get("message", ""))
+                      if isinstance(g("error"), dict) else str(g("error")))] if g("error") else []))'
 
 rejected=$(json "$tmp/job" 'int(g("rejected", 0) or 0)')
 if ((rejected > 0)); then
-    id=$(json "$tmp/job" 'g("id")')
+    report_url=$(json "$tmp/job" '(g("links", {}) or {}).get("errors_csv") or "/api/v1/imports/{}/errors.csv".format(g("id"))')
+    [[ $report_url == http* ]] || report_url="$base$report_url"
     report="$file.errors.csv"
     touch "$report" 2>/dev/null || report="$PWD/$(basename "$file").errors.csv"
-    code=$(curl -sS -o "$report" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-        "$base/api/v1/imports/$id/errors.csv") || code=000
+    code=$(curl -sS -o "$report" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$report_url") || code=000
     if [[ $code == 200 ]]; then
         echo "  rejected rows and their errors: $report"
     else
