@@ -94,6 +94,26 @@ where
     .await
 }
 
+/// Starts a job (imports): `start` records it and returns the 202 answer to store; the returned flag says
+/// whether it ran (`false` for a replay, whose job was started by the first request).
+pub async fn start<F>(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<String>,
+    fingerprint: String,
+    start: F,
+) -> Result<(HttpResponse, bool), ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<(String, serde_json::Value), ApiError> + Send + 'static,
+{
+    run_inner(state, caller, key, fingerprint, move |conn, hash| {
+        start(conn).map(|(location, body)| {
+            (StoredResponse { request_hash: hash, status: 202, location: Some(location), body: body.to_string() }, None)
+        })
+    })
+    .await
+}
+
 async fn run<F>(
     state: &AppState,
     caller: &Caller,
@@ -101,6 +121,19 @@ async fn run<F>(
     fingerprint: String,
     create: F,
 ) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>), ApiError> + Send + 'static,
+{
+    run_inner(state, caller, key, fingerprint, create).await.map(|(response, _)| response)
+}
+
+async fn run_inner<F>(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<String>,
+    fingerprint: String,
+    create: F,
+) -> Result<(HttpResponse, bool), ApiError>
 where
     F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>), ApiError> + Send + 'static,
 {
@@ -141,5 +174,5 @@ where
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(builder.content_type("application/json").body(stored.body))
+    Ok((builder.content_type("application/json").body(stored.body), !replayed))
 }

@@ -103,7 +103,8 @@ pub fn normalise(raw: &Path, out: &Path) -> Result<(), ApiError> {
     } else {
         Box::new(BufReader::new(file))
     };
-    let mut writer = std::io::BufWriter::new(File::create(out).map_err(ApiError::internal)?);
+    let mut writer =
+        LfWriter { out: std::io::BufWriter::new(File::create(out).map_err(ApiError::internal)?), cr: false };
     let mut decoder = (!utf8).then(|| encoding_rs::GB18030.new_decoder_without_bom_handling());
     let mut buf = vec![0u8; 64 * 1024];
     let mut text = String::with_capacity(128 * 1024);
@@ -122,7 +123,41 @@ pub fn normalise(raw: &Path, out: &Path) -> Result<(), ApiError> {
             break;
         }
     }
-    writer.flush().map_err(ApiError::internal)
+    writer.finish().map_err(ApiError::internal)
+}
+
+/// Writes text with CRLF line ends turned into LF, so that line numbers count the same for files saved on
+/// Windows (the CSV reader reports a record after CRLF as starting on the line before).
+struct LfWriter<W: Write> {
+    out: W,
+    cr: bool,
+}
+
+impl<W: Write> LfWriter<W> {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.cr {
+                self.cr = false;
+                if b != b'\n' {
+                    self.out.write_all(b"\r")?;
+                }
+            }
+            if b == b'\r' {
+                self.out.write_all(&bytes[start..i])?;
+                start = i + 1;
+                self.cr = true;
+            }
+        }
+        self.out.write_all(&bytes[start..])
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        if self.cr {
+            self.out.write_all(b"\r")?;
+        }
+        self.out.flush()
+    }
 }
 
 fn unreadable(e: std::io::Error) -> ApiError {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod import_jobs;
 pub mod imports;
 pub mod metrics;
 pub mod openapi;

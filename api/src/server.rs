@@ -45,7 +45,17 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
     let limits = BodyLimits { json: config.json_body_limit, import: config.import_body_limit };
     let workers = config.workers;
     let bind = config.bind_addr.clone();
-    let state = web::Data::new(AppState { pool, config, tokens });
+    // SQLite has one writer: imports take turns; PostgreSQL runs two at once per replica.
+    let slots = if config.database_url.backend() == "sqlite" { 1 } else { 2 };
+    let imports = std::sync::Arc::new(crate::import_jobs::Registry::new(slots));
+    if let Ok(mut conn) = pool.get() {
+        match crate::import_jobs::reap(&mut conn, &imports, None) {
+            Ok(0) => {}
+            Ok(n) => log::warn!("{n} interrupted import job(s) marked failed"),
+            Err(e) => log::error!("cannot check for interrupted imports: {e}"),
+        }
+    }
+    let state = web::Data::new(AppState { pool, config, tokens, imports });
     let metrics = web::Data::new(Metrics::default());
     let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits));
     if workers > 0 {

@@ -13,4 +13,6 @@ pub struct AppState {
     pub config: Config,
     /// Token keys.
     pub tokens: TokenKeys,
+    /// File import jobs running in this process.
+    pub imports: std::sync::Arc<crate::import_jobs::Registry>,
 }

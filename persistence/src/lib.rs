@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 pub mod calendar;
 pub mod connection;
 pub mod error;
 pub mod idempotency;
+pub mod import_jobs;
 pub mod jurisdictions;
 pub mod policies;
 pub mod retirees;

@@ -154,12 +154,98 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        mode -> Text,
+        on_conflict -> Text,
+        format -> Text,
+        actor -> Text,
+        actor_role -> Text,
+        scope_path -> Text,
+        file_sha256 -> Text,
+        bytes_total -> BigInt,
+        bytes_read -> BigInt,
+        rows_read -> BigInt,
+        created -> BigInt,
+        updated -> BigInt,
+        skipped -> BigInt,
+        rejected -> BigInt,
+        header -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_errors (job_id, seq) {
+        job_id -> BigInt,
+        seq -> BigInt,
+        line -> BigInt,
+        field -> Text,
+        code -> Text,
+        message_zh -> Text,
+        message_en -> Text,
+    }
+}
+
+diesel::table! {
+    import_rejected_rows (job_id, line) {
+        job_id -> BigInt,
+        line -> BigInt,
+        cells -> Text,
+    }
+}
+
+diesel::table! {
+    /// Temporary (per connection) staging of a retiree import: the rows that passed the row checks.
+    retiree_import_staging (line) {
+        line -> BigInt,
+        id_number -> Text,
+        name -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        retirement_date -> Date,
+        category -> Text,
+        management_level -> Text,
+        community_code -> Text,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        monthly_pension_fen -> Nullable<BigInt>,
+        party_member -> Bool,
+        notes -> Nullable<Text>,
+        has_flags -> Bool,
+        outcome -> Nullable<Text>,
+        level -> Nullable<Text>,
+        path -> Nullable<Text>,
+        existing_id -> Nullable<BigInt>,
+        existing_path -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Temporary staging of the special-group flags of a retiree import.
+    retiree_import_flags (line, group_code, from_date) {
+        line -> BigInt,
+        group_code -> Text,
+        from_date -> Date,
+        to_date -> Nullable<Date>,
+    }
+}
+
 diesel::joinable!(policy_versions -> jurisdictions (jurisdiction_code));
 diesel::joinable!(jurisdiction_changes -> jurisdictions (code));
 diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
 diesel::joinable!(retirees -> jurisdictions (community_code));
 diesel::joinable!(retiree_special_groups -> retirees (retiree_id));
 diesel::joinable!(dependents -> retirees (retiree_id));
+diesel::joinable!(import_errors -> import_jobs (job_id));
+diesel::joinable!(import_rejected_rows -> import_jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
@@ -173,4 +259,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     policy_versions,
     calendar_days,
+    import_jobs,
+    import_errors,
+    import_rejected_rows,
+    retiree_import_staging,
+    retiree_import_flags,
 );

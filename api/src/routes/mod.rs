@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod common;
 pub mod dependents;
+pub mod exports;
 pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
@@ -40,6 +41,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(policies::create)
         .service(policies::presets_list)
         .service(imports::jurisdictions)
+        .service(imports::retirees)
+        .service(imports::list)
+        .service(imports::errors_csv)
+        .service(imports::job_errors)
+        .service(imports::get_one)
         .service(calendar::import)
         .service(calendar::holidays)
         .service(calendar::working_days)
@@ -50,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retirees::get_one)
         .service(retirees::update)
         .service(retirees::timeline)
+        .service(exports::retirees)
         .service(dependents::list)
         .service(dependents::create)
         .service(dependents::get_one)

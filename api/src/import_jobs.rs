@@ -1,0 +1,1125 @@
+//! Retiree file imports as jobs (issue 4). The upload is on disk; a job thread reads it row by row (CSV, NDJSON
+//! or XLSX, never whole in memory), puts every row through the checks of a single create
+//! ([`crate::routes::retirees::validate_new`]), stages the good rows in a temporary table, then checks them
+//! against the database and merges them set-based in one transaction (`persistence::bulk`). Until that
+//! transaction commits nothing of the file is visible; if the process dies before, the job is found orphaned
+//! and reported failed.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use persistence::bulk::{self, ImportActor, OnConflict, Refused, StagedFlag, StagedRetiree};
+use persistence::import_jobs::{self as jobs, Counters, RejectedRow, RowErrorRecord};
+use persistence::{DbConnection, Pool, write_tx};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::imports::Mode;
+use crate::retiree_file;
+
+/// Rows staged per statement batch.
+const BATCH: usize = 5000;
+/// Jobs that may wait for a slot before new uploads get 503.
+const MAX_WAITING: usize = 8;
+
+/// A file format, chosen by `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV: UTF-8, UTF-8 with BOM or GB18030; gzip accepted.
+    Csv,
+    /// One JSON object per line; gzip accepted.
+    Ndjson,
+    /// Excel 2007+ workbook, first sheet.
+    Xlsx,
+}
+
+impl Format {
+    /// Content types accepted, first the preferred.
+    pub const CONTENT_TYPES: [&'static str; 8] = [
+        "text/csv",
+        "application/csv",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/gzip",
+        "application/x-gzip",
+    ];
+
+    /// The format of a content type (gzip: CSV unless the body turns out to be NDJSON).
+    pub fn of(content_type: &str) -> Option<Self> {
+        match content_type {
+            "text/csv" | "application/csv" | "application/gzip" | "application/x-gzip" => Some(Format::Csv),
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" => Some(Format::Ndjson),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// Code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The `on_conflict` parameter.
+pub fn on_conflict(value: Option<&str>) -> Result<OnConflict, ApiError> {
+    match value {
+        None | Some("error") => Ok(OnConflict::Error),
+        Some("skip") => Ok(OnConflict::Skip),
+        Some("update") => Ok(OnConflict::Update),
+        Some(_) => Err(ApiError::field(FieldError::new(
+            "on_conflict",
+            "invalid_enum",
+            "on_conflict 取值应为 error、skip 或 update",
+            "on_conflict must be error, skip or update",
+        ))),
+    }
+}
+
+/// Code of an `OnConflict`.
+pub fn conflict_code(c: OnConflict) -> &'static str {
+    match c {
+        OnConflict::Error => "error",
+        OnConflict::Skip => "skip",
+        OnConflict::Update => "update",
+    }
+}
+
+/// Live counters of a job running in this process.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Units done (bytes of CSV/NDJSON, rows of XLSX).
+    pub done: AtomicI64,
+    /// Units in all.
+    pub total: AtomicI64,
+    /// Rows read.
+    pub rows_read: AtomicI64,
+    /// Rows rejected so far.
+    pub rejected: AtomicI64,
+}
+
+impl Live {
+    /// Fraction read, 0 to 1.
+    pub fn progress(&self) -> f64 {
+        let total = self.total.load(Ordering::Relaxed);
+        if total <= 0 { 0.0 } else { (self.done.load(Ordering::Relaxed) as f64 / total as f64).clamp(0.0, 1.0) }
+    }
+}
+
+/// Jobs of this process and the slots they run in (SQLite: one at a time, it has one writer).
+pub struct Registry {
+    live: Mutex<HashMap<i64, Arc<Live>>>,
+    running: Mutex<usize>,
+    freed: Condvar,
+    max_running: usize,
+    waiting: AtomicUsize,
+}
+
+impl Registry {
+    /// A registry allowing `max_running` concurrent jobs.
+    pub fn new(max_running: usize) -> Self {
+        Self {
+            live: Mutex::new(HashMap::new()),
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+            max_running: max_running.max(1),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    /// The live counters of a job of this process.
+    pub fn get(&self, id: i64) -> Option<Arc<Live>> {
+        self.live.lock().ok().and_then(|m| m.get(&id).cloned())
+    }
+
+    /// Whether another job may be queued now.
+    pub fn has_room(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) < MAX_WAITING
+    }
+
+    fn register(&self, id: i64) -> Arc<Live> {
+        let live = Arc::new(Live::default());
+        if let Ok(mut m) = self.live.lock() {
+            m.insert(id, live.clone());
+        }
+        live
+    }
+
+    fn unregister(&self, id: i64) {
+        if let Ok(mut m) = self.live.lock() {
+            m.remove(&id);
+        }
+    }
+
+    fn acquire(&self) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let mut running = match self.running.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while *running >= self.max_running {
+            running = match self.freed.wait(running) {
+                Ok(r) => r,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+        *running += 1;
+        drop(running);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn release(&self) {
+        if let Ok(mut running) = self.running.lock() {
+            *running = running.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+}
+
+/// Everything a job needs after the upload was answered.
+pub struct Job {
+    /// Job id.
+    pub id: i64,
+    /// Format.
+    pub format: Format,
+    /// Mode.
+    pub mode: Mode,
+    /// Conflict handling.
+    pub on_conflict: OnConflict,
+    /// The caller who uploaded.
+    pub caller: Caller,
+    /// Temporary directory holding the upload (removed when the job ends).
+    pub dir: tempfile::TempDir,
+    /// The upload.
+    pub path: PathBuf,
+}
+
+/// Starts the job on its own thread; it waits for a slot, runs, and records its end.
+pub fn spawn(pool: Pool, registry: Arc<Registry>, job: Job) {
+    let id = job.id;
+    let live = registry.register(id);
+    let spawned = std::thread::Builder::new().name(format!("import-{id}")).spawn({
+        let registry = registry.clone();
+        let pool = pool.clone();
+        move || {
+            run(&pool, &registry, &live, job);
+            registry.unregister(id);
+        }
+    });
+    if let Err(e) = spawned {
+        log::error!("import {id}: cannot start a thread: {e}");
+        registry.unregister(id);
+        if let Ok(mut conn) = pool.get() {
+            let _ = jobs::fail_if_live(&mut conn, id, "internal_error", "the job could not be started");
+        }
+    }
+}
+
+fn run(pool: &Pool, registry: &Registry, live: &Live, job: Job) {
+    let id = job.id;
+    // Wait for a slot before taking a connection, so queued jobs do not drain the pool.
+    registry.acquire();
+    let mut conn = match pool.get() {
+        Ok(c) => c,
+        Err(e) => {
+            registry.release();
+            log::error!("import {id}: no database connection: {e}");
+            return;
+        }
+    };
+    // On PostgreSQL a session lock tells other replicas that this job's owner is alive.
+    if let Err(e) = jobs::hold_owner_lock(&mut conn, id) {
+        log::warn!("import {id}: cannot take the owner lock: {e}");
+    }
+    let outcome = execute(&mut conn, pool, live, &job);
+    registry.release();
+    let _ = bulk::end(&mut conn);
+    if let Err(e) = outcome {
+        log::error!("import {id} failed: {e}");
+        let message =
+            "导入因内部错误中止，未写入任何数据 / the import stopped on an internal error; nothing was written";
+        if let Err(e2) = jobs::fail_if_live(&mut conn, id, "internal_error", message) {
+            log::error!("import {id}: cannot record the failure: {e2}");
+        }
+    }
+    if let Err(e) = jobs::release_owner_lock(&mut conn, id) {
+        log::warn!("import {id}: cannot release the owner lock: {e}");
+    }
+}
+
+/// One rejected row: where, its cells as sent, and every broken rule.
+#[derive(Debug, Serialize, Deserialize)]
+struct Bad {
+    line: u64,
+    cells: Vec<String>,
+    errors: Vec<(String, String, String, String)>,
+}
+
+/// The rejected rows, spooled to disk so that a file of bad rows does not fill memory.
+struct Spool {
+    path: PathBuf,
+    out: BufWriter<File>,
+    rows: i64,
+}
+
+impl Spool {
+    fn new(dir: &Path) -> Result<Self, ApiError> {
+        let path = dir.join("rejected.ndjson");
+        let out = BufWriter::new(File::create(&path).map_err(ApiError::internal)?);
+        Ok(Self { path, out, rows: 0 })
+    }
+
+    fn push(&mut self, line: u64, cells: Vec<String>, errors: &[FieldError]) -> Result<(), ApiError> {
+        let bad = Bad {
+            line,
+            cells,
+            errors: errors
+                .iter()
+                .map(|e| (e.field.clone(), e.code.clone(), e.message.zh.clone(), e.message.en.clone()))
+                .collect(),
+        };
+        serde_json::to_writer(&mut self.out, &bad).map_err(ApiError::internal)?;
+        self.out.write_all(b"\n").map_err(ApiError::internal)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Writes the spooled rows and `refused` (merged by line) into the job's report tables.
+    fn store(&mut self, conn: &mut DbConnection, job_id: i64, refused: Vec<Bad>) -> Result<(), ApiError> {
+        self.out.flush().map_err(ApiError::internal)?;
+        let reader = BufReader::new(File::open(&self.path).map_err(ApiError::internal)?);
+        let mut spooled = reader.lines().map(|l| {
+            l.map_err(ApiError::internal).and_then(|l| serde_json::from_str::<Bad>(&l).map_err(ApiError::internal))
+        });
+        let mut refused = refused.into_iter().peekable();
+        let mut next_spooled = spooled.next().transpose()?;
+        let (mut errors, mut rows) = (Vec::new(), Vec::new());
+        let mut seq = 0i64;
+        loop {
+            let take_refused = match (&next_spooled, refused.peek()) {
+                (None, None) => break,
+                (Some(s), Some(r)) => r.line < s.line,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+            };
+            let bad = if take_refused {
+                match refused.next() {
+                    Some(b) => b,
+                    None => break,
+                }
+            } else {
+                let Some(b) = next_spooled.take() else { break };
+                next_spooled = spooled.next().transpose()?;
+                b
+            };
+            let line = bad.line as i64;
+            rows.push(RejectedRow {
+                job_id,
+                line,
+                cells: serde_json::to_string(&bad.cells).map_err(ApiError::internal)?,
+            });
+            for (field, code, zh, en) in bad.errors {
+                errors.push(RowErrorRecord { job_id, seq, line, field, code, message_zh: zh, message_en: en });
+                seq += 1;
+            }
+            if rows.len() >= 2000 {
+                jobs::add_errors(conn, &errors, &rows)?;
+                errors.clear();
+                rows.clear();
+            }
+        }
+        jobs::add_errors(conn, &errors, &rows)?;
+        Ok(())
+    }
+}
+
+/// How the file's columns map to ours.
+struct Header {
+    names: Vec<String>,
+    columns: Vec<Option<&'static str>>,
+}
+
+fn header_of(names: Vec<String>) -> Result<Header, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut columns = Vec::new();
+    let mut seen = HashSet::new();
+    for name in &names {
+        if retiree_file::is_report_column(name) || name.trim().is_empty() {
+            columns.push(None);
+            continue;
+        }
+        match retiree_file::column_of(name) {
+            Some(c) if !seen.insert(c) => {
+                errors.push(FieldError::new(
+                    "header",
+                    "duplicate_column",
+                    format!("列“{name}”重复"),
+                    format!("column '{name}' appears twice"),
+                ));
+                columns.push(None);
+            }
+            Some(c) => columns.push(Some(c)),
+            None => {
+                errors.push(FieldError::new(
+                    "header",
+                    "unknown_column",
+                    format!("无法识别的列“{}”，可用的列：{}", name.trim(), retiree_file::COLUMNS.join(", ")),
+                    format!("unknown column '{}'; the columns are: {}", name.trim(), retiree_file::COLUMNS.join(", ")),
+                ));
+                columns.push(None);
+            }
+        }
+    }
+    for required in retiree_file::REQUIRED {
+        if !seen.contains(required) {
+            errors.push(FieldError::new(
+                "header",
+                "missing_column",
+                format!("缺少必需的列 {required}"),
+                format!("the required column {required} is missing"),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(Header { names, columns }) } else { Err(errors) }
+}
+
+/// A source row: its line, its cells in header order, and problems found while reading it.
+struct SourceRow {
+    line: u64,
+    cells: Vec<String>,
+    problems: Vec<FieldError>,
+}
+
+/// What reading produces.
+enum Event {
+    Header(Vec<String>),
+    Row(SourceRow),
+}
+
+/// Why a job stopped before merging.
+enum Stop {
+    /// The header is unusable: the file is refused whole.
+    Header(Vec<FieldError>),
+    /// Something else.
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Stop {
+    fn from(e: ApiError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+/// A resident ID as a number, for the duplicate check (17 digits and the check character fit in 64 bits).
+fn id_key(id: &str) -> u64 {
+    id.bytes().fold(0u64, |acc, b| acc.wrapping_mul(11).wrapping_add(if b == b'X' { 10 } else { u64::from(b - b'0') }))
+}
+
+/// The column a JSON pointer of the create checks points at (`/special_groups/0/from` → `special_groups`).
+fn column_of_pointer(pointer: &str) -> String {
+    pointer.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned()
+}
+
+struct Pipeline<'a> {
+    job: &'a Job,
+    live: &'a Live,
+    header: Option<Header>,
+    seen: HashMap<u64, u64>,
+    rows: Vec<StagedRetiree>,
+    flags: Vec<StagedFlag>,
+    spool: Spool,
+    rows_read: i64,
+}
+
+impl Pipeline<'_> {
+    fn reject(&mut self, row: SourceRow, errors: &[FieldError]) -> Result<(), Stop> {
+        self.live.rejected.fetch_add(1, Ordering::Relaxed);
+        self.spool.push(row.line, row.cells, errors)?;
+        Ok(())
+    }
+
+    fn row(&mut self, conn: &mut DbConnection, row: SourceRow) -> Result<(), Stop> {
+        self.rows_read += 1;
+        self.live.rows_read.fetch_add(1, Ordering::Relaxed);
+        let Some(header) = &self.header else {
+            return Err(Stop::Failed(ApiError::internal("row before header")));
+        };
+        if !row.problems.is_empty() {
+            let problems = row.problems.clone();
+            return self.reject(row, &problems);
+        }
+        if row.cells.len() != header.names.len() {
+            let e = FieldError::new(
+                "row",
+                "column_count",
+                format!("该行有{}列，表头有{}列", row.cells.len(), header.names.len()),
+                format!("the row has {} cells, the header {}", row.cells.len(), header.names.len()),
+            );
+            return self.reject(row, &[e]);
+        }
+        let cells: Vec<(&'static str, String)> =
+            header.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect();
+        let mut errors = Vec::new();
+        let request = retiree_file::to_request(&cells, &mut errors);
+        let checked = match request {
+            Some(req) if errors.is_empty() => match crate::routes::retirees::validate_new(req) {
+                Ok(ok) => Some(ok),
+                Err(e) => {
+                    errors.extend(e.into_iter().map(|mut f| {
+                        f.field = column_of_pointer(&f.field);
+                        f
+                    }));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let Some((data, flags)) = checked else { return self.reject(row, &errors) };
+        let line = row.line;
+        if let Some(first) = self.seen.insert(id_key(&data.id_number), line) {
+            self.seen.insert(id_key(&data.id_number), first);
+            let e = FieldError::new(
+                "id_number",
+                "duplicate_in_file",
+                format!("该公民身份号码在文件第{first}行已出现"),
+                format!("this resident ID appears already on line {first}"),
+            );
+            return self.reject(row, &[e]);
+        }
+        let has_flags = cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
+        for f in flags {
+            self.flags.push(StagedFlag {
+                line: line as i64,
+                group_code: f.group_code,
+                from_date: f.from_date,
+                to_date: f.to_date,
+            });
+        }
+        self.rows.push(StagedRetiree {
+            line: line as i64,
+            id_number: data.id_number,
+            name: data.name,
+            sex: data.sex,
+            birth_date: data.birth_date,
+            retirement_date: data.retirement_date,
+            category: data.category,
+            management_level: data.management_level,
+            community_code: data.community_code,
+            phone: data.phone,
+            address: data.address,
+            monthly_pension_fen: data.monthly_pension_fen,
+            party_member: data.party_member,
+            notes: data.notes,
+            has_flags,
+        });
+        if self.rows.len() >= BATCH {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, conn: &mut DbConnection) -> Result<(), Stop> {
+        bulk::stage(conn, &self.rows, &self.flags).map_err(ApiError::from)?;
+        self.rows.clear();
+        self.flags.clear();
+        Ok(())
+    }
+}
+
+/// The cells of a refused staged row, in the file's column order.
+fn refused_cells(header: &Header, r: &Refused, flags: &[StagedFlag]) -> Vec<String> {
+    let groups: Vec<persistence::retirees::GroupFlag> = flags
+        .iter()
+        .filter(|f| f.line == r.line)
+        .map(|f| persistence::retirees::GroupFlag {
+            group_code: f.group_code.clone(),
+            from_date: f.from_date,
+            to_date: f.to_date,
+        })
+        .collect();
+    header
+        .columns
+        .iter()
+        .map(|c| match c {
+            Some("name") => r.name.clone(),
+            Some("id_number") => r.id_number.clone(),
+            Some("sex") => r.sex.clone(),
+            Some("birth_date") => r.birth_date.to_string(),
+            Some("retirement_date") => r.retirement_date.to_string(),
+            Some("category") => r.category.clone(),
+            Some("management_level") => r.management_level.clone(),
+            Some("community_code") => r.community_code.clone(),
+            Some("phone") => r.phone.clone().unwrap_or_default(),
+            Some("address") => r.address.clone().unwrap_or_default(),
+            Some("monthly_pension") => {
+                r.monthly_pension_fen.map(|f| domain::Money::from_fen(f).to_string()).unwrap_or_default()
+            }
+            Some("party_member") => r.party_member.to_string(),
+            Some("special_groups") => retiree_file::format_groups(&groups),
+            Some("notes") => r.notes.clone().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+fn refusal(r: &Refused) -> FieldError {
+    match r.code.as_str() {
+        "not_a_community" => FieldError::new(
+            "community_code",
+            "not_a_community",
+            "该代码不是社区（村）级区划",
+            "the code is not a community",
+        ),
+        "id_number_taken" => FieldError::new(
+            "id_number",
+            "id_number_taken",
+            "该公民身份号码已登记",
+            "a retiree with this resident ID is registered already",
+        ),
+        _ => FieldError::new(
+            "community_code",
+            "community_not_found",
+            "社区不存在或不在您的管辖范围内",
+            "no such community in your jurisdiction",
+        ),
+    }
+}
+
+fn counters(live: &Live, rows_read: i64) -> Counters {
+    Counters {
+        bytes_read: live.done.load(Ordering::Relaxed),
+        rows_read,
+        rejected: live.rejected.load(Ordering::Relaxed),
+        ..Counters::default()
+    }
+}
+
+/// Reads, checks, stages and merges. `Err` only for internal failures (the caller records them).
+fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Result<(), ApiError> {
+    jobs::start(conn, job.id)?;
+    bulk::begin(conn)?;
+    let mut p = Pipeline {
+        job,
+        live,
+        header: None,
+        seen: HashMap::new(),
+        rows: Vec::with_capacity(BATCH),
+        flags: Vec::new(),
+        spool: Spool::new(job.dir.path())?,
+        rows_read: 0,
+    };
+    let is_pg = matches!(conn, DbConnection::Pg(_));
+    let mut last_flush = std::time::Instant::now();
+    let read = read_rows(job.format, &job.path, job.dir.path(), live, &mut |event| {
+        match event {
+            Event::Header(names) => {
+                let header = header_of(names).map_err(Stop::Header)?;
+                let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
+                jobs::set_header(conn, p.job.id, &json).map_err(ApiError::from)?;
+                p.header = Some(header);
+            }
+            Event::Row(row) => p.row(conn, row)?,
+        }
+        // Progress for other replicas (PostgreSQL only: on SQLite this process is the only one).
+        if is_pg && last_flush.elapsed() > std::time::Duration::from_secs(2) {
+            last_flush = std::time::Instant::now();
+            if let Ok(mut other) = pool.get() {
+                let _ = jobs::progress(&mut other, p.job.id, &counters(p.live, p.rows_read));
+            }
+        }
+        Ok(())
+    });
+    let header_problems = match read {
+        Ok(()) if p.header.is_none() => Some(vec![FieldError::new(
+            "header",
+            "empty_file",
+            "文件没有表头或数据行",
+            "the file has no header or data rows",
+        )]),
+        Ok(()) => {
+            p.flush(conn).map_err(|s| match s {
+                Stop::Failed(e) => e,
+                Stop::Header(_) => ApiError::internal("unexpected header stop"),
+            })?;
+            None
+        }
+        Err(Stop::Header(problems)) => Some(problems),
+        Err(Stop::Failed(e)) => return Err(e),
+    };
+    let rows_read = p.rows_read;
+    if let Some(problems) = header_problems {
+        // The whole file is refused: nothing was staged for merging.
+        let message = problems.first().map(|e| e.message.zh.clone()).unwrap_or_default();
+        let mut c = counters(live, rows_read);
+        c.rejected = 0;
+        return write_tx(conn, |conn| -> Result<(), ApiError> {
+            let records: Vec<RowErrorRecord> = problems
+                .iter()
+                .enumerate()
+                .map(|(i, e)| RowErrorRecord {
+                    job_id: job.id,
+                    seq: i as i64,
+                    line: 1,
+                    field: e.field.clone(),
+                    code: e.code.clone(),
+                    message_zh: e.message.zh.clone(),
+                    message_en: e.message.en.clone(),
+                })
+                .collect();
+            jobs::add_errors(conn, &records, &[])?;
+            let code = problems.first().map(|e| e.code.as_str()).unwrap_or("invalid_file");
+            jobs::finish(conn, job.id, "rejected", &c, Some((code, &message)))?;
+            Ok(())
+        });
+    }
+    let Some(header) = p.header.take() else { return Err(ApiError::internal("no header")) };
+    let mut spool = p.spool;
+    let scope = job.caller.scope_path.clone();
+    let flags_of_refused = |conn: &mut DbConnection, refused: &[Refused]| -> Result<Vec<Bad>, ApiError> {
+        let flags = if refused.is_empty() { Vec::new() } else { bulk::refused_flags(conn)? };
+        Ok(refused
+            .iter()
+            .map(|r| Bad {
+                line: r.line as u64,
+                cells: refused_cells(&header, r, &flags),
+                errors: {
+                    let e = refusal(r);
+                    vec![(e.field, e.code, e.message.zh, e.message.en)]
+                },
+            })
+            .collect())
+    };
+    enum Merge {
+        Done,
+        Refused(Vec<Bad>),
+    }
+    let who = ImportActor {
+        job_id: job.id,
+        actor: &job.caller.login,
+        role: job.caller.role.as_str(),
+        client_ip: job.caller.client_ip.as_deref(),
+        request_id: Some(job.caller.request_id.as_str()),
+    };
+    let rejected_in_rows = live.rejected.load(Ordering::Relaxed);
+    let merged = write_tx(conn, |conn| -> Result<Merge, ApiError> {
+        let refused = bulk::check(conn, &scope, job.on_conflict)?;
+        let bad = flags_of_refused(conn, &refused)?;
+        if job.mode == Mode::Atomic && (rejected_in_rows > 0 || !bad.is_empty()) {
+            return Ok(Merge::Refused(bad));
+        }
+        let merged = bulk::merge(conn, &who, persistence::now_utc())?;
+        let rejected = rejected_in_rows + bad.len() as i64;
+        spool.store(conn, job.id, bad)?;
+        let c = Counters {
+            bytes_read: live.done.load(Ordering::Relaxed),
+            rows_read,
+            created: merged.created,
+            updated: merged.updated,
+            skipped: merged.skipped,
+            rejected,
+        };
+        jobs::finish(conn, job.id, "succeeded", &c, None)?;
+        let mut entry = job.caller.audit("retiree.import", "import_job", job.id, &scope);
+        entry.detail = Some(
+            serde_json::json!({"mode": job.mode, "on_conflict": conflict_code(job.on_conflict),
+                "format": job.format.as_str(), "rows": rows_read, "created": merged.created,
+                "updated": merged.updated, "skipped": merged.skipped, "rejected": rejected})
+            .to_string(),
+        );
+        persistence::audit::append(conn, &entry)?;
+        Ok(Merge::Done)
+    })?;
+    if let Merge::Refused(bad) = merged {
+        // Atomic with bad rows: the transaction above wrote nothing; record the report and the refusal.
+        let rejected = rejected_in_rows + bad.len() as i64;
+        write_tx(conn, |conn| -> Result<(), ApiError> {
+            spool.store(conn, job.id, bad)?;
+            let c = Counters { rejected, ..counters(live, rows_read) };
+            jobs::finish(
+                conn,
+                job.id,
+                "rejected",
+                &c,
+                Some((
+                    "rows_rejected",
+                    &format!(
+                        "{rejected} 行未通过校验，按 atomic 模式未写入任何数据 / {rejected} rows failed; nothing was written (atomic)"
+                    ),
+                )),
+            )?;
+            let mut entry = job.caller.audit("retiree.import", "import_job", job.id, &scope);
+            entry.outcome = "rejected".into();
+            entry.detail = Some(serde_json::json!({"rows": rows_read, "rejected": rejected}).to_string());
+            persistence::audit::append(conn, &entry)?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Finds jobs whose owner is gone (the process stopped mid-import) and marks them failed. On SQLite the
+/// database has one process, so a live job not run here is orphaned; on PostgreSQL a job is orphaned when its
+/// owner's advisory lock is free.
+pub fn reap(conn: &mut DbConnection, registry: &Registry, only: Option<i64>) -> Result<usize, ApiError> {
+    let ids = match only {
+        Some(id) => vec![id],
+        None => jobs::live(conn)?.into_iter().map(|(id, _, _)| id).collect(),
+    };
+    let mut reaped = 0;
+    for id in ids {
+        if registry.get(id).is_some() {
+            continue;
+        }
+        let orphaned = jobs::owner_gone(conn, id)?;
+        if orphaned
+            && jobs::fail_if_live(
+                conn,
+                id,
+                "interrupted",
+                "服务在导入过程中停止，未写入任何数据，请重新提交 / the service stopped during the import; nothing was written, send the file again",
+            )?
+        {
+            log::warn!("import {id} was interrupted and is marked failed");
+            reaped += 1;
+        }
+    }
+    Ok(reaped)
+}
+
+/// Reads the file, calling `sink` with the header, then each row. CSV and NDJSON are first normalised to UTF-8
+/// on disk (gunzip, GB18030); XLSX is read cell by cell from its first sheet.
+fn read_rows(
+    format: Format,
+    raw: &Path,
+    dir: &Path,
+    live: &Live,
+    sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    match format {
+        Format::Xlsx => read_xlsx(raw, live, sink),
+        Format::Csv | Format::Ndjson => {
+            let text = dir.join("normalised");
+            crate::imports::normalise(raw, &text).map_err(|e| {
+                if e.code() == "unreadable_file" { unreadable(e.problem().detail) } else { Stop::Failed(e) }
+            })?;
+            let size = std::fs::metadata(&text).map(|m| m.len() as i64).unwrap_or(0);
+            live.total.store(size, Ordering::Relaxed);
+            if format == Format::Ndjson || looks_like_ndjson(&text) {
+                read_ndjson(&text, live, sink)
+            } else {
+                read_csv(&text, live, sink)
+            }
+        }
+    }
+}
+
+fn looks_like_ndjson(path: &Path) -> bool {
+    let mut first = [0u8; 8];
+    let n = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut first)).unwrap_or(0);
+    first[..n].iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF) == Some(&b'{')
+}
+
+fn unreadable(e: impl std::fmt::Display) -> Stop {
+    Stop::Header(vec![FieldError::new(
+        "file",
+        "unreadable_file",
+        format!("文件无法读取：{e}"),
+        format!("the file cannot be read: {e}"),
+    )])
+}
+
+fn read_csv(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
+    let file = File::open(path).map_err(ApiError::internal)?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::new(file));
+    let mut record = csv::StringRecord::new();
+    let mut header_seen = false;
+    loop {
+        let line = reader.position().line();
+        let more = match reader.read_record(&mut record) {
+            Ok(more) => more,
+            Err(e) => {
+                if !header_seen {
+                    return Err(unreadable(e));
+                }
+                // A malformed record (bad quoting, invalid UTF-8): that row is rejected, reading goes on.
+                let row = SourceRow {
+                    line,
+                    cells: Vec::new(),
+                    problems: vec![FieldError::new(
+                        "row",
+                        "malformed_row",
+                        format!("该行无法解析：{e}"),
+                        format!("the row cannot be parsed: {e}"),
+                    )],
+                };
+                sink(Event::Row(row))?;
+                continue;
+            }
+        };
+        if !more {
+            break;
+        }
+        live.done.store(reader.position().byte() as i64, Ordering::Relaxed);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        if !header_seen {
+            header_seen = true;
+            sink(Event::Header(cells))?;
+        } else {
+            sink(Event::Row(SourceRow {
+                line: record.position().map_or(line, |p| p.line()),
+                cells,
+                problems: vec![],
+            }))?;
+        }
+    }
+    Ok(())
+}
+
+fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|g| match g {
+                serde_json::Value::Object(o) => {
+                    let get = |k: &str| o.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                    let to = get("to");
+                    if to.is_empty() {
+                        format!("{}:{}", get("group"), get("from"))
+                    } else {
+                        format!("{}:{}:{}", get("group"), get("from"), to)
+                    }
+                }
+                other => json_cell(other),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => other.to_string(),
+    }
+}
+
+fn read_ndjson(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
+    let names: Vec<String> = retiree_file::COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    sink(Event::Header(names))?;
+    let mut reader = BufReader::new(File::open(path).map_err(ApiError::internal)?);
+    let mut buf = Vec::new();
+    let (mut line, mut done) = (0u64, 0i64);
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(ApiError::internal)?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        done += n as i64;
+        live.done.store(done, Ordering::Relaxed);
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim().trim_start_matches('\u{feff}');
+        if text.is_empty() {
+            continue;
+        }
+        let mut cells = vec![String::new(); retiree_file::COLUMNS.len()];
+        let mut problems = Vec::new();
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+            Ok(map) => {
+                for (key, value) in &map {
+                    match retiree_file::COLUMNS.iter().position(|c| c == key) {
+                        Some(i) => cells[i] = json_cell(value),
+                        None => problems.push(FieldError::new(
+                            key.as_str(),
+                            "unknown_field",
+                            format!("未知字段 {key}"),
+                            format!("unknown field {key}"),
+                        )),
+                    }
+                }
+            }
+            Err(e) => problems.push(FieldError::new(
+                "row",
+                "invalid_json",
+                format!("该行不是 JSON 对象：{e}"),
+                format!("the line is not a JSON object: {e}"),
+            )),
+        }
+        if !problems.is_empty() {
+            cells = vec![text.to_owned()];
+        }
+        sink(Event::Row(SourceRow { line, cells, problems }))?;
+    }
+    Ok(())
+}
+
+/// An Excel serial date (1900 system) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> Option<String> {
+    let epoch = time::Date::from_calendar_date(1899, time::Month::December, 30).ok()?;
+    let days = serial.floor();
+    if !(1.0..=2_958_465.0).contains(&days) {
+        return None;
+    }
+    epoch.checked_add(time::Duration::days(days as i64)).map(|d| d.to_string())
+}
+
+fn xlsx_cell(value: &calamine::DataRef<'_>, column: Option<&str>, problems: &mut Vec<FieldError>) -> String {
+    use calamine::DataRef as D;
+    let numeric_id = |problems: &mut Vec<FieldError>| {
+        problems.push(FieldError::new(
+            "id_number",
+            "id_number_as_number",
+            "公民身份号码列被 Excel 存成了数字（会丢失末位），请将该列设为文本格式后重新导出",
+            "the resident ID column is stored as a number (Excel drops digits); format the column as text",
+        ));
+    };
+    match value {
+        D::String(s) => s.clone(),
+        D::SharedString(s) => (*s).to_owned(),
+        D::Int(i) => {
+            if column == Some("id_number") {
+                numeric_id(problems);
+            }
+            i.to_string()
+        }
+        D::Float(f) => {
+            if column == Some("id_number") {
+                numeric_id(problems);
+            }
+            if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", *f as i64) } else { f.to_string() }
+        }
+        D::Bool(b) => b.to_string(),
+        D::DateTime(d) => excel_date(d.as_f64()).unwrap_or_else(|| d.as_f64().to_string()),
+        D::DateTimeIso(s) => s.chars().take(10).collect(),
+        D::DurationIso(s) => s.clone(),
+        D::Error(e) => {
+            problems.push(FieldError::new(
+                column.unwrap_or("row"),
+                "cell_error",
+                format!("单元格含有 Excel 错误值 {e}"),
+                format!("the cell holds the Excel error {e}"),
+            ));
+            String::new()
+        }
+        D::Empty => String::new(),
+    }
+}
+
+fn read_xlsx(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(unreadable)?;
+    let Some(sheet) = workbook.sheet_names().first().cloned() else {
+        return Err(unreadable("no worksheet"));
+    };
+    let mut cells_reader = workbook.worksheet_cells_reader(&sheet).map_err(unreadable)?;
+    let dims = cells_reader.dimensions();
+    live.total.store(i64::from(dims.end.0) + 1, Ordering::Relaxed);
+    let mut columns: Vec<Option<&'static str>> = Vec::new();
+    let mut header_seen = false;
+    let mut current: Option<u32> = None;
+    let mut cells: Vec<String> = Vec::new();
+    let mut problems: Vec<FieldError> = Vec::new();
+    let mut width = 0usize;
+    let mut emit = |row: u32,
+                    cells: &mut Vec<String>,
+                    problems: &mut Vec<FieldError>,
+                    header_seen: &mut bool,
+                    columns: &mut Vec<Option<&'static str>>,
+                    width: &mut usize|
+     -> Result<(), Stop> {
+        live.done.store(i64::from(row) + 1, Ordering::Relaxed);
+        if cells.iter().all(|c| c.trim().is_empty()) && problems.is_empty() {
+            cells.clear();
+            return Ok(());
+        }
+        if !*header_seen {
+            *header_seen = true;
+            while cells.last().is_some_and(|c| c.trim().is_empty()) {
+                cells.pop();
+            }
+            *width = cells.len();
+            *columns = cells.iter().map(|n| retiree_file::column_of(n)).collect();
+            sink(Event::Header(std::mem::take(cells)))?;
+        } else {
+            cells.resize(*width, String::new());
+            let row = SourceRow {
+                line: u64::from(row) + 1,
+                cells: std::mem::take(cells),
+                problems: std::mem::take(problems),
+            };
+            sink(Event::Row(row))?;
+        }
+        Ok(())
+    };
+    loop {
+        let cell = match cells_reader.next_cell() {
+            Ok(c) => c,
+            Err(e) => return Err(unreadable(e)),
+        };
+        let Some(cell) = cell else { break };
+        let (row, col) = cell.get_position();
+        if current != Some(row) {
+            if let Some(prev) = current {
+                emit(prev, &mut cells, &mut problems, &mut header_seen, &mut columns, &mut width)?;
+            }
+            current = Some(row);
+        }
+        let col = col as usize;
+        if header_seen && col >= width {
+            continue;
+        }
+        if cells.len() <= col {
+            cells.resize(col + 1, String::new());
+        }
+        let column = if header_seen { columns.get(col).copied().flatten() } else { None };
+        cells[col] = xlsx_cell(cell.get_value(), column, &mut problems);
+    }
+    if let Some(prev) = current {
+        emit(prev, &mut cells, &mut problems, &mut header_seen, &mut columns, &mut width)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_keys_differ() {
+        assert_ne!(id_key("35020319550101001X"), id_key("350203195501010010"));
+        assert_eq!(id_key("350203195501010017"), id_key("350203195501010017"));
+    }
+
+    #[test]
+    fn excel_serial_dates() {
+        assert_eq!(excel_date(45292.0).as_deref(), Some("2024-01-01"));
+        assert_eq!(excel_date(20455.5).as_deref(), Some("1956-01-01"));
+    }
+
+    #[test]
+    fn pointers_become_columns() {
+        assert_eq!(column_of_pointer("/special_groups/0/from"), "special_groups");
+        assert_eq!(column_of_pointer("/id_number"), "id_number");
+    }
+
+    #[test]
+    fn headers() {
+        assert!(header_of(vec!["name".into(), "id_number".into()]).is_err());
+        let ok =
+            header_of(retiree_file::COLUMNS.iter().map(|c| (*c).to_owned()).chain(["error_codes".into()]).collect())
+                .unwrap();
+        assert_eq!(ok.columns.last(), Some(&None));
+        let dup = header_of(vec!["name".into(), "姓名".into()]).unwrap_err();
+        assert!(dup.iter().any(|e| e.code == "duplicate_column"));
+    }
+}

@@ -1,0 +1,419 @@
+//! Bulk loading of retirees (issue 4): rows that passed the row checks are staged in a temporary table of the
+//! importing connection, then checked against the database and merged set-based, in one transaction.
+//!
+//! The one place where the backends differ: PostgreSQL fills the staging table with `COPY … FROM STDIN`
+//! (binary), SQLite with batched prepared multi-row `INSERT`s. Staging touches only the connection's temporary
+//! tables, so on SQLite it does not hold the database's write lock; only the check-and-merge transaction does.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
+use diesel::sqlite::Sqlite;
+use time::{Date, PrimitiveDateTime};
+
+use crate::schema::{retiree_import_flags, retiree_import_staging};
+use crate::{DbConnection, RepoResult};
+
+/// A row that passed the row checks.
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = retiree_import_staging, treat_none_as_default_value = false)]
+pub struct StagedRetiree {
+    /// Line in the file.
+    pub line: i64,
+    /// Resident ID.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Sex code.
+    pub sex: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Retirement date.
+    pub retirement_date: Date,
+    /// Category code.
+    pub category: String,
+    /// Management level code.
+    pub management_level: String,
+    /// Community code.
+    pub community_code: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Monthly pension in fen.
+    pub monthly_pension_fen: Option<i64>,
+    /// Party member.
+    pub party_member: bool,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Whether the row gave special groups (they then replace the stored ones on update).
+    pub has_flags: bool,
+}
+
+/// A special-group flag of a staged row.
+#[derive(Debug, Clone, PartialEq, Insertable, Queryable)]
+#[diesel(table_name = retiree_import_flags, treat_none_as_default_value = false)]
+pub struct StagedFlag {
+    /// Line of the row.
+    pub line: i64,
+    /// Group code.
+    pub group_code: String,
+    /// From.
+    pub from_date: Date,
+    /// To.
+    pub to_date: Option<Date>,
+}
+
+/// A staged row refused by the database checks, with what it held.
+#[derive(Debug, Clone, Queryable)]
+pub struct Refused {
+    /// Line.
+    pub line: i64,
+    /// `community_not_found`, `not_a_community` or `id_number_taken`.
+    pub code: String,
+    /// Resident ID.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Sex code.
+    pub sex: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Retirement date.
+    pub retirement_date: Date,
+    /// Category code.
+    pub category: String,
+    /// Management level code.
+    pub management_level: String,
+    /// Community code.
+    pub community_code: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Monthly pension in fen.
+    pub monthly_pension_fen: Option<i64>,
+    /// Party member.
+    pub party_member: bool,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// What a merge wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// New retirees.
+    pub created: i64,
+    /// Retirees replaced (`on_conflict=update`).
+    pub updated: i64,
+    /// Rows left alone (`on_conflict=skip`).
+    pub skipped: i64,
+}
+
+/// What to do with a row whose resident ID is registered already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Refuse the row (`id_number_taken`).
+    Error,
+    /// Leave the stored record alone.
+    Skip,
+    /// Replace the stored record's fields (pension status stays).
+    Update,
+}
+
+/// Codes of the rows the database checks refuse.
+pub const REFUSALS: [&str; 3] = ["community_not_found", "not_a_community", "id_number_taken"];
+
+const PG_DDL: &str = r#"
+DROP TABLE IF EXISTS pg_temp.retiree_import_flags;
+DROP TABLE IF EXISTS pg_temp.retiree_import_staging;
+CREATE TEMP TABLE retiree_import_staging (
+    line BIGINT NOT NULL, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
+    retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
+    community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
+    notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
+    existing_path TEXT COLLATE "C");
+CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
+    to_date DATE);
+"#;
+
+const SQLITE_DDL: &str = r#"
+DROP TABLE IF EXISTS temp.retiree_import_flags;
+DROP TABLE IF EXISTS temp.retiree_import_staging;
+CREATE TEMP TABLE retiree_import_staging (
+    line INTEGER PRIMARY KEY, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
+    retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
+    community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
+    notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
+    existing_path TEXT);
+CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
+    to_date DATE);
+"#;
+
+/// Creates (or empties) the staging tables of this connection.
+pub fn begin(conn: &mut DbConnection) -> RepoResult<()> {
+    match conn {
+        DbConnection::Pg(c) => c.batch_execute(PG_DDL)?,
+        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_DDL)?,
+    }
+    Ok(())
+}
+
+/// Drops the staging tables.
+pub fn end(conn: &mut DbConnection) -> RepoResult<()> {
+    match conn {
+        DbConnection::Pg(c) => c.batch_execute(
+            "DROP TABLE IF EXISTS pg_temp.retiree_import_flags; DROP TABLE IF EXISTS pg_temp.retiree_import_staging;",
+        )?,
+        DbConnection::Sqlite(c) => c.batch_execute(
+            "DROP TABLE IF EXISTS temp.retiree_import_flags; DROP TABLE IF EXISTS temp.retiree_import_staging;",
+        )?,
+    }
+    Ok(())
+}
+
+/// Stages checked rows and their flags: `COPY` on PostgreSQL, prepared multi-row inserts of 1,000 rows in one
+/// transaction on SQLite.
+pub fn stage(conn: &mut DbConnection, rows: &[StagedRetiree], flags: &[StagedFlag]) -> RepoResult<()> {
+    match conn {
+        DbConnection::Pg(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(retiree_import_staging::table).from_insertable(rows).execute(c)?;
+            }
+            if !flags.is_empty() {
+                diesel::copy_from(retiree_import_flags::table).from_insertable(flags).execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            c.transaction(|c| -> QueryResult<()> {
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(retiree_import_staging::table).values(chunk).execute(c)?;
+                }
+                for chunk in flags.chunks(1000) {
+                    diesel::insert_into(retiree_import_flags::table).values(chunk).execute(c)?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// A bind value of the hand-written statements.
+enum Bind<'a> {
+    Text(&'a str),
+    Ts(PrimitiveDateTime),
+}
+
+/// Runs a statement written with `?` placeholders on either backend (numbered `$n` for PostgreSQL).
+fn exec(conn: &mut DbConnection, sql: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
+    match conn {
+        DbConnection::Pg(c) => {
+            let mut numbered = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            let mut q = diesel::sql_query(numbered).into_boxed::<Pg>();
+            for b in binds {
+                q = match b {
+                    Bind::Text(t) => q.bind::<Text, _>((*t).to_owned()),
+                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
+                };
+            }
+            Ok(q.execute(c)?)
+        }
+        DbConnection::Sqlite(c) => {
+            let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for b in binds {
+                q = match b {
+                    Bind::Text(t) => q.bind::<Text, _>((*t).to_owned()),
+                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
+                };
+            }
+            Ok(q.execute(c)?)
+        }
+    }
+}
+
+/// Checks the staged rows against the database, set-based: the community must exist, be a community and lie in
+/// the caller's subtree; a resident ID registered already is handled per `on_conflict` (an update may only
+/// touch a record in the caller's subtree). Every row ends with an outcome: a refusal code, `skipped`, `update`
+/// or `create`. Returns the refused rows by line.
+pub fn check(conn: &mut DbConnection, scope_path: &str, on_conflict: OnConflict) -> RepoResult<Vec<Refused>> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    if let DbConnection::Pg(c) = conn {
+        // Temporary tables are never analysed by autovacuum; without statistics the joins below plan badly.
+        c.batch_execute("ANALYZE pg_temp.retiree_import_staging; ANALYZE pg_temp.retiree_import_flags;")?;
+    }
+    exec(
+        conn,
+        "UPDATE retiree_import_staging SET level = j.level, path = j.path FROM jurisdictions j \
+         WHERE j.code = retiree_import_staging.community_code",
+        &[],
+    )?;
+    exec(
+        conn,
+        "UPDATE retiree_import_staging SET outcome = 'community_not_found' WHERE path IS NULL OR path < ? OR path >= ?",
+        &[Bind::Text(scope_path), Bind::Text(&upper)],
+    )?;
+    exec(
+        conn,
+        "UPDATE retiree_import_staging SET outcome = 'not_a_community' WHERE outcome IS NULL AND level <> 'community'",
+        &[],
+    )?;
+    exec(
+        conn,
+        "UPDATE retiree_import_staging SET existing_id = r.id, existing_path = j.path \
+         FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
+         WHERE r.id_number = retiree_import_staging.id_number",
+        &[],
+    )?;
+    match on_conflict {
+        OnConflict::Error => {
+            exec(
+                conn,
+                "UPDATE retiree_import_staging SET outcome = 'id_number_taken' \
+                 WHERE outcome IS NULL AND existing_id IS NOT NULL",
+                &[],
+            )?;
+        }
+        OnConflict::Skip => {
+            exec(
+                conn,
+                "UPDATE retiree_import_staging SET outcome = 'skipped' WHERE outcome IS NULL AND existing_id IS NOT NULL",
+                &[],
+            )?;
+        }
+        OnConflict::Update => {
+            exec(
+                conn,
+                "UPDATE retiree_import_staging SET outcome = 'id_number_taken' WHERE outcome IS NULL \
+                 AND existing_id IS NOT NULL AND (existing_path < ? OR existing_path >= ?)",
+                &[Bind::Text(scope_path), Bind::Text(&upper)],
+            )?;
+            exec(
+                conn,
+                "UPDATE retiree_import_staging SET outcome = 'update' WHERE outcome IS NULL AND existing_id IS NOT NULL",
+                &[],
+            )?;
+        }
+    }
+    exec(conn, "UPDATE retiree_import_staging SET outcome = 'create' WHERE outcome IS NULL", &[])?;
+    use retiree_import_staging as s;
+    Ok(s::table
+        .filter(s::outcome.eq_any(REFUSALS))
+        .order(s::line)
+        .select((
+            s::line,
+            s::outcome.assume_not_null(),
+            s::id_number,
+            s::name,
+            s::sex,
+            s::birth_date,
+            s::retirement_date,
+            s::category,
+            s::management_level,
+            s::community_code,
+            s::phone,
+            s::address,
+            s::monthly_pension_fen,
+            s::party_member,
+            s::notes,
+        ))
+        .load(conn)?)
+}
+
+/// Who imports, for the audit entries written with the rows.
+#[derive(Debug, Clone)]
+pub struct ImportActor<'a> {
+    /// Job id.
+    pub job_id: i64,
+    /// Login.
+    pub actor: &'a str,
+    /// Role.
+    pub role: &'a str,
+    /// Client address.
+    pub client_ip: Option<&'a str>,
+    /// Request id of the upload.
+    pub request_id: Option<&'a str>,
+}
+
+/// Writes the checked rows: inserts (`create`, in file order), replaces (`update`: every field but the pension
+/// status, version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
+/// `retiree.import.update`, detail `{import_id, line}`) so each person's timeline shows the import.
+pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateTime) -> RepoResult<Merged> {
+    let created = exec(
+        conn,
+        "INSERT INTO retirees (id_number, name, sex, birth_date, retirement_date, category, management_level, \
+         community_code, phone, address, pension_status, monthly_pension_fen, party_member, notes, version, \
+         created_at, updated_at) \
+         SELECT id_number, name, sex, birth_date, retirement_date, category, management_level, community_code, \
+         phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ? \
+         FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
+        &[Bind::Ts(now), Bind::Ts(now)],
+    )?;
+    let updated = exec(
+        conn,
+        "UPDATE retirees SET name = s.name, sex = s.sex, birth_date = s.birth_date, \
+         retirement_date = s.retirement_date, category = s.category, management_level = s.management_level, \
+         community_code = s.community_code, phone = s.phone, address = s.address, \
+         monthly_pension_fen = s.monthly_pension_fen, party_member = s.party_member, notes = s.notes, \
+         version = retirees.version + 1, updated_at = ? \
+         FROM retiree_import_staging s WHERE s.outcome = 'update' AND retirees.id = s.existing_id",
+        &[Bind::Ts(now)],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM retiree_special_groups WHERE retiree_id IN \
+         (SELECT existing_id FROM retiree_import_staging WHERE outcome = 'update' AND has_flags)",
+        &[],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date, to_date) \
+         SELECT r.id, f.group_code, f.from_date, f.to_date FROM retiree_import_flags f \
+         JOIN retiree_import_staging s ON s.line = f.line JOIN retirees r ON r.id_number = s.id_number \
+         WHERE s.outcome IN ('create', 'update')",
+        &[],
+    )?;
+    let detail_prefix = format!("{{\"import_id\":{},\"line\":", who.job_id);
+    exec(
+        conn,
+        "INSERT INTO audit_log (occurred_at, actor, actor_role, action, object_type, object_id, retiree_id, \
+         scope_path, outcome, client_ip, request_id, detail) \
+         SELECT ?, ?, ?, CASE s.outcome WHEN 'create' THEN 'retiree.import.create' ELSE 'retiree.import.update' END, \
+         'retiree', CAST(r.id AS TEXT), r.id, s.path, 'success', NULLIF(?, ''), NULLIF(?, ''), ? || CAST(s.line AS TEXT) || '}' \
+         FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
+         WHERE s.outcome IN ('create', 'update') ORDER BY s.line",
+        &[
+            Bind::Ts(now),
+            Bind::Text(who.actor),
+            Bind::Text(who.role),
+            Bind::Text(who.client_ip.unwrap_or("")),
+            Bind::Text(who.request_id.unwrap_or("")),
+            Bind::Text(&detail_prefix),
+        ],
+    )?;
+    use retiree_import_staging as s;
+    let skipped: i64 = s::table.filter(s::outcome.eq("skipped")).count().get_result(conn)?;
+    Ok(Merged { created: created as i64, updated: updated as i64, skipped })
+}
+
+/// The staged flags of the rows the database checks refused.
+pub fn refused_flags(conn: &mut DbConnection) -> RepoResult<Vec<StagedFlag>> {
+    use retiree_import_flags as f;
+    use retiree_import_staging as s;
+    let refused = s::table.filter(s::outcome.eq_any(REFUSALS)).select(s::line);
+    Ok(f::table
+        .filter(f::line.eq_any(refused))
+        .order((f::line, f::group_code))
+        .select((f::line, f::group_code, f::from_date, f::to_date))
+        .load(conn)?)
+}
