@@ -619,6 +619,7 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
         rows_read: 0,
     };
     let is_pg = matches!(conn, DbConnection::Pg(_));
+    let started = std::time::Instant::now();
     let mut last_flush = std::time::Instant::now();
     let read = read_rows(job.format, &job.path, job.dir.path(), live, &mut |event| {
         match event {
@@ -711,13 +712,17 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
         request_id: Some(job.caller.request_id.as_str()),
     };
     let rejected_in_rows = live.rejected.load(Ordering::Relaxed);
+    log::info!("import {}: {rows_read} rows read and staged in {:.1?}", job.id, started.elapsed());
+    let merging = std::time::Instant::now();
     let merged = write_tx(conn, |conn| -> Result<Merge, ApiError> {
         let refused = bulk::check(conn, &scope, job.on_conflict)?;
+        log::info!("import {}: database checks in {:.1?}", job.id, merging.elapsed());
         let bad = flags_of_refused(conn, &refused)?;
         if job.mode == Mode::Atomic && (rejected_in_rows > 0 || !bad.is_empty()) {
             return Ok(Merge::Refused(bad));
         }
         let merged = bulk::merge(conn, &who, persistence::now_utc())?;
+        log::info!("import {}: merged in {:.1?} ({merged:?})", job.id, merging.elapsed());
         let rejected = rejected_in_rows + bad.len() as i64;
         spool.store(conn, job.id, bad)?;
         let c = Counters {

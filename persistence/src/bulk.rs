@@ -349,6 +349,11 @@ pub struct ImportActor<'a> {
 /// status, version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
 /// `retiree.import.update`, detail `{import_id, line}`) so each person's timeline shows the import.
 pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateTime) -> RepoResult<Merged> {
+    if let DbConnection::Pg(c) = conn {
+        // The checks filled `outcome`; without fresh statistics the planner expects no row to be written and
+        // picks nested loops over the whole staging table.
+        c.batch_execute("ANALYZE pg_temp.retiree_import_staging;")?;
+    }
     let created = exec(
         conn,
         "INSERT INTO retirees (id_number, name, sex, birth_date, retirement_date, category, management_level, \

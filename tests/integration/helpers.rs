@@ -75,6 +75,8 @@ pub struct Resp {
     pub headers: HashMap<String, String>,
     pub body: Value,
     pub text: String,
+    /// The body as received.
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -319,7 +321,13 @@ impl TestApp {
             .iter()
             .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
-        Resp { status: res.status(), headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), text }
+        Resp {
+            status: res.status(),
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text,
+            bytes: bytes.to_vec(),
+        }
     }
 
     pub async fn get(&self, path: &str, login: &str) -> Resp {

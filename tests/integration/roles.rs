@@ -91,6 +91,13 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
                 json!({"valid_from": format!("2026-01-{n:02}"), "preset": "xiamen-2025"}).to_string().into_bytes();
             app.request("POST", "/api/v1/jurisdictions/350203/policies", Some(token), &[json_type], Some(body)).await
         }
+        Permission::RetireeExport => app.request("GET", "/api/v1/exports/retirees", Some(token), &[], None).await,
+        Permission::RetireeImport => {
+            // A valid header without rows: the job runs and writes nothing.
+            let headers = [("Content-Type", "text/csv")];
+            let file = b"name,id_number,retirement_date,category,management_level,community_code\r\n".to_vec();
+            app.request("POST", "/api/v1/imports/retirees", Some(token), &headers, Some(file)).await
+        }
     }
 }
 
@@ -130,6 +137,8 @@ both_backends! {
                         Permission::CalendarWrite => assert_eq!(res.body["created"], 1, "{role}: {}", res.text),
                         Permission::RetireeWrite => assert_eq!(status, 201, "{role}"),
                         Permission::JurisdictionWrite => assert_eq!(res.body["name"], "厦港街道", "{role}"),
+                        Permission::RetireeExport => assert_eq!(status, 200, "{role}: {}", res.text),
+                        Permission::RetireeImport => assert_eq!(status, 202, "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -144,6 +153,8 @@ both_backends! {
         assert_eq!(app.audit_count("jurisdiction.rename"), allowed(Permission::JurisdictionWrite));
         assert_eq!(app.audit_count("jurisdiction.import"), allowed(Permission::JurisdictionImport));
         assert_eq!(app.audit_count("calendar.import"), allowed(Permission::CalendarWrite));
+        assert_eq!(app.audit_count("retiree.export"), allowed(Permission::RetireeExport));
+        assert_eq!(app.count("import_jobs"), allowed(Permission::RetireeImport));
     }
 
     async fn sensitive_fields_follow_the_visibility_rows(app: &TestApp) {
