@@ -186,10 +186,31 @@ impl Registry {
     }
 }
 
+/// What a job imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Retirees (`/imports/retirees`).
+    Retirees,
+    /// Dependants of registered retirees (`/imports/dependents`).
+    Dependents,
+}
+
+impl Kind {
+    /// Code, as in the path.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Retirees => "retirees",
+            Kind::Dependents => "dependents",
+        }
+    }
+}
+
 /// Everything a job needs after the upload was answered.
 pub struct Job {
     /// Job id.
     pub id: i64,
+    /// What it imports.
+    pub kind: Kind,
     /// Format.
     pub format: Format,
     /// Mode.
@@ -241,7 +262,10 @@ fn run(pool: &Pool, registry: &Registry, live: &Live, job: Job) {
     if let Err(e) = jobs::hold_owner_lock(&mut conn, id) {
         log::warn!("import {id}: cannot take the owner lock: {e}");
     }
-    let outcome = execute(&mut conn, pool, live, &job);
+    let outcome = match job.kind {
+        Kind::Retirees => execute(&mut conn, pool, live, &job),
+        Kind::Dependents => execute_dependents(&mut conn, live, &job),
+    };
     registry.release();
     let _ = bulk::end(&mut conn);
     if let Err(e) = outcome {
@@ -349,7 +373,7 @@ struct Header {
     columns: Vec<Option<&'static str>>,
 }
 
-fn header_of(names: Vec<String>) -> Result<Header, Vec<FieldError>> {
+fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result<Header, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut columns = Vec::new();
     let mut seen = HashSet::new();
@@ -358,7 +382,7 @@ fn header_of(names: Vec<String>) -> Result<Header, Vec<FieldError>> {
             columns.push(None);
             continue;
         }
-        match retiree_file::column_of(name) {
+        match (spec.column_of)(name) {
             Some(c) if !seen.insert(c) => {
                 errors.push(FieldError::new(
                     "header",
@@ -373,14 +397,14 @@ fn header_of(names: Vec<String>) -> Result<Header, Vec<FieldError>> {
                 errors.push(FieldError::new(
                     "header",
                     "unknown_column",
-                    format!("无法识别的列“{}”，可用的列：{}", name.trim(), retiree_file::COLUMNS.join(", ")),
-                    format!("unknown column '{}'; the columns are: {}", name.trim(), retiree_file::COLUMNS.join(", ")),
+                    format!("无法识别的列“{}”，可用的列：{}", name.trim(), spec.columns.join(", ")),
+                    format!("unknown column '{}'; the columns are: {}", name.trim(), spec.columns.join(", ")),
                 ));
                 columns.push(None);
             }
         }
     }
-    for required in retiree_file::REQUIRED {
+    for required in spec.required {
         if !seen.contains(required) {
             errors.push(FieldError::new(
                 "header",
@@ -621,10 +645,10 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let started = std::time::Instant::now();
     let mut last_flush = std::time::Instant::now();
-    let read = read_rows(job.format, &job.path, job.dir.path(), live, &mut |event| {
+    let read = read_rows(&retiree_file::RETIREES, job.format, &job.path, job.dir.path(), live, &mut |event| {
         match event {
             Event::Header(names) => {
-                let header = header_of(names).map_err(Stop::Header)?;
+                let header = header_of(names, &retiree_file::RETIREES).map_err(Stop::Header)?;
                 let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
                 jobs::set_header(conn, p.job.id, &json).map_err(ApiError::from)?;
                 p.header = Some(header);
@@ -660,28 +684,9 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
     let rows_read = p.rows_read;
     if let Some(problems) = header_problems {
         // The whole file is refused: nothing was staged for merging.
-        let message = problems.first().map(|e| e.message.zh.clone()).unwrap_or_default();
         let mut c = counters(live, rows_read);
         c.rejected = 0;
-        return write_tx(conn, |conn| -> Result<(), ApiError> {
-            let records: Vec<RowErrorRecord> = problems
-                .iter()
-                .enumerate()
-                .map(|(i, e)| RowErrorRecord {
-                    job_id: job.id,
-                    seq: i as i64,
-                    line: 1,
-                    field: e.field.clone(),
-                    code: e.code.clone(),
-                    message_zh: e.message.zh.clone(),
-                    message_en: e.message.en.clone(),
-                })
-                .collect();
-            jobs::add_errors(conn, &records, &[])?;
-            let code = problems.first().map(|e| e.code.as_str()).unwrap_or("invalid_file");
-            jobs::finish(conn, job.id, "rejected", &c, Some((code, &message)))?;
-            Ok(())
-        });
+        return write_tx(conn, |conn| refuse_file(conn, job.id, &problems, &c));
     }
     let Some(header) = p.header.take() else { return Err(ApiError::internal("no header")) };
     let mut spool = p.spool;
@@ -772,6 +777,242 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
     Ok(())
 }
 
+/// Imports dependants row by row inside one write transaction (files of dependants are a fraction of a roster):
+/// each row goes through the checks of `POST /retirees/{id}/dependents`, and its retiree must be registered in
+/// the caller's subtree. In atomic mode any bad row rolls everything back.
+fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job) -> Result<(), ApiError> {
+    use persistence::retirees as repo;
+    jobs::start(conn, job.id)?;
+    let scope = job.caller.scope_path.clone();
+    let mut spool = Spool::new(job.dir.path())?;
+    let mut header: Option<Header> = None;
+    let mut counters = Counters::default();
+    let mut header_problems: Option<Vec<FieldError>> = None;
+    let mut retirees: HashMap<String, Option<(i64, String, String)>> = HashMap::new();
+    let mut seen: HashSet<(i64, u64)> = HashSet::new();
+    /// Why the transaction is rolled back.
+    enum Halt {
+        Rolled,
+        Failed(ApiError),
+    }
+    impl From<ApiError> for Halt {
+        fn from(e: ApiError) -> Self {
+            Halt::Failed(e)
+        }
+    }
+    impl From<persistence::RepoError> for Halt {
+        fn from(e: persistence::RepoError) -> Self {
+            Halt::Failed(e.into())
+        }
+    }
+    impl From<persistence::DieselError> for Halt {
+        fn from(e: persistence::DieselError) -> Self {
+            Halt::Failed(e.into())
+        }
+    }
+    let who = |action: &str, retiree_id: i64, object: i64, path: &str, line: u64| {
+        let mut entry = job.caller.audit(action, "dependent", object, path);
+        entry.retiree_id = Some(retiree_id);
+        entry.detail = Some(serde_json::json!({"import_id": job.id, "line": line}).to_string());
+        entry
+    };
+    let end = write_tx(conn, |conn| -> Result<(), Halt> {
+        let read = read_rows(&retiree_file::DEPENDENTS, job.format, &job.path, job.dir.path(), live, &mut |event| {
+            let row = match event {
+                Event::Header(names) => {
+                    let h = header_of(names, &retiree_file::DEPENDENTS).map_err(Stop::Header)?;
+                    let json = serde_json::to_string(&h.names).map_err(ApiError::internal)?;
+                    jobs::set_header(conn, job.id, &json).map_err(ApiError::from)?;
+                    header = Some(h);
+                    return Ok(());
+                }
+                Event::Row(row) => row,
+            };
+            counters.rows_read += 1;
+            live.rows_read.fetch_add(1, Ordering::Relaxed);
+            let Some(h) = &header else { return Err(Stop::Failed(ApiError::internal("row before header"))) };
+            let mut reject = |row: SourceRow, errors: &[FieldError]| -> Result<(), Stop> {
+                live.rejected.fetch_add(1, Ordering::Relaxed);
+                spool.push(row.line, row.cells, errors)?;
+                Ok(())
+            };
+            if !row.problems.is_empty() {
+                let p = row.problems.clone();
+                return reject(row, &p);
+            }
+            if row.cells.len() != h.names.len() {
+                let e = FieldError::new(
+                    "row",
+                    "column_count",
+                    format!("该行有{}列，表头有{}列", row.cells.len(), h.names.len()),
+                    format!("the row has {} cells, the header {}", row.cells.len(), h.names.len()),
+                );
+                return reject(row, &[e]);
+            }
+            let cells: Vec<(&'static str, String)> =
+                h.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect();
+            let mut errors = Vec::new();
+            let Some((retiree_id_number, request)) = retiree_file::to_dependent(&cells, &mut errors) else {
+                return reject(row, &errors);
+            };
+            if !errors.is_empty() {
+                return reject(row, &errors);
+            }
+            let key = retiree_id_number.to_ascii_uppercase();
+            if !retirees.contains_key(&key) {
+                let found = repo::find_by_id_number(conn, &key, &scope).map_err(ApiError::from)?;
+                retirees.insert(key.clone(), found.map(|(r, path)| (r.id, path, r.id_number)));
+            }
+            let Some(Some((retiree_id, path, own_id))) = retirees.get(&key).cloned() else {
+                let e = FieldError::new(
+                    "retiree_id_number",
+                    "retiree_not_found",
+                    "您的管辖范围内没有该公民身份号码的退休人员",
+                    "no retiree with this resident ID in your jurisdiction",
+                );
+                return reject(row, &[e]);
+            };
+            let data = match crate::routes::dependents::validate_new(&request, &own_id) {
+                Ok(d) => d,
+                Err(e) => {
+                    let e: Vec<FieldError> = e
+                        .into_iter()
+                        .map(|mut f| {
+                            f.field = column_of_pointer(&f.field);
+                            f
+                        })
+                        .collect();
+                    return reject(row, &e);
+                }
+            };
+            if !seen.insert((retiree_id, id_key(&data.id_number))) {
+                let e = FieldError::new(
+                    "id_number",
+                    "duplicate_in_file",
+                    "该供养亲属在文件中重复",
+                    "this dependant appears twice in the file",
+                );
+                return reject(row, &[e]);
+            }
+            let existing =
+                repo::find_dependent_by_id_number(conn, retiree_id, &data.id_number).map_err(ApiError::from)?;
+            match (existing, job.on_conflict) {
+                (None, _) => {
+                    let d = repo::create_dependent(conn, retiree_id, &data).map_err(ApiError::from)?;
+                    persistence::audit::append(
+                        conn,
+                        &who("dependent.import.create", retiree_id, d.id, &path, row.line),
+                    )
+                    .map_err(ApiError::from)?;
+                    counters.created += 1;
+                }
+                (Some(_), OnConflict::Skip) => counters.skipped += 1,
+                (Some(d), OnConflict::Update) => {
+                    repo::update_dependent(conn, d.id, d.version, &data).map_err(ApiError::from)?;
+                    persistence::audit::append(
+                        conn,
+                        &who("dependent.import.update", retiree_id, d.id, &path, row.line),
+                    )
+                    .map_err(ApiError::from)?;
+                    counters.updated += 1;
+                }
+                (Some(_), OnConflict::Error) => {
+                    let e = FieldError::new(
+                        "id_number",
+                        "dependent_id_number_taken",
+                        "该供养亲属已登记",
+                        "this dependent is registered for the retiree already",
+                    );
+                    return reject(row, &[e]);
+                }
+            }
+            Ok(())
+        });
+        match read {
+            Ok(()) if header.is_none() => {
+                header_problems = Some(vec![FieldError::new(
+                    "header",
+                    "empty_file",
+                    "文件没有表头或数据行",
+                    "the file has no header or data rows",
+                )]);
+                return Err(Halt::Rolled);
+            }
+            Ok(()) => {}
+            Err(Stop::Header(problems)) => {
+                header_problems = Some(problems);
+                return Err(Halt::Rolled);
+            }
+            Err(Stop::Failed(e)) => return Err(Halt::Failed(e)),
+        }
+        counters.rejected = live.rejected.load(Ordering::Relaxed);
+        counters.bytes_read = live.done.load(Ordering::Relaxed);
+        if job.mode == Mode::Atomic && counters.rejected > 0 {
+            return Err(Halt::Rolled);
+        }
+        spool.store(conn, job.id, Vec::new())?;
+        jobs::finish(conn, job.id, "succeeded", &counters, None)?;
+        let mut entry = job.caller.audit("dependent.import", "import_job", job.id, &scope);
+        entry.detail = Some(
+            serde_json::json!({"rows": counters.rows_read, "created": counters.created, "updated": counters.updated,
+                "skipped": counters.skipped, "rejected": counters.rejected})
+            .to_string(),
+        );
+        persistence::audit::append(conn, &entry)?;
+        Ok(())
+    });
+    match end {
+        Ok(()) => Ok(()),
+        Err(Halt::Failed(e)) => Err(e),
+        Err(Halt::Rolled) => {
+            // Nothing of the file was kept; record why.
+            let rows_read = counters.rows_read;
+            let c = Counters { rows_read, bytes_read: live.done.load(Ordering::Relaxed), ..Counters::default() };
+            write_tx(conn, |conn| -> Result<(), ApiError> {
+                if let Some(problems) = &header_problems {
+                    refuse_file(conn, job.id, problems, &c)
+                } else {
+                    let rejected = live.rejected.load(Ordering::Relaxed);
+                    spool.store(conn, job.id, Vec::new())?;
+                    let message = format!(
+                        "{rejected} 行未通过校验，按 atomic 模式未写入任何数据 / {rejected} rows failed; nothing was written (atomic)"
+                    );
+                    jobs::finish(
+                        conn,
+                        job.id,
+                        "rejected",
+                        &Counters { rejected, ..c },
+                        Some(("rows_rejected", &message)),
+                    )?;
+                    Ok(())
+                }
+            })
+        }
+    }
+}
+
+/// Refuses a file whole (unusable header, unreadable file): its problems are the report, on line 1.
+fn refuse_file(conn: &mut DbConnection, job_id: i64, problems: &[FieldError], c: &Counters) -> Result<(), ApiError> {
+    let records: Vec<RowErrorRecord> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, e)| RowErrorRecord {
+            job_id,
+            seq: i as i64,
+            line: 1,
+            field: e.field.clone(),
+            code: e.code.clone(),
+            message_zh: e.message.zh.clone(),
+            message_en: e.message.en.clone(),
+        })
+        .collect();
+    jobs::add_errors(conn, &records, &[])?;
+    let code = problems.first().map(|e| e.code.as_str()).unwrap_or("invalid_file");
+    let message = problems.first().map(|e| format!("{} / {}", e.message.zh, e.message.en)).unwrap_or_default();
+    jobs::finish(conn, job_id, "rejected", &Counters { rejected: 0, ..*c }, Some((code, &message)))?;
+    Ok(())
+}
+
 /// Finds jobs whose owner is gone (the process stopped mid-import) and marks them failed. On SQLite the
 /// database has one process, so a live job not run here is orphaned; on PostgreSQL a job is orphaned when its
 /// owner's advisory lock is free.
@@ -804,6 +1045,7 @@ pub fn reap(conn: &mut DbConnection, registry: &Registry, only: Option<i64>) -> 
 /// Reads the file, calling `sink` with the header, then each row. CSV and NDJSON are first normalised to UTF-8
 /// on disk (gunzip, GB18030); XLSX is read cell by cell from its first sheet.
 fn read_rows(
+    spec: &retiree_file::Spec,
     format: Format,
     raw: &Path,
     dir: &Path,
@@ -811,7 +1053,7 @@ fn read_rows(
     sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
 ) -> Result<(), Stop> {
     match format {
-        Format::Xlsx => read_xlsx(raw, live, sink),
+        Format::Xlsx => read_xlsx(spec, raw, live, sink),
         Format::Csv | Format::Ndjson => {
             let text = dir.join("normalised");
             crate::imports::normalise(raw, &text).map_err(|e| {
@@ -820,7 +1062,7 @@ fn read_rows(
             let size = std::fs::metadata(&text).map(|m| m.len() as i64).unwrap_or(0);
             live.total.store(size, Ordering::Relaxed);
             if format == Format::Ndjson || looks_like_ndjson(&text) {
-                read_ndjson(&text, live, sink)
+                read_ndjson(spec, &text, live, sink)
             } else {
                 read_csv(&text, live, sink)
             }
@@ -917,8 +1159,13 @@ fn json_cell(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_ndjson(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
-    let names: Vec<String> = retiree_file::COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+fn read_ndjson(
+    spec: &retiree_file::Spec,
+    path: &Path,
+    live: &Live,
+    sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let names: Vec<String> = spec.columns.iter().map(|c| (*c).to_owned()).collect();
     sink(Event::Header(names))?;
     let mut reader = BufReader::new(File::open(path).map_err(ApiError::internal)?);
     let mut buf = Vec::new();
@@ -937,12 +1184,12 @@ fn read_ndjson(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(
         if text.is_empty() {
             continue;
         }
-        let mut cells = vec![String::new(); retiree_file::COLUMNS.len()];
+        let mut cells = vec![String::new(); spec.columns.len()];
         let mut problems = Vec::new();
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
             Ok(map) => {
                 for (key, value) in &map {
-                    match retiree_file::COLUMNS.iter().position(|c| c == key) {
+                    match spec.columns.iter().position(|c| c == key) {
                         Some(i) => cells[i] = json_cell(value),
                         None => problems.push(FieldError::new(
                             key.as_str(),
@@ -1020,7 +1267,12 @@ fn xlsx_cell(value: &calamine::DataRef<'_>, column: Option<&str>, problems: &mut
     }
 }
 
-fn read_xlsx(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
+fn read_xlsx(
+    spec: &retiree_file::Spec,
+    path: &Path,
+    live: &Live,
+    sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
+) -> Result<(), Stop> {
     use calamine::Reader;
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(unreadable)?;
     let Some(sheet) = workbook.sheet_names().first().cloned() else {
@@ -1053,7 +1305,7 @@ fn read_xlsx(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(),
                 cells.pop();
             }
             *width = cells.len();
-            *columns = cells.iter().map(|n| retiree_file::column_of(n)).collect();
+            *columns = cells.iter().map(|n| (spec.column_of)(n)).collect();
             sink(Event::Header(std::mem::take(cells)))?;
         } else {
             cells.resize(*width, String::new());
@@ -1119,12 +1371,15 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert!(header_of(vec!["name".into(), "id_number".into()]).is_err());
-        let ok =
-            header_of(retiree_file::COLUMNS.iter().map(|c| (*c).to_owned()).chain(["error_codes".into()]).collect())
-                .unwrap();
+        let spec = &retiree_file::RETIREES;
+        assert!(header_of(vec!["name".into(), "id_number".into()], spec).is_err());
+        let ok = header_of(
+            retiree_file::COLUMNS.iter().map(|c| (*c).to_owned()).chain(["error_codes".into()]).collect(),
+            spec,
+        )
+        .unwrap();
         assert_eq!(ok.columns.last(), Some(&None));
-        let dup = header_of(vec!["name".into(), "姓名".into()]).unwrap_err();
+        let dup = header_of(vec!["name".into(), "姓名".into()], spec).unwrap_err();
         assert!(dup.iter().any(|e| e.code == "duplicate_column"));
     }
 }

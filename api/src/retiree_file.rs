@@ -235,6 +235,85 @@ pub fn to_request(cells: &[(&'static str, String)], errors: &mut Vec<FieldError>
     })
 }
 
+/// The columns of a file format, and how headers map to them.
+pub struct Spec {
+    /// Columns, in export order.
+    pub columns: &'static [&'static str],
+    /// Columns a file must have.
+    pub required: &'static [&'static str],
+    /// The column a header names.
+    pub column_of: fn(&str) -> Option<&'static str>,
+}
+
+/// Retiree rosters.
+pub const RETIREES: Spec = Spec { columns: &COLUMNS, required: &REQUIRED, column_of };
+
+/// Columns of a dependants file: the retiree (by resident ID), then the dependant as in
+/// `POST /retirees/{id}/dependents`.
+pub const DEPENDENT_COLUMNS: [&str; 5] = ["retiree_id_number", "relation", "id_number", "name", "supported"];
+
+const DEPENDENT_ALIASES: [(&str, &[&str]); 5] = [
+    ("retiree_id_number", &["退休人员公民身份号码", "退休人员身份证号"]),
+    ("relation", &["关系", "与退休人员关系"]),
+    ("id_number", &["公民身份号码", "身份证号码", "身份证号"]),
+    ("name", &["姓名"]),
+    ("supported", &["是否供养", "供养"]),
+];
+
+fn dependent_column_of(header: &str) -> Option<&'static str> {
+    let h = header.trim().trim_start_matches('\u{feff}');
+    let lower = h.to_ascii_lowercase();
+    DEPENDENT_COLUMNS
+        .iter()
+        .copied()
+        .find(|c| *c == lower)
+        .or_else(|| DEPENDENT_ALIASES.iter().find(|(_, names)| names.contains(&h)).map(|(c, _)| *c))
+}
+
+/// Dependants files.
+pub const DEPENDENTS: Spec =
+    Spec { columns: &DEPENDENT_COLUMNS, required: &DEPENDENT_COLUMNS, column_of: dependent_column_of };
+
+/// A dependants row: (retiree's resident ID, the request a single create takes); cell errors in `errors`.
+pub fn to_dependent(
+    cells: &[(&'static str, String)],
+    errors: &mut Vec<FieldError>,
+) -> Option<(String, crate::routes::dependents::CreateDependentRequest)> {
+    let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str()).unwrap_or_default();
+    for column in DEPENDENT_COLUMNS {
+        if get(column).trim().is_empty() {
+            errors.push(FieldError::new(
+                column,
+                "required",
+                format!("缺少必填列 {column} 的值"),
+                format!("{column} is required"),
+            ));
+        }
+    }
+    let relation = text(get("relation")).and_then(|s| {
+        enum_cell(
+            "relation",
+            &s,
+            domain::Relation::parse,
+            domain::Relation::ALL,
+            domain::Relation::label_zh,
+            &domain::Relation::codes(),
+            errors,
+        )
+    });
+    let supported = bool_cell("supported", get("supported"), errors);
+    let (Some(relation), Some(supported)) = (relation, supported) else { return None };
+    Some((
+        get("retiree_id_number").trim().to_owned(),
+        crate::routes::dependents::CreateDependentRequest {
+            relation,
+            id_number: get("id_number").trim().to_owned(),
+            name: get("name").to_owned(),
+            supported,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -385,3 +385,17 @@ pub fn delete_dependent(conn: &mut DbConnection, id: i64, expected_version: i64)
     .execute(conn)?;
     if deleted == 0 { Err(RepoError::VersionMismatch) } else { Ok(()) }
 }
+
+/// The dependent of a retiree with this resident ID, if registered.
+pub fn find_dependent_by_id_number(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    id_number: &str,
+) -> RepoResult<Option<Dependent>> {
+    Ok(dependents::table
+        .filter(dependents::retiree_id.eq(retiree_id))
+        .filter(dependents::id_number.eq(id_number))
+        .select(Dependent::as_select())
+        .first(conn)
+        .optional()?)
+}

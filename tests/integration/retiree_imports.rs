@@ -36,8 +36,16 @@ async fn follow(app: &TestApp, token: &str, location: &str) -> Value {
 
 /// Imports a file and waits for the job.
 async fn import(app: &TestApp, login: &str, query: &str, content_type: &str, body: &[u8]) -> Value {
+    import_to(app, login, &format!("{IMPORT}{query}"), content_type, body).await
+}
+
+/// Posts a file to `url` and waits for the job.
+async fn import_to(app: &TestApp, login: &str, url: &str, content_type: &str, body: &[u8]) -> Value {
     let token = app.token(login);
-    let res = start(app, &token, query, content_type, body, None).await.expect(202);
+    let res = app
+        .request("POST", url, Some(&token), &[("Content-Type", content_type)], Some(body.to_vec()))
+        .await
+        .expect(202);
     let location = res.header("location").unwrap().to_owned();
     assert_eq!(location, format!("/api/v1/imports/{}", res.body["id"]));
     follow(app, &token, &location).await
@@ -370,5 +378,45 @@ both_backends! {
         let res = app.get(&format!("/api/v1/imports/{}", job.id), "importer").await.expect(200);
         assert_eq!((res.body["status"].as_str(), res.body["error"]["code"].as_str()), (Some("failed"), Some("interrupted")));
         assert_eq!(res.body["created"], 0);
+    }
+
+    async fn dependants_import(app: &TestApp) {
+        let job = import(app, "importer", "", "text/csv", file([row(1, "350203001001"), row(2, "350206001001")]).as_bytes()).await;
+        assert_job(&job, "succeeded", 2, 2, 0, 0, 0);
+        let siming = row(1, "350203001001").split(',').nth(1).unwrap().to_owned();
+        let huli = row(2, "350206001001").split(',').nth(1).unwrap().to_owned();
+        let spouse = id_number("350203", "19520202", 4);
+        let child = id_number("350206", "19800505", 6);
+        let deps = format!(
+            "退休人员公民身份号码,关系,公民身份号码,姓名,是否供养\r\n{siming},配偶,{spouse},李四,是\r\n{huli},child,{child},黄五,false\r\n{siming},spouse,{siming},本人,true\r\n"
+        );
+        // A district importer: the other district's retiree is not found; the retiree's own ID is refused.
+        let token = district_importer(app, "siming_importer", "350203");
+        let res = app
+            .request("POST", "/api/v1/imports/dependents?mode=partial", Some(&token), &[("Content-Type", "text/csv")], Some(deps.clone().into_bytes()))
+            .await
+            .expect(202);
+        let job = follow(app, &token, res.header("location").unwrap()).await;
+        assert_eq!(job["kind"], "dependents");
+        assert_job(&job, "succeeded", 3, 1, 0, 0, 2);
+        let errors = app.request("GET", &format!("/api/v1/imports/{}/errors", job["id"]), Some(&token), &[], None).await.expect(200);
+        assert_eq!(
+            row_errors(&json!({"errors": errors.body["items"]})),
+            vec![err(3, "retiree_id_number", "retiree_not_found"), err(4, "id_number", "dependent_is_retiree")]
+        );
+        assert_eq!(app.count("dependents"), 1);
+        assert_eq!(app.audit_count("dependent.import.create"), 1);
+        // The city importer, atomic: the registered spouse is a conflict, so nothing is written.
+        let job = import_to(app, "importer", "/api/v1/imports/dependents", "text/csv", deps.as_bytes()).await;
+        assert_job(&job, "rejected", 3, 0, 0, 0, 2);
+        let codes: Vec<String> = job_errors(app, "importer", &job["id"]).await.into_iter().map(|(_, _, c)| c).collect();
+        assert_eq!(codes, ["dependent_id_number_taken", "dependent_is_retiree"]);
+        assert_eq!(app.count("dependents"), 1);
+        // Update mode with the bad row removed: the spouse is updated, the child created.
+        let fixed = deps.lines().take(3).map(|l| format!("{l}\n")).collect::<String>().replace("是\r", "否\r");
+        let job =
+            import_to(app, "importer", "/api/v1/imports/dependents?on_conflict=update", "text/csv", fixed.as_bytes()).await;
+        assert_job(&job, "succeeded", 2, 1, 1, 0, 0);
+        assert_eq!(app.count("dependents"), 2);
     }
 }

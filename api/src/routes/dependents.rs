@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::common::{check_name, finish, instant, ok_with_etag};
+use super::common::{check_name, instant, ok_with_etag};
 use super::retirees::{changes, show, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
@@ -104,6 +104,21 @@ fn check(
     supported: bool,
     own_id: &str,
 ) -> Result<DependentData, ApiError> {
+    check_fields(relation, id_number, name, supported, own_id).map_err(ApiError::validation)
+}
+
+/// The checks of a single create, for a dependant from a request or a file row (issue 4: the same code).
+pub fn validate_new(body: &CreateDependentRequest, own_id: &str) -> Result<DependentData, Vec<FieldError>> {
+    check_fields(body.relation, &body.id_number, &body.name, body.supported, own_id)
+}
+
+fn check_fields(
+    relation: Relation,
+    id_number: &str,
+    name: &str,
+    supported: bool,
+    own_id: &str,
+) -> Result<DependentData, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = check_name("/name", name, 50, &mut errors);
     let id = IdNumber::parse(id_number, today()).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
@@ -115,8 +130,7 @@ fn check(
             "a dependent cannot have the retiree's own resident ID",
         ));
     }
-    finish(errors)?;
-    let id = id.ok_or_else(|| ApiError::internal("unreachable"))?;
+    let Some(id) = id.filter(|_| errors.is_empty()) else { return Err(errors) };
     Ok(DependentData { relation: relation.as_str().to_owned(), id_number: id.as_str().to_owned(), name, supported })
 }
 

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::context::Lang;
 use crate::error::ApiError;
 use crate::extract::{BodyLimits, page};
-use crate::import_jobs::{Format, Live, Registry, conflict_code};
+use crate::import_jobs::{Format, Kind, Live, Registry, conflict_code};
 use crate::imports::{ImportReport, Mode};
 use crate::state::AppState;
 
@@ -124,7 +124,7 @@ pub struct JobLinks {
 pub struct ImportJobResponse {
     /// Id.
     pub id: i64,
-    /// What is imported: `retirees`.
+    /// What is imported: `retirees` or `dependents`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` (written; in partial mode bad rows are reported), `rejected` (nothing
     /// written: bad rows in atomic mode, or an unusable file) or `failed` (nothing written: interrupted or an
@@ -254,6 +254,42 @@ pub async fn retirees(
     query: web::Query<RetireeImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    start_import(Kind::Retirees, req, caller, state, limits, query.into_inner(), payload).await
+}
+
+/// Imports dependants (供养直系亲属) of registered retirees: columns `retiree_id_number, relation, id_number,
+/// name, supported` (or 退休人员公民身份号码, 关系, 公民身份号码, 姓名, 是否供养), in the same formats, modes and
+/// `on_conflict` handling as retiree imports (a conflict is the same dependant already registered for that
+/// retiree). Each row goes through the checks of `POST /retirees/{id}/dependents`; the retiree must be
+/// registered in the caller's subtree (`retiree_not_found` otherwise). Answered with 202 and the job.
+#[utoipa::path(tag = "imports", security(("bearer" = [])), params(RetireeImportQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
+    request_body(content = String, description = "The dependants file", content(
+        (String = "text/csv", example = "retiree_id_number,relation,id_number,name,supported\n350203195501010017,spouse,350203195703030026,李四,true\n"),
+        (String = "application/x-ndjson"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 202, body = ImportJobResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+#[post("/imports/dependents")]
+pub async fn dependents(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    limits: web::Data<BodyLimits>,
+    query: web::Query<RetireeImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    start_import(Kind::Dependents, req, caller, state, limits, query.into_inner(), payload).await
+}
+
+async fn start_import(
+    kind: Kind,
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    limits: web::Data<BodyLimits>,
+    query: RetireeImportQuery,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeImport)?;
     let on_conflict = crate::import_jobs::on_conflict(query.on_conflict.as_deref())?;
     if !state.imports.has_room() {
@@ -265,14 +301,14 @@ pub async fn retirees(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let operation = format!("/imports/retirees?on_conflict={}", conflict_code(on_conflict));
+    let operation = format!("/imports/{}?on_conflict={}", kind.as_str(), conflict_code(on_conflict));
     let upload =
         crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &Format::CONTENT_TYPES, &operation)
             .await?;
     let format = Format::of(&content_type).unwrap_or(Format::Csv);
     let bytes_total = std::fs::metadata(&upload.path).map(|m| m.len() as i64).unwrap_or(0);
     let new = NewImportJob {
-        kind: "retirees".into(),
+        kind: kind.as_str().into(),
         status: "queued".into(),
         mode: match upload.mode {
             Mode::Atomic => "atomic".into(),
@@ -292,7 +328,8 @@ pub async fn retirees(
     let (response, fresh) =
         crate::idempotency::start(&state, &caller, upload.key.clone(), upload.fingerprint.clone(), move |conn| {
             let job = jobs::create(conn, &new)?;
-            let mut entry = c.audit("retiree.import.start", "import_job", job.id, &c.scope_path);
+            let action = if kind == Kind::Retirees { "retiree.import.start" } else { "dependent.import.start" };
+            let mut entry = c.audit(action, "import_job", job.id, &c.scope_path);
             entry.detail = Some(
                 serde_json::json!({"mode": job.mode, "on_conflict": job.on_conflict, "format": job.format,
                     "bytes": job.bytes_total, "sha256": job.file_sha256})
@@ -311,6 +348,7 @@ pub async fn retirees(
     if fresh && let Some(id) = id {
         let job = crate::import_jobs::Job {
             id,
+            kind,
             format,
             mode: upload.mode,
             on_conflict,

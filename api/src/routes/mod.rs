@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(policies::presets_list)
         .service(imports::jurisdictions)
         .service(imports::retirees)
+        .service(imports::dependents)
         .service(imports::list)
         .service(imports::errors_csv)
         .service(imports::job_errors)
