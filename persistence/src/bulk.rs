@@ -252,60 +252,31 @@ pub fn check(conn: &mut DbConnection, scope_path: &str, on_conflict: OnConflict)
         // Temporary tables are never analysed by autovacuum; without statistics the joins below plan badly.
         c.batch_execute("ANALYZE pg_temp.retiree_import_staging; ANALYZE pg_temp.retiree_import_flags;")?;
     }
-    exec(
-        conn,
-        "UPDATE retiree_import_staging SET level = j.level, path = j.path FROM jurisdictions j \
-         WHERE j.code = retiree_import_staging.community_code",
-        &[],
-    )?;
-    exec(
-        conn,
-        "UPDATE retiree_import_staging SET outcome = 'community_not_found' WHERE path IS NULL OR path < ? OR path >= ?",
-        &[Bind::Text(scope_path), Bind::Text(&upper)],
-    )?;
-    exec(
-        conn,
-        "UPDATE retiree_import_staging SET outcome = 'not_a_community' WHERE outcome IS NULL AND level <> 'community'",
-        &[],
-    )?;
-    exec(
-        conn,
-        "UPDATE retiree_import_staging SET existing_id = r.id, existing_path = j.path \
-         FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-         WHERE r.id_number = retiree_import_staging.id_number",
-        &[],
-    )?;
-    match on_conflict {
-        OnConflict::Error => {
-            exec(
-                conn,
-                "UPDATE retiree_import_staging SET outcome = 'id_number_taken' \
-                 WHERE outcome IS NULL AND existing_id IS NOT NULL",
-                &[],
-            )?;
-        }
-        OnConflict::Skip => {
-            exec(
-                conn,
-                "UPDATE retiree_import_staging SET outcome = 'skipped' WHERE outcome IS NULL AND existing_id IS NOT NULL",
-                &[],
-            )?;
-        }
-        OnConflict::Update => {
-            exec(
-                conn,
-                "UPDATE retiree_import_staging SET outcome = 'id_number_taken' WHERE outcome IS NULL \
-                 AND existing_id IS NOT NULL AND (existing_path < ? OR existing_path >= ?)",
-                &[Bind::Text(scope_path), Bind::Text(&upper)],
-            )?;
-            exec(
-                conn,
-                "UPDATE retiree_import_staging SET outcome = 'update' WHERE outcome IS NULL AND existing_id IS NOT NULL",
-                &[],
-            )?;
-        }
+    // One pass: each staged row learns its community's path and level and the record holding its resident ID,
+    // and gets its outcome (rewriting every row once, not once per rule).
+    let conflict = match on_conflict {
+        OnConflict::Error => "ELSE 'id_number_taken'",
+        OnConflict::Skip => "ELSE 'skipped'",
+        OnConflict::Update => "WHEN x.rpath < ? OR x.rpath >= ? THEN 'id_number_taken' ELSE 'update'",
+    };
+    let sql = format!(
+        "UPDATE retiree_import_staging SET level = x.level, path = x.path, existing_id = x.rid, \
+         existing_path = x.rpath, outcome = CASE \
+         WHEN x.path IS NULL OR x.path < ? OR x.path >= ? THEN 'community_not_found' \
+         WHEN x.level <> 'community' THEN 'not_a_community' \
+         WHEN x.rid IS NULL THEN 'create' {conflict} END \
+         FROM (SELECT s.line AS line, j.level AS level, j.path AS path, r.id AS rid, rj.path AS rpath \
+         FROM retiree_import_staging s \
+         LEFT JOIN jurisdictions j ON j.code = s.community_code \
+         LEFT JOIN retirees r ON r.id_number = s.id_number \
+         LEFT JOIN jurisdictions rj ON rj.code = r.community_code) x \
+         WHERE x.line = retiree_import_staging.line"
+    );
+    let mut binds = vec![Bind::Text(scope_path), Bind::Text(&upper)];
+    if on_conflict == OnConflict::Update {
+        binds.extend([Bind::Text(scope_path), Bind::Text(&upper)]);
     }
-    exec(conn, "UPDATE retiree_import_staging SET outcome = 'create' WHERE outcome IS NULL", &[])?;
+    exec(conn, &sql, &binds)?;
     use retiree_import_staging as s;
     Ok(s::table
         .filter(s::outcome.eq_any(REFUSALS))
