@@ -25,6 +25,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "accounts", description = "Users and service accounts (admins, within their subtree)"),
         (name = "jurisdictions", description = "The tree of city, district, street and community nodes"),
         (name = "imports", description = "File imports"),
+        (name = "exports", description = "Retiree rosters as CSV or XLSX files, in the import columns"),
         (name = "policies", description = "Effective-dated policy parameters per jurisdiction, and presets"),
         (name = "calendar", description = "Working-day calendar: holidays and make-up working days"),
         (name = "retirees", description = "The retiree registry, dependents and timelines"),

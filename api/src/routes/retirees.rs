@@ -721,6 +721,87 @@ fn age_filter(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> 
     }
 }
 
+/// The list filters, checked; the parts that need the database (the `jurisdiction` node, the advanced-age
+/// threshold) are settled by [`PendingFilter::resolve`].
+#[derive(Debug, Clone)]
+pub struct PendingFilter {
+    filter: RetireeFilter,
+    jurisdiction: Option<String>,
+    advanced_age: bool,
+    on: Date,
+}
+
+impl PendingFilter {
+    /// The filter with the listed subtree: the `jurisdiction` node when given (422 `jurisdiction_not_found` when
+    /// absent or outside the caller's subtree), else the caller's; `special_group=advanced_age` uses the
+    /// threshold of the policy in force at the listed node.
+    pub fn resolve(self, conn: &mut DbConnection, caller: &Caller) -> Result<RetireeFilter, ApiError> {
+        let mut filter = self.filter;
+        if let Some(code) = self.jurisdiction {
+            filter.scope_path = node_in_scope(conn, caller, &code, "jurisdiction")?.path;
+        }
+        if self.advanced_age {
+            // The threshold of the policy in force at the listed node (a lower override with another threshold
+            // is judged by the listed node's; each item's `current_special_groups` uses its own community's).
+            let years = super::policies::advanced_age_at(conn, &filter.scope_path, self.on)?;
+            let limit_date = domain::born_on_or_before_for_age(self.on, years);
+            filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
+        }
+        Ok(filter)
+    }
+}
+
+/// Checks the filter fields of a list query (`limit` and `cursor` aside) as of `on`, collecting field errors
+/// (`invalid_enum`, `age_range`, `age_order`) in `errors`; the caller answers them with [`finish`] before
+/// using the result. Shared by the list and the export.
+pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut Vec<FieldError>) -> PendingFilter {
+    let category = enum_filter("category", q.category.as_deref(), Category::parse, Category::codes(), errors);
+    let level = enum_filter(
+        "management_level",
+        q.management_level.as_deref(),
+        ManagementLevel::parse,
+        ManagementLevel::codes(),
+        errors,
+    );
+    let status = enum_filter(
+        "pension_status",
+        q.pension_status.as_deref(),
+        PensionStatus::parse,
+        PensionStatus::codes(),
+        errors,
+    );
+    let group =
+        enum_filter("special_group", q.special_group.as_deref(), SpecialGroup::parse, SpecialGroup::codes(), errors);
+    let age_min = age_filter("age_min", q.age_min.as_deref(), errors);
+    let age_max = age_filter("age_max", q.age_max.as_deref(), errors);
+    if let (Some(lo), Some(hi)) = (age_min, age_max)
+        && lo > hi
+    {
+        errors.push(FieldError::new("age_max", "age_order", "age_max 不能小于 age_min", "age_max is below age_min"));
+    }
+    let mut filter = RetireeFilter {
+        scope_path: caller.scope_path.clone(),
+        category: category.map(|c| c.as_str().to_owned()),
+        management_level: level.map(|l| l.as_str().to_owned()),
+        pension_status: status.map(|s| s.as_str().to_owned()),
+        name_prefix: q.name_prefix.clone().filter(|p| !p.is_empty()),
+        born_on_or_before: age_min.map(|a| domain::born_on_or_before_for_age(on, a)),
+        born_after: age_max.map(|a| domain::born_on_or_before_for_age(on, a + 1)),
+        ..RetireeFilter::default()
+    };
+    match group {
+        Some(SpecialGroup::PartyMember) => filter.party_member = Some(true),
+        Some(SpecialGroup::AdvancedAge) | None => {}
+        Some(g) => filter.flag_on = Some((g.as_str().to_owned(), on)),
+    }
+    PendingFilter {
+        filter,
+        jurisdiction: q.jurisdiction.clone(),
+        advanced_age: group == Some(SpecialGroup::AdvancedAge),
+        on,
+    }
+}
+
 const CURSOR: &str = "r";
 
 /// Retirees in the caller's subtree (or a node inside it), filtered, by id. Sensitive fields follow the list
@@ -738,64 +819,11 @@ pub async fn list(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>(CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
-    let category = enum_filter("category", q.category.as_deref(), Category::parse, Category::codes(), &mut errors);
-    let level = enum_filter(
-        "management_level",
-        q.management_level.as_deref(),
-        ManagementLevel::parse,
-        ManagementLevel::codes(),
-        &mut errors,
-    );
-    let status = enum_filter(
-        "pension_status",
-        q.pension_status.as_deref(),
-        PensionStatus::parse,
-        PensionStatus::codes(),
-        &mut errors,
-    );
-    let group = enum_filter(
-        "special_group",
-        q.special_group.as_deref(),
-        SpecialGroup::parse,
-        SpecialGroup::codes(),
-        &mut errors,
-    );
-    let age_min = age_filter("age_min", q.age_min.as_deref(), &mut errors);
-    let age_max = age_filter("age_max", q.age_max.as_deref(), &mut errors);
-    if let (Some(lo), Some(hi)) = (age_min, age_max)
-        && lo > hi
-    {
-        errors.push(FieldError::new("age_max", "age_order", "age_max 不能小于 age_min", "age_max is below age_min"));
-    }
+    let pending = filter_from_query(&caller, &q, on, &mut errors);
     finish(errors)?;
-    let mut filter = RetireeFilter {
-        scope_path: caller.scope_path.clone(),
-        category: category.map(|c| c.as_str().to_owned()),
-        management_level: level.map(|l| l.as_str().to_owned()),
-        pension_status: status.map(|s| s.as_str().to_owned()),
-        name_prefix: q.name_prefix.filter(|p| !p.is_empty()),
-        born_on_or_before: age_min.map(|a| domain::born_on_or_before_for_age(on, a)),
-        born_after: age_max.map(|a| domain::born_on_or_before_for_age(on, a + 1)),
-        ..RetireeFilter::default()
-    };
-    match group {
-        Some(SpecialGroup::PartyMember) => filter.party_member = Some(true),
-        Some(SpecialGroup::AdvancedAge) | None => {}
-        Some(g) => filter.flag_on = Some((g.as_str().to_owned(), on)),
-    }
-    let jurisdiction = q.jurisdiction;
     let c = caller.clone();
     let (items, flags, thresholds) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
-        if let Some(code) = jurisdiction {
-            filter.scope_path = node_in_scope(conn, &c, &code, "jurisdiction")?.path;
-        }
-        if group == Some(SpecialGroup::AdvancedAge) {
-            // The threshold of the policy in force at the listed node (a lower override with another threshold
-            // is judged by the listed node's; each item's `current_special_groups` uses its own community's).
-            let years = super::policies::advanced_age_at(conn, &filter.scope_path, on)?;
-            let limit_date = domain::born_on_or_before_for_age(on, years);
-            filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
-        }
+        let filter = pending.resolve(conn, &c)?;
         let items = repo::list(conn, &filter, after, limit)?;
         let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
         let flags = repo::flags_of(conn, &ids)?;
