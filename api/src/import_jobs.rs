@@ -368,6 +368,7 @@ impl Spool {
 }
 
 /// How the file's columns map to ours.
+#[derive(Debug)]
 struct Header {
     names: Vec<String>,
     columns: Vec<Option<&'static str>>,
