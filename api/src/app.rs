@@ -28,7 +28,9 @@ where
 
 /// The OpenAPI document of the real route tree.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_routes(App::new().into_utoipa_app()).split_for_parts().1
+    let mut spec = with_routes(App::new().into_utoipa_app()).split_for_parts().1;
+    crate::openapi::unique_operation_ids(&mut spec);
+    spec
 }
 
 /// The application for one worker.
@@ -45,7 +47,8 @@ pub fn build(
         InitError = (),
     >,
 > {
-    let (app, api) = with_routes(App::new().into_utoipa_app()).split_for_parts();
+    let (app, mut api) = with_routes(App::new().into_utoipa_app()).split_for_parts();
+    crate::openapi::unique_operation_ids(&mut api);
     app.app_data(state)
         .app_data(metrics)
         .app_data(web::Data::new(limits))
