@@ -455,9 +455,17 @@ fn column_of_pointer(pointer: &str) -> String {
     pointer.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned()
 }
 
+/// What the reading thread hands to the database thread.
+enum Staging {
+    /// The file's header (JSON array), to record on the job.
+    Header(String),
+    /// A batch of checked rows and their flags.
+    Batch(Vec<StagedRetiree>, Vec<StagedFlag>),
+}
+
 struct Pipeline<'a> {
-    job: &'a Job,
     live: &'a Live,
+    out: std::sync::mpsc::SyncSender<Staging>,
     header: Option<Header>,
     seen: HashMap<u64, u64>,
     rows: Vec<StagedRetiree>,
@@ -473,7 +481,7 @@ impl Pipeline<'_> {
         Ok(())
     }
 
-    fn row(&mut self, conn: &mut DbConnection, row: SourceRow) -> Result<(), Stop> {
+    fn row(&mut self, row: SourceRow) -> Result<(), Stop> {
         self.rows_read += 1;
         self.live.rows_read.fetch_add(1, Ordering::Relaxed);
         let Some(header) = &self.header else {
@@ -548,16 +556,19 @@ impl Pipeline<'_> {
             has_flags,
         });
         if self.rows.len() >= BATCH {
-            self.flush(conn)?;
+            self.flush()?;
         }
         Ok(())
     }
 
-    fn flush(&mut self, conn: &mut DbConnection) -> Result<(), Stop> {
-        bulk::stage(conn, &self.rows, &self.flags).map_err(ApiError::from)?;
-        self.rows.clear();
-        self.flags.clear();
-        Ok(())
+    /// Hands the batch to the database thread (which stops the reading when it failed).
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.rows.is_empty() && self.flags.is_empty() {
+            return Ok(());
+        }
+        let batch = Staging::Batch(std::mem::take(&mut self.rows), std::mem::take(&mut self.flags));
+        self.rows.reserve(BATCH);
+        self.out.send(batch).map_err(|_| Stop::Failed(ApiError::internal("staging stopped")))
     }
 }
 
@@ -633,9 +644,14 @@ fn counters(live: &Live, rows_read: i64) -> Counters {
 fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Result<(), ApiError> {
     jobs::start(conn, job.id)?;
     bulk::begin(conn)?;
+    let is_pg = matches!(conn, DbConnection::Pg(_));
+    let started = std::time::Instant::now();
+    // Two threads: this one reads and checks rows, the other stages the checked batches in the database, so
+    // that parsing and the database work overlap.
+    let (out, batches) = std::sync::mpsc::sync_channel::<Staging>(2);
     let mut p = Pipeline {
-        job,
         live,
+        out,
         header: None,
         seen: HashMap::new(),
         rows: Vec::with_capacity(BATCH),
@@ -643,28 +659,46 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
         spool: Spool::new(job.dir.path())?,
         rows_read: 0,
     };
-    let is_pg = matches!(conn, DbConnection::Pg(_));
-    let started = std::time::Instant::now();
-    let mut last_flush = std::time::Instant::now();
-    let read = read_rows(&retiree_file::RETIREES, job.format, &job.path, job.dir.path(), live, &mut |event| {
-        match event {
-            Event::Header(names) => {
-                let header = header_of(names, &retiree_file::RETIREES).map_err(Stop::Header)?;
-                let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
-                jobs::set_header(conn, p.job.id, &json).map_err(ApiError::from)?;
-                p.header = Some(header);
+    let (read, staged) = std::thread::scope(|scope| {
+        let stager = scope.spawn(|| -> Result<(), ApiError> {
+            let mut last_flush = std::time::Instant::now();
+            for message in batches {
+                match message {
+                    Staging::Header(json) => jobs::set_header(conn, job.id, &json)?,
+                    Staging::Batch(rows, flags) => bulk::stage(conn, &rows, &flags)?,
+                }
+                // Progress for other replicas (PostgreSQL only: on SQLite this process is the only one).
+                if is_pg && last_flush.elapsed() > std::time::Duration::from_secs(2) {
+                    last_flush = std::time::Instant::now();
+                    if let Ok(mut other) = pool.get() {
+                        let c = counters(live, live.rows_read.load(Ordering::Relaxed));
+                        let _ = jobs::progress(&mut other, job.id, &c);
+                    }
+                }
             }
-            Event::Row(row) => p.row(conn, row)?,
-        }
-        // Progress for other replicas (PostgreSQL only: on SQLite this process is the only one).
-        if is_pg && last_flush.elapsed() > std::time::Duration::from_secs(2) {
-            last_flush = std::time::Instant::now();
-            if let Ok(mut other) = pool.get() {
-                let _ = jobs::progress(&mut other, p.job.id, &counters(p.live, p.rows_read));
+            Ok(())
+        });
+        let read = read_rows(&retiree_file::RETIREES, job.format, &job.path, job.dir.path(), live, &mut |event| {
+            match event {
+                Event::Header(names) => {
+                    let header = header_of(names, &retiree_file::RETIREES).map_err(Stop::Header)?;
+                    let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
+                    p.out.send(Staging::Header(json)).map_err(|_| ApiError::internal("staging stopped"))?;
+                    p.header = Some(header);
+                }
+                Event::Row(row) => p.row(row)?,
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .and_then(|()| p.flush());
+        // Closing the channel ends the stager.
+        let (sink, _) = std::sync::mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut p.out, sink));
+        let staged = stager.join().unwrap_or_else(|_| Err(ApiError::internal("the staging thread panicked")));
+        (read, staged)
     });
+    // A database failure is the real cause when both sides stopped.
+    staged?;
     let header_problems = match read {
         Ok(()) if p.header.is_none() => Some(vec![FieldError::new(
             "header",
@@ -672,13 +706,7 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
             "文件没有表头或数据行",
             "the file has no header or data rows",
         )]),
-        Ok(()) => {
-            p.flush(conn).map_err(|s| match s {
-                Stop::Failed(e) => e,
-                Stop::Header(_) => ApiError::internal("unexpected header stop"),
-            })?;
-            None
-        }
+        Ok(()) => None,
         Err(Stop::Header(problems)) => Some(problems),
         Err(Stop::Failed(e)) => return Err(e),
     };
