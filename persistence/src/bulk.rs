@@ -367,7 +367,7 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
          SELECT ?, ?, ?, CASE s.outcome WHEN 'create' THEN 'retiree.import.create' ELSE 'retiree.import.update' END, \
          'retiree', CAST(r.id AS TEXT), r.id, s.path, 'success', NULLIF(?, ''), NULLIF(?, ''), ? || CAST(s.line AS TEXT) || '}' \
          FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
-         WHERE s.outcome IN ('create', 'update') ORDER BY s.line",
+         WHERE s.outcome IN ('create', 'update')",
         &[
             Bind::Ts(now),
             Bind::Text(who.actor),
