@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod calendar;
+mod crash;
 mod exports;
 mod imports;
 mod jurisdictions;
