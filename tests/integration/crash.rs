@@ -26,7 +26,7 @@ fn free_port() -> u16 {
 
 async fn start(db: &str) -> Service {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_retiree-service"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retiree-service"))
         .args(["serve", "--demo"])
         .env("DATABASE_URL", format!("sqlite://{db}"))
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
@@ -46,6 +46,8 @@ async fn start(db: &str) -> Service {
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the service did not start");
 }
 
