@@ -68,7 +68,7 @@ run_st() {
     local user="$1"
     shift
     echo "== schemathesis as '$user' $*"
-    "$venv/bin/schemathesis" run "$base/openapi.json" \
+    PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks "$venv/bin/schemathesis" run "$base/openapi.json" \
         --header "Authorization: Bearer $(token_for "$user")" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --max-examples "${ST_MAX_EXAMPLES:-30}" \

@@ -333,9 +333,13 @@ both_backends! {
         // Garbage, a broken XLSX and a row of wrong width.
         let job = import(app, "importer", "", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04 not a zip").await;
         assert_eq!((job["status"].as_str(), job["error"]["code"].as_str()), (Some("rejected"), Some("unreadable_file")));
-        let job = import(app, "importer", "?mode=partial", "text/csv", format!("{HEADER}\r\na,b\r\n{}\r\n", row(5, "350203001001")).as_bytes()).await;
-        assert_job(&job, "succeeded", 2, 1, 0, 0, 1);
-        assert_eq!(job_errors(app, "importer", &job["id"]).await, vec![err(2, "row", "column_count")]);
+        let job = import(app, "importer", "?mode=partial", "text/csv", format!("{HEADER}\r\na,b\r\n{}\r\n1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\r\n", row(5, "350203001001")).as_bytes()).await;
+        assert_job(&job, "succeeded", 3, 1, 0, 0, 2);
+        assert_eq!(job_errors(app, "importer", &job["id"]).await, vec![err(2, "row", "column_count"), err(4, "row", "column_count")]);
+        // Its report keeps both rows: the short one padded, the long one whole (a CSV wider in some rows).
+        let report = app.get(&format!("/api/v1/imports/{}/errors.csv", job["id"]), "importer").await.expect(200);
+        assert!(report.text.contains("\r\na,b,,,,,,,,,,,,,2,row,column_count,"), "{}", report.text);
+        assert!(report.text.contains("\r\n1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,4,row,column_count,"), "{}", report.text);
         // Every rule of a single create, named by column.
         let id = id_number("350203", "19550101", 1);
         let bad = format!(

@@ -515,7 +515,9 @@ pub async fn errors_csv(
             job.header.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
         let width = header.len();
         header.extend(["error_line", "error_fields", "error_codes", "error_messages"].map(String::from));
-        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        // Flexible: a row refused for its width keeps all the cells it had.
+        let mut out =
+            csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
         out.write_record(&header).map_err(ApiError::internal)?;
         let mut after = None;
         let mut rows = 0u64;
