@@ -374,6 +374,25 @@ struct Header {
     columns: Vec<Option<&'static str>>,
 }
 
+impl Header {
+    /// A row's cells paired with their columns (ignored columns left out), or why the row is unusable as a
+    /// whole: problems found while reading it, or a width other than the header's.
+    fn cells(&self, row: &SourceRow) -> Result<Vec<(&'static str, String)>, Vec<FieldError>> {
+        if !row.problems.is_empty() {
+            return Err(row.problems.clone());
+        }
+        if row.cells.len() != self.names.len() {
+            return Err(vec![FieldError::new(
+                "row",
+                "column_count",
+                format!("该行有{}列，表头有{}列", row.cells.len(), self.names.len()),
+                format!("the row has {} cells, the header {}", row.cells.len(), self.names.len()),
+            )]);
+        }
+        Ok(self.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect())
+    }
+}
+
 fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result<Header, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut columns = Vec::new();
@@ -487,21 +506,10 @@ impl Pipeline<'_> {
         let Some(header) = &self.header else {
             return Err(Stop::Failed(ApiError::internal("row before header")));
         };
-        if !row.problems.is_empty() {
-            let problems = row.problems.clone();
-            return self.reject(row, &problems);
-        }
-        if row.cells.len() != header.names.len() {
-            let e = FieldError::new(
-                "row",
-                "column_count",
-                format!("该行有{}列，表头有{}列", row.cells.len(), header.names.len()),
-                format!("the row has {} cells, the header {}", row.cells.len(), header.names.len()),
-            );
-            return self.reject(row, &[e]);
-        }
-        let cells: Vec<(&'static str, String)> =
-            header.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect();
+        let cells = match header.cells(&row) {
+            Ok(cells) => cells,
+            Err(problems) => return self.reject(row, &problems),
+        };
         let mut errors = Vec::new();
         let request = retiree_file::to_request(&cells, &mut errors);
         let checked = match request {
@@ -865,21 +873,10 @@ fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job) -> Result
                 spool.push(row.line, row.cells, errors)?;
                 Ok(())
             };
-            if !row.problems.is_empty() {
-                let p = row.problems.clone();
-                return reject(row, &p);
-            }
-            if row.cells.len() != h.names.len() {
-                let e = FieldError::new(
-                    "row",
-                    "column_count",
-                    format!("该行有{}列，表头有{}列", row.cells.len(), h.names.len()),
-                    format!("the row has {} cells, the header {}", row.cells.len(), h.names.len()),
-                );
-                return reject(row, &[e]);
-            }
-            let cells: Vec<(&'static str, String)> =
-                h.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect();
+            let cells = match h.cells(&row) {
+                Ok(cells) => cells,
+                Err(problems) => return reject(row, &problems),
+            };
             let mut errors = Vec::new();
             let Some((retiree_id_number, request)) = retiree_file::to_dependent(&cells, &mut errors) else {
                 return reject(row, &errors);
