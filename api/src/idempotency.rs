@@ -48,8 +48,8 @@ pub fn fingerprint<T: Serialize>(operation: &str, body: &T) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-enum Answer {
-    Fresh(StoredResponse, Option<i64>),
+enum Answer<T> {
+    Fresh(StoredResponse, Option<i64>, T),
     Replay(StoredResponse),
 }
 
@@ -94,21 +94,25 @@ where
     .await
 }
 
-/// Starts a job (imports): `start` records it and returns the 202 answer to store; the returned flag says
-/// whether it ran (`false` for a replay, whose job was started by the first request).
-pub async fn start<F>(
+/// Starts a job (imports): `start` records it and returns its `Location`, the 202 body to store and what the
+/// caller needs to run it, which comes back only when it ran (`None` for a replay, whose job was started by the
+/// first request).
+pub async fn start<F, T>(
     state: &AppState,
     caller: &Caller,
     key: Option<String>,
     fingerprint: String,
     start: F,
-) -> Result<(HttpResponse, bool), ApiError>
+) -> Result<(HttpResponse, Option<T>), ApiError>
 where
-    F: FnOnce(&mut DbConnection) -> Result<(String, serde_json::Value), ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<(String, serde_json::Value, T), ApiError> + Send + 'static,
+    T: Send + 'static,
 {
     run_inner(state, caller, key, fingerprint, move |conn, hash| {
-        start(conn).map(|(location, body)| {
-            (StoredResponse { request_hash: hash, status: 202, location: Some(location), body: body.to_string() }, None)
+        start(conn).map(|(location, body, started)| {
+            let stored =
+                StoredResponse { request_hash: hash, status: 202, location: Some(location), body: body.to_string() };
+            (stored, None, started)
         })
     })
     .await
@@ -124,18 +128,21 @@ async fn run<F>(
 where
     F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>), ApiError> + Send + 'static,
 {
-    run_inner(state, caller, key, fingerprint, create).await.map(|(response, _)| response)
+    run_inner(state, caller, key, fingerprint, move |conn, hash| create(conn, hash).map(|(s, v)| (s, v, ())))
+        .await
+        .map(|(response, _)| response)
 }
 
-async fn run_inner<F>(
+async fn run_inner<F, T>(
     state: &AppState,
     caller: &Caller,
     key: Option<String>,
     fingerprint: String,
     create: F,
-) -> Result<(HttpResponse, bool), ApiError>
+) -> Result<(HttpResponse, Option<T>), ApiError>
 where
-    F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>), ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>, T), ApiError> + Send + 'static,
+    T: Send + 'static,
 {
     let actor = format!("{}:{}", caller.kind, caller.login);
     let answer = crate::db::write(&state.pool, move |conn| {
@@ -152,17 +159,18 @@ where
             }
             return Ok(Answer::Replay(stored));
         }
-        let (stored, version) = create(conn, fingerprint)?;
+        let (stored, version, made) = create(conn, fingerprint)?;
         if let Some(key) = &key {
             idempotency::store(conn, &actor, key, &stored)?;
         }
-        Ok(Answer::Fresh(stored, version))
+        Ok(Answer::Fresh(stored, version, made))
     })
     .await?;
-    let (stored, version, replayed) = match answer {
-        Answer::Fresh(stored, version) => (stored, version, false),
-        Answer::Replay(stored) => (stored, None, true),
+    let (stored, version, made) = match answer {
+        Answer::Fresh(stored, version, made) => (stored, version, Some(made)),
+        Answer::Replay(stored) => (stored, None, None),
     };
+    let replayed = made.is_none();
     let status = u16::try_from(stored.status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
     let mut builder = HttpResponse::build(status);
     if let Some(location) = stored.location {
@@ -174,5 +182,5 @@ where
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok((builder.content_type("application/json").body(stored.body), !replayed))
+    Ok((builder.content_type("application/json").body(stored.body), made))
 }

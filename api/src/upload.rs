@@ -16,6 +16,8 @@ use crate::imports::Mode;
 pub struct Upload {
     /// `atomic` or `partial`.
     pub mode: Mode,
+    /// The media type sent (lower case, without parameters), one of those accepted.
+    pub content_type: String,
     /// `Idempotency-Key`, if sent.
     pub key: Option<String>,
     /// Hash of the operation, mode and bytes.
@@ -83,5 +85,5 @@ pub async fn receive(
         return Err(ApiError::field(FieldError::new("header", "empty_file", "文件为空", "the file is empty")));
     }
     let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Upload { mode, key, fingerprint, dir, path })
+    Ok(Upload { mode, content_type, key, fingerprint, dir, path })
 }

@@ -295,17 +295,11 @@ async fn start_import(
     if !state.imports.has_room() {
         return Err(ApiError::unavailable());
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
     let operation = format!("/imports/{}?on_conflict={}", kind.as_str(), conflict_code(on_conflict));
     let upload =
         crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &Format::CONTENT_TYPES, &operation)
             .await?;
-    let format = Format::of(&content_type).unwrap_or(Format::Csv);
+    let format = Format::of(&upload.content_type).unwrap_or(Format::Csv);
     let bytes_total = std::fs::metadata(&upload.path).map(|m| m.len() as i64).unwrap_or(0);
     let new = NewImportJob {
         kind: kind.as_str().into(),
@@ -322,10 +316,8 @@ async fn start_import(
         file_sha256: upload.fingerprint.clone(),
         bytes_total,
     };
-    let created = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let slot = created.clone();
     let c = caller.clone();
-    let (response, fresh) =
+    let (response, started) =
         crate::idempotency::start(&state, &caller, upload.key.clone(), upload.fingerprint.clone(), move |conn| {
             let job = jobs::create(conn, &new)?;
             let action = if kind == Kind::Retirees { "retiree.import.start" } else { "dependent.import.start" };
@@ -338,14 +330,10 @@ async fn start_import(
             persistence::audit::append(conn, &entry)?;
             let id = job.id;
             let body = serde_json::to_value(job_response(job, None)).map_err(ApiError::internal)?;
-            if let Ok(mut s) = slot.lock() {
-                *s = Some(id);
-            }
-            Ok((format!("/api/v1/imports/{id}"), body))
+            Ok((format!("/api/v1/imports/{id}"), body, id))
         })
         .await?;
-    let id = created.lock().ok().and_then(|s| *s);
-    if fresh && let Some(id) = id {
+    if let Some(id) = started {
         let job = crate::import_jobs::Job {
             id,
             kind,
