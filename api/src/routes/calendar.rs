@@ -574,7 +574,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("upload");
         std::fs::write(&path, bytes).unwrap();
-        crate::upload::Upload { mode: Mode::Atomic, key: None, fingerprint: String::new(), dir, path }
+        crate::upload::Upload {
+            mode: Mode::Atomic,
+            content_type: "text/csv".into(),
+            key: None,
+            fingerprint: String::new(),
+            dir,
+            path,
+        }
     }
 
     #[test]
