@@ -161,6 +161,12 @@ impl ApiError {
         error
     }
 
+    /// The same error with another `detail`.
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.0.detail = Msg::new(zh, en);
+        self
+    }
+
     /// 422 for one field.
     pub fn field(error: FieldError) -> Self {
         Self::validation(vec![error])

@@ -763,6 +763,7 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
         if job.mode == Mode::Atomic && (rejected_in_rows > 0 || !bad.is_empty()) {
             return Ok(Merge::Refused(bad));
         }
+        first_validity(conn)?;
         let merged = bulk::merge(conn, &who, persistence::now_utc())?;
         log::info!("import {}: merged in {:.1?} ({merged:?})", job.id, merging.elapsed());
         let rejected = rejected_in_rows + bad.len() as i64;
@@ -1370,6 +1371,25 @@ fn read_xlsx(
     if let Some(prev) = current {
         emit(prev, &mut cells, &mut problems, &mut header_seen, &mut columns, &mut width)?;
     }
+    Ok(())
+}
+
+/// The first certification validity of the people an import creates: one period of their community's policy
+/// from today, the registration date (CS Art. 16(2)); set-based, one statement per distinct date.
+fn first_validity(conn: &mut persistence::DbConnection) -> Result<(), ApiError> {
+    let on = crate::routes::retirees::today();
+    let book = crate::policy_book::PolicyBook::load(conn, on)?;
+    let mut by_date: std::collections::BTreeMap<time::Date, Vec<String>> = std::collections::BTreeMap::new();
+    for c in bulk::communities_to_create(conn)? {
+        let until = domain::pension::certified_until(on, book.rules_at(&c.path).period_months);
+        by_date.entry(until).or_default().push(c.community_code);
+    }
+    let default = by_date
+        .iter()
+        .max_by_key(|(_, codes)| codes.len())
+        .map_or_else(|| domain::pension::certified_until(on, book.rules_at("").period_months), |(d, _)| *d);
+    let others: Vec<(time::Date, Vec<String>)> = by_date.into_iter().filter(|(d, _)| *d != default).collect();
+    bulk::set_certified_until(conn, default, &others)?;
     Ok(())
 }
 

@@ -26,9 +26,11 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "jurisdictions", description = "The tree of city, district, street and community nodes"),
         (name = "imports", description = "File imports"),
         (name = "exports", description = "Retiree rosters as CSV or XLSX files, in the import columns"),
+        (name = "feeds", description = "Records from the data platform (信息比对): certification by data comparison, suspected deaths, imprisonment"),
         (name = "policies", description = "Effective-dated policy parameters per jurisdiction, and presets"),
         (name = "calendar", description = "Working-day calendar: holidays and make-up working days"),
         (name = "retirees", description = "The retiree registry, dependents and timelines"),
+        (name = "certification", description = "Certification runs: everybody overdue in a subtree suspended at once (CS Art. 32(1))"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics")

@@ -229,6 +229,8 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
                 monthly_pension_fen: Some(250_000 + rng.next(400_000) as i64),
                 party_member: rng.next(4) == 0,
                 notes: None,
+                // Spread over the year so that the worklists have people due soon and overdue.
+                certified_until: on + time::Duration::days(rng.next(400) as i64 - 35),
             };
             let mut flags = Vec::new();
             for group in [SpecialGroup::LivingAlone, SpecialGroup::SeriouslyIll, SpecialGroup::WidowedChildless] {

@@ -83,6 +83,8 @@ code_enum! {
         Normal = "normal": "正常发放",
         Suspended = "suspended": "暂停发放",
         Stopped = "stopped": "终止发放",
+        /// Moved out of the city; paid by the new place (CS Art. 28; JN Art. 22).
+        TransferredOut = "transferred_out": "转出",
     }
 }
 

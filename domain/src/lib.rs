@@ -7,6 +7,7 @@ pub mod id_number;
 pub mod jurisdiction;
 pub mod mask;
 pub mod money;
+pub mod pension;
 pub mod policy;
 pub mod roles;
 

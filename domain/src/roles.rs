@@ -43,6 +43,10 @@ crate::code_enum! {
         PolicyWrite = "policy.write": "制定政策参数版本",
         RetireeImport = "retiree.import": "批量导入退休人员及供养亲属",
         RetireeExport = "retiree.export": "导出退休人员名册",
+        PensionManage = "pension.manage": "暂停、恢复养老金发放",
+        CertificationRecord = "certification.record": "登记资格认证、标记上门认证需求",
+        CertificationRun = "certification.run": "执行资格认证逾期批处理",
+        FeedSubmit = "feed.submit": "报送信息比对数据（就医、医保、出行、死亡、服刑）",
     }
 }
 
@@ -73,6 +77,19 @@ impl Role {
             P::RetireeExport => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Integration)
             }
+            // Suspending and resuming a pension is the agency's decision (CS Art. 32): the city and district centres.
+            P::PensionManage => matches!(self, R::CityCentre | R::DistrictCentre),
+            // Certification is done by the service bodies, group leaders (XM Art. 15(2)) and, for face
+            // recognition results, the data platform (XM Art. 15(1)).
+            P::CertificationRecord => matches!(
+                self,
+                R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::GroupLeader | R::Integration
+            ),
+            // The yearly sweep suspends pensions in bulk: the centres that may suspend (CS Art. 32(1)).
+            P::CertificationRun => matches!(self, R::CityCentre | R::DistrictCentre),
+            // Shared government data comes from the data platform (CS Art. 27, 30); the city centre may load a file
+            // it received.
+            P::FeedSubmit => matches!(self, R::CityCentre | R::Integration),
         }
     }
 

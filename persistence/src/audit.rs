@@ -129,11 +129,27 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// Successful writes concerning one person, oldest first, after id `after`.
+/// Where a timeline page ends: the instant, the source rank (0 audit, 1 status change, 2 certification) and the
+/// id of the last entry.
+pub type TimelineCursor = (PrimitiveDateTime, i16, i64);
+
+/// `(at, rank, id) > cursor` for a source of rank `rank`, as (strictly after `at`, or at `at` with id above).
+fn after_cursor(cursor: Option<TimelineCursor>, rank: i16) -> Option<(PrimitiveDateTime, Option<i64>)> {
+    cursor.map(|(at, r, id)| match rank.cmp(&r) {
+        // A later source at the same instant comes after the cursor: from `at` on, every id.
+        std::cmp::Ordering::Greater => (at, Some(i64::MIN)),
+        std::cmp::Ordering::Equal => (at, Some(id)),
+        // An earlier source at the same instant came before: strictly after `at`.
+        std::cmp::Ordering::Less => (at, None),
+    })
+}
+
+/// The writes concerning one person (reads and searches left out, and the pension actions, which the status
+/// changes show), ordered by time then id, after `cursor`.
 pub fn timeline(
     conn: &mut DbConnection,
     retiree_id: i64,
-    after: Option<i64>,
+    cursor: Option<TimelineCursor>,
     limit: i64,
 ) -> RepoResult<Vec<AuditEntry>> {
     let mut query = audit_log::table
@@ -141,12 +157,62 @@ pub fn timeline(
         .filter(audit_log::outcome.eq("success"))
         .filter(audit_log::action.not_like("%.read"))
         .filter(audit_log::action.not_like("%.search"))
+        .filter(audit_log::action.ne_all(["pension.suspend", "pension.resume", "certification.record"]))
         .select(AuditEntry::as_select())
-        .order(audit_log::id)
+        .order((audit_log::occurred_at, audit_log::id))
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(audit_log::id.gt(after));
+    match after_cursor(cursor, 0) {
+        Some((at, Some(id))) => {
+            query =
+                query.filter(audit_log::occurred_at.gt(at).or(audit_log::occurred_at.eq(at).and(audit_log::id.gt(id))))
+        }
+        Some((at, None)) => query = query.filter(audit_log::occurred_at.gt(at)),
+        None => {}
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The status changes of a person in timeline order after `cursor`.
+pub fn timeline_changes(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    cursor: Option<TimelineCursor>,
+    limit: i64,
+) -> RepoResult<Vec<crate::pension::StatusChange>> {
+    use crate::schema::pension_status_changes as t;
+    let mut query = t::table
+        .filter(t::retiree_id.eq(retiree_id))
+        .select(crate::pension::StatusChange::as_select())
+        .order((t::created_at, t::id))
+        .limit(limit)
+        .into_boxed();
+    match after_cursor(cursor, 1) {
+        Some((at, Some(id))) => query = query.filter(t::created_at.gt(at).or(t::created_at.eq(at).and(t::id.gt(id)))),
+        Some((at, None)) => query = query.filter(t::created_at.gt(at)),
+        None => {}
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The certifications of a person in timeline order after `cursor`.
+pub fn timeline_certifications(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    cursor: Option<TimelineCursor>,
+    limit: i64,
+) -> RepoResult<Vec<crate::pension::Certification>> {
+    use crate::schema::certifications as t;
+    let mut query = t::table
+        .filter(t::retiree_id.eq(retiree_id))
+        .select(crate::pension::Certification::as_select())
+        .order((t::created_at, t::id))
+        .limit(limit)
+        .into_boxed();
+    match after_cursor(cursor, 2) {
+        Some((at, Some(id))) => query = query.filter(t::created_at.gt(at).or(t::created_at.eq(at).and(t::id.gt(id)))),
+        Some((at, None)) => query = query.filter(t::created_at.gt(at)),
+        None => {}
     }
     Ok(query.load(conn)?)
 }

@@ -6,13 +6,11 @@
 //! tables, so on SQLite it does not hold the database's write lock; only the check-and-merge transaction does.
 
 use diesel::connection::SimpleConnection;
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
-use diesel::sqlite::Sqlite;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{retiree_import_flags, retiree_import_staging};
+use crate::sql::{Bind, exec};
 use crate::{DbConnection, RepoResult};
 
 /// A row that passed the row checks.
@@ -133,7 +131,7 @@ CREATE TEMP TABLE retiree_import_staging (
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
-    existing_path TEXT COLLATE "C");
+    existing_path TEXT COLLATE "C", certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -146,7 +144,7 @@ CREATE TEMP TABLE retiree_import_staging (
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
-    existing_path TEXT);
+    existing_path TEXT, certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -198,48 +196,6 @@ pub fn stage(conn: &mut DbConnection, rows: &[StagedRetiree], flags: &[StagedFla
         }
     }
     Ok(())
-}
-
-/// A bind value of the hand-written statements.
-enum Bind<'a> {
-    Text(&'a str),
-    Ts(PrimitiveDateTime),
-}
-
-/// Runs a statement written with `?` placeholders on either backend (numbered `$n` for PostgreSQL).
-fn exec(conn: &mut DbConnection, sql: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
-    match conn {
-        DbConnection::Pg(c) => {
-            let mut numbered = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    numbered.push_str(&format!("${n}"));
-                } else {
-                    numbered.push(ch);
-                }
-            }
-            let mut q = diesel::sql_query(numbered).into_boxed::<Pg>();
-            for b in binds {
-                q = match b {
-                    Bind::Text(t) => q.bind::<Text, _>((*t).to_owned()),
-                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
-                };
-            }
-            Ok(q.execute(c)?)
-        }
-        DbConnection::Sqlite(c) => {
-            let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
-            for b in binds {
-                q = match b {
-                    Bind::Text(t) => q.bind::<Text, _>((*t).to_owned()),
-                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
-                };
-            }
-            Ok(q.execute(c)?)
-        }
-    }
 }
 
 /// Checks the staged rows against the database, set-based: the community must exist, be a community and lie in
@@ -316,6 +272,52 @@ pub struct ImportActor<'a> {
     pub request_id: Option<&'a str>,
 }
 
+/// A community of the rows to create, with its path.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct StagedCommunity {
+    /// Code.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub community_code: String,
+    /// Materialised path.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub path: String,
+}
+
+/// The communities of the rows `check` found to create.
+pub fn communities_to_create(conn: &mut DbConnection) -> RepoResult<Vec<StagedCommunity>> {
+    crate::sql::load(
+        conn,
+        "SELECT DISTINCT community_code, path FROM retiree_import_staging WHERE outcome = 'create'",
+        &[],
+    )
+}
+
+/// Sets the first certification validity of the rows to create (CS Art. 16(2): one policy period from
+/// registration): `default` for all, then each date of `others` for its communities.
+pub fn set_certified_until(conn: &mut DbConnection, default: Date, others: &[(Date, Vec<String>)]) -> RepoResult<()> {
+    exec(
+        conn,
+        "UPDATE retiree_import_staging SET certified_until = ? WHERE outcome = 'create'",
+        &[Bind::Date(default)],
+    )?;
+    for (until, codes) in others {
+        for chunk in codes.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut binds = vec![Bind::Date(*until)];
+            binds.extend(chunk.iter().map(|c| Bind::Text(c)));
+            exec(
+                conn,
+                &format!(
+                    "UPDATE retiree_import_staging SET certified_until = ? \
+                     WHERE outcome = 'create' AND community_code IN ({marks})"
+                ),
+                &binds,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the checked rows: inserts (`create`, in file order), replaces (`update`: every field but the pension
 /// status, version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
 /// `retiree.import.update`, detail `{import_id, line}`) so each person's timeline shows the import.
@@ -329,9 +331,9 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
         conn,
         "INSERT INTO retirees (id_number, name, sex, birth_date, retirement_date, category, management_level, \
          community_code, phone, address, pension_status, monthly_pension_fen, party_member, notes, version, \
-         created_at, updated_at) \
+         created_at, updated_at, certified_until) \
          SELECT id_number, name, sex, birth_date, retirement_date, category, management_level, community_code, \
-         phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ? \
+         phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ?, certified_until \
          FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
         &[Bind::Ts(now), Bind::Ts(now)],
     )?;

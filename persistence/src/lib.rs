@@ -5,14 +5,18 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod calendar;
+pub mod certification_runs;
 pub mod connection;
 pub mod error;
+pub mod feeds;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod jurisdictions;
+pub mod pension;
 pub mod policies;
 pub mod retirees;
 pub mod schema;
+pub mod sql;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

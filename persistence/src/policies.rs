@@ -84,6 +84,20 @@ pub fn in_force(conn: &mut DbConnection, codes: &[String], on: Date) -> RepoResu
         .order((policy_versions::jurisdiction_code, policy_versions::valid_from.desc()))
         .select(PolicyVersion::as_select())
         .load(conn)?;
+    Ok(latest_per_node(candidates, on))
+}
+
+/// The version in force on `on` at every node that has one (the table holds a few versions per city).
+pub fn all_in_force(conn: &mut DbConnection, on: Date) -> RepoResult<Vec<PolicyVersion>> {
+    let candidates: Vec<PolicyVersion> = policy_versions::table
+        .filter(policy_versions::valid_from.le(on))
+        .order((policy_versions::jurisdiction_code, policy_versions::valid_from.desc()))
+        .select(PolicyVersion::as_select())
+        .load(conn)?;
+    Ok(latest_per_node(candidates, on))
+}
+
+fn latest_per_node(candidates: Vec<PolicyVersion>, on: Date) -> Vec<PolicyVersion> {
     let mut out: Vec<PolicyVersion> = Vec::new();
     for v in candidates {
         // The latest start per node decides; if it has ended, nothing older revives.
@@ -93,7 +107,7 @@ pub fn in_force(conn: &mut DbConnection, codes: &[String], on: Date) -> RepoResu
         out.push(v);
     }
     out.retain(|v| v.valid_to.is_none_or(|to| to >= on));
-    Ok(out)
+    out
 }
 
 /// Codes of a node and its ancestors from its materialised path, the node first.

@@ -46,6 +46,18 @@ pub struct Retiree {
     pub created_at: PrimitiveDateTime,
     /// Last changed.
     pub updated_at: PrimitiveDateTime,
+    /// Why the pension is suspended (with `pension_status = suspended`).
+    pub suspension_reason: Option<String>,
+    /// First day of the month the suspension took effect.
+    pub suspended_from: Option<Date>,
+    /// Last day the certification on file is valid.
+    pub certified_until: Date,
+    /// Date of the last certification, `None` before the first.
+    pub last_certified_on: Option<Date>,
+    /// Why the person is certified at home (XM Art. 15(3)), if so.
+    pub certification_barrier: Option<String>,
+    /// The certification run that last changed the status.
+    pub status_run_id: Option<i64>,
 }
 
 /// The writable columns of a retiree (creation and full replacement on update).
@@ -80,6 +92,8 @@ pub struct RetireeData {
     pub party_member: bool,
     /// Notes.
     pub notes: Option<String>,
+    /// Last day the certification on file is valid (on creation: one policy period after registration).
+    pub certified_until: Date,
 }
 
 impl From<&Retiree> for RetireeData {
@@ -99,6 +113,7 @@ impl From<&Retiree> for RetireeData {
             monthly_pension_fen: r.monthly_pension_fen,
             party_member: r.party_member,
             notes: r.notes.clone(),
+            certified_until: r.certified_until,
         }
     }
 }
@@ -227,6 +242,12 @@ pub struct RetireeFilter {
     pub born_after: Option<Date>,
     /// Name starts with.
     pub name_prefix: Option<String>,
+    /// Suspension reason code.
+    pub suspension_reason: Option<String>,
+    /// Certification valid until on or after this day.
+    pub certified_until_from: Option<Date>,
+    /// Certification valid until on or before this day.
+    pub certified_until_to: Option<Date>,
 }
 
 /// One page of retirees matching `filter`, by id after `after`, each with the path of its community.
@@ -260,6 +281,15 @@ pub fn list(
     }
     if let Some(v) = filter.born_after {
         query = query.filter(retirees::birth_date.gt(v));
+    }
+    if let Some(v) = &filter.suspension_reason {
+        query = query.filter(retirees::suspension_reason.eq(v.clone()));
+    }
+    if let Some(v) = filter.certified_until_from {
+        query = query.filter(retirees::certified_until.ge(v));
+    }
+    if let Some(v) = filter.certified_until_to {
+        query = query.filter(retirees::certified_until.le(v));
     }
     if let Some(prefix) = &filter.name_prefix {
         let mut upper = prefix.clone();

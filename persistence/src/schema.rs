@@ -72,6 +72,12 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        suspension_reason -> Nullable<Text>,
+        suspended_from -> Nullable<Date>,
+        certified_until -> Date,
+        last_certified_on -> Nullable<Date>,
+        certification_barrier -> Nullable<Text>,
+        status_run_id -> Nullable<BigInt>,
     }
 }
 
@@ -238,6 +244,120 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pension_status_changes (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        from_status -> Text,
+        from_reason -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        effective_month -> Date,
+        source -> Text,
+        source_ref -> Nullable<BigInt>,
+        operator -> Text,
+        months_suspended -> Nullable<Integer>,
+        back_pay_granted -> Nullable<Bool>,
+        back_pay_months -> Nullable<Integer>,
+        back_pay_fen -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        method -> Text,
+        data_source -> Nullable<Text>,
+        provider -> Nullable<Text>,
+        provider_reference -> Nullable<Text>,
+        score -> Nullable<Text>,
+        certifier_name -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        certified_on -> Date,
+        valid_until -> Date,
+        source -> Text,
+        source_ref -> Nullable<BigInt>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certification_tasks (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        barrier -> Text,
+        due_on -> Date,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        certification_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    certification_runs (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        scope_path -> Text,
+        as_of -> Date,
+        dry_run -> Bool,
+        actor -> Text,
+        suspended -> BigInt,
+        already_suspended -> BigInt,
+        tasks_created -> BigInt,
+        summary -> Text,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certification_run_items (run_id, retiree_id) {
+        run_id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        outcome -> Text,
+    }
+}
+
+diesel::table! {
+    feed_batches (id) {
+        id -> BigInt,
+        kind -> Text,
+        batch_id -> Text,
+        actor -> Text,
+        scope_path -> Text,
+        content_sha256 -> Text,
+        records -> BigInt,
+        matched -> BigInt,
+        applied -> BigInt,
+        unmatched -> BigInt,
+        summary -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feed_unmatched (feed_batch_id, line) {
+        feed_batch_id -> BigInt,
+        line -> BigInt,
+        id_number -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::joinable!(pension_status_changes -> retirees (retiree_id));
+diesel::joinable!(certifications -> retirees (retiree_id));
+diesel::joinable!(certification_tasks -> retirees (retiree_id));
+diesel::joinable!(certification_run_items -> certification_runs (run_id));
+diesel::joinable!(feed_unmatched -> feed_batches (feed_batch_id));
 diesel::joinable!(policy_versions -> jurisdictions (jurisdiction_code));
 diesel::joinable!(jurisdiction_changes -> jurisdictions (code));
 diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
@@ -264,4 +384,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_rejected_rows,
     retiree_import_staging,
     retiree_import_flags,
+    pension_status_changes,
+    certifications,
+    certification_tasks,
+    certification_runs,
+    certification_run_items,
+    feed_batches,
+    feed_unmatched,
 );

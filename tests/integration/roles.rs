@@ -98,7 +98,36 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let file = b"name,id_number,retirement_date,category,management_level,community_code\r\n".to_vec();
             app.request("POST", "/api/v1/imports/retirees", Some(token), &headers, Some(file)).await
         }
+        Permission::PensionManage => {
+            let id = app.create_retiree("siming", &retiree_body("350203001001", 300 + n)).await["id"].clone();
+            let body = json!({"reason": "other_legal", "note": "角色测试"}).to_string().into_bytes();
+            app.request("POST", &format!("/api/v1/retirees/{id}/suspensions"), Some(token), &[json_type], Some(body))
+                .await
+        }
+        Permission::CertificationRecord => {
+            let id = app.create_retiree("siming", &retiree_body("350203001001", 400 + n)).await["id"].clone();
+            let body = json!({"method": "community_worker", "certified_on": today(), "certifier_name": "王五"})
+                .to_string()
+                .into_bytes();
+            let path = format!("/api/v1/retirees/{id}/certifications");
+            app.request("POST", &path, Some(token), &[json_type], Some(body)).await
+        }
+        Permission::CertificationRun => {
+            let body = json!({"jurisdiction": NODE, "as_of": today(), "dry_run": true}).to_string().into_bytes();
+            app.request("POST", "/api/v1/certification-runs", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::FeedSubmit => {
+            let line = json!({"id_number": id_number("350203", "19400101", 501), "date": today(), "source": "probe"});
+            let path = format!("/api/v1/feeds/medical_visit?batch_id=probe-{n}");
+            let headers = [("Content-Type", "application/x-ndjson")];
+            app.request("POST", &path, Some(token), &headers, Some(format!("{line}\n").into_bytes())).await
+        }
     }
+}
+
+/// Today in China, as the service counts it.
+fn today() -> String {
+    api::routes::retirees::today().to_string()
 }
 
 fn masked_id(id: &str) -> String {
@@ -139,6 +168,10 @@ both_backends! {
                         Permission::JurisdictionWrite => assert_eq!(res.body["name"], "厦港街道", "{role}"),
                         Permission::RetireeExport => assert_eq!(status, 200, "{role}: {}", res.text),
                         Permission::RetireeImport => assert_eq!(status, 202, "{role}: {}", res.text),
+                        Permission::PensionManage => assert_eq!(res.body["to_status"], "suspended", "{role}: {}", res.text),
+                        Permission::CertificationRecord => assert_eq!(status, 201, "{role}: {}", res.text),
+                        Permission::CertificationRun => assert_eq!(status, 201, "{role}: {}", res.text),
+                        Permission::FeedSubmit => assert_eq!(res.body["unmatched"], 1, "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -148,7 +181,12 @@ both_backends! {
         assert!(mismatches.is_empty(), "role table and service disagree:\n{}", mismatches.join("\n"));
         // Refused writes left nothing behind; allowed ones left exactly one thing each.
         let allowed = |p: Permission| Role::ALL.iter().filter(|r| r.allows(p)).count() as i64;
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite));
+        // The pension and certification probes register one person each per role first.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 2 * Role::ALL.len() as i64);
+        assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));
+        assert_eq!(app.count("certifications"), allowed(Permission::CertificationRecord));
+        assert_eq!(app.count("certification_runs"), allowed(Permission::CertificationRun));
+        assert_eq!(app.count("feed_batches"), allowed(Permission::FeedSubmit));
         assert_eq!(app.count("jurisdictions"), 11 + allowed(Permission::JurisdictionImport));
         assert_eq!(app.audit_count("jurisdiction.rename"), allowed(Permission::JurisdictionWrite));
         assert_eq!(app.audit_count("jurisdiction.import"), allowed(Permission::JurisdictionImport));

@@ -96,6 +96,10 @@ pub struct ExportQuery {
     pub management_level: Option<String>,
     /// Pension status.
     pub pension_status: Option<String>,
+    /// Suspension reason.
+    pub suspension_reason: Option<String>,
+    /// Certification status today: `certified`, `due_soon` or `overdue`.
+    pub certification: Option<String>,
     /// Special group (derived or flagged) today.
     pub special_group: Option<String>,
     /// Minimum age today.
@@ -121,6 +125,8 @@ impl ExportQuery {
             category: self.category.clone(),
             management_level: self.management_level.clone(),
             pension_status: self.pension_status.clone(),
+            suspension_reason: self.suspension_reason.clone(),
+            certification: self.certification.clone(),
             special_group: self.special_group.clone(),
             age_min: self.age_min.clone(),
             age_max: self.age_max.clone(),
@@ -194,7 +200,8 @@ pub async fn retirees(
     let mut detail = serde_json::json!({
         "filters": {
             "jurisdiction": q.jurisdiction, "category": q.category, "management_level": q.management_level,
-            "pension_status": q.pension_status, "special_group": q.special_group, "age_min": q.age_min,
+            "pension_status": q.pension_status, "suspension_reason": q.suspension_reason,
+            "certification": q.certification, "special_group": q.special_group, "age_min": q.age_min,
             "age_max": q.age_max, "name_prefix": q.name_prefix,
         },
         "format": format.as_str(),

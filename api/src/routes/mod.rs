@@ -4,13 +4,17 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod certification_runs;
+pub mod certifications;
 pub mod common;
 pub mod dependents;
 pub mod exports;
+pub mod feeds;
 pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
 pub mod ops;
+pub mod pension;
 pub mod policies;
 pub mod retirees;
 
@@ -57,12 +61,30 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retirees::get_one)
         .service(retirees::update)
         .service(retirees::timeline)
+        .service(pension::get_status)
+        .service(pension::changes)
+        .service(pension::suspend)
+        .service(pension::resume)
+        .service(certifications::create)
+        .service(certifications::list)
+        .service(certifications::get_one)
+        .service(certifications::set_barrier)
+        .service(certifications::clear_barrier)
+        .service(certifications::open_tasks)
         .service(exports::retirees)
         .service(dependents::list)
         .service(dependents::create)
         .service(dependents::get_one)
         .service(dependents::update)
         .service(dependents::remove)
+        .service(certification_runs::create)
+        .service(certification_runs::list)
+        .service(certification_runs::get_one)
+        .service(certification_runs::items)
+        .service(feeds::submit_feed)
+        .service(feeds::list_feed_batches)
+        .service(feeds::list_feed_unmatched)
+        .service(feeds::get_feed_batch)
         .service(audit::list)
         .service(meta::enums);
 }

@@ -2,6 +2,8 @@
 //! ID, and the person's timeline.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use domain::pension::{CertificationBarrier, CertificationStatus, certification_status};
+use domain::policy::SuspensionReason;
 use domain::roles::SensitiveField;
 use domain::{Category, IdNumber, ManagementLevel, Money, PensionStatus, Permission, Role, Sex, SpecialGroup, mask};
 use persistence::audit::{self, AuditEntry};
@@ -17,7 +19,9 @@ use super::common::{
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page, parse_date};
+use crate::policy_book::{LocalRules, PolicyBook, rules_at};
 use crate::state::AppState;
+use persistence::audit::TimelineCursor;
 
 /// Today in China (UTC+8): ages, special groups and ID plausibility are judged on this date.
 pub fn today() -> Date {
@@ -186,8 +190,23 @@ pub struct RetireeResponse {
     /// Address, masked where the role table says so.
     #[schema(example = "厦门市思明区****")]
     pub address: Option<String>,
-    /// Pension status (starts `normal`).
+    /// Pension status (starts `normal`; changed by suspensions, resumptions, runs and feeds, CS Art. 32).
     pub pension_status: PensionStatus,
+    /// Why the pension is suspended (with `pension_status = suspended`).
+    pub suspension_reason: Option<SuspensionReason>,
+    /// First day of the month the suspension took effect.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-01")]
+    pub suspended_from: Option<Date>,
+    /// Last day the certification on file is valid (CS Art. 16(2)); a run after it suspends the pension.
+    #[schema(value_type = String, format = Date, example = "2027-07-01")]
+    pub certified_until: Date,
+    /// Date of the last certification; `null` before the first (the validity then runs from registration).
+    #[schema(value_type = Option<String>, format = Date, example = "2026-07-01")]
+    pub last_certified_on: Option<Date>,
+    /// Certification status today: `certified`, `due_soon` (policy reminder window) or `overdue`.
+    pub certification_status: CertificationStatus,
+    /// Why the person is certified at home (XM Art. 15(3)), if so.
+    pub certification_barrier: Option<CertificationBarrier>,
     /// Monthly pension in yuan.
     #[schema(example = "3500.00")]
     pub monthly_pension: Option<String>,
@@ -248,16 +267,16 @@ pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date, advanced_age: 
     groups
 }
 
-/// Builds the response for `role`, in the list view (`detail = false`) or the single-person view; `advanced_age`
-/// is the threshold of the policy in force.
-pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, advanced_age: i32) -> RetireeResponse {
+/// Builds the response for `role`, in the list view (`detail = false`) or the single-person view; `rules` are
+/// those of the policy in force at the person's community.
+pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, rules: LocalRules) -> RetireeResponse {
     let on = today();
     let mut masked = Vec::new();
     let id_number = show(role, SensitiveField::IdNumber, detail, &r.id_number, &mut masked);
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, detail, p, &mut masked));
     let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, detail, a, &mut masked));
     masked.dedup();
-    let current = current_groups(&r, &flags, on, advanced_age);
+    let current = current_groups(&r, &flags, on, rules.advanced_age);
     RetireeResponse {
         id: r.id,
         name: r.name,
@@ -272,6 +291,12 @@ pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, 
         phone,
         address,
         pension_status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
+        suspension_reason: r.suspension_reason.as_deref().and_then(SuspensionReason::parse),
+        suspended_from: r.suspended_from,
+        certified_until: r.certified_until,
+        last_certified_on: r.last_certified_on,
+        certification_status: certification_status(r.certified_until, on, rules.due_soon_days),
+        certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         party_member: r.party_member,
         special_groups: flags
@@ -475,9 +500,16 @@ fn check_fields(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), V
             monthly_pension_fen: pension.map(Money::fen),
             party_member: draft.party_member,
             notes,
+            // Set from the community's policy once the community is known (see `first_validity`).
+            certified_until: today(),
         },
         flags,
     ))
+}
+
+/// The first certification validity of a person registered on `on`: one policy period later (CS Art. 16(2)).
+pub fn first_validity(on: Date, rules: LocalRules) -> Date {
+    domain::pension::certified_until(on, rules.period_months)
 }
 
 /// The community must exist, be a community, and lie in the caller's subtree; returns its path.
@@ -550,6 +582,9 @@ pub async fn create(
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let path = community_path(conn, &c, &data.community_code)?;
+        let rules = rules_at(conn, &path, today())?;
+        let mut data = data.clone();
+        data.certified_until = first_validity(today(), rules);
         let retiree = repo::create(conn, &data, &flags).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
             other => other.into(),
@@ -562,8 +597,7 @@ pub async fn create(
         }
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
-        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
-        let body = to_response(retiree.clone(), flags, c.role, true, advanced_age);
+        let body = to_response(retiree.clone(), flags, c.role, true, rules);
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{}", retiree.id),
             version: retiree.version,
@@ -585,18 +619,18 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let (retiree, flags, advanced_age) = crate::db::write(&state.pool, move |conn| {
+    let (retiree, flags, rules) = crate::db::write(&state.pool, move |conn| {
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let flags = repo::flags(conn, id)?;
         let mut entry = c.audit("retiree.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
-        Ok((retiree, flags, advanced_age))
+        let rules = rules_at(conn, &path, today())?;
+        Ok((retiree, flags, rules))
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, advanced_age), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules), version))
 }
 
 /// Changes a retiree. Absent fields stay; `null` clears optional ones; `special_groups` replaces all flags.
@@ -617,7 +651,7 @@ pub async fn update(
     let id = path.into_inner();
     let patch = body.0;
     let c = caller.clone();
-    let (retiree, flags, advanced_age) = crate::db::write(&state.pool, move |conn| {
+    let (retiree, flags, rules) = crate::db::write(&state.pool, move |conn| {
         let (current, old_path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let expected = if_match.expect(current.version)?;
         let old_flags = repo::flags(conn, id)?;
@@ -643,7 +677,9 @@ pub async fn update(
             notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
             pension_status: PensionStatus::parse(&current.pension_status).unwrap_or(PensionStatus::Normal),
         };
-        let (data, new_flags) = check(draft)?;
+        let (mut data, new_flags) = check(draft)?;
+        // Certification validity changes only by certifications (pension::record_certification).
+        data.certified_until = current.certified_until;
         let path = if data.community_code == current.community_code {
             old_path
         } else {
@@ -659,9 +695,9 @@ pub async fn update(
         {
             diff.insert("special_groups".into(), serde_json::json!({"from": old_flags, "to": new_flags}));
         }
-        let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today())?;
         if diff.is_empty() {
-            return Ok((current, old_flags, advanced_age));
+            return Ok((current, old_flags, rules));
         }
         let updated = repo::update(conn, id, expected, &data, new_flags.as_deref()).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
@@ -672,11 +708,11 @@ pub async fn update(
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
         let flags = repo::flags(conn, id)?;
-        Ok((updated, flags, advanced_age))
+        Ok((updated, flags, rules))
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, advanced_age), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules), version))
 }
 
 /// List filters.
@@ -691,6 +727,11 @@ pub struct ListQuery {
     pub management_level: Option<String>,
     /// Pension status.
     pub pension_status: Option<String>,
+    /// Suspension reason (with `pension_status=suspended`).
+    pub suspension_reason: Option<String>,
+    /// Certification status today: `certified`, `due_soon` or `overdue` (the reminder window of the policy at the
+    /// listed node). With `jurisdiction` set to a community this is its worklist.
+    pub certification: Option<String>,
     /// Special group (derived or flagged) today.
     pub special_group: Option<String>,
     /// Minimum age today.
@@ -728,6 +769,7 @@ pub struct PendingFilter {
     filter: RetireeFilter,
     jurisdiction: Option<String>,
     advanced_age: bool,
+    certification: Option<CertificationStatus>,
     on: Date,
 }
 
@@ -746,6 +788,22 @@ impl PendingFilter {
             let years = super::policies::advanced_age_at(conn, &filter.scope_path, self.on)?;
             let limit_date = domain::born_on_or_before_for_age(self.on, years);
             filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
+        }
+        if let Some(status) = self.certification {
+            // CS Art. 16(2), 32(1): overdue after the last valid day; due soon within the policy's window.
+            let window = rules_at(conn, &filter.scope_path, self.on)?.due_soon_days;
+            let soon = self.on.checked_add(time::Duration::days(i64::from(window))).unwrap_or(Date::MAX);
+            let day_before = self.on.previous_day().unwrap_or(Date::MIN);
+            match status {
+                CertificationStatus::Overdue => filter.certified_until_to = Some(day_before),
+                CertificationStatus::DueSoon => {
+                    filter.certified_until_from = Some(self.on);
+                    filter.certified_until_to = Some(soon);
+                }
+                CertificationStatus::Certified => {
+                    filter.certified_until_from = Some(soon.next_day().unwrap_or(Date::MAX));
+                }
+            }
         }
         Ok(filter)
     }
@@ -770,6 +828,20 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
         PensionStatus::codes(),
         errors,
     );
+    let reason = enum_filter(
+        "suspension_reason",
+        q.suspension_reason.as_deref(),
+        SuspensionReason::parse,
+        SuspensionReason::codes(),
+        errors,
+    );
+    let certification = enum_filter(
+        "certification",
+        q.certification.as_deref(),
+        CertificationStatus::parse,
+        CertificationStatus::codes(),
+        errors,
+    );
     let group =
         enum_filter("special_group", q.special_group.as_deref(), SpecialGroup::parse, SpecialGroup::codes(), errors);
     let age_min = age_filter("age_min", q.age_min.as_deref(), errors);
@@ -785,6 +857,7 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
         management_level: level.map(|l| l.as_str().to_owned()),
         pension_status: status.map(|s| s.as_str().to_owned()),
         name_prefix: q.name_prefix.clone().filter(|p| !p.is_empty()),
+        suspension_reason: reason.map(|r| r.as_str().to_owned()),
         born_on_or_before: age_min.map(|a| domain::born_on_or_before_for_age(on, a)),
         born_after: age_max.map(|a| domain::born_on_or_before_for_age(on, a + 1)),
         ..RetireeFilter::default()
@@ -798,6 +871,7 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
         filter,
         jurisdiction: q.jurisdiction.clone(),
         advanced_age: group == Some(SpecialGroup::AdvancedAge),
+        certification,
         on,
     }
 }
@@ -822,19 +896,13 @@ pub async fn list(
     let pending = filter_from_query(&caller, &q, on, &mut errors);
     finish(errors)?;
     let c = caller.clone();
-    let (items, flags, thresholds) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+    let (items, flags, book) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let filter = pending.resolve(conn, &c)?;
         let items = repo::list(conn, &filter, after, limit)?;
         let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
         let flags = repo::flags_of(conn, &ids)?;
-        let mut thresholds: std::collections::HashMap<String, i32> = std::collections::HashMap::new();
-        for (_, path) in &items {
-            if !thresholds.contains_key(path) {
-                let years = super::policies::advanced_age_at(conn, path, on)?;
-                thresholds.insert(path.clone(), years);
-            }
-        }
-        Ok((items, flags, thresholds))
+        let book = PolicyBook::load(conn, on)?;
+        Ok((items, flags, book))
     })
     .await?;
     let next = next_cursor(&items, limit, CURSOR, |(r, _)| r.id.to_string());
@@ -843,8 +911,7 @@ pub async fn list(
         .into_iter()
         .map(|(r, path)| {
             let mine = flags.iter().filter(|(id, _)| *id == r.id).map(|(_, f)| f.clone()).collect();
-            let years = thresholds.get(&path).copied().unwrap_or(i32::MAX);
-            to_response(r, mine, role, false, years)
+            to_response(r, mine, role, false, book.rules_at(&path))
         })
         .collect();
     Ok(web::Json(Page { items, next_cursor: next }))
@@ -899,8 +966,8 @@ pub async fn search(
         match found {
             Some((r, path)) => {
                 let flags = repo::flags(conn, r.id)?;
-                let advanced_age = super::policies::advanced_age_at(conn, &path, today())?;
-                Ok(vec![(r, flags, advanced_age)])
+                let rules = rules_at(conn, &path, today())?;
+                Ok(vec![(r, flags, rules)])
             }
             None => Ok(vec![]),
         }
@@ -913,34 +980,93 @@ pub async fn search(
 /// One change to a person.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
-    /// Sequence.
+    /// Id within its kind.
     #[schema(example = 17)]
     pub id: i64,
+    /// `audit` (a write in the audit log), `pension_status_change` or `certification`.
+    #[schema(example = "audit")]
+    pub kind: String,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    /// Who.
+    /// Who (for runs and feeds, the login that started them).
     #[schema(example = "community")]
     pub actor: String,
-    /// What (`retiree.create`, `retiree.update`, `dependent.create` …).
+    /// What (`retiree.create`, `retiree.update`, `dependent.create`, `pension.suspend`, `pension.resume`,
+    /// `certification.record` …).
     #[schema(example = "retiree.update")]
     pub action: String,
-    /// Field changes `{field: {from, to}}`; sensitive values masked.
+    /// Field changes `{field: {from, to}}` (sensitive values masked), or the status change or certification.
     #[schema(value_type = Object, example = json!({"phone": {"from": "138****5678", "to": "139****1111"}}))]
     pub changes: serde_json::Value,
 }
 
-fn timeline_entry(e: AuditEntry) -> TimelineEntry {
+fn audit_entry(e: AuditEntry) -> (TimelineCursor, TimelineEntry) {
     let changes = e
         .detail
         .as_deref()
         .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
         .and_then(|v| v.get("changes").cloned())
         .unwrap_or_else(|| serde_json::json!({}));
-    TimelineEntry { id: e.id, at: instant(e.occurred_at), actor: e.actor, action: e.action, changes }
+    let key = (e.occurred_at, 0, e.id);
+    let entry = TimelineEntry {
+        id: e.id,
+        kind: "audit".into(),
+        at: instant(e.occurred_at),
+        actor: e.actor,
+        action: e.action,
+        changes,
+    };
+    (key, entry)
 }
 
-/// Every change to the person and their dependents, oldest first.
+fn change_entry(c: persistence::pension::StatusChange) -> (TimelineCursor, TimelineEntry) {
+    let key = (c.created_at, 1, c.id);
+    let action = if c.to_status == "normal" { "pension.resume" } else { "pension.suspend" };
+    let actor = c.operator.clone();
+    let change = super::pension::change_response(c);
+    let entry = TimelineEntry {
+        id: change.id,
+        kind: "pension_status_change".into(),
+        at: change.created_at,
+        actor,
+        action: action.into(),
+        changes: serde_json::to_value(&change).unwrap_or_default(),
+    };
+    (key, entry)
+}
+
+fn certification_entry(c: persistence::pension::Certification) -> (TimelineCursor, TimelineEntry) {
+    let key = (c.created_at, 2, c.id);
+    let actor = c.operator.clone();
+    let cert = super::certifications::certification_response(c);
+    let entry = TimelineEntry {
+        id: cert.id,
+        kind: "certification".into(),
+        at: cert.created_at,
+        actor,
+        action: "certification.record".into(),
+        changes: serde_json::to_value(&cert).unwrap_or_default(),
+    };
+    (key, entry)
+}
+
+fn encode_timeline_cursor((at, rank, id): TimelineCursor) -> String {
+    let micros = at.assume_utc().unix_timestamp_nanos() / 1000;
+    format!("{micros}.{rank}.{id}")
+}
+
+fn decode_timeline_cursor(text: &str) -> Option<TimelineCursor> {
+    let mut parts = text.split('.');
+    let micros: i128 = parts.next()?.parse().ok()?;
+    let rank: i16 = parts.next()?.parse().ok()?;
+    let id: i64 = parts.next()?.parse().ok()?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1000)?).ok()?;
+    Some((time::PrimitiveDateTime::new(at.date(), at.time()), rank, id))
+}
+
+/// Every change to the person and their dependents, oldest first: the writes in the audit log, the pension
+/// status changes (by a user, a feed or a certification run) and the certifications.
 #[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id"), super::jurisdictions::PageQuery),
     responses((status = 200, body = Page<TimelineEntry>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/timeline")]
@@ -952,21 +1078,38 @@ pub async fn timeline(
 ) -> Result<web::Json<Page<TimelineEntry>>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let mut errors = Vec::new();
-    let (limit, after) = page::<i64>("t", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    let (limit, after) = page::<String>("t", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    let cursor = after.and_then(|text| {
+        let c = decode_timeline_cursor(&text);
+        if c.is_none() {
+            errors.push(FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "cursor 无效，请使用上一页返回的 next_cursor",
+                "cursor is not one this list returned",
+            ));
+        }
+        c
+    });
     finish(errors)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let entries = crate::db::write(&state.pool, move |conn| {
+    let mut entries = crate::db::write(&state.pool, move |conn| {
         let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
-        let entries = audit::timeline(conn, id, after, limit)?;
+        let mut entries: Vec<(TimelineCursor, TimelineEntry)> = Vec::new();
+        entries.extend(audit::timeline(conn, id, cursor, limit)?.into_iter().map(audit_entry));
+        entries.extend(audit::timeline_changes(conn, id, cursor, limit)?.into_iter().map(change_entry));
+        entries.extend(audit::timeline_certifications(conn, id, cursor, limit)?.into_iter().map(certification_entry));
         let mut entry = c.audit("retiree.timeline.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
         Ok(entries)
     })
     .await?;
-    let next = next_cursor(&entries, limit, "t", |e| e.id.to_string());
-    Ok(web::Json(Page { items: entries.into_iter().map(timeline_entry).collect(), next_cursor: next }))
+    entries.sort_by_key(|(key, _)| *key);
+    entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = next_cursor(&entries, limit, "t", |(key, _)| encode_timeline_cursor(*key));
+    Ok(web::Json(Page { items: entries.into_iter().map(|(_, e)| e).collect(), next_cursor: next }))
 }
 
 #[cfg(test)]

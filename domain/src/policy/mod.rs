@@ -47,6 +47,8 @@ crate::code_enum! {
         Imprisoned = "imprisoned": "服刑",
         DuplicateReceipt = "duplicate_receipt": "重复领取",
         OtherLegal = "other_legal": "其他依法暂停情形",
+        /// A death record from the data platform awaits verification (CS Art. 27, 28).
+        SuspectedDeath = "suspected_death": "疑似死亡待核实",
     }
 }
 
@@ -479,9 +481,13 @@ impl Policy {
         out
     }
 
-    /// The back-pay rule for a suspension reason.
-    pub fn back_pay_for(&self, reason: SuspensionReason) -> Option<bool> {
-        self.back_pay.iter().find(|r| r.reason == reason).map(|r| r.back_pay.value)
+    /// The back-pay rule for a suspension reason; a version stored before the reason existed falls back to the
+    /// default of [`presets::default_back_pay`].
+    pub fn back_pay_for(&self, reason: SuspensionReason) -> bool {
+        self.back_pay
+            .iter()
+            .find(|r| r.reason == reason)
+            .map_or_else(|| presets::default_back_pay(reason), |r| r.back_pay.value)
     }
 
     /// The fund split of a management level.

@@ -68,7 +68,7 @@ fn s<T>(value: T, source: &str) -> Sourced<T> {
 }
 
 /// Default back-pay on resumption, where no text says which suspension reason earns it.
-fn default_back_pay(reason: SuspensionReason) -> bool {
+pub fn default_back_pay(reason: SuspensionReason) -> bool {
     match reason {
         // The entitlement never lapsed, only its proof was late: paid back once certified.
         SuspensionReason::CertificationOverdue => true,
@@ -80,6 +80,8 @@ fn default_back_pay(reason: SuspensionReason) -> bool {
         SuspensionReason::DuplicateReceipt => false,
         // Decided case by case; the default follows CS Art. 32's "恢复发放或补发" and pays back.
         SuspensionReason::OtherLegal => true,
+        // A death record that proves wrong: the person was entitled throughout.
+        SuspensionReason::SuspectedDeath => true,
     }
 }
 

@@ -1,0 +1,532 @@
+//! Pension status of one person (CS Art. 32, JN Art. 34): the status with its reason and certification
+//! validity, its history, suspensions and resumptions with the back-pay they owe.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use domain::pension::{
+    self, BackPay, CertificationBarrier, CertificationStatus, PensionState, Transition, certification_status,
+};
+use domain::policy::SuspensionReason;
+use domain::{Money, PensionStatus, Permission};
+use persistence::audit;
+use persistence::pension::{self as repo, NewState, NewStatusChange, SOURCE_PERSON, StatusChange};
+use persistence::retirees::{self as people, Retiree};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::common::{Page, check_text, finish, instant, next_cursor, ok_with_etag};
+use super::retirees::today;
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{IfMatch, Json, page};
+use crate::policy_book::rules_at;
+use crate::state::AppState;
+
+/// A person's pension status and certification standing.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PensionStatusResponse {
+    /// Retiree id.
+    #[schema(example = 42)]
+    pub retiree_id: i64,
+    /// Status.
+    pub status: PensionStatus,
+    /// Why it is suspended.
+    pub suspension_reason: Option<SuspensionReason>,
+    /// First day of the month the suspension took effect.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-01")]
+    pub suspended_from: Option<Date>,
+    /// Monthly pension in yuan.
+    #[schema(example = "3500.00")]
+    pub monthly_pension: Option<String>,
+    /// Last day the certification on file is valid.
+    #[schema(value_type = String, format = Date, example = "2027-07-01")]
+    pub certified_until: Date,
+    /// Date of the last certification.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-07-01")]
+    pub last_certified_on: Option<Date>,
+    /// Certification status today.
+    pub certification_status: CertificationStatus,
+    /// Why the person is certified at home.
+    pub certification_barrier: Option<CertificationBarrier>,
+    /// Version of the person (ETag).
+    #[schema(example = 3)]
+    pub version: i64,
+}
+
+/// Builds the status view of a person with the due-soon window of their community's policy.
+pub fn status_response(r: &Retiree, due_soon_days: u32) -> PensionStatusResponse {
+    PensionStatusResponse {
+        retiree_id: r.id,
+        status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
+        suspension_reason: r.suspension_reason.as_deref().and_then(SuspensionReason::parse),
+        suspended_from: r.suspended_from,
+        monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
+        certified_until: r.certified_until,
+        last_certified_on: r.last_certified_on,
+        certification_status: certification_status(r.certified_until, today(), due_soon_days),
+        certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
+        version: r.version,
+    }
+}
+
+/// One recorded status change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": 9, "retiree_id": 42, "community_code": "350203001001", "from_status": "suspended",
+    "from_reason": "certification_overdue", "to_status": "normal", "reason": "certification_overdue",
+    "effective_month": "2026-07", "source": "person", "source_ref": null, "operator": "siming",
+    "back_pay": {"months_suspended": 4, "granted": true, "months_paid": 4, "amount": "14000.00"},
+    "note": null, "created_at": "2026-07-15T02:00:00Z"}))]
+pub struct StatusChangeResponse {
+    /// Id.
+    pub id: i64,
+    /// Retiree id.
+    pub retiree_id: i64,
+    /// Community at the time.
+    pub community_code: String,
+    /// Status before.
+    pub from_status: PensionStatus,
+    /// Suspension reason before.
+    pub from_reason: Option<SuspensionReason>,
+    /// Status after.
+    pub to_status: PensionStatus,
+    /// The suspension reason (suspensions) or the reason that ended (resumptions).
+    pub reason: Option<SuspensionReason>,
+    /// Month the change takes effect (`YYYY-MM`).
+    #[schema(example = "2026-07")]
+    pub effective_month: String,
+    /// `person` (through the API), `feed` (a data-platform batch) or `run` (a certification run).
+    #[schema(example = "person")]
+    pub source: String,
+    /// The feed batch or run id.
+    pub source_ref: Option<i64>,
+    /// Login of the operator.
+    pub operator: String,
+    /// The back-pay of a resumption.
+    pub back_pay: Option<BackPayResponse>,
+    /// Note.
+    pub note: Option<String>,
+    /// Recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Back-pay owed by a resumption (CS Art. 32: "恢复发放或补发").
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BackPayResponse {
+    /// Months the pension was suspended.
+    #[schema(example = 4)]
+    pub months_suspended: u32,
+    /// Whether the policy pays them back for the reason.
+    pub granted: bool,
+    /// Months paid back.
+    #[schema(example = 4)]
+    pub months_paid: u32,
+    /// Amount in yuan (months paid × monthly pension); `null` when no monthly pension is on record.
+    #[schema(example = "14000.00")]
+    pub amount: Option<String>,
+}
+
+/// `YYYY-MM` of a month's first day.
+pub fn month_text(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month() as u8)
+}
+
+/// The API view of a stored change.
+pub fn change_response(c: StatusChange) -> StatusChangeResponse {
+    let back_pay = c.back_pay_months.map(|months_paid| {
+        let months_paid = u32::try_from(months_paid).unwrap_or(0);
+        BackPayResponse {
+            months_suspended: c.months_suspended.and_then(|m| u32::try_from(m).ok()).unwrap_or(months_paid),
+            granted: c.back_pay_granted.unwrap_or(months_paid > 0),
+            months_paid,
+            amount: c.back_pay_fen.map(|f| Money::from_fen(f).to_string()),
+        }
+    });
+    StatusChangeResponse {
+        id: c.id,
+        retiree_id: c.retiree_id,
+        community_code: c.community_code,
+        from_status: PensionStatus::parse(&c.from_status).unwrap_or(PensionStatus::Normal),
+        from_reason: c.from_reason.as_deref().and_then(SuspensionReason::parse),
+        to_status: PensionStatus::parse(&c.to_status).unwrap_or(PensionStatus::Normal),
+        reason: c.reason.as_deref().and_then(SuspensionReason::parse),
+        effective_month: month_text(c.effective_month),
+        source: c.source,
+        source_ref: c.source_ref,
+        operator: c.operator,
+        back_pay,
+        note: c.note,
+        created_at: instant(c.created_at),
+    }
+}
+
+/// Parses a month `YYYY-MM` into its first day.
+pub fn parse_month(field: &str, text: &str) -> Result<Date, FieldError> {
+    let bad = || {
+        FieldError::new(
+            field,
+            "invalid_month",
+            format!("{text} 不是有效月份，应为 YYYY-MM"),
+            format!("{text} is not a valid month; use YYYY-MM"),
+        )
+    };
+    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+    if y.len() != 4 || m.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = y.parse().map_err(|_| bad())?;
+    let month: u8 = m.parse().map_err(|_| bad())?;
+    let month = time::Month::try_from(month).map_err(|_| bad())?;
+    Date::from_calendar_date(year, month, 1).map_err(|_| bad())
+}
+
+/// The 409 of an illegal transition, with its code (CS Art. 32).
+pub fn illegal(e: pension::TransitionError) -> ApiError {
+    use domain::RuleViolation;
+    ApiError::conflict(e.code(), e.message_zh(), e.message_en())
+}
+
+/// The stored state of a person.
+pub fn state_of(r: &Retiree) -> Result<PensionState, ApiError> {
+    PensionState::from_parts(&r.pension_status, r.suspension_reason.as_deref())
+        .ok_or_else(|| ApiError::internal(format!("retiree {} has no valid pension state", r.id)))
+}
+
+/// Writes a status change of one person made through the API, with its audit entry; answers 409 when the
+/// person changed meanwhile.
+pub fn apply_change(
+    conn: &mut persistence::DbConnection,
+    caller: &Caller,
+    retiree: &Retiree,
+    path: &str,
+    expected_version: Option<i64>,
+    to: PensionState,
+    change: NewStatusChange,
+) -> Result<(Retiree, StatusChange), ApiError> {
+    let state = NewState {
+        status: to.status().as_str().to_owned(),
+        reason: to.reason().map(|r| r.as_str().to_owned()),
+        suspended_from: match to {
+            PensionState::Suspended(_) => Some(change.effective_month),
+            _ => None,
+        },
+    };
+    let updated = repo::change_status(conn, expected_version, &state, &change).map_err(|e| match e {
+        persistence::RepoError::VersionMismatch if expected_version.is_some() => ApiError::precondition_failed(),
+        persistence::RepoError::VersionMismatch => ApiError::conflict(
+            "status_changed",
+            "养老金状态刚被他人变更，请刷新后重试",
+            "the pension status changed meanwhile; reload and retry",
+        ),
+        other => other.into(),
+    })?;
+    let recorded = repo::changes_of(conn, retiree.id, None, i64::MAX)?
+        .into_iter()
+        .last()
+        .ok_or_else(|| ApiError::internal("status change not recorded"))?;
+    let action = if to == PensionState::Normal { "pension.resume" } else { "pension.suspend" };
+    let mut entry = caller.audit(action, "retiree", retiree.id, path);
+    entry.retiree_id = Some(retiree.id);
+    entry.detail = Some(
+        serde_json::json!({"change_id": recorded.id, "from": retiree.pension_status, "to": to.status().as_str(),
+            "reason": recorded.reason, "effective_month": month_text(recorded.effective_month),
+            "back_pay_months": recorded.back_pay_months, "back_pay_fen": recorded.back_pay_fen})
+        .to_string(),
+    );
+    audit::append(conn, &entry)?;
+    Ok((updated, recorded))
+}
+
+/// A resumption of one person in the month of `on`: the state change and the back-pay the policy of their
+/// community grants for the reason (CS Art. 32). Shared by the resume action and by certifications.
+pub fn resumption(
+    conn: &mut persistence::DbConnection,
+    retiree: &Retiree,
+    path: &str,
+    reason: SuspensionReason,
+    resumed_month: Date,
+    operator: &str,
+    note: Option<String>,
+) -> Result<(NewStatusChange, BackPay), ApiError> {
+    let policy =
+        super::policies::parameters_at(conn, path, resumed_month)?.unwrap_or_else(domain::policy::presets::defaults);
+    let from = retiree.suspended_from.unwrap_or(resumed_month);
+    let back_pay = pension::back_pay(&policy, reason, from, resumed_month, retiree.monthly_pension_fen);
+    let change = NewStatusChange {
+        retiree_id: retiree.id,
+        community_code: retiree.community_code.clone(),
+        from_status: retiree.pension_status.clone(),
+        from_reason: retiree.suspension_reason.clone(),
+        to_status: PensionStatus::Normal.as_str().to_owned(),
+        reason: Some(reason.as_str().to_owned()),
+        effective_month: resumed_month,
+        source: SOURCE_PERSON.to_owned(),
+        source_ref: None,
+        operator: operator.to_owned(),
+        months_suspended: Some(i32::try_from(back_pay.months_suspended).unwrap_or(i32::MAX)),
+        back_pay_granted: Some(back_pay.granted),
+        back_pay_months: Some(i32::try_from(back_pay.months_paid).unwrap_or(i32::MAX)),
+        back_pay_fen: back_pay.amount_fen,
+        note,
+        created_at: persistence::now_utc(),
+    };
+    Ok((change, back_pay))
+}
+
+/// The pension status of one person (audited read).
+#[utoipa::path(tag = "pension", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
+    responses((status = 200, body = PensionStatusResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/retirees/{id}/pension-status")]
+pub async fn get_status(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let (retiree, days) = crate::db::write(&state.pool, move |conn| {
+        let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
+        let mut entry = c.audit("pension.status.read", "retiree", id, &path);
+        entry.retiree_id = Some(id);
+        audit::append(conn, &entry)?;
+        let days = rules_at(conn, &path, today())?.due_soon_days;
+        Ok((retiree, days))
+    })
+    .await?;
+    Ok(ok_with_etag(&status_response(&retiree, days), retiree.version))
+}
+
+/// Page query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Every status change of one person, oldest first (audited read).
+#[utoipa::path(tag = "pension", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id"), HistoryQuery),
+    responses((status = 200, body = Page<StatusChangeResponse>), crate::openapi::ReadErrors))]
+#[get("/retirees/{id}/pension-status/changes")]
+pub async fn changes(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<HistoryQuery>,
+) -> Result<web::Json<Page<StatusChangeResponse>>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>("p", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    finish(errors)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let items = crate::db::write(&state.pool, move |conn| {
+        let (_, path) = people::find_in_scope(conn, id, &c.scope_path)?;
+        let mut entry = c.audit("pension.changes.read", "retiree", id, &path);
+        entry.retiree_id = Some(id);
+        audit::append(conn, &entry)?;
+        Ok(repo::changes_of(conn, id, after, limit)?)
+    })
+    .await?;
+    let next = next_cursor(&items, limit, "p", |c| c.id.to_string());
+    Ok(web::Json(Page { items: items.into_iter().map(change_response).collect(), next_cursor: next }))
+}
+
+/// A suspension.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "imprisoned", "effective_month": "2026-03", "note": "判决书（2026）闽0203刑初123号"}))]
+pub struct SuspendRequest {
+    /// Why (CS Art. 32(1)-(5)).
+    pub reason: SuspensionReason,
+    /// Month the suspension takes effect (`YYYY-MM`); default this month. Not before the month of retirement,
+    /// not after next month.
+    #[schema(example = "2026-03")]
+    pub effective_month: Option<String>,
+    /// Note: the decision or document it rests on, up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// Suspends the pension of one person for a legal reason (CS Art. 32, JN Art. 34). A suspended, stopped or
+/// transferred-out pension cannot be suspended (409 `already_suspended`, `pension_stopped`,
+/// `pension_transferred_out`). `If-Match` is optional: with it, the person must still be at that version.
+#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = SuspendRequest,
+    params(("id" = i64, Path, description = "Retiree id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the person read before"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
+    responses((status = 201, body = StatusChangeResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+#[post("/retirees/{id}/suspensions")]
+pub async fn suspend(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<SuspendRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::PensionManage)?;
+    let id = path.into_inner();
+    let body = body.0;
+    let if_match = optional_if_match(&req)?;
+    let mut errors = Vec::new();
+    let month = body.effective_month.as_deref().map(|m| parse_month("/effective_month", m)).transpose();
+    let month = month.map_err(|e| errors.push(e)).ok().flatten();
+    let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
+    let this_month = pension::month_of(today());
+    let month = month.unwrap_or(this_month);
+    if month > pension::add_months(this_month, 1).unwrap_or(this_month) {
+        errors.push(FieldError::new(
+            "/effective_month",
+            "month_too_late",
+            "生效月份不能晚于下月",
+            "the effective month cannot be later than next month",
+        ));
+    }
+    finish(errors)?;
+    let fingerprint = crate::idempotency::fingerprint(&format!("POST /retirees/{id}/suspensions"), &body);
+    let key = crate::extract::idempotency_key(&req)?;
+    let c = caller.clone();
+    crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
+        let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
+        let expected = if_match.map(|m| m.expect(retiree.version)).transpose()?;
+        if month < pension::month_of(retiree.retirement_date) {
+            return Err(ApiError::field(FieldError::new(
+                "/effective_month",
+                "month_before_retirement",
+                "生效月份不能早于退休月份",
+                "the effective month cannot be before the month of retirement",
+            )));
+        }
+        let from = state_of(&retiree)?;
+        let to = pension::transition(from, Transition::Suspend(body.reason)).map_err(illegal)?;
+        let change = NewStatusChange {
+            retiree_id: id,
+            community_code: retiree.community_code.clone(),
+            from_status: retiree.pension_status.clone(),
+            from_reason: retiree.suspension_reason.clone(),
+            to_status: PensionStatus::Suspended.as_str().to_owned(),
+            reason: Some(body.reason.as_str().to_owned()),
+            effective_month: month,
+            source: SOURCE_PERSON.to_owned(),
+            source_ref: None,
+            operator: c.login.clone(),
+            months_suspended: None,
+            back_pay_granted: None,
+            back_pay_months: None,
+            back_pay_fen: None,
+            note,
+            created_at: persistence::now_utc(),
+        };
+        let (updated, recorded) = apply_change(conn, &c, &retiree, &path, expected, to, change)?;
+        Ok(crate::idempotency::Created {
+            location: format!("/api/v1/retirees/{id}/pension-status"),
+            version: updated.version,
+            body: serde_json::to_value(change_response(recorded)).map_err(ApiError::internal)?,
+        })
+    })
+    .await
+}
+
+/// A resumption.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"effective_month": "2026-07", "note": "刑满释放证明"}))]
+pub struct ResumeRequest {
+    /// Month payment resumes (`YYYY-MM`); default this month. Not before the suspension month, not after next
+    /// month. The months from the suspension up to it are paid back when the policy grants it for the reason.
+    #[schema(example = "2026-07")]
+    pub effective_month: Option<String>,
+    /// Note, up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// Resumes a suspended pension and records the back-pay owed: suspended months × monthly pension, exact in fen,
+/// where the policy grants it for the reason (CS Art. 32: "恢复发放或补发"). A suspension for an overdue
+/// certification ends by recording a certification instead (409 `certification_required`).
+#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = ResumeRequest,
+    params(("id" = i64, Path, description = "Retiree id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the person read before")),
+    responses((status = 200, body = StatusChangeResponse), crate::openapi::WriteErrors))]
+#[post("/retirees/{id}/pension-status/resume")]
+pub async fn resume(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<ResumeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::PensionManage)?;
+    let id = path.into_inner();
+    let body = body.0;
+    let if_match = optional_if_match(&req)?;
+    let mut errors = Vec::new();
+    let month = body.effective_month.as_deref().map(|m| parse_month("/effective_month", m)).transpose();
+    let month = month.map_err(|e| errors.push(e)).ok().flatten();
+    let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
+    let this_month = pension::month_of(today());
+    let month = month.unwrap_or(this_month);
+    if month > pension::add_months(this_month, 1).unwrap_or(this_month) {
+        errors.push(FieldError::new(
+            "/effective_month",
+            "month_too_late",
+            "生效月份不能晚于下月",
+            "the effective month cannot be later than next month",
+        ));
+    }
+    finish(errors)?;
+    let c = caller.clone();
+    let recorded = crate::db::write(&state.pool, move |conn| {
+        let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
+        let expected = if_match.map(|m| m.expect(retiree.version)).transpose()?;
+        let from = state_of(&retiree)?;
+        let to = pension::transition(from, Transition::Resume).map_err(illegal)?;
+        let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended)) };
+        if pension::certification_resumes(reason) {
+            return Err(ApiError::conflict(
+                "certification_required",
+                "因未按时认证暂停的养老金，登记资格认证后自动恢复",
+                "a pension suspended for an overdue certification resumes when a certification is recorded",
+            ));
+        }
+        if retiree.suspended_from.is_some_and(|f| month < f) {
+            return Err(ApiError::field(FieldError::new(
+                "/effective_month",
+                "month_before_suspension",
+                "恢复月份不能早于暂停月份",
+                "the month of resumption cannot be before the month of suspension",
+            )));
+        }
+        let (change, _) = resumption(conn, &retiree, &path, reason, month, &c.login, note)?;
+        let (_, recorded) = apply_change(conn, &c, &retiree, &path, expected, to, change)?;
+        Ok(recorded)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(change_response(recorded)))
+}
+
+/// `If-Match` when sent (actions on a person take it optionally: the status guard already refuses stale
+/// transitions).
+pub fn optional_if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
+    if req.headers().contains_key(actix_web::http::header::IF_MATCH) {
+        IfMatch::from_request(req).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn months_parse() {
+        assert_eq!(parse_month("/m", "2026-03").ok(), Some(date!(2026 - 03 - 01)));
+        assert!(parse_month("/m", "2026-13").is_err());
+        assert!(parse_month("/m", "2026-3").is_err());
+        assert!(parse_month("/m", "26-03").is_err());
+        assert_eq!(month_text(date!(2026 - 03 - 01)), "2026-03");
+    }
+}

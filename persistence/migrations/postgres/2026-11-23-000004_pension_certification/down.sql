@@ -1,0 +1,14 @@
+DROP TABLE feed_unmatched;
+DROP TABLE feed_batches;
+DROP TABLE certification_run_items;
+DROP TABLE certification_runs;
+DROP TABLE certification_tasks;
+DROP TABLE certifications;
+DROP TABLE pension_status_changes;
+DROP INDEX retirees_certification_idx;
+ALTER TABLE retirees DROP COLUMN status_run_id;
+ALTER TABLE retirees DROP COLUMN certification_barrier;
+ALTER TABLE retirees DROP COLUMN last_certified_on;
+ALTER TABLE retirees DROP COLUMN certified_until;
+ALTER TABLE retirees DROP COLUMN suspended_from;
+ALTER TABLE retirees DROP COLUMN suspension_reason;
