@@ -108,19 +108,19 @@ both_backends! {
         let res = app
             .post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned", "effective_month": "2026-13"}))
             .await
-            .problem(422, "validation_failed");
+            .problem(422, "invalid_month");
         assert_eq!(res.body["errors"][0]["field"], "/effective_month");
         assert_eq!(res.body["errors"][0]["code"], "invalid_month");
         let res = app
             .post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned", "effective_month": "2014-12"}))
             .await
-            .problem(422, "validation_failed");
+            .problem(422, "month_before_retirement");
         assert_eq!(res.body["errors"][0]["code"], "month_before_retirement");
         app.post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned", "extra": 1})).await.expect(422);
         // A stale If-Match is 412.
         app.post_with(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned"}), &[("If-Match", "\"99\"")])
             .await
-            .problem(412, "precondition_failed");
+            .problem(412, "version_mismatch");
         assert_eq!(app.count("pension_status_changes"), 0);
         let r = app.get(&path, "siming").await.expect(200);
         assert_eq!(r.body["pension_status"], "normal");
@@ -202,10 +202,10 @@ both_backends! {
         assert_eq!(fields(&res), [("/provider".into(), "required_for_method".into()), ("/provider_reference".into(), "required_for_method".into()), ("/score".into(), "required_for_method".into())]);
         let res = app.post(&path, "hongshan", &json!({"method": "data_comparison", "certified_on": "2026-07-01", "provider": "医保", "score": "0.5"})).await.problem(422, "validation_failed");
         assert_eq!(fields(&res), [("/data_source".into(), "required_for_method".into()), ("/score".into(), "not_for_method".into())]);
-        let res = app.post(&path, "hongshan", &json!({"method": "home_visit", "certified_on": "2026-07-01"})).await.problem(422, "validation_failed");
+        let res = app.post(&path, "hongshan", &json!({"method": "home_visit", "certified_on": "2026-07-01"})).await.problem(422, "required_for_method");
         assert_eq!(fields(&res), [("/certifier_name".into(), "required_for_method".into())]);
         let tomorrow = today().next_day().unwrap().to_string();
-        let res = app.post(&path, "hongshan", &json!({"method": "home_visit", "certified_on": tomorrow, "certifier_name": "王五"})).await.problem(422, "validation_failed");
+        let res = app.post(&path, "hongshan", &json!({"method": "home_visit", "certified_on": tomorrow, "certifier_name": "王五"})).await.problem(422, "date_in_future");
         assert_eq!(fields(&res), [("/certified_on".into(), "date_in_future".into())]);
         let res = app.post(&path, "hongshan", &json!({"method": "face_recognition", "certified_on": "2026-02-30", "provider": "p", "provider_reference": "r", "score": "1.5"})).await.problem(422, "validation_failed");
         assert_eq!(fields(&res), [("/certified_on".into(), "invalid_date".into()), ("/score".into(), "score_range".into())]);
@@ -240,8 +240,8 @@ both_backends! {
         assert_eq!(ids(&res), [due_soon, last_day]);
         let res = app.get("/api/v1/retirees?certification=certified", "hongshan").await.expect(200);
         assert_eq!(ids(&res), [certified]);
-        app.get("/api/v1/retirees?certification=late", "hongshan").await.problem(422, "validation_failed");
-        app.get("/api/v1/retirees?certification=overdue&jurisdiction=350206001001", "hongshan").await.problem(422, "validation_failed");
+        app.get("/api/v1/retirees?certification=late", "hongshan").await.problem(422, "invalid_enum");
+        app.get("/api/v1/retirees?certification=overdue&jurisdiction=350206001001", "hongshan").await.problem(422, "jurisdiction_not_found");
         set_state(app, overdue, Some("certification_overdue"), Some(date!(2026 - 03 - 01)), on.previous_day().unwrap());
         let res = app.get("/api/v1/retirees?pension_status=suspended&suspension_reason=certification_overdue", "siming").await.expect(200);
         assert_eq!(ids(&res), [overdue]);
@@ -258,7 +258,7 @@ both_backends! {
         let token = app.token("hongshan");
         let body = json!({"barrier": "bedridden"}).to_string().into_bytes();
         let json_type = ("Content-Type", "application/json");
-        app.request("PUT", &path, Some(&token), &[json_type], Some(body.clone())).await.problem(428, "precondition_required");
+        app.request("PUT", &path, Some(&token), &[json_type], Some(body.clone())).await.problem(428, "if_match_required");
         let version = app.get(&format!("/api/v1/retirees/{id}"), "hongshan").await.expect(200).body["version"].to_string();
         let res = app.request("PUT", &path, Some(&token), &[json_type, ("If-Match", &version)], Some(body.clone())).await.expect(200);
         assert_eq!(res.body["certification_barrier"], "bedridden");
@@ -274,7 +274,7 @@ both_backends! {
         assert_eq!(items[0]["barrier"], "bedridden");
         assert_eq!(items[0]["due_on"], (on + time::Duration::days(10)).to_string());
         assert_eq!(app.get("/api/v1/certification-tasks", "huli").await.expect(200).body["items"], json!([]));
-        app.get("/api/v1/certification-tasks?jurisdiction=350206001001", "hongshan").await.problem(422, "validation_failed");
+        app.get("/api/v1/certification-tasks?jurisdiction=350206001001", "hongshan").await.problem(422, "jurisdiction_not_found");
         // The home visit certifies and closes the task.
         let visit = json!({"method": "home_visit", "certified_on": on, "certifier_name": "王五", "evidence": "本人卧床，见面核实"});
         app.post(&format!("/api/v1/retirees/{id}/certifications"), "hongshan", &visit).await.expect(201);
@@ -286,7 +286,7 @@ both_backends! {
         assert_eq!(status, "done");
         assert!(cert.is_some());
         // Clearing the flag needs If-Match too.
-        app.request("DELETE", &far_path, Some(&token), &[], None).await.problem(428, "precondition_required");
+        app.request("DELETE", &far_path, Some(&token), &[], None).await.problem(428, "if_match_required");
         let res = app.request("DELETE", &far_path, Some(&token), &[("If-Match", "*")], None).await.expect(200);
         assert_eq!(res.body["certification_barrier"], Value::Null);
         app.request("DELETE", &far_path, Some(&app.token("finance")), &[("If-Match", "*")], None).await.problem(403, "forbidden");

@@ -1052,16 +1052,20 @@ fn certification_entry(c: persistence::pension::Certification) -> (TimelineCurso
 }
 
 fn encode_timeline_cursor((at, rank, id): TimelineCursor) -> String {
-    let micros = at.assume_utc().unix_timestamp_nanos() / 1000;
-    format!("{micros}.{rank}.{id}")
+    // Whole nanoseconds: SQLite keeps what was written, and a rounded cursor would sort before its own entry.
+    let nanos = at.assume_utc().unix_timestamp_nanos();
+    format!("{nanos}.{rank}.{id}")
 }
 
 fn decode_timeline_cursor(text: &str) -> Option<TimelineCursor> {
     let mut parts = text.split('.');
-    let micros: i128 = parts.next()?.parse().ok()?;
+    let nanos: i128 = parts.next()?.parse().ok()?;
     let rank: i16 = parts.next()?.parse().ok()?;
     let id: i64 = parts.next()?.parse().ok()?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1000)?).ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
     Some((time::PrimitiveDateTime::new(at.date(), at.time()), rank, id))
 }
 
