@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use domain::RuleViolation;
 use domain::pension::{
     PensionState, Transition, add_months, back_pay, certification_resumes, certified_until, extends, month_of,
-    transition,
+    months_between, support_resumes, transition,
 };
 use domain::policy::{Policy, SuspensionReason};
 use persistence::DbConnection;
-use persistence::feeds::{self as repo, FeedBatch, Matched, Outcome, StagedRecord};
+use persistence::feeds::{self as repo, FeedBatch, Matched, MatchedDependent, Outcome, StagedRecord};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -129,7 +129,7 @@ pub struct FeedLinks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 12, "kind": "medical_visit", "batch_id": "his-20260715-001", "records": 4,
     "matched": 3, "applied": 2, "unmatched": 1, "rejected": 0, "certified": 2, "resumed": 1, "suspended": 0,
-    "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
+    "dependents_certified": 0, "dependents_resumed": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
     "rejected_items": [], "items_truncated": false, "submitted_by": "platform", "received_at": "2026-07-16T01:00:00Z",
     "links": {"batch": "/api/v1/feeds/medical_visit/batches/12", "unmatched": "/api/v1/feeds/medical_visit/batches/12/unmatched"}}))]
 pub struct FeedAnswer {
@@ -155,6 +155,11 @@ pub struct FeedAnswer {
     pub resumed: i64,
     /// Pensions suspended (death, imprisonment).
     pub suspended: i64,
+    /// Of `certified`, the supported dependants certified (they are certified like retirees: XM Art. 15 last
+    /// paragraph); of `resumed`, their support resumed (`dependents_resumed`).
+    pub dependents_certified: i64,
+    /// Supported dependants whose support, suspended for an overdue certification, resumed.
+    pub dependents_resumed: i64,
     /// Matched records not applied, by reason: `stale` (not newer than the certification on file),
     /// `superseded` (another record of the same person in the batch was applied), `already_suspended`,
     /// `pension_stopped`, `pension_transferred_out`.
@@ -652,6 +657,132 @@ where
     d
 }
 
+/// A dependant's record that certifies them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DependentCertifying {
+    /// The record.
+    pub record: MatchedDependent,
+    /// Last valid day it gives.
+    pub valid_until: Date,
+    /// When the support was suspended for an overdue certification: the resumption month, the months
+    /// suspended, and whether the policy pays them back.
+    pub resumes: Option<(Date, u32, bool)>,
+}
+
+/// What the dependants' records of a batch do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DependentDecision {
+    /// One `none` outcome per matched line, so that the line counts as matched.
+    pub outcomes: Vec<Outcome>,
+    /// The records that certify (one per dependant at most).
+    pub certifying: Vec<DependentCertifying>,
+    /// Records not applied, by reason (`stale`, `superseded`).
+    pub not_applied: BTreeMap<String, i64>,
+    /// Distinct lines matched.
+    pub matched: i64,
+}
+
+/// Decides the records of certifying kinds matched to supported dependants (sorted by dependant, then line), by
+/// the retirees' rule (XM Art. 15 last paragraph: dependants are certified like retirees): the latest record
+/// newer than the certification on file certifies for one policy period; support suspended for an overdue
+/// certification resumes in the month of the record (CS Art. 32(1)).
+pub fn decide_dependents<'p, F>(rows: &[MatchedDependent], on: Date, policy_at: F) -> DependentDecision
+where
+    F: Fn(&str) -> &'p Policy,
+{
+    let mut d = DependentDecision::default();
+    let mut lines = std::collections::BTreeSet::new();
+    for group in rows.chunk_by(|a, b| a.dependent_id == b.dependent_id) {
+        let Some(first) = group.first() else { continue };
+        let policy = policy_at(&first.path);
+        let period = policy.certification.period_months.value;
+        let chosen = group
+            .iter()
+            .filter(|m| extends(m.certified_until, m.record_date, period))
+            .max_by_key(|m| (m.record_date, std::cmp::Reverse(m.line)));
+        for m in group {
+            if lines.insert(m.line) {
+                d.outcomes.push(Outcome::none(m.line, m.retiree_id, &m.community_code));
+            }
+            if chosen.is_some_and(|c| c.line == m.line) {
+                continue;
+            }
+            let reason = if extends(m.certified_until, m.record_date, period) { "superseded" } else { "stale" };
+            *d.not_applied.entry(reason.to_owned()).or_default() += 1;
+        }
+        if let Some(m) = chosen {
+            let valid_until = certified_until(m.record_date, period);
+            let resumes = support_resumes(m.support_suspended_from, valid_until, on).then(|| {
+                let from = m.support_suspended_from.unwrap_or(on);
+                let month = month_of(m.record_date).max(from);
+                (month, months_between(from, month), policy.back_pay_for(SuspensionReason::CertificationOverdue))
+            });
+            d.certifying.push(DependentCertifying { record: m.clone(), valid_until, resumes });
+        }
+    }
+    d.matched = i64::try_from(lines.len()).unwrap_or(i64::MAX);
+    d
+}
+
+/// Writes the certifications (source `feed`) and resumptions decided for dependants.
+fn write_dependents(
+    conn: &mut DbConnection,
+    kind: FeedKind,
+    batch_id: i64,
+    operator: &str,
+    decision: &DependentDecision,
+) -> Result<i64, ApiError> {
+    use persistence::dependent_certification as dep;
+    let mut resumed = 0;
+    for c in &decision.certifying {
+        let m = &c.record;
+        let now = persistence::now_utc();
+        dep::record(
+            conn,
+            &dep::NewDependentCertification {
+                dependent_id: m.dependent_id,
+                retiree_id: m.retiree_id,
+                method: domain::pension::CertificationMethod::DataComparison.as_str().to_owned(),
+                data_source: Some(kind.as_str().to_owned()),
+                provider: Some(m.source.clone()),
+                provider_reference: m.reference.clone(),
+                score: None,
+                certifier_name: None,
+                evidence: None,
+                certified_on: m.record_date,
+                valid_until: c.valid_until,
+                source: persistence::pension::SOURCE_FEED.to_owned(),
+                source_ref: Some(batch_id),
+                operator: operator.to_owned(),
+                created_at: now,
+            },
+        )?;
+        if let Some((month, months, granted)) = c.resumes {
+            let months = i32::try_from(months).unwrap_or(i32::MAX);
+            dep::resume(
+                conn,
+                &dep::NewSupportChange {
+                    dependent_id: m.dependent_id,
+                    retiree_id: m.retiree_id,
+                    community_code: m.community_code.clone(),
+                    to_status: dep::SUPPORT_PAID.to_owned(),
+                    reason: SuspensionReason::CertificationOverdue.as_str().to_owned(),
+                    effective_month: month,
+                    months_suspended: Some(months),
+                    back_pay_granted: Some(granted),
+                    back_pay_months: Some(if granted { months } else { 0 }),
+                    source: persistence::pension::SOURCE_FEED.to_owned(),
+                    source_ref: Some(batch_id),
+                    operator: operator.to_owned(),
+                    created_at: now,
+                },
+            )?;
+            resumed += 1;
+        }
+    }
+    Ok(resumed)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Submitting
 
@@ -765,8 +896,17 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
     let book = crate::policy_book::PolicyBook::load(conn, s.today)?;
     let decision = decide(s.kind, &matched, |path| book.at(path));
     repo::stage_outcomes(conn, &decision.outcomes)?;
+    // Supported dependants are certified like retirees (XM Art. 15 last paragraph), by the lines left over.
+    let dependants = if s.kind.certifies() { repo::matched_dependents(conn, &c.scope_path)? } else { Vec::new() };
+    let dep = decide_dependents(&dependants, s.today, |path| book.at(path));
+    repo::stage_outcomes(conn, &dep.outcomes)?;
+    let dependents_certified = i64::try_from(dep.certifying.len()).unwrap_or(i64::MAX);
+    let mut not_applied = decision.not_applied.clone();
+    for (reason, n) in &dep.not_applied {
+        *not_applied.entry(reason.clone()).or_default() += n;
+    }
     let now = persistence::now_utc();
-    let matched_count = i64::try_from(matched.len()).unwrap_or(i64::MAX);
+    let matched_count = i64::try_from(matched.len()).unwrap_or(i64::MAX) + dep.matched;
     let id = repo::create_batch(
         conn,
         &repo::NewFeedBatch {
@@ -777,7 +917,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
             content_sha256: s.sha256.clone(),
             records: read.records,
             matched: matched_count,
-            applied: decision.applied(),
+            applied: decision.applied() + dependents_certified,
             unmatched: 0,
             summary: "{}".to_owned(),
             received_at: now,
@@ -791,6 +931,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
             decision.applied()
         )));
     }
+    let dependents_resumed = write_dependents(conn, s.kind, id, &c.login, &dep)?;
     let counts = repo::record_unmatched(conn, id)?;
     let count = |reason: &str| counts.iter().find(|(r, _)| r == reason).map_or(0, |(_, n)| *n);
     let (unmatched, rejected) = (count(repo::NOT_FOUND), count(repo::DATE_IN_FUTURE));
@@ -808,13 +949,15 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         batch_id: s.batch_id.clone(),
         records: read.records,
         matched: matched_count,
-        applied: decision.applied(),
+        applied: decision.applied() + dependents_certified,
         unmatched,
         rejected,
-        certified: decision.certified,
-        resumed: decision.resumed,
+        certified: decision.certified + dependents_certified,
+        resumed: decision.resumed + dependents_resumed,
         suspended: decision.suspended,
-        not_applied: decision.not_applied,
+        dependents_certified,
+        dependents_resumed,
+        not_applied,
         items_truncated: unmatched > MAX_LISTED || rejected > MAX_LISTED,
         unmatched_items,
         rejected_items,
@@ -829,6 +972,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         serde_json::json!({"batch_id": s.batch_id, "records": answer.records, "matched": answer.matched,
             "applied": answer.applied, "unmatched": answer.unmatched, "rejected": answer.rejected,
             "certified": answer.certified, "resumed": answer.resumed, "suspended": answer.suspended,
+            "dependents_certified": dependents_certified, "dependents_resumed": dependents_resumed,
             "not_applied": answer.not_applied, "sha256": s.sha256})
         .to_string(),
     );

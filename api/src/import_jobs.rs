@@ -923,9 +923,11 @@ fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job) -> Result
             }
             let existing =
                 repo::find_dependent_by_id_number(conn, retiree_id, &data.id_number).map_err(ApiError::from)?;
+            let rules = crate::policy_book::rules_at(conn, &path, crate::routes::retirees::today())?;
+            let validity = crate::routes::retirees::first_validity(crate::routes::retirees::today(), rules);
             match (existing, job.on_conflict) {
                 (None, _) => {
-                    let d = repo::create_dependent(conn, retiree_id, &data).map_err(ApiError::from)?;
+                    let d = repo::create_dependent(conn, retiree_id, &data, validity).map_err(ApiError::from)?;
                     persistence::audit::append(
                         conn,
                         &who("dependent.import.create", retiree_id, d.id, &path, row.line),
@@ -935,7 +937,8 @@ fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job) -> Result
                 }
                 (Some(_), OnConflict::Skip) => counters.skipped += 1,
                 (Some(d), OnConflict::Update) => {
-                    repo::update_dependent(conn, d.id, d.version, &data).map_err(ApiError::from)?;
+                    let restart = (!d.supported && data.supported).then_some(validity);
+                    repo::update_dependent(conn, d.id, d.version, &data, restart).map_err(ApiError::from)?;
                     persistence::audit::append(
                         conn,
                         &who("dependent.import.update", retiree_id, d.id, &path, row.line),

@@ -256,6 +256,7 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
                             name: format!("{}{}", SURNAMES[rng.next(16) as usize], GIVEN[rng.next(20) as usize]),
                             supported: rng.next(2) == 0,
                         },
+                        retiree.certified_until,
                     )?;
                 }
             }

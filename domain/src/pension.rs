@@ -264,6 +264,35 @@ pub fn certification_resumes(reason: SuspensionReason) -> bool {
     reason == SuspensionReason::CertificationOverdue
 }
 
+crate::code_enum! {
+    /// Whether a dependant's support (供养) is being paid: dependants who receive support are certified like
+    /// retirees (XM Art. 15 last paragraph; GUIDE 二 "对供养的直系亲属视同退休人员").
+    SupportStatus {
+        /// Not supported: nothing is paid and no certification is asked for.
+        NotSupported = "not_supported": "非供养",
+        /// Supported and paid.
+        Paid = "paid": "正常发放",
+        /// Supported, but suspended for an overdue certification (CS Art. 32(1)).
+        Suspended = "suspended": "暂停发放",
+    }
+}
+
+/// The support status of a dependant who is `supported`, suspended since `suspended_from` (if at all).
+pub fn support_status(supported: bool, suspended_from: Option<Date>) -> SupportStatus {
+    match (supported, suspended_from) {
+        (false, _) => SupportStatus::NotSupported,
+        (true, None) => SupportStatus::Paid,
+        (true, Some(_)) => SupportStatus::Suspended,
+    }
+}
+
+/// Whether a certification on `certified_on` that makes a dependant valid until `valid_until` resumes support
+/// suspended for an overdue certification, judged on `on`: only when it leaves them no longer overdue (the same
+/// rule as a retiree's, CS Art. 32(1)).
+pub fn support_resumes(suspended_from: Option<Date>, valid_until: Date, on: Date) -> bool {
+    suspended_from.is_some() && !is_overdue(valid_until, on)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,5 +403,20 @@ mod tests {
         assert!(!certification_resumes(SuspensionReason::SuspectedDeath));
         assert!(extends(date!(2026 - 07 - 01), date!(2025 - 08 - 01), 12));
         assert!(!extends(date!(2026 - 07 - 01), date!(2025 - 06 - 01), 12));
+    }
+
+    #[test]
+    fn dependants_are_certified_like_retirees() {
+        // XM Art. 15 last paragraph, GUIDE 二: a supported dependant is paid until the certification lapses;
+        // CS Art. 32(1): suspended when overdue, resumed by a certification that makes them valid again.
+        assert_eq!(support_status(false, Some(date!(2026 - 03 - 01))), SupportStatus::NotSupported);
+        assert_eq!(support_status(true, None), SupportStatus::Paid);
+        assert_eq!(support_status(true, Some(date!(2026 - 03 - 01))), SupportStatus::Suspended);
+        let on = date!(2026 - 07 - 10);
+        assert!(support_resumes(Some(date!(2026 - 03 - 01)), date!(2027 - 07 - 10), on));
+        assert!(!support_resumes(Some(date!(2026 - 03 - 01)), date!(2026 - 07 - 09), on));
+        assert!(!support_resumes(None, date!(2027 - 07 - 10), on));
+        // Four months back, March to June, as for a retiree.
+        assert_eq!(months_between(date!(2026 - 03 - 01), on), 4);
     }
 }

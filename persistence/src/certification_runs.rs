@@ -52,6 +52,8 @@ pub struct Run {
     pub started_at: PrimitiveDateTime,
     /// Ended.
     pub finished_at: PrimitiveDateTime,
+    /// Supported dependants whose support was suspended (dry run: would be).
+    pub dependents_suspended: i64,
 }
 
 /// A run to start.
@@ -203,6 +205,106 @@ pub fn suspend_overdue(
     Ok(n)
 }
 
+/// Supported dependants of the retirees in the subtree whose support is paid and whose certification lapsed
+/// before the as-of date (bind: as-of, lower and upper path).
+const DEPENDENTS_OVERDUE: &str = "supported AND support_suspended_from IS NULL AND certified_until < ? AND retiree_id IN \
+    (SELECT r.id FROM retirees r JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ?)";
+
+/// Suspends the support of every supported dependant in the subtree whose certification lapsed before `as_of`,
+/// like a retiree's pension (XM Art. 15 last paragraph; CS Art. 32(1)), from the first day of `effective_month`,
+/// and records each change (source `run`). Two statements whatever the number of dependants. Returns how many.
+pub fn suspend_overdue_dependents(
+    conn: &mut DbConnection,
+    run_id: i64,
+    scope_path: &str,
+    as_of: Date,
+    effective_month: Date,
+    operator: &str,
+) -> RepoResult<usize> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    let now = now_utc();
+    let n = sql::exec(
+        conn,
+        &format!(
+            "UPDATE dependents SET support_suspended_from = ?, status_run_id = ?, version = version + 1, \
+             updated_at = ? WHERE {DEPENDENTS_OVERDUE}"
+        ),
+        &[
+            Bind::Date(effective_month),
+            Bind::I64(run_id),
+            Bind::Ts(now),
+            Bind::Date(as_of),
+            Bind::Text(scope_path),
+            Bind::Text(&upper),
+        ],
+    )?;
+    if n == 0 {
+        return Ok(0);
+    }
+    let recorded = sql::exec(
+        conn,
+        "INSERT INTO dependent_support_changes (dependent_id, retiree_id, community_code, to_status, reason, \
+         effective_month, source, source_ref, operator, created_at) \
+         SELECT d.id, d.retiree_id, r.community_code, ?, ?, ?, ?, ?, ?, ? \
+         FROM dependents d JOIN retirees r ON r.id = d.retiree_id \
+         WHERE d.status_run_id = ? AND d.support_suspended_from = ?",
+        &[
+            Bind::Text(crate::dependent_certification::SUPPORT_SUSPENDED),
+            Bind::Text(REASON),
+            Bind::Date(effective_month),
+            Bind::Text(SOURCE_RUN),
+            Bind::I64(run_id),
+            Bind::Text(operator),
+            Bind::Ts(now),
+            Bind::I64(run_id),
+            Bind::Date(effective_month),
+        ],
+    )?;
+    if recorded != n {
+        return Err(RepoError::Corrupt(format!(
+            "run {run_id}: {n} dependants suspended but {recorded} changes recorded"
+        )));
+    }
+    Ok(n)
+}
+
+/// How many dependants [`suspend_overdue_dependents`] would suspend now (dry runs).
+pub fn count_overdue_dependents(conn: &mut DbConnection, scope_path: &str, as_of: Date) -> RepoResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    let rows: Vec<N> = sql::load(
+        conn,
+        &format!("SELECT COUNT(*) AS n FROM dependents WHERE {DEPENDENTS_OVERDUE}"),
+        &[Bind::Date(as_of), Bind::Text(scope_path), Bind::Text(&upper)],
+    )?;
+    Ok(rows.first().map_or(0, |r| r.n))
+}
+
+/// The support changes a real run recorded, by id after `after`.
+pub fn dependent_items(
+    conn: &mut DbConnection,
+    run_id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> RepoResult<Vec<crate::dependent_certification::SupportChange>> {
+    use crate::schema::dependent_support_changes as t;
+    let mut query = t::table
+        .filter(t::source.eq(SOURCE_RUN))
+        .filter(t::source_ref.eq(run_id))
+        .select(crate::dependent_certification::SupportChange::as_select())
+        .order(t::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(t::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
 /// Keeps the list of a dry run: who would be suspended and who is overdue but already suspended for another
 /// reason. One statement. Returns how many people it lists.
 pub fn record_dry(conn: &mut DbConnection, run_id: i64, scope_path: &str, as_of: Date) -> RepoResult<usize> {
@@ -308,10 +410,12 @@ pub fn finish(
     suspended: i64,
     already_suspended: i64,
     tasks_created: i64,
+    dependents_suspended: i64,
     summary: &str,
 ) -> RepoResult<Run> {
     diesel::update(certification_runs::table.find(run_id))
         .set((
+            certification_runs::dependents_suspended.eq(dependents_suspended),
             certification_runs::suspended.eq(suspended),
             certification_runs::already_suspended.eq(already_suspended),
             certification_runs::tasks_created.eq(tasks_created),

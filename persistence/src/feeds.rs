@@ -193,6 +193,59 @@ pub struct Matched {
     pub monthly_pension_fen: Option<i64>,
 }
 
+/// A staged record matched to a supported dependant of a retiree in the caller's subtree (dependants are
+/// certified like retirees: XM Art. 15 last paragraph).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct MatchedDependent {
+    /// Line.
+    #[diesel(sql_type = BigInt)]
+    pub line: i64,
+    /// Record date.
+    #[diesel(sql_type = SqlDate)]
+    pub record_date: Date,
+    /// Source system.
+    #[diesel(sql_type = Text)]
+    pub source: String,
+    /// Record id in the source system.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reference: Option<String>,
+    /// Dependant.
+    #[diesel(sql_type = BigInt)]
+    pub dependent_id: i64,
+    /// Their retiree.
+    #[diesel(sql_type = BigInt)]
+    pub retiree_id: i64,
+    /// The retiree's community.
+    #[diesel(sql_type = Text)]
+    pub community_code: String,
+    /// Path of the community, for its policy.
+    #[diesel(sql_type = Text)]
+    pub path: String,
+    /// Last valid day of the dependant's certification on file.
+    #[diesel(sql_type = SqlDate)]
+    pub certified_until: Date,
+    /// Month the support was suspended, while it is.
+    #[diesel(sql_type = Nullable<SqlDate>)]
+    pub support_suspended_from: Option<Date>,
+}
+
+/// The staged records (not refused, not matched to a retiree) whose resident ID is a supported dependant of a
+/// retiree in the subtree `scope_path`, by dependant then line.
+pub fn matched_dependents(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<MatchedDependent>> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    load(
+        conn,
+        "SELECT s.line AS line, s.record_date AS record_date, s.source AS source, s.reference AS reference, \
+         d.id AS dependent_id, r.id AS retiree_id, r.community_code AS community_code, j.path AS path, \
+         d.certified_until AS certified_until, d.support_suspended_from AS support_suspended_from \
+         FROM feed_staging s JOIN dependents d ON d.id_number = s.id_number AND d.supported \
+         JOIN retirees r ON r.id = d.retiree_id JOIN jurisdictions j ON j.code = r.community_code \
+         WHERE s.rejection IS NULL AND j.path >= ? AND j.path < ? \
+         AND NOT EXISTS (SELECT 1 FROM feed_outcome o WHERE o.line = s.line) ORDER BY d.id, s.line",
+        &[Bind::Text(scope_path), Bind::Text(&upper)],
+    )
+}
+
 /// A stored batch.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = feed_batches)]

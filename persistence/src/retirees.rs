@@ -337,6 +337,14 @@ pub struct Dependent {
     pub created_at: PrimitiveDateTime,
     /// Last changed.
     pub updated_at: PrimitiveDateTime,
+    /// Last valid day of the certification on file (meaningful while supported).
+    pub certified_until: Date,
+    /// Date of the last certification.
+    pub last_certified_on: Option<Date>,
+    /// First day of the month the support was suspended for an overdue certification; `None` while paid.
+    pub support_suspended_from: Option<Date>,
+    /// The certification run that suspended the support, if one did.
+    pub status_run_id: Option<i64>,
 }
 
 /// Writable columns of a dependent.
@@ -353,12 +361,18 @@ pub struct DependentData {
     pub supported: bool,
 }
 
-/// Adds a dependent to a retiree.
-pub fn create_dependent(conn: &mut DbConnection, retiree_id: i64, data: &DependentData) -> RepoResult<Dependent> {
+/// Adds a dependent to a retiree, certified until `certified_until` (one policy period from registration).
+pub fn create_dependent(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    data: &DependentData,
+    certified_until: Date,
+) -> RepoResult<Dependent> {
     let now = now_utc();
     diesel::insert_into(dependents::table)
         .values((
             data,
+            dependents::certified_until.eq(certified_until),
             dependents::retiree_id.eq(retiree_id),
             dependents::created_at.eq(now),
             dependents::updated_at.eq(now),
@@ -389,12 +403,14 @@ pub fn find_dependent(conn: &mut DbConnection, retiree_id: i64, id: i64) -> Repo
         .first(conn)?)
 }
 
-/// Replaces a dependent's fields if the version is still `expected_version`.
+/// Replaces a dependent's fields if the version is still `expected_version`. `restart` gives a new validity to a
+/// dependant who becomes supported (one policy period from that day); support that ends clears a suspension.
 pub fn update_dependent(
     conn: &mut DbConnection,
     id: i64,
     expected_version: i64,
     data: &DependentData,
+    restart: Option<Date>,
 ) -> RepoResult<Dependent> {
     let updated = diesel::update(
         dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
@@ -403,6 +419,16 @@ pub fn update_dependent(
     .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
+    }
+    if let Some(until) = restart {
+        diesel::update(dependents::table.find(id))
+            .set((dependents::certified_until.eq(until), dependents::support_suspended_from.eq(None::<Date>)))
+            .execute(conn)?;
+    }
+    if !data.supported {
+        diesel::update(dependents::table.find(id))
+            .set((dependents::support_suspended_from.eq(None::<Date>), dependents::status_run_id.eq(None::<i64>)))
+            .execute(conn)?;
     }
     Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
 }

@@ -102,6 +102,10 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        certified_until -> Date,
+        last_certified_on -> Nullable<Date>,
+        support_suspended_from -> Nullable<Date>,
+        status_run_id -> Nullable<BigInt>,
     }
 }
 
@@ -315,6 +319,47 @@ diesel::table! {
         summary -> Text,
         started_at -> Timestamp,
         finished_at -> Timestamp,
+        dependents_suspended -> BigInt,
+    }
+}
+
+diesel::table! {
+    dependent_certifications (id) {
+        id -> BigInt,
+        dependent_id -> BigInt,
+        retiree_id -> BigInt,
+        method -> Text,
+        data_source -> Nullable<Text>,
+        provider -> Nullable<Text>,
+        provider_reference -> Nullable<Text>,
+        score -> Nullable<Text>,
+        certifier_name -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        certified_on -> Date,
+        valid_until -> Date,
+        source -> Text,
+        source_ref -> Nullable<BigInt>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dependent_support_changes (id) {
+        id -> BigInt,
+        dependent_id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        to_status -> Text,
+        reason -> Text,
+        effective_month -> Date,
+        months_suspended -> Nullable<Integer>,
+        back_pay_granted -> Nullable<Bool>,
+        back_pay_months -> Nullable<Integer>,
+        source -> Text,
+        source_ref -> Nullable<BigInt>,
+        operator -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -364,6 +409,8 @@ diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
 diesel::joinable!(retirees -> jurisdictions (community_code));
 diesel::joinable!(retiree_special_groups -> retirees (retiree_id));
 diesel::joinable!(dependents -> retirees (retiree_id));
+diesel::joinable!(dependent_certifications -> dependents (dependent_id));
+diesel::joinable!(dependent_support_changes -> dependents (dependent_id));
 diesel::joinable!(import_errors -> import_jobs (job_id));
 diesel::joinable!(import_rejected_rows -> import_jobs (job_id));
 
@@ -391,4 +438,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certification_run_items,
     feed_batches,
     feed_unmatched,
+    dependent_certifications,
+    dependent_support_changes,
 );

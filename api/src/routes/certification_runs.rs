@@ -55,6 +55,10 @@ pub struct RunCounts {
     /// reminder window (dry run: would create).
     #[schema(example = 5)]
     pub tasks_created: i64,
+    /// Supported dependants whose support the run suspended for an overdue certification (dry run: would
+    /// suspend); they are certified like retirees (XM Art. 15 last paragraph). Listed at `links.dependents`.
+    #[schema(example = 1)]
+    pub dependents_suspended: i64,
 }
 
 /// The counts of one child of the run's node (or of the node itself, for people registered on it directly).
@@ -83,17 +87,21 @@ pub struct RunLinks {
     /// Its list of people.
     #[schema(example = "/api/v1/certification-runs/7/items")]
     pub items: String,
+    /// The dependants whose support it suspended.
+    #[schema(example = "/api/v1/certification-runs/7/dependents")]
+    pub dependents: String,
 }
 
 /// A certification run.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 7, "jurisdiction": "350203", "as_of": "2026-11-23", "dry_run": false, "actor": "siming",
-    "counts": {"suspended": 42, "already_suspended": 3, "tasks_created": 5},
+    "counts": {"suspended": 42, "already_suspended": 3, "tasks_created": 5, "dependents_suspended": 1},
     "by_jurisdiction": [
         {"code": "350203001", "name": "厦港街道", "suspended": 30, "already_suspended": 1},
         {"code": "350203003", "name": "中华街道", "suspended": 12, "already_suspended": 2}],
     "started_at": "2026-11-23T08:00:00Z", "finished_at": "2026-11-23T08:00:01Z",
-    "links": {"run": "/api/v1/certification-runs/7", "items": "/api/v1/certification-runs/7/items"}}))]
+    "links": {"run": "/api/v1/certification-runs/7", "items": "/api/v1/certification-runs/7/items",
+        "dependents": "/api/v1/certification-runs/7/dependents"}}))]
 pub struct RunResponse {
     /// Id.
     pub id: i64,
@@ -139,11 +147,12 @@ fn response(run: Run) -> RunResponse {
             suspended: run.suspended,
             already_suspended: run.already_suspended,
             tasks_created: run.tasks_created,
+            dependents_suspended: run.dependents_suspended,
         },
         by_jurisdiction: summary.by_jurisdiction,
         started_at: instant(run.started_at),
         finished_at: instant(run.finished_at),
-        links: RunLinks { items: format!("{base}/items"), run: base },
+        links: RunLinks { items: format!("{base}/items"), dependents: format!("{base}/dependents"), run: base },
     }
 }
 
@@ -186,13 +195,17 @@ fn execute(
     let rules = PolicyBook::load(conn, as_of)?.rules_at(&node.path);
     let due_by = as_of.checked_add(Duration::days(i64::from(rules.due_soon_days))).unwrap_or(Date::MAX);
     let created_by = format!("run:{id}");
-    let tasks = if dry_run {
+    let (tasks, dependents) = if dry_run {
         runs::record_dry(conn, id, &node.path, as_of)?;
-        runs::count_due_tasks(conn, &node.path, due_by, &created_by)?
+        let dependents = runs::count_overdue_dependents(conn, &node.path, as_of)?;
+        (runs::count_due_tasks(conn, &node.path, due_by, &created_by)?, dependents)
     } else {
-        // CS Art. 32(1): suspended from the month of the as-of date.
+        // CS Art. 32(1): suspended from the month of the as-of date; supported dependants alike (XM Art. 15).
         runs::suspend_overdue(conn, id, &node.path, as_of, month_of(as_of), &caller.login)?;
-        persistence::pension::create_due_tasks(conn, &node.path, due_by, &created_by)?
+        let dependents =
+            runs::suspend_overdue_dependents(conn, id, &node.path, as_of, month_of(as_of), &caller.login)?;
+        let dependents = i64::try_from(dependents).map_err(ApiError::internal)?;
+        (persistence::pension::create_due_tasks(conn, &node.path, due_by, &created_by)?, dependents)
     };
     let started = runs::find(conn, id)?;
     let by_jurisdiction: Vec<JurisdictionCounts> = runs::counts_by_child(conn, &started)?
@@ -208,12 +221,13 @@ fn execute(
     let already = by_jurisdiction.iter().map(|n| n.already_suspended).sum();
     let tasks = i64::try_from(tasks).map_err(ApiError::internal)?;
     let summary = serde_json::to_string(&Summary { by_jurisdiction }).map_err(ApiError::internal)?;
-    let run = runs::finish(conn, id, suspended, already, tasks, &summary)?;
+    let run = runs::finish(conn, id, suspended, already, tasks, dependents, &summary)?;
     // One audit entry for the run, not one per person: the people are in pension_status_changes (source run).
     let mut entry = caller.audit("certification.run", "certification_run", id, &node.path);
     entry.detail = Some(
         serde_json::json!({"jurisdiction": node.code, "as_of": as_of.to_string(), "dry_run": dry_run,
-            "suspended": suspended, "already_suspended": already, "tasks_created": tasks})
+            "suspended": suspended, "already_suspended": already, "tasks_created": tasks,
+            "dependents_suspended": dependents})
         .to_string(),
     );
     persistence::audit::append(conn, &entry)?;
@@ -392,5 +406,35 @@ pub async fn items(
             outcome: i.outcome,
         })
         .collect();
+    Ok(web::Json(Page { items: page_items, next_cursor: next }))
+}
+
+const DEPENDENT_CURSOR: &str = "cd";
+
+/// The dependants whose support a real run suspended (XM Art. 15 last paragraph), by change id; empty for a dry
+/// run, which only counts them.
+#[utoipa::path(tag = "certification", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Run id"), RunListQuery),
+    responses((status = 200, body = Page<super::dependent_certifications::SupportChangeResponse>), crate::openapi::ReadErrors))]
+#[get("/certification-runs/{id}/dependents")]
+pub async fn suspended_dependents(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<RunListQuery>,
+) -> Result<web::Json<Page<super::dependent_certifications::SupportChangeResponse>>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>(DEPENDENT_CURSOR, query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    finish(errors)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let rows = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+        let run = visible(conn, &c, id)?;
+        Ok(runs::dependent_items(conn, run.id, after, limit)?)
+    })
+    .await?;
+    let next = next_cursor(&rows, limit, DEPENDENT_CURSOR, |i| i.id.to_string());
+    let page_items = rows.into_iter().map(super::dependent_certifications::support_change_response).collect();
     Ok(web::Json(Page { items: page_items, next_cursor: next }))
 }

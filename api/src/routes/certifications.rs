@@ -150,18 +150,18 @@ fn not_for_method(field: &str, method: CertificationMethod, errors: &mut Vec<Fie
 }
 
 /// The checked parts of a certification request.
-struct Checked {
-    certified_on: Date,
-    data_source: Option<DataSource>,
-    provider: Option<String>,
-    provider_reference: Option<String>,
-    score: Option<String>,
-    certifier_name: Option<String>,
-    evidence: Option<String>,
+pub(crate) struct Checked {
+    pub(crate) certified_on: Date,
+    pub(crate) data_source: Option<DataSource>,
+    pub(crate) provider: Option<String>,
+    pub(crate) provider_reference: Option<String>,
+    pub(crate) score: Option<String>,
+    pub(crate) certifier_name: Option<String>,
+    pub(crate) evidence: Option<String>,
 }
 
 /// Checks a request: the date, and the evidence each method needs (XM Art. 15).
-fn check(body: &CertifyRequest, on: Date) -> Result<Checked, ApiError> {
+pub(crate) fn check(body: &CertifyRequest, on: Date) -> Result<Checked, ApiError> {
     use CertificationMethod as M;
     let mut errors = Vec::new();
     let certified_on = parse_date("/certified_on", &body.certified_on).map_err(|e| errors.push(e)).ok();

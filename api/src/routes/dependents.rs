@@ -6,11 +6,13 @@ use domain::{IdNumber, Permission, Relation};
 use persistence::audit;
 use persistence::retirees::{self as repo, Dependent, DependentData};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use domain::pension::{CertificationStatus, SupportStatus, certification_status, support_status};
+use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::common::{check_name, instant, ok_with_etag};
-use super::retirees::{changes, show, today};
+use super::retirees::{changes, first_validity, show, today};
+use crate::policy_book::rules_at;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json};
@@ -33,8 +35,23 @@ pub struct DependentResponse {
     /// Name.
     #[schema(example = "李四")]
     pub name: String,
-    /// Supported by the retiree (供养).
+    /// Supported by the retiree (供养). Supported dependants are certified like retirees (XM Art. 15 last
+    /// paragraph; GUIDE 二).
     pub supported: bool,
+    /// Whether the support is paid, suspended for an overdue certification, or not supported at all.
+    pub support_status: SupportStatus,
+    /// First day of the month the support was suspended, while it is.
+    #[schema(value_type = Option<String>, format = Date, example = json!(null))]
+    pub support_suspended_from: Option<Date>,
+    /// Last valid day of the certification on file.
+    #[schema(value_type = String, format = Date, example = "2027-07-15")]
+    pub certified_until: Date,
+    /// Date of the last certification.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-07-15")]
+    pub last_certified_on: Option<Date>,
+    /// Certified, due soon or overdue today under the policy of the retiree's community; `null` when not
+    /// supported (nothing to certify).
+    pub certification_status: Option<CertificationStatus>,
     /// Fields shown masked to this caller.
     pub masked_fields: Vec<String>,
     /// Version (also the ETag).
@@ -47,9 +64,15 @@ pub struct DependentResponse {
     pub updated_at: OffsetDateTime,
 }
 
-fn to_response(d: Dependent, caller: &Caller) -> DependentResponse {
+/// The API view of a dependant; `due_soon_days` is the reminder window of the retiree's community.
+pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32) -> DependentResponse {
     let mut masked = Vec::new();
     DependentResponse {
+        support_status: support_status(d.supported, d.support_suspended_from),
+        support_suspended_from: d.support_suspended_from.filter(|_| d.supported),
+        certified_until: d.certified_until,
+        last_certified_on: d.last_certified_on,
+        certification_status: d.supported.then(|| certification_status(d.certified_until, today(), due_soon_days)),
         id_number: show(caller.role, SensitiveField::IdNumber, true, &d.id_number, &mut masked),
         id: d.id,
         retiree_id: d.retiree_id,
@@ -154,15 +177,16 @@ pub async fn list(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| {
+    let (items, days) = crate::db::write(&state.pool, move |conn| {
         let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let mut entry = c.audit("dependent.list.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        Ok(repo::dependents_of(conn, id)?)
+        let days = rules_at(conn, &path, today())?.due_soon_days;
+        Ok((repo::dependents_of(conn, id)?, days))
     })
     .await?;
-    Ok(web::Json(items.into_iter().map(|d| to_response(d, &caller)).collect()))
+    Ok(web::Json(items.into_iter().map(|d| to_response(d, &caller, days)).collect()))
 }
 
 /// Adds a dependent.
@@ -186,7 +210,8 @@ pub async fn create(
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let data = check(body.relation, &body.id_number, &body.name, body.supported, &retiree.id_number)?;
-        let dependent = repo::create_dependent(conn, id, &data).map_err(|e| match e {
+        let rules = rules_at(conn, &path, today())?;
+        let dependent = repo::create_dependent(conn, id, &data, first_validity(today(), rules)).map_err(|e| match e {
             persistence::RepoError::Unique(_) => taken(),
             other => other.into(),
         })?;
@@ -197,7 +222,7 @@ pub async fn create(
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/dependents/{}", dependent.id),
             version: dependent.version,
-            body: serde_json::to_value(to_response(dependent, &c)).map_err(ApiError::internal)?,
+            body: serde_json::to_value(to_response(dependent, &c, rules.due_soon_days)).map_err(ApiError::internal)?,
         })
     })
     .await
@@ -216,17 +241,17 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let (id, dependent_id) = path.into_inner();
     let c = caller.clone();
-    let dependent = crate::db::write(&state.pool, move |conn| {
+    let (dependent, days) = crate::db::write(&state.pool, move |conn| {
         let (_, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let dependent = repo::find_dependent(conn, id, dependent_id)?;
         let mut entry = c.audit("dependent.read", "dependent", dependent_id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        Ok(dependent)
+        Ok((dependent, rules_at(conn, &path, today())?.due_soon_days))
     })
     .await?;
     let version = dependent.version;
-    Ok(ok_with_etag(&to_response(dependent, &caller), version))
+    Ok(ok_with_etag(&to_response(dependent, &caller, days), version))
 }
 
 /// Changes a dependent. Needs `If-Match`.
@@ -247,10 +272,11 @@ pub async fn update(
     let (id, dependent_id) = path.into_inner();
     let patch = body.0;
     let c = caller.clone();
-    let dependent = crate::db::write(&state.pool, move |conn| {
+    let (dependent, days) = crate::db::write(&state.pool, move |conn| {
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let current = repo::find_dependent(conn, id, dependent_id)?;
         let expected = if_match.expect(current.version)?;
+        let rules = rules_at(conn, &path, today())?;
         let data = check(
             patch.relation.or_else(|| Relation::parse(&current.relation)).unwrap_or(Relation::Other),
             patch.id_number.as_deref().unwrap_or(&current.id_number),
@@ -266,9 +292,11 @@ pub async fn update(
         };
         let diff = changes(Some(&before), &data);
         if diff.is_empty() {
-            return Ok(current);
+            return Ok((current, rules.due_soon_days));
         }
-        let updated = repo::update_dependent(conn, dependent_id, expected, &data).map_err(|e| match e {
+        // Support that starts now asks for a certification one policy period from today.
+        let restart = (!current.supported && data.supported).then(|| first_validity(today(), rules));
+        let updated = repo::update_dependent(conn, dependent_id, expected, &data, restart).map_err(|e| match e {
             persistence::RepoError::Unique(_) => taken(),
             other => other.into(),
         })?;
@@ -276,11 +304,11 @@ pub async fn update(
         entry.retiree_id = Some(id);
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
-        Ok(updated)
+        Ok((updated, rules.due_soon_days))
     })
     .await?;
     let version = dependent.version;
-    Ok(ok_with_etag(&to_response(dependent, &caller), version))
+    Ok(ok_with_etag(&to_response(dependent, &caller, days), version))
 }
 
 /// Removes a dependent (entered in error). Needs `If-Match`.

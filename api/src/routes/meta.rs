@@ -50,5 +50,11 @@ pub async fn enums(caller: Caller) -> Result<web::Json<Enums>, ApiError> {
     enums.insert("jurisdiction_level".to_owned(), values!(Level));
     enums.insert("role".to_owned(), values!(Role));
     enums.insert("permission".to_owned(), values!(Permission));
+    enums.insert("suspension_reason".to_owned(), values!(domain::policy::SuspensionReason));
+    enums.insert("certification_method".to_owned(), values!(domain::pension::CertificationMethod));
+    enums.insert("data_source".to_owned(), values!(domain::pension::DataSource));
+    enums.insert("certification_barrier".to_owned(), values!(domain::pension::CertificationBarrier));
+    enums.insert("certification_status".to_owned(), values!(domain::pension::CertificationStatus));
+    enums.insert("support_status".to_owned(), values!(domain::pension::SupportStatus));
     Ok(web::Json(Enums { enums }))
 }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod certification_runs;
 pub mod certifications;
 pub mod common;
+pub mod dependent_certifications;
 pub mod dependents;
 pub mod exports;
 pub mod feeds;
@@ -77,10 +78,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dependents::get_one)
         .service(dependents::update)
         .service(dependents::remove)
+        .service(dependent_certifications::create)
+        .service(dependent_certifications::list)
+        .service(dependent_certifications::support_changes)
         .service(certification_runs::create)
         .service(certification_runs::list)
         .service(certification_runs::get_one)
         .service(certification_runs::items)
+        .service(certification_runs::suspended_dependents)
         .service(feeds::submit_feed)
         .service(feeds::list_feed_batches)
         .service(feeds::list_feed_unmatched)
