@@ -202,8 +202,7 @@ fn execute(
     } else {
         // CS Art. 32(1): suspended from the month of the as-of date; supported dependants alike (XM Art. 15).
         runs::suspend_overdue(conn, id, &node.path, as_of, month_of(as_of), &caller.login)?;
-        let dependents =
-            runs::suspend_overdue_dependents(conn, id, &node.path, as_of, month_of(as_of), &caller.login)?;
+        let dependents = runs::suspend_overdue_dependents(conn, id, &node.path, as_of, month_of(as_of), &caller.login)?;
         let dependents = i64::try_from(dependents).map_err(ApiError::internal)?;
         (persistence::pension::create_due_tasks(conn, &node.path, due_by, &created_by)?, dependents)
     };

@@ -196,8 +196,10 @@ pub async fn create(
     let body = body.0;
     let on = today();
     let checked = check(&body, on)?;
-    let fingerprint =
-        crate::idempotency::fingerprint(&format!("POST /retirees/{id}/dependents/{dependent_id}/certifications"), &body);
+    let fingerprint = crate::idempotency::fingerprint(
+        &format!("POST /retirees/{id}/dependents/{dependent_id}/certifications"),
+        &body,
+    );
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {

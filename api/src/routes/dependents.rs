@@ -1,21 +1,21 @@
 //! Dependents (供养直系亲属) of a retiree, tracked like retirees for certification (XM Art. 15; GUIDE 二).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use domain::pension::{CertificationStatus, SupportStatus, certification_status, support_status};
 use domain::roles::SensitiveField;
 use domain::{IdNumber, Permission, Relation};
 use persistence::audit;
 use persistence::retirees::{self as repo, Dependent, DependentData};
 use serde::{Deserialize, Serialize};
-use domain::pension::{CertificationStatus, SupportStatus, certification_status, support_status};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::common::{check_name, instant, ok_with_etag};
 use super::retirees::{changes, first_validity, show, today};
-use crate::policy_book::rules_at;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json};
+use crate::policy_book::rules_at;
 use crate::state::AppState;
 
 /// A dependent as a role may see them.
@@ -211,10 +211,11 @@ pub async fn create(
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let data = check(body.relation, &body.id_number, &body.name, body.supported, &retiree.id_number)?;
         let rules = rules_at(conn, &path, today())?;
-        let dependent = repo::create_dependent(conn, id, &data, first_validity(today(), rules)).map_err(|e| match e {
-            persistence::RepoError::Unique(_) => taken(),
-            other => other.into(),
-        })?;
+        let dependent =
+            repo::create_dependent(conn, id, &data, first_validity(today(), rules)).map_err(|e| match e {
+                persistence::RepoError::Unique(_) => taken(),
+                other => other.into(),
+            })?;
         let mut entry = c.audit("dependent.create", "dependent", dependent.id, &path);
         entry.retiree_id = Some(id);
         entry.detail = Some(serde_json::json!({"changes": changes(None, &data)}).to_string());
