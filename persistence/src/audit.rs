@@ -157,7 +157,13 @@ pub fn timeline(
         .filter(audit_log::outcome.eq("success"))
         .filter(audit_log::action.not_like("%.read"))
         .filter(audit_log::action.not_like("%.search"))
-        .filter(audit_log::action.ne_all(["pension.suspend", "pension.resume", "certification.record"]))
+        .filter(audit_log::action.ne_all([
+            "pension.suspend",
+            "pension.resume",
+            "pension.stop",
+            "pension.transfer_out",
+            "certification.record",
+        ]))
         .select(AuditEntry::as_select())
         .order((audit_log::occurred_at, audit_log::id))
         .limit(limit)

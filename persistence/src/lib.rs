@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod certification_runs;
 pub mod connection;
+pub mod death;
 pub mod dependent_certification;
 pub mod error;
 pub mod feeds;

@@ -455,3 +455,8 @@ pub fn find_dependent_by_id_number(
         .first(conn)
         .optional()?)
 }
+
+/// One dependent by id, whoever their retiree.
+pub fn find_dependent_by_id(conn: &mut DbConnection, id: i64) -> RepoResult<Dependent> {
+    Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
+}

@@ -398,6 +398,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    death_reports (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        date_of_death -> Date,
+        certificate_number -> Text,
+        reporter_kind -> Text,
+        reporter_name -> Text,
+        reporter_relation -> Nullable<Text>,
+        reported_on -> Date,
+        deadline -> Date,
+        late -> Bool,
+        status -> Text,
+        stop_month -> Date,
+        prior_status -> Nullable<Text>,
+        prior_reason -> Nullable<Text>,
+        prior_suspended_from -> Nullable<Date>,
+        condolence_fen -> Nullable<BigInt>,
+        funeral_grant_fen -> Nullable<BigInt>,
+        survivor_benefit_fen -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        closed_reason -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    overpayments (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        death_report_id -> BigInt,
+        community_code -> Text,
+        first_month -> Date,
+        last_month -> Date,
+        months -> Integer,
+        monthly_fen -> BigInt,
+        amount_fen -> BigInt,
+        due_by -> Date,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    overpayment_entries (id) {
+        id -> BigInt,
+        overpayment_id -> BigInt,
+        kind -> Text,
+        amount_fen -> BigInt,
+        entry_on -> Date,
+        approved_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dependent_support (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        dependent_id -> BigInt,
+        death_report_id -> BigInt,
+        community_code -> Text,
+        applied_on -> Date,
+        deadline -> Date,
+        status -> Text,
+        support_from -> Nullable<Date>,
+        support_until -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        fraud_note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    dependent_support_steps (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        step -> Text,
+        passed -> Bool,
+        on_date -> Date,
+        note -> Nullable<Text>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pension_status_changes -> retirees (retiree_id));
 diesel::joinable!(certifications -> retirees (retiree_id));
 diesel::joinable!(certification_tasks -> retirees (retiree_id));
@@ -409,6 +510,11 @@ diesel::joinable!(accounts -> jurisdictions (jurisdiction_code));
 diesel::joinable!(retirees -> jurisdictions (community_code));
 diesel::joinable!(retiree_special_groups -> retirees (retiree_id));
 diesel::joinable!(dependents -> retirees (retiree_id));
+diesel::joinable!(death_reports -> retirees (retiree_id));
+diesel::joinable!(overpayments -> death_reports (death_report_id));
+diesel::joinable!(overpayment_entries -> overpayments (overpayment_id));
+diesel::joinable!(dependent_support -> death_reports (death_report_id));
+diesel::joinable!(dependent_support_steps -> dependent_support (application_id));
 diesel::joinable!(dependent_certifications -> dependents (dependent_id));
 diesel::joinable!(dependent_support_changes -> dependents (dependent_id));
 diesel::joinable!(import_errors -> import_jobs (job_id));
@@ -440,4 +546,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     feed_unmatched,
     dependent_certifications,
     dependent_support_changes,
+    death_reports,
+    overpayments,
+    overpayment_entries,
+    dependent_support,
+    dependent_support_steps,
 );

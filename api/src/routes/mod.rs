@@ -7,7 +7,9 @@ pub mod calendar;
 pub mod certification_runs;
 pub mod certifications;
 pub mod common;
+pub mod deaths;
 pub mod dependent_certifications;
+pub mod dependent_support;
 pub mod dependents;
 pub mod exports;
 pub mod feeds;
@@ -15,6 +17,7 @@ pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
 pub mod ops;
+pub mod overpayments;
 pub mod pension;
 pub mod policies;
 pub mod retirees;
@@ -90,6 +93,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(feeds::list_feed_batches)
         .service(feeds::list_feed_unmatched)
         .service(feeds::get_feed_batch)
+        .service(deaths::create)
+        .service(deaths::list)
+        .service(deaths::get_one)
+        .service(deaths::verify)
+        .service(deaths::withdraw)
+        .service(deaths::reverse)
+        .service(deaths::benefits)
+        .service(deaths::deaths_report)
+        .service(overpayments::list)
+        .service(overpayments::get_one)
+        .service(overpayments::add_entry)
+        .service(dependent_support::apply)
+        .service(dependent_support::list)
+        .service(dependent_support::get_one)
+        .service(dependent_support::record_step)
+        .service(dependent_support::terminate)
+        .service(dependent_support::fraud_flag)
+        .service(dependent_support::fraud_clear)
         .service(audit::list)
         .service(meta::enums);
 }

@@ -224,7 +224,12 @@ pub fn apply_change(
         .into_iter()
         .last()
         .ok_or_else(|| ApiError::internal("status change not recorded"))?;
-    let action = if to == PensionState::Normal { "pension.resume" } else { "pension.suspend" };
+    let action = match to {
+        PensionState::Normal => "pension.resume",
+        PensionState::Stopped => "pension.stop",
+        PensionState::TransferredOut => "pension.transfer_out",
+        PensionState::Suspended(_) => "pension.suspend",
+    };
     let mut entry = caller.audit(action, "retiree", retiree.id, path);
     entry.retiree_id = Some(retiree.id);
     entry.detail = Some(

@@ -1022,7 +1022,12 @@ fn audit_entry(e: AuditEntry) -> (TimelineCursor, TimelineEntry) {
 
 fn change_entry(c: persistence::pension::StatusChange) -> (TimelineCursor, TimelineEntry) {
     let key = (c.created_at, 1, c.id);
-    let action = if c.to_status == "normal" { "pension.resume" } else { "pension.suspend" };
+    let action = match c.to_status.as_str() {
+        "normal" => "pension.resume",
+        "stopped" => "pension.stop",
+        "transferred_out" => "pension.transfer_out",
+        _ => "pension.suspend",
+    };
     let actor = c.operator.clone();
     let change = super::pension::change_response(c);
     let entry = TimelineEntry {

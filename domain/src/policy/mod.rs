@@ -216,6 +216,16 @@ pub struct Death {
     pub funeral_grant: Sourced<BenefitFormula>,
     /// Survivor benefit (抚恤费).
     pub survivor_benefit: Sourced<BenefitFormula>,
+    /// Days the agency has to recover pension paid after a death before it refers the case to the social
+    /// insurance administration (CS Art. 31(1): "限期追回，到期仍未追回的应及时移交"; no text gives the number).
+    /// Versions stored before this value existed read the default.
+    #[serde(default = "default_recovery_deadline")]
+    pub recovery_deadline_days: Sourced<u32>,
+}
+
+/// The recovery deadline of versions stored before it existed: 90 days, not stated.
+pub fn default_recovery_deadline() -> Sourced<u32> {
+    Sourced { value: 90, source: NOT_STATED.to_owned() }
 }
 
 /// How often a group is visited.
@@ -429,6 +439,7 @@ impl Policy {
         );
         check_ratio("/group_leaders/excellent_ratio/value".into(), &g.excellent_ratio, &mut out);
         check_positive("/death/report_deadline_working_days", &self.death.report_deadline_working_days, &mut out);
+        check_positive("/death/recovery_deadline_days", &self.death.recovery_deadline_days, &mut out);
         check_positive("/death/dependant_application_months", &self.death.dependant_application_months, &mut out);
         for (i, f) in [&self.death.funeral_grant, &self.death.survivor_benefit].iter().enumerate() {
             let name = if i == 0 { "funeral_grant" } else { "survivor_benefit" };

@@ -175,6 +175,8 @@ pub fn defaults() -> Policy {
             // much: national and provincial rules set them.
             funeral_grant: d(BenefitFormula { basis: BenefitBasis::PerProvincialRules, months: None, amount: None }),
             survivor_benefit: d(BenefitFormula { basis: BenefitBasis::PerProvincialRules, months: None, amount: None }),
+            // CS Art. 31(1) sets a deadline ("限期") without a number.
+            recovery_deadline_days: d(90),
         },
         // Every group, with the intervals of [`default_visit_days`].
         visits: VisitGroup::ALL

@@ -1,0 +1,317 @@
+//! Pension paid after death and its recovery ledger (CS Art. 31: "限期追回，到期仍未追回的应及时移交"; GUIDE 四):
+//! deducted from death benefits, repaid, written off with approval, referred after the deadline. The balance is
+//! always the amount less the sum of the entries.
+
+use actix_web::{HttpResponse, get, post, web};
+use domain::death::{self, RecoveryKind};
+use domain::{Money, Permission};
+use persistence::death::{self as repo, Entry, NewEntry, Overpayment};
+use persistence::retirees as people;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+
+use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope};
+use super::deaths::one_of;
+use super::pension::month_text;
+use super::retirees::today;
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{Json, page, parse_date};
+use crate::state::AppState;
+
+/// A ledger entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EntryResponse {
+    /// Id.
+    pub id: i64,
+    /// Kind.
+    pub kind: RecoveryKind,
+    /// Amount in yuan.
+    #[schema(example = "5000.00")]
+    pub amount: String,
+    /// Date.
+    #[schema(value_type = String, format = Date)]
+    pub entry_on: Date,
+    /// Approver of a write-off.
+    pub approved_by: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub operator: String,
+    /// Recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// An overpayment with its ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": 2, "retiree_id": 42, "death_report_id": 3, "community_code": "350203001001",
+    "first_month": "2026-04", "last_month": "2026-06", "months": 3, "monthly_pension": "3500.00",
+    "amount": "10500.00", "balance": "5500.00", "due_by": "2026-10-19", "status": "open", "entries": [
+    {"id": 1, "kind": "deducted_from_benefits", "amount": "5000.00", "entry_on": "2026-07-21", "approved_by": null,
+     "note": "death report 3", "operator": "siming", "created_at": "2026-07-21T02:00:00Z"}]}))]
+pub struct OverpaymentResponse {
+    /// Id.
+    pub id: i64,
+    /// The deceased.
+    pub retiree_id: i64,
+    /// The death report it follows from.
+    pub death_report_id: i64,
+    /// Community.
+    pub community_code: String,
+    /// First month paid for nothing (the stop month).
+    #[schema(example = "2026-04")]
+    pub first_month: String,
+    /// Last month paid.
+    #[schema(example = "2026-06")]
+    pub last_month: String,
+    /// Months paid for nothing.
+    pub months: i32,
+    /// Monthly pension, yuan.
+    pub monthly_pension: String,
+    /// Months × monthly pension, yuan, exact.
+    pub amount: String,
+    /// Still owed: the amount less the sum of the entries.
+    pub balance: String,
+    /// Recovery deadline (policy `death.recovery_deadline_days` from verification); a referral needs it passed.
+    #[schema(value_type = String, format = Date)]
+    pub due_by: Date,
+    /// `open`, `settled`, `referred` or `void` (its death report was reversed).
+    #[schema(example = "open")]
+    pub status: String,
+    /// The ledger, oldest first.
+    pub entries: Vec<EntryResponse>,
+}
+
+fn entry_response(e: Entry) -> EntryResponse {
+    EntryResponse {
+        id: e.id,
+        kind: RecoveryKind::parse(&e.kind).unwrap_or(RecoveryKind::Repaid),
+        amount: Money::from_fen(e.amount_fen).to_string(),
+        entry_on: e.entry_on,
+        approved_by: e.approved_by,
+        note: e.note,
+        operator: e.operator,
+        created_at: instant(e.created_at),
+    }
+}
+
+/// The API view of an overpayment and its entries.
+pub fn overpayment_response(o: Overpayment, entries: Vec<Entry>) -> OverpaymentResponse {
+    let balance = o.amount_fen - entries.iter().map(|e| e.amount_fen).sum::<i64>();
+    OverpaymentResponse {
+        id: o.id,
+        retiree_id: o.retiree_id,
+        death_report_id: o.death_report_id,
+        community_code: o.community_code,
+        first_month: month_text(o.first_month),
+        last_month: month_text(o.last_month),
+        months: o.months,
+        monthly_pension: Money::from_fen(o.monthly_fen).to_string(),
+        amount: Money::from_fen(o.amount_fen).to_string(),
+        balance: Money::from_fen(balance).to_string(),
+        due_by: o.due_by,
+        status: o.status,
+        entries: entries.into_iter().map(entry_response).collect(),
+    }
+}
+
+/// The overpayment if its person is in the caller's subtree; with the path of their community.
+fn visible(conn: &mut persistence::DbConnection, caller: &Caller, id: i64) -> Result<(Overpayment, String), ApiError> {
+    let o = repo::find_overpayment(conn, id)?;
+    let (_, path) = people::find_in_scope(conn, o.retiree_id, &caller.scope_path)?;
+    Ok((o, path))
+}
+
+/// Filters of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverpaymentListQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+    /// `open`, `settled`, `referred` or `void`.
+    pub status: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Overpayments of people in the caller's subtree, by id, with their ledgers.
+#[utoipa::path(tag = "death", security(("bearer" = [])), params(OverpaymentListQuery),
+    responses((status = 200, body = Page<OverpaymentResponse>), crate::openapi::ReadErrors))]
+#[get("/overpayments")]
+pub async fn list(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<OverpaymentListQuery>,
+) -> Result<web::Json<Page<OverpaymentResponse>>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>("op", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let status =
+        one_of("status", q.status.as_deref(), &[repo::OWED, repo::SETTLED, repo::REFERRED, repo::VOID], &mut errors);
+    finish(errors)?;
+    let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.clone();
+    let (items, next) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+        let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
+        let found = repo::list_overpayments(conn, &node.path, status.as_deref(), after, limit)?;
+        let next = next_cursor(&found, limit, "op", |o| o.id.to_string());
+        let mut items = Vec::with_capacity(found.len());
+        for o in found {
+            let entries = repo::entries_of(conn, o.id)?;
+            items.push(overpayment_response(o, entries));
+        }
+        Ok((items, next))
+    })
+    .await?;
+    Ok(web::Json(Page { items, next_cursor: next }))
+}
+
+/// One overpayment with its ledger (audited read).
+#[utoipa::path(tag = "death", security(("bearer" = [])), params(("id" = i64, Path, description = "Overpayment id")),
+    responses((status = 200, body = OverpaymentResponse), crate::openapi::ReadErrors))]
+#[get("/overpayments/{id}")]
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<web::Json<OverpaymentResponse>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let answer = crate::db::write(&state.pool, move |conn| {
+        let (o, path) = visible(conn, &c, id)?;
+        let mut entry = c.audit("overpayment.read", "overpayment", id, &path);
+        entry.retiree_id = Some(o.retiree_id);
+        persistence::audit::append(conn, &entry)?;
+        let entries = repo::entries_of(conn, id)?;
+        Ok(overpayment_response(o, entries))
+    })
+    .await?;
+    Ok(web::Json(answer))
+}
+
+/// A ledger entry to record.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "repaid", "amount": "3000.00", "entry_on": "2026-08-01", "note": "家属转账"}))]
+pub struct CreateEntryRequest {
+    /// `repaid`, `written_off` (needs `approved_by`), `referred` (after the deadline; the whole balance, `amount`
+    /// may be omitted) or `deducted_from_benefits`.
+    pub kind: RecoveryKind,
+    /// Amount in yuan, positive, at most the balance.
+    #[schema(example = "3000.00")]
+    pub amount: Option<String>,
+    /// Date (YYYY-MM-DD), default today, not in the future.
+    #[schema(format = Date, example = "2026-08-01")]
+    pub entry_on: Option<String>,
+    /// Who approved a write-off, up to 50 characters.
+    pub approved_by: Option<String>,
+    /// Note, up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// Records an entry in the recovery ledger (CS Art. 31). The balance after it is the amount less the sum of the
+/// entries; at zero the overpayment is `settled`, a referral makes it `referred`. More than the balance is 422
+/// `amount_exceeds_balance`, a write-off without approver 422 `approval_required`, a referral before the deadline
+/// 409 `recovery_deadline_not_passed`, anything on a settled or voided overpayment 409.
+#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = CreateEntryRequest,
+    params(("id" = i64, Path, description = "Overpayment id")),
+    responses((status = 201, body = OverpaymentResponse), crate::openapi::WriteErrors))]
+#[post("/overpayments/{id}/entries")]
+pub async fn add_entry(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<CreateEntryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::PensionManage)?;
+    let id = path.into_inner();
+    let body = body.0;
+    let on = today();
+    let mut errors = Vec::new();
+    let amount = body
+        .amount
+        .as_deref()
+        .and_then(|t| Money::parse(t).map_err(|e| errors.push(FieldError::rule("/amount", &e))).ok())
+        .map(Money::fen);
+    if amount.is_some_and(|a| a <= 0) {
+        errors.push(FieldError::new("/amount", "amount_not_positive", "金额应大于0", "the amount must be positive"));
+    }
+    if amount.is_none() && body.amount.is_none() && body.kind != RecoveryKind::Referred {
+        errors.push(FieldError::new("/amount", "required", "必须填写 amount", "amount is required"));
+    }
+    let entry_on = match body.entry_on.as_deref() {
+        Some(t) => parse_date("/entry_on", t).map_err(|e| errors.push(e)).ok(),
+        None => Some(on),
+    };
+    if entry_on.is_some_and(|d| d > on) {
+        errors.push(FieldError::new(
+            "/entry_on",
+            "date_in_future",
+            "日期不能晚于今天",
+            "the date cannot be in the future",
+        ));
+    }
+    let approved_by = check_text("/approved_by", body.approved_by.as_deref(), 50, &mut errors);
+    let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
+    finish(errors)?;
+    let entry_on = entry_on.unwrap_or(on);
+    let c = caller.clone();
+    let answer = crate::db::write(&state.pool, move |conn| {
+        let (o, path) = visible(conn, &c, id)?;
+        if o.status != repo::OWED {
+            return Err(ApiError::conflict(
+                "overpayment_closed",
+                "该笔多领养老金已结清、移交或作废",
+                "the overpayment is settled, referred or void",
+            ));
+        }
+        let balance = repo::balance_of(conn, &o)?;
+        let amount = amount.unwrap_or(balance);
+        death::check_entry(body.kind, amount, balance, approved_by.as_deref(), entry_on, o.due_by).map_err(|e| {
+            use domain::RuleViolation;
+            match e {
+                death::LedgerError::ExceedsBalance | death::LedgerError::ApprovalRequired => {
+                    let field = if e == death::LedgerError::ApprovalRequired { "/approved_by" } else { "/amount" };
+                    ApiError::field(FieldError::rule(field, &e))
+                }
+                _ => ApiError::conflict(e.code(), e.message_zh(), e.message_en()),
+            }
+        })?;
+        let status = match body.kind {
+            RecoveryKind::Referred => repo::REFERRED,
+            _ if amount == balance => repo::SETTLED,
+            _ => repo::OWED,
+        };
+        repo::add_entry(
+            conn,
+            &o,
+            &NewEntry {
+                overpayment_id: id,
+                kind: body.kind.as_str().to_owned(),
+                amount_fen: amount,
+                entry_on,
+                approved_by,
+                note,
+                operator: c.login.clone(),
+                created_at: persistence::now_utc(),
+            },
+            status,
+        )?;
+        let mut entry = c.audit("overpayment.entry", "overpayment", id, &path);
+        entry.retiree_id = Some(o.retiree_id);
+        entry.detail =
+            Some(serde_json::json!({"kind": body.kind.as_str(), "amount_fen": amount, "status": status}).to_string());
+        persistence::audit::append(conn, &entry)?;
+        let o = repo::find_overpayment(conn, id)?;
+        let entries = repo::entries_of(conn, id)?;
+        Ok(overpayment_response(o, entries))
+    })
+    .await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/overpayments/{id}"))).json(answer))
+}
