@@ -8,6 +8,7 @@ mod auth;
 mod calendar;
 mod certification_runs;
 mod crash;
+mod deaths;
 mod dependent_certification;
 mod exports;
 mod feeds;
