@@ -129,7 +129,7 @@ pub struct FeedLinks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 12, "kind": "medical_visit", "batch_id": "his-20260715-001", "records": 4,
     "matched": 3, "applied": 2, "unmatched": 1, "rejected": 0, "certified": 2, "resumed": 1, "suspended": 0,
-    "dependents_certified": 0, "dependents_resumed": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
+    "dependents_certified": 0, "dependents_resumed": 0, "death_reports": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
     "rejected_items": [], "items_truncated": false, "submitted_by": "platform", "received_at": "2026-07-16T01:00:00Z",
     "links": {"batch": "/api/v1/feeds/medical_visit/batches/12", "unmatched": "/api/v1/feeds/medical_visit/batches/12/unmatched"}}))]
 pub struct FeedAnswer {
@@ -160,6 +160,8 @@ pub struct FeedAnswer {
     pub dependents_certified: i64,
     /// Supported dependants whose support, suspended for an overdue certification, resumed.
     pub dependents_resumed: i64,
+    /// Death reports opened for verification (death records of people with none open; reporter `feed`).
+    pub death_reports: i64,
     /// Matched records not applied, by reason: `stale` (not newer than the certification on file),
     /// `superseded` (another record of the same person in the batch was applied), `already_suspended`,
     /// `pension_stopped`, `pension_transferred_out`.
@@ -783,6 +785,65 @@ fn write_dependents(
     Ok(resumed)
 }
 
+/// Opens a death report (reporter `feed`) for every person a death record suspended who has none open, so that
+/// the suspected death is verified through the death workflow (GUIDE 四): date of death from the record, the
+/// record's reference as the certificate number, flagged late against the policy's working-day deadline.
+fn report_deaths<'p, F>(
+    conn: &mut DbConnection,
+    decision: &Decision,
+    matched: &[Matched],
+    batch_id: i64,
+    operator: &str,
+    today: Date,
+    policy_at: F,
+) -> Result<i64, ApiError>
+where
+    F: Fn(&str) -> &'p Policy,
+{
+    use persistence::death as deaths;
+    let suspended: Vec<&Matched> = decision
+        .outcomes
+        .iter()
+        .filter(|o| o.action == repo::ACTION_SUSPEND)
+        .filter_map(|o| matched.iter().find(|m| m.line == o.line))
+        .collect();
+    let Some(first) = suspended.iter().map(|m| m.record_date.year()).min() else { return Ok(0) };
+    let calendar = persistence::calendar::load_calendar(conn, first, today.year() + 1)?;
+    let mut created = 0;
+    for m in suspended {
+        if deaths::open_report_exists(conn, m.retiree_id)? {
+            continue;
+        }
+        let days = policy_at(&m.path).death.report_deadline_working_days.value;
+        let deadline = domain::death::report_deadline(&calendar, m.record_date, days).unwrap_or(Date::MAX);
+        let now = persistence::now_utc();
+        let certificate = m.reference.clone().unwrap_or_else(|| format!("feed {batch_id} line {}", m.line));
+        deaths::create_report(
+            conn,
+            &deaths::NewDeathReport {
+                retiree_id: m.retiree_id,
+                community_code: m.community_code.clone(),
+                date_of_death: m.record_date,
+                certificate_number: certificate.chars().take(50).collect(),
+                reporter_kind: domain::death::ReporterKind::Feed.as_str().to_owned(),
+                reporter_name: m.source.chars().take(50).collect(),
+                reporter_relation: None,
+                reported_on: today,
+                deadline,
+                late: domain::death::is_late(today, deadline),
+                status: deaths::REPORTED.to_owned(),
+                stop_month: domain::death::stop_month(m.record_date),
+                note: Some(format!("feed batch {batch_id}, line {}", m.line)),
+                created_by: operator.to_owned(),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        created += 1;
+    }
+    Ok(created)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Submitting
 
@@ -932,6 +993,11 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         )));
     }
     let dependents_resumed = write_dependents(conn, s.kind, id, &c.login, &dep)?;
+    let death_reports = if s.kind == FeedKind::Death {
+        report_deaths(conn, &decision, &matched, id, &c.login, s.today, |path| book.at(path))?
+    } else {
+        0
+    };
     let counts = repo::record_unmatched(conn, id)?;
     let count = |reason: &str| counts.iter().find(|(r, _)| r == reason).map_or(0, |(_, n)| *n);
     let (unmatched, rejected) = (count(repo::NOT_FOUND), count(repo::DATE_IN_FUTURE));
@@ -957,6 +1023,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         suspended: decision.suspended,
         dependents_certified,
         dependents_resumed,
+        death_reports,
         not_applied,
         items_truncated: unmatched > MAX_LISTED || rejected > MAX_LISTED,
         unmatched_items,
@@ -973,6 +1040,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
             "applied": answer.applied, "unmatched": answer.unmatched, "rejected": answer.rejected,
             "certified": answer.certified, "resumed": answer.resumed, "suspended": answer.suspended,
             "dependents_certified": dependents_certified, "dependents_resumed": dependents_resumed,
+            "death_reports": death_reports,
             "not_applied": answer.not_applied, "sha256": s.sha256})
         .to_string(),
     );

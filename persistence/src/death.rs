@@ -85,6 +85,16 @@ pub fn create_report(conn: &mut DbConnection, new: &NewDeathReport) -> RepoResul
         .first(conn)?)
 }
 
+/// Whether the person has a report in progress or in force.
+pub fn open_report_exists(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
+    let n: i64 = death_reports::table
+        .filter(death_reports::retiree_id.eq(retiree_id))
+        .filter(death_reports::status.eq_any([REPORTED, VERIFIED]))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// One report.
 pub fn find_report(conn: &mut DbConnection, id: i64) -> RepoResult<DeathReport> {
     Ok(death_reports::table.find(id).select(DeathReport::as_select()).first(conn)?)

@@ -262,4 +262,37 @@ both_backends! {
         assert_eq!(res.body["net_payable"], "20000.00");
         assert_eq!(res.body["outstanding"], "0.00");
     }
+
+    async fn a_death_record_of_the_data_platform_opens_a_report_to_verify(app: &TestApp) {
+        // CS Art. 27, 32; GUIDE 四: a death record suspends pending verification and opens a report (reporter
+        // `feed`); verifying it stops the pension from the month after death.
+        let body = retiree_body("350203001001", 8);
+        let id = app.create_retiree("siming", &body).await["id"].as_i64().unwrap();
+        let idn = body["id_number"].as_str().unwrap();
+        let line = format!("{}\n", json!({"id_number": idn, "date": "2026-05-31", "source": "民政殡葬系统", "reference": "D-77"}));
+        let token = app.token("platform");
+        let res = app
+            .request("POST", "/api/v1/feeds/death?batch_id=deaths-9", Some(&token), &[("Content-Type", "application/x-ndjson")], Some(line.into_bytes()))
+            .await
+            .expect(201);
+        assert_eq!(res.body["death_reports"], 1, "{}", res.body);
+        assert_eq!(status_of(app, id), ("suspended".to_owned(), Some("suspected_death".to_owned())));
+        let list = app.get("/api/v1/death-reports?status=reported", "siming").await.expect(200);
+        let r = &list.body["items"][0];
+        assert_eq!((r["retiree_id"].as_i64(), r["reporter_kind"].as_str(), r["certificate_number"].as_str()), (Some(id), Some("feed"), Some("D-77")));
+        assert_eq!(r["date_of_death"], "2026-05-31");
+        let rid = r["id"].as_i64().unwrap();
+        let v = app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
+        assert_eq!(v.body["status_change"]["from_reason"], "suspected_death");
+        assert_eq!(v.body["status_change"]["effective_month"], "2026-06");
+        assert_eq!(status_of(app, id), ("stopped".to_owned(), None));
+        // The same record again in another batch opens no second report.
+        let line = format!("{}\n", json!({"id_number": idn, "date": "2026-05-31", "source": "民政殡葬系统"}));
+        let res = app
+            .request("POST", "/api/v1/feeds/death?batch_id=deaths-10", Some(&token), &[("Content-Type", "application/x-ndjson")], Some(line.into_bytes()))
+            .await
+            .expect(201);
+        assert_eq!(res.body["death_reports"], 0);
+        assert_eq!(app.count("death_reports"), 1);
+    }
 }

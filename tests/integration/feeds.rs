@@ -365,6 +365,9 @@ both_backends! {
         assert_eq!(state(app, stopped).0, "stopped");
         assert_eq!(app.count("pension_status_changes"), 1);
         assert_eq!(app.count("certifications"), 0);
+        // The suspected death is handed to the death workflow: one report to verify (reporter `feed`).
+        assert_eq!(res.body["death_reports"], 1);
+        assert_eq!(app.count("death_reports"), 1);
     }
 
     async fn an_imprisonment_record_suspends_from_the_month_the_sentence_starts(app: &TestApp) {
