@@ -8,6 +8,7 @@ pub mod id_number;
 pub mod jurisdiction;
 pub mod mask;
 pub mod money;
+pub mod movement;
 pub mod pension;
 pub mod policy;
 pub mod roles;

@@ -337,6 +337,8 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
          FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
         &[Bind::Ts(now), Bind::Ts(now)],
     )?;
+    crate::movement::record_imported(conn, crate::movement::china_today())?;
+    crate::movement::record_import_moves(conn, crate::movement::china_today())?;
     let updated = exec(
         conn,
         "UPDATE retirees SET name = s.name, sex = s.sex, birth_date = s.birth_date, \

@@ -14,6 +14,7 @@ pub mod feeds;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod jurisdictions;
+pub mod movement;
 pub mod pension;
 pub mod policies;
 pub mod retirees;

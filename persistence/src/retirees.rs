@@ -58,6 +58,10 @@ pub struct Retiree {
     pub certification_barrier: Option<String>,
     /// The certification run that last changed the status.
     pub status_run_id: Option<i64>,
+    /// On a community's roll (false once reduced, died or moved out of the city).
+    pub on_roll: bool,
+    /// Certified remotely: moved out of the city.
+    pub remote_certification: bool,
 }
 
 /// The writable columns of a retiree (creation and full replacement on update).
@@ -132,6 +136,17 @@ pub struct GroupFlag {
 
 /// Inserts a retiree with its flags; returns it.
 pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) -> RepoResult<Retiree> {
+    create_as(conn, data, flags, "registered", ("retiree", None))
+}
+
+/// Registers a person who arrives on the roll by `kind` (`registered`, or `received` by handover) from `source`.
+pub fn create_as(
+    conn: &mut DbConnection,
+    data: &RetireeData,
+    flags: &[GroupFlag],
+    kind: &str,
+    source: (&str, Option<i64>),
+) -> RepoResult<Retiree> {
     let now = now_utc();
     diesel::insert_into(retirees::table)
         .values((data, retirees::created_at.eq(now), retirees::updated_at.eq(now)))
@@ -139,6 +154,9 @@ pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) 
     let retiree: Retiree =
         retirees::table.filter(retirees::id_number.eq(&data.id_number)).select(Retiree::as_select()).first(conn)?;
     replace_flags(conn, retiree.id, flags)?;
+    // On the community's roll from this month (the monthly movement report).
+    let month = crate::movement::china_today();
+    crate::movement::record(conn, retiree.id, &retiree.community_code, kind, month, source)?;
     Ok(retiree)
 }
 
@@ -150,6 +168,8 @@ pub fn update(
     data: &RetireeData,
     flags: Option<&[GroupFlag]>,
 ) -> RepoResult<Retiree> {
+    let (before, on_roll): (String, bool) =
+        retirees::table.find(id).select((retirees::community_code, retirees::on_roll)).first(conn)?;
     let updated =
         diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
             .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
@@ -159,6 +179,12 @@ pub fn update(
     }
     if let Some(flags) = flags {
         replace_flags(conn, id, flags)?;
+    }
+    if before != data.community_code && on_roll {
+        // A correction of the community moves the person between rolls like a transfer.
+        let month = crate::movement::china_today();
+        crate::movement::record(conn, id, &before, "transferred_out", month, ("correction", None))?;
+        crate::movement::record(conn, id, &data.community_code, "transferred_in", month, ("correction", None))?;
     }
     Ok(retirees::table.find(id).select(Retiree::as_select()).first(conn)?)
 }

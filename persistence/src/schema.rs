@@ -78,6 +78,8 @@ diesel::table! {
         last_certified_on -> Nullable<Date>,
         certification_barrier -> Nullable<Text>,
         status_run_id -> Nullable<BigInt>,
+        on_roll -> Bool,
+        remote_certification -> Bool,
     }
 }
 
@@ -499,6 +501,135 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roster_movements (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        kind -> Text,
+        month -> Date,
+        source_type -> Text,
+        source_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    handover_batches (id) {
+        id -> BigInt,
+        employer_name -> Text,
+        employer_credit_code -> Nullable<Text>,
+        employer_community -> Text,
+        month -> Date,
+        jurisdiction_code -> Text,
+        scope_path -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    handover_items (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        seq -> Integer,
+        name -> Text,
+        id_number -> Text,
+        party_member -> Bool,
+        payload -> Text,
+        residence_community -> Nullable<Text>,
+        proposed_community -> Text,
+        routing -> Text,
+        community_code -> Text,
+        override_reason -> Nullable<Text>,
+        status -> Text,
+        return_reason -> Nullable<Text>,
+        retiree_id -> Nullable<BigInt>,
+        settled_by -> Nullable<Text>,
+        settled_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    handover_steps (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        step -> Text,
+        on_date -> Date,
+        detail -> Nullable<Text>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        from_community -> Text,
+        to_community -> Nullable<Text>,
+        destination -> Nullable<Text>,
+        documents -> Text,
+        applied_on -> Date,
+        status -> Text,
+        missing -> Nullable<Text>,
+        completed_month -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    transfer_steps (id) {
+        id -> BigInt,
+        transfer_id -> BigInt,
+        step -> Text,
+        on_date -> Date,
+        note -> Nullable<Text>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reductions (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        kind -> Text,
+        reason -> Text,
+        effective_month -> Date,
+        source_type -> Text,
+        source_id -> Nullable<BigInt>,
+        reversed -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_tasks (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        kind -> Text,
+        due_on -> Date,
+        status -> Text,
+        done_on -> Nullable<Date>,
+        done_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        source_type -> Text,
+        source_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pension_status_changes -> retirees (retiree_id));
 diesel::joinable!(certifications -> retirees (retiree_id));
 diesel::joinable!(certification_tasks -> retirees (retiree_id));
@@ -551,4 +682,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     overpayment_entries,
     dependent_support,
     dependent_support_steps,
+    roster_movements,
+    handover_batches,
+    handover_items,
+    handover_steps,
+    transfers,
+    transfer_steps,
+    reductions,
+    visit_tasks,
 );

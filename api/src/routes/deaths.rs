@@ -537,6 +537,17 @@ pub async fn verify(
                 overpayment = Some(super::overpayments::overpayment_response(o, Vec::new()));
             }
         }
+        // Off the community's roll: reduced in the month of death, not counted from the next month.
+        persistence::movement::reduce(
+            conn,
+            retiree.id,
+            &retiree.community_code,
+            domain::movement::ReductionKind::Death.as_str(),
+            &format!("death on {}", report.date_of_death),
+            report.date_of_death,
+            ("death_report", Some(id)),
+            &c.login,
+        )?;
         let mut entry = c.audit("death.verify", "death_report", id, &path);
         entry.retiree_id = Some(retiree.id);
         entry.detail = Some(
@@ -676,6 +687,7 @@ async fn close(
             if let Some(o) = repo::overpayment_of_report(conn, id)? {
                 repo::set_overpayment_status(conn, o.id, repo::VOID)?;
             }
+            persistence::movement::reinstate(conn, ("death_report", id), pension::month_of(today()))?;
         }
         let action = if reversal { "death.reverse" } else { "death.withdraw" };
         let mut entry = c.audit(action, "death_report", id, &path);

@@ -13,6 +13,7 @@ pub mod dependent_support;
 pub mod dependents;
 pub mod exports;
 pub mod feeds;
+pub mod handover;
 pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
@@ -21,6 +22,7 @@ pub mod overpayments;
 pub mod pension;
 pub mod policies;
 pub mod retirees;
+pub mod transfers;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -111,6 +113,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dependent_support::terminate)
         .service(dependent_support::fraud_flag)
         .service(dependent_support::fraud_clear)
+        .service(handover::create)
+        .service(handover::list)
+        .service(handover::get_one)
+        .service(handover::add_step)
+        .service(handover::accept)
+        .service(handover::return_item)
+        .service(transfers::create)
+        .service(transfers::list)
+        .service(transfers::get_one)
+        .service(transfers::return_transfer)
+        .service(transfers::resubmit)
+        .service(transfers::release)
+        .service(transfers::complete)
+        .service(transfers::reduce)
+        .service(transfers::list_reductions)
+        .service(transfers::visit_tasks)
+        .service(transfers::visit_done)
+        .service(transfers::movement_report)
         .service(audit::list)
         .service(meta::enums);
 }

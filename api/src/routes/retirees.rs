@@ -205,6 +205,10 @@ pub struct RetireeResponse {
     pub last_certified_on: Option<Date>,
     /// Certification status today: `certified`, `due_soon` (policy reminder window) or `overdue`.
     pub certification_status: CertificationStatus,
+    /// On a community's roll: false once reduced (died, moved out of the city, other).
+    pub on_roll: bool,
+    /// Certified remotely (异地认证): moved out of the city.
+    pub remote_certification: bool,
     /// Why the person is certified at home (XM Art. 15(3)), if so.
     pub certification_barrier: Option<CertificationBarrier>,
     /// Monthly pension in yuan.
@@ -296,6 +300,8 @@ pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, 
         certified_until: r.certified_until,
         last_certified_on: r.last_certified_on,
         certification_status: certification_status(r.certified_until, on, rules.due_soon_days),
+        on_roll: r.on_roll,
+        remote_certification: r.remote_certification,
         certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         party_member: r.party_member,

@@ -1,0 +1,10 @@
+DROP TABLE visit_tasks;
+DROP TABLE reductions;
+DROP TABLE transfer_steps;
+DROP TABLE transfers;
+DROP TABLE handover_steps;
+DROP TABLE handover_items;
+DROP TABLE handover_batches;
+ALTER TABLE retirees DROP COLUMN remote_certification;
+ALTER TABLE retirees DROP COLUMN on_roll;
+DROP TABLE roster_movements;
