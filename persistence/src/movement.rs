@@ -67,11 +67,11 @@ pub fn counts(conn: &mut DbConnection, scope_path: &str, month: Date) -> RepoRes
     let upper = crate::jurisdictions::subtree_upper(scope_path);
     sql::load(
         conn,
-        "SELECT j.path AS path, m.kind AS kind, CASE WHEN m.month < ? THEN 'before' ELSE 'in' END AS bucket, \
-         COUNT(*) AS n FROM roster_movements m JOIN jurisdictions j ON j.code = m.community_code \
-         WHERE j.path >= ? AND j.path < ? AND m.month <= ? \
-         GROUP BY j.path, m.kind, CASE WHEN m.month < ? THEN 'before' ELSE 'in' END",
-        &[Bind::Date(month), Bind::Text(scope_path), Bind::Text(&upper), Bind::Date(month), Bind::Date(month)],
+        "SELECT path, kind, bucket, COUNT(*) AS n FROM (SELECT j.path AS path, m.kind AS kind, \
+         CASE WHEN m.month < ? THEN 'before' ELSE 'in' END AS bucket \
+         FROM roster_movements m JOIN jurisdictions j ON j.code = m.community_code \
+         WHERE j.path >= ? AND j.path < ? AND m.month <= ?) t GROUP BY path, kind, bucket",
+        &[Bind::Date(month), Bind::Text(scope_path), Bind::Text(&upper), Bind::Date(month)],
     )
 }
 

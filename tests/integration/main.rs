@@ -14,6 +14,7 @@ mod exports;
 mod feeds;
 mod imports;
 mod jurisdictions;
+mod movements;
 mod ops;
 mod pension;
 mod platform;
