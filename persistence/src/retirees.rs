@@ -136,7 +136,7 @@ pub struct GroupFlag {
 
 /// Inserts a retiree with its flags; returns it.
 pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) -> RepoResult<Retiree> {
-    create_as(conn, data, flags, "registered", ("retiree", None))
+    create_as(conn, data, flags, "registered", crate::movement::china_today(), ("retiree", None))
 }
 
 /// Registers a person who arrives on the roll by `kind` (`registered`, or `received` by handover) from `source`.
@@ -145,6 +145,7 @@ pub fn create_as(
     data: &RetireeData,
     flags: &[GroupFlag],
     kind: &str,
+    month: Date,
     source: (&str, Option<i64>),
 ) -> RepoResult<Retiree> {
     let now = now_utc();
@@ -154,8 +155,7 @@ pub fn create_as(
     let retiree: Retiree =
         retirees::table.filter(retirees::id_number.eq(&data.id_number)).select(Retiree::as_select()).first(conn)?;
     replace_flags(conn, retiree.id, flags)?;
-    // On the community's roll from this month (the monthly movement report).
-    let month = crate::movement::china_today();
+    // On the community's roll from `month` (the monthly movement report).
     crate::movement::record(conn, retiree.id, &retiree.community_code, kind, month, source)?;
     Ok(retiree)
 }

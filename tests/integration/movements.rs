@@ -227,4 +227,36 @@ both_backends! {
             .select(roster_movements::kind).first(&mut *app.conn()).unwrap();
         assert_eq!(last, "reinstated");
     }
+
+    async fn a_person_received_in_may_has_a_first_visit_due_by_31_may(app: &TestApp) {
+        // GUIDE 走访制度: the community visits each new arrival within the month of arrival.
+        let body = json!({"jurisdiction": "350203", "month": "2026-05",
+            "employer": {"name": "厦门港务集团有限公司", "community_code": "350203001001"}, "items": [item("350203001001", 50, false)]});
+        let res = app.post("/api/v1/handover-batches", "siming", &body).await.expect(201);
+        let batch = res.body["id"].as_i64().unwrap();
+        let item_id = res.body["items"][0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/handover-batches/{batch}/items/{item_id}/accept");
+        app.post(&path, "hongshan", &json!({"received_on": "2026-04-30"})).await.problem(422, "before_batch_month");
+        app.post(&path, "hongshan", &json!({"received_on": "2999-01-01"})).await.problem(422, "date_in_future");
+        let res = app.post(&path, "hongshan", &json!({"received_on": "2026-05-12"})).await.expect(200);
+        let rid = res.body["items"][0]["retiree_id"].as_i64().unwrap();
+        let tasks = app.get("/api/v1/visit-tasks?jurisdiction=350203001001", "hongshan").await.expect(200);
+        assert_eq!(tasks.body["items"][0]["retiree_id"], rid);
+        assert_eq!(tasks.body["items"][0]["due_on"], "2026-05-31");
+        assert_eq!(tasks.body["items"][0]["kind"], "new_arrival");
+        // Unvisited after 31 May it is overdue; a visit closes it.
+        let overdue = app.get("/api/v1/visit-tasks?overdue=true", "hongshan").await.expect(200);
+        assert_eq!(overdue.body["items"].as_array().unwrap().len(), 1);
+        let tid = overdue.body["items"][0]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/visit-tasks/{tid}/done"), "huli", &json!({})).await.problem(404, "not_found");
+        let done = app.post(&format!("/api/v1/visit-tasks/{tid}/done"), "hongshan", &json!({"on_date": "2026-06-02", "note": "已走访"})).await.expect(200);
+        assert_eq!((done.body["status"].as_str(), done.body["done_on"].as_str()), (Some("done"), Some("2026-06-02")));
+        app.post(&format!("/api/v1/visit-tasks/{tid}/done"), "hongshan", &json!({})).await.problem(409, "visit_done");
+        // Received in May: counted in May's report.
+        let may = app.get("/api/v1/reports/movements?jurisdiction=350203001001&month=2026-05", "hongshan").await.expect(200);
+        let (_, closing) = check_report(&may.body);
+        assert_eq!((may.body["total"]["received"].as_i64(), closing), (Some(1), 1));
+        let june = app.get("/api/v1/reports/movements?jurisdiction=350203001001&month=2026-06", "hongshan").await.expect(200);
+        assert_eq!((june.body["total"]["opening"].as_i64(), june.body["total"]["received"].as_i64()), (Some(1), Some(0)));
+    }
 }

@@ -575,11 +575,21 @@ pub async fn add_step(
     Ok(web::Json(answer))
 }
 
+/// An acceptance.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"received_on": "2026-05-12"}))]
+pub struct AcceptRequest {
+    /// Day the person was received (YYYY-MM-DD), default today; not in the future, not before the batch's month.
+    #[schema(format = Date, example = "2026-05-12")]
+    pub received_on: Option<String>,
+}
+
 /// Accepts a handed-over person (GUIDE 交接制度): the retiree is registered in the receiving community, checked
-/// again as a single create; they join its roll this month (`received` in the movement report) and get a
-/// first-visit task due by the end of the month of arrival (GUIDE 走访制度). When no item is left pending the batch
+/// again as a single create; they join its roll in the month received (`received` in the movement report) and get
+/// a first-visit task due by the end of that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes.
-#[utoipa::path(tag = "movements", security(("bearer" = [])),
+#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = AcceptRequest,
     params(("id" = i64, Path, description = "Batch id"), ("item_id" = i64, Path, description = "Item id")),
     responses((status = 200, body = BatchResponse), crate::openapi::WriteErrors))]
 #[post("/handover-batches/{id}/items/{item_id}/accept")]
@@ -587,35 +597,59 @@ pub async fn accept(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
+    body: Json<AcceptRequest>,
 ) -> Result<web::Json<BatchResponse>, ApiError> {
     caller.require(Permission::RetireeWrite)?;
     let (batch_id, item_id) = path.into_inner();
+    let on = today();
+    let mut errors = Vec::new();
+    let received_on = match body.0.received_on.as_deref() {
+        Some(t) => parse_date("/received_on", t).map_err(|e| errors.push(e)).ok(),
+        None => Some(on),
+    };
+    if received_on.is_some_and(|d| d > on) {
+        errors.push(FieldError::new(
+            "/received_on",
+            "date_in_future",
+            "接收日期不能晚于今天",
+            "the day received cannot be in the future",
+        ));
+    }
+    finish(errors)?;
+    let received_on = received_on.unwrap_or(on);
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;
         if item.status != "pending" {
             return Err(ApiError::conflict("item_settled", "该人员已接收或退回", "the item is settled already"));
         }
+        if persistence::movement::month_of(received_on) < b.month {
+            return Err(ApiError::field(FieldError::new(
+                "/received_on",
+                "before_batch_month",
+                "接收日期不能早于移交月份",
+                "the day received cannot be before the batch's month",
+            )));
+        }
         let request: CreateRetireeRequest = serde_json::from_str(&item.payload).map_err(ApiError::internal)?;
         let (mut data, flags) = validate_new(request).map_err(ApiError::validation)?;
-        let on = today();
         data.certified_until = first_validity(on, rules_at(conn, &path, on)?);
-        let retiree =
-            people::create_as(conn, &data, &flags, "received", ("handover", Some(item_id))).map_err(|e| match e {
-                persistence::RepoError::Unique(_) => ApiError::conflict(
-                    "id_number_taken",
-                    "该公民身份号码已登记",
-                    "a retiree with this resident ID is registered already",
-                ),
-                other => other.into(),
-            })?;
+        let source = ("handover", Some(item_id));
+        let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {
+            persistence::RepoError::Unique(_) => ApiError::conflict(
+                "id_number_taken",
+                "该公民身份号码已登记",
+                "a retiree with this resident ID is registered already",
+            ),
+            other => other.into(),
+        })?;
         repo::settle_item(conn, &item, "accepted", Some(retiree.id), None, &c.login).map_err(settled)?;
         repo::open_visit(
             conn,
             retiree.id,
             &retiree.community_code,
             "new_arrival",
-            movement::month_end(on),
+            movement::month_end(received_on),
             ("handover", Some(item_id)),
         )?;
         let mut entry = c.audit("handover.accept", "handover_item", item_id, &path);
