@@ -60,12 +60,21 @@ pub enum FeedKind {
     Death,
     /// Sentences served 服刑记录: suspend (`imprisoned`).
     Imprisonment,
+    /// Pension payments 养老金发放记录: the record's date falls in a month the pension was paid; for a person whose
+    /// death is verified, the months paid from the stop month on are an overpayment (GUIDE 四).
+    PensionPayment,
 }
 
 impl FeedKind {
     /// Every kind.
-    pub const ALL: [FeedKind; 5] =
-        [FeedKind::MedicalVisit, FeedKind::InsuranceUse, FeedKind::Travel, FeedKind::Death, FeedKind::Imprisonment];
+    pub const ALL: [FeedKind; 6] = [
+        FeedKind::MedicalVisit,
+        FeedKind::InsuranceUse,
+        FeedKind::Travel,
+        FeedKind::Death,
+        FeedKind::Imprisonment,
+        FeedKind::PensionPayment,
+    ];
 
     /// The code in the path.
     pub fn as_str(self) -> &'static str {
@@ -75,6 +84,7 @@ impl FeedKind {
             FeedKind::Travel => "travel",
             FeedKind::Death => "death",
             FeedKind::Imprisonment => "imprisonment",
+            FeedKind::PensionPayment => "pension_payment",
         }
     }
 
@@ -129,7 +139,7 @@ pub struct FeedLinks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 12, "kind": "medical_visit", "batch_id": "his-20260715-001", "records": 4,
     "matched": 3, "applied": 2, "unmatched": 1, "rejected": 0, "certified": 2, "resumed": 1, "suspended": 0,
-    "dependents_certified": 0, "dependents_resumed": 0, "death_reports": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
+    "dependents_certified": 0, "dependents_resumed": 0, "death_reports": 0, "overpayments": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
     "rejected_items": [], "items_truncated": false, "submitted_by": "platform", "received_at": "2026-07-16T01:00:00Z",
     "links": {"batch": "/api/v1/feeds/medical_visit/batches/12", "unmatched": "/api/v1/feeds/medical_visit/batches/12/unmatched"}}))]
 pub struct FeedAnswer {
@@ -162,6 +172,8 @@ pub struct FeedAnswer {
     pub dependents_resumed: i64,
     /// Death reports opened for verification (death records of people with none open; reporter `feed`).
     pub death_reports: i64,
+    /// Overpayments created or extended by pension-payment records after a verified death.
+    pub overpayments: i64,
     /// Matched records not applied, by reason: `stale` (not newer than the certification on file),
     /// `superseded` (another record of the same person in the batch was applied), `already_suspended`,
     /// `pension_stopped`, `pension_transferred_out`.
@@ -585,6 +597,13 @@ where
     F: Fn(&str) -> &'p Policy,
 {
     let mut d = Decision::default();
+    if kind == FeedKind::PensionPayment {
+        // No status change: payments after a verified death become overpayments ([`record_payments`]).
+        for m in rows {
+            d.outcomes.push(Outcome::none(m.line, m.retiree_id, &m.community_code));
+        }
+        return d;
+    }
     for group in rows.chunk_by(|a, b| a.retiree_id == b.retiree_id) {
         let Some(first) = group.first() else { continue };
         let policy = policy_at(&first.path);
@@ -783,6 +802,79 @@ fn write_dependents(
         }
     }
     Ok(resumed)
+}
+
+/// Records the pension paid after a verified death (GUIDE 四; CS Art. 31): per person, the latest month paid
+/// in the batch; when it is at or after the stop month the overpayment of the death report runs through it
+/// (created, or extended when the batch shows later months). Returns (records applied, overpayments created or
+/// extended), and counts the others in `not_applied` (`not_after_death`, `superseded`).
+fn record_payments(
+    conn: &mut DbConnection,
+    matched: &[Matched],
+    operator: &str,
+    today: Date,
+    not_applied: &mut BTreeMap<String, i64>,
+    recovery_days: impl Fn(&str) -> u32,
+) -> Result<(i64, i64), ApiError> {
+    use persistence::death as deaths;
+    let mut applied = 0;
+    let mut changed = 0;
+    for group in matched.chunk_by(|a, b| a.retiree_id == b.retiree_id) {
+        let Some(first) = group.first() else { continue };
+        let report = deaths::verified_report_of(conn, first.retiree_id)?;
+        let latest = group.iter().map(|m| month_of(m.record_date)).max();
+        let (Some(report), Some(latest), Some(monthly)) = (report, latest, first.monthly_pension_fen) else {
+            *not_applied.entry("not_after_death".to_owned()).or_default() += i64::try_from(group.len()).unwrap_or(0);
+            continue;
+        };
+        let after: Vec<&Matched> = group.iter().filter(|m| month_of(m.record_date) >= report.stop_month).collect();
+        let before = group.len() - after.len();
+        if before > 0 {
+            *not_applied.entry("not_after_death".to_owned()).or_default() += i64::try_from(before).unwrap_or(0);
+        }
+        if after.is_empty() {
+            continue;
+        }
+        if after.len() > 1 {
+            *not_applied.entry("superseded".to_owned()).or_default() += i64::try_from(after.len() - 1).unwrap_or(0);
+        }
+        applied += 1;
+        let months = domain::death::overpaid_months(report.stop_month, latest);
+        let amount = domain::death::overpayment_fen(months, monthly)
+            .ok_or_else(|| ApiError::internal("overpayment out of range"))?;
+        let months_i = i32::try_from(months).unwrap_or(i32::MAX);
+        match deaths::overpayment_of_report(conn, report.id)? {
+            Some(o) if o.last_month >= latest || o.status == deaths::VOID => {}
+            Some(o) => {
+                deaths::extend_overpayment(conn, o.id, latest, months_i, amount)?;
+                changed += 1;
+            }
+            None => {
+                let now = persistence::now_utc();
+                let days = i64::from(recovery_days(&first.path));
+                deaths::create_overpayment(
+                    conn,
+                    &deaths::NewOverpayment {
+                        retiree_id: first.retiree_id,
+                        death_report_id: report.id,
+                        community_code: first.community_code.clone(),
+                        first_month: report.stop_month,
+                        last_month: latest,
+                        months: months_i,
+                        monthly_fen: monthly,
+                        amount_fen: amount,
+                        due_by: today.checked_add(time::Duration::days(days)).unwrap_or(Date::MAX),
+                        status: deaths::OWED.to_owned(),
+                        created_by: operator.to_owned(),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                changed += 1;
+            }
+        }
+    }
+    Ok((applied, changed))
 }
 
 /// Opens a death report (reporter `feed`) for every person a death record suspended who has none open, so that
@@ -993,6 +1085,17 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         )));
     }
     let dependents_resumed = write_dependents(conn, s.kind, id, &c.login, &dep)?;
+    let mut not_applied_payments = BTreeMap::new();
+    let (payments_applied, overpayments) = if s.kind == FeedKind::PensionPayment {
+        record_payments(conn, &matched, &c.login, s.today, &mut not_applied_payments, |path| {
+            book.at(path).death.recovery_deadline_days.value
+        })?
+    } else {
+        (0, 0)
+    };
+    for (reason, n) in not_applied_payments {
+        *not_applied.entry(reason).or_default() += n;
+    }
     let death_reports = if s.kind == FeedKind::Death {
         report_deaths(conn, &decision, &matched, id, &c.login, s.today, |path| book.at(path))?
     } else {
@@ -1015,7 +1118,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         batch_id: s.batch_id.clone(),
         records: read.records,
         matched: matched_count,
-        applied: decision.applied() + dependents_certified,
+        applied: decision.applied() + dependents_certified + payments_applied,
         unmatched,
         rejected,
         certified: decision.certified + dependents_certified,
@@ -1024,6 +1127,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         dependents_certified,
         dependents_resumed,
         death_reports,
+        overpayments,
         not_applied,
         items_truncated: unmatched > MAX_LISTED || rejected > MAX_LISTED,
         unmatched_items,
@@ -1033,14 +1137,14 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         links: links(s.kind, id),
     };
     let summary = serde_json::to_string(&answer).map_err(ApiError::internal)?;
-    repo::finish_batch(conn, id, unmatched, &summary)?;
+    repo::finish_batch(conn, id, unmatched, answer.applied, &summary)?;
     let mut entry = c.audit(&format!("feed.{}", s.kind.as_str()), "feed_batch", id, &c.scope_path);
     entry.detail = Some(
         serde_json::json!({"batch_id": s.batch_id, "records": answer.records, "matched": answer.matched,
             "applied": answer.applied, "unmatched": answer.unmatched, "rejected": answer.rejected,
             "certified": answer.certified, "resumed": answer.resumed, "suspended": answer.suspended,
             "dependents_certified": dependents_certified, "dependents_resumed": dependents_resumed,
-            "death_reports": death_reports,
+            "death_reports": death_reports, "overpayments": overpayments,
             "not_applied": answer.not_applied, "sha256": s.sha256})
         .to_string(),
     );

@@ -336,6 +336,26 @@ pub fn create_overpayment(conn: &mut DbConnection, new: &NewOverpayment) -> Repo
         .first(conn)?)
 }
 
+/// Extends an overpayment to a later last month (a pension-payment record shows more months paid).
+pub fn extend_overpayment(
+    conn: &mut DbConnection,
+    id: i64,
+    last_month: Date,
+    months: i32,
+    amount_fen: i64,
+) -> RepoResult<()> {
+    diesel::update(overpayments::table.find(id))
+        .set((
+            overpayments::last_month.eq(last_month),
+            overpayments::months.eq(months),
+            overpayments::amount_fen.eq(amount_fen),
+            overpayments::status.eq(OWED),
+            overpayments::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// One overpayment.
 pub fn find_overpayment(conn: &mut DbConnection, id: i64) -> RepoResult<Overpayment> {
     Ok(overpayments::table.find(id).select(Overpayment::as_select()).first(conn)?)

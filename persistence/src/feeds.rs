@@ -475,10 +475,14 @@ pub fn create_batch(conn: &mut DbConnection, new: &NewFeedBatch) -> RepoResult<i
         .first(conn)?)
 }
 
-/// Stores the answer and the final unmatched count of a batch.
-pub fn finish_batch(conn: &mut DbConnection, id: i64, unmatched: i64, summary: &str) -> RepoResult<()> {
+/// Stores the answer and the final unmatched and applied counts of a batch.
+pub fn finish_batch(conn: &mut DbConnection, id: i64, unmatched: i64, applied: i64, summary: &str) -> RepoResult<()> {
     diesel::update(feed_batches::table.find(id))
-        .set((feed_batches::unmatched.eq(unmatched), feed_batches::summary.eq(summary)))
+        .set((
+            feed_batches::unmatched.eq(unmatched),
+            feed_batches::applied.eq(applied),
+            feed_batches::summary.eq(summary),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -295,4 +295,38 @@ both_backends! {
         assert_eq!(res.body["death_reports"], 0);
         assert_eq!(app.count("death_reports"), 1);
     }
+
+    async fn a_pension_payment_feed_records_what_was_paid_after_death(app: &TestApp) {
+        // GUIDE 四: pension paid for months after the stop month is overpaid; here the payment data says so.
+        let body = retiree_body("350203001001", 9);
+        let id = app.create_retiree("siming", &body).await["id"].as_i64().unwrap();
+        let idn = body["id_number"].as_str().unwrap().to_owned();
+        let r = report(app, id, "2026-03-15", "2026-03-20").await;
+        let rid = r["id"].as_i64().unwrap();
+        let v = app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
+        assert_eq!(v.body["overpayment"], Value::Null);
+        let line = |month: &str| format!("{}\n", json!({"id_number": idn, "date": format!("{month}-10"), "source": "社保发放系统"}));
+        let send = |batch: &'static str, body: String| async move {
+            let token = app.token("platform");
+            app.request("POST", &format!("/api/v1/feeds/pension_payment?batch_id={batch}"), Some(&token), &[("Content-Type", "application/x-ndjson")], Some(body.into_bytes()))
+                .await
+                .expect(201)
+        };
+        // March was due (died in March); April and May were not.
+        let res = send("pay-1", line("2026-03") + &line("2026-04") + &line("2026-05")).await;
+        assert_eq!((res.body["matched"].as_i64(), res.body["applied"].as_i64(), res.body["overpayments"].as_i64()), (Some(3), Some(1), Some(1)), "{}", res.body);
+        assert_eq!(res.body["not_applied"], json!({"not_after_death": 1, "superseded": 1}));
+        let list = app.get("/api/v1/overpayments?status=open", "siming").await.expect(200);
+        let o = &list.body["items"][0];
+        assert_eq!((o["first_month"].as_str(), o["last_month"].as_str(), o["months"].as_i64(), o["amount"].as_str()), (Some("2026-04"), Some("2026-05"), Some(2), Some("7000.00")));
+        // June paid too: the same overpayment runs through June, three months.
+        let res = send("pay-2", line("2026-06")).await;
+        assert_eq!(res.body["overpayments"], 1);
+        let o = app.get(&format!("/api/v1/overpayments/{}", o["id"]), "siming").await.expect(200);
+        assert_eq!((o.body["months"].as_i64(), o.body["amount"].as_str()), (Some(3), Some("10500.00")));
+        // An older month again changes nothing.
+        let res = send("pay-3", line("2026-05")).await;
+        assert_eq!(res.body["overpayments"], 0);
+        assert_eq!(app.count("overpayments"), 1);
+    }
 }
