@@ -537,17 +537,20 @@ pub async fn verify(
                 overpayment = Some(super::overpayments::overpayment_response(o, Vec::new()));
             }
         }
-        // Off the community's roll: reduced in the month of death, not counted from the next month.
-        persistence::movement::reduce(
-            conn,
-            retiree.id,
-            &retiree.community_code,
-            domain::movement::ReductionKind::Death.as_str(),
-            &format!("death on {}", report.date_of_death),
-            report.date_of_death,
-            ("death_report", Some(id)),
-            &c.login,
-        )?;
+        // Off the community's roll: reduced in the month of death, not counted from the next month (unless a
+        // reduction took them off already).
+        if persistence::movement::on_roll(conn, retiree.id)? {
+            persistence::movement::reduce(
+                conn,
+                retiree.id,
+                &retiree.community_code,
+                domain::movement::ReductionKind::Death.as_str(),
+                &format!("death on {}", report.date_of_death),
+                report.date_of_death,
+                ("death_report", Some(id)),
+                &c.login,
+            )?;
+        }
         let mut entry = c.audit("death.verify", "death_report", id, &path);
         entry.retiree_id = Some(retiree.id);
         entry.detail = Some(
