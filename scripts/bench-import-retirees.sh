@@ -81,7 +81,10 @@ with open(src, encoding="utf-8-sig", newline="") as f, open(dst, "w", encoding="
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["id", "id_number", "name", "sex", "birth_date", "retirement_date", "category", "management_level",
                 "community_code", "phone", "address", "pension_status", "monthly_pension_fen", "party_member",
-                "notes", "version", "created_at", "updated_at"])
+                "notes", "version", "created_at", "updated_at",
+                # added by later migrations, in their order (ALTER TABLE retirees ADD COLUMN …)
+                "suspension_reason", "suspended_from", "certified_until", "last_certified_on",
+                "certification_barrier", "status_run_id", "on_roll", "remote_certification"])
     for i, row in enumerate(r, start=1):
         idn = row["id_number"]
         birth = row["birth_date"] or f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
@@ -89,18 +92,21 @@ with open(src, encoding="utf-8-sig", newline="") as f, open(dst, "w", encoding="
         w.writerow([i, idn, row["name"], row["sex"], birth, row["retirement_date"], row["category"],
                     row["management_level"], row["community_code"], row["phone"], row["address"], "normal",
                     int(yuan) * 100 + int(cents or 0), 1 if row["party_member"] == "true" else 0, row["notes"], 1,
-                    stamp, stamp])
+                    stamp, stamp, "", "", "2027-11-23", "", "", "", 1, 0])
 PY
 raw_columns=$(head -n 1 "$rawcsv")
 
-# The retirees table and its indexes as the migrations create them, renamed, without the foreign key.
+# The retirees table and its indexes as the migrations create and alter them, renamed, without the foreign key.
+# The raw CSV above lists the columns the ALTERs add; a migration adding another must be added there too.
 raw_ddl() {
     local dir=persistence/migrations/$1
-    if cat "$dir"/*/up.sql | grep -qi 'ALTER TABLE retirees'; then
-        echo "warning: a migration alters retirees; the raw table only copies its CREATE TABLE" >&2
+    local added
+    added=$(cat "$dir"/*/up.sql | grep -c '^ALTER TABLE retirees ADD COLUMN' || true)
+    if [[ $added != 8 ]]; then
+        echo "warning: migrations add $added columns to retirees; the raw CSV lists 8" >&2
     fi
     cat "$dir"/*/up.sql \
-        | sed -n '/^CREATE TABLE retirees (/,/^);/p; /^CREATE \(UNIQUE \)\?INDEX retirees_[a-z_]* ON retirees /p' \
+        | sed -n '/^CREATE TABLE retirees (/,/^);/p; /^CREATE \(UNIQUE \)\?INDEX retirees_[a-z_]* ON retirees /p; /^ALTER TABLE retirees /p' \
         | sed 's/\bretirees\b/raw_retirees/g; s/ REFERENCES jurisdictions (code)//; s/INDEX retirees_/INDEX raw_retirees_/'
 }
 
