@@ -114,3 +114,25 @@ pub fn enum_filter<T: Copy>(
     }
     parsed
 }
+
+/// An optional date (YYYY-MM-DD) of something that has happened: `today` when absent; a malformed date or one
+/// after `today` is an error on `field` (`invalid_date`, `date_in_future`), and `today` is returned in its place.
+pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> time::Date {
+    let Some(text) = text else { return today };
+    match crate::extract::parse_date(field, text) {
+        Ok(d) if d > today => {
+            errors.push(FieldError::new(
+                field,
+                "date_in_future",
+                format!("{} 不能晚于今天", field.trim_start_matches('/')),
+                format!("{} cannot be in the future", field.trim_start_matches('/')),
+            ));
+            today
+        }
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(e);
+            today
+        }
+    }
+}

@@ -153,20 +153,8 @@ pub async fn apply(
     let body = body.0;
     let on = today();
     let mut errors = Vec::new();
-    let applied_on = match body.applied_on.as_deref() {
-        Some(t) => parse_date("/applied_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if applied_on.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/applied_on",
-            "date_in_future",
-            "申请日期不能晚于今天",
-            "the application date cannot be in the future",
-        ));
-    }
+    let applied_on = super::common::date_not_after("/applied_on", body.applied_on.as_deref(), on, &mut errors);
     finish(errors)?;
-    let applied_on = applied_on.unwrap_or(on);
     let fingerprint = crate::idempotency::fingerprint("POST /dependent-support", &body);
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
@@ -302,18 +290,7 @@ pub async fn record_step(
     let id = path.into_inner();
     let on = today();
     let mut errors = Vec::new();
-    let on_date = match body.on_date.as_deref() {
-        Some(t) => parse_date("/on_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if on_date.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/on_date",
-            "date_in_future",
-            "日期不能晚于今天",
-            "the date cannot be in the future",
-        ));
-    }
+    let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     if !body.passed && note.is_none() {
         errors.push(FieldError::new(
@@ -324,7 +301,6 @@ pub async fn record_step(
         ));
     }
     finish(errors)?;
-    let on_date = on_date.unwrap_or(on);
     let c = caller.clone();
     let (s, steps) = crate::db::write(&state.pool, move |conn| {
         let (current, path) = visible(conn, &c, id)?;

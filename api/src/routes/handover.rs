@@ -17,7 +17,7 @@ use super::pension::{month_text, parse_month};
 use super::retirees::{CreateRetireeRequest, first_validity, today, validate_new};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, page, parse_date};
+use crate::extract::{Json, page};
 use crate::policy_book::rules_at;
 use crate::state::AppState;
 
@@ -506,18 +506,7 @@ pub async fn add_step(
     let body = body.0;
     let on = today();
     let mut errors = Vec::new();
-    let on_date = match body.on_date.as_deref() {
-        Some(t) => parse_date("/on_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if on_date.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/on_date",
-            "date_in_future",
-            "日期不能晚于今天",
-            "the date cannot be in the future",
-        ));
-    }
+    let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     let archive = body.step == HandoverStep::ArchiveReceived;
     if !archive && (body.volumes.is_some() || body.complete.is_some() || body.exemption.is_some()) {
@@ -543,7 +532,6 @@ pub async fn add_step(
         errors.push(FieldError::new("/at_home", "not_for_step", "at_home 只用于报到", "at_home belongs to reported"));
     }
     finish(errors)?;
-    let on_date = on_date.unwrap_or(on);
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;
@@ -603,20 +591,8 @@ pub async fn accept(
     let (batch_id, item_id) = path.into_inner();
     let on = today();
     let mut errors = Vec::new();
-    let received_on = match body.0.received_on.as_deref() {
-        Some(t) => parse_date("/received_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if received_on.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/received_on",
-            "date_in_future",
-            "接收日期不能晚于今天",
-            "the day received cannot be in the future",
-        ));
-    }
+    let received_on = super::common::date_not_after("/received_on", body.0.received_on.as_deref(), on, &mut errors);
     finish(errors)?;
-    let received_on = received_on.unwrap_or(on);
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;

@@ -17,7 +17,7 @@ use super::pension::month_text;
 use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, page, parse_date};
+use crate::extract::{Json, page};
 use crate::state::AppState;
 
 /// A ledger entry.
@@ -245,22 +245,10 @@ pub async fn add_entry(
     if amount.is_none() && body.amount.is_none() && body.kind != RecoveryKind::Referred {
         errors.push(FieldError::new("/amount", "required", "必须填写 amount", "amount is required"));
     }
-    let entry_on = match body.entry_on.as_deref() {
-        Some(t) => parse_date("/entry_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if entry_on.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/entry_on",
-            "date_in_future",
-            "日期不能晚于今天",
-            "the date cannot be in the future",
-        ));
-    }
+    let entry_on = super::common::date_not_after("/entry_on", body.entry_on.as_deref(), on, &mut errors);
     let approved_by = check_text("/approved_by", body.approved_by.as_deref(), 50, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     finish(errors)?;
-    let entry_on = entry_on.unwrap_or(on);
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (o, path) = visible(conn, &c, id)?;

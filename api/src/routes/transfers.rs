@@ -19,7 +19,7 @@ use super::pension::{apply_change, illegal, month_text, optional_if_match, parse
 use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, page, parse_date};
+use crate::extract::{Json, page};
 use crate::state::AppState;
 
 /// A transfer application.
@@ -169,18 +169,7 @@ pub async fn create(
     let body = body.0;
     let on = today();
     let mut errors = Vec::new();
-    let applied_on = match body.applied_on.as_deref() {
-        Some(t) => parse_date("/applied_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if applied_on.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/applied_on",
-            "date_in_future",
-            "申请日期不能晚于今天",
-            "the application date cannot be in the future",
-        ));
-    }
+    let applied_on = super::common::date_not_after("/applied_on", body.applied_on.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     let destination = check_text("/destination", body.destination.as_deref(), 100, &mut errors);
     let out_of_city = body.retiree_id.is_some() || destination.is_some();
@@ -228,7 +217,6 @@ pub async fn create(
         }
     }
     finish(errors)?;
-    let applied_on = applied_on.unwrap_or(on);
     let fingerprint = crate::idempotency::fingerprint("POST /transfers", &body);
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
@@ -474,18 +462,7 @@ async fn act(
     let if_match = optional_if_match(&req)?;
     let on = today();
     let mut errors = Vec::new();
-    let on_date = match body.on_date.as_deref() {
-        Some(t) => parse_date("/on_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if on_date.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/on_date",
-            "date_in_future",
-            "日期不能晚于今天",
-            "the date cannot be in the future",
-        ));
-    }
+    let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     if action == Action::Return && body.missing.as_ref().is_none_or(|m| m.is_empty()) {
         errors.push(FieldError::new(
@@ -504,7 +481,6 @@ async fn act(
         ));
     }
     finish(errors)?;
-    let on_date = on_date.unwrap_or(on);
     let c = caller.clone();
     let body = crate::db::write(&state.pool, move |conn| {
         let t = repo::find_transfer(conn, id)?;
@@ -960,21 +936,9 @@ pub async fn visit_done(
     let id = path.into_inner();
     let on = today();
     let mut errors = Vec::new();
-    let on_date = match body.0.on_date.as_deref() {
-        Some(t) => parse_date("/on_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if on_date.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/on_date",
-            "date_in_future",
-            "日期不能晚于今天",
-            "the date cannot be in the future",
-        ));
-    }
+    let on_date = super::common::date_not_after("/on_date", body.0.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.0.note.as_deref(), 500, &mut errors);
     finish(errors)?;
-    let on_date = on_date.unwrap_or(on);
     let c = caller.clone();
     let v = crate::db::write(&state.pool, move |conn| {
         let v = repo::find_visit(conn, id)?;
