@@ -141,6 +141,7 @@ both_backends! {
         app.get(&format!("/api/v1/transfers/{tid}"), "fengchaoshan").await.problem(404, "not_found");
         app.post(&format!("/api/v1/transfers/{tid}/return"), "fengchaoshan", &json!({"missing": ["id_copy"]})).await.problem(404, "not_found");
         app.get(&format!("/api/v1/transfers/{tid}"), "hongshan").await.expect(200);
+        assert_eq!(app.audit_count("transfer.read"), 1);
         // Incomplete: the sender cannot release yet; the receiver may return it for what is missing only.
         app.post(&format!("/api/v1/transfers/{tid}/release"), "hongshan", &json!({})).await.problem(409, "transfer_incomplete");
         app.post(&format!("/api/v1/transfers/{tid}/return"), "huli", &json!({"missing": ["application_form"]})).await.problem(409, "transfer_cannot_be_refused");

@@ -338,7 +338,7 @@ pub async fn list(
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
-/// One transfer (both sides see it; anybody else below them gets 404).
+/// One transfer (both sides see it; anybody else below them gets 404). The read is audited.
 #[utoipa::path(tag = "movements", security(("bearer" = [])), params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/transfers/{id}")]
@@ -350,9 +350,13 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let body = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+    let body = crate::db::write(&state.pool, move |conn| {
         let t = repo::find_transfer(conn, id)?;
         sides(conn, &c, &t)?;
+        // The single view of one person's move is audited, on the caller's own subtree.
+        let mut entry = c.audit("transfer.read", "transfer", id, &c.scope_path);
+        entry.retiree_id = Some(t.retiree_id);
+        persistence::audit::append(conn, &entry)?;
         transfer_response(conn, t)
     })
     .await?;
