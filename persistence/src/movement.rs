@@ -67,8 +67,8 @@ pub fn counts(conn: &mut DbConnection, scope_path: &str, month: Date) -> RepoRes
     let upper = crate::jurisdictions::subtree_upper(scope_path);
     sql::load(
         conn,
-        "SELECT path, kind, bucket, COUNT(*) AS n FROM (SELECT j.path AS path, m.kind AS kind, \
-         CASE WHEN m.month < ? THEN 'before' ELSE 'in' END AS bucket \
+        "SELECT path, kind, bucket, CAST(SUM(people) AS BIGINT) AS n FROM \
+         (SELECT j.path AS path, m.kind AS kind, m.people AS people, CASE WHEN m.month < ? THEN 'before' ELSE 'in' END AS bucket \
          FROM roster_movements m JOIN jurisdictions j ON j.code = m.community_code \
          WHERE j.path >= ? AND j.path < ? AND m.month <= ?) t GROUP BY path, kind, bucket",
         &[Bind::Date(month), Bind::Text(scope_path), Bind::Text(&upper), Bind::Date(month)],
@@ -682,14 +682,14 @@ pub fn list_visits(
     Ok(q.load(conn)?)
 }
 
-/// Movements recorded by an import (set-based): a `registered` movement for every row the merge created, by
-/// resident ID from the staging table. Call after the merge's INSERT.
+/// Movements recorded by an import (set-based): the people the merge creates, counted as `registered` in one row per
+/// community (`people` = how many). One statement over the staging table, a row per community, not per person.
 pub fn record_imported(conn: &mut DbConnection, month: Date) -> RepoResult<usize> {
     sql::exec(
         conn,
-        "INSERT INTO roster_movements (retiree_id, community_code, kind, month, source_type, created_at) \
-         SELECT r.id, r.community_code, 'registered', ?, 'import', ? FROM retirees r \
-         JOIN retiree_import_staging s ON s.id_number = r.id_number WHERE s.outcome = 'create'",
+        "INSERT INTO roster_movements (retiree_id, community_code, kind, month, people, source_type, created_at) \
+         SELECT NULL, community_code, 'registered', ?, COUNT(*), 'import', ? FROM retiree_import_staging \
+         WHERE outcome = 'create' GROUP BY community_code",
         &[Bind::Date(month_of(month)), Bind::Ts(now_utc())],
     )
 }

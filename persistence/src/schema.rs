@@ -504,10 +504,11 @@ diesel::table! {
 diesel::table! {
     roster_movements (id) {
         id -> BigInt,
-        retiree_id -> BigInt,
+        retiree_id -> Nullable<BigInt>,
         community_code -> Text,
         kind -> Text,
         month -> Date,
+        people -> BigInt,
         source_type -> Text,
         source_id -> Nullable<BigInt>,
         created_at -> Timestamp,

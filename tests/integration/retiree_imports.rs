@@ -133,6 +133,32 @@ fn district_importer(app: &TestApp, login: &str, node: &str) -> String {
 }
 
 both_backends! {
+    async fn imported_people_count_in_the_movement_report(app: &TestApp) {
+        // GUIDE 交接制度 "按月计报": an import registers people on their communities' rolls this month (one ledger row
+        // per community); moving someone by an update import counts as out of one roll and into the other.
+        let rows = [row(1, "350203001001"), row(2, "350203001001"), row(3, "350203001001"), row(4, "350203001004"), row(5, "350203001004")];
+        let job = import(app, "importer", "", "text/csv", file(rows.clone()).as_bytes()).await;
+        assert_job(&job, "succeeded", 5, 5, 0, 0, 0);
+        let t = api::routes::retirees::today();
+        let month = format!("{:04}-{:02}", t.year(), u8::from(t.month()));
+        let path = format!("/api/v1/reports/movements?jurisdiction=350203001&month={month}");
+        let closing = |body: &Value, code: &str| -> (i64, i64) {
+            let r = body["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap();
+            (r["registered"].as_i64().unwrap(), r["closing"].as_i64().unwrap())
+        };
+        let rep = app.get(&path, "siming").await.expect(200);
+        assert_eq!((closing(&rep.body, "350203001001"), closing(&rep.body, "350203001004")), ((3, 3), (2, 2)));
+        assert_eq!(rep.body["total"]["closing"], 5);
+        let moved = row(1, "350203001001").replace(",350203001001,", ",350203001004,");
+        let job = import(app, "importer", "?on_conflict=update", "text/csv", file([moved]).as_bytes()).await;
+        assert_job(&job, "succeeded", 1, 0, 1, 0, 0);
+        let rep = app.get(&path, "siming").await.expect(200);
+        assert_eq!((closing(&rep.body, "350203001001").1, closing(&rep.body, "350203001004").1), (2, 3));
+        assert_eq!(rep.body["total"]["transferred_out"], 1);
+        assert_eq!(rep.body["total"]["transferred_in"], 1);
+        assert_eq!(rep.body["total"]["closing"], 5);
+    }
+
     async fn hundred_thousand_rows_atomic_partial_and_replay(app: &TestApp) {
         const N: u32 = 100_000;
         const BAD: u32 = 61_234;

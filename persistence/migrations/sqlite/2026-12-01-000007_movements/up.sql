@@ -3,13 +3,15 @@
 
 -- Every change to a community's roll, in the month it counts in: `registered` (single create or import),
 -- `received` (handover), `transferred_in`, `transferred_out`, `reduced`, `reinstated` (a reduction reversed).
--- The monthly report sums it, so it balances by construction.
+-- The monthly report sums it, so it balances by construction. A row is one person (`retiree_id`), or, for the people
+-- an import registered, one row per community with their number in `people` (`retiree_id` NULL).
 CREATE TABLE roster_movements (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    retiree_id BIGINT NOT NULL REFERENCES retirees (id) ON DELETE CASCADE,
+    retiree_id BIGINT REFERENCES retirees (id) ON DELETE CASCADE,
     community_code TEXT NOT NULL,
     kind TEXT NOT NULL,
     month DATE NOT NULL,
+    people BIGINT NOT NULL DEFAULT 1,
     source_type TEXT NOT NULL,
     source_id BIGINT,
     created_at TIMESTAMP NOT NULL
