@@ -66,10 +66,12 @@ pub fn rules_of(p: &Policy) -> LocalRules {
     }
 }
 
+/// The policy in force at one node on one date, else the defaults (one query).
+pub fn policy_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<Policy, ApiError> {
+    Ok(crate::routes::policies::parameters_at(conn, path, on)?.unwrap_or_else(presets::defaults))
+}
+
 /// The rules at one node on one date (one query).
 pub fn rules_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<LocalRules, ApiError> {
-    Ok(match crate::routes::policies::parameters_at(conn, path, on)? {
-        Some(p) => rules_of(&p),
-        None => rules_of(&presets::defaults()),
-    })
+    Ok(rules_of(&policy_at(conn, path, on)?))
 }

@@ -16,10 +16,7 @@ pub fn china_today() -> Date {
     (now_utc() + time::Duration::hours(8)).date()
 }
 
-/// The first day of the month of `d`.
-pub fn month_of(d: Date) -> Date {
-    d.replace_day(1).unwrap_or(d)
-}
+pub use domain::pension::month_of;
 
 /// Records one movement of a roll.
 pub fn record(
@@ -419,6 +416,13 @@ pub struct TransferChange {
     pub missing: Option<Option<String>>,
     pub completed_month: Option<Date>,
     pub updated_at: PrimitiveDateTime,
+}
+
+impl TransferChange {
+    /// A move to `status` that changes nothing else.
+    pub fn to(status: &str) -> Self {
+        Self { status: status.to_owned(), documents: None, missing: None, completed_month: None, updated_at: now_utc() }
+    }
 }
 
 /// Changes a transfer still at `expected_version` and records the step.

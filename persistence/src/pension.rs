@@ -94,6 +94,38 @@ pub struct NewStatusChange {
     pub created_at: PrimitiveDateTime,
 }
 
+impl NewStatusChange {
+    /// A change of `retiree` made by a user through the API (source `person`), to `to_status` with `reason`, from
+    /// the first day of `effective_month`; no back-pay (resumptions set it).
+    pub fn by_person(
+        retiree: &Retiree,
+        to_status: &str,
+        reason: Option<String>,
+        effective_month: Date,
+        operator: &str,
+        note: Option<String>,
+    ) -> Self {
+        Self {
+            retiree_id: retiree.id,
+            community_code: retiree.community_code.clone(),
+            from_status: retiree.pension_status.clone(),
+            from_reason: retiree.suspension_reason.clone(),
+            to_status: to_status.to_owned(),
+            reason,
+            effective_month,
+            source: SOURCE_PERSON.to_owned(),
+            source_ref: None,
+            operator: operator.to_owned(),
+            months_suspended: None,
+            back_pay_granted: None,
+            back_pay_months: None,
+            back_pay_fen: None,
+            note,
+            created_at: now_utc(),
+        }
+    }
+}
+
 /// The status columns of a person after a change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewState {

@@ -115,6 +115,23 @@ pub fn enum_filter<T: Copy>(
     parsed
 }
 
+/// `Some(code)` when `value` is one of the codes `allowed` (string filters without an enum of their own), else a
+/// 422 `invalid_enum` naming `field`, as [`enum_filter`] does for enums.
+pub fn code_filter(field: &str, value: Option<&str>, allowed: &[&str], errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = value?;
+    if allowed.contains(&v) {
+        Some(v.to_owned())
+    } else {
+        errors.push(FieldError::new(
+            field,
+            "invalid_enum",
+            format!("{field} 取值应为 {}", allowed.join("、")),
+            format!("{field} must be one of {}", allowed.join(", ")),
+        ));
+        None
+    }
+}
+
 /// An optional date (YYYY-MM-DD) of something that has happened: `today` when absent; a malformed date or one
 /// after `today` is an error on `field` (`invalid_date`, `date_in_future`), and `today` is returned in its place.
 pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> time::Date {

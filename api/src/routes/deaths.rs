@@ -6,11 +6,11 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::death::{self, ReporterKind};
 use domain::pension::{self, PensionState, Transition};
-use domain::policy::{CondolenceKind, Policy};
+use domain::policy::CondolenceKind;
 use domain::{Money, PensionStatus, Permission};
 use persistence::DbConnection;
 use persistence::death::{self as repo, DeathReport, NewDeathReport, NewOverpayment, Verification};
-use persistence::pension::{NewState, NewStatusChange, SOURCE_PERSON};
+use persistence::pension::{NewState, NewStatusChange};
 use persistence::retirees::{self as people, Retiree};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
@@ -22,6 +22,7 @@ use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
+use crate::policy_book::policy_at;
 use crate::state::AppState;
 
 /// A death to report.
@@ -143,11 +144,6 @@ pub fn report_response(r: DeathReport) -> DeathReportResponse {
         version: r.version,
         created_at: instant(r.created_at),
     }
-}
-
-/// The policy in force at `path` on `on`.
-fn policy_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<Policy, ApiError> {
-    Ok(super::policies::parameters_at(conn, path, on)?.unwrap_or_else(domain::policy::presets::defaults))
 }
 
 fn conflict_stopped() -> ApiError {
@@ -316,22 +312,6 @@ pub struct ReportListQuery {
 
 const STATUSES: [&str; 4] = [repo::REPORTED, repo::VERIFIED, repo::WITHDRAWN, repo::REVERSED];
 
-/// `Some(code)` when `value` is one of `allowed`, else a 422 naming `field`.
-pub fn one_of(field: &str, value: Option<&str>, allowed: &[&str], errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = value?;
-    if allowed.contains(&v) {
-        Some(v.to_owned())
-    } else {
-        errors.push(FieldError::new(
-            field,
-            "invalid_enum",
-            format!("{field} 取值应为 {}", allowed.join("、")),
-            format!("{field} must be one of {}", allowed.join(", ")),
-        ));
-        None
-    }
-}
-
 /// Death reports of people in the caller's subtree (by their community at the time of the report), by id.
 #[utoipa::path(tag = "death", security(("bearer" = [])), params(ReportListQuery),
     responses((status = 200, body = Page<DeathReportResponse>), crate::openapi::ReadErrors))]
@@ -345,8 +325,9 @@ pub async fn list(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("dr", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
-    let status = one_of("status", q.status.as_deref(), &STATUSES, &mut errors);
-    let late = one_of("late", q.late.as_deref(), &["true", "false"], &mut errors).map(|v| v == "true");
+    let status = super::common::code_filter("status", q.status.as_deref(), &STATUSES, &mut errors);
+    let late =
+        super::common::code_filter("late", q.late.as_deref(), &["true", "false"], &mut errors).map(|v| v == "true");
     let died_from = q.died_from.as_deref().and_then(|t| parse_date("died_from", t).map_err(|e| errors.push(e)).ok());
     let died_to = q.died_to.as_deref().and_then(|t| parse_date("died_to", t).map_err(|e| errors.push(e)).ok());
     finish(errors)?;
@@ -482,24 +463,9 @@ pub async fn verify(
             persistence::RepoError::VersionMismatch => ApiError::precondition_failed(),
             other => other.into(),
         })?;
-        let change = NewStatusChange {
-            retiree_id: retiree.id,
-            community_code: retiree.community_code.clone(),
-            from_status: retiree.pension_status.clone(),
-            from_reason: retiree.suspension_reason.clone(),
-            to_status: PensionStatus::Stopped.as_str().to_owned(),
-            reason: None,
-            effective_month: report.stop_month,
-            source: SOURCE_PERSON.to_owned(),
-            source_ref: None,
-            operator: c.login.clone(),
-            months_suspended: None,
-            back_pay_granted: None,
-            back_pay_months: None,
-            back_pay_fen: None,
-            note: Some(note.clone().unwrap_or_else(|| format!("death report {id}"))),
-            created_at: now,
-        };
+        let note = Some(note.clone().unwrap_or_else(|| format!("death report {id}")));
+        let stopped = PensionStatus::Stopped.as_str();
+        let change = NewStatusChange::by_person(&retiree, stopped, None, report.stop_month, &c.login, note);
         let (_, recorded) = apply_change(conn, &c, &retiree, &path, None, to, change)?;
         let mut overpayment = None;
         if let Some(through) = paid_through {
@@ -656,24 +622,9 @@ async fn close(
         if reversal {
             // The earlier state, restored as it was (a correction, not a transition of the state machine).
             let prior = report.prior_status.clone().unwrap_or_else(|| PensionStatus::Normal.as_str().to_owned());
-            let change = NewStatusChange {
-                retiree_id: retiree.id,
-                community_code: retiree.community_code.clone(),
-                from_status: retiree.pension_status.clone(),
-                from_reason: retiree.suspension_reason.clone(),
-                to_status: prior.clone(),
-                reason: report.prior_reason.clone(),
-                effective_month: report.stop_month,
-                source: SOURCE_PERSON.to_owned(),
-                source_ref: None,
-                operator: c.login.clone(),
-                months_suspended: None,
-                back_pay_granted: None,
-                back_pay_months: None,
-                back_pay_fen: None,
-                note: Some(format!("reversal of death report {id}: {reason}")),
-                created_at: persistence::now_utc(),
-            };
+            let note = Some(format!("reversal of death report {id}: {reason}"));
+            let reason_before = report.prior_reason.clone();
+            let change = NewStatusChange::by_person(&retiree, &prior, reason_before, report.stop_month, &c.login, note);
             let state = NewState {
                 status: prior,
                 reason: report.prior_reason.clone(),

@@ -208,8 +208,7 @@ pub async fn create(
         if !dependent.supported {
             return Err(not_supported());
         }
-        let policy = super::policies::parameters_at(conn, &path, checked.certified_on)?
-            .unwrap_or_else(domain::policy::presets::defaults);
+        let policy = crate::policy_book::policy_at(conn, &path, checked.certified_on)?;
         let rules = rules_of(&policy);
         let valid_until = pension::certified_until(checked.certified_on, rules.period_months);
         let (cert, extended) = repo::record(

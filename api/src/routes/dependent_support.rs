@@ -14,7 +14,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
-use super::deaths::one_of;
 use super::pension::{month_text, optional_if_match, parse_month};
 use super::retirees::{first_validity, today};
 use crate::auth::Caller;
@@ -177,8 +176,7 @@ pub async fn apply(
                 "the retiree's death is not verified: no support can be applied for",
             )
         })?;
-        let policy = super::policies::parameters_at(conn, &path, report.date_of_death)?
-            .unwrap_or_else(domain::policy::presets::defaults);
+        let policy = crate::policy_book::policy_at(conn, &path, report.date_of_death)?;
         let deadline =
             death::application_deadline(report.date_of_death, policy.death.dependant_application_months.value);
         if applied_on < report.date_of_death {
@@ -552,8 +550,8 @@ pub async fn list(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("ds", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
-    let codes: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-    let status = one_of("status", q.status.as_deref(), &codes, &mut errors);
+    let codes = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let status = super::common::enum_filter("status", q.status.as_deref(), Status::parse, codes, &mut errors);
     let receiving =
         q.receiving_in.as_deref().and_then(|m| parse_month("receiving_in", m).map_err(|e| errors.push(e)).ok());
     finish(errors)?;
@@ -561,7 +559,7 @@ pub async fn list(
     let c = caller.clone();
     let (items, next) = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
-        let found = repo::list_support(conn, &node.path, status.as_deref(), receiving, after, limit)?;
+        let found = repo::list_support(conn, &node.path, status.map(|s| s.as_str()), receiving, after, limit)?;
         let next = next_cursor(&found, limit, "ds", |s| s.id.to_string());
         let mut items = Vec::with_capacity(found.len());
         for s in found {

@@ -12,7 +12,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope};
-use super::deaths::one_of;
 use super::pension::month_text;
 use super::retirees::today;
 use crate::auth::Caller;
@@ -151,8 +150,12 @@ pub async fn list(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("op", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
-    let status =
-        one_of("status", q.status.as_deref(), &[repo::OWED, repo::SETTLED, repo::REFERRED, repo::VOID], &mut errors);
+    let status = super::common::code_filter(
+        "status",
+        q.status.as_deref(),
+        &[repo::OWED, repo::SETTLED, repo::REFERRED, repo::VOID],
+        &mut errors,
+    );
     finish(errors)?;
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();

@@ -253,8 +253,7 @@ pub fn resumption(
     operator: &str,
     note: Option<String>,
 ) -> Result<(NewStatusChange, BackPay), ApiError> {
-    let policy =
-        super::policies::parameters_at(conn, path, resumed_month)?.unwrap_or_else(domain::policy::presets::defaults);
+    let policy = crate::policy_book::policy_at(conn, path, resumed_month)?;
     let from = retiree.suspended_from.unwrap_or(resumed_month);
     let back_pay = pension::back_pay(&policy, reason, from, resumed_month, retiree.monthly_pension_fen);
     let change = NewStatusChange {
@@ -406,24 +405,14 @@ pub async fn suspend(
         }
         let from = state_of(&retiree)?;
         let to = pension::transition(from, Transition::Suspend(body.reason)).map_err(illegal)?;
-        let change = NewStatusChange {
-            retiree_id: id,
-            community_code: retiree.community_code.clone(),
-            from_status: retiree.pension_status.clone(),
-            from_reason: retiree.suspension_reason.clone(),
-            to_status: PensionStatus::Suspended.as_str().to_owned(),
-            reason: Some(body.reason.as_str().to_owned()),
-            effective_month: month,
-            source: SOURCE_PERSON.to_owned(),
-            source_ref: None,
-            operator: c.login.clone(),
-            months_suspended: None,
-            back_pay_granted: None,
-            back_pay_months: None,
-            back_pay_fen: None,
+        let change = NewStatusChange::by_person(
+            &retiree,
+            PensionStatus::Suspended.as_str(),
+            Some(body.reason.as_str().to_owned()),
+            month,
+            &c.login,
             note,
-            created_at: persistence::now_utc(),
-        };
+        );
         let (updated, recorded) = apply_change(conn, &c, &retiree, &path, expected, to, change)?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/pension-status"),

@@ -7,14 +7,13 @@ use domain::pension::{self as pension_rules, Transition};
 use domain::{Level, PensionStatus, Permission, RuleViolation};
 use persistence::DbConnection;
 use persistence::movement::{self as repo, Reduction, Transfer, TransferChange, VisitTask};
-use persistence::pension::{NewStatusChange, SOURCE_PERSON};
+use persistence::pension::NewStatusChange;
 use persistence::retirees::{self as people, Retiree};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
-use super::deaths::one_of;
 use super::pension::{apply_change, illegal, month_text, optional_if_match, parse_month, state_of};
 use super::retirees::today;
 use crate::auth::Caller;
@@ -513,7 +512,6 @@ async fn act(
             return Err(ApiError::forbidden());
         }
         let (retiree, retiree_path) = people::find_in_scope(conn, t.retiree_id, "/")?;
-        let now = persistence::now_utc();
         let (change, step) = match action {
             Action::Return => {
                 if status != TransferStatus::Applied {
@@ -522,13 +520,7 @@ async fn act(
                 let missing = body.missing.clone().unwrap_or_default();
                 movement::check_return(&docs, &missing).map_err(rule)?;
                 (
-                    TransferChange {
-                        status: "returned".into(),
-                        documents: None,
-                        missing: Some(Some(documents_text(&missing))),
-                        completed_month: None,
-                        updated_at: now,
-                    },
+                    TransferChange { missing: Some(Some(documents_text(&missing))), ..TransferChange::to("returned") },
                     "returned",
                 )
             }
@@ -539,11 +531,9 @@ async fn act(
                 let docs = body.documents.clone().unwrap_or_default();
                 (
                     TransferChange {
-                        status: "applied".into(),
                         documents: Some(documents_text(&docs)),
                         missing: Some(None),
-                        completed_month: None,
-                        updated_at: now,
+                        ..TransferChange::to("applied")
                     },
                     "resubmitted",
                 )
@@ -555,16 +545,7 @@ async fn act(
                 if !out_of_city && !movement::missing_documents(&docs).is_empty() {
                     return Err(rule(TransferError::Incomplete));
                 }
-                (
-                    TransferChange {
-                        status: "released".into(),
-                        documents: None,
-                        missing: None,
-                        completed_month: None,
-                        updated_at: now,
-                    },
-                    "released",
-                )
+                (TransferChange::to("released"), "released")
             }
             Action::Complete => {
                 if status != TransferStatus::Released {
@@ -572,11 +553,8 @@ async fn act(
                 }
                 (
                     TransferChange {
-                        status: "completed".into(),
-                        documents: None,
-                        missing: None,
                         completed_month: Some(pension_rules::month_of(on_date)),
-                        updated_at: now,
+                        ..TransferChange::to("completed")
                     },
                     "completed",
                 )
@@ -634,24 +612,8 @@ fn leave_city(
 ) -> Result<(), ApiError> {
     let from = state_of(retiree)?;
     let to = pension_rules::transition(from, Transition::TransferOut).map_err(illegal)?;
-    let change = NewStatusChange {
-        retiree_id: retiree.id,
-        community_code: retiree.community_code.clone(),
-        from_status: retiree.pension_status.clone(),
-        from_reason: retiree.suspension_reason.clone(),
-        to_status: PensionStatus::TransferredOut.as_str().to_owned(),
-        reason: None,
-        effective_month: month,
-        source: SOURCE_PERSON.to_owned(),
-        source_ref: None,
-        operator: c.login.clone(),
-        months_suspended: None,
-        back_pay_granted: None,
-        back_pay_months: None,
-        back_pay_fen: None,
-        note: Some(note.to_owned()),
-        created_at: persistence::now_utc(),
-    };
+    let out = PensionStatus::TransferredOut.as_str();
+    let change = NewStatusChange::by_person(retiree, out, None, month, &c.login, Some(note.to_owned()));
     apply_change(conn, c, retiree, path, None, to, change)?;
     Ok(())
 }
@@ -899,8 +861,9 @@ pub async fn visit_tasks(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("vt", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
-    let status = one_of("status", q.status.as_deref(), &["open", "done"], &mut errors);
-    let overdue = one_of("overdue", q.overdue.as_deref(), &["true", "false"], &mut errors).is_some_and(|v| v == "true");
+    let status = super::common::code_filter("status", q.status.as_deref(), &["open", "done"], &mut errors);
+    let overdue = super::common::code_filter("overdue", q.overdue.as_deref(), &["true", "false"], &mut errors)
+        .is_some_and(|v| v == "true");
     finish(errors)?;
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
