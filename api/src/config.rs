@@ -69,6 +69,25 @@ pub struct Config {
     pub login_lock: Duration,
     /// `HTTP_WORKERS` (0: one per core).
     pub workers: usize,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookConfig,
+}
+
+/// Webhook delivery (issue 11).
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `WEBHOOK_ALLOWED_HOSTS`: comma-separated `host` or `host:port` a webhook may target (OWASP API7); empty: none.
+    pub allowed_hosts: Vec<String>,
+    /// `WEBHOOK_DISPATCH` (`on`/`off`): whether this replica delivers.
+    pub dispatch: bool,
+    /// `WEBHOOK_POLL_MS`: how often the dispatcher looks for new events.
+    pub poll: Duration,
+    /// `WEBHOOK_TIMEOUT_MS`: a receiver's whole answer must arrive within this.
+    pub timeout: Duration,
+    /// `WEBHOOK_RETRY_BASE_MS`: the first retry waits this long; each further one twice as long as the last.
+    pub retry_base: Duration,
+    /// `WEBHOOK_RETRY_MAX_SECONDS`: the longest wait between attempts.
+    pub retry_max: Duration,
 }
 
 /// A setting that cannot be used.
@@ -108,6 +127,22 @@ impl Config {
             login_failure_window: Duration::from_secs(number(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400)?),
             login_lock: Duration::from_secs(number(env, "LOGIN_LOCK_SECONDS", 900, 1, 86_400)?),
             workers: number(env, "HTTP_WORKERS", 0, 0, 256)? as usize,
+            webhooks: WebhookConfig {
+                allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
+                    .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+                    .unwrap_or_default(),
+                dispatch: match env("WEBHOOK_DISPATCH").as_deref().map(str::trim) {
+                    None | Some("on") | Some("true") | Some("1") => true,
+                    Some("off") | Some("false") | Some("0") => false,
+                    Some(other) => {
+                        return Err(ConfigError(format!("WEBHOOK_DISPATCH: '{other}' is not on or off")));
+                    }
+                },
+                poll: Duration::from_millis(number(env, "WEBHOOK_POLL_MS", 1000, 10, 60_000)?),
+                timeout: Duration::from_millis(number(env, "WEBHOOK_TIMEOUT_MS", 5000, 100, 120_000)?),
+                retry_base: Duration::from_millis(number(env, "WEBHOOK_RETRY_BASE_MS", 2000, 10, 3_600_000)?),
+                retry_max: Duration::from_secs(number(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600, 1, 86_400)?),
+            },
         })
     }
 }

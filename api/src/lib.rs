@@ -22,3 +22,4 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod upload;
+pub mod webhook_dispatch;

@@ -33,6 +33,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "certification", description = "Certification runs: everybody overdue in a subtree suspended at once (CS Art. 32(1))"),
         (name = "death", description = "Death reports, overpaid pension and its recovery, death benefits, dependants' support (GUIDE 四、五; CS Art. 16(4), 31, 32)"),
         (name = "movements", description = "Handover of new retirees, transfers between communities, reductions, visit tasks of new arrivals, the monthly movement report (GUIDE 交接制度; JN Art. 4, 21, 22)"),
+        (name = "events", description = "The change feed in commit order and signed webhooks for the data platform (CS Art. 27, 30; JN Art. 33)"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics")

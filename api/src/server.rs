@@ -37,6 +37,8 @@ pub struct Started {
     pub server: actix_web::dev::Server,
     /// Where it listens.
     pub addr: std::net::SocketAddr,
+    /// The webhook dispatcher of this replica (`WEBHOOK_DISPATCH`); dropping it stops delivery.
+    pub dispatcher: Option<crate::webhook_dispatch::Dispatcher>,
 }
 
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).
@@ -55,6 +57,11 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
             Err(e) => log::error!("cannot check for interrupted imports: {e}"),
         }
     }
+    let dispatcher = if config.webhooks.dispatch {
+        crate::webhook_dispatch::spawn(pool.clone(), config.webhooks.clone())
+    } else {
+        None
+    };
     let state = web::Data::new(AppState { pool, config, tokens, imports });
     let metrics = web::Data::new(Metrics::default());
     let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits));
@@ -67,5 +74,5 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
     }
     .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = server.addrs().first().copied().ok_or("no listening address")?;
-    Ok(Started { server: server.run(), addr })
+    Ok(Started { server: server.run(), addr, dispatcher })
 }

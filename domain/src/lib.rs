@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod death;
 pub mod enums;
+pub mod events;
 pub mod id_number;
 pub mod jurisdiction;
 pub mod mask;
@@ -18,7 +19,7 @@ pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, Special
 pub use id_number::{IdNumber, IdNumberError};
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
 pub use money::{Money, MoneyError};
-pub use roles::{FieldVisibility, Permission, Role};
+pub use roles::{FieldVisibility, Permission, Role, SensitiveField};
 
 /// A rule violation found by the domain: a stable machine code plus messages in Chinese and English.
 pub trait RuleViolation {

@@ -47,6 +47,8 @@ crate::code_enum! {
         CertificationRecord = "certification.record": "登记资格认证、标记上门认证需求",
         CertificationRun = "certification.run": "执行资格认证逾期批处理",
         FeedSubmit = "feed.submit": "报送信息比对数据（就医、医保、出行、死亡、服刑）",
+        EventRead = "event.read": "读取变更事件流",
+        WebhookManage = "webhook.manage": "管理事件推送订阅（Webhook）",
     }
 }
 
@@ -90,6 +92,11 @@ impl Role {
             // Shared government data comes from the data platform (CS Art. 27, 30); the city centre may load a file
             // it received.
             P::FeedSubmit => matches!(self, R::CityCentre | R::Integration),
+            // The change feed is for the data platform (CS Art. 27, 30; JN Art. 33), the centres that answer for
+            // their subtree and the auditor; personal fields are masked per role as in lists.
+            P::EventRead => matches!(self, R::CityCentre | R::DistrictCentre | R::Integration | R::Auditor),
+            // Pushing the feed to another system is an integration's job (issue 11).
+            P::WebhookManage => matches!(self, R::Integration),
         }
     }
 

@@ -339,6 +339,7 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
     )?;
     crate::movement::record_imported(conn, crate::movement::china_today())?;
     crate::movement::record_import_moves(conn, crate::movement::china_today())?;
+    emit_import_events(conn, who.job_id)?;
     let updated = exec(
         conn,
         "UPDATE retirees SET name = s.name, sex = s.sex, birth_date = s.birth_date, \
@@ -384,6 +385,47 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
     use retiree_import_staging as s;
     let skipped: i64 = s::table.filter(s::outcome.eq("skipped")).count().get_result(conn)?;
     Ok(Merged { created: created as i64, updated: updated as i64, skipped })
+}
+
+/// The change feed's events of an import, set-based, in file order (before the update is applied, so moves still
+/// see the old community): `retiree.created` per new person, `retiree.moved` per person whose community changed
+/// and `retiree.updated` per replaced person (`changed` is `null`: the import replaces every importable field).
+fn emit_import_events(conn: &mut DbConnection, job_id: i64) -> RepoResult<()> {
+    use crate::events::{emit_select, json_object};
+    let job = job_id.to_string();
+    let created = json_object(conn, &[("source", "'import'"), ("source_id", job.as_str())]);
+    emit_select(
+        conn,
+        &format!(
+            "SELECT 'retiree.created', 'retiree', r.id, r.id, NULL, NULL, {created}              FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number              WHERE s.outcome = 'create' ORDER BY s.line"
+        ),
+        &[],
+    )?;
+    let moved = json_object(
+        conn,
+        &[
+            ("from_community", "r.community_code"),
+            ("to_community", "s.community_code"),
+            ("reason", "'import'"),
+            ("transfer_id", "NULL"),
+        ],
+    );
+    emit_select(
+        conn,
+        &format!(
+            "SELECT 'retiree.moved', 'retiree', r.id, r.id, s.community_code, r.community_code, {moved}              FROM retiree_import_staging s JOIN retirees r ON r.id = s.existing_id              WHERE s.outcome = 'update' AND r.community_code <> s.community_code ORDER BY s.line"
+        ),
+        &[],
+    )?;
+    let updated = json_object(conn, &[("changed", "NULL"), ("source", "'import'"), ("source_id", job.as_str())]);
+    emit_select(
+        conn,
+        &format!(
+            "SELECT 'retiree.updated', 'retiree', r.id, r.id, NULL, NULL, {updated}              FROM retiree_import_staging s JOIN retirees r ON r.id = s.existing_id              WHERE s.outcome = 'update' ORDER BY s.line"
+        ),
+        &[],
+    )?;
+    Ok(())
 }
 
 /// The staged flags of the rows the database checks refused.

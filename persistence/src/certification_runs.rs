@@ -202,6 +202,11 @@ pub fn suspend_overdue(
     if recorded != n {
         return Err(RepoError::Corrupt(format!("run {run_id}: {n} people suspended but {recorded} changes recorded")));
     }
+    crate::events::status_changes(
+        conn,
+        "c.source = ? AND c.source_ref = ?",
+        &[Bind::Text(SOURCE_RUN), Bind::I64(run_id)],
+    )?;
     Ok(n)
 }
 
@@ -265,6 +270,11 @@ pub fn suspend_overdue_dependents(
             "run {run_id}: {n} dependants suspended but {recorded} changes recorded"
         )));
     }
+    crate::events::support_changes(
+        conn,
+        "c.source = ? AND c.source_ref = ?",
+        &[Bind::Text(SOURCE_RUN), Bind::I64(run_id)],
+    )?;
     Ok(n)
 }
 

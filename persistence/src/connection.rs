@@ -95,7 +95,12 @@ impl Manager {
 /// Opens one connection, configured as the pool would.
 pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, ConnectionError> {
     match url {
-        DatabaseUrl::Postgres(u) => PgConnection::establish(u).map(DbConnection::Pg),
+        DatabaseUrl::Postgres(u) => {
+            let mut conn = PgConnection::establish(u)?;
+            conn.batch_execute(crate::events::pending_table_sql(true))
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConnection::Pg(conn))
+        }
         DatabaseUrl::Sqlite(path) => {
             if let Some(dir) = std::path::Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
@@ -110,6 +115,8 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, ConnectionError> {
                  PRAGMA synchronous = NORMAL;",
             )
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            conn.batch_execute(crate::events::pending_table_sql(false))
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(DbConnection::Sqlite(conn))
         }
     }
@@ -191,7 +198,8 @@ where
         DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?,
         DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
-    match f(conn) {
+    // The change's events join the feed last, so the commit-order lock is held only for the insert and the commit.
+    match f(conn).and_then(|value| crate::events::flush(conn).map(|_| value).map_err(E::from)) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)

@@ -141,7 +141,21 @@ pub fn verify_report(
     if n == 0 {
         return Err(RepoError::VersionMismatch);
     }
-    find_report(conn, id)
+    let report = find_report(conn, id)?;
+    emit_report(conn, domain::events::EventType::RetireeDied, &report)?;
+    Ok(report)
+}
+
+/// `retiree.died` / `retiree.death_reversed` for a report.
+fn emit_report(conn: &mut DbConnection, kind: domain::events::EventType, r: &DeathReport) -> RepoResult<()> {
+    let details = serde_json::json!({
+        "death_report_id": r.id,
+        "date_of_death": r.date_of_death.to_string(),
+        "reporter_kind": r.reporter_kind,
+        "late": r.late,
+        "status": r.status,
+    });
+    crate::events::emit(conn, &crate::events::Emit::retiree(kind.as_str(), r.retiree_id, details))
 }
 
 /// Closes a report (`withdrawn` from `reported`, `reversed` from `verified`) with a reason.
@@ -171,7 +185,11 @@ pub fn close_report(
     if n == 0 {
         return Err(RepoError::VersionMismatch);
     }
-    find_report(conn, id)
+    let report = find_report(conn, id)?;
+    if from_status == VERIFIED {
+        emit_report(conn, domain::events::EventType::RetireeDeathReversed, &report)?;
+    }
+    Ok(report)
 }
 
 /// Records the death benefits assessed on a verified report.

@@ -174,6 +174,7 @@ pub fn record(conn: &mut DbConnection, new: &NewDependentCertification) -> RepoR
         ))
         .execute(conn)?
         > 0;
+    crate::events::dependent_certifications(conn, "c.id = ?", &[crate::sql::Bind::I64(cert.id)])?;
     Ok((cert, moved))
 }
 
@@ -194,11 +195,13 @@ pub fn resume(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<
         return Err(RepoError::VersionMismatch);
     }
     diesel::insert_into(dependent_support_changes::table).values(change).execute(conn)?;
-    Ok(dependent_support_changes::table
+    let c: SupportChange = dependent_support_changes::table
         .filter(dependent_support_changes::dependent_id.eq(change.dependent_id))
         .order(dependent_support_changes::id.desc())
         .select(SupportChange::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    crate::events::support_changes(conn, "c.id = ?", &[crate::sql::Bind::I64(c.id)])?;
+    Ok(c)
 }
 
 /// The certifications of a dependant, newest first, before the one with id `before`.

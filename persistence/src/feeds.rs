@@ -586,6 +586,9 @@ pub fn apply(conn: &mut DbConnection, batch: BatchRef<'_>) -> RepoResult<Applied
         ),
         &[Bind::Text(SOURCE_FEED), Bind::I64(batch.id), Bind::Text(batch.operator), Bind::Ts(batch.now)],
     )?;
+    let this_batch = [Bind::Text(SOURCE_FEED), Bind::I64(batch.id)];
+    crate::events::certifications(conn, "c.source = ? AND c.source_ref = ?", &this_batch)?;
+    crate::events::status_changes(conn, "c.source = ? AND c.source_ref = ?", &this_batch)?;
     Ok(Applied { certifications, status_changes, persons, tasks_closed })
 }
 

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod death;
 pub mod dependent_certification;
 pub mod error;
+pub mod events;
 pub mod feeds;
 pub mod idempotency;
 pub mod import_jobs;
@@ -20,6 +21,7 @@ pub mod policies;
 pub mod retirees;
 pub mod schema;
 pub mod sql;
+pub mod webhooks;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

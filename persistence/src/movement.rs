@@ -8,6 +8,9 @@ use crate::schema::{
     handover_batches, handover_items, handover_steps, jurisdictions, reductions, retirees, roster_movements,
     transfer_steps, transfers, visit_tasks,
 };
+use domain::events::EventType;
+
+use crate::events::Emit;
 use crate::sql::{self, Bind};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
@@ -81,6 +84,7 @@ pub fn relocate(
     on_roll: bool,
     remote: bool,
 ) -> RepoResult<()> {
+    let from: String = retirees::table.find(retiree_id).select(retirees::community_code).first(conn)?;
     diesel::update(retirees::table.find(retiree_id))
         .set((
             retirees::community_code.eq(community_code),
@@ -90,6 +94,9 @@ pub fn relocate(
             retirees::updated_at.eq(now_utc()),
         ))
         .execute(conn)?;
+    if from != community_code {
+        crate::events::emit(conn, &crate::retirees::moved_event(retiree_id, &from, community_code, "transfer", None))?;
+    }
     Ok(())
 }
 
@@ -318,6 +325,10 @@ pub fn settle_item(
     if n == 0 {
         return Err(RepoError::VersionMismatch);
     }
+    if let (Some(retiree_id), "accepted") = (retiree_id, status) {
+        let details = serde_json::json!({ "batch_id": item.batch_id, "item_id": item.id, "seq": item.seq });
+        crate::events::emit(conn, &Emit::retiree(EventType::HandoverAccepted.as_str(), retiree_id, details))?;
+    }
     let pending: i64 = handover_items::table
         .filter(handover_items::batch_id.eq(item.batch_id))
         .filter(handover_items::status.eq("pending"))
@@ -399,7 +410,9 @@ pub fn create_transfer(
         ))
         .returning(transfers::id)
         .get_result(conn)?;
-    find_transfer(conn, id)
+    let t = find_transfer(conn, id)?;
+    emit_transfer(conn, &t, "")?;
+    Ok(t)
 }
 
 /// One transfer.
@@ -442,7 +455,21 @@ pub fn change_transfer(
         return Err(RepoError::VersionMismatch);
     }
     add_transfer_step(conn, t.id, step)?;
-    find_transfer(conn, t.id)
+    let after = find_transfer(conn, t.id)?;
+    emit_transfer(conn, &after, &t.status)?;
+    Ok(after)
+}
+
+/// The event of a transfer that changed status from `from_status`.
+pub fn emit_transfer(conn: &mut DbConnection, t: &Transfer, from_status: &str) -> RepoResult<()> {
+    let details = serde_json::json!({
+        "transfer_id": t.id, "from_status": from_status, "status": t.status, "from_community": t.from_community,
+        "to_community": t.to_community, "destination": t.destination,
+        "completed_month": t.completed_month.map(|m| m.to_string()),
+    });
+    let mut e = Emit::retiree(EventType::TransferChanged.as_str(), t.retiree_id, details).about("transfer", t.id);
+    e.previous_code = Some(&t.from_community);
+    crate::events::emit(conn, &e)
 }
 
 /// Records a step of a transfer.
@@ -541,6 +568,11 @@ pub fn reduce(
         .get_result(conn)?;
     record(conn, retiree_id, community_code, "reduced", effective_month, ("reduction", Some(id)))?;
     set_on_roll(conn, retiree_id, false)?;
+    let details = serde_json::json!({
+        "reduction_id": id, "kind": kind, "reason": reason, "effective_month": month_of(effective_month).to_string(),
+        "source": source.0, "source_id": source.1,
+    });
+    crate::events::emit(conn, &Emit::retiree(EventType::RetireeReduced.as_str(), retiree_id, details))?;
     Ok(reductions::table.find(id).select(Reduction::as_select()).first(conn)?)
 }
 
@@ -558,6 +590,8 @@ pub fn reinstate(conn: &mut DbConnection, source: (&str, i64), month: Date) -> R
     diesel::update(reductions::table.find(r.id)).set(reductions::reversed.eq(true)).execute(conn)?;
     record(conn, r.retiree_id, &r.community_code, "reinstated", month, ("reduction", Some(r.id)))?;
     set_on_roll(conn, r.retiree_id, true)?;
+    let details = serde_json::json!({ "reduction_id": r.id, "month": month_of(month).to_string() });
+    crate::events::emit(conn, &Emit::retiree(EventType::RetireeReinstated.as_str(), r.retiree_id, details))?;
     Ok(true)
 }
 

@@ -172,7 +172,18 @@ pub fn change_status(
         return Err(RepoError::VersionMismatch);
     }
     diesel::insert_into(pension_status_changes::table).values(change).execute(conn)?;
+    emit_status_change(conn, change)?;
     Ok(retirees::table.find(change.retiree_id).select(Retiree::as_select()).first(conn)?)
+}
+
+/// The event of the person's latest status change (`pension.suspended`, `pension.resumed` …; CS Art. 32).
+fn emit_status_change(conn: &mut DbConnection, change: &NewStatusChange) -> RepoResult<()> {
+    crate::events::status_changes(
+        conn,
+        "c.id = (SELECT MAX(id) FROM pension_status_changes WHERE retiree_id = ?)",
+        &[Bind::I64(change.retiree_id)],
+    )?;
+    Ok(())
 }
 
 /// Serialises the bulk status work (certification runs, feeds) of all replicas: on PostgreSQL a transaction-level
@@ -308,6 +319,7 @@ pub fn record_certification(conn: &mut DbConnection, new: &NewCertification) -> 
             ))
             .execute(conn)?;
     }
+    crate::events::certifications(conn, "c.id = ?", &[Bind::I64(cert.id)])?;
     Ok((cert, moved))
 }
 

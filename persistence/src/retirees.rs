@@ -3,6 +3,9 @@
 use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
+use domain::events::EventType;
+
+use crate::events::{Emit, emit};
 use crate::schema::{dependents, jurisdictions, retiree_special_groups, retirees};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
@@ -157,6 +160,15 @@ pub fn create_as(
     replace_flags(conn, retiree.id, flags)?;
     // On the community's roll from `month` (the monthly movement report).
     crate::movement::record(conn, retiree.id, &retiree.community_code, kind, month, source)?;
+    let origin = if source.0 == "retiree" { "api" } else { source.0 };
+    emit(
+        conn,
+        &Emit::retiree(
+            EventType::RetireeCreated.as_str(),
+            retiree.id,
+            serde_json::json!({ "source": origin, "source_id": source.1 }),
+        ),
+    )?;
     Ok(retiree)
 }
 
@@ -168,8 +180,8 @@ pub fn update(
     data: &RetireeData,
     flags: Option<&[GroupFlag]>,
 ) -> RepoResult<Retiree> {
-    let (before, on_roll): (String, bool) =
-        retirees::table.find(id).select((retirees::community_code, retirees::on_roll)).first(conn)?;
+    let old: Retiree = retirees::table.find(id).select(Retiree::as_select()).first(conn)?;
+    let (before, on_roll) = (old.community_code.clone(), old.on_roll);
     let updated =
         diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
             .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
@@ -186,7 +198,55 @@ pub fn update(
         crate::movement::record(conn, id, &before, "transferred_out", month, ("correction", None))?;
         crate::movement::record(conn, id, &data.community_code, "transferred_in", month, ("correction", None))?;
     }
+    let changed = changed_fields(&RetireeData::from(&old), data, flags.is_some());
+    let details = serde_json::json!({ "changed": changed, "source": "api", "source_id": null });
+    emit(conn, &Emit::retiree(EventType::RetireeUpdated.as_str(), id, details))?;
+    if before != data.community_code {
+        emit(conn, &moved_event(id, &before, &data.community_code, "correction", None))?;
+    }
     Ok(retirees::table.find(id).select(Retiree::as_select()).first(conn)?)
+}
+
+/// The event of a move from `from` to `to` (a correction or a completed transfer).
+pub fn moved_event<'a>(id: i64, from: &'a str, to: &'a str, reason: &str, transfer_id: Option<i64>) -> Emit<'a> {
+    let mut e = Emit::retiree(
+        EventType::RetireeMoved.as_str(),
+        id,
+        serde_json::json!({ "from_community": from, "to_community": to, "reason": reason, "transfer_id": transfer_id }),
+    );
+    e.previous_code = Some(from);
+    e
+}
+
+/// The names of the fields that differ between `a` and `b` (API names), `special_groups` when flags were replaced.
+fn changed_fields(a: &RetireeData, b: &RetireeData, flags: bool) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let pairs: [(&'static str, bool); 15] = [
+        ("id_number", a.id_number != b.id_number),
+        ("name", a.name != b.name),
+        ("sex", a.sex != b.sex),
+        ("birth_date", a.birth_date != b.birth_date),
+        ("retirement_date", a.retirement_date != b.retirement_date),
+        ("category", a.category != b.category),
+        ("management_level", a.management_level != b.management_level),
+        ("community_code", a.community_code != b.community_code),
+        ("phone", a.phone != b.phone),
+        ("address", a.address != b.address),
+        ("pension_status", a.pension_status != b.pension_status),
+        ("monthly_pension_fen", a.monthly_pension_fen != b.monthly_pension_fen),
+        ("party_member", a.party_member != b.party_member),
+        ("notes", a.notes != b.notes),
+        ("certified_until", a.certified_until != b.certified_until),
+    ];
+    for (name, differs) in pairs {
+        if differs {
+            out.push(name);
+        }
+    }
+    if flags {
+        out.push("special_groups");
+    }
+    out
 }
 
 fn replace_flags(conn: &mut DbConnection, id: i64, flags: &[GroupFlag]) -> RepoResult<()> {
@@ -404,11 +464,26 @@ pub fn create_dependent(
             dependents::updated_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(dependents::table
+    let d: Dependent = dependents::table
         .filter(dependents::retiree_id.eq(retiree_id))
         .filter(dependents::id_number.eq(&data.id_number))
         .select(Dependent::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    emit(conn, &dependent_event(EventType::DependentCreated, &d))?;
+    Ok(d)
+}
+
+/// An event about a dependant, with the dependant's fields under `dependent`.
+pub fn dependent_event(kind: EventType, d: &Dependent) -> Emit<'static> {
+    Emit::retiree(
+        kind.as_str(),
+        d.retiree_id,
+        serde_json::json!({ "dependent": {
+            "id": d.id, "relation": d.relation, "id_number": d.id_number, "name": d.name, "supported": d.supported,
+            "certified_until": d.certified_until.to_string(),
+        } }),
+    )
+    .about("dependent", d.id)
 }
 
 /// Dependents of a retiree, by id.
@@ -456,11 +531,16 @@ pub fn update_dependent(
             .set((dependents::support_suspended_from.eq(None::<Date>), dependents::status_run_id.eq(None::<i64>)))
             .execute(conn)?;
     }
-    Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
+    let d: Dependent = dependents::table.find(id).select(Dependent::as_select()).first(conn)?;
+    emit(conn, &dependent_event(EventType::DependentUpdated, &d))?;
+    Ok(d)
 }
 
 /// Removes a dependent if the version is still `expected_version`.
 pub fn delete_dependent(conn: &mut DbConnection, id: i64, expected_version: i64) -> RepoResult<()> {
+    if let Some(d) = dependents::table.find(id).select(Dependent::as_select()).first(conn).optional()? {
+        emit(conn, &dependent_event(EventType::DependentRemoved, &d))?;
+    }
     let deleted = diesel::delete(
         dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
     )

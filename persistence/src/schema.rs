@@ -652,6 +652,49 @@ diesel::joinable!(dependent_support_changes -> dependents (dependent_id));
 diesel::joinable!(import_errors -> import_jobs (job_id));
 diesel::joinable!(import_rejected_rows -> import_jobs (job_id));
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        event_types -> Text,
+        secret -> Text,
+        description -> Nullable<Text>,
+        owner_login -> Text,
+        owner_role -> Text,
+        scope_path -> Text,
+        active -> Bool,
+        cursor -> BigInt,
+        failures -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        delivered -> BigInt,
+        last_delivered_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        event_type -> Text,
+        attempt -> Integer,
+        attempted_at -> Timestamp,
+        outcome -> Text,
+        status_code -> Nullable<Integer>,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        replica -> Text,
+    }
+}
+
+diesel::joinable!(webhook_attempts -> webhooks (webhook_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     jurisdiction_changes,
@@ -691,4 +734,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfer_steps,
     reductions,
     visit_tasks,
+    webhooks,
+    webhook_attempts,
 );

@@ -80,6 +80,14 @@ pub fn exec(conn: &mut DbConnection, sql: &str, binds: &[Bind<'_>]) -> RepoResul
     }
 }
 
+/// Runs a statement without binds, with Diesel's own error (for the transaction wrapper).
+pub(crate) fn exec_plain(conn: &mut DbConnection, sql: &str) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+    }
+}
+
 /// Runs a query written with `?` placeholders on either backend and loads its rows by column name.
 pub fn load<T>(conn: &mut DbConnection, sql: &str, binds: &[Bind<'_>]) -> RepoResult<Vec<T>>
 where

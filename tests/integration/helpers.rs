@@ -45,7 +45,7 @@ pub const TREE: [(&str, &str, Option<&str>); 11] = [
 ];
 
 /// Fixture accounts: (login, kind, role, node).
-pub const ACCOUNTS: [(&str, &str, &str, &str); 15] = [
+pub const ACCOUNTS: [(&str, &str, &str, &str); 16] = [
     ("admin", "user", "admin", "3502"),
     ("city", "user", "city_centre", "3502"),
     ("siming", "user", "district_centre", "350203"),
@@ -61,6 +61,7 @@ pub const ACCOUNTS: [(&str, &str, &str, &str); 15] = [
     ("platform", "service", "integration", "3502"),
     ("siming_admin", "user", "admin", "350203"),
     ("siming_auditor", "user", "auditor", "350203"),
+    ("siming_platform", "service", "integration", "350203"),
 ];
 
 fn password_hash() -> &'static str {
@@ -203,6 +204,9 @@ pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
         ("LOGIN_MAX_FAILURES", "3"),
         ("LOGIN_LOCK_SECONDS", "120"),
         ("JSON_BODY_LIMIT_BYTES", "65536"),
+        // Webhook tests turn delivery on; elsewhere no dispatcher polls the test database.
+        ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
+        ("WEBHOOK_DISPATCH", "off"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -122,6 +122,13 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let headers = [("Content-Type", "application/x-ndjson")];
             app.request("POST", &path, Some(token), &headers, Some(format!("{line}\n").into_bytes())).await
         }
+        Permission::EventRead => app.request("GET", "/api/v1/events", Some(token), &[], None).await,
+        Permission::WebhookManage => {
+            let body = json!({"url": format!("http://127.0.0.1:9/probe-{n}"), "event_types": ["retiree.created"]})
+                .to_string()
+                .into_bytes();
+            app.request("POST", "/api/v1/webhooks", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -172,6 +179,8 @@ both_backends! {
                         Permission::CertificationRecord => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::CertificationRun => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::FeedSubmit => assert_eq!(res.body["unmatched"], 1, "{role}: {}", res.text),
+                        Permission::EventRead => assert!(res.body["items"].is_array(), "{role}: {}", res.text),
+                        Permission::WebhookManage => assert_eq!(status, 201, "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -193,6 +202,7 @@ both_backends! {
         assert_eq!(app.audit_count("calendar.import"), allowed(Permission::CalendarWrite));
         assert_eq!(app.audit_count("retiree.export"), allowed(Permission::RetireeExport));
         assert_eq!(app.count("import_jobs"), allowed(Permission::RetireeImport));
+        assert_eq!(app.count("webhooks"), allowed(Permission::WebhookManage));
     }
 
     async fn sensitive_fields_follow_the_visibility_rows(app: &TestApp) {

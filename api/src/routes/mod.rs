@@ -11,6 +11,7 @@ pub mod deaths;
 pub mod dependent_certifications;
 pub mod dependent_support;
 pub mod dependents;
+pub mod events;
 pub mod exports;
 pub mod feeds;
 pub mod handover;
@@ -23,6 +24,7 @@ pub mod pension;
 pub mod policies;
 pub mod retirees;
 pub mod transfers;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -131,6 +133,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::visit_tasks)
         .service(transfers::visit_done)
         .service(transfers::movement_report)
+        .service(events::list)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::get_one)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::replay)
+        .service(webhooks::attempts)
         .service(audit::list)
         .service(meta::enums);
 }

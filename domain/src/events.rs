@@ -1,0 +1,74 @@
+//! The types of the change feed (issue 11; CS Art. 27, 30: the data platform learns of every change to the
+//! retirees it shares; JN Art. 33). A type's code is stable; its payload schema has a version, raised only by
+//! incompatible changes.
+
+use crate::enums::PensionStatus;
+
+crate::code_enum! {
+    /// What happened. The payload carries the change's own fields and the person's state after it (`retiree`).
+    EventType {
+        /// A person was registered: singly, by import or by handover (`source`).
+        RetireeCreated = "retiree.created": "登记退休人员",
+        /// A person's record was changed (`changed` lists the fields).
+        RetireeUpdated = "retiree.updated": "修改退休人员信息",
+        /// A person moved to another community: a completed transfer or a correction (`reason`).
+        RetireeMoved = "retiree.moved": "迁移（变更所在社区）",
+        /// The pension was suspended (CS Art. 32(1)).
+        PensionSuspended = "pension.suspended": "暂停发放养老金",
+        /// The pension was resumed (CS Art. 32(2)) or restored after a death report was reversed.
+        PensionResumed = "pension.resumed": "恢复发放养老金",
+        /// The pension was stopped (death; CS Art. 32(3)).
+        PensionStopped = "pension.stopped": "终止发放养老金",
+        /// The person moved out of the city; the new place pays (CS Art. 28; JN Art. 22).
+        PensionTransferredOut = "pension.transferred_out": "转出",
+        /// Eligibility was certified (XM Art. 15).
+        RetireeCertified = "retiree.certified": "资格认证",
+        /// A death was verified (GUIDE 四).
+        RetireeDied = "retiree.died": "死亡核实",
+        /// A verified death was reversed.
+        RetireeDeathReversed = "retiree.death_reversed": "撤销死亡核实",
+        /// The person was taken off the community's roll (JN Art. 22).
+        RetireeReduced = "retiree.reduced": "减员",
+        /// A reduction was reversed.
+        RetireeReinstated = "retiree.reinstated": "撤销减员",
+        /// A dependant was registered.
+        DependentCreated = "dependent.created": "登记供养亲属",
+        /// A dependant's record was changed.
+        DependentUpdated = "dependent.updated": "修改供养亲属信息",
+        /// A dependant's record was removed.
+        DependentRemoved = "dependent.removed": "删除供养亲属",
+        /// A supported dependant was certified (XM Art. 15).
+        DependentCertified = "dependent.certified": "供养亲属资格认证",
+        /// A dependant's support started, was suspended, resumed or ended.
+        DependentSupportChanged = "dependent.support_changed": "供养亲属待遇状态变更",
+        /// A handed-over person was accepted by the community (GUIDE 交接制度).
+        HandoverAccepted = "handover.accepted": "接收移交人员",
+        /// A transfer changed status (applied, released, completed, returned).
+        TransferChanged = "transfer.changed": "迁移申请状态变更",
+    }
+}
+
+/// The event of a pension status change, by the status after it.
+pub fn pension_event(to: PensionStatus) -> EventType {
+    match to {
+        PensionStatus::Normal => EventType::PensionResumed,
+        PensionStatus::Suspended => EventType::PensionSuspended,
+        PensionStatus::Stopped => EventType::PensionStopped,
+        PensionStatus::TransferredOut => EventType::PensionTransferredOut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_changes_have_their_own_types() {
+        // CS Art. 32: suspension, resumption and termination are distinct decisions the platform acts on.
+        assert_eq!(pension_event(PensionStatus::Suspended).as_str(), "pension.suspended");
+        assert_eq!(pension_event(PensionStatus::Normal).as_str(), "pension.resumed");
+        assert_eq!(pension_event(PensionStatus::Stopped).as_str(), "pension.stopped");
+        assert_eq!(EventType::parse("retiree.created"), Some(EventType::RetireeCreated));
+        assert_eq!(EventType::parse("retiree.unknown"), None);
+    }
+}

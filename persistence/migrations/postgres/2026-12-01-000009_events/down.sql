@@ -1,0 +1,3 @@
+DROP TABLE webhook_attempts;
+DROP TABLE webhooks;
+DROP TABLE events;
