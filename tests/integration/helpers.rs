@@ -119,6 +119,9 @@ pub struct TestApp {
     pg_admin_url: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
     handle: actix_web::dev::ServerHandle,
+    /// The database URL (a second replica can start on it).
+    pub url: String,
+    dispatcher: Option<api::webhook_dispatch::Dispatcher>,
 }
 
 fn pg_base_url() -> Option<String> {
@@ -244,6 +247,7 @@ impl TestApp {
             }
         };
         let config = test_config(&url, extra);
+        let db_url = url.clone();
         let pool = actix_web::rt::task::spawn_blocking({
             let config = config.clone();
             move || {
@@ -268,11 +272,31 @@ impl TestApp {
             pg_admin_url: pg,
             _dir: dir,
             handle,
+            url: db_url,
+            dispatcher: started.dispatcher,
         })
+    }
+
+    /// Starts another replica of the service on this app's database (with `extra` settings); it stops when the
+    /// returned guard is dropped.
+    pub async fn replica(&self, extra: &[(&str, &str)]) -> Replica {
+        let config = test_config(&self.url, extra);
+        let pool = actix_web::rt::task::spawn_blocking({
+            let config = config.clone();
+            move || api::server::prepare(&config).expect("prepare")
+        })
+        .await
+        .expect("join");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let started = api::server::start(config, pool, Some(listener)).expect("start");
+        let handle = started.server.handle();
+        actix_web::rt::spawn(started.server);
+        Replica { handle, _dispatcher: started.dispatcher }
     }
 
     /// Stops the server and drops a PostgreSQL test database.
     pub async fn finish(self) {
+        drop(self.dispatcher);
         self.handle.stop(false).await;
         drop(self.pool);
         if let Some((admin, name)) = self.pg_admin_url {
@@ -389,6 +413,19 @@ impl TestApp {
             .get_result::<Count>(&mut *self.conn())
             .expect("count")
             .n
+    }
+}
+
+/// A second replica started by [`TestApp::replica`].
+pub struct Replica {
+    handle: actix_web::dev::ServerHandle,
+    _dispatcher: Option<api::webhook_dispatch::Dispatcher>,
+}
+
+impl Replica {
+    /// Stops it.
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
     }
 }
 

@@ -10,6 +10,7 @@ mod certification_runs;
 mod crash;
 mod deaths;
 mod dependent_certification;
+mod events;
 mod exports;
 mod feeds;
 mod imports;

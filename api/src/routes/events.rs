@@ -134,7 +134,7 @@ payloads! {
         #[schema(example = "face_recognition")]
         method: String,
         valid_until: String,
-        /// Whether it moved the person's validity.
+        /// Whether the person's validity now ends with this certification's (false when a later one is on file).
         extended: bool,
         data_source: Option<String>,
     }

@@ -1,0 +1,471 @@
+//! The change feed and signed webhooks (issue 11; CS Art. 27, 30; JN Art. 33), on both backends.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use domain::events::EventType;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+const SECRET_32: &str = "0123456789abcdef0123456789abcdef";
+
+/// Reads the whole feed after `after` as `login`, page by page; returns the events and the last cursor.
+async fn drain(app: &TestApp, login: &str, after: &str, query: &str) -> (Vec<Value>, String) {
+    let mut cursor = after.to_owned();
+    let mut out = Vec::new();
+    loop {
+        let page = app.get(&format!("/api/v1/events?after={cursor}&limit=500{query}"), login).await.expect(200);
+        let items = page.body["items"].as_array().unwrap().clone();
+        cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+        out.extend(items);
+        if page.body["has_more"] == false {
+            return (out, cursor);
+        }
+    }
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+}
+
+/// Every payload has its type's documented shape.
+fn assert_documented(events: &[Value]) {
+    for e in events {
+        let kind = EventType::parse(e["type"].as_str().unwrap()).expect("known type");
+        api::routes::events::check_payload(kind, &e["payload"]).unwrap_or_else(|err| panic!("{kind:?}: {err}: {e}"));
+    }
+}
+
+both_backends! {
+    async fn every_change_is_in_the_feed_in_order_with_its_payload(app: &TestApp) {
+        let created = app.create_retiree("siming", &retiree_body("350203001001", 1)).await;
+        let id = created["id"].as_i64().unwrap();
+        let path = format!("/api/v1/retirees/{id}");
+        app.patch(&path, "siming", &json!({"phone": "13900000000"}), Some("\"1\"")).await.expect(200);
+        app.post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned"})).await.expect(201);
+        app.post(&format!("{path}/pension-status/resume"), "siming", &json!({})).await.expect(200);
+        let today = api::routes::retirees::today().to_string();
+        app.post(&format!("{path}/certifications"), "hongshan",
+            &json!({"method": "community_worker", "certified_on": today, "certifier_name": "王五"})).await.expect(201);
+
+        // The data platform (integration, full visibility) reads it all, in commit order.
+        let (events, cursor) = drain(app, "platform", "0", "").await;
+        assert_eq!(types(&events), ["retiree.created", "retiree.updated", "pension.suspended", "pension.resumed", "retiree.certified"]);
+        assert_documented(&events);
+        let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert_eq!(cursor, ids[4].to_string());
+        assert_eq!(app.count("events"), 5);
+        let created_event = &events[0];
+        assert_eq!(created_event["jurisdiction"], "350203001001");
+        assert_eq!(created_event["subject"], json!({"type": "retiree", "id": id}));
+        assert_eq!(created_event["payload"]["source"], "api");
+        // The state attached is the state after that transaction; the platform reads the ID number in clear.
+        assert_eq!(created_event["payload"]["retiree"]["id_number"], created["id_number"]);
+        assert_eq!(events[1]["payload"]["changed"], json!(["phone"]));
+        assert_eq!(events[1]["payload"]["retiree"]["phone"], "13900000000");
+        assert_eq!(events[2]["payload"]["to_status"], "suspended");
+        assert_eq!(events[2]["payload"]["reason"], "imprisoned");
+        assert_eq!(events[2]["payload"]["source"], "person");
+        assert_eq!(events[3]["payload"]["from_status"], "suspended");
+        assert_eq!(events[3]["payload"]["to_status"], "normal");
+        assert_eq!(events[4]["payload"]["method"], "community_worker");
+        assert_eq!(events[4]["payload"]["extended"], true);
+
+        // A centre sees the same events with personal fields masked, as in lists.
+        let (masked, _) = drain(app, "city", "0", "").await;
+        assert_eq!(masked.len(), 5);
+        let id_number = created["id_number"].as_str().unwrap();
+        assert_eq!(masked[0]["payload"]["retiree"]["id_number"], format!("{}********{}", &id_number[..6], &id_number[14..]));
+        assert_eq!(masked[1]["payload"]["retiree"]["phone"], "139****0000");
+        assert!(!masked.iter().any(|e| e.to_string().contains(id_number)));
+
+        // Resuming from any cursor gives exactly the rest; a type filter gives only those types.
+        let (rest, _) = drain(app, "platform", &ids[1].to_string(), "").await;
+        assert_eq!(rest.iter().map(|e| e["id"].as_i64().unwrap()).collect::<Vec<_>>(), ids[2..].to_vec());
+        let (pension, _) = drain(app, "platform", "0", "&types=pension.suspended,pension.resumed").await;
+        assert_eq!(types(&pension), ["pension.suspended", "pension.resumed"]);
+        // Each page read is audited.
+        assert!(app.audit_count("event.list.read") >= 4);
+    }
+
+    async fn the_feed_refuses_bad_queries_and_other_roles(app: &TestApp) {
+        app.get("/api/v1/events?after=-1", "platform").await.problem(422, "invalid_cursor");
+        app.get("/api/v1/events?after=abc", "platform").await.problem(422, "invalid_cursor");
+        app.get("/api/v1/events?types=retiree.exploded", "platform").await.problem(422, "unknown_event_type");
+        app.get("/api/v1/events?limit=0", "platform").await.problem(422, "invalid_limit");
+        app.get("/api/v1/events?limit=1001", "platform").await.problem(422, "invalid_limit");
+        app.get("/api/v1/events", "hongshan").await.problem(403, "forbidden");
+        app.get("/api/v1/events", "importer").await.problem(403, "forbidden");
+        let empty = app.get("/api/v1/events?after=99", "platform").await.expect(200);
+        assert_eq!(empty.body, json!({"items": [], "next_cursor": "99", "has_more": false}));
+    }
+
+    async fn a_district_integration_sees_only_its_district(app: &TestApp) {
+        let siming = app.create_retiree("city", &retiree_body("350203001001", 2)).await;
+        let huli = app.create_retiree("city", &retiree_body("350206001001", 3)).await;
+        let (theirs, _) = drain(app, "siming_platform", "0", "").await;
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0]["subject"]["id"], siming["id"]);
+        let (all, _) = drain(app, "platform", "0", "").await;
+        assert_eq!(all.len(), 2);
+        // A transfer from Siming to Huli is seen by both districts (the person left one and arrived in the other).
+        let huli_id = huli["id"].as_i64().unwrap();
+        let moved = app.patch(&format!("/api/v1/retirees/{}", siming["id"]), "city",
+            &json!({"community_code": "350206001002"}), Some("\"1\"")).await.expect(200);
+        assert_eq!(moved.body["community_code"], "350206001002");
+        let (after_move, _) = drain(app, "siming_platform", "0", "&types=retiree.moved").await;
+        assert_eq!(after_move.len(), 1);
+        assert_eq!(after_move[0]["payload"]["from_community"], "350203001001");
+        assert_eq!(after_move[0]["payload"]["to_community"], "350206001002");
+        assert_eq!(after_move[0]["payload"]["reason"], "correction");
+        assert_documented(&after_move);
+        // Nothing of Huli's own person leaks to Siming's integration.
+        let (everything, _) = drain(app, "siming_platform", "0", "").await;
+        assert!(everything.iter().all(|e| e["subject"]["id"] != huli_id), "{everything:?}");
+    }
+
+    async fn ten_thousand_concurrent_changes_are_in_the_feed_once_in_commit_order(app: &TestApp) {
+        // Eight writers, each updating its own person 1,250 times (each a transaction with its event), while a
+        // consumer follows the feed from its cursor. Transactions commit in any order relative to when they began.
+        let mut people = Vec::new();
+        for seq in 0..8u16 {
+            people.push(app.create_retiree("city", &retiree_body("350203001001", 100 + seq)).await["id"].as_i64().unwrap());
+        }
+        let start = { let mut c = app.conn(); persistence::events::last_id(&mut c).unwrap() };
+        let writers_done = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::new();
+        for id in people.clone() {
+            let pool = app.pool.clone();
+            let done = writers_done.clone();
+            threads.push(std::thread::spawn(move || {
+                for n in 0..1250 {
+                    let mut conn = pool.get().unwrap();
+                    persistence::write_tx(&mut conn, |conn| -> Result<(), persistence::RepoError> {
+                        let current = persistence::retirees::find_in_scope(conn, id, "/")?.0;
+                        let mut data = persistence::retirees::RetireeData::from(&current);
+                        data.notes = Some(format!("n{n}"));
+                        persistence::retirees::update(conn, id, current.version, &data, None)?;
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        let consumer = {
+            let pool = app.pool.clone();
+            let done = writers_done.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut cursor = start;
+                loop {
+                    let finished = done.load(Ordering::SeqCst) == 8;
+                    let page = { let mut c = pool.get().unwrap(); persistence::events::list(&mut c, "/", cursor, &[], 1000).unwrap() };
+                    if let Some(last) = page.last() {
+                        cursor = last.id;
+                    }
+                    let empty = page.is_empty();
+                    seen.extend(page.into_iter().map(|e| (e.id, e.subject_id)));
+                    if finished && empty {
+                        return seen;
+                    }
+                }
+            })
+        };
+        for t in threads {
+            t.join().unwrap();
+        }
+        let seen = consumer.join().unwrap();
+        assert_eq!(seen.len(), 10_000, "the live consumer missed or repeated events");
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut per_person: HashMap<i64, usize> = HashMap::new();
+        for (_, subject) in &seen {
+            *per_person.entry(*subject).or_default() += 1;
+        }
+        assert_eq!(per_person.len(), 8);
+        assert!(per_person.values().all(|n| *n == 1250), "{per_person:?}");
+        // The stored feed holds the same 10,000, each once, and each person's versions rise in feed order (the
+        // feed order is the commit order).
+        let all = { let mut c = app.conn(); persistence::events::list(&mut c, "/", start, &[], 20_000).unwrap() };
+        assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), seen.iter().map(|s| s.0).collect::<Vec<_>>());
+        let mut last_version: HashMap<i64, i64> = HashMap::new();
+        for e in &all {
+            let payload: Value = serde_json::from_str(&e.payload).unwrap();
+            let v = payload["retiree"]["version"].as_i64().unwrap();
+            let before = last_version.insert(e.subject_id, v).unwrap_or(0);
+            assert_eq!(v, before.max(1) + 1, "person {} out of order at event {}", e.subject_id, e.id);
+        }
+        // A consumer resuming from a cursor in the middle gets exactly the rest.
+        let middle = all[4_999].id;
+        let rest = { let mut c = app.conn(); persistence::events::list(&mut c, "/", middle, &[], 20_000).unwrap() };
+        assert_eq!(rest.len(), 5_000);
+        assert_eq!(rest[0].id, all[5_000].id);
+    }
+
+    async fn imports_and_runs_feed_one_event_per_person(app: &TestApp) {
+        // A certification run suspends overdue people set-based; each suspension is an event with the run as
+        // its source (CS Art. 32(1)).
+        let mut ids = Vec::new();
+        for seq in 0..3u16 {
+            ids.push(app.create_retiree("siming", &retiree_body("350203001001", 200 + seq)).await["id"].as_i64().unwrap());
+        }
+        {
+            use diesel::prelude::*;
+            use persistence::schema::retirees::dsl;
+            let past = time::macros::date!(2020 - 01 - 01);
+            diesel::update(dsl::retirees.filter(dsl::id.eq_any(&ids[..2]))).set(dsl::certified_until.eq(past))
+                .execute(&mut *app.conn()).unwrap();
+        }
+        let start = { let mut c = app.conn(); persistence::events::last_id(&mut c).unwrap() };
+        let today = api::routes::retirees::today().to_string();
+        let run = app.post("/api/v1/certification-runs", "siming", &json!({"jurisdiction": "350203", "as_of": today}))
+            .await.expect(201);
+        let (events, _) = drain(app, "platform", &start.to_string(), "").await;
+        assert_eq!(types(&events), ["pension.suspended", "pension.suspended"]);
+        assert_documented(&events);
+        for e in &events {
+            assert_eq!(e["payload"]["source"], "run");
+            assert_eq!(e["payload"]["source_ref"], run.body["id"]);
+            assert_eq!(e["payload"]["reason"], "certification_overdue");
+            assert_eq!(e["payload"]["retiree"]["pension_status"], "suspended");
+        }
+        let subjects: BTreeSet<i64> = events.iter().map(|e| e["subject"]["id"].as_i64().unwrap()).collect();
+        assert_eq!(subjects, ids[..2].iter().copied().collect());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks
+
+#[derive(Debug, Clone)]
+struct Hit {
+    status: u16,
+    event_id: i64,
+    signature: String,
+    body: String,
+}
+
+struct Receiver {
+    hits: Arc<Mutex<Vec<Hit>>>,
+    url: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    /// A receiver on loopback that answers 500 to its first `fail_first` requests, then 200.
+    async fn start(fail_first: usize) -> Receiver {
+        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
+        let failures = Arc::new(AtomicUsize::new(fail_first));
+        let (h, f) = (hits.clone(), failures.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = HttpServer::new(move || {
+            let (h, f) = (h.clone(), f.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (h, f) = (h.clone(), f.clone());
+                async move {
+                    let fail = f.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                    let header = |name: &str| {
+                        req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+                    };
+                    h.lock().unwrap().push(Hit {
+                        status: if fail { 500 } else { 200 },
+                        event_id: header("x-event-id").parse().unwrap_or(-1),
+                        signature: header("x-signature"),
+                        body: String::from_utf8_lossy(&body).to_string(),
+                    });
+                    if fail {
+                        HttpResponse::InternalServerError().body("boom")
+                    } else {
+                        HttpResponse::Ok().body("thanks")
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Receiver { hits, url: format!("http://{addr}/hook"), handle }
+    }
+
+    fn delivered(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().iter().filter(|h| h.status == 200).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+/// Waits (up to 20 s) until `f` holds.
+async fn eventually(what: &str, f: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !f() {
+        assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting until {what}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const DISPATCH: [(&str, &str); 3] =
+    [("WEBHOOK_DISPATCH", "on"), ("WEBHOOK_POLL_MS", "50"), ("WEBHOOK_RETRY_BASE_MS", "200")];
+
+/// Verifies a signature as a receiver would, independently of the service's code.
+fn verify(secret: &str, header: &str, body: &str) -> bool {
+    let Some((t, v1)) = header.split_once(',') else { return false };
+    let (Some(t), Some(v1)) = (t.strip_prefix("t="), v1.strip_prefix("v1=")) else { return false };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    expected == v1
+}
+
+both_backends! {
+    async fn a_loopback_receiver_gets_signed_deliveries_in_order(app: &TestApp) {
+        let rx = Receiver::start(0).await;
+        let hook = app.post("/api/v1/webhooks", "platform",
+            &json!({"url": rx.url, "secret": SECRET_32, "event_types": ["retiree.created", "pension.suspended"]})).await.expect(201);
+        assert_eq!(hook.body["secret"], SECRET_32);
+        assert_eq!(hook.body["status"], "active");
+        assert_eq!(hook.body["secret_hint"], "…cdef");
+        let hook_id = hook.body["id"].as_i64().unwrap();
+        let dispatcher = app.replica(&DISPATCH).await;
+        let first = app.create_retiree("siming", &retiree_body("350203001001", 5)).await;
+        app.create_retiree("siming", &retiree_body("350203001001", 6)).await;
+        app.post(&format!("/api/v1/retirees/{}/suspensions", first["id"]), "siming", &json!({"reason": "imprisoned"})).await.expect(201);
+        // Not subscribed: an update.
+        app.patch(&format!("/api/v1/retirees/{}", first["id"]), "siming", &json!({"notes": "x"}), Some("\"2\"")).await.expect(200);
+        eventually("three deliveries", || rx.delivered().len() == 3).await;
+        let got = rx.delivered();
+        for h in &got {
+            assert!(verify(SECRET_32, &h.signature, &h.body), "bad signature {h:?}");
+            assert!(!verify("another-secret-another-secret-xx", &h.signature, &h.body));
+            let body: Value = serde_json::from_str(&h.body).unwrap();
+            assert_eq!(body["id"], h.event_id);
+        }
+        let kinds: Vec<String> = got.iter().map(|h| serde_json::from_str::<Value>(&h.body).unwrap()["type"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(kinds, ["retiree.created", "retiree.created", "pension.suspended"]);
+        assert!(got.windows(2).all(|w| w[0].event_id < w[1].event_id));
+        // The platform's role sees personal fields in clear.
+        let body: Value = serde_json::from_str(&got[0].body).unwrap();
+        assert_eq!(body["payload"]["retiree"]["id_number"], first["id_number"]);
+        eventually("the cursor moved", || app.count("webhook_attempts") == 3).await;
+        let state = app.get(&format!("/api/v1/webhooks/{hook_id}"), "platform").await.expect(200);
+        assert_eq!(state.body["cursor"], got[2].event_id);
+        assert_eq!(state.body["delivered"], 3);
+        assert_eq!(state.body["failures"], 0);
+        assert!(state.body.get("secret").is_none());
+        let attempts = app.get(&format!("/api/v1/webhooks/{hook_id}/attempts"), "platform").await.expect(200);
+        let items = attempts.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|a| a["outcome"] == "delivered" && a["status_code"] == 200 && a["response_excerpt"] == "thanks"));
+
+        // Replay from the start: the same three again, in order.
+        let version = state.header("etag").unwrap().to_owned();
+        let token = app.token("platform");
+        let replay = app.request("POST", &format!("/api/v1/webhooks/{hook_id}/replay"), Some(&token),
+            &[("Content-Type", "application/json"), ("If-Match", &version)], Some(br#"{"after": 0}"#.to_vec())).await;
+        assert_eq!(replay.status, 200, "{}", replay.text);
+        eventually("the replay", || rx.delivered().len() == 6).await;
+        let again: Vec<i64> = rx.delivered()[3..].iter().map(|h| h.event_id).collect();
+        assert_eq!(again, got.iter().map(|h| h.event_id).collect::<Vec<_>>());
+        dispatcher.stop().await;
+        rx.handle.stop(false).await;
+    }
+
+    async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt(app: &TestApp) {
+        let rx = Receiver::start(2).await;
+        let hook = app.post("/api/v1/webhooks", "platform", &json!({"url": rx.url, "secret": SECRET_32})).await.expect(201);
+        let hook_id = hook.body["id"].as_i64().unwrap();
+        let dispatcher = app.replica(&DISPATCH).await;
+        app.create_retiree("siming", &retiree_body("350203001001", 7)).await;
+        eventually("a delivery", || rx.delivered().len() == 1).await;
+        let all = rx.all();
+        assert_eq!(all.iter().map(|h| h.status).collect::<Vec<_>>(), [500, 500, 200]);
+        assert!(all.iter().all(|h| h.event_id == all[0].event_id));
+        eventually("three attempts recorded", || app.count("webhook_attempts") == 3).await;
+        let attempts = app.get(&format!("/api/v1/webhooks/{hook_id}/attempts"), "platform").await.expect(200);
+        let items = attempts.body["items"].as_array().unwrap();
+        // Newest first.
+        let seen: Vec<(i64, &str, i64)> = items.iter()
+            .map(|a| (a["attempt"].as_i64().unwrap(), a["outcome"].as_str().unwrap(), a["status_code"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(seen, [(3, "delivered", 200), (2, "failed", 500), (1, "failed", 500)]);
+        assert_eq!(items[1]["response_excerpt"], "boom");
+        let state = app.get(&format!("/api/v1/webhooks/{hook_id}"), "platform").await.expect(200);
+        assert_eq!(state.body["failures"], 0);
+        assert_eq!(state.body["status"], "active");
+        assert_eq!(state.body["cursor"], all[0].event_id);
+        dispatcher.stop().await;
+        rx.handle.stop(false).await;
+    }
+
+    async fn two_replicas_delivering_at_once_deliver_each_event_once(app: &TestApp) {
+        let rx = Receiver::start(0).await;
+        app.post("/api/v1/webhooks", "platform", &json!({"url": rx.url, "secret": SECRET_32})).await.expect(201);
+        let one = app.replica(&DISPATCH).await;
+        let two = app.replica(&DISPATCH).await;
+        for seq in 0..40u16 {
+            app.create_retiree("siming", &retiree_body("350203001001", 300 + seq)).await;
+        }
+        eventually("forty deliveries", || rx.delivered().len() >= 40).await;
+        // Give a duplicate the time to arrive if one were coming.
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let ids: Vec<i64> = rx.delivered().iter().map(|h| h.event_id).collect();
+        assert_eq!(ids.len(), 40, "duplicates: {ids:?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "out of order: {ids:?}");
+        one.stop().await;
+        two.stop().await;
+        rx.handle.stop(false).await;
+    }
+
+    async fn webhooks_refuse_bad_targets_other_roles_and_other_scopes(app: &TestApp) {
+        let create = |url: &str| json!({"url": url});
+        app.post("/api/v1/webhooks", "platform", &create("http://169.254.169.254/latest/meta-data")).await
+            .problem(422, "webhook_host_not_allowed");
+        app.post("/api/v1/webhooks", "platform", &create("http://10.0.0.1:8080/x")).await.problem(422, "webhook_host_not_allowed");
+        app.post("/api/v1/webhooks", "platform", &create("file:///etc/passwd")).await.problem(422, "invalid_url");
+        app.post("/api/v1/webhooks", "platform", &create("not a url")).await.problem(422, "invalid_url");
+        app.post("/api/v1/webhooks", "platform", &create("http://user:pw@127.0.0.1/x")).await.problem(422, "invalid_url");
+        app.post("/api/v1/webhooks", "platform", &json!({"url": "http://127.0.0.1/x", "event_types": ["nope"]})).await
+            .problem(422, "unknown_event_type");
+        app.post("/api/v1/webhooks", "platform", &json!({"url": "http://127.0.0.1/x", "secret": "short"})).await
+            .problem(422, "invalid_secret");
+        app.post("/api/v1/webhooks", "platform", &json!({"url": "http://127.0.0.1/x", "extra": 1})).await.expect(422);
+        app.post("/api/v1/webhooks", "city", &create("http://127.0.0.1/x")).await.problem(403, "forbidden");
+        assert_eq!(app.count("webhooks"), 0);
+
+        let made = app.post("/api/v1/webhooks", "platform", &create("http://127.0.0.1:9/x")).await.expect(201);
+        let id = made.body["id"].as_i64().unwrap();
+        // A generated secret is 64 hex characters, returned once.
+        assert_eq!(made.body["secret"].as_str().unwrap().len(), 64);
+        // Siming's integration does not see the city's subscription.
+        app.get(&format!("/api/v1/webhooks/{id}"), "siming_platform").await.problem(404, "not_found");
+        let listed = app.get("/api/v1/webhooks", "siming_platform").await.expect(200);
+        assert_eq!(listed.body["items"], json!([]));
+        let token = app.token("siming_platform");
+        let res = app.request("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&token), &[("If-Match", "\"1\"")], None).await;
+        assert_eq!(res.status, 404);
+        // Pausing needs the current version.
+        app.patch(&format!("/api/v1/webhooks/{id}"), "platform", &json!({"active": false}), None).await.problem(428, "if_match_required");
+        app.patch(&format!("/api/v1/webhooks/{id}"), "platform", &json!({"active": false}), Some("\"7\"")).await.problem(412, "version_mismatch");
+        let paused = app.patch(&format!("/api/v1/webhooks/{id}"), "platform", &json!({"active": false}), Some("\"1\"")).await.expect(200);
+        assert_eq!(paused.body["status"], "paused");
+        assert_eq!(app.audit_count("webhook.create"), 1);
+        assert_eq!(app.audit_count("webhook.update"), 1);
+        let token = app.token("platform");
+        let res = app.request("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&token), &[("If-Match", "\"2\"")], None).await;
+        assert_eq!(res.status, 204);
+        assert_eq!(app.count("webhooks"), 0);
+    }
+}
