@@ -18,10 +18,16 @@ const SECRET_32: &str = "0123456789abcdef0123456789abcdef";
 
 /// Reads the whole feed after `after` as `login`, page by page; returns the events and the last cursor.
 async fn drain(app: &TestApp, login: &str, after: &str, query: &str) -> (Vec<Value>, String) {
+    drain_as(app, &app.token(login), after, query).await
+}
+
+/// [`drain`] with a token.
+async fn drain_as(app: &TestApp, token: &str, after: &str, query: &str) -> (Vec<Value>, String) {
     let mut cursor = after.to_owned();
     let mut out = Vec::new();
     loop {
-        let page = app.get(&format!("/api/v1/events?after={cursor}&limit=500{query}"), login).await.expect(200);
+        let path = format!("/api/v1/events?after={cursor}&limit=500{query}");
+        let page = app.request("GET", &path, Some(token), &[], None).await.expect(200);
         let items = page.body["items"].as_array().unwrap().clone();
         cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
         out.extend(items);
@@ -111,7 +117,8 @@ both_backends! {
     async fn a_district_integration_sees_only_its_district(app: &TestApp) {
         let siming = app.create_retiree("city", &retiree_body("350203001001", 2)).await;
         let huli = app.create_retiree("city", &retiree_body("350206001001", 3)).await;
-        let (theirs, _) = drain(app, "siming_platform", "0", "").await;
+        let district = platform_at(app, "siming_platform", "350203");
+        let (theirs, _) = drain_as(app, &district, "0", "").await;
         assert_eq!(theirs.len(), 1);
         assert_eq!(theirs[0]["subject"]["id"], siming["id"]);
         let (all, _) = drain(app, "platform", "0", "").await;
@@ -121,14 +128,14 @@ both_backends! {
         let moved = app.patch(&format!("/api/v1/retirees/{}", siming["id"]), "city",
             &json!({"community_code": "350206001002"}), Some("\"1\"")).await.expect(200);
         assert_eq!(moved.body["community_code"], "350206001002");
-        let (after_move, _) = drain(app, "siming_platform", "0", "&types=retiree.moved").await;
+        let (after_move, _) = drain_as(app, &district, "0", "&types=retiree.moved").await;
         assert_eq!(after_move.len(), 1);
         assert_eq!(after_move[0]["payload"]["from_community"], "350203001001");
         assert_eq!(after_move[0]["payload"]["to_community"], "350206001002");
         assert_eq!(after_move[0]["payload"]["reason"], "correction");
         assert_documented(&after_move);
         // Nothing of Huli's own person leaks to Siming's integration.
-        let (everything, _) = drain(app, "siming_platform", "0", "").await;
+        let (everything, _) = drain_as(app, &district, "0", "").await;
         assert!(everything.iter().all(|e| e["subject"]["id"] != huli_id), "{everything:?}");
     }
 
@@ -450,10 +457,11 @@ both_backends! {
         // A generated secret is 64 hex characters, returned once.
         assert_eq!(made.body["secret"].as_str().unwrap().len(), 64);
         // Siming's integration does not see the city's subscription.
-        app.get(&format!("/api/v1/webhooks/{id}"), "siming_platform").await.problem(404, "not_found");
-        let listed = app.get("/api/v1/webhooks", "siming_platform").await.expect(200);
+        let token = platform_at(app, "siming_platform", "350203");
+        let path = format!("/api/v1/webhooks/{id}");
+        app.request("GET", &path, Some(&token), &[], None).await.problem(404, "not_found");
+        let listed = app.request("GET", "/api/v1/webhooks", Some(&token), &[], None).await.expect(200);
         assert_eq!(listed.body["items"], json!([]));
-        let token = app.token("siming_platform");
         let res = app.request("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&token), &[("If-Match", "\"1\"")], None).await;
         assert_eq!(res.status, 404);
         // Pausing needs the current version.

@@ -85,23 +85,6 @@ fn stranger(seq: u16) -> String {
     id_number("350206", "19480202", seq)
 }
 
-/// An integration (data platform) service account bound to `node`; returns its token.
-fn platform_at(app: &TestApp, login: &str, node: &str) -> String {
-    persistence::accounts::create(
-        &mut app.conn(),
-        &persistence::accounts::NewAccount {
-            kind: "service".into(),
-            login: login.into(),
-            secret_hash: "unused".into(),
-            display_name: login.into(),
-            role: "integration".into(),
-            jurisdiction_code: node.into(),
-        },
-    )
-    .unwrap();
-    sign(&claims(login, "service", "integration", node, 3600), SECRET)
-}
-
 fn today() -> Date {
     api::routes::retirees::today()
 }

@@ -45,7 +45,7 @@ pub const TREE: [(&str, &str, Option<&str>); 11] = [
 ];
 
 /// Fixture accounts: (login, kind, role, node).
-pub const ACCOUNTS: [(&str, &str, &str, &str); 16] = [
+pub const ACCOUNTS: [(&str, &str, &str, &str); 15] = [
     ("admin", "user", "admin", "3502"),
     ("city", "user", "city_centre", "3502"),
     ("siming", "user", "district_centre", "350203"),
@@ -61,7 +61,6 @@ pub const ACCOUNTS: [(&str, &str, &str, &str); 16] = [
     ("platform", "service", "integration", "3502"),
     ("siming_admin", "user", "admin", "350203"),
     ("siming_auditor", "user", "auditor", "350203"),
-    ("siming_platform", "service", "integration", "350203"),
 ];
 
 fn password_hash() -> &'static str {
@@ -414,6 +413,23 @@ impl TestApp {
             .expect("count")
             .n
     }
+}
+
+/// An integration (data platform) service account bound to `node`; returns its token.
+pub fn platform_at(app: &TestApp, login: &str, node: &str) -> String {
+    persistence::accounts::create(
+        &mut app.conn(),
+        &persistence::accounts::NewAccount {
+            kind: "service".into(),
+            login: login.into(),
+            secret_hash: "unused".into(),
+            display_name: login.into(),
+            role: "integration".into(),
+            jurisdiction_code: node.into(),
+        },
+    )
+    .unwrap();
+    sign(&claims(login, "service", "integration", node, 3600), SECRET)
 }
 
 /// A second replica started by [`TestApp::replica`].
