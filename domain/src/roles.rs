@@ -47,6 +47,7 @@ crate::code_enum! {
         CertificationRecord = "certification.record": "登记资格认证、标记上门认证需求",
         CertificationRun = "certification.run": "执行资格认证逾期批处理",
         FeedSubmit = "feed.submit": "报送信息比对数据（就医、医保、出行、死亡、服刑）",
+        FundManage = "fund.manage": "编制经费预算、登记经费支出、评选奖励优秀小组长、结算经费",
     }
 }
 
@@ -90,6 +91,8 @@ impl Role {
             // Shared government data comes from the data platform (CS Art. 27, 30); the city centre may load a file
             // it received.
             P::FeedSubmit => matches!(self, R::CityCentre | R::Integration),
+            // The service fund is budgeted and spent by the centres and finance (XM Art. 21, 24, 26; CS Art. 10-11).
+            P::FundManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Finance),
         }
     }
 
