@@ -790,6 +790,7 @@ diesel::joinable!(dependent_support_changes -> dependents (dependent_id));
 diesel::joinable!(import_errors -> import_jobs (job_id));
 diesel::joinable!(condolences -> retirees (retiree_id));
 diesel::joinable!(group_members -> care_groups (group_id));
+diesel::joinable!(care_groups -> jurisdictions (community_code));
 diesel::joinable!(group_leaders -> care_groups (group_id));
 diesel::joinable!(leader_trainings -> group_leaders (leader_id));
 diesel::joinable!(import_rejected_rows -> import_jobs (job_id));
