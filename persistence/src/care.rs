@@ -196,6 +196,11 @@ pub fn create_batch(
     Ok(festival_batches::table.find(id).select(FestivalBatch::as_select()).first(conn)?)
 }
 
+/// One festival batch.
+pub fn find_batch(conn: &mut DbConnection, id: i64) -> RepoResult<FestivalBatch> {
+    Ok(festival_batches::table.find(id).select(FestivalBatch::as_select()).first(conn)?)
+}
+
 /// Sets the counts of a batch.
 pub fn finish_batch(conn: &mut DbConnection, id: i64, people: i64, total_fen: i64) -> RepoResult<FestivalBatch> {
     diesel::update(festival_batches::table.find(id))

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod certification_runs;
 pub mod certifications;
 pub mod common;
+pub mod condolences;
 pub mod deaths;
 pub mod dependent_certifications;
 pub mod dependent_support;
@@ -131,6 +132,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::visit_tasks)
         .service(transfers::visit_done)
         .service(transfers::movement_report)
+        .service(condolences::create)
+        .service(condolences::list)
+        .service(condolences::get_one)
+        .service(condolences::eligible_list)
+        .service(condolences::create_list)
+        .service(condolences::get_list)
         .service(audit::list)
         .service(meta::enums);
 }
