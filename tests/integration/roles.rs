@@ -122,6 +122,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let headers = [("Content-Type", "application/x-ndjson")];
             app.request("POST", &path, Some(token), &headers, Some(format!("{line}\n").into_bytes())).await
         }
+        Permission::FundManage => {
+            // A budget per role, each for its own year, so none collides with another.
+            let body = json!({"jurisdiction": NODE, "year": 2000 + i32::from(n)}).to_string().into_bytes();
+            app.request("POST", "/api/v1/funding/budgets", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -172,6 +177,7 @@ both_backends! {
                         Permission::CertificationRecord => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::CertificationRun => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::FeedSubmit => assert_eq!(res.body["unmatched"], 1, "{role}: {}", res.text),
+                        Permission::FundManage => assert_eq!(res.body["year"], 2000 + i32::from(n), "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -187,6 +193,7 @@ both_backends! {
         assert_eq!(app.count("certifications"), allowed(Permission::CertificationRecord));
         assert_eq!(app.count("certification_runs"), allowed(Permission::CertificationRun));
         assert_eq!(app.count("feed_batches"), allowed(Permission::FeedSubmit));
+        assert_eq!(app.count("fund_budgets"), allowed(Permission::FundManage));
         assert_eq!(app.count("jurisdictions"), 11 + allowed(Permission::JurisdictionImport));
         assert_eq!(app.audit_count("jurisdiction.rename"), allowed(Permission::JurisdictionWrite));
         assert_eq!(app.audit_count("jurisdiction.import"), allowed(Permission::JurisdictionImport));
