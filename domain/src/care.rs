@@ -9,6 +9,14 @@ use time::{Date, Duration};
 use crate::Money;
 use crate::policy::{Ratio, Rounding, Staffing};
 
+crate::code_enum! {
+    /// What a self-management group is formed by (CS Art. 19, JN Art. 32: "按居住区域或楼栋").
+    GroupBasis {
+        Area = "area": "按居住区域",
+        Building = "building": "按楼栋",
+    }
+}
+
 /// Whether one more paid condolence is over the yearly cap, given how many were paid this calendar year
 /// (XM Art. 21(2): hospital condolence "每人每年不超过2次（含）"). `None` is no cap.
 pub fn over_cap(cap: Option<u32>, paid_this_year: u32) -> bool {

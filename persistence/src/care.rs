@@ -482,7 +482,6 @@ pub struct Leader {
     pub id: i64,
     pub group_id: i64,
     pub name: String,
-    pub phone: Option<String>,
     pub retiree_id: Option<i64>,
     pub elected_on: Date,
     pub ended_on: Option<Date>,
@@ -499,7 +498,6 @@ pub struct Leader {
 pub struct NewLeader {
     pub group_id: i64,
     pub name: String,
-    pub phone: Option<String>,
     pub retiree_id: Option<i64>,
     pub elected_on: Date,
     pub ended_on: Option<Date>,

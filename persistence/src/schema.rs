@@ -706,7 +706,6 @@ diesel::table! {
         id -> BigInt,
         group_id -> BigInt,
         name -> Text,
-        phone -> Nullable<Text>,
         retiree_id -> Nullable<BigInt>,
         elected_on -> Date,
         ended_on -> Nullable<Date>,

@@ -14,6 +14,7 @@ pub mod dependent_support;
 pub mod dependents;
 pub mod exports;
 pub mod feeds;
+pub mod groups;
 pub mod handover;
 pub mod imports;
 pub mod jurisdictions;
@@ -138,6 +139,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(condolences::eligible_list)
         .service(condolences::create_list)
         .service(condolences::get_list)
+        .service(groups::create)
+        .service(groups::list)
+        .service(groups::get_one)
+        .service(groups::add_member)
+        .service(groups::leave)
+        .service(groups::elect)
+        .service(groups::list_leaders)
+        .service(groups::get_leader)
+        .service(groups::add_training)
+        .service(groups::insurance)
         .service(audit::list)
         .service(meta::enums);
 }

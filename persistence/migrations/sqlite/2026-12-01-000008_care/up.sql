@@ -77,7 +77,6 @@ CREATE TABLE group_leaders (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     group_id BIGINT NOT NULL REFERENCES care_groups (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
-    phone TEXT,
     retiree_id BIGINT REFERENCES retirees (id),
     elected_on DATE NOT NULL,
     ended_on DATE,
