@@ -14,6 +14,7 @@ pub mod dependent_support;
 pub mod dependents;
 pub mod exports;
 pub mod feeds;
+pub mod funding;
 pub mod groups;
 pub mod handover;
 pub mod imports;
@@ -149,6 +150,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(groups::get_leader)
         .service(groups::add_training)
         .service(groups::insurance)
+        .service(funding::create_budget)
+        .service(funding::list_budgets)
+        .service(funding::get_budget)
+        .service(funding::leader_allowances)
+        .service(funding::create_expenditure)
+        .service(funding::list_expenditures)
+        .service(funding::create_award)
+        .service(funding::statement)
+        .service(funding::close_statement)
+        .service(funding::staffing)
         .service(audit::list)
         .service(meta::enums);
 }
