@@ -146,3 +146,196 @@ both_backends! {
         assert_eq!(app.audit_count("festival_list.create"), 2);
     }
 }
+
+/// Registers people of each management level in `community`, registered on `on`: `levels` are (level, how many).
+async fn people_on(app: &TestApp, community: &str, first_seq: u16, levels: &[(&str, u16)], on: Date) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut seq = first_seq;
+    for (level, n) in levels {
+        for _ in 0..*n {
+            let mut body = retiree_body(community, seq);
+            body["management_level"] = json!(level);
+            if community.starts_with("350206") {
+                body["id_number"] = json!(id_number("350206", "19550101", seq * 2 + 1));
+            }
+            let id = app.create_retiree("city", &body).await["id"].as_i64().unwrap();
+            registered_on(app, id, on);
+            out.push(id);
+            seq += 1;
+        }
+    }
+    out
+}
+
+/// Creates `n` groups in `community`, each with a leader elected on `on`; returns the leader ids.
+async fn leaders(app: &TestApp, community: &str, n: usize, on: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let g = app.post("/api/v1/groups", "city", &json!({"community_code": community, "name": format!("第{i}小组"),
+            "basis": "building", "area": format!("{i}号楼")})).await.expect(201);
+        let l = app.post(&format!("/api/v1/groups/{}/leaders", g.body["id"]), "city",
+            &json!({"name": format!("组长{i}"), "elected_on": on})).await.expect(201);
+        out.push(l.body["id"].as_i64().unwrap());
+    }
+    out
+}
+
+fn jan1(y: i32) -> Date {
+    Date::from_calendar_date(y, time::Month::January, 1).unwrap()
+}
+
+fn level<'a>(budget: &'a Value, name: &str) -> &'a Value {
+    budget["levels"].as_array().unwrap().iter().find(|l| l["management_level"] == name).unwrap()
+}
+
+both_backends! {
+    async fn xiamen_budget_allowances_quota_awards_and_ledger(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        let y = year();
+        people_on(app, "350203001001", 10, &[("city_managed", 2), ("central_provincial_local", 1), ("district_managed", 1)], jan1(y)).await;
+        // Registered after the reference date: not in the headcount.
+        person(app, "350203001001", 20, "city_managed").await;
+        let leader_ids = leaders(app, "350203001001", 10, &format!("{y}-01-01")).await;
+        let res = app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": y})).await.expect(201);
+        let b = &res.body;
+        assert_eq!(b["reference_date"], format!("{y}-01-01"));
+        // XM Art. 21: "每人每年400元,市、区财政按1:1分担" — 4 × 400 = 1600, 800 each.
+        assert_eq!((b["per_retiree_per_year"].clone(), b["per_retiree_source"].clone()), (json!("400.00"), json!("XM Art. 21")));
+        assert_eq!(b["fund"], json!({"total": "1600.00", "city": "800.00", "district": "800.00"}));
+        assert_eq!(level(b, "city_managed")["headcount"], 2);
+        assert_eq!(level(b, "city_managed")["amount"], json!({"total": "800.00", "city": "400.00", "district": "400.00"}));
+        assert_eq!(level(b, "district_managed")["amount"], json!({"total": "400.00", "city": "200.00", "district": "200.00"}));
+        // XM Art. 23: "每人每月补贴150元…市、区财政按4:6" — 10 leaders: 1500 a month, 600 city, 900 district.
+        let g = &b["group_leaders"];
+        assert_eq!(g["leaders"], 10);
+        assert_eq!(g["monthly"], json!({"total": "1500.00", "city": "600.00", "district": "900.00"}));
+        assert_eq!(g["yearly"], json!({"total": "18000.00", "city": "7200.00", "district": "10800.00"}));
+        // XM Art. 24: 10% of 10 leaders (rounding down, not stated) = 1 place, 400 yuan each.
+        assert_eq!((g["excellent_quota"].clone(), g["excellent_award"].clone(), g["awards_total"].clone()), (json!(1), json!("400.00"), json!("400.00")));
+        assert_eq!(g["excellent_source"], "XM Art. 24");
+        let budget_id = b["id"].as_i64().unwrap();
+        assert_eq!(res.header("location").unwrap(), format!("/api/v1/funding/budgets/{budget_id}"));
+        // Once a year; bad input, wrong role, out of scope, not a district.
+        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": y})).await.problem(409, "budget_exists");
+        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": 1990})).await.problem(422, "out_of_range");
+        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": y + 1, "reference_date": "2999-01-01"})).await.problem(422, "date_in_future");
+        app.post("/api/v1/funding/budgets", "hongshan", &json!({"jurisdiction": "350203", "year": y - 1})).await.problem(403, "forbidden");
+        app.post("/api/v1/funding/budgets", "huli", &json!({"jurisdiction": "350203", "year": y - 1})).await.problem(422, "jurisdiction_not_found");
+        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203001", "year": y - 1})).await.problem(422, "not_a_district");
+        assert_eq!(app.count("fund_budgets"), 1);
+        app.get(&format!("/api/v1/funding/budgets/{budget_id}"), "siming").await.expect(200);
+        app.get(&format!("/api/v1/funding/budgets/{budget_id}"), "huli").await.problem(404, "not_found");
+        let listed = app.get(&format!("/api/v1/funding/budgets?year={y}"), "city").await.expect(200);
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+        // The allowance of a month: XM Art. 23, 10 × 150 split 4:6.
+        let month = format!("{y}-{:02}", u8::from(today().month()));
+        let a = app.get(&format!("/api/v1/funding/leader-allowances?jurisdiction=350203&month={month}"), "siming").await.expect(200);
+        assert_eq!((a.body["leaders"].clone(), a.body["source"].clone()), (json!(10), json!("XM Art. 23")));
+        assert_eq!(a.body["amount"], json!({"total": "1500.00", "city": "600.00", "district": "900.00"}));
+        app.get("/api/v1/funding/leader-allowances?month=2026-13", "siming").await.problem(422, "invalid_month");
+        // The ledger: XM Art. 21(4) activities allowed; office equipment is no XM use; over the budget refused.
+        let spend = |body: Value| async move { app.post("/api/v1/funding/expenditures", "finance", &body).await };
+        let ok = spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "500.00", "description": "重阳节文艺汇演"})).await.expect(201);
+        assert_eq!((ok.body["amount"].clone(), ok.body["year"].clone()), (json!("500.00"), json!(y)));
+        spend(json!({"jurisdiction": "350203", "category": "office_equipment", "amount": "10.00", "description": "打印机"})).await.problem(422, "expense_category_not_allowed");
+        spend(json!({"jurisdiction": "350203", "category": "hospital_condolence", "amount": "1100.01", "description": "住院慰问金"})).await.problem(422, "budget_exceeded");
+        spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "0", "description": "零"})).await.problem(422, "must_be_positive");
+        spend(json!({"jurisdiction": "350203", "category": "lottery", "amount": "1", "description": "x"})).await.problem(422, "invalid_enum");
+        spend(json!({"jurisdiction": "350203", "category": "excellent_leader_award", "amount": "400", "description": "x"})).await.problem(409, "use_leader_awards");
+        spend(json!({"jurisdiction": "350206", "category": "activities", "amount": "1", "description": "x"})).await.problem(422, "budget_missing");
+        app.post("/api/v1/funding/expenditures", "auditor", &json!({"jurisdiction": "350203", "category": "activities", "amount": "1", "description": "x"})).await.problem(403, "forbidden");
+        // Awards: one place, 400 yuan from the fund (XM Art. 24, 21(5)).
+        let award = app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[0]})).await.expect(201);
+        assert_eq!((award.body["category"].clone(), award.body["amount"].clone()), (json!("excellent_leader_award"), json!("400.00")));
+        app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[1]})).await.problem(422, "excellent_quota_exceeded");
+        app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": 999999})).await.problem(422, "leader_not_found");
+        app.post("/api/v1/funding/leader-awards", "hongshan", &json!({"jurisdiction": "350203", "leader_id": leader_ids[1]})).await.problem(403, "forbidden");
+        // The statement: 1600 budget, 900 spent, 700 left.
+        let st = app.get(&format!("/api/v1/funding/statements/350203/{y}"), "auditor").await.expect(200);
+        assert_eq!((st.body["spent"].clone(), st.body["balance"].clone(), st.body["closed"].clone()), (json!("900.00"), json!("700.00"), json!(false)));
+        assert_eq!(st.body["by_category"], json!([{"category": "activities", "count": 1, "amount": "500.00"},
+            {"category": "excellent_leader_award", "count": 1, "amount": "400.00"}]));
+        assert_eq!((st.body["excellent_quota"].clone(), st.body["excellent_awarded"].clone()), (json!(1), json!(1)));
+        app.get(&format!("/api/v1/funding/statements/350206/{y}"), "huli").await.problem(404, "not_found");
+        app.get(&format!("/api/v1/funding/statements/350203/{y}"), "huli").await.problem(404, "not_found");
+        let ledger = app.get(&format!("/api/v1/funding/expenditures?jurisdiction=350203&year={y}"), "auditor").await.expect(200);
+        assert_eq!(ledger.body["items"].as_array().unwrap().len(), 2);
+        assert_eq!(app.audit_count("expenditure.create"), 2);
+    }
+
+    async fn changsha_splits_by_management_level_and_allows_its_own_uses(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        preset(app, "350206", "changsha-2020", "2025-03-01").await;
+        let y = year();
+        people_on(app, "350206001001", 30, &[("city_managed", 2), ("central_provincial_local", 1), ("district_managed", 2)], jan1(y)).await;
+        leaders(app, "350206001001", 10, &format!("{y}-01-01")).await;
+        let b = app.post("/api/v1/funding/budgets", "huli", &json!({"jurisdiction": "350206", "year": y})).await.expect(201).body;
+        // CS Art. 10 para. 1: 100 yuan; city-managed and central-provincial 50/50; district-managed district 100%.
+        assert_eq!(b["per_retiree_source"], "CS Art. 10 para. 1");
+        assert_eq!(level(&b, "city_managed")["amount"], json!({"total": "200.00", "city": "100.00", "district": "100.00"}));
+        assert_eq!(level(&b, "central_provincial_local")["amount"], json!({"total": "100.00", "city": "50.00", "district": "50.00"}));
+        assert_eq!(level(&b, "district_managed")["amount"], json!({"total": "200.00", "city": "0.00", "district": "200.00"}));
+        assert_eq!(b["fund"], json!({"total": "500.00", "city": "150.00", "district": "350.00"}));
+        // Changsha pays leaders nothing and names nobody excellent (only XM Art. 23-24 do).
+        assert_eq!(b["group_leaders"]["monthly"], json!({"total": "0.00", "city": "0.00", "district": "0.00"}));
+        assert_eq!(b["group_leaders"]["excellent_quota"], 0);
+        // CS Art. 10 para. 2 allows the information system, not XM's leader insurance.
+        app.post("/api/v1/funding/expenditures", "huli", &json!({"jurisdiction": "350206", "category": "information_system", "amount": "300.00", "description": "系统维护"})).await.expect(201);
+        app.post("/api/v1/funding/expenditures", "huli", &json!({"jurisdiction": "350206", "category": "leader_insurance", "amount": "50.00", "description": "意外险"})).await.problem(422, "expense_category_not_allowed");
+    }
+
+    async fn jinning_budget_is_zero_and_staffing_follows_art_11_12_20(app: &TestApp) {
+        preset(app, "350206", "jinning-2020", "2025-03-01").await;
+        let y = year();
+        people_on(app, "350206001001", 40, &[("district_managed", 2)], jan1(y)).await;
+        let b = app.post("/api/v1/funding/budgets", "huli", &json!({"jurisdiction": "350206", "year": y})).await.expect(201).body;
+        // JN Art. 14-15 leave the standard to the district finance bureau: 0.00, not stated; district 100% (Art. 15).
+        assert_eq!((b["per_retiree_per_year"].clone(), b["per_retiree_source"].clone()), (json!("0.00"), json!("not stated")));
+        assert_eq!(level(&b, "district_managed")["split_source"], "JN Art. 15");
+        assert_eq!(b["fund"]["total"], "0.00");
+        // JN Art. 11: under 500 received, a part-time worker; streets and district office +2 each. Art. 12: a keeper
+        // per 10,000 volumes; Art. 20: 60 m² per 10,000 volumes.
+        let r = app.get("/api/v1/reports/staffing?jurisdiction=350206&archive_volumes=25000", "huli").await.expect(200).body;
+        assert_eq!(r["communities"][0], json!({"code": "350206001001", "name": "湖里社区居委会", "retirees": 2, "full_time_workers": 0, "part_time": true}));
+        assert_eq!(r["communities"][1]["part_time"], false);
+        assert_eq!((r["streets"].clone(), r["street_workers"].clone(), r["district_office_workers"].clone(), r["total_workers"].clone()), (json!(1), json!(2), json!(2), json!(4)));
+        assert_eq!((r["archive_keepers"].clone(), r["archive_area_m2"].clone()), (json!(3), json!(150)));
+        assert_eq!(r["sources"]["archive_m2_per_10000_volumes"], "JN Art. 20");
+        app.get("/api/v1/reports/staffing?jurisdiction=350206&archive_volumes=-1", "huli").await.problem(422, "out_of_range");
+        app.get("/api/v1/reports/staffing?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
+        app.get("/api/v1/reports/staffing?jurisdiction=350206001", "huli").await.problem(422, "not_a_district");
+        app.get("/api/v1/reports/staffing?jurisdiction=350206", "admin").await.problem(403, "forbidden");
+    }
+
+    async fn a_past_statement_is_unchanged_by_new_retirees(app: &TestApp) {
+        // In force on 1 January of last year (the measures took effect on 2025-02-26; the test runs any year).
+        preset(app, "3502", "xiamen-2025", "2020-01-01").await;
+        let last = year() - 1;
+        people_on(app, "350203001001", 50, &[("city_managed", 3)], jan1(last)).await;
+        let b = app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": last})).await.expect(201).body;
+        assert_eq!(b["fund"]["total"], "1200.00");
+        app.post("/api/v1/funding/expenditures", "finance", &json!({"jurisdiction": "350203", "on_date": format!("{last}-10-20"),
+            "category": "festival_condolence", "amount": "300.00", "description": "重阳节慰问"})).await.expect(201);
+        let path = format!("/api/v1/funding/statements/350203/{last}");
+        let before = app.get(&path, "finance").await.expect(200).body;
+        assert_eq!((before["headcount"].clone(), before["balance"].clone()), (json!(3), json!("900.00")));
+        // New retirees arrive, some even registered as of that reference date: the past year does not move.
+        people_on(app, "350203001001", 60, &[("city_managed", 2)], jan1(last)).await;
+        person(app, "350203001004", 70, "district_managed").await;
+        let after = app.get(&path, "finance").await.expect(200).body;
+        assert_eq!(after, before);
+        // Closed, it is served as stored and takes no more expenses of that year.
+        let closed = app.post(&format!("{path}/close"), "finance", &json!({})).await.expect(200).body;
+        assert_eq!(closed["closed"], true);
+        let mut stripped = closed.clone();
+        stripped["closed"] = json!(false);
+        stripped["closed_at"] = Value::Null;
+        assert_eq!(stripped, before);
+        app.post("/api/v1/funding/expenditures", "finance", &json!({"jurisdiction": "350203", "on_date": format!("{last}-12-20"),
+            "category": "activities", "amount": "1.00", "description": "x"})).await.problem(409, "statement_closed");
+        app.post(&format!("{path}/close"), "finance", &json!({})).await.problem(409, "statement_closed");
+        app.post(&format!("{path}/close"), "hongshan", &json!({})).await.problem(403, "forbidden");
+        assert_eq!(app.get(&path, "finance").await.expect(200).body, closed);
+        assert_eq!(app.audit_count("statement.close"), 1);
+    }
+}

@@ -290,7 +290,7 @@ pub async fn create_budget(
         Some(t) => parse_date("/reference_date", t).map_err(|e| errors.push(e)).ok(),
         None => Some(default_ref),
     };
-    if let Some(r) = reference_date {
+    if let Some(r) = reference_date.filter(|_| (2000..=2100).contains(&year)) {
         if r > now {
             errors.push(FieldError::new(
                 "/reference_date",
