@@ -77,17 +77,6 @@ pub fn next_visit_due(since: Date, interval_days: u32) -> Date {
     since.checked_add(Duration::days(i64::from(interval_days))).unwrap_or(Date::MAX)
 }
 
-/// The last day of the month of `d` (GUIDE 走访制度: a new retiree "纳入社区当月内").
-pub fn end_of_month(d: Date) -> Date {
-    let (y, m) = (d.year(), d.month());
-    let first_next = if m == time::Month::December {
-        Date::from_calendar_date(y + 1, time::Month::January, 1)
-    } else {
-        Date::from_calendar_date(y, m.next(), 1)
-    };
-    first_next.ok().and_then(Date::previous_day).unwrap_or(d)
-}
-
 /// Workers a community needs for the retirees it received (JN Art. 11): at least one full-time worker per
 /// `retirees_per_worker` received ("不低于1500:1"); more than `part_time_below` but fewer than
 /// `retirees_per_worker`: one; fewer than `part_time_below`: a worker of the community part-time.
@@ -195,8 +184,6 @@ mod tests {
     fn visits_fall_due_after_the_interval() {
         // GUIDE 走访制度: 鳏寡孤独 every quarter (90 days).
         assert_eq!(next_visit_due(date!(2026 - 01 - 01), 90), date!(2026 - 04 - 01));
-        assert_eq!(end_of_month(date!(2026 - 02 - 10)), date!(2026 - 02 - 28));
-        assert_eq!(end_of_month(date!(2026 - 12 - 31)), date!(2026 - 12 - 31));
     }
 
     #[test]

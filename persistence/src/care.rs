@@ -251,7 +251,12 @@ pub fn insert_visit(conn: &mut DbConnection, v: &NewVisit) -> RepoResult<Visit> 
     Ok(visits::table.find(id).select(Visit::as_select()).first(conn)?)
 }
 
-/// Closes every open visit task of a person due by `horizon` (the visit covers them all).
+/// One recorded visit.
+pub fn find_visit_made(conn: &mut DbConnection, id: i64) -> RepoResult<Visit> {
+    Ok(visits::table.find(id).select(Visit::as_select()).first(conn)?)
+}
+
+/// Closes every open visit task of a person (the visit covers them all).
 pub fn close_open_tasks(
     conn: &mut DbConnection,
     retiree_id: i64,

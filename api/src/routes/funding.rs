@@ -462,7 +462,7 @@ pub async fn leader_allowances(
     let out = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
         let policy = policy_at(conn, &node.path, month)?;
-        let last = care::end_of_month(month);
+        let last = domain::movement::month_end(month);
         let mut groups: Vec<i64> =
             repo::leaders_in_office(conn, &node.path, month, last)?.iter().map(|(l, _)| l.group_id).collect();
         groups.sort_unstable();

@@ -26,6 +26,7 @@ pub mod pension;
 pub mod policies;
 pub mod retirees;
 pub mod transfers;
+pub mod visits;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -131,6 +132,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::complete)
         .service(transfers::reduce)
         .service(transfers::list_reductions)
+        .service(visits::generate)
         .service(transfers::visit_tasks)
         .service(transfers::visit_done)
         .service(transfers::movement_report)
@@ -160,6 +162,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(funding::statement)
         .service(funding::close_statement)
         .service(funding::staffing)
+        .service(visits::create)
+        .service(visits::list)
+        .service(visits::get_one)
         .service(audit::list)
         .service(meta::enums);
 }
