@@ -339,3 +339,141 @@ both_backends! {
         assert_eq!(app.audit_count("statement.close"), 1);
     }
 }
+
+fn days_ago(n: i64) -> String {
+    (today() - time::Duration::days(n)).to_string()
+}
+
+/// A retiree of hongshan born on `birth` (YYYYMMDD) with special-group flags.
+async fn flagged(app: &TestApp, seq: u16, birth: &str, groups: Value) -> i64 {
+    let mut body = retiree_body("350203001001", seq);
+    body["id_number"] = json!(id_number("350203", birth, seq * 2 + 1));
+    body["special_groups"] = groups;
+    app.create_retiree("hongshan", &body).await["id"].as_i64().unwrap()
+}
+
+fn tasks_of(body: &Value, id: i64) -> Vec<(String, String)> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["retiree_id"] == id)
+        .map(|t| (t["kind"].as_str().unwrap().to_owned(), t["due_on"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+both_backends! {
+    async fn a_widowed_retiree_unvisited_for_a_quarter_is_overdue(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        // Widowed since 120 days ago, 66 years old (not advanced age); a 69-year-old without flags has no task.
+        let born = format!("{}0101", year() - 66);
+        let widowed = flagged(app, 80, &born, json!([{"group": "widowed_childless", "from": days_ago(120)}])).await;
+        let young = flagged(app, 81, &format!("{}0101", year() - 69), json!([])).await;
+        // 70+ (GUIDE 走访制度, policy age 70): due the interval after the 70th birthday when never visited.
+        let aged = flagged(app, 82, "19500301", json!([])).await;
+        let res = app.post("/api/v1/visit-tasks/generate", "xiagang", &json!({"jurisdiction": "350203001"})).await.expect(200);
+        assert_eq!(res.body["created"], 2, "{}", res.text);
+        assert_eq!(res.body["by_group"], json!({"advanced_age": 1, "widowed_childless": 1}));
+        // GUIDE 走访制度: 鳏寡孤独 "每季度上门走访一次" — 90 days after joining the group, past: on the overdue list.
+        let overdue = app.get("/api/v1/visit-tasks?overdue=true", "hongshan").await.expect(200).body;
+        assert_eq!(tasks_of(&overdue, widowed), vec![("widowed_childless".to_owned(), days_ago(30))]);
+        assert_eq!(tasks_of(&overdue, aged), vec![("advanced_age".to_owned(), "2020-05-30".to_owned())]);
+        assert!(tasks_of(&overdue, young).is_empty());
+        let only = app.get("/api/v1/visit-tasks?overdue=true&kind=widowed_childless", "hongshan").await.expect(200).body;
+        assert_eq!(only["items"].as_array().unwrap().len(), 1);
+        app.get("/api/v1/visit-tasks?kind=birthday", "hongshan").await.problem(422, "invalid_enum");
+        // A second run opens nothing twice.
+        let again = app.post("/api/v1/visit-tasks/generate", "xiagang", &json!({"jurisdiction": "350203001"})).await.expect(200);
+        assert_eq!(again.body["created"], 0);
+        // The visit is recorded: the task closes, the person leaves the overdue list; the next task is a quarter on.
+        let v = app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": widowed, "worker": "王丽",
+            "findings": "独居，身体尚可", "follow_up": "每周电话问候"})).await.expect(201);
+        assert_eq!((v.body["tasks_closed"].clone(), v.body["dibao_referral"].clone()), (json!(1), json!(false)));
+        let overdue = app.get("/api/v1/visit-tasks?overdue=true", "hongshan").await.expect(200).body;
+        assert!(tasks_of(&overdue, widowed).is_empty());
+        app.post("/api/v1/visit-tasks/generate", "xiagang", &json!({"jurisdiction": "350203001"})).await.expect(200);
+        let open = app.get("/api/v1/visit-tasks?status=open&kind=widowed_childless", "hongshan").await.expect(200).body;
+        assert_eq!(tasks_of(&open, widowed), vec![("widowed_childless".to_owned(), (today() + time::Duration::days(90)).to_string())]);
+        // Bad input, wrong role, out of scope.
+        app.post("/api/v1/visit-tasks/generate", "xiagang", &json!({"jurisdiction": "350203001", "as_of": "2999-01-01"})).await.problem(422, "date_in_future");
+        app.post("/api/v1/visit-tasks/generate", "leader", &json!({"jurisdiction": "350203001001"})).await.problem(403, "forbidden");
+        app.post("/api/v1/visit-tasks/generate", "hongshan", &json!({"jurisdiction": "350203001004"})).await.problem(422, "jurisdiction_not_found");
+        app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": widowed, "worker": "", "findings": "x"})).await.problem(422, "length");
+        app.post("/api/v1/visits", "fengchaoshan", &json!({"retiree_id": widowed, "worker": "李", "findings": "x"})).await.problem(422, "retiree_not_found");
+        app.post("/api/v1/visits", "leader", &json!({"retiree_id": widowed, "worker": "李", "findings": "x"})).await.problem(403, "forbidden");
+        let one = format!("/api/v1/visits/{}", v.body["id"]);
+        app.get(&one, "xiagang").await.expect(200);
+        assert_eq!(app.audit_count("visit.read"), 1);
+        app.get(&one, "fengchaoshan").await.problem(404, "not_found");
+        let listed = app.get(&format!("/api/v1/visits?retiree_id={widowed}"), "hongshan").await.expect(200);
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    }
+
+    async fn hardship_visits_state_the_minimum_living_allowance_referral(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        let born = format!("{}0101", year() - 62);
+        let id = flagged(app, 90, &born, json!([{"group": "severe_hardship", "from": days_ago(10)}])).await;
+        // GUIDE 走访制度: a family in sudden hardship is visited and helped to apply for 低保.
+        app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "worker": "王丽", "findings": "突遭火灾"})).await.problem(422, "dibao_referral_required");
+        let v = app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "worker": "王丽", "findings": "突遭火灾",
+            "dibao_referral": true})).await.expect(201);
+        assert_eq!(v.body["dibao_referral"], true);
+    }
+
+    async fn groups_members_one_leader_at_a_time_training_and_insurance(app: &TestApp) {
+        let a = person(app, "350203001001", 100, "city_managed").await;
+        let b = person(app, "350203001001", 101, "city_managed").await;
+        let elsewhere = person(app, "350203001004", 102, "city_managed").await;
+        let body = json!({"community_code": "350203001001", "name": "大学路第一小组", "basis": "building", "area": "大学路1-9号楼"});
+        let g = app.post("/api/v1/groups", "hongshan", &body).await.expect(201);
+        let gid = g.body["id"].as_i64().unwrap();
+        assert_eq!(g.header("location").unwrap(), format!("/api/v1/groups/{gid}"));
+        app.post("/api/v1/groups", "hongshan", &body).await.problem(409, "group_name_taken");
+        app.post("/api/v1/groups", "hongshan", &json!({"community_code": "350203001", "name": "x", "basis": "area", "area": "x"})).await.problem(422, "jurisdiction_not_found");
+        app.post("/api/v1/groups", "xiagang", &json!({"community_code": "350203001", "name": "x", "basis": "area", "area": "x"})).await.problem(422, "not_a_community");
+        app.post("/api/v1/groups", "hongshan", &json!({"community_code": "350203001001", "name": "x", "basis": "street", "area": "x"})).await.problem(422, "invalid_enum");
+        app.post("/api/v1/groups", "leader", &body).await.problem(403, "forbidden");
+        // Members: of the community, one group each.
+        let members = format!("/api/v1/groups/{gid}/members");
+        app.post(&members, "hongshan", &json!({"retiree_id": a})).await.expect(200);
+        let res = app.post(&members, "hongshan", &json!({"retiree_id": b})).await.expect(200);
+        assert_eq!(res.body["members"], json!([a, b]));
+        app.post(&members, "hongshan", &json!({"retiree_id": a})).await.problem(409, "already_in_group");
+        app.post(&members, "city", &json!({"retiree_id": elsewhere})).await.problem(422, "not_in_community");
+        app.post(&members, "fengchaoshan", &json!({"retiree_id": elsewhere})).await.problem(404, "not_found");
+        // One leader at a time: a new election ends the term in office on its date.
+        let leaders = format!("/api/v1/groups/{gid}/leaders");
+        let first = app.post(&leaders, "hongshan", &json!({"name": "李桂兰", "retiree_id": a, "elected_on": "2025-01-10"})).await.expect(201);
+        app.post(&leaders, "hongshan", &json!({"name": "x", "retiree_id": elsewhere, "elected_on": "2025-02-10"})).await.problem(422, "not_a_member");
+        app.post(&leaders, "hongshan", &json!({"name": "x", "elected_on": "2024-12-31"})).await.problem(422, "election_before_current");
+        let second = app.post(&leaders, "hongshan", &json!({"name": "陈建国", "retiree_id": b, "elected_on": "2026-01-05"})).await.expect(201);
+        let lid = second.body["id"].as_i64().unwrap();
+        let group = app.get(&format!("/api/v1/groups/{gid}"), "leader").await.expect(200).body;
+        assert_eq!(group["leader"]["id"], lid);
+        let old = app.get(&format!("/api/v1/group-leaders/{}", first.body["id"]), "hongshan").await.expect(200).body;
+        assert_eq!(old["ended_on"], "2026-01-05");
+        let in_2025 = app.get("/api/v1/group-leaders?in_office_on=2025-06-01", "hongshan").await.expect(200).body;
+        assert_eq!(in_2025.as_array().unwrap().iter().map(|l| l["id"].clone()).collect::<Vec<_>>(), vec![first.body["id"].clone()]);
+        // Training (XM Art. 21(6)) and accident insurance (XM Art. 21(7)).
+        let t = app.post(&format!("/api/v1/group-leaders/{lid}/trainings"), "hongshan",
+            &json!({"on_date": "2026-03-15", "topic": "资格认证协助", "hours": 4})).await.expect(201);
+        assert_eq!(t.body["trainings"][0]["topic"], "资格认证协助");
+        app.post(&format!("/api/v1/group-leaders/{lid}/trainings"), "hongshan", &json!({"topic": "x", "hours": 0})).await.problem(422, "out_of_range");
+        let uninsured = app.get("/api/v1/group-leaders?insured=false", "hongshan").await.expect(200).body;
+        assert_eq!(uninsured.as_array().unwrap().len(), 1);
+        app.post(&format!("/api/v1/group-leaders/{lid}/insurance"), "hongshan", &json!({"insured": true})).await.problem(422, "required");
+        let ins = app.post(&format!("/api/v1/group-leaders/{lid}/insurance"), "hongshan",
+            &json!({"insured": true, "insurer": "中国人寿", "insured_until": "2026-12-31"})).await.expect(200);
+        assert_eq!((ins.body["insured"].clone(), ins.body["insured_until"].clone()), (json!(true), json!("2026-12-31")));
+        assert_eq!(app.get("/api/v1/group-leaders?insured=false", "hongshan").await.expect(200).body, json!([]));
+        app.post(&format!("/api/v1/group-leaders/{lid}/insurance"), "fengchaoshan", &json!({"insured": false})).await.problem(404, "not_found");
+        app.get(&format!("/api/v1/group-leaders/{lid}"), "fengchaoshan").await.problem(404, "not_found");
+        // Leaving the group.
+        app.post(&format!("{members}/{a}/leave"), "hongshan", &json!({})).await.expect(200);
+        app.post(&format!("{members}/{a}/leave"), "hongshan", &json!({})).await.problem(404, "not_found");
+        let listed = app.get("/api/v1/groups", "xiagang").await.expect(200).body;
+        assert_eq!(listed["items"][0]["members"], json!([b]));
+        assert_eq!(app.get("/api/v1/groups", "fengchaoshan").await.expect(200).body["items"], json!([]));
+        assert_eq!(app.audit_count("group.leader_elect"), 2);
+    }
+}
