@@ -36,7 +36,8 @@ pub struct Split {
 
 /// Fen times a share, rounded half up to the fen.
 fn share_of(fen: i64, share: Ratio) -> i64 {
-    (Decimal::from(fen) * share).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    (Decimal::from(fen) * share)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
         .to_i64()
         .unwrap_or(0)
 }

@@ -192,7 +192,8 @@ pub fn create_batch(
             festival_batches::created_by.eq(by),
             festival_batches::created_at.eq(now_utc()),
         ))
-        .returning(festival_batches::id).get_result(conn)?;
+        .returning(festival_batches::id)
+        .get_result(conn)?;
     Ok(festival_batches::table.find(id).select(FestivalBatch::as_select()).first(conn)?)
 }
 
@@ -257,13 +258,7 @@ pub fn find_visit_made(conn: &mut DbConnection, id: i64) -> RepoResult<Visit> {
 }
 
 /// Closes every open visit task of a person (the visit covers them all).
-pub fn close_open_tasks(
-    conn: &mut DbConnection,
-    retiree_id: i64,
-    on: Date,
-    by: &str,
-    note: &str,
-) -> RepoResult<usize> {
+pub fn close_open_tasks(conn: &mut DbConnection, retiree_id: i64, on: Date, by: &str, note: &str) -> RepoResult<usize> {
     Ok(diesel::update(visit_tasks::table)
         .filter(visit_tasks::retiree_id.eq(retiree_id))
         .filter(visit_tasks::status.eq("open"))
@@ -401,7 +396,8 @@ pub fn create_group(
             care_groups::created_by.eq(by),
             care_groups::created_at.eq(now_utc()),
         ))
-        .returning(care_groups::id).get_result(conn)?;
+        .returning(care_groups::id)
+        .get_result(conn)?;
     Ok(care_groups::table.find(id).select(Group::as_select()).first(conn)?)
 }
 
@@ -417,7 +413,12 @@ pub fn touch_group(conn: &mut DbConnection, id: i64) -> RepoResult<()> {
 }
 
 /// Groups in a subtree, by id.
-pub fn list_groups(conn: &mut DbConnection, scope_path: &str, after: Option<i64>, limit: i64) -> RepoResult<Vec<Group>> {
+pub fn list_groups(
+    conn: &mut DbConnection,
+    scope_path: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> RepoResult<Vec<Group>> {
     let codes = jurisdictions::table.filter(crate::jurisdictions::in_subtree(scope_path)).select(jurisdictions::code);
     let mut q = care_groups::table
         .filter(care_groups::community_code.eq_any(codes))
@@ -470,7 +471,8 @@ pub fn add_member(conn: &mut DbConnection, group_id: i64, retiree_id: i64, on: D
             group_members::retiree_id.eq(retiree_id),
             group_members::joined_on.eq(on),
         ))
-        .returning(group_members::id).get_result(conn)?;
+        .returning(group_members::id)
+        .get_result(conn)?;
     Ok(group_members::table.find(id).select(Member::as_select()).first(conn)?)
 }
 
@@ -619,7 +621,8 @@ pub fn add_training(
             leader_trainings::created_by.eq(by),
             leader_trainings::created_at.eq(now_utc()),
         ))
-        .returning(leader_trainings::id).get_result(conn)?;
+        .returning(leader_trainings::id)
+        .get_result(conn)?;
     Ok(leader_trainings::table.find(id).select(Training::as_select()).first(conn)?)
 }
 
@@ -693,7 +696,8 @@ pub fn insert_budget(
             fund_budgets::created_by.eq(by),
             fund_budgets::created_at.eq(now_utc()),
         ))
-        .returning(fund_budgets::id).get_result(conn)?;
+        .returning(fund_budgets::id)
+        .get_result(conn)?;
     Ok(fund_budgets::table.find(id).select(Budget::as_select()).first(conn)?)
 }
 
@@ -769,7 +773,8 @@ pub struct NewExpenditure {
 
 /// Records an expenditure.
 pub fn insert_expenditure(conn: &mut DbConnection, e: &NewExpenditure) -> RepoResult<Expenditure> {
-    let id: i64 = diesel::insert_into(fund_expenditures::table).values(e).returning(fund_expenditures::id).get_result(conn)?;
+    let id: i64 =
+        diesel::insert_into(fund_expenditures::table).values(e).returning(fund_expenditures::id).get_result(conn)?;
     Ok(fund_expenditures::table.find(id).select(Expenditure::as_select()).first(conn)?)
 }
 
@@ -859,7 +864,8 @@ pub fn close_statement(
             fund_statements::closed_by.eq(by),
             fund_statements::closed_at.eq(now_utc()),
         ))
-        .returning(fund_statements::id).get_result(conn)?;
+        .returning(fund_statements::id)
+        .get_result(conn)?;
     Ok(fund_statements::table.find(id).select(Statement::as_select()).first(conn)?)
 }
 

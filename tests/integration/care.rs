@@ -136,7 +136,7 @@ both_backends! {
         assert_eq!(again.body["people"], 0);
         assert_eq!(app.count("condolences"), 3);
         // Bad input, wrong role, out of scope.
-        app.get(&format!("/api/v1/festival-lists/eligible?kind=hospital&jurisdiction=350203001"), "xiagang").await.problem(422, "invalid_enum");
+        app.get("/api/v1/festival-lists/eligible?kind=hospital&jurisdiction=350203001", "xiagang").await.problem(422, "invalid_enum");
         app.get("/api/v1/festival-lists/eligible?jurisdiction=350203001", "xiagang").await.problem(422, "required");
         app.post("/api/v1/festival-lists", "leader", &json!({"jurisdiction": "350203001001", "kind": "spring_festival"})).await.problem(403, "forbidden");
         app.post("/api/v1/festival-lists", "hongshan", &json!({"jurisdiction": "350203001004", "kind": "spring_festival"})).await.problem(422, "jurisdiction_not_found");
@@ -171,10 +171,23 @@ async fn people_on(app: &TestApp, community: &str, first_seq: u16, levels: &[(&s
 async fn leaders(app: &TestApp, community: &str, n: usize, on: &str) -> Vec<i64> {
     let mut out = Vec::new();
     for i in 0..n {
-        let g = app.post("/api/v1/groups", "city", &json!({"community_code": community, "name": format!("第{i}小组"),
-            "basis": "building", "area": format!("{i}号楼")})).await.expect(201);
-        let l = app.post(&format!("/api/v1/groups/{}/leaders", g.body["id"]), "city",
-            &json!({"name": format!("组长{i}"), "elected_on": on})).await.expect(201);
+        let g = app
+            .post(
+                "/api/v1/groups",
+                "city",
+                &json!({"community_code": community, "name": format!("第{i}小组"),
+            "basis": "building", "area": format!("{i}号楼")}),
+            )
+            .await
+            .expect(201);
+        let l = app
+            .post(
+                &format!("/api/v1/groups/{}/leaders", g.body["id"]),
+                "city",
+                &json!({"name": format!("组长{i}"), "elected_on": on}),
+            )
+            .await
+            .expect(201);
         out.push(l.body["id"].as_i64().unwrap());
     }
     out

@@ -115,7 +115,10 @@ fn cap_exceeded(kind: CondolenceKind, cap: u32, year: i32, source: &str) -> ApiE
         StatusCode::UNPROCESSABLE_ENTITY,
         "condolence_cap_exceeded",
         Msg::new(
-            format!("{year}年该人员{}已达{cap}次上限（{source}），可登记为不发放慰问金的探望（paid: false）", kind.label_zh()),
+            format!(
+                "{year}年该人员{}已达{cap}次上限（{source}），可登记为不发放慰问金的探望（paid: false）",
+                kind.label_zh()
+            ),
             format!(
                 "{kind} condolences to this person in {year} reached the cap of {cap} ({source}); record it as a visit \
                  without payment (paid: false)"
@@ -343,7 +346,9 @@ fn festival_kind(value: Option<&str>, errors: &mut Vec<FieldError>, field: &str)
             errors.push(FieldError::new(field, "required", "须填写节日种类", "kind is required"));
             None
         }
-        Some(v) => enum_filter(field, Some(v), |c| CondolenceKind::parse(c).filter(|k| FESTIVALS.contains(k)), codes, errors),
+        Some(v) => {
+            enum_filter(field, Some(v), |c| CondolenceKind::parse(c).filter(|k| FESTIVALS.contains(k)), codes, errors)
+        }
     }
 }
 

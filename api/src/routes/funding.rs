@@ -158,7 +158,12 @@ fn budget_response(b: Budget) -> Result<BudgetResponse, ApiError> {
 }
 
 /// A district in the caller's subtree, else 422 on `field` (`jurisdiction_not_found`, `not_a_district`).
-fn district_in_scope(conn: &mut DbConnection, caller: &Caller, code: &str, field: &str) -> Result<Jurisdiction, ApiError> {
+fn district_in_scope(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    code: &str,
+    field: &str,
+) -> Result<Jurisdiction, ApiError> {
     let node = node_in_scope(conn, caller, code, field)?;
     if node.level != Level::District.as_str() {
         return Err(ApiError::field(FieldError::new(
@@ -315,16 +320,24 @@ pub async fn create_budget(
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let node = district_in_scope(conn, &c, &body.jurisdiction, "/jurisdiction")?;
         if repo::budget_of(conn, &node.code, year)?.is_some() {
-            return Err(ApiError::conflict("budget_exists", "该区本年度预算已编制", "the district has a budget for this year"));
+            return Err(ApiError::conflict(
+                "budget_exists",
+                "该区本年度预算已编制",
+                "the district has a budget for this year",
+            ));
         }
         let (snapshot, total) = compute_budget(conn, &node, year, reference_date)?;
         let text = serde_json::to_string(&snapshot).map_err(ApiError::internal)?;
-        let b = repo::insert_budget(conn, &node.code, year, reference_date, total, &text, &c.login).map_err(|e| match e {
-            persistence::RepoError::Unique(_) => {
-                ApiError::conflict("budget_exists", "该区本年度预算已编制", "the district has a budget for this year")
-            }
-            other => other.into(),
-        })?;
+        let b = repo::insert_budget(conn, &node.code, year, reference_date, total, &text, &c.login).map_err(
+            |e| match e {
+                persistence::RepoError::Unique(_) => ApiError::conflict(
+                    "budget_exists",
+                    "该区本年度预算已编制",
+                    "the district has a budget for this year",
+                ),
+                other => other.into(),
+            },
+        )?;
         let mut entry = c.audit("budget.create", "fund_budget", b.id, &node.path);
         entry.detail = Some(serde_json::json!({"year": year, "total_fen": total}).to_string());
         persistence::audit::append(conn, &entry)?;
@@ -587,8 +600,9 @@ fn spend(
         other => other.into(),
     })?;
     let mut entry = caller.audit("expenditure.create", "fund_expenditure", saved.id, &node.path);
-    entry.detail =
-        Some(serde_json::json!({"category": saved.category, "amount_fen": saved.amount_fen, "year": saved.year}).to_string());
+    entry.detail = Some(
+        serde_json::json!({"category": saved.category, "amount_fen": saved.amount_fen, "year": saved.year}).to_string(),
+    );
     persistence::audit::append(conn, &entry)?;
     Ok(saved)
 }
@@ -770,7 +784,11 @@ pub async fn create_award(
                 ))
             })?;
         let budget = repo::budget_of(conn, &node.code, year)?.ok_or_else(|| {
-            unprocessable("budget_missing", format!("{year}年度尚未编制经费预算"), format!("there is no budget for {year}"))
+            unprocessable(
+                "budget_missing",
+                format!("{year}年度尚未编制经费预算"),
+                format!("there is no budget for {year}"),
+            )
         })?;
         let snapshot: BudgetSnapshot = serde_json::from_str(&budget.snapshot).map_err(ApiError::internal)?;
         let quota = snapshot.group_leaders.excellent_quota;
@@ -782,7 +800,10 @@ pub async fn create_award(
             return Err(unprocessable(
                 "excellent_quota_exceeded",
                 format!("本年度优秀小组长名额{quota}名已满（{}）", snapshot.group_leaders.excellent_source),
-                format!("the {quota} excellent-leader places of the year are taken ({})", snapshot.group_leaders.excellent_source),
+                format!(
+                    "the {quota} excellent-leader places of the year are taken ({})",
+                    snapshot.group_leaders.excellent_source
+                ),
             ));
         }
         let policy = policy_at(conn, &node.path, on)?;
@@ -799,7 +820,10 @@ pub async fn create_award(
         };
         let saved = spend(conn, &c, &node, e)?;
         Ok(crate::idempotency::Created {
-            location: format!("/api/v1/funding/expenditures?jurisdiction={}&year={year}&category=excellent_leader_award", node.code),
+            location: format!(
+                "/api/v1/funding/expenditures?jurisdiction={}&year={year}&category=excellent_leader_award",
+                node.code
+            ),
             version: 1,
             body: serde_json::to_value(expenditure_response(saved)).map_err(ApiError::internal)?,
         })
@@ -918,7 +942,10 @@ pub async fn statement(
     let (code, year) = path.into_inner();
     let c = caller.clone();
     let out = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
-        let node = persistence::jurisdictions::find(conn, &code).ok().filter(|n| c.sees(&n.path)).ok_or_else(ApiError::not_found)?;
+        let node = persistence::jurisdictions::find(conn, &code)
+            .ok()
+            .filter(|n| c.sees(&n.path))
+            .ok_or_else(ApiError::not_found)?;
         match repo::statement_of(conn, &node.code, year)? {
             Some(s) => stored_statement(s),
             None => compute_statement(conn, &node, year),
@@ -944,9 +971,16 @@ pub async fn close_statement(
     let (code, year) = path.into_inner();
     let c = caller.clone();
     let out = crate::db::write(&state.pool, move |conn| {
-        let node = persistence::jurisdictions::find(conn, &code).ok().filter(|n| c.sees(&n.path)).ok_or_else(ApiError::not_found)?;
+        let node = persistence::jurisdictions::find(conn, &code)
+            .ok()
+            .filter(|n| c.sees(&n.path))
+            .ok_or_else(ApiError::not_found)?;
         if repo::statement_of(conn, &node.code, year)?.is_some() {
-            return Err(ApiError::conflict("statement_closed", "该年度经费已结算", "the statement of this year is closed"));
+            return Err(ApiError::conflict(
+                "statement_closed",
+                "该年度经费已结算",
+                "the statement of this year is closed",
+            ));
         }
         let computed = compute_statement(conn, &node, year)?;
         let text = serde_json::to_string(&computed).map_err(ApiError::internal)?;
@@ -1071,8 +1105,15 @@ pub async fn staffing(
             }
         })
         .collect();
-        let streets = persistence::jurisdictions::list_in_scope(conn, &node.path, Some(Level::Street.as_str()), None, None, i64::MAX)?
-            .len() as i64;
+        let streets = persistence::jurisdictions::list_in_scope(
+            conn,
+            &node.path,
+            Some(Level::Street.as_str()),
+            None,
+            None,
+            i64::MAX,
+        )?
+        .len() as i64;
         let community_workers = communities.iter().map(|c| c.full_time_workers).sum();
         let street_workers = streets * i64::from(s.street_extra_workers.value);
         let district_office_workers = i64::from(s.district_office_extra_workers.value);

@@ -19,7 +19,6 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
 use crate::state::AppState;
 
-
 /// A group to create.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -185,12 +184,15 @@ pub async fn create(
                 "the code is not a community",
             )));
         }
-        let g = repo::create_group(conn, &node.code, &name, body.basis.as_str(), &area, &c.login).map_err(|e| match e {
-            persistence::RepoError::Unique(_) => {
-                ApiError::conflict("group_name_taken", "本社区已有同名小组", "the community has a group of this name")
-            }
-            other => other.into(),
-        })?;
+        let g =
+            repo::create_group(conn, &node.code, &name, body.basis.as_str(), &area, &c.login).map_err(|e| match e {
+                persistence::RepoError::Unique(_) => ApiError::conflict(
+                    "group_name_taken",
+                    "本社区已有同名小组",
+                    "the community has a group of this name",
+                ),
+                other => other.into(),
+            })?;
         persistence::audit::append(conn, &c.audit("group.create", "group", g.id, &node.path))?;
         let version = g.version;
         let body = group_response(conn, g)?;
@@ -312,7 +314,11 @@ pub async fn add_member(
                 ))
             })?;
         if repo::membership_of(conn, retiree.id)?.is_some() {
-            return Err(ApiError::conflict("already_in_group", "该退休人员已在一个小组中", "the retiree is in a group already"));
+            return Err(ApiError::conflict(
+                "already_in_group",
+                "该退休人员已在一个小组中",
+                "the retiree is in a group already",
+            ));
         }
         repo::add_member(conn, g.id, retiree.id, on)?;
         repo::touch_group(conn, g.id)?;
@@ -356,7 +362,8 @@ pub async fn leave(
     let c = caller.clone();
     let g = crate::db::write(&state.pool, move |conn| {
         let (g, path) = visible_group(conn, &c, id)?;
-        let m = repo::membership_of(conn, retiree_id)?.filter(|m| m.group_id == g.id).ok_or_else(ApiError::not_found)?;
+        let m =
+            repo::membership_of(conn, retiree_id)?.filter(|m| m.group_id == g.id).ok_or_else(ApiError::not_found)?;
         repo::end_member(conn, m.id, on.max(m.joined_on))?;
         repo::touch_group(conn, g.id)?;
         let mut entry = c.audit("group.member_leave", "group", g.id, &path);
@@ -411,7 +418,8 @@ pub async fn elect(
     let name = check_name("/name", &body.name, 50, &mut errors);
     let elected_on = super::common::date_not_after("/elected_on", Some(&body.elected_on), today(), &mut errors);
     let insurer = check_text("/insurer", body.insurer.as_deref(), 100, &mut errors);
-    let until = body.insured_until.as_deref().and_then(|t| parse_date("/insured_until", t).map_err(|e| errors.push(e)).ok());
+    let until =
+        body.insured_until.as_deref().and_then(|t| parse_date("/insured_until", t).map_err(|e| errors.push(e)).ok());
     finish(errors)?;
     let c = caller.clone();
     let l = crate::db::write(&state.pool, move |conn| {
@@ -614,9 +622,15 @@ pub async fn insurance(
     let body = body.0;
     let mut errors = Vec::new();
     let insurer = check_text("/insurer", body.insurer.as_deref(), 100, &mut errors);
-    let until = body.insured_until.as_deref().and_then(|t| parse_date("/insured_until", t).map_err(|e| errors.push(e)).ok());
+    let until =
+        body.insured_until.as_deref().and_then(|t| parse_date("/insured_until", t).map_err(|e| errors.push(e)).ok());
     if body.insured && body.insured_until.is_none() {
-        errors.push(FieldError::new("/insured_until", "required", "已投保须填写保险截止日期", "insured needs insured_until"));
+        errors.push(FieldError::new(
+            "/insured_until",
+            "required",
+            "已投保须填写保险截止日期",
+            "insured needs insured_until",
+        ));
     }
     finish(errors)?;
     let c = caller.clone();

@@ -571,8 +571,18 @@ mod tests {
         // Art. 21(1)-(7): the seven uses of the fund.
         use FundUse as U;
         let uses: Vec<FundUse> = p.service_fund.allowed_uses.iter().map(|u| u.value).collect();
-        assert_eq!(uses, vec![U::FestivalCondolence, U::HospitalCondolence, U::DeathCondolence, U::Activities,
-            U::ExcellentLeaderAward, U::LeaderTraining, U::LeaderInsurance]);
+        assert_eq!(
+            uses,
+            vec![
+                U::FestivalCondolence,
+                U::HospitalCondolence,
+                U::DeathCondolence,
+                U::Activities,
+                U::ExcellentLeaderAward,
+                U::LeaderTraining,
+                U::LeaderInsurance
+            ]
+        );
         assert!(!p.allows_use(U::OfficeEquipment));
         // 1 certification + 7 fund + 7 uses + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers.
         assert_eq!(stated_count(&p), 35);
