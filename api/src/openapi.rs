@@ -34,6 +34,8 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "death", description = "Death reports, overpaid pension and its recovery, death benefits, dependants' support (GUIDE 四、五; CS Art. 16(4), 31, 32)"),
         (name = "movements", description = "Handover of new retirees, transfers between communities, reductions, visit tasks of new arrivals, the monthly movement report (GUIDE 交接制度; JN Art. 4, 21, 22)"),
         (name = "events", description = "The change feed in commit order and signed webhooks for the data platform (CS Art. 27, 30; JN Art. 33)"),
+        (name = "care", description = "Condolences and festival lists, visit rules and recorded visits, self-management groups and their leaders (XM Art. 12, 14, 21-24; CS Art. 19, 25; JN Art. 31-32; GUIDE 走访制度)"),
+        (name = "funding", description = "The service fund: budgets from headcounts and the per-retiree standard, city/district splits, leader allowances, excellent-leader quotas and awards, the expenditure ledger, reproducible statements, the staffing report (XM Art. 21-24; CS Art. 10; JN Art. 11-20)"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics")

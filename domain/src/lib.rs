@@ -2,6 +2,7 @@
 //! masking. No I/O lives here; every rule is a plain function or type with unit tests citing its source.
 
 pub mod calendar;
+pub mod care;
 pub mod death;
 pub mod enums;
 pub mod events;

@@ -49,6 +49,7 @@ crate::code_enum! {
         FeedSubmit = "feed.submit": "报送信息比对数据（就医、医保、出行、死亡、服刑）",
         EventRead = "event.read": "读取变更事件流",
         WebhookManage = "webhook.manage": "管理事件推送订阅（Webhook）",
+        FundManage = "fund.manage": "编制经费预算、登记经费支出、评选奖励优秀小组长、结算经费",
     }
 }
 
@@ -97,6 +98,8 @@ impl Role {
             P::EventRead => matches!(self, R::CityCentre | R::DistrictCentre | R::Integration | R::Auditor),
             // Pushing the feed to another system is an integration's job (issue 11).
             P::WebhookManage => matches!(self, R::Integration),
+            // The service fund is budgeted and spent by the centres and finance (XM Art. 21, 24, 26; CS Art. 10-11).
+            P::FundManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Finance),
         }
     }
 

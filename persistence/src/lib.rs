@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod calendar;
+pub mod care;
 pub mod certification_runs;
 pub mod connection;
 pub mod death;

@@ -692,10 +692,11 @@ pub fn close_visits(
     .execute(conn)?)
 }
 
-/// Tasks in the subtree, by due date then id; `open`/`done`; `overdue_on`: open and due before that day.
+/// Tasks in the subtree, by id; of one kind; `open`/`done`; `overdue_on`: open and due before that day.
 pub fn list_visits(
     conn: &mut DbConnection,
     scope_path: &str,
+    kind: Option<&str>,
     status: Option<&str>,
     overdue_on: Option<Date>,
     after: Option<i64>,
@@ -710,6 +711,9 @@ pub fn list_visits(
         .into_boxed();
     if let Some(s) = status {
         q = q.filter(visit_tasks::status.eq(s.to_owned()));
+    }
+    if let Some(k) = kind {
+        q = q.filter(visit_tasks::kind.eq(k.to_owned()));
     }
     if let Some(d) = overdue_on {
         q = q.filter(visit_tasks::status.eq("open")).filter(visit_tasks::due_on.lt(d));

@@ -631,6 +631,143 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    festival_batches (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        kind -> Text,
+        on_date -> Date,
+        people -> BigInt,
+        total_fen -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    condolences (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        kind -> Text,
+        on_date -> Date,
+        year -> Integer,
+        paid -> Bool,
+        amount_fen -> BigInt,
+        amount_source -> Text,
+        batch_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        community_code -> Text,
+        on_date -> Date,
+        worker -> Text,
+        findings -> Text,
+        follow_up -> Nullable<Text>,
+        dibao_referral -> Bool,
+        tasks_closed -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    care_groups (id) {
+        id -> BigInt,
+        community_code -> Text,
+        name -> Text,
+        basis -> Text,
+        area -> Text,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        retiree_id -> BigInt,
+        joined_on -> Date,
+        left_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    group_leaders (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        name -> Text,
+        retiree_id -> Nullable<BigInt>,
+        elected_on -> Date,
+        ended_on -> Nullable<Date>,
+        insured -> Bool,
+        insurer -> Nullable<Text>,
+        insured_until -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leader_trainings (id) {
+        id -> BigInt,
+        leader_id -> BigInt,
+        on_date -> Date,
+        topic -> Text,
+        hours -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_budgets (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        year -> Integer,
+        reference_date -> Date,
+        total_fen -> BigInt,
+        snapshot -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_expenditures (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        year -> Integer,
+        on_date -> Date,
+        category -> Text,
+        amount_fen -> BigInt,
+        description -> Text,
+        leader_id -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_statements (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        year -> Integer,
+        snapshot -> Text,
+        closed_by -> Text,
+        closed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pension_status_changes -> retirees (retiree_id));
 diesel::joinable!(certifications -> retirees (retiree_id));
 diesel::joinable!(certification_tasks -> retirees (retiree_id));
@@ -650,6 +787,11 @@ diesel::joinable!(dependent_support_steps -> dependent_support (application_id))
 diesel::joinable!(dependent_certifications -> dependents (dependent_id));
 diesel::joinable!(dependent_support_changes -> dependents (dependent_id));
 diesel::joinable!(import_errors -> import_jobs (job_id));
+diesel::joinable!(condolences -> retirees (retiree_id));
+diesel::joinable!(group_members -> care_groups (group_id));
+diesel::joinable!(care_groups -> jurisdictions (community_code));
+diesel::joinable!(group_leaders -> care_groups (group_id));
+diesel::joinable!(leader_trainings -> group_leaders (leader_id));
 diesel::joinable!(import_rejected_rows -> import_jobs (job_id));
 
 diesel::table! {
@@ -736,4 +878,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_tasks,
     webhooks,
     webhook_attempts,
+    festival_batches,
+    condolences,
+    visits,
+    care_groups,
+    group_members,
+    group_leaders,
+    leader_trainings,
+    fund_budgets,
+    fund_expenditures,
+    fund_statements,
 );

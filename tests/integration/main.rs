@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod calendar;
+mod care;
 mod certification_runs;
 mod crash;
 mod deaths;

@@ -129,6 +129,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
                 .into_bytes();
             app.request("POST", "/api/v1/webhooks", Some(token), &[json_type], Some(body)).await
         }
+        Permission::FundManage => {
+            // A budget per role, each for its own year, so none collides with another.
+            let body = json!({"jurisdiction": NODE, "year": 2000 + i32::from(n)}).to_string().into_bytes();
+            app.request("POST", "/api/v1/funding/budgets", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -181,6 +186,7 @@ both_backends! {
                         Permission::FeedSubmit => assert_eq!(res.body["unmatched"], 1, "{role}: {}", res.text),
                         Permission::EventRead => assert!(res.body["items"].is_array(), "{role}: {}", res.text),
                         Permission::WebhookManage => assert_eq!(status, 201, "{role}: {}", res.text),
+                        Permission::FundManage => assert_eq!(res.body["year"], 2000 + i32::from(n), "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -196,6 +202,7 @@ both_backends! {
         assert_eq!(app.count("certifications"), allowed(Permission::CertificationRecord));
         assert_eq!(app.count("certification_runs"), allowed(Permission::CertificationRun));
         assert_eq!(app.count("feed_batches"), allowed(Permission::FeedSubmit));
+        assert_eq!(app.count("fund_budgets"), allowed(Permission::FundManage));
         assert_eq!(app.count("jurisdictions"), 11 + allowed(Permission::JurisdictionImport));
         assert_eq!(app.audit_count("jurisdiction.rename"), allowed(Permission::JurisdictionWrite));
         assert_eq!(app.audit_count("jurisdiction.import"), allowed(Permission::JurisdictionImport));

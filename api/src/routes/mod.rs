@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod certification_runs;
 pub mod certifications;
 pub mod common;
+pub mod condolences;
 pub mod deaths;
 pub mod dependent_certifications;
 pub mod dependent_support;
@@ -14,6 +15,8 @@ pub mod dependents;
 pub mod events;
 pub mod exports;
 pub mod feeds;
+pub mod funding;
+pub mod groups;
 pub mod handover;
 pub mod imports;
 pub mod jurisdictions;
@@ -25,6 +28,7 @@ pub mod policies;
 pub mod retirees;
 pub mod transfers;
 pub mod webhooks;
+pub mod visits;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -130,6 +134,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::complete)
         .service(transfers::reduce)
         .service(transfers::list_reductions)
+        .service(visits::generate)
         .service(transfers::visit_tasks)
         .service(transfers::visit_done)
         .service(transfers::movement_report)
@@ -141,6 +146,35 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(webhooks::remove)
         .service(webhooks::replay)
         .service(webhooks::attempts)
+        .service(condolences::create)
+        .service(condolences::list)
+        .service(condolences::get_one)
+        .service(condolences::eligible_list)
+        .service(condolences::create_list)
+        .service(condolences::get_list)
+        .service(groups::create)
+        .service(groups::list)
+        .service(groups::get_one)
+        .service(groups::add_member)
+        .service(groups::leave)
+        .service(groups::elect)
+        .service(groups::list_leaders)
+        .service(groups::get_leader)
+        .service(groups::add_training)
+        .service(groups::insurance)
+        .service(funding::create_budget)
+        .service(funding::list_budgets)
+        .service(funding::get_budget)
+        .service(funding::leader_allowances)
+        .service(funding::create_expenditure)
+        .service(funding::list_expenditures)
+        .service(funding::create_award)
+        .service(funding::statement)
+        .service(funding::close_statement)
+        .service(funding::staffing)
+        .service(visits::create)
+        .service(visits::list)
+        .service(visits::get_one)
         .service(audit::list)
         .service(meta::enums);
 }

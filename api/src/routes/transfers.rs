@@ -800,7 +800,8 @@ pub struct VisitTaskResponse {
     pub retiree_id: i64,
     /// Community that owes the visit.
     pub community_code: String,
-    /// `new_arrival`: the first visit within the month of arrival (GUIDE 走访制度).
+    /// `new_arrival`: the first visit within the month of arrival (GUIDE 走访制度); or the visit group whose
+    /// interval the task follows (`widowed_childless`, `advanced_age`, …; `POST /visit-tasks/generate`).
     #[schema(example = "new_arrival")]
     pub kind: String,
     /// Due by.
@@ -838,6 +839,9 @@ fn visit_response(v: VisitTask) -> VisitTaskResponse {
 pub struct VisitListQuery {
     /// A node in the caller's subtree (default: the caller's node).
     pub jurisdiction: Option<String>,
+    /// `new_arrival` (first visit after arrival) or a visit group of the policy (`widowed_childless`,
+    /// `advanced_age`, `seriously_ill`, `severe_hardship`, `living_alone`, `disabled`; `POST /visit-tasks/generate`).
+    pub kind: Option<String>,
     /// `open` or `done`.
     pub status: Option<String>,
     /// `true`: only open tasks past their due date (today, China time).
@@ -848,7 +852,9 @@ pub struct VisitListQuery {
     pub cursor: Option<String>,
 }
 
-/// Visit tasks of the communities in the caller's subtree (new arrivals: within the month of arrival), by id.
+/// Visit tasks of the communities in the caller's subtree, by id: first visits of new arrivals (within the month
+/// of arrival) and the visits the policy's intervals call for (`POST /visit-tasks/generate`); `overdue=true` is the
+/// worklist of open tasks past their due date.
 #[utoipa::path(tag = "movements", security(("bearer" = [])), params(VisitListQuery),
     responses((status = 200, body = Page<VisitTaskResponse>), crate::openapi::ReadErrors))]
 #[get("/visit-tasks")]
@@ -862,6 +868,8 @@ pub async fn visit_tasks(
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("vt", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
     let status = super::common::code_filter("status", q.status.as_deref(), &["open", "done"], &mut errors);
+    let kinds = super::visits::TASK_KINDS;
+    let kind = super::common::code_filter("kind", q.kind.as_deref(), &kinds, &mut errors);
     let overdue = super::common::code_filter("overdue", q.overdue.as_deref(), &["true", "false"], &mut errors)
         .is_some_and(|v| v == "true");
     finish(errors)?;
@@ -869,7 +877,7 @@ pub async fn visit_tasks(
     let c = caller.clone();
     let found = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
-        Ok(repo::list_visits(conn, &node.path, status.as_deref(), overdue.then(today), after, limit)?)
+        Ok(repo::list_visits(conn, &node.path, kind.as_deref(), status.as_deref(), overdue.then(today), after, limit)?)
     })
     .await?;
     let next = next_cursor(&found, limit, "vt", |v| v.id.to_string());

@@ -65,6 +65,27 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// What the service fund may pay for (XM Art. 21(1)-(7); CS Art. 10 para. 2; JN Art. 15).
+    FundUse {
+        FestivalCondolence = "festival_condolence": "春节、重阳节节日慰问",
+        HospitalCondolence = "hospital_condolence": "住院慰问",
+        DeathCondolence = "death_condolence": "亡故退休人员家属慰问",
+        Activities = "activities": "文体健康活动",
+        ExcellentLeaderAward = "excellent_leader_award": "优秀小组长奖励金",
+        LeaderTraining = "leader_training": "小组长培训",
+        LeaderInsurance = "leader_insurance": "小组长人身意外险",
+        Certification = "certification": "养老金领取资格认证",
+        VisitsCondolences = "visits_condolences": "走访慰问活动",
+        OfficeEquipment = "office_equipment": "办公设备购买",
+        InformationSystem = "information_system": "信息系统维护",
+        FraudCheck = "fraud_check": "死亡冒领情况核查",
+        ServiceBase = "service_base": "服务基地建设",
+        PurchasedServices = "purchased_services": "政府购买社会服务",
+        StaffTraining = "staff_training": "业务学习培训",
+    }
+}
+
+crate::code_enum! {
     /// How a fractional count of excellent group leaders is rounded (XM Art. 24: 10% of leaders).
     Rounding {
         Down = "down": "向下取整",
@@ -148,6 +169,15 @@ pub struct ServiceFund {
     pub per_retiree_per_year: Sourced<Money>,
     /// One split per management level.
     pub splits: Vec<FundSplit>,
+    /// What the fund may pay for; an expense of another category is refused. Versions stored before this value
+    /// existed read the defaults (every category, not stated).
+    #[serde(default = "default_allowed_uses")]
+    pub allowed_uses: Vec<Sourced<FundUse>>,
+}
+
+/// The allowed uses of versions stored before they existed: every category, not stated.
+pub fn default_allowed_uses() -> Vec<Sourced<FundUse>> {
+    FundUse::ALL.iter().map(|u| Sourced::default_value(*u)).collect()
 }
 
 /// One kind of condolence.
@@ -408,6 +438,19 @@ impl Policy {
                 ));
             }
         }
+        let mut uses: Vec<FundUse> = self.service_fund.allowed_uses.iter().map(|u| u.value).collect();
+        uses.sort();
+        if uses.windows(2).any(|w| w[0] == w[1]) {
+            out.push(violation(
+                "/service_fund/allowed_uses".into(),
+                "duplicate_use",
+                "经费用途重复".into(),
+                "a fund use appears twice".into(),
+            ));
+        }
+        for (i, u) in self.service_fund.allowed_uses.iter().enumerate() {
+            check_source(&format!("/service_fund/allowed_uses/{i}"), u, &mut out);
+        }
         let mut kinds: Vec<CondolenceKind> = self.condolences.iter().map(|c| c.kind).collect();
         kinds.sort();
         if kinds.windows(2).any(|w| w[0] == w[1]) {
@@ -504,6 +547,16 @@ impl Policy {
     /// The fund split of a management level.
     pub fn split_for(&self, level: ManagementLevel) -> Option<&FundSplit> {
         self.service_fund.splits.iter().find(|s| s.management_level == level)
+    }
+
+    /// Whether the service fund may pay for `category`.
+    pub fn allows_use(&self, category: FundUse) -> bool {
+        self.service_fund.allowed_uses.iter().any(|u| u.value == category)
+    }
+
+    /// The visit interval of a group, if the policy names the group.
+    pub fn visit_interval(&self, group: VisitGroup) -> Option<u32> {
+        self.visits.iter().find(|v| v.group == group).map(|v| v.interval_days.value)
     }
 
     /// A condolence kind.

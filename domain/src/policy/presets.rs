@@ -147,6 +147,8 @@ pub fn defaults() -> Policy {
                     district_share: d(ratio("0.5")),
                 })
                 .collect(),
+            // Every use, so that a jurisdiction without a text is not blocked; a preset names its own.
+            allowed_uses: default_allowed_uses(),
         },
         // Every kind, amount 0.00 (only a text sets an amount); caps as [`default_condolence_cap`].
         condolences: CondolenceKind::ALL
@@ -262,6 +264,21 @@ pub fn xiamen_2025() -> Policy {
         split.city_share = s(ratio("0.5"), "XM Art. 21");
         split.district_share = s(ratio("0.5"), "XM Art. 21");
     }
+    // Art. 21 "经费主要用于：（一）…节日慰问；（二）…住院慰问…；（三）亡故退休人员家属慰问…；（四）组织退休人员开展
+    // 文体健康等活动；（五）优秀退休人员小组长奖励金；（六）组织退休人员小组长培训；（七）为尚未投保的退休人员小组长
+    // 购买人身意外险".
+    p.service_fund.allowed_uses = [
+        (FundUse::FestivalCondolence, "XM Art. 21(1)"),
+        (FundUse::HospitalCondolence, "XM Art. 21(2)"),
+        (FundUse::DeathCondolence, "XM Art. 21(3)"),
+        (FundUse::Activities, "XM Art. 21(4)"),
+        (FundUse::ExcellentLeaderAward, "XM Art. 21(5)"),
+        (FundUse::LeaderTraining, "XM Art. 21(6)"),
+        (FundUse::LeaderInsurance, "XM Art. 21(7)"),
+    ]
+    .iter()
+    .map(|(u, src)| s(*u, src))
+    .collect();
     p.condolences = condolences(vec![
         // Art. 14 "在春节、重阳节对退休人员开展节日慰问", Art. 21(1) pays it; the amount is left to the city HR
         // department ("具体由市人力资源和社会保障部门另行制定").
@@ -330,6 +347,22 @@ pub fn changsha_2020() -> Policy {
         split.city_share = s(ratio(city), "CS Art. 10 para. 1");
         split.district_share = s(ratio(district), "CS Art. 10 para. 1");
     }
+    // Art. 10 para. 2 "专项经费用于…包括养老金领取资格认证、退休人员文化体育健身、走访慰问活动开展、社会化管理服务
+    // 工作办公设备购买、信息系统维护、死亡冒领情况核查、社会化管理服务基地建设、政府购买社会服务、业务学习培训等".
+    p.service_fund.allowed_uses = [
+        FundUse::Certification,
+        FundUse::Activities,
+        FundUse::VisitsCondolences,
+        FundUse::OfficeEquipment,
+        FundUse::InformationSystem,
+        FundUse::FraudCheck,
+        FundUse::ServiceBase,
+        FundUse::PurchasedServices,
+        FundUse::StaffTraining,
+    ]
+    .iter()
+    .map(|u| s(*u, "CS Art. 10 para. 2"))
+    .collect();
     p.condolences = condolences(vec![
         // Art. 25(2) "每年逢重大节日，对上述人员开展慰问活动": each major festival, which ones is open.
         Condolence { kind: CondolenceKind::OtherFestival, amount: d(money("0")), yearly_cap: s(None, "CS Art. 25(2)") },
@@ -374,6 +407,8 @@ pub fn jinning_2020() -> Policy {
         split.city_share = s(ratio("0"), "JN Art. 15");
         split.district_share = s(ratio("1"), "JN Art. 15");
     }
+    // Art. 15 "由乡镇（街道）或者社区（村委会）统筹用于国有企业退休人员社会化管理服务工作": any use of the service.
+    p.service_fund.allowed_uses = FundUse::ALL.iter().map(|u| s(*u, "JN Art. 15")).collect();
     p.condolences = condolences(vec![
         // Art. 31(2) "每年逢重大节日，对上述人员开展慰问活动；国有企业退休人员患危重病住院、亡故，进行上门慰问".
         Condolence { kind: CondolenceKind::OtherFestival, amount: d(money("0")), yearly_cap: s(None, "JN Art. 31(2)") },
@@ -533,8 +568,24 @@ mod tests {
         // XM says nothing of death reports or staffing.
         assert_eq!(p.death.report_deadline_working_days, d(20));
         assert_eq!(p.staffing, defaults().staffing);
-        // 1 certification + 7 fund + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers.
-        assert_eq!(stated_count(&p), 28);
+        // Art. 21(1)-(7): the seven uses of the fund.
+        use FundUse as U;
+        let uses: Vec<FundUse> = p.service_fund.allowed_uses.iter().map(|u| u.value).collect();
+        assert_eq!(
+            uses,
+            vec![
+                U::FestivalCondolence,
+                U::HospitalCondolence,
+                U::DeathCondolence,
+                U::Activities,
+                U::ExcellentLeaderAward,
+                U::LeaderTraining,
+                U::LeaderInsurance
+            ]
+        );
+        assert!(!p.allows_use(U::OfficeEquipment));
+        // 1 certification + 7 fund + 7 uses + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers.
+        assert_eq!(stated_count(&p), 35);
     }
 
     #[test]
@@ -578,8 +629,9 @@ mod tests {
         // Art. 32(2): "下落不明超过 6 个月…不按规定申报的" suspends the pension.
         assert_eq!(p.missing_person_months, s(6, "CS Art. 32(2)"));
         // 1 certification + 1 report + 1 dependants + 7 fund + 4 condolence + 2 visits + 1 age + 4 answers
-        // + 1 missing-person months.
-        assert_eq!(stated_count(&p), 22);
+        // + 1 missing-person months + 9 uses (Art. 10 para. 2).
+        assert!(p.allows_use(FundUse::InformationSystem) && !p.allows_use(FundUse::ExcellentLeaderAward));
+        assert_eq!(stated_count(&p), 31);
     }
 
     #[test]
@@ -625,8 +677,10 @@ mod tests {
         assert_eq!(st.archive_m2_per_10000_volumes, s(60, "JN Art. 20"));
         // Art. 34: "应当做有关业务处理" — no back-pay rule.
         assert!(p.back_pay.iter().all(|r| r.back_pay.source == NOT_STATED));
-        // 1 certification + 1 dependants + 2 fund + 4 condolence + 2 visits + 1 age + 4 answers + 6 staffing.
-        assert_eq!(stated_count(&p), 21);
+        // Art. 15 "统筹用于…社会化管理服务工作": every use.
+        assert!(FundUse::ALL.iter().all(|u| p.allows_use(*u)));
+        // 1 certification + 1 dependants + 2 fund + 15 uses + 4 condolence + 2 visits + 1 age + 4 answers + 6 staffing.
+        assert_eq!(stated_count(&p), 36);
     }
 
     /// Whether `source` cites an article of regulation `reg` (which has `articles` articles) or a GUIDE section.

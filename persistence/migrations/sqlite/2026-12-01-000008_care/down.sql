@@ -1,0 +1,10 @@
+DROP TABLE fund_statements;
+DROP TABLE fund_expenditures;
+DROP TABLE fund_budgets;
+DROP TABLE leader_trainings;
+DROP TABLE group_leaders;
+DROP TABLE group_members;
+DROP TABLE care_groups;
+DROP TABLE visits;
+DROP TABLE condolences;
+DROP TABLE festival_batches;
