@@ -45,6 +45,8 @@ crate::code_enum! {
         HandoverAccepted = "handover.accepted": "接收移交人员",
         /// A transfer changed status (applied, released, completed, returned).
         TransferChanged = "transfer.changed": "迁移申请状态变更",
+        /// A condolence was paid, or a visit recorded without payment (XM Art. 14, 21(2)-(3)).
+        CondolenceRecorded = "condolence.recorded": "登记慰问",
     }
 }
 

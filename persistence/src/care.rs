@@ -56,7 +56,10 @@ pub struct NewCondolence {
 pub fn insert_condolences(conn: &mut DbConnection, rows: &[NewCondolence]) -> RepoResult<usize> {
     let mut n = 0;
     for row in rows {
-        n += diesel::insert_into(condolences::table).values(row).execute(conn)?;
+        let id: i64 =
+            diesel::insert_into(condolences::table).values(row).returning(condolences::id).get_result(conn)?;
+        crate::events::condolences(conn, "c.id = ?", &[crate::sql::Bind::I64(id)])?;
+        n += 1;
     }
     Ok(n)
 }
@@ -64,6 +67,7 @@ pub fn insert_condolences(conn: &mut DbConnection, rows: &[NewCondolence]) -> Re
 /// Records one condolence.
 pub fn insert_condolence(conn: &mut DbConnection, row: &NewCondolence) -> RepoResult<Condolence> {
     let id: i64 = diesel::insert_into(condolences::table).values(row).returning(condolences::id).get_result(conn)?;
+    crate::events::condolences(conn, "c.id = ?", &[crate::sql::Bind::I64(id)])?;
     Ok(condolences::table.find(id).select(Condolence::as_select()).first(conn)?)
 }
 

@@ -347,6 +347,30 @@ pub fn support_changes(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]
     )
 }
 
+/// `condolence.recorded` events for the condolences matching `filter` (on `condolences c`).
+pub fn condolences(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
+    let paid = json_bool(conn, "c.paid");
+    let details = json_object(
+        conn,
+        &[
+            ("condolence_id", "c.id"),
+            ("kind", "c.kind"),
+            ("on_date", "c.on_date"),
+            ("paid", paid.as_str()),
+            ("amount_fen", "c.amount_fen"),
+            ("batch_id", "c.batch_id"),
+        ],
+    );
+    emit_select(
+        conn,
+        &format!(
+            "SELECT 'condolence.recorded', 'condolence', c.id, c.retiree_id, NULL, NULL, {details} \
+             FROM condolences c WHERE {filter} ORDER BY c.id"
+        ),
+        binds,
+    )
+}
+
 /// `dependent.certified` events for the certifications matching `filter` (on `dependent_certifications c`).
 pub fn dependent_certifications(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
     let details = json_object(

@@ -68,6 +68,17 @@ both_backends! {
         assert_eq!(next.body["amount"], "200.00");
         assert_eq!(app.count("condolences"), 4);
         assert_eq!(app.audit_count("condolence.create"), 4);
+        // Each is in the change feed (issue 11), paid or not; the refused one is not.
+        let feed = app.get("/api/v1/events?types=condolence.recorded", "platform").await.expect(200);
+        let items = feed.body["items"].as_array().unwrap();
+        let seen: Vec<(Value, Value)> = items.iter().map(|e| (e["payload"]["paid"].clone(), e["payload"]["amount_fen"].clone())).collect();
+        assert_eq!(seen, [(json!(true), json!(20000)), (json!(true), json!(20000)), (json!(false), json!(0)), (json!(true), json!(20000))]);
+        assert_eq!(items[0]["subject"], json!({"type": "condolence", "id": first.body["id"]}));
+        assert_eq!(items[0]["payload"]["retiree"]["id"], id);
+        assert_eq!(items[0]["payload"]["kind"], "hospital");
+        for e in items {
+            api::routes::events::check_payload(domain::events::EventType::CondolenceRecorded, &e["payload"]).unwrap();
+        }
         // XM Art. 21(3): the family of a deceased retiree, 500 yuan, once.
         let death = app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.expect(201);
         assert_eq!((death.body["amount"].clone(), death.body["amount_source"].clone()), (json!("500.00"), json!("XM Art. 21(3)")));

@@ -188,6 +188,18 @@ payloads! {
         item_id: i64,
         seq: i32,
     }
+    /// `condolence.recorded`.
+    CondolencePayload {
+        condolence_id: i64,
+        /// `spring_festival`, `double_ninth`, `hardship`, `hospitalisation`, `serious_illness`, `death`.
+        kind: String,
+        on_date: String,
+        /// Paid, or a visit recorded without payment.
+        paid: bool,
+        amount_fen: i64,
+        /// The festival list it was recorded with.
+        batch_id: Option<i64>,
+    }
     /// `transfer.changed`.
     TransferPayload {
         transfer_id: i64,
@@ -224,6 +236,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::DependentSupportChanged => is::<SupportChangedPayload>(payload),
         E::HandoverAccepted => is::<HandoverPayload>(payload),
         E::TransferChanged => is::<TransferPayload>(payload),
+        E::CondolenceRecorded => is::<CondolencePayload>(payload),
     }
 }
 
@@ -278,6 +291,7 @@ envelopes! {
     SupportChangedEvent (SupportChangedType: "dependent.support_changed" => SupportChanged) => SupportChangedPayload;
     HandoverAcceptedEvent (HandoverAcceptedType: "handover.accepted" => HandoverAccepted) => HandoverPayload;
     TransferChangedEvent (TransferChangedType: "transfer.changed" => TransferChanged) => TransferPayload;
+    CondolenceRecordedEvent (CondolenceRecordedType: "condolence.recorded" => CondolenceRecorded) => CondolencePayload;
 }
 
 /// A page of the feed.

@@ -27,8 +27,8 @@ pub mod pension;
 pub mod policies;
 pub mod retirees;
 pub mod transfers;
-pub mod webhooks;
 pub mod visits;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
