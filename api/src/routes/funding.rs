@@ -274,7 +274,7 @@ pub struct CreateBudgetRequest {
 /// Everything is stored as a snapshot and served as stored, whatever the rolls do later.
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateBudgetRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = BudgetResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = BudgetResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/budgets")]
 pub async fn create_budget(
     req: HttpRequest,
@@ -633,7 +633,7 @@ pub struct CreateExpenditureRequest {
 /// awards go through `POST /funding/leader-awards` (409 `use_leader_awards` here).
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateExpenditureRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/expenditures")]
 pub async fn create_expenditure(
     req: HttpRequest,
@@ -750,7 +750,7 @@ pub struct CreateAwardRequest {
 /// as any other (`expense_category_not_allowed`, `budget_exceeded`).
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateAwardRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/leader-awards")]
 pub async fn create_award(
     req: HttpRequest,
