@@ -255,6 +255,10 @@ both_backends! {
         let spend = |body: Value| async move { app.post("/api/v1/funding/expenditures", "finance", &body).await };
         let ok = spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "500.00", "description": "重阳节文艺汇演"})).await.expect(201);
         assert_eq!((ok.body["amount"].clone(), ok.body["year"].clone()), (json!("500.00"), json!(y)));
+        let location = ok.header("location").unwrap().to_owned();
+        assert_eq!(location, format!("/api/v1/funding/expenditures/{}", ok.body["id"]));
+        assert_eq!(app.get(&location, "auditor").await.expect(200).body["category"], "activities");
+        app.get(&location, "huli").await.problem(404, "not_found");
         spend(json!({"jurisdiction": "350203", "category": "office_equipment", "amount": "10.00", "description": "打印机"})).await.problem(422, "expense_category_not_allowed");
         spend(json!({"jurisdiction": "350203", "category": "hospital_condolence", "amount": "1100.01", "description": "住院慰问金"})).await.problem(422, "budget_exceeded");
         spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "0", "description": "零"})).await.problem(422, "must_be_positive");

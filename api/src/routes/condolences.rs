@@ -177,6 +177,7 @@ pub async fn create(
         let paid = body.paid.unwrap_or(true);
         let year = on_date.year();
         if paid {
+            repo::lock_person(conn, retiree.id)?;
             let so_far = repo::paid_count(conn, retiree.id, body.kind.as_str(), year)?;
             let so_far = u32::try_from(so_far).unwrap_or(u32::MAX);
             if care::over_cap(rule.yearly_cap.value, so_far) {
