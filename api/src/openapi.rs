@@ -146,6 +146,102 @@ pub enum WriteErrors {
     Unavailable(Problem),
 }
 
+/// Errors of a condolence write; 422 includes `condolence_cap_exceeded` (XM Art. 21(2)).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum CondolenceErrors {
+    /// Unreadable body or header.
+    #[response(status = 400, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
+        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
+    BadRequest(Problem),
+    /// Missing, expired or invalid token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Absent or outside the caller's subtree.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Conflicts with existing data (duplicate resident ID, login name, code).
+    #[response(status = 409, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
+        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
+    Conflict(Problem),
+    /// `If-Match` names an older version.
+    #[response(status = 412, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
+        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
+    PreconditionFailed(Problem),
+    /// Body over the limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Wrong `Content-Type`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// A rule is broken: `condolence_cap_exceeded`, `condolence_kind_not_in_policy`, a field error.
+    #[response(status = 422, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:condolence_cap_exceeded", "title": "请求数据未通过校验", "status": 422,
+        "detail": "2026年该人员住院慰问已达2次上限（XM Art. 21(2)），可登记为不发放慰问金的探望（paid: false）",
+        "instance": "/api/v1/condolences", "code": "condolence_cap_exceeded", "request_id": "a1b2c3"}))]
+    Unprocessable(Problem),
+    /// A write to an existing resource without `If-Match`.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+    /// Database busy; retry after the seconds in `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// Errors of a service-fund write; 422 includes `expense_category_not_allowed` and `budget_exceeded`.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum FundErrors {
+    /// Unreadable body or header.
+    #[response(status = 400, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
+        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
+    BadRequest(Problem),
+    /// Missing, expired or invalid token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Absent or outside the caller's subtree.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Conflicts with existing data (duplicate resident ID, login name, code).
+    #[response(status = 409, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
+        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
+    Conflict(Problem),
+    /// `If-Match` names an older version.
+    #[response(status = 412, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
+        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
+    PreconditionFailed(Problem),
+    /// Body over the limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Wrong `Content-Type`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// A rule is broken: `expense_category_not_allowed`, `budget_exceeded`, `budget_missing`, `excellent_quota_exceeded`, `not_a_district`, a field error.
+    #[response(status = 422, content_type = "application/problem+json", example = json!({
+        "type": "urn:retiree-service:problem:budget_exceeded", "title": "请求数据未通过校验", "status": 422,
+        "detail": "超出预算：预算1600.00元，已支出500.00元，本次1100.01元", "instance": "/api/v1/funding/expenditures",
+        "code": "budget_exceeded", "request_id": "a1b2c3"}))]
+    Unprocessable(Problem),
+    /// A write to an existing resource without `If-Match`.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+    /// Database busy; retry after the seconds in `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// Makes every `operationId` unique (OpenAPI requires it; client generators name functions after it): a handler
 /// name used on several paths (`list`, `get_one` …) gets the path's resource words appended
 /// (`list_retirees_dependents`).

@@ -76,6 +76,13 @@ pub fn find_condolence(conn: &mut DbConnection, id: i64) -> RepoResult<Condolenc
     Ok(condolences::table.find(id).select(Condolence::as_select()).first(conn)?)
 }
 
+/// Takes the person's row lock until the transaction ends (a no-op update), so that two condolences to one person
+/// are counted against the cap one after the other on PostgreSQL too (SQLite write transactions are serial).
+pub fn lock_person(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<()> {
+    sql::exec(conn, "UPDATE retirees SET version = version WHERE id = ?", &[Bind::I64(retiree_id)])?;
+    Ok(())
+}
+
 /// Paid condolences of a kind to a person in a calendar year.
 pub fn paid_count(conn: &mut DbConnection, retiree_id: i64, kind: &str, year: i32) -> RepoResult<i64> {
     Ok(condolences::table
@@ -779,6 +786,18 @@ pub struct NewExpenditure {
 pub fn insert_expenditure(conn: &mut DbConnection, e: &NewExpenditure) -> RepoResult<Expenditure> {
     let id: i64 =
         diesel::insert_into(fund_expenditures::table).values(e).returning(fund_expenditures::id).get_result(conn)?;
+    Ok(fund_expenditures::table.find(id).select(Expenditure::as_select()).first(conn)?)
+}
+
+/// Takes the budget's row lock until the transaction ends, so that concurrent expenses are checked against the
+/// budget one after the other.
+pub fn lock_budget(conn: &mut DbConnection, id: i64) -> RepoResult<()> {
+    sql::exec(conn, "UPDATE fund_budgets SET total_fen = total_fen WHERE id = ?", &[Bind::I64(id)])?;
+    Ok(())
+}
+
+/// One expenditure.
+pub fn find_expenditure(conn: &mut DbConnection, id: i64) -> RepoResult<Expenditure> {
     Ok(fund_expenditures::table.find(id).select(Expenditure::as_select()).first(conn)?)
 }
 

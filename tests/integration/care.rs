@@ -79,7 +79,12 @@ both_backends! {
         for e in items {
             api::routes::events::check_payload(domain::events::EventType::CondolenceRecorded, &e["payload"]).unwrap();
         }
-        // XM Art. 21(3): the family of a deceased retiree, 500 yuan, once.
+        // XM Art. 21(3): the family of a deceased retiree, 500 yuan, once — after the death is verified.
+        app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.problem(409, "death_not_verified");
+        let died = (today() - time::Duration::days(3)).to_string();
+        let report = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": id, "date_of_death": died,
+            "certificate_number": "DC-1", "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子"})).await.expect(201);
+        app.post(&format!("/api/v1/death-reports/{}/verify", report.body["id"]), "siming", &json!({})).await.expect(200);
         let death = app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.expect(201);
         assert_eq!((death.body["amount"].clone(), death.body["amount_source"].clone()), (json!("500.00"), json!("XM Art. 21(3)")));
         app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.problem(422, "condolence_cap_exceeded");
@@ -261,6 +266,10 @@ both_backends! {
         let spend = |body: Value| async move { app.post("/api/v1/funding/expenditures", "finance", &body).await };
         let ok = spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "500.00", "description": "重阳节文艺汇演"})).await.expect(201);
         assert_eq!((ok.body["amount"].clone(), ok.body["year"].clone()), (json!("500.00"), json!(y)));
+        let location = ok.header("location").unwrap().to_owned();
+        assert_eq!(location, format!("/api/v1/funding/expenditures/{}", ok.body["id"]));
+        assert_eq!(app.get(&location, "auditor").await.expect(200).body["category"], "activities");
+        app.get(&location, "huli").await.problem(404, "not_found");
         spend(json!({"jurisdiction": "350203", "category": "office_equipment", "amount": "10.00", "description": "打印机"})).await.problem(422, "expense_category_not_allowed");
         spend(json!({"jurisdiction": "350203", "category": "hospital_condolence", "amount": "1100.01", "description": "住院慰问金"})).await.problem(422, "budget_exceeded");
         spend(json!({"jurisdiction": "350203", "category": "activities", "amount": "0", "description": "零"})).await.problem(422, "must_be_positive");
@@ -306,6 +315,13 @@ both_backends! {
         // CS Art. 10 para. 2 allows the information system, not XM's leader insurance.
         app.post("/api/v1/funding/expenditures", "huli", &json!({"jurisdiction": "350206", "category": "information_system", "amount": "300.00", "description": "系统维护"})).await.expect(201);
         app.post("/api/v1/funding/expenditures", "huli", &json!({"jurisdiction": "350206", "category": "leader_insurance", "amount": "50.00", "description": "意外险"})).await.problem(422, "expense_category_not_allowed");
+        // The categories and the other new codes have their Chinese labels.
+        let enums = app.get("/api/v1/meta/enums", "huli").await.expect(200).body;
+        assert!(enums["enums"]["fund_use"].as_array().unwrap().contains(&json!({"code": "information_system", "label": "信息系统维护"})));
+        assert_eq!(enums["enums"]["fund_use"].as_array().unwrap().len(), domain::policy::FundUse::ALL.len());
+        for name in ["condolence_kind", "visit_group", "group_basis", "excellent_rounding"] {
+            assert!(enums["enums"][name].as_array().is_some_and(|v| !v.is_empty()), "{name}");
+        }
     }
 
     async fn jinning_budget_is_zero_and_staffing_follows_art_11_12_20(app: &TestApp) {

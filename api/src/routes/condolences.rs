@@ -143,10 +143,10 @@ fn retiree_field(e: persistence::RepoError) -> ApiError {
 /// (XM Art. 21(2): hospital 200 yuan; 21(3): death 500 yuan to the family); a kind the policy does not name is 422
 /// `condolence_kind_not_in_policy`. A paid condolence beyond the yearly cap of its kind in that calendar year (XM
 /// Art. 21(2): hospital at most twice) is 422 `condolence_cap_exceeded`, unless recorded as a visit without payment
-/// (`paid: false`).
+/// (`paid: false`). A `death` condolence needs a verified death report (409 `death_not_verified`).
 #[utoipa::path(tag = "care", security(("bearer" = [])), request_body = CreateCondolenceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = CondolenceResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = CondolenceResponse, headers(("Location" = String))), crate::openapi::CondolenceErrors))]
 #[post("/condolences")]
 pub async fn create(
     req: HttpRequest,
@@ -167,9 +167,17 @@ pub async fn create(
         let (retiree, path) = people::find_in_scope(conn, body.retiree_id, &c.scope_path).map_err(retiree_field)?;
         let policy = policy_at(conn, &path, on_date)?;
         let rule = policy.condolence(body.kind).ok_or_else(|| not_in_policy(body.kind))?;
+        if body.kind == CondolenceKind::Death && persistence::death::verified_report_of(conn, retiree.id)?.is_none() {
+            return Err(ApiError::conflict(
+                "death_not_verified",
+                "该人员没有已核实的死亡报告，不能登记亡故家属慰问",
+                "a death condolence needs a verified death report of the person",
+            ));
+        }
         let paid = body.paid.unwrap_or(true);
         let year = on_date.year();
         if paid {
+            repo::lock_person(conn, retiree.id)?;
             let so_far = repo::paid_count(conn, retiree.id, body.kind.as_str(), year)?;
             let so_far = u32::try_from(so_far).unwrap_or(u32::MAX);
             if care::over_cap(rule.yearly_cap.value, so_far) {

@@ -274,7 +274,7 @@ pub struct CreateBudgetRequest {
 /// Everything is stored as a snapshot and served as stored, whatever the rolls do later.
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateBudgetRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = BudgetResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = BudgetResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/budgets")]
 pub async fn create_budget(
     req: HttpRequest,
@@ -566,6 +566,7 @@ fn spend(
             format!("there is no budget for {}", e.year),
         )
     })?;
+    repo::lock_budget(conn, budget.id)?;
     let policy = policy_at(conn, &node.path, e.on_date)?;
     let category = FundUse::parse(&e.category).ok_or_else(|| ApiError::internal("unchecked category"))?;
     if !policy.allows_use(category) {
@@ -633,7 +634,7 @@ pub struct CreateExpenditureRequest {
 /// awards go through `POST /funding/leader-awards` (409 `use_leader_awards` here).
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateExpenditureRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/expenditures")]
 pub async fn create_expenditure(
     req: HttpRequest,
@@ -675,7 +676,7 @@ pub async fn create_expenditure(
         };
         let saved = spend(conn, &c, &node, e)?;
         Ok(crate::idempotency::Created {
-            location: format!("/api/v1/funding/expenditures?jurisdiction={}&year={}", node.code, saved.year),
+            location: format!("/api/v1/funding/expenditures/{}", saved.id),
             version: 1,
             body: serde_json::to_value(expenditure_response(saved)).map_err(ApiError::internal)?,
         })
@@ -726,6 +727,30 @@ pub async fn list_expenditures(
     Ok(web::Json(Page { items: found.into_iter().map(expenditure_response).collect(), next_cursor: next }))
 }
 
+/// One expenditure of the ledger.
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("id" = i64, Path, description = "Expenditure id")),
+    responses((status = 200, body = ExpenditureResponse), crate::openapi::ReadErrors))]
+#[get("/funding/expenditures/{id}")]
+pub async fn get_expenditure(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<web::Json<ExpenditureResponse>, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let id = path.into_inner();
+    let c = caller.clone();
+    let e = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
+        let e = repo::find_expenditure(conn, id)?;
+        let node = persistence::jurisdictions::find(conn, &e.jurisdiction_code)?;
+        if !c.sees(&node.path) {
+            return Err(ApiError::not_found());
+        }
+        Ok(e)
+    })
+    .await?;
+    Ok(web::Json(expenditure_response(e)))
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Excellent-leader awards
 
@@ -750,7 +775,7 @@ pub struct CreateAwardRequest {
 /// as any other (`expense_category_not_allowed`, `budget_exceeded`).
 #[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateAwardRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/leader-awards")]
 pub async fn create_award(
     req: HttpRequest,
@@ -790,6 +815,7 @@ pub async fn create_award(
                 format!("there is no budget for {year}"),
             )
         })?;
+        repo::lock_budget(conn, budget.id)?;
         let snapshot: BudgetSnapshot = serde_json::from_str(&budget.snapshot).map_err(ApiError::internal)?;
         let quota = snapshot.group_leaders.excellent_quota;
         let awarded = repo::expenditures_of(conn, &node.code, year)?

@@ -56,5 +56,10 @@ pub async fn enums(caller: Caller) -> Result<web::Json<Enums>, ApiError> {
     enums.insert("certification_barrier".to_owned(), values!(domain::pension::CertificationBarrier));
     enums.insert("certification_status".to_owned(), values!(domain::pension::CertificationStatus));
     enums.insert("support_status".to_owned(), values!(domain::pension::SupportStatus));
+    enums.insert("condolence_kind".to_owned(), values!(domain::policy::CondolenceKind));
+    enums.insert("visit_group".to_owned(), values!(domain::policy::VisitGroup));
+    enums.insert("fund_use".to_owned(), values!(domain::policy::FundUse));
+    enums.insert("group_basis".to_owned(), values!(domain::care::GroupBasis));
+    enums.insert("excellent_rounding".to_owned(), values!(domain::policy::Rounding));
     Ok(web::Json(Enums { enums }))
 }

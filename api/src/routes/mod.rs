@@ -168,6 +168,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(funding::leader_allowances)
         .service(funding::create_expenditure)
         .service(funding::list_expenditures)
+        .service(funding::get_expenditure)
         .service(funding::create_award)
         .service(funding::statement)
         .service(funding::close_statement)
