@@ -166,6 +166,7 @@ run_backend() {
     res=$(curl -sS -w '\n%{http_code}' -X POST "$base/certification-runs" -H "Authorization: Bearer $token" \
         -H 'Content-Type: application/json' -d "{\"jurisdiction\":\"3502\",\"as_of\":\"$as_of\"}")
     ours_s=$(since "$s")
+    r_peak[$b]=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=""
     status=succeeded
@@ -210,7 +211,7 @@ login() {
         -d "{\"grant_type\":\"password\",\"username\":\"$2\",\"password\":\"$password\"}" | json_field access_token
 }
 
-declare -A r_ours r_base r_expected r_status
+declare -A r_ours r_base r_expected r_status r_peak
 for b in "${backends[@]}"; do
     echo "== $b"
     run_backend "$b"
@@ -229,7 +230,7 @@ for b in "${backends[@]}"; do
     printf '%-9s %9s %9s %9.2f %13.2f %9.2f %7s  %s\n' "$b" "$rows" "${r_expected[$b]}" "$o" "$w" "$ratio" 2.0 \
         "${r_status[$b]}"
     json_rows+="{\"backend\":\"$b\",\"rows\":$rows,\"overdue\":${r_expected[$b]},\"run_s\":$o,\"baseline_s\":$w,"
-    json_rows+="\"ratio\":$ratio,\"target_ratio\":2.0,\"status\":\"${r_status[$b]}\"},"
+    json_rows+="\"ratio\":$ratio,\"target_ratio\":2.0,\"peak_mib\":${r_peak[$b]:-0},\"status\":\"${r_status[$b]}\"},"
 done
 mkdir -p target/bench
 python3 -c 'import json, sys; json.dump(json.loads(sys.argv[1]), sys.stdout, indent=2, ensure_ascii=False); print()' \

@@ -73,3 +73,11 @@ for backend in sqlite postgres; do
 done
 printf 'ratio postgres/sqlite (first import): %.2f\n' "$(echo "${first[postgres]} / ${first[sqlite]}" | bc -l)"
 printf '\nresident memory after start: sqlite with demo data %s KiB, postgres %s KiB\n' "$rss_sqlite" "$rss_pg"
+
+mkdir -p target/bench
+python3 -c 'import json, sys; json.dump(json.loads(sys.argv[1]), sys.stdout, indent=2); print()' \
+    "{\"nodes\":665276,\"runs\":$runs,\"results\":[
+      {\"backend\":\"sqlite\",\"first_s\":${first[sqlite]},\"again_s\":${second[sqlite]},\"rss_after_start_kib\":$rss_sqlite},
+      {\"backend\":\"postgres\",\"first_s\":${first[postgres]},\"again_s\":${second[postgres]},\"rss_after_start_kib\":$rss_pg}]}" \
+    >target/bench/divisions.json
+echo "written to target/bench/divisions.json"

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# The HTTP scenarios of scripts/bench (issue 9), each beside a raw baseline measured in the same run on the same
+# data, per backend:
+#   read:  GET /api/v1/retirees/{random id} with a real token, scope check and audit, 64 connections (wrk);
+#          baseline: the same primary-key SELECT, 64 clients (pgbench on PostgreSQL; on SQLite one Python process
+#          per core over the same file, as SQLite has no server to load). Target: >= 0.5x the rate, p99 < 10 ms.
+#   list:  GET /api/v1/retirees?jurisdiction=<the largest community>&pension_status=normal&limit=50, each
+#          connection following next_cursor (back to the first page at the end); baseline: the equivalent keyset
+#          SELECT (same filter, 50 rows after a random id). Target: >= 0.3x.
+#   cold start: an empty SQLite database, migrations included, until /readyz answers 200 (median of 5). Target < 1 s.
+#   memory: the service's peak resident set (VmHWM, reset before each scenario).
+# Writes target/bench/http.json. Never fails because a target is missed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+rows=1000000 duration=15 backend=both
+while (($#)); do
+    case "$1" in
+        --rows) rows=${2:?}; shift 2 ;;
+        --duration) duration=${2:?}; shift 2 ;;
+        --backend) backend=${2:?}; shift 2 ;;
+        *) echo "usage: scripts/bench-http.sh [--rows N] [--duration SECONDS] [--backend sqlite|postgres|both]" >&2; exit 2 ;;
+    esac
+done
+case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;; both) backends=(sqlite postgres) ;;
+    *) echo "bad --backend" >&2; exit 2 ;; esac
+
+pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+bin=target/release/retiree-service
+secret=bench-secret-bench-secret-bench-secret-0123
+password=bench-password-2026
+conns=64
+export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
+
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null
+command -v pgbench >/dev/null || apt-get install -y -qq postgresql-contrib >/dev/null
+cargo build --release --bin retiree-service
+mkdir -p target/bench
+
+tmp="$(mktemp -d)"
+pid="" pg_dbs=()
+cleanup() {
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    for db in "${pg_dbs[@]}"; do dropdb --if-exists --maintenance-db="$pg_base" "$db" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.3f", e - s }'; }
+pg_url() { echo "${pg_base%/*}/$1"; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+login() {
+    curl -fsS -X POST "$1/auth/token" -H 'Content-Type: application/json' \
+        -d "{\"grant_type\":\"password\",\"username\":\"$2\",\"password\":\"$password\"}" \
+        | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])'
+}
+start_service() { # $1 log; sets pid, base
+    local port
+    port=$(free_port)
+    DB_POOL_SIZE=$conns BIND_ADDR=127.0.0.1:$port "$bin" serve >"$1" 2>&1 &
+    pid=$!
+    for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$1" >&2; exit 1; }
+    base="http://127.0.0.1:$port/api/v1"
+}
+reset_peak() { echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; }
+peak_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status"; }
+
+# wrk's summary as JSON: rate, p50/p99 in ms, errors.
+wrk_json() {
+    python3 - "$1" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+pct = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+errs = re.search(r"Socket errors:.*?timeout (\d+)", text)
+print(json.dumps({"rate": rate, "p50_ms": pct.get("50"), "p99_ms": pct.get("99"),
+                  "non_2xx": int(bad.group(1)) if bad else 0, "timeouts": int(errs.group(1)) if errs else 0}))
+PY
+}
+
+# pgbench with per-transaction logs: rate and latency percentiles.
+pgbench_json() { # $1 url, $2 script file
+    rm -f "$tmp"/pgb.*
+    pgbench -n -c "$conns" -j 2 -T "$duration" -f "$2" -l --log-prefix="$tmp/pgb" "$1" >"$tmp/pgbench.out" 2>&1
+    python3 - "$tmp" <<'PY'
+import glob, json, re, sys
+out = open(sys.argv[1] + "/pgbench.out").read()
+rate = float(re.search(r"tps = ([\d.]+)", out).group(1))
+lat = []
+for f in glob.glob(sys.argv[1] + "/pgb.*"):
+    for line in open(f):
+        parts = line.split()
+        if len(parts) >= 3:
+            lat.append(int(parts[2]) / 1000.0)
+lat.sort()
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else None
+print(json.dumps({"rate": rate, "p50_ms": q(0.50), "p99_ms": q(0.99)}))
+PY
+}
+
+# SQLite has no server: one Python process per core runs the query as fast as it can for the duration.
+sqlite_json() { # $1 file, $2 "read" or "list", $3 extra (max id / community)
+    python3 - "$1" "$2" "$3" "$duration" "$(nproc)" <<'PY'
+import json, multiprocessing as mp, random, sqlite3, sys, time
+path, kind, extra, duration, procs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+def work(seed, q):
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA busy_timeout = 10000")
+    rnd = random.Random(seed)
+    lat, end = [], time.perf_counter() + duration
+    if kind == "read":
+        n = int(extra)
+        sql, arg = "SELECT * FROM retirees WHERE id = ?", lambda: (rnd.randint(1, n),)
+    else:
+        community, n = extra.split(":")
+        sql = ("SELECT * FROM retirees WHERE community_code = ? AND pension_status = 'normal' AND id > ? "
+               "ORDER BY id LIMIT 50")
+        arg = lambda: (community, rnd.randint(0, int(n)))
+    while True:
+        t = time.perf_counter()
+        if t > end:
+            break
+        db.execute(sql, arg()).fetchall()
+        lat.append((time.perf_counter() - t) * 1000)
+    q.put(lat)
+q = mp.Queue()
+ps = [mp.Process(target=work, args=(i, q)) for i in range(procs)]
+[p.start() for p in ps]
+lat = sorted(sum((q.get() for _ in ps), []))
+[p.join() for p in ps]
+pick = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
+print(json.dumps({"rate": len(lat) / duration, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}))
+PY
+}
+
+# --- the rows, once ----------------------------------------------------------------------------------------------
+as_of=$(TZ=Asia/Shanghai date +%F)
+valid=$(TZ=Asia/Shanghai date -d "$as_of + 200 days" +%F)
+roster="$tmp/retirees.csv" rawcsv="$tmp/raw-retirees.csv"
+python3 scripts/generate-retirees.py --count "$rows" --seed 2026 --out "$roster"
+python3 - "$roster" "$rawcsv" "$valid" <<'PY'
+import csv, sys
+src, dst, valid = sys.argv[1:]
+stamp = "2026-11-23 12:00:00"
+with open(src, encoding="utf-8-sig", newline="") as f, open(dst, "w", encoding="utf-8", newline="") as out:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "id_number", "name", "sex", "birth_date", "retirement_date", "category", "management_level",
+                "community_code", "phone", "address", "pension_status", "monthly_pension_fen", "party_member",
+                "notes", "version", "created_at", "updated_at", "certified_until"])
+    for i, row in enumerate(csv.DictReader(f), start=1):
+        idn = row["id_number"]
+        birth = row["birth_date"] or f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
+        yuan, _, cents = row["monthly_pension"].partition(".")
+        # One in ten suspended, so the status filter of the list selects something.
+        status = "suspended" if i % 10 == 7 else "normal"
+        w.writerow([i, idn, row["name"], row["sex"], birth, row["retirement_date"], row["category"],
+                    row["management_level"], row["community_code"], row["phone"] or None, row["address"] or None,
+                    status, int(yuan) * 100 + int(cents or 0), 1 if row["party_member"] == "true" else 0,
+                    row["notes"] or None, 1, stamp, stamp, valid])
+PY
+columns=$(head -n 1 "$rawcsv")
+
+# --- cold start: an empty SQLite database, migrations included ---------------------------------------------------
+cold=()
+for i in 1 2 3 4 5; do
+    port=$(free_port)
+    s=$(now)
+    DATABASE_URL="sqlite://$tmp/cold-$i.db" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port "$bin" serve >/dev/null 2>&1 &
+    cpid=$!
+    until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+        kill -0 "$cpid" 2>/dev/null || { echo "cold start: the service exited" >&2; exit 1; }
+        sleep 0.01
+    done
+    cold+=("$(since "$s")")
+    kill "$cpid"; wait "$cpid" 2>/dev/null || true
+done
+cold_s=$(printf '%s\n' "${cold[@]}" | sort -n | sed -n 3p)
+echo "cold start (SQLite, empty): ${cold[*]} s, median $cold_s s"
+
+results=""
+for b in "${backends[@]}"; do
+    if [[ $b == sqlite ]]; then
+        dbfile="$tmp/bench.db" url="sqlite://$tmp/bench.db"
+    else
+        db=retiree_bench_http url=$(pg_url "$db")
+        dropdb --if-exists --maintenance-db="$pg_base" "$db"
+        createdb --maintenance-db="$pg_base" "$db"
+        pg_dbs+=("$db")
+    fi
+    export DATABASE_URL=$url JWT_SECRET=$secret TOKEN_TTL_SECONDS=86400
+    "$bin" migrate >/dev/null
+    "$bin" import-divisions resources/divisions/xiamen-3502.csv >/dev/null
+    "$bin" create-admin --username bench-admin --password "$password" --jurisdiction 3502 >/dev/null
+    if [[ $b == sqlite ]]; then
+        sqlite3 -batch "$dbfile" ".import --csv $rawcsv raw_stage" \
+            "INSERT INTO retirees ($columns) SELECT CAST(id AS INTEGER), id_number, name, sex, birth_date,
+                retirement_date, category, management_level, community_code, NULLIF(phone, ''), NULLIF(address, ''),
+                pension_status, CAST(monthly_pension_fen AS INTEGER), CAST(party_member AS INTEGER),
+                NULLIF(notes, ''), 1, created_at, updated_at, certified_until FROM raw_stage;" \
+            "DROP TABLE raw_stage;" "ANALYZE;" >/dev/null
+        community=$(sqlite3 -batch "$dbfile" "SELECT community_code FROM retirees GROUP BY community_code ORDER BY count(*) DESC LIMIT 1")
+    else
+        psql -q -v ON_ERROR_STOP=1 "$url" -c "\\copy retirees($columns) FROM '$rawcsv' WITH (FORMAT csv, HEADER true)" \
+            -c "SELECT setval(pg_get_serial_sequence('retirees', 'id'), $rows)" -c "VACUUM ANALYZE" >/dev/null
+        community=$(psql -tAq "$url" -c "SELECT community_code FROM retirees GROUP BY community_code ORDER BY count(*) DESC LIMIT 1")
+    fi
+    echo "$b: $rows retirees loaded; the list scenario pages through community $community"
+
+    start_service "$tmp/serve-$b.log"
+    token=$(login "$base" bench-admin)
+    curl -fsS -o /dev/null -X POST "$base/users" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"bench-city\",\"password\":\"$password\",\"display_name\":\"基准市中心\",
+             \"role\":\"city_centre\",\"jurisdiction\":\"3502\"}"
+    token=$(login "$base" bench-city)
+    export TOKEN=$token ROWS=$rows COMMUNITY=$community
+
+    cat >"$tmp/read.lua" <<'LUA'
+local token, n = os.getenv("TOKEN"), tonumber(os.getenv("ROWS"))
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("seed", counter) end
+function init() math.randomseed(os.time() * 1000 + seed) end
+function request()
+    return wrk.format("GET", "/api/v1/retirees/" .. math.random(1, n), { ["Authorization"] = "Bearer " .. token })
+end
+LUA
+    cat >"$tmp/list.lua" <<'LUA'
+local token, community = os.getenv("TOKEN"), os.getenv("COMMUNITY")
+local first = "/api/v1/retirees?jurisdiction=" .. community .. "&pension_status=normal&limit=50"
+local path = first
+function request() return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token }) end
+function response(status, headers, body)
+    local cursor = body and body:match('"next_cursor":"([^"]+)"')
+    if cursor then path = first .. "&cursor=" .. cursor else path = first end
+end
+LUA
+    reset_peak
+    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/read.lua" "${base%/api/v1}" >"$tmp/wrk-read.txt"
+    read_ours=$(wrk_json "$tmp/wrk-read.txt") read_mib=$(peak_mib)
+    reset_peak
+    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/list.lua" "${base%/api/v1}" >"$tmp/wrk-list.txt"
+    list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    pid=""
+
+    if [[ $b == sqlite ]]; then
+        read_base=$(sqlite_json "$dbfile" read "$rows")
+        list_base=$(sqlite_json "$dbfile" list "$community:$rows")
+    else
+        printf '\\set id random(1, %s)\nSELECT * FROM retirees WHERE id = :id;\n' "$rows" >"$tmp/read.sql"
+        printf "\\\\set after random(0, %s)\nSELECT * FROM retirees WHERE community_code = '%s' AND pension_status = 'normal' AND id > :after ORDER BY id LIMIT 50;\n" \
+            "$rows" "$community" >"$tmp/list.sql"
+        read_base=$(pgbench_json "$url" "$tmp/read.sql")
+        list_base=$(pgbench_json "$url" "$tmp/list.sql")
+    fi
+    echo "$b read: ours $read_ours, baseline $read_base, peak ${read_mib} MiB"
+    echo "$b list: ours $list_ours, baseline $list_base, peak ${list_mib} MiB"
+    results+="{\"backend\":\"$b\",\"read\":{\"ours\":$read_ours,\"baseline\":$read_base,\"peak_mib\":$read_mib},"
+    results+="\"list\":{\"ours\":$list_ours,\"baseline\":$list_base,\"peak_mib\":$list_mib}},"
+done
+
+python3 -c 'import json, sys; json.dump(json.loads(sys.argv[1]), sys.stdout, indent=2); print()' \
+    "{\"rows\":$rows,\"duration_s\":$duration,\"connections\":$conns,\"cold_start_s\":$cold_s,
+      \"cold_start_runs\":[$(IFS=,; echo "${cold[*]}")],\"results\":[${results%,}]}" >target/bench/http.json
+echo "wrote target/bench/http.json"
