@@ -52,7 +52,12 @@ both_backends! {
             async move { app.post("/api/v1/condolences", "hongshan", &body).await }
         };
         // XM Art. 21(2): "住院慰问，每人每年不超过2次（含）,慰问金标准每人次200元".
-        let first = post(format!("{last}-03-01"), true).await.expect(201);
+        // Replayed with its Idempotency-Key, a condolence is recorded once.
+        let keyed = json!({"retiree_id": id, "kind": "hospital", "on_date": format!("{last}-03-01")});
+        let first = app.post_with("/api/v1/condolences", "hongshan", &keyed, &[("Idempotency-Key", "c-1")]).await.expect(201);
+        let replay = app.post_with("/api/v1/condolences", "hongshan", &keyed, &[("Idempotency-Key", "c-1")]).await.expect(201);
+        assert_eq!(replay.body, first.body);
+        assert_eq!(app.count("condolences"), 1);
         assert_eq!(first.body["amount"], "200.00");
         assert_eq!(first.body["amount_source"], "XM Art. 21(2)");
         assert_eq!(first.body["year"], last);
