@@ -52,7 +52,12 @@ both_backends! {
             async move { app.post("/api/v1/condolences", "hongshan", &body).await }
         };
         // XM Art. 21(2): "住院慰问，每人每年不超过2次（含）,慰问金标准每人次200元".
-        let first = post(format!("{last}-03-01"), true).await.expect(201);
+        // Replayed with its Idempotency-Key, a condolence is recorded once.
+        let keyed = json!({"retiree_id": id, "kind": "hospital", "on_date": format!("{last}-03-01")});
+        let first = app.post_with("/api/v1/condolences", "hongshan", &keyed, &[("Idempotency-Key", "c-1")]).await.expect(201);
+        let replay = app.post_with("/api/v1/condolences", "hongshan", &keyed, &[("Idempotency-Key", "c-1")]).await.expect(201);
+        assert_eq!(replay.body, first.body);
+        assert_eq!(app.count("condolences"), 1);
         assert_eq!(first.body["amount"], "200.00");
         assert_eq!(first.body["amount_source"], "XM Art. 21(2)");
         assert_eq!(first.body["year"], last);
@@ -515,5 +520,26 @@ both_backends! {
         assert_eq!(listed["items"][0]["members"], json!([b]));
         assert_eq!(app.get("/api/v1/groups", "fengchaoshan").await.expect(200).body["items"], json!([]));
         assert_eq!(app.audit_count("group.leader_elect"), 2);
+    }
+}
+
+both_backends! {
+    async fn the_quota_rounds_as_the_district_policy_says(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2020-01-01").await;
+        // 思明 rounds half up (a local rule; XM Art. 24 states the 10% but not the rounding).
+        let mut local = app.get("/api/v1/policy-presets", "city").await.expect(200).body[0]["parameters"].clone();
+        local["group_leaders"]["excellent_rounding"] = json!({"value": "half_up", "source": "思明区评选细则"});
+        app.post("/api/v1/jurisdictions/350203/policies", "city", &json!({"valid_from": "2020-01-01", "parameters": local})).await.expect(201);
+        let y = year();
+        leaders(app, "350203001001", 5, &format!("{y}-01-01")).await;
+        leaders(app, "350206001001", 5, &format!("{y}-01-01")).await;
+        // 5 leaders × 10% = 0.5: half up in 思明 gives 1 place, down (the XM default) in 湖里 gives none.
+        let siming = app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": y})).await.expect(201).body;
+        assert_eq!((siming["group_leaders"]["excellent_quota"].clone(), siming["group_leaders"]["excellent_rounding"].clone()), (json!(1), json!("half_up")));
+        assert_eq!(siming["group_leaders"]["awards_total"], "400.00");
+        let huli = app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350206", "year": y})).await.expect(201).body;
+        assert_eq!((huli["group_leaders"]["excellent_quota"].clone(), huli["group_leaders"]["excellent_rounding"].clone()), (json!(0), json!("down")));
+        // XM Art. 23: 5 leaders × 150 = 750 a month, 300 city, 450 district.
+        assert_eq!(huli["group_leaders"]["monthly"], json!({"total": "750.00", "city": "300.00", "district": "450.00"}));
     }
 }
