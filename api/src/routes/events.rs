@@ -241,7 +241,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
 }
 
 macro_rules! envelopes {
-    ($($name:ident ($tname:ident: $($code:literal => $var:ident),+) => $payload:ident;)*) => {
+    ($($name:ident ($tname:ident: $($code:tt => $var:ident),+) => $payload:ident;)*) => {
         $(
             #[doc = concat!("The event type(s) of [`", stringify!($name), "`].")]
             #[derive(Debug, Serialize, Deserialize, ToSchema)]
