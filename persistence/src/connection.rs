@@ -110,8 +110,10 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, ConnectionError> {
                     .map_err(|e| ConnectionError::BadConnection(format!("cannot create {}: {e}", dir.display())))?;
             }
             let mut conn = SqliteConnection::establish(path)?;
+            // busy_timeout first: the switch to WAL takes a lock, and a connection opened while another holds one
+            // must wait for it, not fail with "database is locked" (seen in scripts/bench with 64 connections).
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
                  PRAGMA synchronous = NORMAL;",
             )
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
