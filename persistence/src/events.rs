@@ -119,11 +119,16 @@ pub fn emit_select(conn: &mut DbConnection, select: &str, binds: &[Bind<'_>]) ->
 /// A JSON object built in SQL from `(key, expression)` pairs, as text, in the connection's dialect. Expressions
 /// must yield text, numbers or NULL (use [`json_bool`] for booleans).
 pub fn json_object(conn: &DbConnection, pairs: &[(&str, &str)]) -> String {
-    let inner = pairs.iter().map(|(k, v)| format!("'{k}', {v}")).collect::<Vec<_>>().join(", ");
+    let inner = json_pairs(pairs);
     match conn {
         DbConnection::Pg(_) => format!("CAST(json_build_object({inner}) AS TEXT)"),
         DbConnection::Sqlite(_) => format!("json_object({inner})"),
     }
+}
+
+/// `'key', expression, …`: the arguments of `json_object` / `json_build_object`.
+fn json_pairs(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("'{k}', {v}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A boolean expression as a JSON boolean inside [`json_object`].
@@ -157,7 +162,7 @@ fn snapshot(conn: &DbConnection) -> String {
         ("party_member", party.as_str()),
         ("version", "r.version"),
     ];
-    let inner = pairs.iter().map(|(k, v)| format!("'{k}', {v}")).collect::<Vec<_>>().join(", ");
+    let inner = json_pairs(&pairs);
     match conn {
         DbConnection::Pg(_) => format!(
             "CAST(CASE WHEN r.id IS NULL THEN CAST(p.details AS jsonb) \

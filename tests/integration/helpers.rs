@@ -258,21 +258,18 @@ impl TestApp {
         })
         .await
         .expect("join");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let started = api::server::start(config, pool.clone(), Some(listener)).expect("start");
-        let handle = started.server.handle();
-        actix_web::rt::spawn(started.server);
+        let (handle, dispatcher, addr) = serve(config, pool.clone());
         let client = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
         Some(TestApp {
             backend,
-            base: format!("http://{}", started.addr),
+            base: format!("http://{addr}"),
             pool,
             client,
             pg_admin_url: pg,
             _dir: dir,
             handle,
             url: db_url,
-            dispatcher: started.dispatcher,
+            dispatcher,
         })
     }
 
@@ -286,11 +283,8 @@ impl TestApp {
         })
         .await
         .expect("join");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let started = api::server::start(config, pool, Some(listener)).expect("start");
-        let handle = started.server.handle();
-        actix_web::rt::spawn(started.server);
-        Replica { handle, _dispatcher: started.dispatcher }
+        let (handle, dispatcher, _) = serve(config, pool);
+        Replica { handle, _dispatcher: dispatcher }
     }
 
     /// Stops the server and drops a PostgreSQL test database.
@@ -430,6 +424,18 @@ pub fn platform_at(app: &TestApp, login: &str, node: &str) -> String {
     )
     .unwrap();
     sign(&claims(login, "service", "integration", node, 3600), SECRET)
+}
+
+/// Starts the service on a free port in the test's runtime; returns its handle, dispatcher and address.
+fn serve(
+    config: Config,
+    pool: Pool,
+) -> (actix_web::dev::ServerHandle, Option<api::webhook_dispatch::Dispatcher>, std::net::SocketAddr) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let started = api::server::start(config, pool, Some(listener)).expect("start");
+    let handle = started.server.handle();
+    actix_web::rt::spawn(started.server);
+    (handle, started.dispatcher, started.addr)
 }
 
 /// A second replica started by [`TestApp::replica`].
