@@ -75,16 +75,23 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding).map_err(ApiError::internal)
     }
 
-    /// Checks signature (only the configured algorithm), expiry, issuer and audience.
+    /// Checks signature (only the configured algorithm), expiry, `nbf`, issuer and audience; a token issued in
+    /// the future (`iat` beyond the leeway) is not yet valid either.
     pub fn verify(&self, token: &str, issuer: &str, audience: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        const LEEWAY: u64 = 5;
         let mut validation = Validation::new(self.algorithm);
         validation.algorithms = vec![self.algorithm];
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY;
         validation.validate_exp = true;
-        Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
+        validation.validate_nbf = true;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims;
+        if claims.iat > time::OffsetDateTime::now_utc().unix_timestamp() + LEEWAY as i64 {
+            return Err(jsonwebtoken::errors::ErrorKind::ImmatureSignature.into());
+        }
+        Ok(claims)
     }
 }
 

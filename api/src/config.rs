@@ -61,6 +61,12 @@ pub struct Config {
     pub json_body_limit: usize,
     /// `IMPORT_BODY_LIMIT_BYTES`.
     pub import_body_limit: usize,
+    /// `IMPORT_UNPACKED_LIMIT_BYTES`: a gzip upload may unpack to this much.
+    pub import_unpacked_limit: u64,
+    /// `HTTP_CLIENT_TIMEOUT_SECONDS`: time for a request's head, and for its body before the minimum rate applies.
+    pub client_timeout: Duration,
+    /// `HTTP_BODY_MIN_BYTES_PER_SECOND`.
+    pub body_min_rate: u64,
     /// `LOGIN_MAX_FAILURES`.
     pub login_max_failures: i32,
     /// `LOGIN_FAILURE_WINDOW_SECONDS`.
@@ -123,6 +129,9 @@ impl Config {
             pool_timeout: Duration::from_secs(number(env, "DB_POOL_TIMEOUT_SECONDS", 5, 1, 300)?),
             json_body_limit: number(env, "JSON_BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 << 20)? as usize,
             import_body_limit: number(env, "IMPORT_BODY_LIMIT_BYTES", 512 << 20, 1024, 16 << 30)? as usize,
+            import_unpacked_limit: number(env, "IMPORT_UNPACKED_LIMIT_BYTES", 2 << 30, 1 << 20, 1 << 40)?,
+            client_timeout: Duration::from_secs(number(env, "HTTP_CLIENT_TIMEOUT_SECONDS", 10, 1, 3600)?),
+            body_min_rate: number(env, "HTTP_BODY_MIN_BYTES_PER_SECOND", 4096, 1, 1 << 30)?,
             login_max_failures: number(env, "LOGIN_MAX_FAILURES", 5, 1, 1000)? as i32,
             login_failure_window: Duration::from_secs(number(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400)?),
             login_lock: Duration::from_secs(number(env, "LOGIN_LOCK_SECONDS", 900, 1, 86_400)?),

@@ -74,6 +74,41 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_').then(|| text.to_owned())
 }
 
+/// Why a request's path and query cannot be served: a NUL character (PostgreSQL cannot store it and no path or
+/// query of this API has one) or percent-escapes that do not decode to UTF-8 (they would silently become U+FFFD).
+fn url_problem(uri: &str) -> Option<crate::error::ApiError> {
+    let bytes = uri.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    if decoded.contains(&0) {
+        return Some(crate::error::ApiError::bad_request(
+            "nul_character",
+            "地址或查询参数不能包含NUL字符（%00）",
+            "the path and query must not contain the NUL character (%00)",
+        ));
+    }
+    std::str::from_utf8(&decoded).err().map(|_| {
+        crate::error::ApiError::bad_request(
+            "invalid_url_encoding",
+            "地址或查询参数的百分号编码不是有效的UTF-8",
+            "the percent-encoded path or query is not valid UTF-8",
+        )
+    })
+}
+
 /// Sets the request context, answers with `X-Request-Id`, logs one access line and records metrics.
 pub async fn observe(
     req: ServiceRequest,
@@ -89,20 +124,9 @@ pub async fn observe(
     let method = req.method().to_string();
     let started = Instant::now();
     let request_id = ctx.request_id.clone();
-    // A NUL character cannot be stored by PostgreSQL and has no place in any path or query of this API.
-    let nul_in_url = req.uri().to_string().to_ascii_lowercase().contains("%00");
-    let mut res = if nul_in_url {
+    let mut res = if let Some(error) = url_problem(&req.uri().to_string()) {
         let (http_req, _) = req.into_parts();
-        let problem = CONTEXT
-            .scope(ctx, async {
-                crate::error::ApiError::bad_request(
-                    "nul_character",
-                    "地址或查询参数不能包含NUL字符（%00）",
-                    "the path and query must not contain the NUL character (%00)",
-                )
-                .error_response()
-            })
-            .await;
+        let problem = CONTEXT.scope(ctx, async { error.error_response() }).await;
         ServiceResponse::new(http_req, problem).map_into_right_body()
     } else {
         CONTEXT.scope(ctx, next.call(req)).await?.map_into_left_body()
@@ -168,6 +192,17 @@ pub fn init_logging() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn urls_with_nul_or_bad_utf8_are_refused() {
+        assert_eq!(super::url_problem("/api/v1/retirees?name_prefix=%E5%BC%A0").map(|e| e.code().to_owned()), None);
+        assert_eq!(super::url_problem("/a?x=%00").map(|e| e.code().to_owned()).as_deref(), Some("nul_character"));
+        assert_eq!(
+            super::url_problem("/a?x=%ff%FE").map(|e| e.code().to_owned()).as_deref(),
+            Some("invalid_url_encoding")
+        );
+        assert_eq!(super::url_problem("/a?x=%zz%").map(|e| e.code().to_owned()), None);
+    }
+
     use super::*;
 
     #[test]

@@ -231,6 +231,27 @@ impl ApiError {
         )
     }
 
+    /// 413 for a file that unpacks (gzip) to more than `limit` bytes.
+    pub fn unpacked_too_large(limit: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            Msg::new(
+                format!("文件解压后超过上限{limit}字节"),
+                format!("the file unpacks to more than the limit of {limit} bytes"),
+            ),
+        )
+    }
+
+    /// 408: the client sent its body too slowly.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            Msg::new("请求体发送过慢，连接已断开", "the request body arrived too slowly; the connection is closed"),
+        )
+    }
+
     /// 415.
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(

@@ -20,6 +20,50 @@ pub struct BodyLimits {
     pub json: usize,
     /// Imported files.
     pub import: usize,
+    /// An imported file once unpacked (gzip).
+    pub unpacked: u64,
+    /// How long a body may take before [`BodyLimits::min_rate`] applies to the rest (`HTTP_CLIENT_TIMEOUT_SECONDS`).
+    pub timeout: std::time::Duration,
+    /// Bytes a second a body must keep up after the first [`BodyLimits::timeout`]
+    /// (`HTTP_BODY_MIN_BYTES_PER_SECOND`).
+    pub min_rate: u64,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            json: 256 * 1024,
+            import: 512 << 20,
+            unpacked: 2 << 30,
+            timeout: std::time::Duration::from_secs(10),
+            min_rate: 4096,
+        }
+    }
+}
+
+/// Reads the next chunk of a body, or answers 408 when the client is too slow: the body as a whole may take
+/// `timeout` plus one second per `min_rate` bytes received (so a client sending a byte a second is cut off after
+/// `timeout`, while a large upload at a normal rate is not).
+pub async fn next_chunk<S, E>(
+    payload: &mut S,
+    limits: &BodyLimits,
+    started: std::time::Instant,
+    received: usize,
+) -> Result<Option<web::Bytes>, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let allowed = limits.timeout + std::time::Duration::from_secs(received as u64 / limits.min_rate.max(1));
+    let left = allowed.saturating_sub(started.elapsed());
+    match actix_web::rt::time::timeout(left, payload.next()).await {
+        Err(_) => Err(ApiError::request_timeout()),
+        Ok(None) => Ok(None),
+        Ok(Some(Err(e))) => {
+            Err(ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}")))
+        }
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+    }
 }
 
 /// A JSON body. Unlike actix's `Json`, a body that does not fit the schema is answered 422 with the JSON pointer
@@ -31,7 +75,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<BodyLimits>>().map(|l| l.json).unwrap_or(256 * 1024);
+        let limits = req.app_data::<web::Data<BodyLimits>>().map(|l| *l.get_ref()).unwrap_or_default();
+        let limit = limits.json;
         let json_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -55,14 +100,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 return Err(ApiError::payload_too_large(limit));
             }
             let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(
-                        "invalid_body",
-                        format!("请求体读取失败：{e}"),
-                        format!("cannot read body: {e}"),
-                    )
-                })?;
+            let started = std::time::Instant::now();
+            while let Some(chunk) = next_chunk(&mut payload, &limits, started, body.len()).await? {
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::payload_too_large(limit));
                 }

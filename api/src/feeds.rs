@@ -957,6 +957,8 @@ pub struct Submission {
     pub caller: Caller,
     /// Today in China.
     pub today: Date,
+    /// The most bytes the body may unpack to (gzip).
+    pub unpacked_limit: u64,
 }
 
 /// SHA-256 (hex) of a file, read in 64 KiB blocks.
@@ -1007,7 +1009,7 @@ pub fn submit(conn: &mut DbConnection, s: &Submission) -> Result<Submitted, ApiE
         return replay(batch, s);
     }
     let text = s.dir.join("normalised");
-    crate::imports::normalise(&s.raw, &text)?;
+    crate::imports::normalise(&s.raw, &text, s.unpacked_limit)?;
     repo::begin(conn)?;
     let result = stage_and_write(conn, s, &text);
     let cleanup = repo::end(conn);

@@ -223,6 +223,8 @@ pub struct Job {
     pub dir: tempfile::TempDir,
     /// The upload.
     pub path: PathBuf,
+    /// The most bytes the upload may unpack to (gzip).
+    pub unpacked_limit: u64,
 }
 
 /// Starts the job on its own thread; it waits for a slot, runs, and records its end.
@@ -686,18 +688,26 @@ fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Resu
             }
             Ok(())
         });
-        let read = read_rows(&retiree_file::RETIREES, job.format, &job.path, job.dir.path(), live, &mut |event| {
-            match event {
-                Event::Header(names) => {
-                    let header = header_of(names, &retiree_file::RETIREES).map_err(Stop::Header)?;
-                    let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
-                    p.out.send(Staging::Header(json)).map_err(|_| ApiError::internal("staging stopped"))?;
-                    p.header = Some(header);
+        let read = read_rows(
+            &retiree_file::RETIREES,
+            job.format,
+            &job.path,
+            job.unpacked_limit,
+            job.dir.path(),
+            live,
+            &mut |event| {
+                match event {
+                    Event::Header(names) => {
+                        let header = header_of(names, &retiree_file::RETIREES).map_err(Stop::Header)?;
+                        let json = serde_json::to_string(&header.names).map_err(ApiError::internal)?;
+                        p.out.send(Staging::Header(json)).map_err(|_| ApiError::internal("staging stopped"))?;
+                        p.header = Some(header);
+                    }
+                    Event::Row(row) => p.row(row)?,
                 }
-                Event::Row(row) => p.row(row)?,
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .and_then(|()| p.flush());
         // Closing the channel ends the stager.
         let (sink, _) = std::sync::mpsc::sync_channel(0);
@@ -855,109 +865,117 @@ fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job) -> Result
         entry
     };
     let end = write_tx(conn, |conn| -> Result<(), Halt> {
-        let read = read_rows(&retiree_file::DEPENDENTS, job.format, &job.path, job.dir.path(), live, &mut |event| {
-            let row = match event {
-                Event::Header(names) => {
-                    let h = header_of(names, &retiree_file::DEPENDENTS).map_err(Stop::Header)?;
-                    let json = serde_json::to_string(&h.names).map_err(ApiError::internal)?;
-                    jobs::set_header(conn, job.id, &json).map_err(ApiError::from)?;
-                    header = Some(h);
-                    return Ok(());
+        let read = read_rows(
+            &retiree_file::DEPENDENTS,
+            job.format,
+            &job.path,
+            job.unpacked_limit,
+            job.dir.path(),
+            live,
+            &mut |event| {
+                let row = match event {
+                    Event::Header(names) => {
+                        let h = header_of(names, &retiree_file::DEPENDENTS).map_err(Stop::Header)?;
+                        let json = serde_json::to_string(&h.names).map_err(ApiError::internal)?;
+                        jobs::set_header(conn, job.id, &json).map_err(ApiError::from)?;
+                        header = Some(h);
+                        return Ok(());
+                    }
+                    Event::Row(row) => row,
+                };
+                counters.rows_read += 1;
+                live.rows_read.fetch_add(1, Ordering::Relaxed);
+                let Some(h) = &header else { return Err(Stop::Failed(ApiError::internal("row before header"))) };
+                let mut reject = |row: SourceRow, errors: &[FieldError]| -> Result<(), Stop> {
+                    live.rejected.fetch_add(1, Ordering::Relaxed);
+                    spool.push(row.line, row.cells, errors)?;
+                    Ok(())
+                };
+                let cells = match h.cells(&row) {
+                    Ok(cells) => cells,
+                    Err(problems) => return reject(row, &problems),
+                };
+                let mut errors = Vec::new();
+                let Some((retiree_id_number, request)) = retiree_file::to_dependent(&cells, &mut errors) else {
+                    return reject(row, &errors);
+                };
+                if !errors.is_empty() {
+                    return reject(row, &errors);
                 }
-                Event::Row(row) => row,
-            };
-            counters.rows_read += 1;
-            live.rows_read.fetch_add(1, Ordering::Relaxed);
-            let Some(h) = &header else { return Err(Stop::Failed(ApiError::internal("row before header"))) };
-            let mut reject = |row: SourceRow, errors: &[FieldError]| -> Result<(), Stop> {
-                live.rejected.fetch_add(1, Ordering::Relaxed);
-                spool.push(row.line, row.cells, errors)?;
-                Ok(())
-            };
-            let cells = match h.cells(&row) {
-                Ok(cells) => cells,
-                Err(problems) => return reject(row, &problems),
-            };
-            let mut errors = Vec::new();
-            let Some((retiree_id_number, request)) = retiree_file::to_dependent(&cells, &mut errors) else {
-                return reject(row, &errors);
-            };
-            if !errors.is_empty() {
-                return reject(row, &errors);
-            }
-            let key = retiree_id_number.to_ascii_uppercase();
-            if !retirees.contains_key(&key) {
-                let found = repo::find_by_id_number(conn, &key, &scope).map_err(ApiError::from)?;
-                retirees.insert(key.clone(), found.map(|(r, path)| (r.id, path, r.id_number)));
-            }
-            let Some(Some((retiree_id, path, own_id))) = retirees.get(&key).cloned() else {
-                let e = FieldError::new(
-                    "retiree_id_number",
-                    "retiree_not_found",
-                    "您的管辖范围内没有该公民身份号码的退休人员",
-                    "no retiree with this resident ID in your jurisdiction",
-                );
-                return reject(row, &[e]);
-            };
-            let data = match crate::routes::dependents::validate_new(&request, &own_id) {
-                Ok(d) => d,
-                Err(e) => {
-                    let e: Vec<FieldError> = e
-                        .into_iter()
-                        .map(|mut f| {
-                            f.field = column_of_pointer(&f.field);
-                            f
-                        })
-                        .collect();
-                    return reject(row, &e);
+                let key = retiree_id_number.to_ascii_uppercase();
+                if !retirees.contains_key(&key) {
+                    let found = repo::find_by_id_number(conn, &key, &scope).map_err(ApiError::from)?;
+                    retirees.insert(key.clone(), found.map(|(r, path)| (r.id, path, r.id_number)));
                 }
-            };
-            if !seen.insert((retiree_id, id_key(&data.id_number))) {
-                let e = FieldError::new(
-                    "id_number",
-                    "duplicate_in_file",
-                    "该供养亲属在文件中重复",
-                    "this dependant appears twice in the file",
-                );
-                return reject(row, &[e]);
-            }
-            let existing =
-                repo::find_dependent_by_id_number(conn, retiree_id, &data.id_number).map_err(ApiError::from)?;
-            let rules = crate::policy_book::rules_at(conn, &path, crate::routes::retirees::today())?;
-            let validity = crate::routes::retirees::first_validity(crate::routes::retirees::today(), rules);
-            match (existing, job.on_conflict) {
-                (None, _) => {
-                    let d = repo::create_dependent(conn, retiree_id, &data, validity).map_err(ApiError::from)?;
-                    persistence::audit::append(
-                        conn,
-                        &who("dependent.import.create", retiree_id, d.id, &path, row.line),
-                    )
-                    .map_err(ApiError::from)?;
-                    counters.created += 1;
-                }
-                (Some(_), OnConflict::Skip) => counters.skipped += 1,
-                (Some(d), OnConflict::Update) => {
-                    let restart = (!d.supported && data.supported).then_some(validity);
-                    repo::update_dependent(conn, d.id, d.version, &data, restart).map_err(ApiError::from)?;
-                    persistence::audit::append(
-                        conn,
-                        &who("dependent.import.update", retiree_id, d.id, &path, row.line),
-                    )
-                    .map_err(ApiError::from)?;
-                    counters.updated += 1;
-                }
-                (Some(_), OnConflict::Error) => {
+                let Some(Some((retiree_id, path, own_id))) = retirees.get(&key).cloned() else {
+                    let e = FieldError::new(
+                        "retiree_id_number",
+                        "retiree_not_found",
+                        "您的管辖范围内没有该公民身份号码的退休人员",
+                        "no retiree with this resident ID in your jurisdiction",
+                    );
+                    return reject(row, &[e]);
+                };
+                let data = match crate::routes::dependents::validate_new(&request, &own_id) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let e: Vec<FieldError> = e
+                            .into_iter()
+                            .map(|mut f| {
+                                f.field = column_of_pointer(&f.field);
+                                f
+                            })
+                            .collect();
+                        return reject(row, &e);
+                    }
+                };
+                if !seen.insert((retiree_id, id_key(&data.id_number))) {
                     let e = FieldError::new(
                         "id_number",
-                        "dependent_id_number_taken",
-                        "该供养亲属已登记",
-                        "this dependent is registered for the retiree already",
+                        "duplicate_in_file",
+                        "该供养亲属在文件中重复",
+                        "this dependant appears twice in the file",
                     );
                     return reject(row, &[e]);
                 }
-            }
-            Ok(())
-        });
+                let existing =
+                    repo::find_dependent_by_id_number(conn, retiree_id, &data.id_number).map_err(ApiError::from)?;
+                let rules = crate::policy_book::rules_at(conn, &path, crate::routes::retirees::today())?;
+                let validity = crate::routes::retirees::first_validity(crate::routes::retirees::today(), rules);
+                match (existing, job.on_conflict) {
+                    (None, _) => {
+                        let d = repo::create_dependent(conn, retiree_id, &data, validity).map_err(ApiError::from)?;
+                        persistence::audit::append(
+                            conn,
+                            &who("dependent.import.create", retiree_id, d.id, &path, row.line),
+                        )
+                        .map_err(ApiError::from)?;
+                        counters.created += 1;
+                    }
+                    (Some(_), OnConflict::Skip) => counters.skipped += 1,
+                    (Some(d), OnConflict::Update) => {
+                        let restart = (!d.supported && data.supported).then_some(validity);
+                        repo::update_dependent(conn, d.id, d.version, &data, restart).map_err(ApiError::from)?;
+                        persistence::audit::append(
+                            conn,
+                            &who("dependent.import.update", retiree_id, d.id, &path, row.line),
+                        )
+                        .map_err(ApiError::from)?;
+                        counters.updated += 1;
+                    }
+                    (Some(_), OnConflict::Error) => {
+                        let e = FieldError::new(
+                            "id_number",
+                            "dependent_id_number_taken",
+                            "该供养亲属已登记",
+                            "this dependent is registered for the retiree already",
+                        );
+                        return reject(row, &[e]);
+                    }
+                }
+                Ok(())
+            },
+        );
         match read {
             Ok(()) if header.is_none() => {
                 header_problems = Some(vec![FieldError::new(
@@ -1078,6 +1096,7 @@ fn read_rows(
     spec: &retiree_file::Spec,
     format: Format,
     raw: &Path,
+    unpacked_limit: u64,
     dir: &Path,
     live: &Live,
     sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
@@ -1086,8 +1105,15 @@ fn read_rows(
         Format::Xlsx => read_xlsx(spec, raw, live, sink),
         Format::Csv | Format::Ndjson => {
             let text = dir.join("normalised");
-            crate::imports::normalise(raw, &text).map_err(|e| {
-                if e.code() == "unreadable_file" { unreadable(e.problem().detail) } else { Stop::Failed(e) }
+            crate::imports::normalise(raw, &text, unpacked_limit).map_err(|e| match e.code() {
+                "unreadable_file" => unreadable(e.problem().detail),
+                "file_too_large" => Stop::Header(vec![FieldError::new(
+                    "file",
+                    "file_too_large",
+                    format!("文件解压后超过上限{unpacked_limit}字节"),
+                    format!("the file unpacks to more than the limit of {unpacked_limit} bytes"),
+                )]),
+                _ => Stop::Failed(e),
             })?;
             let size = std::fs::metadata(&text).map(|m| m.len() as i64).unwrap_or(0);
             live.total.store(size, Ordering::Relaxed);

@@ -85,24 +85,23 @@ fn row_error(line: u64, field: &str, code: &str, zh: String, en: String) -> (Fie
 }
 
 /// Turns the spooled upload into a UTF-8 CSV file: gunzips `.gz` content and transcodes GB18030 (as Excel
-/// writes it) when the bytes are not UTF-8. Streams in 64 KiB blocks.
-pub fn normalise(raw: &Path, out: &Path) -> Result<(), ApiError> {
+/// writes it) when the bytes are not UTF-8. Streams in 64 KiB blocks. Content that unpacks to more than `limit`
+/// bytes (a gzip bomb) is refused with 413 `file_too_large` before anything is written.
+pub fn normalise(raw: &Path, out: &Path, limit: u64) -> Result<(), ApiError> {
     let mut probe = [0u8; 2];
     let mut file = File::open(raw).map_err(ApiError::internal)?;
     let n = file.read(&mut probe).map_err(ApiError::internal)?;
-    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
-    let mut reader: Box<dyn Read> = if n == 2 && probe == [0x1f, 0x8b] {
-        Box::new(flate2::read::GzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
+    let gzip = n == 2 && probe == [0x1f, 0x8b];
+    let open = || -> Result<Box<dyn Read>, ApiError> {
+        let file = BufReader::new(File::open(raw).map_err(ApiError::internal)?);
+        let reader: Box<dyn Read> = if gzip { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+        Ok(Box::new(reader.take(limit.saturating_add(1))))
     };
-    let utf8 = is_utf8(&mut reader)?;
-    let file = File::open(raw).map_err(ApiError::internal)?;
-    let mut reader: Box<dyn Read> = if n == 2 && probe == [0x1f, 0x8b] {
-        Box::new(flate2::read::GzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    };
+    let (utf8, size) = is_utf8(&mut open()?)?;
+    if size > limit {
+        return Err(ApiError::unpacked_too_large(limit));
+    }
+    let mut reader = open()?;
     let mut writer =
         LfWriter { out: std::io::BufWriter::new(File::create(out).map_err(ApiError::internal)?), cr: false };
     let mut decoder = (!utf8).then(|| encoding_rs::GB18030.new_decoder_without_bom_handling());
@@ -164,13 +163,20 @@ fn unreadable(e: std::io::Error) -> ApiError {
     ApiError::bad_request("unreadable_file", format!("文件无法读取：{e}"), format!("the file cannot be read: {e}"))
 }
 
-fn is_utf8(reader: &mut dyn Read) -> Result<bool, ApiError> {
+/// Whether the whole stream is UTF-8, and its length.
+fn is_utf8(reader: &mut dyn Read) -> Result<(bool, u64), ApiError> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry: Vec<u8> = Vec::new();
+    let mut size = 0u64;
+    let mut utf8 = true;
     loop {
         let read = reader.read(&mut buf).map_err(unreadable)?;
+        size += read as u64;
         if read == 0 {
-            return Ok(carry.is_empty());
+            return Ok((utf8 && carry.is_empty(), size));
+        }
+        if !utf8 {
+            continue;
         }
         carry.extend_from_slice(&buf[..read]);
         match std::str::from_utf8(&carry) {
@@ -179,7 +185,10 @@ fn is_utf8(reader: &mut dyn Read) -> Result<bool, ApiError> {
                 let rest = carry.split_off(e.valid_up_to());
                 carry = rest;
             }
-            Err(_) => return Ok(false),
+            Err(_) => {
+                utf8 = false;
+                carry.clear();
+            }
         }
     }
 }
@@ -472,6 +481,6 @@ fn report_error(mut errors: Vec<(FieldError, u64)>) -> ApiError {
 pub fn import_file(conn: &mut DbConnection, file: &Path, mode: Mode, actor: &str) -> Result<ImportReport, ApiError> {
     let dir = tempfile::tempdir().map_err(ApiError::internal)?;
     let normalised = dir.path().join("import.csv");
-    normalise(file, &normalised)?;
+    normalise(file, &normalised, u64::MAX)?;
     persistence::write_tx(conn, |conn| import(conn, &normalised, mode, "/", actor))
 }

@@ -44,7 +44,14 @@ pub struct Started {
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).
 pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListener>) -> Result<Started, String> {
     let tokens = TokenKeys::new(&config.jwt_keys).map_err(|e| format!("JWT keys: {e}"))?;
-    let limits = BodyLimits { json: config.json_body_limit, import: config.import_body_limit };
+    let limits = BodyLimits {
+        json: config.json_body_limit,
+        import: config.import_body_limit,
+        unpacked: config.import_unpacked_limit,
+        timeout: config.client_timeout,
+        min_rate: config.body_min_rate,
+    };
+    let client_timeout = config.client_timeout;
     let workers = config.workers;
     let bind = config.bind_addr.clone();
     // SQLite has one writer: imports take turns; PostgreSQL runs two at once per replica.
@@ -64,7 +71,11 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
     };
     let state = web::Data::new(AppState { pool, config, tokens, imports });
     let metrics = web::Data::new(Metrics::default());
-    let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits));
+    // A request head must arrive within the client timeout (a slow client is answered 408 and cut off); the
+    // bodies' pace is checked by the extractors (`extract::next_chunk`).
+    let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits))
+        .client_request_timeout(client_timeout)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1));
     if workers > 0 {
         server = server.workers(workers);
     }

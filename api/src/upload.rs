@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
+use crate::extract::{BodyLimits, next_chunk};
 use crate::imports::Mode;
 
 /// An upload on disk.
@@ -26,6 +26,8 @@ pub struct Upload {
     pub dir: tempfile::TempDir,
     /// The raw bytes as received.
     pub path: PathBuf,
+    /// The most bytes the file may unpack to (gzip).
+    pub unpacked_limit: u64,
 }
 
 /// Reads `mode` (default `atomic`).
@@ -69,10 +71,9 @@ pub async fn receive(
     let mut hasher = Sha256::new();
     hasher.update(format!("POST {operation}?mode={mode:?}").as_bytes());
     let mut size = 0usize;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}"))
-        })?;
+    let limits = req.app_data::<web::Data<BodyLimits>>().map(|l| *l.get_ref()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while let Some(chunk) = next_chunk(&mut payload, &limits, started, size).await? {
         size += chunk.len();
         if size > limit {
             return Err(ApiError::payload_too_large(limit));
@@ -85,5 +86,5 @@ pub async fn receive(
         return Err(ApiError::field(FieldError::new("header", "empty_file", "文件为空", "the file is empty")));
     }
     let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Upload { mode, content_type, key, fingerprint, dir, path })
+    Ok(Upload { mode, content_type, key, fingerprint, dir, path, unpacked_limit: limits.unpacked })
 }

@@ -19,8 +19,16 @@ pub struct StoredResponse {
     pub body: String,
 }
 
-/// The answer stored for `(actor, key)`, if any.
+/// The answer stored for `(actor, key)`, if any. Call it inside the write transaction: on PostgreSQL it first takes
+/// a transaction-level advisory lock on the key, so that concurrent requests with one key take turns and the later
+/// ones find (and replay) the first answer instead of racing it into a conflict (SQLite's single writer already
+/// serialises them).
 pub fn find(conn: &mut DbConnection, actor: &str, key: &str) -> RepoResult<Option<StoredResponse>> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1163284053)) IS NULL AS locked")
+            .bind::<diesel::sql_types::Text, _>(format!("{actor}\u{1f}{key}"))
+            .execute(pg)?;
+    }
     Ok(idempotency_keys::table.find((actor, key)).select(StoredResponse::as_select()).first(conn).optional()?)
 }
 

@@ -123,12 +123,12 @@ pub struct TestApp {
     dispatcher: Option<api::webhook_dispatch::Dispatcher>,
 }
 
-fn pg_base_url() -> Option<String> {
+pub fn pg_base_url() -> Option<String> {
     std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty())
 }
 
 /// `postgres://…/db` with the database name replaced.
-fn with_database(url: &str, db: &str) -> String {
+pub fn with_database(url: &str, db: &str) -> String {
     let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
     let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
     let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
@@ -161,7 +161,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Creates a database for one test from a migrated template (made once, under an advisory lock).
-fn create_pg_database(base: &str) -> (String, String) {
+pub fn create_pg_database(base: &str) -> (String, String) {
     let admin_url = with_database(base, "postgres");
     let mut admin =
         persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.clone())).expect("connect to PostgreSQL");

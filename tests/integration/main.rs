@@ -14,6 +14,7 @@ mod dependent_certification;
 mod events;
 mod exports;
 mod feeds;
+mod hardening;
 mod imports;
 mod jurisdictions;
 mod movements;

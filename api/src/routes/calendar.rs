@@ -343,7 +343,7 @@ pub struct ParsedCsv {
 /// The upload as UTF-8 text without BOM, through the same normalisation as division files (gzip, GB18030).
 fn read_text(upload: &crate::upload::Upload) -> Result<String, ApiError> {
     let normalised = upload.dir.path().join("calendar.csv");
-    crate::imports::normalise(&upload.path, &normalised)?;
+    crate::imports::normalise(&upload.path, &normalised, upload.unpacked_limit)?;
     let text = std::fs::read_to_string(&normalised).map_err(ApiError::internal)?;
     Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
 }

@@ -36,6 +36,7 @@ pub struct ApplyRequest {
 
 /// A step taken.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = SupportStepResponse)]
 pub struct StepResponse {
     /// Which step.
     pub step: SupportStep,
@@ -239,7 +240,7 @@ pub async fn apply(
 /// A step to record.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"step": "investigation", "passed": true, "on_date": "2026-04-02", "note": "同住，无收入"}))]
+#[schema(as = SupportStepRequest, example = json!({"step": "investigation", "passed": true, "on_date": "2026-04-02", "note": "同住，无收入"}))]
 pub struct StepRequest {
     /// `investigation` (the community), `review` (the street), `approval` (the district or city centre, for the
     /// HR and social security bureau), in that order.

@@ -89,12 +89,12 @@ pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32) -> Depende
 /// A new dependent.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"relation": "spouse", "id_number": "350203195703030026", "name": "李四", "supported": true}))]
+#[schema(example = json!({"relation": "spouse", "id_number": "350203195703030023", "name": "李四", "supported": true}))]
 pub struct CreateDependentRequest {
     /// Relation to the retiree.
     pub relation: Relation,
     /// 18-character resident ID.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
     pub id_number: String,
     /// Name.
     #[schema(min_length = 1, max_length = 50, example = "李四")]
@@ -111,7 +111,7 @@ pub struct UpdateDependentRequest {
     /// Relation.
     pub relation: Option<Relation>,
     /// Resident ID.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
     pub id_number: Option<String>,
     /// Name.
     #[schema(min_length = 1, max_length = 50, example = "李四")]

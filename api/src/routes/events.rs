@@ -427,7 +427,7 @@ fn parse_limit(text: Option<&str>, errors: &mut Vec<FieldError>) -> i64 {
             "subject": {"type": "retiree", "id": 42},
             "payload": {"from_status": "normal", "from_reason": null, "to_status": "suspended",
                 "reason": "certification_overdue", "effective_month": "2026-12-01", "source": "run", "source_ref": 7,
-                "back_pay_fen": null, "retiree": {"id": 42, "id_number": "350203195001011234", "name": "张三",
+                "back_pay_fen": null, "retiree": {"id": 42, "id_number": "350203195001011231", "name": "张三",
                 "sex": "male", "birth_date": "1950-01-01", "retirement_date": "2010-01-01",
                 "category": "enterprise_employee", "management_level": "district", "community_code": "350203001001",
                 "phone": null, "address": null, "pension_status": "suspended",

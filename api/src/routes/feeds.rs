@@ -117,6 +117,7 @@ pub async fn submit_feed(
         dir: upload.dir.path().to_owned(),
         caller,
         today: super::retirees::today(),
+        unpacked_limit: upload.unpacked_limit,
     };
     let dir = upload.dir;
     let submitted = crate::db::run(&state.pool, move |conn| {

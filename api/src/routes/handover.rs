@@ -55,7 +55,7 @@ pub struct HandoverItemRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"jurisdiction": "350203", "month": "2026-05",
     "employer": {"name": "厦门港务集团有限公司", "credit_code": "91350200154990617T", "community_code": "350203001001"},
-    "items": [{"retiree": {"name": "王五", "id_number": "350203196605050013", "retirement_date": "2026-05-01",
+    "items": [{"retiree": {"name": "王五", "id_number": "350203196605050017", "retirement_date": "2026-05-01",
       "category": "enterprise_employee", "management_level": "city_managed", "community_code": "350203001004",
       "monthly_pension": "4200.00", "party_member": true}}]}))]
 pub struct CreateBatchRequest {
@@ -73,6 +73,7 @@ pub struct CreateBatchRequest {
 
 /// A step of an item.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = HandoverStepResponse)]
 pub struct StepResponse {
     /// Which.
     pub step: HandoverStep,
@@ -284,6 +285,17 @@ pub async fn create(
         for (i, item) in body.items.into_iter().enumerate() {
             let at = |f: &str| format!("/items/{i}{f}");
             let residence = item.retiree.community_code.trim().to_owned();
+            // The community of residence is kept as sent (it may lie outside the node handed to), so it must at
+            // least be a community code.
+            if domain::JurisdictionCode::parse_at(&residence, domain::Level::Community).is_err() {
+                errors.push(FieldError::new(
+                    at("/retiree/community_code"),
+                    "community_code_format",
+                    "社区代码应为12位数字",
+                    "community_code must be a 12-digit community code",
+                ));
+                continue;
+            }
             let in_scope = community_under(conn, &residence, &node.path).is_some();
             let (proposed, mut routing) = movement::route(Some(&residence), in_scope, &employer_community);
             let reason = check_text(&at("/override_reason"), item.override_reason.as_deref(), 200, &mut errors);
@@ -451,7 +463,7 @@ pub async fn get_one(
 /// A step to record.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"step": "archive_received", "on_date": "2026-05-06", "volumes": 3, "complete": true}))]
+#[schema(as = HandoverStepRequest, example = json!({"step": "archive_received", "on_date": "2026-05-06", "volumes": 3, "complete": true}))]
 pub struct StepRequest {
     /// Which step.
     pub step: HandoverStep,

@@ -57,11 +57,11 @@ pub async fn jurisdictions(
         "/imports/jurisdictions",
     )
     .await?;
-    let (mode, dir, raw_path) = (upload.mode, upload.dir, upload.path);
+    let (mode, dir, raw_path, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     let c = caller.clone();
     crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
         let normalised = dir.path().join("import.csv");
-        crate::imports::normalise(&raw_path, &normalised)?;
+        crate::imports::normalise(&raw_path, &normalised, unpacked)?;
         let report = crate::imports::import(conn, &normalised, mode, &c.scope_path, &c.login)?;
         let mut entry = c.audit("jurisdiction.import", "jurisdiction_import", "", &c.scope_path);
         entry.object_id = None;
@@ -235,8 +235,8 @@ fn pick(message: String, lang: Lang) -> String {
 #[utoipa::path(tag = "imports", security(("bearer" = [])), params(RetireeImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
     request_body(content = String, description = "The roster file", content(
-        (String = "text/csv", example = "name,id_number,retirement_date,category,management_level,community_code\n张三,350203195501010017,2015-01-01,enterprise_employee,city_managed,350203001001\n"),
-        (String = "application/x-ndjson", example = "{\"name\":\"张三\",\"id_number\":\"350203195501010017\",\"retirement_date\":\"2015-01-01\",\"category\":\"enterprise_employee\",\"management_level\":\"city_managed\",\"community_code\":\"350203001001\"}\n"),
+        (String = "text/csv", example = "name,id_number,retirement_date,category,management_level,community_code\n张三,350203195501010016,2015-01-01,enterprise_employee,city_managed,350203001001\n"),
+        (String = "application/x-ndjson", example = "{\"name\":\"张三\",\"id_number\":\"350203195501010016\",\"retirement_date\":\"2015-01-01\",\"category\":\"enterprise_employee\",\"management_level\":\"city_managed\",\"community_code\":\"350203001001\"}\n"),
         (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 202, body = ImportJobResponse, headers(("Location" = String)),
         example = json!({"id": 7, "kind": "retirees", "status": "queued", "mode": "atomic", "on_conflict": "error",
@@ -265,7 +265,7 @@ pub async fn retirees(
 #[utoipa::path(tag = "imports", security(("bearer" = [])), params(RetireeImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
     request_body(content = String, description = "The dependants file", content(
-        (String = "text/csv", example = "retiree_id_number,relation,id_number,name,supported\n350203195501010017,spouse,350203195703030026,李四,true\n"),
+        (String = "text/csv", example = "retiree_id_number,relation,id_number,name,supported\n350203195501010016,spouse,350203195703030023,李四,true\n"),
         (String = "application/x-ndjson"),
         (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 202, body = ImportJobResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
@@ -343,6 +343,7 @@ async fn start_import(
             caller: caller.clone(),
             dir: upload.dir,
             path: upload.path,
+            unpacked_limit: upload.unpacked_limit,
         };
         crate::import_jobs::spawn(state.pool.clone(), state.imports.clone(), job);
     }

@@ -60,7 +60,7 @@ pub struct SpecialGroupFlag {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "name": "张三", "id_number": "350203195501010017", "retirement_date": "2015-01-01",
+    "name": "张三", "id_number": "350203195501010016", "retirement_date": "2015-01-01",
     "category": "enterprise_employee", "management_level": "city_managed", "community_code": "350203001001",
     "phone": "13812345678", "address": "厦门市思明区厦港街道大学路1号", "monthly_pension": "3500.00",
     "party_member": true, "special_groups": [{"group": "living_alone", "from": "2024-01-01", "to": null}]
@@ -70,7 +70,7 @@ pub struct CreateRetireeRequest {
     #[schema(min_length = 1, max_length = 50, example = "张三")]
     pub name: String,
     /// 18-character resident ID (GB 11643).
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
     pub id_number: String,
     /// Optional; must agree with the ID number.
     pub sex: Option<Sex>,
@@ -115,7 +115,7 @@ pub struct UpdateRetireeRequest {
     #[schema(min_length = 1, max_length = 50, example = "张三")]
     pub name: Option<String>,
     /// Corrected resident ID; birth date and sex follow it.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
     pub id_number: Option<String>,
     /// Must agree with the ID number.
     pub sex: Option<Sex>,
@@ -926,10 +926,10 @@ pub async fn list(
 /// Look-up by resident ID (never in a URL).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"id_number": "350203195501010017"}))]
+#[schema(example = json!({"id_number": "350203195501010016"}))]
 pub struct SearchRequest {
     /// The 18-character resident ID.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010017")]
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
     pub id_number: String,
 }
 

@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// A transfer application.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"id_number": "350203195501010017", "to_community": "350206001001",
+#[schema(example = json!({"id_number": "350203195501010016", "to_community": "350206001001",
     "documents": ["application_form", "residence_proof", "id_copy"], "applied_on": "2026-05-10"}))]
 pub struct CreateTransferRequest {
     /// Within the city: the person's resident ID (the receiving community does not see them yet; never in a URL).
