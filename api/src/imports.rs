@@ -484,3 +484,40 @@ pub fn import_file(conn: &mut DbConnection, file: &Path, mode: Mode, actor: &str
     normalise(file, &normalised, u64::MAX)?;
     persistence::write_tx(conn, |conn| import(conn, &normalised, mode, "/", actor))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::normalise;
+
+    fn run(bytes: &[u8], limit: u64) -> Result<String, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let (raw, out) = (dir.path().join("raw"), dir.path().join("out"));
+        std::fs::write(&raw, bytes).unwrap();
+        normalise(&raw, &out, limit).map_err(|e| e.code().to_owned())?;
+        Ok(std::fs::read_to_string(out).unwrap())
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bombs_are_refused_before_anything_is_written() {
+        let bomb = gzip(&vec![b'0'; 4 << 20]);
+        assert!(bomb.len() < 64 * 1024);
+        assert_eq!(run(&bomb, 1 << 20), Err("file_too_large".to_owned()));
+        // At the limit exactly it is read.
+        assert_eq!(run(&gzip(&vec![b'a'; 1 << 20]), 1 << 20).map(|t| t.len()), Ok(1 << 20));
+    }
+
+    #[test]
+    fn gb18030_and_crlf_are_still_normalised() {
+        let (bytes, _, _) = encoding_rs::GB18030.encode("代码,名称\r\n350203,思明区\r\n");
+        assert_eq!(run(&bytes, 1 << 20), Ok("代码,名称\n350203,思明区\n".to_owned()));
+        assert_eq!(run(&gzip(&bytes), 1 << 20), Ok("代码,名称\n350203,思明区\n".to_owned()));
+    }
+}

@@ -581,6 +581,7 @@ mod tests {
             fingerprint: String::new(),
             dir,
             path,
+            unpacked_limit: 1 << 20,
         }
     }
 
