@@ -10,12 +10,17 @@
 #   cold start: an empty SQLite database, migrations included, until /readyz answers 200 (median of 5). Target < 1 s.
 #   memory: the service's peak resident set (VmHWM, reset before each scenario).
 # Writes target/bench/http.json. Never fails because a target is missed.
+# --profile: perf records the whole machine during each load phase (the service, PostgreSQL and wrk) and writes
+#   target/bench/profile-<backend>-<scenario>.txt: CPU by process, the service's and PostgreSQL's hottest functions
+#   (self and inclusive), and on PostgreSQL the plans of the statements slower than 20 ms (auto_explain). Use a
+#   binary with line tables: BENCH_BIN=... built with CARGO_PROFILE_RELEASE_DEBUG=line-tables-only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-rows=1000000 duration=15 backend=both
+rows=1000000 duration=15 backend=both profile=0
 while (($#)); do
     case "$1" in
+        --profile) profile=1; shift ;;
         --rows) rows=${2:?}; shift 2 ;;
         --duration) duration=${2:?}; shift 2 ;;
         --backend) backend=${2:?}; shift 2 ;;
@@ -26,7 +31,7 @@ case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;;
     *) echo "bad --backend" >&2; exit 2 ;; esac
 
 pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-bin=target/release/retiree-service
+bin=${BENCH_BIN:-target/release/retiree-service}
 secret=bench-secret-bench-secret-bench-secret-0123
 password=bench-password-2026
 conns=64
@@ -35,7 +40,8 @@ export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null
 command -v pgbench >/dev/null || apt-get install -y -qq postgresql-contrib >/dev/null
-cargo build --release --bin retiree-service
+((profile)) && { command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null; }
+[[ -n ${BENCH_BIN:-} ]] || cargo build --release --bin retiree-service
 mkdir -p target/bench
 
 tmp="$(mktemp -d)"
@@ -139,6 +145,41 @@ print(json.dumps({"rate": len(lat) / duration, "p50_ms": pick(0.5), "p99_ms": pi
 PY
 }
 
+# One load phase (wrk, 64 connections); with --profile, perf records the whole machine meanwhile.
+load() { # $1 read|list; uses b, base, url
+    local rec="$tmp/perf-$b-$1.data" report="target/bench/profile-$b-$1.txt"
+    if ((profile)); then
+        perf record -a -g -F 199 -o "$rec" -- sleep "$duration" >/dev/null 2>&1 &
+        local perf_pid=$!
+    fi
+    local pglog_lines=0 pglog
+    pglog=$(ls -t /var/log/postgresql/*.log 2>/dev/null | head -n1)
+    [[ -n $pglog ]] && pglog_lines=$(wc -l <"$pglog")
+    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/$1.lua" "${base%/api/v1}" >"$tmp/wrk-$1.txt"
+    if ((profile)); then
+        wait "$perf_pid" || true
+        {
+            echo "# $b $1: $(grep -h 'Requests/sec' "$tmp/wrk-$1.txt")"
+            echo "## CPU by process (all CPUs, $duration s)"
+            perf report -i "$rec" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8
+            echo "## the service: hottest functions, self time"
+            perf report -i "$rec" --pid "$pid" --no-children --sort symbol \
+                --percent-limit 1 --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+            echo "## the service: inclusive time (children)"
+            perf report -i "$rec" --pid "$pid" --children --sort symbol --percent-limit 5 --stdio -g none 2>/dev/null \
+                | grep -v '^#' | grep -v '^$' | grep -E 'retiree|persistence|diesel|audit|argon|serde|actix|pq|sqlite' | head -n 30
+            if [[ $b == postgres ]]; then
+                echo "## PostgreSQL: hottest functions, self time"
+                perf report -i "$rec" --comm postgres --no-children --sort symbol --percent-limit 1 --stdio -g none 2>/dev/null \
+                    | grep -v '^#' | grep -v '^$' | head -n 20
+                echo "## PostgreSQL: plans of statements over 20 ms (auto_explain)"
+                [[ -n $pglog ]] && tail -n +"$((pglog_lines + 1))" "$pglog" | grep -A25 'duration:' | head -n 80
+            fi
+        } >"$report"
+        echo "wrote $report"
+    fi
+}
+
 # --- the rows, once ----------------------------------------------------------------------------------------------
 as_of=$(TZ=Asia/Shanghai date +%F)
 valid=$(TZ=Asia/Shanghai date -d "$as_of + 200 days" +%F)
@@ -212,6 +253,11 @@ for b in "${backends[@]}"; do
     fi
     echo "$b: $rows retirees loaded; the list scenario pages through community $community"
 
+    if ((profile)) && [[ $b == postgres ]]; then # plans of slow statements into the server log, for the report
+        psql -q "$url" -c "ALTER DATABASE $db SET session_preload_libraries = 'auto_explain'" \
+            -c "ALTER DATABASE $db SET auto_explain.log_min_duration = 20" \
+            -c "ALTER DATABASE $db SET auto_explain.log_analyze = on" >/dev/null
+    fi
     start_service "$tmp/serve-$b.log"
     token=$(login "$base" bench-admin)
     curl -fsS -o /dev/null -X POST "$base/users" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -240,10 +286,10 @@ function response(status, headers, body)
 end
 LUA
     reset_peak
-    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/read.lua" "${base%/api/v1}" >"$tmp/wrk-read.txt"
+    load read
     read_ours=$(wrk_json "$tmp/wrk-read.txt") read_mib=$(peak_mib)
     reset_peak
-    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/list.lua" "${base%/api/v1}" >"$tmp/wrk-list.txt"
+    load list
     list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=""

@@ -350,6 +350,12 @@ pub fn list(
         .order(retirees::id)
         .limit(limit)
         .into_boxed();
+    // A subtree rooted at a community is that community. Saying so lets the (community_code, id) index serve the
+    // page; without it PostgreSQL may walk the primary key and join row after row to test its path
+    // (docs/performance.md, the list scenario).
+    if let Some(code) = community_of_path(&filter.scope_path) {
+        query = query.filter(retirees::community_code.eq(code.to_owned()));
+    }
     if let Some(v) = &filter.category {
         query = query.filter(retirees::category.eq(v.clone()));
     }
@@ -394,6 +400,13 @@ pub fn list(
         query = query.filter(retirees::id.gt(after));
     }
     Ok(query.load(conn)?)
+}
+
+/// The community a subtree path ends in (`/3502/350203/350203001/350203001001/`), if it ends in one: communities
+/// are the leaves of the tree and the only nodes with 12-digit codes.
+fn community_of_path(path: &str) -> Option<&str> {
+    let last = path.trim_end_matches('/').rsplit('/').next()?;
+    (last.len() == 12 && last.bytes().all(|b| b.is_ascii_digit())).then_some(last)
 }
 
 /// Number of retirees in total (demo seeding, metrics).
@@ -565,4 +578,15 @@ pub fn find_dependent_by_id_number(
 /// One dependent by id, whoever their retiree.
 pub fn find_dependent_by_id(conn: &mut DbConnection, id: i64) -> RepoResult<Dependent> {
     Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_community_path_names_its_community() {
+        assert_eq!(super::community_of_path("/3502/350203/350203001/350203001001/"), Some("350203001001"));
+        assert_eq!(super::community_of_path("/3502/350203/350203001/"), None);
+        assert_eq!(super::community_of_path("/"), None);
+        assert_eq!(super::community_of_path(""), None);
+    }
 }
