@@ -307,6 +307,59 @@ mod tests {
         }
     }
 
+    /// Operations that need a valid token and no permission: every role may call them.
+    const TOKEN_ONLY: [(&str, &str); 5] = [
+        ("get", "/api/v1/auth/me"),
+        ("get", "/api/v1/meta/enums"),
+        ("get", "/api/v1/calendar/holidays"),
+        ("get", "/api/v1/calendar/working-days"),
+        ("get", "/api/v1/calendar/deadline"),
+    ];
+
+    /// Every bearer requirement names the permissions the handler checks as scopes (docs/api-conventions.md,
+    /// "Permissions"): each requirement object is one alternative (OR), its scopes are all needed (AND), and each
+    /// scope is a `Permission` code. Only the operations in `TOKEN_ONLY` may have a requirement without scopes.
+    #[test]
+    fn every_bearer_operation_names_its_permissions() {
+        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let codes: std::collections::HashSet<&str> = domain::Permission::ALL.iter().map(|p| p.as_str()).collect();
+        let mut token_only_seen = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            for (method, op) in item.as_object().unwrap() {
+                let Some(requirements) = op.get("security").and_then(|s| s.as_array()) else { continue };
+                let bearer: Vec<&Vec<serde_json::Value>> =
+                    requirements.iter().filter_map(|r| r.get("bearer").and_then(|b| b.as_array())).collect();
+                if bearer.is_empty() {
+                    continue;
+                }
+                assert_eq!(bearer.len(), requirements.len(), "{method} {path}: a requirement without bearer");
+                if TOKEN_ONLY.contains(&(method.as_str(), path.as_str())) {
+                    assert!(
+                        bearer.len() == 1 && bearer[0].is_empty(),
+                        "{method} {path} needs only a token; it lists scopes"
+                    );
+                    token_only_seen.push((method.clone(), path.clone()));
+                    continue;
+                }
+                for scopes in bearer {
+                    assert!(!scopes.is_empty(), "{method} {path}: a bearer requirement without a permission scope");
+                    for scope in scopes {
+                        let scope = scope.as_str().unwrap_or_default();
+                        assert!(codes.contains(scope), "{method} {path}: scope {scope:?} is not a permission code");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            token_only_seen.len(),
+            TOKEN_ONLY.len(),
+            "TOKEN_ONLY names an operation that is gone: {token_only_seen:?}"
+        );
+    }
+
     #[test]
     fn every_operation_is_documented_with_errors_and_security() {
         let spec = crate::app::openapi();
