@@ -5,7 +5,7 @@
 #
 # Checks: no 5xx, status codes, content types and bodies as documented, and `forbidden_success`
 # (scripts/schemathesis_hooks.py): no 2xx for an operation whose required permissions (the scopes of its bearer
-# requirement) the role lacks; the role's permissions come from GET /api/v1/me with the run's token.
+# requirement) the role lacks; the role's permissions come from GET /api/v1/auth/me with the run's token.
 #
 # Prints one line per role (operations, test cases, failures by kind) and writes the same as JSON to
 # target/reliability/schemathesis.json; exits non-zero on any failure or error.
@@ -91,7 +91,7 @@ run_st() {
     local login="$1" port="$2" examples="$3" token me role permissions rc started
     start_server "$login" "$port"
     token="$(token_for "$login")"
-    me="$(curl -fsS "$base/api/v1/me" -H "Authorization: Bearer $token")"
+    me="$(curl -fsS "$base/api/v1/auth/me" -H "Authorization: Bearer $token")"
     role="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["role"])' <<<"$me")"
     permissions="$(python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["permissions"]))' <<<"$me")"
     echo "== schemathesis as '$login' ($role: ${permissions:-no permissions}), $examples examples per operation"

@@ -9,7 +9,7 @@ The check `forbidden_success` holds the service to the permissions its OpenAPI d
 security requirement lists the permission codes it needs as scopes (docs/api-conventions.md, "Permissions"; one
 requirement object's scopes are all needed, several objects are alternatives). A 2xx answer to an operation none
 of whose requirements the caller's permissions satisfy is a failure. scripts/schemathesis.sh passes the caller's
-role and permissions (from `GET /api/v1/me` with the run's token) in ST_ROLE and ST_PERMISSIONS (comma-separated);
+role and permissions (from `GET /api/v1/auth/me` with the run's token) in ST_ROLE and ST_PERMISSIONS (comma-separated);
 without ST_PERMISSIONS the check does nothing.
 """
 
