@@ -161,6 +161,7 @@ for line in open(runs_file, encoding="utf-8"):
             "errors": errors,
             "exit_code": int(rc),
             "seconds": int(seconds),
+            "seed": report.get("seed"),
             "ok": int(rc) == 0 and not report.get("failures") and errors == 0 and bool(report),
         }
     )
