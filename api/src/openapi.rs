@@ -316,47 +316,74 @@ mod tests {
         ("get", "/api/v1/calendar/deadline"),
     ];
 
-    /// Every bearer requirement names the permissions the handler checks as scopes (docs/api-conventions.md,
+    /// What is wrong with the permission scopes of a document's bearer requirements (docs/api-conventions.md,
     /// "Permissions"): each requirement object is one alternative (OR), its scopes are all needed (AND), and each
     /// scope is a `Permission` code. Only the operations in `TOKEN_ONLY` may have a requirement without scopes.
-    #[test]
-    fn every_bearer_operation_names_its_permissions() {
-        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+    fn scope_problems(json: &serde_json::Value) -> Vec<String> {
         let codes: std::collections::HashSet<&str> = domain::Permission::ALL.iter().map(|p| p.as_str()).collect();
-        let mut token_only_seen = Vec::new();
-        for (path, item) in json["paths"].as_object().unwrap() {
-            if !path.starts_with("/api/v1/") {
-                continue;
-            }
-            for (method, op) in item.as_object().unwrap() {
+        let mut problems = Vec::new();
+        let mut token_only_seen = 0;
+        let paths = json["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/v1/")) {
+            for (method, op) in item.as_object().into_iter().flatten() {
                 let Some(requirements) = op.get("security").and_then(|s| s.as_array()) else { continue };
                 let bearer: Vec<&Vec<serde_json::Value>> =
                     requirements.iter().filter_map(|r| r.get("bearer").and_then(|b| b.as_array())).collect();
                 if bearer.is_empty() {
                     continue;
                 }
-                assert_eq!(bearer.len(), requirements.len(), "{method} {path}: a requirement without bearer");
+                if bearer.len() != requirements.len() {
+                    problems.push(format!("{method} {path}: a requirement without bearer"));
+                }
                 if TOKEN_ONLY.contains(&(method.as_str(), path.as_str())) {
-                    assert!(
-                        bearer.len() == 1 && bearer[0].is_empty(),
-                        "{method} {path} needs only a token; it lists scopes"
-                    );
-                    token_only_seen.push((method.clone(), path.clone()));
+                    token_only_seen += 1;
+                    if bearer.len() != 1 || !bearer[0].is_empty() {
+                        problems.push(format!("{method} {path} needs only a token; it lists scopes"));
+                    }
                     continue;
                 }
                 for scopes in bearer {
-                    assert!(!scopes.is_empty(), "{method} {path}: a bearer requirement without a permission scope");
+                    if scopes.is_empty() {
+                        problems.push(format!("{method} {path}: a bearer requirement without a permission scope"));
+                    }
                     for scope in scopes {
                         let scope = scope.as_str().unwrap_or_default();
-                        assert!(codes.contains(scope), "{method} {path}: scope {scope:?} is not a permission code");
+                        if !codes.contains(scope) {
+                            problems.push(format!("{method} {path}: scope {scope:?} is not a permission code"));
+                        }
                     }
                 }
             }
         }
+        if token_only_seen != TOKEN_ONLY.len() {
+            problems.push(format!("TOKEN_ONLY names operations that are gone ({token_only_seen} found)"));
+        }
+        problems
+    }
+
+    #[test]
+    fn every_bearer_operation_names_its_permissions() {
+        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let problems = scope_problems(&json);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn missing_and_unknown_scopes_are_caught() {
+        let mut json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let ops = &mut json["paths"]["/api/v1/retirees"];
+        ops["get"]["security"] = serde_json::json!([{"bearer": []}]);
+        ops["post"]["security"] = serde_json::json!([{"bearer": ["retiree.write"]}, {"bearer": ["retiree.writ"]}]);
+        json["paths"]["/api/v1/auth/me"]["get"]["security"] = serde_json::json!([{"bearer": ["retiree.read"]}]);
+        let problems = scope_problems(&json);
         assert_eq!(
-            token_only_seen.len(),
-            TOKEN_ONLY.len(),
-            "TOKEN_ONLY names an operation that is gone: {token_only_seen:?}"
+            problems,
+            [
+                "get /api/v1/auth/me needs only a token; it lists scopes",
+                "get /api/v1/retirees: a bearer requirement without a permission scope",
+                "post /api/v1/retirees: scope \"retiree.writ\" is not a permission code",
+            ],
+            "{problems:?}"
         );
     }
 
