@@ -307,6 +307,86 @@ mod tests {
         }
     }
 
+    /// Operations that need a valid token and no permission: every role may call them.
+    const TOKEN_ONLY: [(&str, &str); 5] = [
+        ("get", "/api/v1/auth/me"),
+        ("get", "/api/v1/meta/enums"),
+        ("get", "/api/v1/calendar/holidays"),
+        ("get", "/api/v1/calendar/working-days"),
+        ("get", "/api/v1/calendar/deadline"),
+    ];
+
+    /// What is wrong with the permission scopes of a document's bearer requirements (docs/api-conventions.md,
+    /// "Permissions"): each requirement object is one alternative (OR), its scopes are all needed (AND), and each
+    /// scope is a `Permission` code. Only the operations in `TOKEN_ONLY` may have a requirement without scopes.
+    fn scope_problems(json: &serde_json::Value) -> Vec<String> {
+        let codes: std::collections::HashSet<&str> = domain::Permission::ALL.iter().map(|p| p.as_str()).collect();
+        let mut problems = Vec::new();
+        let mut token_only_seen = 0;
+        let paths = json["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/v1/")) {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Some(requirements) = op.get("security").and_then(|s| s.as_array()) else { continue };
+                let bearer: Vec<&Vec<serde_json::Value>> =
+                    requirements.iter().filter_map(|r| r.get("bearer").and_then(|b| b.as_array())).collect();
+                if bearer.is_empty() {
+                    continue;
+                }
+                if bearer.len() != requirements.len() {
+                    problems.push(format!("{method} {path}: a requirement without bearer"));
+                }
+                if TOKEN_ONLY.contains(&(method.as_str(), path.as_str())) {
+                    token_only_seen += 1;
+                    if bearer.len() != 1 || !bearer[0].is_empty() {
+                        problems.push(format!("{method} {path} needs only a token; it lists scopes"));
+                    }
+                    continue;
+                }
+                for scopes in bearer {
+                    if scopes.is_empty() {
+                        problems.push(format!("{method} {path}: a bearer requirement without a permission scope"));
+                    }
+                    for scope in scopes {
+                        let scope = scope.as_str().unwrap_or_default();
+                        if !codes.contains(scope) {
+                            problems.push(format!("{method} {path}: scope {scope:?} is not a permission code"));
+                        }
+                    }
+                }
+            }
+        }
+        if token_only_seen != TOKEN_ONLY.len() {
+            problems.push(format!("TOKEN_ONLY names operations that are gone ({token_only_seen} found)"));
+        }
+        problems
+    }
+
+    #[test]
+    fn every_bearer_operation_names_its_permissions() {
+        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let problems = scope_problems(&json);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn missing_and_unknown_scopes_are_caught() {
+        let mut json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let ops = &mut json["paths"]["/api/v1/retirees"];
+        ops["get"]["security"] = serde_json::json!([{"bearer": []}]);
+        ops["post"]["security"] = serde_json::json!([{"bearer": ["retiree.write"]}, {"bearer": ["retiree.writ"]}]);
+        json["paths"]["/api/v1/auth/me"]["get"]["security"] = serde_json::json!([{"bearer": ["retiree.read"]}]);
+        let problems = scope_problems(&json);
+        assert_eq!(
+            problems,
+            [
+                "get /api/v1/auth/me needs only a token; it lists scopes",
+                "get /api/v1/retirees: a bearer requirement without a permission scope",
+                "post /api/v1/retirees: scope \"retiree.writ\" is not a permission code",
+            ],
+            "{problems:?}"
+        );
+    }
+
     #[test]
     fn every_operation_is_documented_with_errors_and_security() {
         let spec = crate::app::openapi();

@@ -205,6 +205,9 @@ both_backends! {
         // Out of order, wrong role, missing reason.
         app.post(&steps, "siming", &json!({"step": "approval", "passed": true, "on_date": "2026-04-20"})).await.problem(409, "step_out_of_order");
         app.post(&steps, "hongshan", &json!({"step": "review", "passed": true})).await.problem(403, "forbidden");
+        // A step needs retiree.write, as the document's scope says: the auditor and the group leader read only.
+        app.post(&steps, "auditor", &json!({"step": "investigation", "passed": true})).await.problem(403, "forbidden");
+        app.post(&steps, "leader", &json!({"step": "investigation", "passed": true})).await.problem(403, "forbidden");
         app.post(&steps, "hongshan", &json!({"step": "investigation", "passed": false})).await.problem(422, "reason_required");
         app.post(&steps, "huli", &json!({"step": "investigation", "passed": true})).await.problem(404, "not_found");
         app.post(&steps, "hongshan", &json!({"step": "investigation", "passed": true, "on_date": "2026-04-16", "note": "同住，无收入"})).await.expect(200);

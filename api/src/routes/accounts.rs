@@ -244,7 +244,7 @@ fn scope_path_of(conn: &mut DbConnection, code: &str) -> Result<String, ApiError
 }
 
 /// Creates a user in the admin's subtree.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CreateUserRequest,
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), request_body = CreateUserRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = UserResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/users")]
@@ -293,7 +293,7 @@ pub async fn create_user(
 }
 
 /// Users whose node lies in the admin's subtree, by id.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), params(PageQuery),
     responses((status = 200, body = Page<UserResponse>), crate::openapi::ReadErrors))]
 #[get("/users")]
 pub async fn list_users(
@@ -322,7 +322,7 @@ async fn list_kind(
 }
 
 /// One user.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -339,7 +339,7 @@ pub async fn get_user(
 }
 
 /// Changes a user (role, node, name, active, password). Needs `If-Match`.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = UpdateUserRequest,
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), request_body = UpdateUserRequest,
     params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = UserResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[patch("/users/{id}")]
@@ -411,7 +411,7 @@ fn new_client_id() -> String {
 }
 
 /// Creates a service account; the answer holds its secret once.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CreateServiceAccountRequest,
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), request_body = CreateServiceAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = ServiceAccountResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/service-accounts")]
@@ -461,7 +461,7 @@ pub async fn create_service_account(
 }
 
 /// Service accounts whose node lies in the admin's subtree, by id.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), params(PageQuery),
     responses((status = 200, body = Page<ServiceAccountResponse>), crate::openapi::ReadErrors))]
 #[get("/service-accounts")]
 pub async fn list_service_accounts(
@@ -477,7 +477,7 @@ pub async fn list_service_accounts(
 }
 
 /// One service account (without its secret).
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path, description = "Service account id")),
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), params(("id" = i64, Path, description = "Service account id")),
     responses((status = 200, body = ServiceAccountResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/service-accounts/{id}")]
 pub async fn get_service_account(
@@ -494,7 +494,7 @@ pub async fn get_service_account(
 }
 
 /// Changes a service account. Needs `If-Match`.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = UpdateServiceAccountRequest,
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])), request_body = UpdateServiceAccountRequest,
     params(("id" = i64, Path, description = "Service account id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = ServiceAccountResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[patch("/service-accounts/{id}")]
@@ -540,7 +540,7 @@ pub async fn update_service_account(
 }
 
 /// Replaces a service account's secret; the answer holds the new one once. Needs `If-Match`.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(tag = "accounts", security(("bearer" = ["account.manage"])),
     params(("id" = i64, Path, description = "Service account id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = ServiceAccountResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/service-accounts/{id}/rotate-secret")]

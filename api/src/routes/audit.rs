@@ -113,7 +113,7 @@ fn instant_param(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) 
 }
 
 /// The audit log in the auditor's subtree, newest first.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(tag = "audit", security(("bearer" = ["audit.read"])), params(AuditQuery),
     responses((status = 200, body = Page<AuditEntryResponse>), crate::openapi::ReadErrors))]
 #[get("/audit-log")]
 pub async fn list(

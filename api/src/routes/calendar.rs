@@ -262,7 +262,7 @@ const CALENDAR_FILE_LIMIT: usize = 4 << 20;
 /// Imports holiday arrangements: CSV `date,kind,name` (UTF-8, UTF-8 with BOM or GB18030; lines starting with
 /// `#` are comments). `kind` is `holiday` (a day off) or `workday` (a Saturday or Sunday that is a working day,
 /// 调休上班). A date imported again is updated, never duplicated; dates are never removed. Needs a city-level role.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(ImportQuery,
+#[utoipa::path(tag = "imports", security(("bearer" = ["calendar.write"])), params(ImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     request_body(content = String, content_type = "text/csv", description = "Holiday arrangement CSV",
         example = "# 国务院办公厅关于2026年部分节假日安排的通知\ndate,kind,name\n2026-02-14,workday,春节调休上班\n2026-02-15,holiday,春节\n"),

@@ -243,7 +243,7 @@ fn execute(
 /// Set-based: a handful of statements whatever the number of people. Idempotent: a second run on the same date
 /// suspends nobody. Runs on several replicas at once queue up; nobody is suspended twice. The counts are per
 /// child of the node; the people are at `links.items`.
-#[utoipa::path(tag = "certification", security(("bearer" = [])), request_body = CreateRunRequest,
+#[utoipa::path(tag = "certification", security(("bearer" = ["certification.run"])), request_body = CreateRunRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = RunResponse, headers(("Location" = String), ("ETag" = String))),
         crate::openapi::WriteErrors))]
@@ -287,7 +287,7 @@ pub struct RunListQuery {
 const RUN_CURSOR: &str = "cr";
 
 /// Runs on nodes in the caller's subtree, newest first.
-#[utoipa::path(tag = "certification", security(("bearer" = [])), params(RunListQuery),
+#[utoipa::path(tag = "certification", security(("bearer" = ["retiree.read"])), params(RunListQuery),
     responses((status = 200, body = Page<RunResponse>), crate::openapi::ReadErrors))]
 #[get("/certification-runs")]
 pub async fn list(
@@ -312,7 +312,7 @@ fn visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Run, Api
 }
 
 /// One run (404 when it ran outside the caller's subtree).
-#[utoipa::path(tag = "certification", security(("bearer" = [])), params(("id" = i64, Path, description = "Run id")),
+#[utoipa::path(tag = "certification", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Run id")),
     responses((status = 200, body = RunResponse), crate::openapi::ReadErrors))]
 #[get("/certification-runs/{id}")]
 pub async fn get_one(
@@ -362,7 +362,7 @@ const ITEM_CURSOR: &str = "ci";
 
 /// The people of a run: for a real run those it suspended, for a dry run those it would suspend and those
 /// already suspended for another reason. By id of the change (real runs) or of the person (dry runs).
-#[utoipa::path(tag = "certification", security(("bearer" = [])),
+#[utoipa::path(tag = "certification", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Run id"), RunItemsQuery),
     responses((status = 200, body = Page<RunItemResponse>), crate::openapi::ReadErrors))]
 #[get("/certification-runs/{id}/items")]
@@ -412,7 +412,7 @@ const DEPENDENT_CURSOR: &str = "cd";
 
 /// The dependants whose support a real run suspended (XM Art. 15 last paragraph), by change id; empty for a dry
 /// run, which only counts them.
-#[utoipa::path(tag = "certification", security(("bearer" = [])),
+#[utoipa::path(tag = "certification", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Run id"), RunListQuery),
     responses((status = 200, body = Page<super::dependent_certifications::SupportChangeResponse>), crate::openapi::ReadErrors))]
 #[get("/certification-runs/{id}/dependents")]

@@ -242,7 +242,7 @@ pub(crate) fn check(body: &CertifyRequest, on: Date) -> Result<Checked, ApiError
 /// person's validity runs one policy period from its date and an open home-visit task is closed; a pension
 /// suspended for an overdue certification resumes in the month of the certification, with the back-pay the
 /// policy grants (CS Art. 32(1)). A stopped or transferred-out pension cannot be certified (409).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = CertifyRequest,
+#[utoipa::path(tag = "pension", security(("bearer" = ["certification.record"])), request_body = CertifyRequest,
     params(("id" = i64, Path, description = "Retiree id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = CertifyResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
@@ -341,7 +341,7 @@ pub struct CertificationsQuery {
 }
 
 /// The certifications of one person, newest first (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id"), CertificationsQuery),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id"), CertificationsQuery),
     responses((status = 200, body = Page<CertificationResponse>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/certifications")]
 pub async fn list(
@@ -369,7 +369,7 @@ pub async fn list(
 }
 
 /// One certification (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Retiree id"), ("certification_id" = i64, Path, description = "Certification id")),
     responses((status = 200, body = CertificationResponse), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/certifications/{certification_id}")]
@@ -405,7 +405,7 @@ pub struct BarrierRequest {
 /// Flags a person as unable to come and certify (XM Art. 15(3): 上门认证). Needs `If-Match`. When the person
 /// is due within the policy's reminder window, a home-visit task is opened at once; otherwise the next
 /// certification run opens it before the due date.
-#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = BarrierRequest,
+#[utoipa::path(tag = "pension", security(("bearer" = ["certification.record"])), request_body = BarrierRequest,
     params(("id" = i64, Path, description = "Retiree id"), ("If-Match" = String, Header, description = "ETag of the person")),
     responses((status = 200, body = PensionStatusResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[put("/retirees/{id}/certification-barrier")]
@@ -422,7 +422,7 @@ pub async fn set_barrier(
 }
 
 /// Clears the home-certification flag; an open home-visit task is cancelled. Needs `If-Match`.
-#[utoipa::path(tag = "pension", security(("bearer" = [])),
+#[utoipa::path(tag = "pension", security(("bearer" = ["certification.record"])),
     params(("id" = i64, Path, description = "Retiree id"), ("If-Match" = String, Header, description = "ETag of the person")),
     responses((status = 200, body = PensionStatusResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[delete("/retirees/{id}/certification-barrier")]
@@ -525,7 +525,7 @@ fn task_response(t: Task, name: String) -> TaskResponse {
 
 /// Open home-visit certification tasks (XM Art. 15(3)) in the caller's subtree, earliest due first: the
 /// worklist of the communities that visit.
-#[utoipa::path(tag = "pension", security(("bearer" = [])), params(TasksQuery),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(TasksQuery),
     responses((status = 200, body = Page<TaskResponse>), crate::openapi::ReadErrors))]
 #[get("/certification-tasks")]
 pub async fn open_tasks(

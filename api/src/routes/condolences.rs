@@ -144,7 +144,7 @@ fn retiree_field(e: persistence::RepoError) -> ApiError {
 /// `condolence_kind_not_in_policy`. A paid condolence beyond the yearly cap of its kind in that calendar year (XM
 /// Art. 21(2): hospital at most twice) is 422 `condolence_cap_exceeded`, unless recorded as a visit without payment
 /// (`paid: false`). A `death` condolence needs a verified death report (409 `death_not_verified`).
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = CreateCondolenceRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateCondolenceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = CondolenceResponse, headers(("Location" = String))), crate::openapi::CondolenceErrors))]
 #[post("/condolences")]
@@ -236,7 +236,7 @@ pub struct ListQuery {
 }
 
 /// Condolences in the caller's subtree, by id.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<CondolenceResponse>), crate::openapi::ReadErrors))]
 #[get("/condolences")]
 pub async fn list(
@@ -268,7 +268,7 @@ pub async fn list(
 }
 
 /// One condolence (the read of one person's record is audited).
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(("id" = i64, Path, description = "Condolence id")),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Condolence id")),
     responses((status = 200, body = CondolenceResponse), crate::openapi::ReadErrors))]
 #[get("/condolences/{id}")]
 pub async fn get_one(
@@ -405,7 +405,7 @@ fn eligible(
 /// the rolls whose pension is paid or suspended and who is under the yearly cap of the kind (XM Art. 14, 21(1):
 /// Spring Festival and Double Ninth, once a year each; CS Art. 25(2), JN Art. 31(2): major festivals). A kind the
 /// node's policy does not name is 422 `condolence_kind_not_in_policy`.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(EligibleQuery),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(EligibleQuery),
     responses((status = 200, body = EligibleList), crate::openapi::ReadErrors))]
 #[get("/festival-lists/eligible")]
 pub async fn eligible_list(
@@ -488,7 +488,7 @@ fn batch_response(b: FestivalBatch) -> FestivalListResponse {
 /// Records a festival condolence for everybody eligible in the node (as `GET /festival-lists/eligible` lists
 /// them), each with the amount of the policy of their community, in one transaction. People already at the cap
 /// (e.g. a second Spring Festival list in a year) are left out, so a repeated list records nobody twice.
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = CreateFestivalListRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateFestivalListRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = FestivalListResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/festival-lists")]
@@ -551,7 +551,7 @@ pub async fn create_list(
 }
 
 /// One festival list (its condolences: `GET /condolences?festival_list_id=`).
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(("id" = i64, Path, description = "Festival list id")),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Festival list id")),
     responses((status = 200, body = FestivalListResponse), crate::openapi::ReadErrors))]
 #[get("/festival-lists/{id}")]
 pub async fn get_list(

@@ -161,7 +161,7 @@ fn visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(DeathRe
 /// days). The deadline counts the policy's working days after the death on the working-day calendar; a report
 /// after it is flagged `late`. Nothing changes for the pension until the report is verified. One report per person
 /// may be open or in force (409 `death_report_exists`).
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = CreateDeathReportRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.write"])), request_body = CreateDeathReportRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = DeathReportResponse, headers(("Location" = String), ("ETag" = String))),
         crate::openapi::WriteErrors))]
@@ -313,7 +313,7 @@ pub struct ReportListQuery {
 const STATUSES: [&str; 4] = [repo::REPORTED, repo::VERIFIED, repo::WITHDRAWN, repo::REVERSED];
 
 /// Death reports of people in the caller's subtree (by their community at the time of the report), by id.
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(ReportListQuery),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(ReportListQuery),
     responses((status = 200, body = Page<DeathReportResponse>), crate::openapi::ReadErrors))]
 #[get("/death-reports")]
 pub async fn list(
@@ -344,7 +344,7 @@ pub async fn list(
 }
 
 /// One death report (audited read).
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(("id" = i64, Path, description = "Report id")),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = DeathReportResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/death-reports/{id}")]
 pub async fn get_one(
@@ -396,7 +396,7 @@ pub struct VerifyResponse {
 /// recorded as an overpayment (months × monthly pension, exact in fen, to be recovered within the policy's
 /// deadline, CS Art. 31), and the condolence to the family falls due once (policy amount; XM Art. 21(3): 500
 /// yuan). A suspected death of the data platform is verified the same way.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = VerifyRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = VerifyRequest,
     params(("id" = i64, Path, description = "Report id"), ("If-Match" = Option<String>, Header, description = "ETag of the report")),
     responses((status = 200, body = VerifyResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/death-reports/{id}/verify")]
@@ -546,7 +546,7 @@ pub struct CloseRequest {
 }
 
 /// Withdraws a report before it is verified (the wrong person was reported): nothing else changes.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = CloseRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.write"])), request_body = CloseRequest,
     params(("id" = i64, Path, description = "Report id"), ("If-Match" = Option<String>, Header, description = "ETag of the report")),
     responses((status = 200, body = DeathReportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/death-reports/{id}/withdraw")]
@@ -564,7 +564,7 @@ pub async fn withdraw(
 /// Reverses a verified report (the death was wrongly recorded): audited, the pension state before the
 /// verification is restored (a status change from `stopped` back to it), the overpayment is voided and the
 /// report's condolence is no longer due. Only the centres that may stop a pension may reverse it.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = CloseRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = CloseRequest,
     params(("id" = i64, Path, description = "Report id"), ("If-Match" = Option<String>, Header, description = "ETag of the report")),
     responses((status = 200, body = DeathReportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/death-reports/{id}/reverse")]
@@ -698,7 +698,7 @@ fn money_field(field: &str, text: Option<&str>, errors: &mut Vec<FieldError>) ->
 /// JN Art. 23(3)) and settles them: the overpayment is deducted first (GUIDE 四: "按规定从退休人员死亡抚恤待遇中扣除";
 /// a `deducted_from_benefits` entry in its ledger); the net payable, or the balance still owed when the benefits
 /// do not cover it, is shown. Once per report (409 `benefits_assessed`).
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = BenefitsRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = BenefitsRequest,
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = BenefitsResponse), crate::openapi::WriteErrors))]
 #[post("/death-reports/{id}/benefits")]
@@ -838,7 +838,7 @@ pub struct DeathsReport {
 }
 
 /// Deaths per month per child jurisdiction, late reports, and overpayments outstanding and recovered (issue 7).
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(DeathsReportQuery),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(DeathsReportQuery),
     responses((status = 200, body = DeathsReport), crate::openapi::ReadErrors))]
 #[get("/reports/deaths")]
 pub async fn deaths_report(

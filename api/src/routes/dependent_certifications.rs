@@ -179,7 +179,7 @@ fn not_supported() -> ApiError {
 /// retiree's community) from its date; support suspended for an overdue certification resumes in the month of
 /// the certification, with the months suspended and, where the policy grants it, paid back (CS Art. 32(1)). A
 /// dependant who receives no support cannot be certified (409 `dependent_not_supported`).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = CertifyRequest,
+#[utoipa::path(tag = "pension", security(("bearer" = ["certification.record"])), request_body = CertifyRequest,
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependant id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = DependentCertifyResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
@@ -303,7 +303,7 @@ pub struct DependentPageQuery {
 }
 
 /// The certifications of one dependant, newest first (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependant id"),
            DependentPageQuery),
     responses((status = 200, body = Page<DependentCertificationResponse>), crate::openapi::ReadErrors))]
@@ -334,7 +334,7 @@ pub async fn list(
 }
 
 /// The suspensions and resumptions of one dependant's support, oldest first (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependant id"),
            DependentPageQuery),
     responses((status = 200, body = Page<SupportChangeResponse>), crate::openapi::ReadErrors))]

@@ -139,7 +139,7 @@ fn visible(conn: &mut persistence::DbConnection, caller: &Caller, id: i64) -> Re
 /// Applies for support for a dependant of a retiree whose death is verified (GUIDE 五). The application must
 /// come within the policy's window after the death (`death.dependant_application_months`, one month): later is
 /// 422 `application_window_closed`. One open application per dependant (409 `support_application_exists`).
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = ApplyRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.write"])), request_body = ApplyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = SupportResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/dependent-support")]
@@ -268,8 +268,10 @@ fn may_take(role: Role, step: SupportStep) -> bool {
 
 /// Records the next step of an application (GUIDE 五). Out of order is 409 `step_out_of_order`; a rejection
 /// closes the application. Approval starts the support from the month after the death; the dependant is then
-/// `supported` and certified yearly like a retiree, valid one policy period from the approval.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = StepRequest,
+/// `supported` and certified yearly like a retiree, valid one policy period from the approval. Needs
+/// `retiree.write` and a body that may take the step: the investigation a community or above, the review a street
+/// or above, the approval `pension.manage` (403 otherwise).
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.write"])), request_body = StepRequest,
     params(("id" = i64, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "ETag of the application")),
     responses((status = 200, body = SupportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/dependent-support/{id}/steps")]
@@ -280,7 +282,8 @@ pub async fn record_step(
     path: web::Path<i64>,
     body: Json<StepRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::RetireeRead)?;
+    // Every body that may take a step registers people (the approval's pension.manage implies it).
+    caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     if !may_take(caller.role, body.step) {
         return Err(ApiError::forbidden());
@@ -364,7 +367,7 @@ pub struct TerminateRequest {
 
 /// Ends approved support (GUIDE 五: the dependant died or lost eligibility): paid through the month of `ended_on`,
 /// no longer listed as receiving support from the next month; the dependant is no longer `supported`.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = TerminateRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = TerminateRequest,
     params(("id" = i64, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "ETag of the application")),
     responses((status = 200, body = SupportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/dependent-support/{id}/terminate")]
@@ -448,7 +451,7 @@ pub struct FraudRequest {
 /// Flags approved support as suspected fraud (GUIDE 五: "弄虚作假骗领或冒领"): payment stops pending review
 /// (status `fraud_review`, not listed as receiving support). Clear it with `…/fraud-clear` or end it with
 /// `…/terminate`.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = FraudRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = FraudRequest,
     params(("id" = i64, Path, description = "Application id")),
     responses((status = 200, body = SupportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/dependent-support/{id}/fraud-flag")]
@@ -462,7 +465,7 @@ pub async fn fraud_flag(
 }
 
 /// Clears a fraud flag after review: payment resumes (status `approved`).
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = FraudRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = FraudRequest,
     params(("id" = i64, Path, description = "Application id")),
     responses((status = 200, body = SupportResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/dependent-support/{id}/fraud-clear")]
@@ -539,7 +542,7 @@ pub struct SupportListQuery {
 }
 
 /// Applications for dependants' support in the caller's subtree, by id.
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(SupportListQuery),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(SupportListQuery),
     responses((status = 200, body = Page<SupportResponse>), crate::openapi::ReadErrors))]
 #[get("/dependent-support")]
 pub async fn list(
@@ -574,7 +577,7 @@ pub async fn list(
 }
 
 /// One application with its steps (audited read).
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(("id" = i64, Path, description = "Application id")),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Application id")),
     responses((status = 200, body = SupportResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/dependent-support/{id}")]
 pub async fn get_one(

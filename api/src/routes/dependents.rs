@@ -166,7 +166,7 @@ fn taken() -> ApiError {
 }
 
 /// Dependents of a retiree (the single-person view; audited).
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = Vec<DependentResponse>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/dependents")]
 pub async fn list(
@@ -190,7 +190,7 @@ pub async fn list(
 }
 
 /// Adds a dependent.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = CreateDependentRequest,
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = CreateDependentRequest,
     params(("id" = i64, Path, description = "Retiree id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = DependentResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/retirees/{id}/dependents")]
@@ -230,7 +230,7 @@ pub async fn create(
 }
 
 /// One dependent (audited).
-#[utoipa::path(tag = "retirees", security(("bearer" = [])),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id")),
     responses((status = 200, body = DependentResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/dependents/{dependent_id}")]
@@ -256,7 +256,7 @@ pub async fn get_one(
 }
 
 /// Changes a dependent. Needs `If-Match`.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = UpdateDependentRequest,
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = UpdateDependentRequest,
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id"),
            ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = DependentResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
@@ -313,7 +313,7 @@ pub async fn update(
 }
 
 /// Removes a dependent (entered in error). Needs `If-Match`.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])),
     params(("id" = i64, Path, description = "Retiree id"), ("dependent_id" = i64, Path, description = "Dependent id"),
            ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 204, description = "Removed"), crate::openapi::WriteErrors))]

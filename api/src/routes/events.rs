@@ -420,7 +420,7 @@ fn parse_limit(text: Option<&str>, errors: &mut Vec<FieldError>) -> i64 {
 /// moves, where the person came from). No event is skipped or repeated when a consumer resumes from the
 /// `next_cursor` it last stored; after a crash a consumer may see an event twice and deduplicates by `id`.
 /// Personal fields are masked per role as in lists. Each page read is audited.
-#[utoipa::path(tag = "events", security(("bearer" = [])), params(EventQuery),
+#[utoipa::path(tag = "events", security(("bearer" = ["event.read"])), params(EventQuery),
     responses((status = 200, body = EventPage,
         example = json!({"items": [{"id": 1001, "type": "pension.suspended", "version": 1,
             "occurred_at": "2026-12-01T02:00:00Z", "jurisdiction": "350203001001",

@@ -158,7 +158,7 @@ fn accepts_xlsx(req: &HttpRequest) -> bool {
 /// retiree import, so a file exported by the data platform re-imports as it is; resident IDs, phones and
 /// addresses are shown or masked as in the list. Ordered by id, the whole filtered set (no paging), streamed.
 /// Every export is audited (`retiree.export`).
-#[utoipa::path(tag = "exports", operation_id = "export_retirees", security(("bearer" = [])), params(ExportQuery),
+#[utoipa::path(tag = "exports", operation_id = "export_retirees", security(("bearer" = ["retiree.export"])), params(ExportQuery),
     responses((status = 200, description = "The roster as a file download",
         headers(("Content-Disposition" = String, description = "`attachment; filename=\"retirees-YYYYMMDD.csv\"` (or `.xlsx`)")),
         content(

@@ -80,7 +80,7 @@ fn check_batch_id(value: Option<&str>) -> Result<String, ApiError> {
 /// A batch is all or nothing: one malformed line refuses it whole (422 with every line's errors, at most 1000
 /// listed). Records dated after today are rejected per line (`date_in_future`). A new batch answers 201 with
 /// `Location`; the same batch again answers 200 with the stored answer and `Idempotent-Replayed: true`.
-#[utoipa::path(tag = "feeds", security(("bearer" = [])),
+#[utoipa::path(tag = "feeds", security(("bearer" = ["feed.submit"])),
     params(("kind" = FeedKind, Path, description = "Kind of records"),
         ("batch_id" = String, Query, description = "The sender's batch id, 1-100 characters; idempotency key of the batch",
             min_length = 1, max_length = 100, example = "his-20260715-001")),
@@ -176,7 +176,7 @@ pub struct PageQuery {
 }
 
 /// Batches of a kind matched within the caller's subtree, newest first.
-#[utoipa::path(tag = "feeds", security(("bearer" = [])),
+#[utoipa::path(tag = "feeds", security(("bearer" = ["feed.submit"])),
     params(("kind" = FeedKind, Path, description = "Kind of records"), PageQuery),
     responses((status = 200, body = Page<FeedBatchItem>), crate::openapi::ReadErrors))]
 #[get("/feeds/{kind}/batches")]
@@ -225,7 +225,7 @@ async fn visible_batch(
 }
 
 /// One batch: the answer it was given.
-#[utoipa::path(tag = "feeds", security(("bearer" = [])),
+#[utoipa::path(tag = "feeds", security(("bearer" = ["feed.submit"])),
     params(("kind" = FeedKind, Path, description = "Kind of records"), ("id" = i64, Path, description = "Batch id")),
     responses((status = 200, body = FeedAnswer), crate::openapi::ReadErrors))]
 #[get("/feeds/{kind}/batches/{id}")]
@@ -242,7 +242,7 @@ pub async fn get_feed_batch(
 }
 
 /// Every unmatched (`not_found`) and rejected (`date_in_future`) line of a batch, by line.
-#[utoipa::path(tag = "feeds", security(("bearer" = [])),
+#[utoipa::path(tag = "feeds", security(("bearer" = ["feed.submit"])),
     params(("kind" = FeedKind, Path, description = "Kind of records"), ("id" = i64, Path, description = "Batch id"),
         PageQuery),
     responses((status = 200, body = Page<FeedLine>), crate::openapi::ReadErrors))]

@@ -272,7 +272,7 @@ pub struct CreateBudgetRequest {
 /// central-provincial retirees, district 100% for district-managed); the leaders in office on that date with their
 /// allowance (XM Art. 23: 150 yuan a month, 4:6) and the excellent-leader quota (XM Art. 24: 10%, 400 yuan each).
 /// Everything is stored as a snapshot and served as stored, whatever the rolls do later.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateBudgetRequest,
+#[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])), request_body = CreateBudgetRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = BudgetResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/budgets")]
@@ -366,7 +366,7 @@ pub struct BudgetQuery {
 }
 
 /// Budgets of the districts in the caller's subtree, by id.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(BudgetQuery),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(BudgetQuery),
     responses((status = 200, body = Page<BudgetResponse>), crate::openapi::ReadErrors))]
 #[get("/funding/budgets")]
 pub async fn list_budgets(
@@ -392,7 +392,7 @@ pub async fn list_budgets(
 }
 
 /// One budget, as stored.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("id" = i64, Path, description = "Budget id")),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Budget id")),
     responses((status = 200, body = BudgetResponse), crate::openapi::ReadErrors))]
 #[get("/funding/budgets/{id}")]
 pub async fn get_budget(
@@ -453,7 +453,7 @@ pub struct AllowanceResponse {
 /// The group-leader allowances of a node for a month (XM Art. 23: "每人每月补贴150元…由市、区财政按4:6的比例承担"):
 /// the leaders in office that month × the monthly allowance, split city:district. A group whose leader changed in
 /// the month counts once.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(AllowanceQuery),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(AllowanceQuery),
     responses((status = 200, body = AllowanceResponse), crate::openapi::ReadErrors))]
 #[get("/funding/leader-allowances")]
 pub async fn leader_allowances(
@@ -632,7 +632,7 @@ pub struct CreateExpenditureRequest {
 /// para. 2; JN Art. 15) is 422 `expense_category_not_allowed`; beyond the year's budget 422 `budget_exceeded`;
 /// without a budget 422 `budget_missing`; after the statement is closed 409 `statement_closed`. Excellent-leader
 /// awards go through `POST /funding/leader-awards` (409 `use_leader_awards` here).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateExpenditureRequest,
+#[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])), request_body = CreateExpenditureRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/expenditures")]
@@ -702,7 +702,7 @@ pub struct ExpenditureQuery {
 
 /// The expenditure ledger of the districts in the caller's subtree, by id (append-only; XM Art. 26, CS Art. 11:
 /// earmarked and open to audit).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(ExpenditureQuery),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(ExpenditureQuery),
     responses((status = 200, body = Page<ExpenditureResponse>), crate::openapi::ReadErrors))]
 #[get("/funding/expenditures")]
 pub async fn list_expenditures(
@@ -728,7 +728,7 @@ pub async fn list_expenditures(
 }
 
 /// One expenditure of the ledger.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("id" = i64, Path, description = "Expenditure id")),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Expenditure id")),
     responses((status = 200, body = ExpenditureResponse), crate::openapi::ReadErrors))]
 #[get("/funding/expenditures/{id}")]
 pub async fn get_expenditure(
@@ -773,7 +773,7 @@ pub struct CreateAwardRequest {
 /// one stored with the year's budget (leaders on its reference date × ratio, rounded); one more is 422
 /// `excellent_quota_exceeded`, a second award to one leader in a year 409 `already_awarded`. The expense is checked
 /// as any other (`expense_category_not_allowed`, `budget_exceeded`).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = CreateAwardRequest,
+#[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])), request_body = CreateAwardRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = ExpenditureResponse, headers(("Location" = String))), crate::openapi::FundErrors))]
 #[post("/funding/leader-awards")]
@@ -955,7 +955,7 @@ fn stored_statement(s: repo::Statement) -> Result<StatementResponse, ApiError> {
 /// The funding statement of a district and year: the budget as stored with it (its headcount and figures) and the
 /// ledger by category, spent and balance. Once closed it is served from the stored snapshot; before, it is
 /// computed from the stored budget and ledger, so new retirees never change a past year. 404 without a budget.
-#[utoipa::path(tag = "funding", security(("bearer" = [])),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])),
     params(("jurisdiction" = String, Path, description = "District code"), ("year" = i32, Path, description = "Year")),
     responses((status = 200, body = StatementResponse), crate::openapi::ReadErrors))]
 #[get("/funding/statements/{jurisdiction}/{year}")]
@@ -984,7 +984,7 @@ pub async fn statement(
 /// Closes the statement of a district and year: the figures as computed now are stored and served from then on;
 /// no expense of that year is accepted afterwards (409 `statement_closed`). Closing twice is 409
 /// `statement_closed`.
-#[utoipa::path(tag = "funding", security(("bearer" = [])),
+#[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])),
     params(("jurisdiction" = String, Path, description = "District code"), ("year" = i32, Path, description = "Year")),
     responses((status = 200, body = StatementResponse), crate::openapi::WriteErrors))]
 #[post("/funding/statements/{jurisdiction}/{year}/close")]
@@ -1084,7 +1084,7 @@ pub struct StaffingReport {
 /// The staffing and archive-facility requirements of a district under its policy (JN Art. 11: a worker per 1,500
 /// retirees received, one for 500-1,500, a part-time worker under 500, the district office and each street at least
 /// 2 more; Art. 12: an archive keeper per 10,000 volumes; Art. 20: 60 m² of storage per 10,000 volumes).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(StaffingQuery),
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(StaffingQuery),
     responses((status = 200, body = StaffingReport), crate::openapi::ReadErrors))]
 #[get("/reports/staffing")]
 pub async fn staffing(

@@ -155,7 +155,7 @@ fn visible_group(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(G
 
 /// Creates a self-management group in a community (CS Art. 19: "按居住区域或楼栋成立自我管理小组"). A name taken in
 /// the community is 409 `group_name_taken`.
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = CreateGroupRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateGroupRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = GroupResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/groups")]
@@ -218,7 +218,7 @@ pub struct ListQuery {
 }
 
 /// Groups of the communities in the caller's subtree, by id.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<GroupResponse>), crate::openapi::ReadErrors))]
 #[get("/groups")]
 pub async fn list(
@@ -248,7 +248,7 @@ pub async fn list(
 }
 
 /// One group with its members and leader.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(("id" = i64, Path, description = "Group id")),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = GroupResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/groups/{id}")]
 pub async fn get_one(
@@ -282,7 +282,7 @@ pub struct AddMemberRequest {
 
 /// Adds a member: a retiree of the group's community (422 `not_in_community`), in no other group (409
 /// `already_in_group`).
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = AddMemberRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = AddMemberRequest,
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = GroupResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/groups/{id}/members")]
@@ -344,7 +344,7 @@ pub struct LeaveRequest {
 }
 
 /// A member leaves the group (404 when not a current member).
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = LeaveRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = LeaveRequest,
     params(("id" = i64, Path, description = "Group id"), ("retiree_id" = i64, Path, description = "Member")),
     responses((status = 200, body = GroupResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/groups/{id}/members/{retiree_id}/leave")]
@@ -401,7 +401,7 @@ pub struct ElectLeaderRequest {
 /// Records the election of the group's leader (XM Art. 12; CS Art. 19: "选举产生小组长"). One leader at a time: the
 /// term in office ends on the new election day. An election before the current leader's is 422
 /// `election_before_current`; a `retiree_id` that is not a member is 422 `not_a_member`.
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = ElectLeaderRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = ElectLeaderRequest,
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 201, body = LeaderResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/groups/{id}/leaders")]
@@ -483,7 +483,7 @@ pub struct LeaderQuery {
 }
 
 /// Leaders in office in the caller's subtree on a day, by id, with their trainings and insurance.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(LeaderQuery),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(LeaderQuery),
     responses((status = 200, body = Vec<LeaderResponse>), crate::openapi::ReadErrors))]
 #[get("/group-leaders")]
 pub async fn list_leaders(
@@ -519,7 +519,7 @@ pub async fn list_leaders(
 }
 
 /// One leader term, with trainings.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(("id" = i64, Path, description = "Leader term id")),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Leader term id")),
     responses((status = 200, body = LeaderResponse), crate::openapi::ReadErrors))]
 #[get("/group-leaders/{id}")]
 pub async fn get_leader(
@@ -557,7 +557,7 @@ pub struct TrainingRequest {
 }
 
 /// Records a training of a leader (XM Art. 21(6): "组织退休人员小组长培训").
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = TrainingRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = TrainingRequest,
     params(("id" = i64, Path, description = "Leader term id")),
     responses((status = 201, body = LeaderResponse), crate::openapi::WriteErrors))]
 #[post("/group-leaders/{id}/trainings")]
@@ -607,7 +607,7 @@ pub struct InsuranceRequest {
 }
 
 /// Sets a leader's accident-insurance status (XM Art. 21(7): "为尚未投保的退休人员小组长购买人身意外险").
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = InsuranceRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = InsuranceRequest,
     params(("id" = i64, Path, description = "Leader term id")),
     responses((status = 200, body = LeaderResponse), crate::openapi::WriteErrors))]
 #[post("/group-leaders/{id}/insurance")]

@@ -237,7 +237,7 @@ fn community_under(conn: &mut DbConnection, code: &str, scope_path: &str) -> Opt
 /// (JN Art. 21(1)), else to the employer's registered community (JN Art. 4); `override_community` with a reason
 /// overrides. All or nothing: any bad item is 422 naming `/items/N/…`. Nobody is registered yet: each item is
 /// accepted (or returned) by the receiving side.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = CreateBatchRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.import", "retiree.read"])), request_body = CreateBatchRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = BatchResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/handover-batches")]
@@ -414,7 +414,7 @@ fn visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Batch, A
 }
 
 /// Batches handed to nodes in the caller's subtree, newest first.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(BatchListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(BatchListQuery),
     responses((status = 200, body = Page<BatchResponse>), crate::openapi::ReadErrors))]
 #[get("/handover-batches")]
 pub async fn list(
@@ -441,7 +441,7 @@ pub async fn list(
 }
 
 /// One batch with its items and their steps.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(("id" = i64, Path, description = "Batch id")),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Batch id")),
     responses((status = 200, body = BatchResponse), crate::openapi::ReadErrors))]
 #[get("/handover-batches/{id}")]
 pub async fn get_one(
@@ -503,7 +503,7 @@ fn item_in_scope(
 /// (volumes and completeness, or an exemption), party relationship transferred (party members only, else 409
 /// `not_a_party_member`), agreement signed, reported (or received at home), first visit (closes the first-visit
 /// task).
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = StepRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = StepRequest,
     params(("id" = i64, Path, description = "Batch id"), ("item_id" = i64, Path, description = "Item id")),
     responses((status = 200, body = BatchResponse), crate::openapi::WriteErrors))]
 #[post("/handover-batches/{id}/items/{item_id}/steps")]
@@ -589,7 +589,7 @@ pub struct AcceptRequest {
 /// again as a single create; they join its roll in the month received (`received` in the movement report) and get
 /// a first-visit task due by the end of that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = AcceptRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = AcceptRequest,
     params(("id" = i64, Path, description = "Batch id"), ("item_id" = i64, Path, description = "Item id")),
     responses((status = 200, body = BatchResponse), crate::openapi::WriteErrors))]
 #[post("/handover-batches/{id}/items/{item_id}/accept")]
@@ -672,7 +672,7 @@ pub struct ReturnRequest {
 
 /// Returns a handed-over person to the employer with a reason; nobody is registered. When no item is left pending
 /// the batch closes.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = ReturnRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = ReturnRequest,
     params(("id" = i64, Path, description = "Batch id"), ("item_id" = i64, Path, description = "Item id")),
     responses((status = 200, body = BatchResponse), crate::openapi::WriteErrors))]
 #[post("/handover-batches/{id}/items/{item_id}/return")]

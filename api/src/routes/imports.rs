@@ -32,7 +32,7 @@ pub struct ImportQuery {
 /// Imports a division tree: CSV `code,name,level,parent_code` (UTF-8, UTF-8 with BOM or GB18030; gzip
 /// accepted). Existing codes are updated, never duplicated; a node whose parent is in neither the file nor the
 /// tree becomes a root. Every node must land in the caller's subtree.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(ImportQuery,
+#[utoipa::path(tag = "imports", security(("bearer" = ["jurisdiction.import"])), params(ImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     request_body(content = String, content_type = "text/csv", description = "Division CSV",
         example = "code,name,level,parent_code\n3502,厦门市,city,35\n350203,思明区,district,3502\n"),
@@ -232,7 +232,7 @@ fn pick(message: String, lang: Lang) -> String {
 ///
 /// The upload is streamed to disk and answered at once with 202 and the job (`Location`); follow it until
 /// its status is `succeeded`, `rejected` or `failed`. Nothing of the file is visible before the job ends.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(RetireeImportQuery,
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(RetireeImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
     request_body(content = String, description = "The roster file", content(
         (String = "text/csv", example = "name,id_number,retirement_date,category,management_level,community_code\n张三,350203195501010016,2015-01-01,enterprise_employee,city_managed,350203001001\n"),
@@ -262,7 +262,7 @@ pub async fn retirees(
 /// `on_conflict` handling as retiree imports (a conflict is the same dependant already registered for that
 /// retiree). Each row goes through the checks of `POST /retirees/{id}/dependents`; the retiree must be
 /// registered in the caller's subtree (`retiree_not_found` otherwise). Answered with 202 and the job.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(RetireeImportQuery,
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(RetireeImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
     request_body(content = String, description = "The dependants file", content(
         (String = "text/csv", example = "retiree_id_number,relation,id_number,name,supported\n350203195501010016,spouse,350203195703030023,李四,true\n"),
@@ -376,7 +376,7 @@ pub struct JobListQuery {
 }
 
 /// Import jobs in the caller's subtree, newest first.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(JobListQuery),
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(JobListQuery),
     responses((status = 200, body = Page<ImportJobResponse>), crate::openapi::ReadErrors))]
 #[get("/imports")]
 pub async fn list(
@@ -404,7 +404,7 @@ pub async fn list(
 }
 
 /// One import job: status, counters and progress while it runs; the counts and the reason at the end.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = ImportJobResponse), crate::openapi::ReadErrors))]
 #[get("/imports/{id}")]
 pub async fn get_one(
@@ -438,7 +438,7 @@ pub struct ImportRowError {
 }
 
 /// Every broken rule of every rejected row of a job, by line.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id"), JobListQuery),
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(("id" = i64, Path, description = "Job id"), JobListQuery),
     responses((status = 200, body = Page<ImportRowError>), crate::openapi::ReadErrors))]
 #[get("/imports/{id}/errors")]
 pub async fn job_errors(
@@ -480,7 +480,7 @@ pub async fn job_errors(
 /// sent, then `error_line`, `error_fields`, `error_codes`, `error_messages`. Fix the rows and send the file
 /// again; the `error_*` columns are ignored on import. Only the uploader may download it (it holds the personal
 /// data they sent); the download is audited.
-#[utoipa::path(tag = "imports", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, content_type = "text/csv", body = String,
         example = "\u{feff}name,id_number,retirement_date,category,management_level,community_code,error_line,error_fields,error_codes,error_messages\r\n张三,350203195501010018,2015-01-01,enterprise_employee,city_managed,350203001001,2,id_number,id_number_checksum,公民身份号码校验码错误\r\n"),
         crate::openapi::ReadErrors))]

@@ -104,7 +104,7 @@ pub struct PageQuery {
 const CURSOR: &str = "j";
 
 /// Nodes in the caller's subtree, by code.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.read"])), params(ListQuery),
     responses((status = 200, body = Page<JurisdictionResponse>), crate::openapi::ReadErrors))]
 #[get("/jurisdictions")]
 pub async fn list(
@@ -129,7 +129,7 @@ pub async fn list(
 }
 
 /// One node (with its ETag).
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), params(("code" = String, Path, description = "Division code")),
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.read"])), params(("code" = String, Path, description = "Division code")),
     responses((status = 200, body = JurisdictionResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}")]
 pub async fn get_one(
@@ -146,7 +146,7 @@ pub async fn get_one(
 }
 
 /// Children of a node, by code.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), params(("code" = String, Path, description = "Division code"), PageQuery),
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.read"])), params(("code" = String, Path, description = "Division code"), PageQuery),
     responses((status = 200, body = Page<JurisdictionResponse>), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}/children")]
 pub async fn children(
@@ -171,7 +171,7 @@ pub async fn children(
 }
 
 /// Changes to a node (creation, renames, moves, imports), oldest first.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), params(("code" = String, Path, description = "Division code")),
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.read"])), params(("code" = String, Path, description = "Division code")),
     responses((status = 200, body = Vec<JurisdictionChangeResponse>), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}/history")]
 pub async fn history(
@@ -217,7 +217,7 @@ pub struct CreateJurisdictionRequest {
 }
 
 /// Creates a node under a parent in the caller's subtree.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), request_body = CreateJurisdictionRequest,
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.write"])), request_body = CreateJurisdictionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = JurisdictionResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/jurisdictions")]
@@ -287,7 +287,7 @@ pub struct UpdateJurisdictionRequest {
 }
 
 /// Renames a node (history kept). Needs `If-Match`.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), request_body = UpdateJurisdictionRequest,
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.write"])), request_body = UpdateJurisdictionRequest,
     params(("code" = String, Path, description = "Division code"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = JurisdictionResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[patch("/jurisdictions/{code}")]
@@ -331,7 +331,7 @@ pub struct MoveJurisdictionRequest {
 
 /// Moves a node (typically a community to another street) with its whole subtree; retirees follow their
 /// community. History kept. Needs `If-Match`.
-#[utoipa::path(tag = "jurisdictions", security(("bearer" = [])), request_body = MoveJurisdictionRequest,
+#[utoipa::path(tag = "jurisdictions", security(("bearer" = ["jurisdiction.write"])), request_body = MoveJurisdictionRequest,
     params(("code" = String, Path, description = "Division code"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = JurisdictionResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/jurisdictions/{code}/move")]

@@ -138,7 +138,7 @@ pub struct OverpaymentListQuery {
 }
 
 /// Overpayments of people in the caller's subtree, by id, with their ledgers.
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(OverpaymentListQuery),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(OverpaymentListQuery),
     responses((status = 200, body = Page<OverpaymentResponse>), crate::openapi::ReadErrors))]
 #[get("/overpayments")]
 pub async fn list(
@@ -175,7 +175,7 @@ pub async fn list(
 }
 
 /// One overpayment with its ledger (audited read).
-#[utoipa::path(tag = "death", security(("bearer" = [])), params(("id" = i64, Path, description = "Overpayment id")),
+#[utoipa::path(tag = "death", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Overpayment id")),
     responses((status = 200, body = OverpaymentResponse), crate::openapi::ReadErrors))]
 #[get("/overpayments/{id}")]
 pub async fn get_one(
@@ -222,7 +222,7 @@ pub struct CreateEntryRequest {
 /// entries; at zero the overpayment is `settled`, a referral makes it `referred`. More than the balance is 422
 /// `amount_exceeds_balance`, a write-off without approver 422 `approval_required`, a referral before the deadline
 /// 409 `recovery_deadline_not_passed`, anything on a settled or voided overpayment 409.
-#[utoipa::path(tag = "death", security(("bearer" = [])), request_body = CreateEntryRequest,
+#[utoipa::path(tag = "death", security(("bearer" = ["pension.manage"])), request_body = CreateEntryRequest,
     params(("id" = i64, Path, description = "Overpayment id")),
     responses((status = 201, body = OverpaymentResponse), crate::openapi::WriteErrors))]
 #[post("/overpayments/{id}/entries")]

@@ -278,7 +278,7 @@ pub fn resumption(
 }
 
 /// The pension status of one person (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = PensionStatusResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/pension-status")]
 pub async fn get_status(
@@ -312,7 +312,7 @@ pub struct HistoryQuery {
 }
 
 /// Every status change of one person, oldest first (audited read).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id"), HistoryQuery),
+#[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id"), HistoryQuery),
     responses((status = 200, body = Page<StatusChangeResponse>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/pension-status/changes")]
 pub async fn changes(
@@ -357,7 +357,7 @@ pub struct SuspendRequest {
 /// Suspends the pension of one person for a legal reason (CS Art. 32, JN Art. 34). A suspended, stopped or
 /// transferred-out pension cannot be suspended (409 `already_suspended`, `pension_stopped`,
 /// `pension_transferred_out`). `If-Match` is optional: with it, the person must still be at that version.
-#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = SuspendRequest,
+#[utoipa::path(tag = "pension", security(("bearer" = ["pension.manage"])), request_body = SuspendRequest,
     params(("id" = i64, Path, description = "Retiree id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the person read before"),
            ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
@@ -439,7 +439,7 @@ pub struct ResumeRequest {
 /// Resumes a suspended pension and records the back-pay owed: suspended months × monthly pension, exact in fen,
 /// where the policy grants it for the reason (CS Art. 32: "恢复发放或补发"). A suspension for an overdue
 /// certification ends by recording a certification instead (409 `certification_required`).
-#[utoipa::path(tag = "pension", security(("bearer" = [])), request_body = ResumeRequest,
+#[utoipa::path(tag = "pension", security(("bearer" = ["pension.manage"])), request_body = ResumeRequest,
     params(("id" = i64, Path, description = "Retiree id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the person read before")),
     responses((status = 200, body = StatusChangeResponse), crate::openapi::WriteErrors))]

@@ -106,7 +106,7 @@ pub fn advanced_age_at(conn: &mut persistence::DbConnection, path: &str, on: Dat
 
 /// The resolved policy of a node on a date: the version in force at the nearest ancestor (the node itself
 /// included) that has one. Everybody whose subtree holds the node may read it.
-#[utoipa::path(tag = "policies", security(("bearer" = [])), params(("code" = String, Path, description = "Division code"), OnQuery),
+#[utoipa::path(tag = "policies", security(("bearer" = ["jurisdiction.read"])), params(("code" = String, Path, description = "Division code"), OnQuery),
     responses((status = 200, body = ResolvedPolicy), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}/policy")]
 pub async fn resolve(
@@ -146,7 +146,7 @@ pub async fn resolve(
 }
 
 /// Versions bound to a node, oldest first (the history: versions are never edited, only added).
-#[utoipa::path(tag = "policies", security(("bearer" = [])), params(("code" = String, Path, description = "Division code")),
+#[utoipa::path(tag = "policies", security(("bearer" = ["jurisdiction.read"])), params(("code" = String, Path, description = "Division code")),
     responses((status = 200, body = Vec<PolicyVersionResponse>), crate::openapi::ReadErrors))]
 #[get("/jurisdictions/{code}/policies")]
 pub async fn list(
@@ -188,7 +188,7 @@ pub struct CreatePolicyRequest {
 
 /// Adds a policy version to a node from a date: a preset or full parameters. Earlier versions are never
 /// edited; an open-ended one is superseded from the new start. City-centre role only.
-#[utoipa::path(tag = "policies", security(("bearer" = [])), request_body = CreatePolicyRequest,
+#[utoipa::path(tag = "policies", security(("bearer" = ["policy.write"])), request_body = CreatePolicyRequest,
     params(("code" = String, Path, description = "Division code"),
            ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = PolicyVersionResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
@@ -314,7 +314,7 @@ pub struct PresetResponse {
 }
 
 /// The presets: every value the Xiamen 2025, Changsha 2020 and Jinning 2020 regulations state, with articles.
-#[utoipa::path(tag = "policies", security(("bearer" = [])), responses((status = 200, body = Vec<PresetResponse>), crate::openapi::ReadErrors))]
+#[utoipa::path(tag = "policies", security(("bearer" = ["jurisdiction.read"])), responses((status = 200, body = Vec<PresetResponse>), crate::openapi::ReadErrors))]
 #[get("/policy-presets")]
 pub async fn presets_list(caller: Caller) -> Result<web::Json<Vec<PresetResponse>>, ApiError> {
     caller.require(Permission::JurisdictionRead)?;

@@ -570,7 +570,7 @@ pub fn changes<T: Serialize>(before: Option<&T>, after: &T) -> serde_json::Map<S
 }
 
 /// Registers a retiree in a community of the caller's subtree. Pension status starts `normal`.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = CreateRetireeRequest,
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = CreateRetireeRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = RetireeResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/retirees")]
@@ -614,7 +614,7 @@ pub async fn create(
 }
 
 /// One retiree in the single-person view (sensitive fields per the role table). The read is audited.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id")),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = RetireeResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}")]
 pub async fn get_one(
@@ -641,7 +641,7 @@ pub async fn get_one(
 
 /// Changes a retiree. Absent fields stay; `null` clears optional ones; `special_groups` replaces all flags.
 /// Needs `If-Match` (412 when stale, 428 when missing).
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = UpdateRetireeRequest,
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = UpdateRetireeRequest,
     params(("id" = i64, Path, description = "Retiree id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = RetireeResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[patch("/retirees/{id}")]
@@ -886,7 +886,7 @@ const CURSOR: &str = "r";
 
 /// Retirees in the caller's subtree (or a node inside it), filtered, by id. Sensitive fields follow the list
 /// column of the role table.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<RetireeResponse>), crate::openapi::ReadErrors))]
 #[get("/retirees")]
 pub async fn list(
@@ -941,7 +941,7 @@ pub struct SearchResponse {
 }
 
 /// Finds the retiree with a resident ID in the caller's subtree. The search is audited.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), request_body = SearchRequest,
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), request_body = SearchRequest,
     responses((status = 200, body = SearchResponse), crate::openapi::WriteErrors))]
 #[post("/retirees/search")]
 pub async fn search(
@@ -1082,7 +1082,7 @@ fn decode_timeline_cursor(text: &str) -> Option<TimelineCursor> {
 
 /// Every change to the person and their dependents, oldest first: the writes in the audit log, the pension
 /// status changes (by a user, a feed or a certification run) and the certifications.
-#[utoipa::path(tag = "retirees", security(("bearer" = [])), params(("id" = i64, Path, description = "Retiree id"), super::jurisdictions::PageQuery),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id"), super::jurisdictions::PageQuery),
     responses((status = 200, body = Page<TimelineEntry>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/timeline")]
 pub async fn timeline(

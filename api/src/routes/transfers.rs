@@ -154,7 +154,7 @@ fn documents_text(d: &[TransferDocument]) -> String {
 /// Registers a transfer application (JN Art. 22). Within the city the retiree applies at the receiving community:
 /// the caller is on the receiving side and names the person by resident ID. A move out of the city is registered
 /// by the sending side (`retiree_id`, `destination`). One open transfer per person (409 `transfer_exists`).
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = CreateTransferRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = CreateTransferRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = TransferResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/transfers")]
@@ -308,7 +308,7 @@ pub struct ListQuery {
 }
 
 /// Transfers whose sending or receiving community is in the caller's subtree, by id.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<TransferResponse>), crate::openapi::ReadErrors))]
 #[get("/transfers")]
 pub async fn list(
@@ -338,7 +338,7 @@ pub async fn list(
 }
 
 /// One transfer (both sides see it; anybody else below them gets 404). The read is audited.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(("id" = i64, Path, description = "Transfer id")),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/transfers/{id}")]
 pub async fn get_one(
@@ -382,7 +382,7 @@ pub struct TransferActionRequest {
 
 /// The receiving community returns an application for missing information (JN Art. 22: it may not refuse a
 /// complete one; that attempt is 409 `transfer_cannot_be_refused`).
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = TransferActionRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = TransferActionRequest,
     params(("id" = i64, Path, description = "Transfer id"), ("If-Match" = Option<String>, Header, description = "ETag")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/transfers/{id}/return")]
@@ -397,7 +397,7 @@ pub async fn return_transfer(
 }
 
 /// The receiving community resubmits a returned application with the documents now handed in.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = TransferActionRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = TransferActionRequest,
     params(("id" = i64, Path, description = "Transfer id"), ("If-Match" = Option<String>, Header, description = "ETag")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/transfers/{id}/resubmit")]
@@ -412,7 +412,7 @@ pub async fn resubmit(
 }
 
 /// The sending community confirms the release of a complete application (409 `transfer_incomplete` otherwise).
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = TransferActionRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = TransferActionRequest,
     params(("id" = i64, Path, description = "Transfer id"), ("If-Match" = Option<String>, Header, description = "ETag")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/transfers/{id}/release")]
@@ -431,7 +431,7 @@ pub async fn release(
 /// with them (steps), and the receiving community owes a first visit within the month. A move out of the city
 /// is completed by the sending side: the pension status becomes `transferred_out`, the person leaves the roll and
 /// is flagged for remote certification.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = TransferActionRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = TransferActionRequest,
     params(("id" = i64, Path, description = "Transfer id"), ("If-Match" = Option<String>, Header, description = "ETag")),
     responses((status = 200, body = TransferResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/transfers/{id}/complete")]
@@ -684,7 +684,7 @@ fn reduction_response(r: Reduction) -> ReductionResponse {
 /// Takes a person off the rolls (减退; XM Art. 10(2), 11(3)): moved out of the city (the pension becomes
 /// `transferred_out`, remote certification) or another reason, with reason and effective month; counted as
 /// reduced in that month, not on the roll from the next. Deaths come from the death workflow.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = CreateReductionRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = CreateReductionRequest,
     responses((status = 201, body = ReductionResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/reductions")]
 pub async fn reduce(
@@ -764,7 +764,7 @@ pub async fn reduce(
 }
 
 /// Reductions in the caller's subtree, by id.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<ReductionResponse>), crate::openapi::ReadErrors))]
 #[get("/reductions")]
 pub async fn list_reductions(
@@ -855,7 +855,7 @@ pub struct VisitListQuery {
 /// Visit tasks of the communities in the caller's subtree, by id: first visits of new arrivals (within the month
 /// of arrival) and the visits the policy's intervals call for (`POST /visit-tasks/generate`); `overdue=true` is the
 /// worklist of open tasks past their due date.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(VisitListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(VisitListQuery),
     responses((status = 200, body = Page<VisitTaskResponse>), crate::openapi::ReadErrors))]
 #[get("/visit-tasks")]
 pub async fn visit_tasks(
@@ -897,7 +897,7 @@ pub struct VisitDoneRequest {
 }
 
 /// Records the visit of a task.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), request_body = VisitDoneRequest,
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = VisitDoneRequest,
     params(("id" = i64, Path, description = "Task id")),
     responses((status = 200, body = VisitTaskResponse), crate::openapi::WriteErrors))]
 #[post("/visit-tasks/{id}/done")]
@@ -1007,7 +1007,7 @@ fn row(code: &str, name: &str, m: Movement) -> MovementRow {
 /// (registered, received by handover, transferred in, reinstated) and who went (transferred out, reduced), and the
 /// closing count. Every row balances, and the node's total is the sum of its rows, because all of it is counted
 /// from one ledger of movements.
-#[utoipa::path(tag = "movements", security(("bearer" = [])), params(MovementReportQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(MovementReportQuery),
     responses((status = 200, body = MovementReport), crate::openapi::ReadErrors))]
 #[get("/reports/movements")]
 pub async fn movement_report(

@@ -79,7 +79,7 @@ pub struct GenerateResponse {
 /// community names on `as_of` and without an open task of that group, one task is opened, due the group's
 /// interval after the latest visit (a recorded visit or a task done), or after the day the person joined the group
 /// when never visited since. A run twice opens nothing twice.
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = GenerateRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = GenerateRequest,
     responses((status = 200, body = GenerateResponse), crate::openapi::WriteErrors))]
 #[post("/visit-tasks/generate")]
 pub async fn generate(
@@ -208,7 +208,7 @@ fn response(v: Visit) -> VisitResponse {
 /// Records a visit (GUIDE 走访制度: "做好走访记录"): date, worker, findings, follow-up. It closes every open visit
 /// task of the person (new arrival and interval tasks alike). A person flagged `severe_hardship` needs
 /// `dibao_referral` stated (422 `dibao_referral_required`).
-#[utoipa::path(tag = "care", security(("bearer" = [])), request_body = CreateVisitRequest,
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateVisitRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = VisitResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/visits")]
@@ -293,7 +293,7 @@ pub struct ListQuery {
 }
 
 /// Visits recorded in the caller's subtree, by id.
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(ListQuery),
     responses((status = 200, body = Page<VisitResponse>), crate::openapi::ReadErrors))]
 #[get("/visits")]
 pub async fn list(
@@ -318,7 +318,7 @@ pub async fn list(
 }
 
 /// One visit (the read of one person's record is audited).
-#[utoipa::path(tag = "care", security(("bearer" = [])), params(("id" = i64, Path, description = "Visit id")),
+#[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Visit id")),
     responses((status = 200, body = VisitResponse), crate::openapi::ReadErrors))]
 #[get("/visits/{id}")]
 pub async fn get_one(

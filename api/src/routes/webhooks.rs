@@ -232,7 +232,7 @@ fn find_in_scope(conn: &mut persistence::DbConnection, c: &Caller, id: i64) -> R
 
 /// Subscribes to the feed. Events of the caller's subtree are POSTed one at a time in commit order, each signed:
 /// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, with `X-Event-Id` for deduplication.
-#[utoipa::path(tag = "events", security(("bearer" = [])), request_body(content = CreateWebhookRequest,
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), request_body(content = CreateWebhookRequest,
         example = json!({"url": "http://platform.xm.gov.cn/retiree-events", "event_types": ["pension.suspended"],
             "description": "医保系统"})),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
@@ -310,7 +310,7 @@ pub struct WebhookQuery {
 }
 
 /// Subscriptions in the caller's subtree.
-#[utoipa::path(tag = "events", security(("bearer" = [])), params(WebhookQuery),
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), params(WebhookQuery),
     responses((status = 200, body = Page<WebhookResponse>), crate::openapi::ReadErrors))]
 #[get("/webhooks")]
 pub async fn list(
@@ -329,7 +329,7 @@ pub async fn list(
 }
 
 /// One subscription with its delivery state.
-#[utoipa::path(tag = "events", security(("bearer" = [])), params(("id" = i64, Path, description = "Webhook id")),
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 200, body = WebhookResponse, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/webhooks/{id}")]
 pub async fn get_one(
@@ -346,7 +346,7 @@ pub async fn get_one(
 }
 
 /// Changes a subscription (URL, types, secret, description; `active: false` pauses it). Needs `If-Match`.
-#[utoipa::path(tag = "events", security(("bearer" = [])), request_body = UpdateWebhookRequest,
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), request_body = UpdateWebhookRequest,
     params(("id" = i64, Path, description = "Webhook id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = WebhookResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[patch("/webhooks/{id}")]
@@ -398,7 +398,7 @@ pub async fn update(
 }
 
 /// Deletes a subscription and its attempts. Needs `If-Match`.
-#[utoipa::path(tag = "events", security(("bearer" = [])),
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])),
     params(("id" = i64, Path, description = "Webhook id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 204, description = "Deleted"), crate::openapi::WriteErrors))]
 #[delete("/webhooks/{id}")]
@@ -425,7 +425,7 @@ pub async fn remove(
 
 /// Replays from a cursor: every event after `after` is delivered again, in order; the failure count and the
 /// retry wait are cleared. Needs `If-Match`.
-#[utoipa::path(tag = "events", security(("bearer" = [])), request_body = ReplayRequest,
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), request_body = ReplayRequest,
     params(("id" = i64, Path, description = "Webhook id"), ("If-Match" = String, Header, description = "ETag read before")),
     responses((status = 200, body = WebhookResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
 #[post("/webhooks/{id}/replay")]
@@ -477,7 +477,7 @@ pub struct AttemptQuery {
 }
 
 /// Delivery attempts of a subscription, newest first, with the receivers' answers.
-#[utoipa::path(tag = "events", security(("bearer" = [])),
+#[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])),
     params(("id" = i64, Path, description = "Webhook id"), AttemptQuery),
     responses((status = 200, body = Page<AttemptResponse>), crate::openapi::ReadErrors))]
 #[get("/webhooks/{id}/attempts")]
