@@ -1,5 +1,5 @@
 //! Part 6: exhaustion. More slow requests than pool connections: the excess is answered 503 with Retry-After
-//! within the pool timeout while `/healthz` stays fast; clients sending a byte a second (in the head or in the
+//! within the pool timeout (twice: the sign-in and the work may each wait once) while `/healthz` stays fast; clients sending a byte a second (in the head or in the
 //! body) are cut off and do not hold up anyone else.
 
 use std::io::{Read, Write};
@@ -92,7 +92,7 @@ async fn pool(backend: Backend) {
             worst_health.as_secs_f64() * 1000.0,
             started.elapsed().as_secs_f64()
         ),
-        "excess 503 + Retry-After within the pool timeout, /healthz < 250 ms",
+        "excess 503 + Retry-After within 2 pool timeouts (sign-in, then the work, may each wait once), /healthz < 250 ms",
         pass,
     );
     assert!(pass, "answers {answers:?}, /healthz worst {worst_health:?}");
