@@ -161,7 +161,7 @@ load() { # $1 read|list; uses b, base, url
         {
             echo "# $b $1: $(grep -h 'Requests/sec' "$tmp/wrk-$1.txt")"
             echo "## CPU by process (all CPUs, $duration s)"
-            perf report -i "$rec" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8
+            perf report -i "$rec" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v "^#" | grep -v "^$" | head -n 12
             echo "## the service: hottest functions, self time"
             perf report -i "$rec" --pid "$pid" --no-children --sort symbol \
                 --percent-limit 1 --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
@@ -175,7 +175,7 @@ load() { # $1 read|list; uses b, base, url
                 echo "## PostgreSQL: plans of statements over 20 ms (auto_explain)"
                 [[ -n $pglog ]] && tail -n +"$((pglog_lines + 1))" "$pglog" | grep -A25 'duration:' | head -n 80
             fi
-        } >"$report"
+        } >"$report" || true # (head closes its pipe early: not a failure)
         echo "wrote $report"
     fi
 }
