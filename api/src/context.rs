@@ -74,9 +74,15 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_').then(|| text.to_owned())
 }
 
+/// The longest path and query served (no operation needs more; longer ones are 414).
+const MAX_URI_BYTES: usize = 8192;
+
 /// Why a request's path and query cannot be served: a NUL character (PostgreSQL cannot store it and no path or
 /// query of this API has one) or percent-escapes that do not decode to UTF-8 (they would silently become U+FFFD).
 fn url_problem(uri: &str) -> Option<crate::error::ApiError> {
+    if uri.len() > MAX_URI_BYTES {
+        return Some(crate::error::ApiError::uri_too_long(MAX_URI_BYTES));
+    }
     let bytes = uri.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -201,6 +207,8 @@ mod tests {
             Some("invalid_url_encoding")
         );
         assert_eq!(super::url_problem("/a?x=%zz%").map(|e| e.code().to_owned()), None);
+        let long = format!("/a?x={}", "a".repeat(super::MAX_URI_BYTES));
+        assert_eq!(super::url_problem(&long).map(|e| e.code().to_owned()).as_deref(), Some("uri_too_long"));
     }
 
     use super::*;

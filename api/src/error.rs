@@ -243,6 +243,15 @@ impl ApiError {
         )
     }
 
+    /// 414: the path and query are longer than `limit` bytes.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            Msg::new(format!("地址和查询参数超过{limit}字节"), format!("the path and query exceed {limit} bytes")),
+        )
+    }
+
     /// 408: the client sent its body too slowly.
     pub fn request_timeout() -> Self {
         Self::new(
@@ -307,9 +316,11 @@ impl ApiError {
             403 => "无权操作",
             404 => "资源不存在",
             405 => "方法不允许",
+            408 => "请求超时",
             409 => "与现有数据冲突",
             412 => "版本不一致",
             413 => "请求体过大",
+            414 => "地址过长",
             415 => "不支持的媒体类型",
             422 => "请求数据未通过校验",
             428 => "缺少前置条件",

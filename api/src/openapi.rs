@@ -91,6 +91,9 @@ pub enum ReadErrors {
         "detail": "limit 应为1至500的整数", "instance": "/api/v1/retirees", "code": "limit_range", "request_id": "a1b2c3",
         "errors": [{"field": "limit", "code": "limit_range", "message": "limit 应为1至500的整数"}]}))]
     Unprocessable(Problem),
+    /// The path and query exceed 8 KiB.
+    #[response(status = 414, content_type = "application/problem+json")]
+    UriTooLong(Problem),
     /// Database busy; retry after the seconds in `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
@@ -124,6 +127,9 @@ pub enum WriteErrors {
         "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
         "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
     PreconditionFailed(Problem),
+    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
+    #[response(status = 408, content_type = "application/problem+json")]
+    TooSlow(Problem),
     /// Body over the limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
@@ -141,6 +147,9 @@ pub enum WriteErrors {
     /// A write to an existing resource without `If-Match`.
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
+    /// The path and query exceed 8 KiB.
+    #[response(status = 414, content_type = "application/problem+json")]
+    UriTooLong(Problem),
     /// Database busy; retry after the seconds in `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
@@ -174,6 +183,9 @@ pub enum CondolenceErrors {
         "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
         "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
     PreconditionFailed(Problem),
+    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
+    #[response(status = 408, content_type = "application/problem+json")]
+    TooSlow(Problem),
     /// Body over the limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
@@ -189,6 +201,9 @@ pub enum CondolenceErrors {
     /// A write to an existing resource without `If-Match`.
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
+    /// The path and query exceed 8 KiB.
+    #[response(status = 414, content_type = "application/problem+json")]
+    UriTooLong(Problem),
     /// Database busy; retry after the seconds in `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
@@ -222,6 +237,9 @@ pub enum FundErrors {
         "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
         "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
     PreconditionFailed(Problem),
+    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
+    #[response(status = 408, content_type = "application/problem+json")]
+    TooSlow(Problem),
     /// Body over the limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
@@ -237,6 +255,9 @@ pub enum FundErrors {
     /// A write to an existing resource without `If-Match`.
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
+    /// The path and query exceed 8 KiB.
+    #[response(status = 414, content_type = "application/problem+json")]
+    UriTooLong(Problem),
     /// Database busy; retry after the seconds in `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),

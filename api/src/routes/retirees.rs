@@ -857,6 +857,15 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
     {
         errors.push(FieldError::new("age_max", "age_order", "age_max 不能小于 age_min", "age_max is below age_min"));
     }
+    // A name has at most 50 characters (`CreateRetireeRequest::name`), so a longer prefix is a mistake.
+    if q.name_prefix.as_deref().is_some_and(|p| p.chars().count() > 50) {
+        errors.push(FieldError::new(
+            "name_prefix",
+            "too_long",
+            "name_prefix 不能超过50个字符",
+            "name_prefix has at most 50 characters",
+        ));
+    }
     let mut filter = RetireeFilter {
         scope_path: caller.scope_path.clone(),
         category: category.map(|c| c.as_str().to_owned()),

@@ -146,6 +146,11 @@ async fn case(app: &TestApp) {
         let res = app.get(path, "city").await;
         t.refused(&format!("GET {path}"), &res, None);
     }
+    // Long queries: a name prefix longer than any name (422), a query beyond 8 KiB (414).
+    let res = app.get(&format!("/api/v1/retirees?name_prefix={}", "a".repeat(51)), "city").await;
+    t.names("name_prefix of 51 characters", &res, "name_prefix");
+    let res = app.get(&format!("/api/v1/retirees?name_prefix={}", "a".repeat(20_000)), "city").await;
+    t.refused("a 20,000-character query", &res, Some(414));
     // Numbers out of range and impossible dates.
     for (field, value) in [
         ("monthly_pension", json!("1e400")),
