@@ -412,9 +412,58 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-/// Answers unknown paths with a 404 problem.
-pub async fn not_found_handler() -> HttpResponse {
-    ApiError::not_found().error_response()
+/// Answers unknown paths with a 404 problem, and a known path asked with a method it does not have with 405 and
+/// `Allow` (the methods are those of the OpenAPI document, which is the route tree).
+pub async fn not_found_handler(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::not_found().error_response();
+    }
+    let mut res = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        Msg::new(
+            format!("该地址不支持 {} 方法，可用：{}", req.method(), allowed.join(", ")),
+            format!("{} is not allowed here; allowed: {}", req.method(), allowed.join(", ")),
+        ),
+    )
+    .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    res
+}
+
+/// The methods the route tree has for `path` (upper case; empty when no route matches it).
+fn allowed_methods(path: &str) -> Vec<String> {
+    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        crate::app::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.trim_matches('/').split('/').map(str::to_owned).collect();
+                let mut methods: Vec<String> = serde_json::to_value(item)
+                    .ok()
+                    .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+                    .unwrap_or_default();
+                methods.retain(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()));
+                methods.iter_mut().for_each(|m| *m = m.to_ascii_uppercase());
+                (segments, methods)
+            })
+            .collect()
+    });
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut out: Vec<String> = Vec::new();
+    for (segments, methods) in routes {
+        let matches = segments.len() == parts.len()
+            && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+        if matches {
+            out.extend(methods.iter().filter(|m| !out.contains(m)).cloned().collect::<Vec<_>>());
+        }
+    }
+    out
 }
 
 /// actix path extractor failures: the id in the URL cannot name anything, so 404.

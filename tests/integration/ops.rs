@@ -69,6 +69,20 @@ both_backends! {
         assert_eq!(en.body["detail"], "no such resource");
     }
 
+    async fn known_paths_with_other_methods_are_405_with_allow(app: &TestApp) {
+        let token = app.token("city");
+        let res = app.request("PUT", "/api/v1/retirees", Some(&token), &[], None).await.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("GET, POST"));
+        let res = app.request("DELETE", "/api/v1/retirees/42", Some(&token), &[], None).await.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("GET, PATCH"));
+        let res = app.request("POST", "/healthz", None, &[], None).await.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("GET"));
+        // Nothing changed and nothing was created by the refused calls.
+        assert_eq!(app.count("retirees"), 0);
+        // An unknown path stays 404.
+        app.request("PUT", "/api/v1/retirees/42/nothing", Some(&token), &[], None).await.problem(404, "not_found");
+    }
+
     async fn request_ids_are_echoed_or_generated(app: &TestApp) {
         let res = anonymous(app, "/healthz", &[("X-Request-Id", "abc-123_XYZ")]).await.expect(200);
         assert_eq!(res.header("x-request-id"), Some("abc-123_XYZ"));
