@@ -100,7 +100,7 @@ run_st() {
     ST_ROLE="$role" ST_PERMISSIONS="$permissions" PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks \
         "$venv/bin/schemathesis" run "$base/openapi.json" \
         --header "Authorization: Bearer $token" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,forbidden_success \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,forbidden_success,unsupported_method,response_headers_conformance \
         --max-examples "$examples" \
         --phases "${ST_PHASES:-examples,coverage,fuzzing}" \
         --workers 1 \

@@ -415,10 +415,14 @@ impl From<actix_web::error::BlockingError> for ApiError {
 /// Answers unknown paths with a 404 problem, and a known path asked with a method it does not have with 405 and
 /// `Allow` (the methods are those of the OpenAPI document, which is the route tree).
 pub async fn not_found_handler(req: HttpRequest) -> HttpResponse {
-    let allowed = allowed_methods(req.path());
+    let allowed = allowed_methods(req.path(), false);
     if allowed.is_empty() {
         return ApiError::not_found().error_response();
     }
+    method_not_allowed(&req, &allowed)
+}
+
+fn method_not_allowed(req: &HttpRequest, allowed: &[String]) -> HttpResponse {
     let mut res = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
@@ -434,8 +438,9 @@ pub async fn not_found_handler(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods the route tree has for `path` (upper case; empty when no route matches it).
-fn allowed_methods(path: &str) -> Vec<String> {
+/// The methods the route tree has for `path` (upper case; empty when no route matches it); with `literal`, only
+/// routes without parameters count (`/retirees/search` is not `/retirees/{id}`).
+fn allowed_methods(path: &str, literal: bool) -> Vec<String> {
     static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
         crate::app::openapi()
@@ -458,7 +463,7 @@ fn allowed_methods(path: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (segments, methods) in routes {
         let matches = segments.len() == parts.len()
-            && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            && segments.iter().zip(&parts).all(|(s, p)| (!literal && s.starts_with('{') && !p.is_empty()) || s == p);
         if matches {
             out.extend(methods.iter().filter(|m| !out.contains(m)).cloned().collect::<Vec<_>>());
         }
@@ -467,8 +472,13 @@ fn allowed_methods(path: &str) -> Vec<String> {
 }
 
 /// actix path extractor failures: the id in the URL cannot name anything, so 404.
-pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
     log::debug!("path parameter rejected: {err}");
+    // `GET /imports/retirees` reaches `GET /imports/{id}`: it names the upload operation, which has no GET.
+    let literal = allowed_methods(req.path(), true);
+    if !literal.is_empty() && !literal.iter().any(|m| m == req.method().as_str()) {
+        return actix_web::error::InternalError::from_response(err, method_not_allowed(req, &literal)).into();
+    }
     ApiError::not_found().into()
 }
 

@@ -79,6 +79,11 @@ both_backends! {
         assert_eq!(res.header("allow"), Some("GET"));
         // Nothing changed and nothing was created by the refused calls.
         assert_eq!(app.count("retirees"), 0);
+        // A fixed path that a parameter route would also take (`/retirees/{id}`, `/imports/{id}`).
+        let res = app.request("PATCH", "/api/v1/retirees/search", Some(&token), &[], None).await.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("POST"));
+        let res = app.request("GET", "/api/v1/imports/retirees", Some(&token), &[], None).await.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("POST"));
         // An unknown path stays 404.
         app.request("PUT", "/api/v1/retirees/42/nothing", Some(&token), &[], None).await.problem(404, "not_found");
     }
