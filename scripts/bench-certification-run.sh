@@ -25,7 +25,8 @@ Usage: scripts/bench-certification-run.sh [--rows N] [--overdue PCT] [--backend 
   --rows N          retirees to load (default 1000000)
   --overdue PCT     share made overdue, 10-90 in steps of 10 (default 30)
   --backend B       sqlite, postgres or both (default both)
-Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); BENCH_BIN (a built binary:
+  no build); BENCH_PROFILE=1 (perf during the run: target/bench/profile-<backend>-certification-run.txt)
 EOF
 }
 
@@ -47,7 +48,8 @@ case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;;
     *) usage >&2; exit 2 ;; esac
 
 pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-bin=target/release/retiree-service
+bin=${BENCH_BIN:-target/release/retiree-service}
+source "$(dirname "${BASH_SOURCE[0]}")/bench-profile.sh"
 secret=bench-secret-bench-secret-bench-secret-0123
 password=bench-password-2026
 export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
@@ -55,7 +57,7 @@ export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
 if ! command -v sqlite3 >/dev/null && [[ " ${backends[*]} " == *" sqlite "* ]]; then
     apt-get install -y -qq sqlite3 >/dev/null
 fi
-cargo build --release --bin retiree-service
+[[ -n ${BENCH_BIN:-} ]] || cargo build --release --bin retiree-service
 
 tmp="$(mktemp -d)"
 pid="" pg_dbs=()
@@ -162,10 +164,12 @@ run_backend() {
              \"role\":\"city_centre\",\"jurisdiction\":\"3502\"}"
     token=$(login "$base" bench-city)
     settle
+    profile_start "$b-certification-run"
     s=$(now)
     res=$(curl -sS -w '\n%{http_code}' -X POST "$base/certification-runs" -H "Authorization: Bearer $token" \
         -H 'Content-Type: application/json' -d "{\"jurisdiction\":\"3502\",\"as_of\":\"$as_of\"}")
     ours_s=$(since "$s")
+    profile_stop "$pid"
     r_peak[$b]=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=""

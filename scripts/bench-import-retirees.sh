@@ -17,7 +17,8 @@ Usage: scripts/bench-import-retirees.sh [--rows N] [--backend sqlite|postgres|bo
   --backend B     sqlite, postgres or both (default both)
   --runs K        runs per backend on fresh databases (default 1); with K > 1 times are medians, memory the
                   highest peak
-Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); BENCH_BIN (a built binary:
+  no build); BENCH_PROFILE=1 (perf during the import: target/bench/profile-<backend>-import-retirees.txt)
 EOF
 }
 
@@ -39,7 +40,8 @@ case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;;
     *) usage >&2; exit 2 ;; esac
 
 pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-bin=target/release/retiree-service
+bin=${BENCH_BIN:-target/release/retiree-service}
+source "$(dirname "${BASH_SOURCE[0]}")/bench-profile.sh"
 secret=bench-secret-bench-secret-bench-secret-0123
 password=bench-password-2026
 export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
@@ -47,7 +49,7 @@ export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
 if ! command -v sqlite3 >/dev/null && [[ " ${backends[*]} " == *" sqlite "* ]]; then
     apt-get install -y -qq sqlite3 >/dev/null
 fi
-cargo build --release --bin retiree-service
+[[ -n ${BENCH_BIN:-} ]] || cargo build --release --bin retiree-service
 
 tmp="$(mktemp -d)"
 pid="" pg_dbs=()
@@ -169,8 +171,10 @@ run_once() {
     done) &
     sampler=$!
     set +e
+    profile_start "$b-import-retirees"
     TOKEN=$token scripts/import.sh "$file" --interval 0.2 | tee "$tmp/import.log"
     st=${PIPESTATUS[0]}
+    profile_stop "$pid"
     set -e
     status=failed && ((st == 0)) && status=succeeded
     ours_s=$(sed -n 's/^import [0-9]* retirees: [a-z]* in \([0-9.]*\) s$/\1/p' "$tmp/import.log")
