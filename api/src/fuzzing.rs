@@ -98,14 +98,26 @@ pub fn import_file(format: Format, raw: &[u8]) -> ImportFile {
     out
 }
 
+/// The counts of a feed body read whole.
+#[derive(Debug)]
+pub struct FeedCounts {
+    /// Records read (blank lines do not count).
+    pub records: i64,
+    /// Records refused before matching.
+    pub rejected: i64,
+    /// Every line error.
+    pub error_count: u64,
+    /// The listed line errors as `(line, field, code)`.
+    pub listed: Vec<(Option<u64>, String, String)>,
+}
+
 /// What reading a data-platform feed body gives before the database.
 #[derive(Debug)]
 pub struct FeedBody {
     /// The normalised text, when normalising succeeded.
     pub text: Option<Vec<u8>>,
-    /// Records read, records refused before matching, every line error, and the listed ones as
-    /// `(line, field, code)`; or the code of the error that refused the body whole.
-    pub read: Result<(i64, i64, u64, Vec<(Option<u64>, String, String)>), String>,
+    /// The counts, or the code of the error that refused the body whole.
+    pub read: Result<FeedCounts, String>,
     /// The records handed to staging (only while no line has failed).
     pub staged: Vec<StagedRecord>,
 }
@@ -125,7 +137,7 @@ pub fn feed_body(raw: &[u8], ndjson: bool, today: Date) -> FeedBody {
     })
     .map(|r| {
         let listed = r.errors.iter().map(|(e, line)| (*line, e.field.clone(), e.code.clone())).collect();
-        (r.records, r.rejected, r.error_count, listed)
+        FeedCounts { records: r.records, rejected: r.rejected, error_count: r.error_count, listed }
     })
     .map_err(|e| code(&e));
     FeedBody { text: Some(text), read, staged }
@@ -226,7 +238,7 @@ pub fn check_retiree_file(raw: &[u8]) {
 pub fn check_feed_body(raw: &[u8]) {
     for ndjson in [false, true] {
         let body = feed_body(raw, ndjson, TODAY);
-        let (records, rejected, error_count, listed) = match &body.read {
+        let FeedCounts { records, rejected, error_count, listed } = match &body.read {
             Ok(read) => read,
             Err(code) => {
                 assert_ne!(code, "internal_error", "ndjson {ndjson}");
@@ -307,7 +319,7 @@ mod tests {
         }
         assert_eq!(accepted("rows.ndjson").len(), 2);
         let feed = super::feed_body(&seed("feed_lines", "zh_gb18030.csv"), false, super::TODAY);
-        assert_eq!(feed.read.unwrap().0, 2);
+        assert_eq!(feed.read.unwrap().records, 2);
         assert_eq!(feed.staged.len(), 2);
     }
 
