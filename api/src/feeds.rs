@@ -336,8 +336,8 @@ impl Read {
 
 /// Reads a UTF-8 body (normalised) as NDJSON or CSV, checking every line and handing the good records to
 /// `sink` in batches of 5,000 while no line has failed.
-fn read(
-    path: &Path,
+pub(crate) fn read<R: BufRead>(
+    mut text: R,
     ndjson: bool,
     today: Date,
     sink: &mut dyn FnMut(&[StagedRecord]) -> Result<(), ApiError>,
@@ -369,7 +369,7 @@ fn read(
             Ok(())
         };
     if ndjson {
-        let mut reader = BufReader::new(File::open(path).map_err(ApiError::internal)?);
+        let reader = &mut text;
         let mut buf = Vec::new();
         let mut line = 0u64;
         loop {
@@ -394,8 +394,7 @@ fn read(
             }
         }
     } else {
-        let file = File::open(path).map_err(ApiError::internal)?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::new(file));
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
         let mut record = csv::StringRecord::new();
         let mut header: Option<Vec<Option<&'static str>>> = None;
         loop {
@@ -1019,8 +1018,8 @@ pub fn submit(conn: &mut DbConnection, s: &Submission) -> Result<Submitted, ApiE
 }
 
 fn stage_and_write(conn: &mut DbConnection, s: &Submission, text: &Path) -> Result<Submitted, ApiError> {
-    let ndjson = s.ndjson || looks_like_ndjson(text);
-    let read = read(text, ndjson, s.today, &mut |rows| Ok(repo::stage(conn, rows)?))?;
+    let file = BufReader::new(File::open(text).map_err(ApiError::internal)?);
+    let read = read_body(file, s.ndjson, s.today, &mut |rows| Ok(repo::stage(conn, rows)?))?;
     if read.error_count > 0 {
         let mut error = ApiError::validation_at(read.errors);
         if read.error_count > MAX_LISTED as u64 {
@@ -1034,10 +1033,21 @@ fn stage_and_write(conn: &mut DbConnection, s: &Submission, text: &Path) -> Resu
     persistence::write_tx(conn, |conn| write(conn, s, &read))
 }
 
-fn looks_like_ndjson(path: &Path) -> bool {
-    let mut first = [0u8; 8];
-    let n = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut first)).unwrap_or(0);
-    first[..n].iter().find(|b| !b.is_ascii_whitespace() && ![0xEF, 0xBB, 0xBF].contains(*b)) == Some(&b'{')
+/// Reads a normalised body with [`read`]: as NDJSON when the request says so or the body starts with `{`.
+pub(crate) fn read_body<R: BufRead>(
+    mut text: R,
+    ndjson: bool,
+    today: Date,
+    sink: &mut dyn FnMut(&[StagedRecord]) -> Result<(), ApiError>,
+) -> Result<Read, ApiError> {
+    let start = text.fill_buf().map_err(ApiError::internal)?;
+    let ndjson = ndjson || looks_like_ndjson(&start[..start.len().min(8)]);
+    read(text, ndjson, today, sink)
+}
+
+/// Whether the first bytes of a body, past white space and a byte order mark, are `{`.
+fn looks_like_ndjson(first: &[u8]) -> bool {
+    first.iter().find(|b| !b.is_ascii_whitespace() && ![0xEF, 0xBB, 0xBF].contains(*b)) == Some(&b'{')
 }
 
 fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitted, ApiError> {

@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use persistence::bulk::{self, ImportActor, OnConflict, Refused, StagedFlag, StagedRetiree};
 use persistence::import_jobs::{self as jobs, Counters, RejectedRow, RowErrorRecord};
+use persistence::retirees::{GroupFlag, RetireeData};
 use persistence::{DbConnection, Pool, write_tx};
 use serde::{Deserialize, Serialize};
 
@@ -371,7 +372,7 @@ impl Spool {
 
 /// How the file's columns map to ours.
 #[derive(Debug)]
-struct Header {
+pub(crate) struct Header {
     names: Vec<String>,
     columns: Vec<Option<&'static str>>,
 }
@@ -395,7 +396,7 @@ impl Header {
     }
 }
 
-fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result<Header, Vec<FieldError>> {
+pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result<Header, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut columns = Vec::new();
     let mut seen = HashSet::new();
@@ -440,20 +441,20 @@ fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result<Header, Ve
 }
 
 /// A source row: its line, its cells in header order, and problems found while reading it.
-struct SourceRow {
-    line: u64,
-    cells: Vec<String>,
-    problems: Vec<FieldError>,
+pub(crate) struct SourceRow {
+    pub(crate) line: u64,
+    pub(crate) cells: Vec<String>,
+    pub(crate) problems: Vec<FieldError>,
 }
 
 /// What reading produces.
-enum Event {
+pub(crate) enum Event {
     Header(Vec<String>),
     Row(SourceRow),
 }
 
 /// Why a job stopped before merging.
-enum Stop {
+pub(crate) enum Stop {
     /// The header is unusable: the file is refused whole.
     Header(Vec<FieldError>),
     /// Something else.
@@ -467,7 +468,7 @@ impl From<ApiError> for Stop {
 }
 
 /// A resident ID as a number, for the duplicate check (17 digits and the check character fit in 64 bits).
-fn id_key(id: &str) -> u64 {
+pub(crate) fn id_key(id: &str) -> u64 {
     id.bytes().fold(0u64, |acc, b| acc.wrapping_mul(11).wrapping_add(if b == b'X' { 10 } else { u64::from(b - b'0') }))
 }
 
@@ -508,26 +509,10 @@ impl Pipeline<'_> {
         let Some(header) = &self.header else {
             return Err(Stop::Failed(ApiError::internal("row before header")));
         };
-        let cells = match header.cells(&row) {
-            Ok(cells) => cells,
-            Err(problems) => return self.reject(row, &problems),
+        let (data, flags, has_flags) = match check_row(header, &row) {
+            Ok(checked) => checked,
+            Err(errors) => return self.reject(row, &errors),
         };
-        let mut errors = Vec::new();
-        let request = retiree_file::to_request(&cells, &mut errors);
-        let checked = match request {
-            Some(req) if errors.is_empty() => match crate::routes::retirees::validate_new(req) {
-                Ok(ok) => Some(ok),
-                Err(e) => {
-                    errors.extend(e.into_iter().map(|mut f| {
-                        f.field = column_of_pointer(&f.field);
-                        f
-                    }));
-                    None
-                }
-            },
-            _ => None,
-        };
-        let Some((data, flags)) = checked else { return self.reject(row, &errors) };
         let line = row.line;
         if let Some(first) = self.seen.insert(id_key(&data.id_number), line) {
             self.seen.insert(id_key(&data.id_number), first);
@@ -539,7 +524,6 @@ impl Pipeline<'_> {
             );
             return self.reject(row, &[e]);
         }
-        let has_flags = cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
         for f in flags {
             self.flags.push(StagedFlag {
                 line: line as i64,
@@ -580,6 +564,35 @@ impl Pipeline<'_> {
         self.rows.reserve(BATCH);
         self.out.send(batch).map_err(|_| Stop::Failed(ApiError::internal("staging stopped")))
     }
+}
+
+/// What a row checked as a single create is: its data, its special-group flags and whether the file gave any
+/// (an empty cell keeps a person's flags on update), or the broken rules named by column.
+pub(crate) type CheckedRow = (RetireeData, Vec<GroupFlag>, bool);
+
+/// The checks of one data row, before the database: the header's width, the cells
+/// ([`retiree_file::to_request`]) and the checks of a single create
+/// ([`crate::routes::retirees::validate_new`]).
+pub(crate) fn check_row(header: &Header, row: &SourceRow) -> Result<CheckedRow, Vec<FieldError>> {
+    let cells = header.cells(row)?;
+    let mut errors = Vec::new();
+    let request = retiree_file::to_request(&cells, &mut errors);
+    let checked = match request {
+        Some(req) if errors.is_empty() => match crate::routes::retirees::validate_new(req) {
+            Ok(ok) => Some(ok),
+            Err(e) => {
+                errors.extend(e.into_iter().map(|mut f| {
+                    f.field = column_of_pointer(&f.field);
+                    f
+                }));
+                None
+            }
+        },
+        _ => None,
+    };
+    let Some((data, flags)) = checked else { return Err(errors) };
+    let has_flags = cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
+    Ok((data, flags, has_flags))
 }
 
 /// The cells of a refused staged row, in the file's column order.
@@ -1117,19 +1130,31 @@ fn read_rows(
             })?;
             let size = std::fs::metadata(&text).map(|m| m.len() as i64).unwrap_or(0);
             live.total.store(size, Ordering::Relaxed);
-            if format == Format::Ndjson || looks_like_ndjson(&text) {
-                read_ndjson(spec, &text, live, sink)
-            } else {
-                read_csv(&text, live, sink)
-            }
+            let file = File::open(&text).map_err(ApiError::internal)?;
+            read_text(spec, format, BufReader::new(file), live, sink)
         }
     }
 }
 
-fn looks_like_ndjson(path: &Path) -> bool {
-    let mut first = [0u8; 8];
-    let n = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut first)).unwrap_or(0);
-    first[..n].iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF) == Some(&b'{')
+/// Reads normalised (UTF-8) CSV or NDJSON text: NDJSON when the format says so or the text starts with `{`.
+pub(crate) fn read_text<R: BufRead>(
+    spec: &retiree_file::Spec,
+    format: Format,
+    mut text: R,
+    live: &Live,
+    sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let start = text.fill_buf().map_err(ApiError::internal)?;
+    if format == Format::Ndjson || looks_like_ndjson(&start[..start.len().min(8)]) {
+        read_ndjson(spec, text, live, sink)
+    } else {
+        read_csv(text, live, sink)
+    }
+}
+
+/// Whether the first bytes of a file, past white space and a byte order mark, are `{`.
+fn looks_like_ndjson(first: &[u8]) -> bool {
+    first.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF) == Some(&b'{')
 }
 
 fn unreadable(e: impl std::fmt::Display) -> Stop {
@@ -1141,9 +1166,12 @@ fn unreadable(e: impl std::fmt::Display) -> Stop {
     )])
 }
 
-fn read_csv(path: &Path, live: &Live, sink: &mut dyn FnMut(Event) -> Result<(), Stop>) -> Result<(), Stop> {
-    let file = File::open(path).map_err(ApiError::internal)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::new(file));
+fn read_csv<R: std::io::Read>(
+    text: R,
+    live: &Live,
+    sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
     let mut record = csv::StringRecord::new();
     let mut header_seen = false;
     loop {
@@ -1215,15 +1243,14 @@ fn json_cell(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_ndjson(
+fn read_ndjson<R: BufRead>(
     spec: &retiree_file::Spec,
-    path: &Path,
+    mut reader: R,
     live: &Live,
     sink: &mut dyn FnMut(Event) -> Result<(), Stop>,
 ) -> Result<(), Stop> {
     let names: Vec<String> = spec.columns.iter().map(|c| (*c).to_owned()).collect();
     sink(Event::Header(names))?;
-    let mut reader = BufReader::new(File::open(path).map_err(ApiError::internal)?);
     let mut buf = Vec::new();
     let (mut line, mut done) = (0u64, 0i64);
     loop {

@@ -86,24 +86,30 @@ fn row_error(line: u64, field: &str, code: &str, zh: String, en: String) -> (Fie
 
 /// Turns the spooled upload into a UTF-8 CSV file: gunzips `.gz` content and transcodes GB18030 (as Excel
 /// writes it) when the bytes are not UTF-8. Streams in 64 KiB blocks. Content that unpacks to more than `limit`
-/// bytes (a gzip bomb) is refused with 413 `file_too_large` before anything is written.
+/// bytes (a gzip bomb) is refused with 413 `file_too_large` before anything is written to `out`.
 pub fn normalise(raw: &Path, out: &Path, limit: u64) -> Result<(), ApiError> {
+    let out = std::io::BufWriter::new(File::create(out).map_err(ApiError::internal)?);
+    normalise_from(|| File::open(raw), out, limit)
+}
+
+/// [`normalise`] of bytes in memory, written to `out` (the same code: the file is only read through `open`).
+pub fn normalise_bytes(raw: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), ApiError> {
+    normalise_from(|| Ok(raw), out, limit)
+}
+
+/// What [`normalise`] does, reading the input through `open`, which starts it afresh from its first byte each
+/// time it is called (the input is read twice: to tell UTF-8 from GB18030 and measure it, then to convert it).
+fn normalise_from<R: Read>(open: impl Fn() -> std::io::Result<R>, out: impl Write, limit: u64) -> Result<(), ApiError> {
     let mut probe = [0u8; 2];
-    let mut file = File::open(raw).map_err(ApiError::internal)?;
+    let mut file = open().map_err(ApiError::internal)?;
     let n = file.read(&mut probe).map_err(ApiError::internal)?;
     let gzip = n == 2 && probe == [0x1f, 0x8b];
-    let open = || -> Result<Box<dyn Read>, ApiError> {
-        let file = BufReader::new(File::open(raw).map_err(ApiError::internal)?);
-        let reader: Box<dyn Read> = if gzip { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
-        Ok(Box::new(reader.take(limit.saturating_add(1))))
-    };
-    let (utf8, size) = is_utf8(&mut open()?)?;
+    let (utf8, size) = is_utf8(&mut content(open().map_err(ApiError::internal)?, gzip).take(limit.saturating_add(1)))?;
     if size > limit {
         return Err(ApiError::unpacked_too_large(limit));
     }
-    let mut reader = open()?;
-    let mut writer =
-        LfWriter { out: std::io::BufWriter::new(File::create(out).map_err(ApiError::internal)?), cr: false };
+    let mut reader = content(open().map_err(ApiError::internal)?, gzip).take(limit);
+    let mut writer = LfWriter { out, cr: false };
     let mut decoder = (!utf8).then(|| encoding_rs::GB18030.new_decoder_without_bom_handling());
     let mut buf = vec![0u8; 64 * 1024];
     let mut text = String::with_capacity(128 * 1024);
@@ -123,6 +129,11 @@ pub fn normalise(raw: &Path, out: &Path, limit: u64) -> Result<(), ApiError> {
         }
     }
     writer.finish().map_err(ApiError::internal)
+}
+
+/// The content of a file: gunzipped when it is gzip.
+fn content<'a, R: Read + 'a>(file: R, gzip: bool) -> Box<dyn Read + 'a> {
+    if gzip { Box::new(flate2::read::GzDecoder::new(BufReader::new(file))) } else { Box::new(BufReader::new(file)) }
 }
 
 /// Writes text with CRLF line ends turned into LF, so that line numbers count the same for files saved on
@@ -487,9 +498,34 @@ pub fn import_file(conn: &mut DbConnection, file: &Path, mode: Mode, actor: &str
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
+    use super::*;
 
-    use super::normalise;
+    fn from_file(raw: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let (input, output) = (dir.path().join("raw"), dir.path().join("out"));
+        std::fs::write(&input, raw).unwrap();
+        normalise(&input, &output, u64::MAX).unwrap();
+        std::fs::read(&output).unwrap()
+    }
+
+    #[test]
+    fn files_and_bytes_normalise_alike() {
+        let text = "姓名,公民身份号码\r\n张三,350203195501010016\r\nno\rcr\n";
+        let (gb, _, _) = encoding_rs::GB18030.encode(text);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let want = "姓名,公民身份号码\n张三,350203195501010016\nno\rcr\n".as_bytes();
+        for raw in [text.as_bytes(), &gb, &gz] {
+            let mut bytes = Vec::new();
+            normalise_bytes(raw, &mut bytes, u64::MAX).unwrap();
+            assert_eq!(bytes, want);
+            assert_eq!(from_file(raw), want);
+        }
+        let mut out = Vec::new();
+        let err = normalise_bytes(&gz[..gz.len() / 2], &mut out, u64::MAX).unwrap_err();
+        assert_eq!(err.code(), "unreadable_file");
+    }
 
     fn run(bytes: &[u8], limit: u64) -> Result<String, String> {
         let dir = tempfile::tempdir().unwrap();

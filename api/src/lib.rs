@@ -10,6 +10,8 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod feeds;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod imports;

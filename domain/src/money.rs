@@ -71,7 +71,8 @@ impl Money {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(MoneyError::Negative);
         }
-        let fen = value * Decimal::ONE_HUNDRED;
+        // Past Decimal's range once in fen (about 7.9e26 yuan) is too large too: `*` would panic.
+        let fen = value.checked_mul(Decimal::ONE_HUNDRED).ok_or(MoneyError::TooLarge)?;
         let fen = i64::try_from(fen.trunc()).map_err(|_| MoneyError::TooLarge)?;
         if fen > MAX_FEN {
             return Err(MoneyError::TooLarge);
@@ -122,5 +123,13 @@ mod tests {
         assert_eq!(Money::parse("1.005"), Err(MoneyError::TooPrecise));
         assert_eq!(Money::parse("-1"), Err(MoneyError::Negative));
         assert_eq!(Money::parse("1000000000000"), Err(MoneyError::TooLarge));
+    }
+
+    // An amount past Decimal's range once in fen (found while writing the fuzz targets,
+    // fuzz/regressions/retiree_rows/money_overflow.csv): multiplying by 100 panicked instead of refusing it.
+    #[test]
+    fn refuses_amounts_too_large_for_fen_without_panicking() {
+        assert_eq!(Money::parse("79228162514264337593543950335"), Err(MoneyError::TooLarge));
+        assert_eq!(Money::parse("792281625142643375935439503.35"), Err(MoneyError::TooLarge));
     }
 }
