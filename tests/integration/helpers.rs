@@ -191,6 +191,13 @@ pub fn create_pg_database(base: &str) -> (String, String) {
     (admin_url, name)
 }
 
+/// Drops a database made by [`create_pg_database`] (connections to it are ended).
+pub fn drop_pg_database(admin_url: String, name: &str) {
+    if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin_url)) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+    }
+}
+
 fn nanos() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000).unwrap_or(0)
 }
@@ -293,13 +300,7 @@ impl TestApp {
         self.handle.stop(false).await;
         drop(self.pool);
         if let Some((admin, name)) = self.pg_admin_url {
-            let _ = actix_web::rt::task::spawn_blocking(move || {
-                if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin)) {
-                    let _ =
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-                }
-            })
-            .await;
+            let _ = actix_web::rt::task::spawn_blocking(move || drop_pg_database(admin, &name)).await;
         }
     }
 

@@ -22,6 +22,7 @@ mod ops;
 mod pension;
 mod platform;
 mod policies;
+mod process;
 mod retiree_imports;
 mod retirees;
 mod roles;

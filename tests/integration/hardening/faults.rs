@@ -10,39 +10,16 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::privacy::{Service, start};
 use super::report;
 use crate::helpers::*;
+use crate::process::{drop_database, fresh_database, login, start};
 
+/// A call without a body (`Some(body)`: JSON); `None` when no answer came.
 async fn call(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Option<(u16, Value)> {
-    let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
-    let mut req = client.request(awc::http::Method::from_bytes(method.as_bytes()).unwrap(), format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    match body {
+        Some(b) => crate::process::call_json(base, method, path, token, &b).await,
+        None => crate::process::call(base, method, path, token, "", vec![]).await,
     }
-    let mut res = match body {
-        Some(b) => req.insert_header(("Content-Type", "application/json")).send_body(b.to_string()).await.ok()?,
-        None => req.send().await.ok()?,
-    };
-    let bytes = res.body().limit(16 << 20).await.ok()?;
-    Some((res.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
-}
-
-async fn wait_ready(base: &str) {
-    for _ in 0..600 {
-        if call(base, "GET", "/readyz", None, None).await.is_some_and(|r| r.0 == 200) {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the service did not become ready");
-}
-
-async fn login(base: &str) -> String {
-    let body = json!({"grant_type": "password", "username": "city", "password": "demo-password-2026"});
-    let (status, v) = call(base, "POST", "/api/v1/auth/token", None, Some(body)).await.unwrap();
-    assert_eq!(status, 200, "{v}");
-    v["access_token"].as_str().unwrap().to_owned()
 }
 
 #[derive(QueryableByName)]
@@ -52,32 +29,11 @@ struct Id {
     id: i64,
 }
 
-fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<(String, Option<(String, String)>)> {
-    match backend {
-        Backend::Sqlite => Some((format!("sqlite://{}/faults.db", dir.display()), None)),
-        Backend::Postgres => {
-            let base = pg_base_url()?;
-            let (admin, name) = create_pg_database(&base);
-            Some((with_database(&base, &name), Some((admin, name))))
-        }
-    }
-}
-
-fn drop_database(pg: Option<(String, String)>) {
-    if let Some((admin, name)) = pg
-        && let Ok(mut conn) = persistence::connection::establish(&persistence::DatabaseUrl::Postgres(admin))
-    {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-    }
-}
-
 async fn killed_while_writing(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, pg)) = fresh_database(backend, dir.path()) else { return };
-    let log = dir.path().join("service.log");
-    let mut service: Service = start(&url, &log);
-    wait_ready(&service.base).await;
-    let token = login(&service.base).await;
+    let Some((url, pg)) = fresh_database(backend, dir.path()).await else { return };
+    let mut service = start(&url, None).await;
+    let token = login(&service.base, "city").await;
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let attempted = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let writers = (0..16u16).map(|w| {
@@ -104,9 +60,8 @@ async fn killed_while_writing(backend: Backend) {
     };
     futures_util::future::join(futures_util::future::join_all(writers), killer).await;
     let acked = acknowledged.lock().unwrap().clone();
-    let service = start(&url, &dir.path().join("restart.log"));
-    wait_ready(&service.base).await;
-    let token = login(&service.base).await;
+    let service = start(&url, None).await;
+    let token = login(&service.base, "city").await;
     let mut lost = 0;
     for id in &acked {
         if call(&service.base, "GET", &format!("/api/v1/retirees/{id}"), Some(&token), None).await.map(|r| r.0)
@@ -127,7 +82,7 @@ async fn killed_while_writing(backend: Backend) {
     .load::<Id>(&mut conn)
     .unwrap();
     drop(conn);
-    drop_database(pg);
+    drop_database(pg).await;
     let attempted = attempted.load(std::sync::atomic::Ordering::SeqCst);
     let partial = stored.len() - audited.len();
     let pass = lost == 0 && partial == 0 && !acked.is_empty() && stored.len() >= acked.len();
@@ -165,10 +120,9 @@ fn pg_ctl(action: &str) {
 #[ignore = "restarts the PostgreSQL server; run alone by scripts/reliability"]
 async fn postgres_restarted_under_load() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, pg)) = fresh_database(Backend::Postgres, dir.path()) else { return };
-    let service = start(&url, &dir.path().join("service.log"));
-    wait_ready(&service.base).await;
-    let token = login(&service.base).await;
+    let Some((url, pg)) = fresh_database(Backend::Postgres, dir.path()).await else { return };
+    let service = start(&url, None).await;
+    let token = login(&service.base, "city").await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let statuses = Arc::new(Mutex::new(std::collections::BTreeMap::<u16, u32>::new()));
     let load = (0..4).map(|_| {
@@ -214,7 +168,7 @@ async fn postgres_restarted_under_load() {
     let (_, (readyz_down, outage, recovered)) =
         futures_util::future::join(futures_util::future::join_all(load), probe).await;
     drop(service);
-    drop_database(pg);
+    drop_database(pg).await;
     let statuses = statuses.lock().unwrap().clone();
     let truthful = readyz_down.iter().all(|s| *s == 503);
     let only_503 = statuses.keys().all(|s| *s == 200 || *s == 503);

@@ -4,7 +4,6 @@
 //! any answer; and every write and every personal read that succeeded has its row in the audit log (matched by
 //! `X-Request-Id`).
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -12,21 +11,10 @@ use serde_json::{Value, json};
 
 use super::{internal_detail, report};
 use crate::helpers::*;
+use crate::process::{drop_database, fresh_database, start};
 
-const PASSWORD: &str = "demo-password-2026";
+const PASSWORD: &str = api::seed::DEMO_PASSWORD;
 const WRONG_PASSWORD: &str = "Wrong-Secret-Passw0rd-77";
-
-pub struct Service {
-    pub child: std::process::Child,
-    pub base: String,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Client {
     http: awc::Client,
@@ -75,22 +63,6 @@ impl Client {
     }
 }
 
-pub fn start(database_url: &str, log: &std::path::Path) -> Service {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_retiree-service"))
-        .args(["serve", "--demo"])
-        .env("DATABASE_URL", database_url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("JWT_SECRET", "privacy-test-secret-0123456789abcdef-0123")
-        .env("RUST_LOG", "trace")
-        .env("WEBHOOK_DISPATCH", "off")
-        .stdout(Stdio::from(std::fs::File::create(log.with_extension("out")).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
-        .spawn()
-        .unwrap();
-    Service { child, base: format!("http://127.0.0.1:{port}") }
-}
-
 /// Whether a successful call must have left an audit row: every write, and every read of one person's details.
 fn must_be_audited(method: &str, path: &str, status: u16) -> bool {
     if !(200..300).contains(&status) || path.starts_with("/api/v1/auth/token") {
@@ -109,24 +81,11 @@ fn must_be_audited(method: &str, path: &str, status: u16) -> bool {
 
 async fn run(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, pg) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}/privacy.db", dir.path().display()), None),
-        Backend::Postgres => {
-            let Some(base) = pg_base_url() else { return };
-            let (admin, name) = actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.unwrap();
-            (with_database(&pg_base_url().unwrap(), &name), Some((admin, name)))
-        }
-    };
+    let Some((database_url, pg)) = fresh_database(backend, dir.path()).await else { return };
     let log = dir.path().join("service.log");
-    let service = start(&database_url, &log);
+    let service = start(&database_url, Some(&log)).await;
     let http = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
     let mut c = Client { http, base: service.base.clone(), n: 0, calls: Vec::new(), internal: Vec::new() };
-    for _ in 0..600 {
-        if c.http.get(format!("{}/readyz", c.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
     // Secrets and personal data the log must never show.
     let id = id_number("350203", "19480305", 611);
     let dep_id = id_number("350203", "19500707", 612);
@@ -235,14 +194,7 @@ async fn run(backend: Backend) {
         .map(|(rid, m, p, s)| format!("{rid} {m} {p} → {s}"))
         .collect();
     drop(conn);
-    if let Some((admin, name)) = pg {
-        let _ = actix_web::rt::task::spawn_blocking(move || {
-            if let Ok(mut conn) = persistence::connection::establish(&persistence::DatabaseUrl::Postgres(admin)) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-            }
-        })
-        .await;
-    }
+    drop_database(pg).await;
     let pass = found.is_empty() && c.internal.is_empty();
     report(
         "secrets: trace log of a run; internal detail in answers",
