@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Openapi = command {
-        let yaml = crate::openapi::to_yaml(&crate::app::openapi())?;
+        let yaml = crate::openapi::to_yaml(&crate::service::openapi())?;
         print!("{yaml}");
         return Ok(());
     }

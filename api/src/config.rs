@@ -77,6 +77,9 @@ pub struct Config {
     pub workers: usize,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
+    /// time of day keeps running); unset, the system clock.
+    pub clock: app::Clock,
 }
 
 /// Webhook delivery (issue 11).
@@ -118,7 +121,17 @@ impl Config {
         if bind_addr.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!("BIND_ADDR: '{bind_addr}' is not host:port, e.g. 127.0.0.1:8080")));
         }
+        let clock = match env("BUSINESS_DATE") {
+            None => app::Clock::System,
+            Some(text) => {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                let date = time::Date::parse(text.trim(), &format)
+                    .map_err(|_| ConfigError(format!("BUSINESS_DATE: '{text}' is not a date YYYY-MM-DD")))?;
+                app::Clock::shifted_to(date)
+            }
+        };
         Ok(Self {
+            clock,
             database_url,
             bind_addr,
             jwt_keys,

@@ -1,23 +1,18 @@
-//! Runs blocking Diesel work off the async workers. The pool is borrowed inside the closure, so a request
-//! waits for a connection on a blocking thread; when none comes in time the answer is 503 with Retry-After.
+//! Runs blocking Diesel work off the async workers through the application layer's transaction boundary
+//! ([`app::db`]), answering in the API's error type.
 
-use persistence::{DbConnection, DieselError, Pool, RepoError};
+use persistence::{DbConnection, DieselError, Pool};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, AppError};
 
 /// Runs `f` with a pooled connection on the blocking thread pool.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
-    E: Into<ApiError> + Send + 'static,
+    E: Into<AppError> + Send + 'static,
 {
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| ApiError::from(RepoError::from(e)))?;
-        f(&mut conn).map_err(Into::into)
-    })
-    .await?
+    app::db::run(pool, f).await.map_err(ApiError::from)
 }
 
 /// Runs `f` in a write transaction (SQLite `BEGIN IMMEDIATE`) with a pooled connection.
@@ -26,11 +21,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| persistence::write_tx(conn, f)).await
+    app::db::write(pool, f).await.map_err(ApiError::from)
 }
 
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
-        ApiError::from(RepoError::from(e))
+        ApiError::from(AppError::from(e))
     }
 }

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use domain::RuleViolation;
 use persistence::RepoError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,54 +13,12 @@ use crate::context::{self, Lang};
 /// Content type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// A message in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Msg {
-    /// Chinese.
-    pub zh: String,
-    /// English.
-    pub en: String,
-}
+pub use app::error::{AppError, FieldError, Msg};
 
-impl Msg {
-    /// Both texts.
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { zh: zh.into(), en: en.into() }
-    }
-
-    fn pick(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-/// One broken rule on one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON pointer (`/id_number`) or, for query parameters and file rows, the parameter or column name.
-    pub field: String,
-    /// Stable rule code.
-    pub code: String,
-    /// Message.
-    pub message: Msg,
-}
-
-impl FieldError {
-    /// A field error with both messages.
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        zh: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        Self { field: field.into(), code: code.into(), message: Msg::new(zh, en) }
-    }
-
-    /// A field error from a domain rule violation.
-    pub fn rule(field: impl Into<String>, violation: &dyn RuleViolation) -> Self {
-        Self::new(field, violation.code(), violation.message_zh(), violation.message_en())
+fn pick(msg: &Msg, lang: Lang) -> &str {
+    match lang {
+        Lang::Zh => &msg.zh,
+        Lang::En => &msg.en,
     }
 }
 
@@ -115,202 +72,127 @@ pub struct ProblemField {
     pub line: Option<u64>,
 }
 
-/// An error answer (boxed: handlers pass it around in `Result`s, which should stay small).
+/// An error answer: a use case's [`AppError`], rendered as problem+json.
 #[derive(Debug)]
-pub struct ApiError(Box<ErrorData>);
+pub struct ApiError(AppError);
 
-#[derive(Debug)]
-struct ErrorData {
-    status: StatusCode,
-    code: String,
-    detail: Msg,
-    errors: Vec<(FieldError, Option<u64>)>,
-    retry_after: Option<u64>,
+fn to_status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl ApiError {
     /// Any status with a code and message.
     pub fn new(status: StatusCode, code: impl Into<String>, detail: Msg) -> Self {
-        Self(Box::new(ErrorData { status, code: code.into(), detail, errors: Vec::new(), retry_after: None }))
-    }
-
-    fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.0.retry_after = Some(seconds);
-        self
+        Self(AppError::new(status.as_u16(), code, detail))
     }
 
     /// 422 with the broken rules; the top-level code is the rule when exactly one field failed.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self::validation_at(errors.into_iter().map(|e| (e, None)).collect())
+        Self(AppError::validation(errors))
     }
 
     /// 422 with broken rules tied to file lines.
     pub fn validation_at(errors: Vec<(FieldError, Option<u64>)>) -> Self {
-        let (code, detail) = match errors.as_slice() {
-            [(only, _)] => (only.code.clone(), only.message.clone()),
-            _ => (
-                "validation_failed".to_owned(),
-                Msg::new(
-                    format!("{}处数据未通过校验，详见errors", errors.len()),
-                    format!("{} fields failed validation; see errors", errors.len()),
-                ),
-            ),
-        };
-        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail);
-        error.0.errors = errors;
-        error
+        Self(AppError::validation_at(errors))
     }
 
     /// The same error with another `detail`.
-    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        self.0.detail = Msg::new(zh, en);
-        self
+    pub fn with_detail(self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self(self.0.with_detail(zh, en))
     }
 
     /// 422 for one field.
     pub fn field(error: FieldError) -> Self {
-        Self::validation(vec![error])
+        Self(AppError::field(error))
     }
 
     /// 400 for a request that cannot be read at all.
     pub fn bad_request(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, Msg::new(zh, en))
+        Self(AppError::bad_request(code, zh, en))
     }
 
     /// 401.
     pub fn unauthorized(code: &str, zh: &str, en: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, Msg::new(zh, en))
+        Self(AppError::unauthorized(code, zh, en))
     }
 
     /// 403: the role may not do this (inside its own subtree).
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            Msg::new("当前角色无权执行此操作", "your role may not perform this action"),
-        )
+        Self(AppError::forbidden())
     }
 
     /// 404: absent, or outside the caller's subtree (the two are not told apart).
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", Msg::new("资源不存在", "no such resource"))
+        Self(AppError::not_found())
     }
 
     /// 409.
     pub fn conflict(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, Msg::new(zh, en))
+        Self(AppError::conflict(code, zh, en))
     }
 
     /// 412: `If-Match` names an older version.
     pub fn precondition_failed() -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
-            Msg::new(
-                "资源已被修改，If-Match 中的版本已过期，请重新读取后再提交",
-                "the resource changed since the version in If-Match; read it again and retry",
-            ),
-        )
+        Self(AppError::precondition_failed())
     }
 
     /// 428: a write to an existing resource without `If-Match`.
     pub fn precondition_required() -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            Msg::new("修改已有资源须携带 If-Match 请求头（取自 ETag）", "send If-Match with the ETag you read"),
-        )
+        Self(AppError::precondition_required())
     }
 
     /// 413.
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            Msg::new(format!("请求体超过上限{limit}字节"), format!("request body exceeds the limit of {limit} bytes")),
-        )
+        Self(AppError::payload_too_large(limit))
     }
 
     /// 413 for a file that unpacks (gzip) to more than `limit` bytes.
     pub fn unpacked_too_large(limit: u64) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            Msg::new(
-                format!("文件解压后超过上限{limit}字节"),
-                format!("the file unpacks to more than the limit of {limit} bytes"),
-            ),
-        )
+        Self(AppError::unpacked_too_large(limit))
     }
 
     /// 414: the path and query are longer than `limit` bytes.
     pub fn uri_too_long(limit: usize) -> Self {
-        Self::new(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
-            Msg::new(format!("地址和查询参数超过{limit}字节"), format!("the path and query exceed {limit} bytes")),
-        )
+        Self(AppError::uri_too_long(limit))
     }
 
     /// 408: the client sent its body too slowly.
     pub fn request_timeout() -> Self {
-        Self::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            Msg::new("请求体发送过慢，连接已断开", "the request body arrived too slowly; the connection is closed"),
-        )
+        Self(AppError::request_timeout())
     }
 
     /// 415.
     pub fn unsupported_media_type(expected: &str) -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            Msg::new(format!("Content-Type 应为 {expected}"), format!("Content-Type must be {expected}")),
-        )
+        Self(AppError::unsupported_media_type(expected))
     }
 
     /// 429 with `Retry-After`.
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let seconds = retry_after.max(1);
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "login_throttled",
-            Msg::new(
-                format!("登录失败次数过多，请{seconds}秒后再试"),
-                format!("too many failed logins; retry after {seconds} seconds"),
-            ),
-        )
-        .with_retry_after(seconds)
+        Self(AppError::too_many_requests(retry_after))
     }
 
     /// 503 with `Retry-After` (database or pool exhausted).
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            Msg::new("服务暂时繁忙，请稍后重试", "the service is busy; retry shortly"),
-        )
-        .with_retry_after(2)
+        Self(AppError::unavailable())
     }
 
     /// 500; the cause goes to the log, never to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        log::error!("internal error: {cause}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            Msg::new("服务器内部错误", "internal server error"),
-        )
+        Self(AppError::internal(cause))
     }
 
     /// The stable code.
     pub fn code(&self) -> &str {
-        &self.0.code
+        self.0.code()
+    }
+
+    /// The use case's error inside.
+    pub fn into_inner(self) -> AppError {
+        self.0
     }
 
     fn title(&self, lang: Lang) -> String {
-        let zh = match self.0.status.as_u16() {
+        let zh = match self.0.status() {
             400 => "请求无法解析",
             401 => "未认证",
             403 => "无权操作",
@@ -330,7 +212,7 @@ impl ApiError {
         };
         match lang {
             Lang::Zh => zh.to_owned(),
-            Lang::En => self.0.status.canonical_reason().unwrap_or("Error").to_owned(),
+            Lang::En => to_status(self.0.status()).canonical_reason().unwrap_or("Error").to_owned(),
         }
     }
 
@@ -338,21 +220,21 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let ctx = context::current();
         Problem {
-            type_uri: format!("urn:retiree-service:problem:{}", self.0.code),
+            type_uri: format!("urn:retiree-service:problem:{}", self.0.code()),
             title: self.title(ctx.lang),
-            status: self.0.status.as_u16(),
-            detail: self.0.detail.pick(ctx.lang).to_owned(),
+            status: self.0.status(),
+            detail: pick(self.0.detail(), ctx.lang).to_owned(),
             instance: ctx.path,
-            code: self.0.code.clone(),
+            code: self.0.code().to_owned(),
             request_id: ctx.request_id,
             errors: self
                 .0
-                .errors
+                .errors()
                 .iter()
                 .map(|(e, line)| ProblemField {
                     field: e.field.clone(),
                     code: e.code.clone(),
-                    message: e.message.pick(ctx.lang).to_owned(),
+                    message: pick(&e.message, ctx.lang).to_owned(),
                     line: *line,
                 })
                 .collect(),
@@ -362,19 +244,31 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.detail.en)
+        self.0.fmt(f)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> Self {
+        e.0
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.0.status
+        to_status(self.0.status())
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut builder = HttpResponse::build(self.0.status);
+        let mut builder = HttpResponse::build(self.status_code());
         builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let Some(secs) = self.0.retry_after {
+        if let Some(secs) = self.0.retry_after() {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         match serde_json::to_string(&self.problem()) {
@@ -386,23 +280,7 @@ impl ResponseError for ApiError {
 
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::NotFound => ApiError::not_found(),
-            RepoError::VersionMismatch => ApiError::precondition_failed(),
-            RepoError::Unique(what) => {
-                ApiError::conflict("conflict", "与已有记录重复", format!("conflicts with an existing record ({what})"))
-            }
-            RepoError::ForeignKey(_) => ApiError::conflict(
-                "referenced_record_missing",
-                "引用的记录不存在或仍被引用",
-                "a referenced record is missing or still referenced",
-            ),
-            RepoError::Unavailable(cause) => {
-                log::warn!("database unavailable: {cause}");
-                ApiError::unavailable()
-            }
-            other => ApiError::internal(other),
-        }
+        Self(AppError::from(e))
     }
 }
 
@@ -443,7 +321,7 @@ fn method_not_allowed(req: &HttpRequest, allowed: &[String]) -> HttpResponse {
 fn allowed_methods(path: &str, literal: bool) -> Vec<String> {
     static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
-        crate::app::openapi()
+        crate::service::openapi()
             .paths
             .paths
             .iter()

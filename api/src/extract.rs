@@ -314,18 +314,7 @@ fn bad_cursor() -> FieldError {
     )
 }
 
-/// Parses an ISO date `YYYY-MM-DD`.
-pub fn parse_date(field: &str, text: &str) -> Result<time::Date, FieldError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text.trim(), &format).map_err(|_| {
-        FieldError::new(
-            field,
-            "invalid_date",
-            format!("{text} 不是有效日期，应为 YYYY-MM-DD"),
-            format!("{text} is not a valid date; use YYYY-MM-DD"),
-        )
-    })
-}
+pub use app::input::parse_date;
 
 #[cfg(test)]
 mod tests {

@@ -467,6 +467,12 @@ impl From<ApiError> for Stop {
     }
 }
 
+impl From<crate::error::AppError> for Stop {
+    fn from(e: crate::error::AppError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
 /// A resident ID as a number, for the duplicate check (17 digits and the check character fit in 64 bits).
 pub(crate) fn id_key(id: &str) -> u64 {
     id.bytes().fold(0u64, |acc, b| acc.wrapping_mul(11).wrapping_add(if b == b'X' { 10 } else { u64::from(b - b'0') }))

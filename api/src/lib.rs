@@ -1,7 +1,6 @@
 //! HTTP layer of the retiree socialized management service: actix-web handlers, authentication, problem+json
 //! errors, the OpenAPI contract and the command line.
 
-pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -17,11 +16,13 @@ pub mod import_jobs;
 pub mod imports;
 pub mod metrics;
 pub mod openapi;
-pub mod policy_book;
 pub mod retiree_file;
 pub mod routes;
 pub mod seed;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod upload;
 pub mod webhook_dispatch;
+
+pub use app::policy_book;

@@ -304,7 +304,7 @@ mod tests {
     /// `UPDATE_OPENAPI=1 cargo test -p retiree-api openapi_file` (or `retiree-service openapi > openapi.yaml`).
     #[test]
     fn openapi_file_matches_code() {
-        let generated = super::to_yaml(&crate::app::openapi()).unwrap();
+        let generated = super::to_yaml(&crate::service::openapi()).unwrap();
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
         if std::env::var_os("UPDATE_OPENAPI").is_some() {
             std::fs::write(path, &generated).unwrap();
@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique() {
-        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let json = serde_json::to_value(crate::service::openapi()).unwrap();
         let mut seen = std::collections::HashSet::new();
         for (path, item) in json["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
@@ -384,14 +384,14 @@ mod tests {
 
     #[test]
     fn every_bearer_operation_names_its_permissions() {
-        let json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let json = serde_json::to_value(crate::service::openapi()).unwrap();
         let problems = scope_problems(&json);
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     #[test]
     fn missing_and_unknown_scopes_are_caught() {
-        let mut json = serde_json::to_value(crate::app::openapi()).unwrap();
+        let mut json = serde_json::to_value(crate::service::openapi()).unwrap();
         let ops = &mut json["paths"]["/api/v1/retirees"];
         ops["get"]["security"] = serde_json::json!([{"bearer": []}]);
         ops["post"]["security"] = serde_json::json!([{"bearer": ["retiree.write"]}, {"bearer": ["retiree.writ"]}]);
@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn every_operation_is_documented_with_errors_and_security() {
-        let spec = crate::app::openapi();
+        let spec = crate::service::openapi();
         let json = serde_json::to_value(&spec).unwrap();
         let paths = json["paths"].as_object().unwrap();
         assert!(paths.len() >= 20, "{} paths", paths.len());

@@ -69,11 +69,11 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
     } else {
         None
     };
-    let state = web::Data::new(AppState { pool, config, tokens, imports });
+    let state = web::Data::new(AppState { clock: config.clock, pool, config, tokens, imports });
     let metrics = web::Data::new(Metrics::default());
     // A request head must arrive within the client timeout (a slow client is answered 408 and cut off); the
     // bodies' pace is checked by the extractors (`extract::next_chunk`).
-    let mut server = HttpServer::new(move || crate::app::build(state.clone(), metrics.clone(), limits))
+    let mut server = HttpServer::new(move || crate::service::build(state.clone(), metrics.clone(), limits))
         .client_request_timeout(client_timeout)
         .client_disconnect_timeout(std::time::Duration::from_secs(1));
     if workers > 0 {

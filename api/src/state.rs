@@ -15,4 +15,6 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// File import jobs running in this process.
     pub imports: std::sync::Arc<crate::import_jobs::Registry>,
+    /// The one source of "today" (`config.clock`).
+    pub clock: app::Clock,
 }

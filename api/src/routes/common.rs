@@ -6,6 +6,7 @@ use serde::Serialize;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::{ApiError, FieldError};
+pub use app::input::{check_name, check_text, date_not_after};
 
 /// A page of a list.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -24,42 +25,6 @@ pub fn instant(ts: PrimitiveDateTime) -> OffsetDateTime {
 /// 200 with an `ETag`.
 pub fn ok_with_etag<T: Serialize>(body: &T, version: i64) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::ETAG, crate::extract::etag(version))).json(body)
-}
-
-/// Checks a person's or place's name: 1 to `max` characters after trimming, no control characters.
-pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let trimmed = value.trim();
-    let count = trimmed.chars().count();
-    if count == 0 || count > max {
-        errors.push(FieldError::new(
-            field,
-            "length",
-            format!("长度应为1至{max}个字符"),
-            format!("must be 1 to {max} characters"),
-        ));
-    } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "control_characters",
-            "不能包含控制字符",
-            "must not contain control characters",
-        ));
-    }
-    trimmed.to_owned()
-}
-
-/// Checks optional free text: at most `max` characters.
-pub fn check_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "length",
-            format!("最多{max}个字符"),
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Some(value.to_owned())
 }
 
 /// Fails with every collected field error, if any.
@@ -129,27 +94,5 @@ pub fn code_filter(field: &str, value: Option<&str>, allowed: &[&str], errors: &
             format!("{field} must be one of {}", allowed.join(", ")),
         ));
         None
-    }
-}
-
-/// An optional date (YYYY-MM-DD) of something that has happened: `today` when absent; a malformed date or one
-/// after `today` is an error on `field` (`invalid_date`, `date_in_future`), and `today` is returned in its place.
-pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> time::Date {
-    let Some(text) = text else { return today };
-    match crate::extract::parse_date(field, text) {
-        Ok(d) if d > today => {
-            errors.push(FieldError::new(
-                field,
-                "date_in_future",
-                format!("{} 不能晚于今天", field.trim_start_matches('/')),
-                format!("{} cannot be in the future", field.trim_start_matches('/')),
-            ));
-            today
-        }
-        Ok(d) => d,
-        Err(e) => {
-            errors.push(e);
-            today
-        }
     }
 }

@@ -87,22 +87,7 @@ pub struct OnQuery {
     pub on: Option<String>,
 }
 
-/// The parameters that apply at the node with `path` on `on`, or `None` when no version is in force up the tree.
-pub fn parameters_at(conn: &mut persistence::DbConnection, path: &str, on: Date) -> Result<Option<Policy>, ApiError> {
-    match repo::resolve(conn, path, on)? {
-        Some(v) => Ok(Some(serde_json::from_str(&v.parameters).map_err(ApiError::internal)?)),
-        None => Ok(None),
-    }
-}
-
-/// The advanced-age threshold at a node on a date: from the policy in force, else the default (GUIDE 走访制度).
-pub fn advanced_age_at(conn: &mut persistence::DbConnection, path: &str, on: Date) -> Result<i32, ApiError> {
-    let years = match parameters_at(conn, path, on)? {
-        Some(p) => p.advanced_age_years.value,
-        None => presets::defaults().advanced_age_years.value,
-    };
-    Ok(i32::try_from(years).unwrap_or(i32::MAX))
-}
+pub use app::policy_book::{advanced_age_at, parameters_at};
 
 /// The resolved policy of a node on a date: the version in force at the nearest ancestor (the node itself
 /// included) that has one. Everybody whose subtree holds the node may read it.

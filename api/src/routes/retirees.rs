@@ -9,16 +9,14 @@ use domain::{Category, IdNumber, ManagementLevel, Money, PensionStatus, Permissi
 use persistence::audit::{self, AuditEntry};
 use persistence::retirees::{self as repo, GroupFlag, Retiree, RetireeData, RetireeFilter};
 use persistence::{DbConnection, jurisdictions};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{
-    Page, check_name, check_text, enum_filter, finish, instant, next_cursor, node_in_scope, ok_with_etag,
-};
+use super::common::{Page, enum_filter, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{IfMatch, Json, page, parse_date};
+use crate::extract::{IfMatch, Json, page};
 use crate::policy_book::{LocalRules, PolicyBook, rules_at};
 use crate::state::AppState;
 use persistence::audit::TimelineCursor;
@@ -27,20 +25,6 @@ use persistence::audit::TimelineCursor;
 pub fn today() -> Date {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     OffsetDateTime::now_utc().to_offset(offset).date()
-}
-
-/// A dated special-group flag.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SpecialGroupInput {
-    /// A flag group (not `advanced_age` or `party_member`, which are derived).
-    pub group: SpecialGroup,
-    /// From (YYYY-MM-DD).
-    #[schema(format = Date, example = "2024-01-01")]
-    pub from: String,
-    /// To, inclusive (YYYY-MM-DD); `null` while it holds.
-    #[schema(format = Date, example = json!(null))]
-    pub to: Option<String>,
 }
 
 /// A dated special-group flag as stored.
@@ -54,104 +38,6 @@ pub struct SpecialGroupFlag {
     /// To (inclusive); `null` while it holds.
     #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<Date>,
-}
-
-/// A new retiree.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "张三", "id_number": "350203195501010016", "retirement_date": "2015-01-01",
-    "category": "enterprise_employee", "management_level": "city_managed", "community_code": "350203001001",
-    "phone": "13812345678", "address": "厦门市思明区厦港街道大学路1号", "monthly_pension": "3500.00",
-    "party_member": true, "special_groups": [{"group": "living_alone", "from": "2024-01-01", "to": null}]
-}))]
-pub struct CreateRetireeRequest {
-    /// Name.
-    #[schema(min_length = 1, max_length = 50, example = "张三")]
-    pub name: String,
-    /// 18-character resident ID (GB 11643).
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
-    pub id_number: String,
-    /// Optional; must agree with the ID number.
-    pub sex: Option<Sex>,
-    /// Optional (YYYY-MM-DD); must agree with the ID number.
-    #[schema(format = Date, example = "2015-01-01")]
-    pub birth_date: Option<String>,
-    /// Retirement date (YYYY-MM-DD).
-    #[schema(format = Date, example = "2015-01-01")]
-    pub retirement_date: String,
-    /// Category.
-    pub category: Category,
-    /// Management level.
-    pub management_level: ManagementLevel,
-    /// Community of residence (12-digit code in the caller's subtree).
-    #[schema(pattern = "^[0-9]{12}$", example = "350203001001")]
-    pub community_code: String,
-    /// Phone: mobile (11 digits) or landline.
-    pub phone: Option<String>,
-    /// Home address.
-    pub address: Option<String>,
-    /// Monthly pension in yuan, two decimals (`"3500.00"`).
-    #[schema(pattern = "^[0-9]{1,9}(\\.[0-9]{1,2})?$", example = "3500.00")]
-    pub monthly_pension: Option<String>,
-    /// Party member (default false).
-    pub party_member: Option<bool>,
-    /// Special-group flags with dates.
-    pub special_groups: Option<Vec<SpecialGroupInput>>,
-    /// Notes.
-    pub notes: Option<String>,
-}
-
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Fields to change; absent fields stay, `null` clears an optional field.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"phone": "13900001111", "address": null, "special_groups": []}))]
-pub struct UpdateRetireeRequest {
-    /// Name.
-    #[schema(min_length = 1, max_length = 50, example = "张三")]
-    pub name: Option<String>,
-    /// Corrected resident ID; birth date and sex follow it.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
-    pub id_number: Option<String>,
-    /// Must agree with the ID number.
-    pub sex: Option<Sex>,
-    /// Must agree with the ID number.
-    #[schema(format = Date, example = "2015-01-01")]
-    pub birth_date: Option<String>,
-    /// Retirement date.
-    #[schema(format = Date, example = "2015-01-01")]
-    pub retirement_date: Option<String>,
-    /// Category.
-    pub category: Option<Category>,
-    /// Management level.
-    pub management_level: Option<ManagementLevel>,
-    /// Community of residence.
-    #[schema(pattern = "^[0-9]{12}$", example = "350203001001")]
-    pub community_code: Option<String>,
-    /// Phone; `null` clears.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<Option<String>>,
-    /// Address; `null` clears.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub address: Option<Option<String>>,
-    /// Monthly pension; `null` clears.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub monthly_pension: Option<Option<String>>,
-    /// Party member.
-    pub party_member: Option<bool>,
-    /// Replaces every special-group flag.
-    pub special_groups: Option<Vec<SpecialGroupInput>>,
-    /// Notes; `null` clears.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub notes: Option<Option<String>>,
 }
 
 /// A retiree as a role may see them.
@@ -320,203 +206,22 @@ pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, 
     }
 }
 
-/// A phone number: 11-digit mobile starting with 1, or a landline of 7-8 digits with an optional area code
-/// (`0592-1234567`) and extension.
-pub fn check_phone(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
-    let v = value.trim();
-    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
-    let allowed = v.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+');
-    let mobile = digits.len() == 11 && digits.starts_with('1');
-    let landline = (7..=16).contains(&digits.len()) && !digits.starts_with('1');
-    let intl = v.starts_with("+86") && digits.len() == 13;
-    if !allowed || !(mobile || landline || intl) {
-        errors.push(FieldError::new(
-            field,
-            "phone_format",
-            "电话号码应为11位手机号或带区号的固定电话，如0592-1234567",
-            "phone must be an 11-digit mobile number or a landline such as 0592-1234567",
-        ));
-    }
-    v.to_owned()
-}
-
-fn check_groups(inputs: &[SpecialGroupInput], errors: &mut Vec<FieldError>) -> Vec<GroupFlag> {
-    let mut flags = Vec::new();
-    for (i, g) in inputs.iter().enumerate() {
-        let base = format!("/special_groups/{i}");
-        if !g.group.is_flag() {
-            errors.push(FieldError::new(
-                format!("{base}/group"),
-                "derived_special_group",
-                format!("{}由出生日期或党员字段得出，不能直接登记", g.group.label_zh()),
-                format!("{} is derived from the birth date or the party_member field", g.group),
-            ));
-            continue;
-        }
-        let from = parse_date(&format!("{base}/from"), &g.from).map_err(|e| errors.push(e)).ok();
-        let to = match &g.to {
-            Some(t) => parse_date(&format!("{base}/to"), t).map_err(|e| errors.push(e)).ok(),
-            None => None,
-        };
-        if let (Some(f), Some(t)) = (from, to)
-            && t < f
-        {
-            errors.push(FieldError::new(
-                format!("{base}/to"),
-                "date_order",
-                "结束日期早于开始日期",
-                "to is before from",
-            ));
-        }
-        if let Some(from) = from {
-            flags.push(GroupFlag { group_code: g.group.as_str().to_owned(), from_date: from, to_date: to });
-        }
-    }
-    flags
-}
-
-/// Everything a retiree record holds, before checks (creation, or an update merged onto the stored record).
-struct Draft {
-    name: String,
-    id_number: String,
-    sex: Option<Sex>,
-    birth_date: Option<String>,
-    retirement_date: String,
-    category: Category,
-    management_level: ManagementLevel,
-    community_code: String,
-    phone: Option<String>,
-    address: Option<String>,
-    monthly_pension: Option<String>,
-    party_member: bool,
-    special_groups: Option<Vec<SpecialGroupInput>>,
-    notes: Option<String>,
-    pension_status: PensionStatus,
-}
+pub use app::input::check_phone;
 
 /// Checks a draft: every broken rule is reported at once, with its field.
 fn check(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), ApiError> {
-    check_fields(draft).map_err(ApiError::validation)
+    check_fields(draft, today()).map_err(ApiError::validation)
 }
 
-/// The checks of a single create, for a new retiree from a request or from a file row (issue 4: the same code,
-/// not a copy). Fields are JSON pointers (`/id_number`).
+/// The checks of a single create as of today (see [`app::retirees::registration::validate_new`]).
 pub fn validate_new(body: CreateRetireeRequest) -> Result<(RetireeData, Vec<GroupFlag>), Vec<FieldError>> {
-    check_fields(Draft {
-        name: body.name,
-        id_number: body.id_number,
-        sex: body.sex,
-        birth_date: body.birth_date,
-        retirement_date: body.retirement_date,
-        category: body.category,
-        management_level: body.management_level,
-        community_code: body.community_code,
-        phone: body.phone,
-        address: body.address,
-        monthly_pension: body.monthly_pension,
-        party_member: body.party_member.unwrap_or(false),
-        special_groups: body.special_groups,
-        notes: body.notes,
-        pension_status: PensionStatus::Normal,
-    })
-    .map(|(data, flags)| (data, flags.unwrap_or_default()))
+    registration::validate_new(body, today())
 }
 
-fn check_fields(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), Vec<FieldError>> {
-    let on = today();
-    let mut errors = Vec::new();
-    let name = check_name("/name", &draft.name, 50, &mut errors);
-    let id = IdNumber::parse(&draft.id_number, on).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
-    if let (Some(id), Some(sex)) = (&id, draft.sex)
-        && id.sex() != sex
-    {
-        errors.push(FieldError::new(
-            "/sex",
-            "sex_mismatch",
-            format!("性别与公民身份号码不符（号码显示为{}）", id.sex().label_zh()),
-            format!("sex does not agree with the resident ID ({})", id.sex()),
-        ));
-    }
-    if let Some(text) = &draft.birth_date
-        && let Ok(birth) = parse_date("/birth_date", text).map_err(|e| errors.push(e))
-        && let Some(id) = &id
-        && id.birth_date() != birth
-    {
-        errors.push(FieldError::new(
-            "/birth_date",
-            "birth_date_mismatch",
-            format!("出生日期与公民身份号码不符（号码显示为{}）", id.birth_date()),
-            format!("birth_date does not agree with the resident ID ({})", id.birth_date()),
-        ));
-    }
-    let retirement = parse_date("/retirement_date", &draft.retirement_date).map_err(|e| errors.push(e)).ok();
-    if let (Some(r), Some(id)) = (retirement, &id)
-        && r <= id.birth_date()
-    {
-        errors.push(FieldError::new(
-            "/retirement_date",
-            "retirement_before_birth",
-            "退休日期应晚于出生日期",
-            "retirement_date must be after the birth date",
-        ));
-    }
-    if let Some(r) = retirement
-        && r > on + time::Duration::days(366)
-    {
-        errors.push(FieldError::new(
-            "/retirement_date",
-            "retirement_too_far_ahead",
-            "退休日期不能晚于一年之后",
-            "retirement_date must be within a year from today",
-        ));
-    }
-    if domain::JurisdictionCode::parse_at(&draft.community_code, domain::Level::Community).is_err() {
-        errors.push(FieldError::new(
-            "/community_code",
-            "community_code_format",
-            "社区代码应为12位数字",
-            "community_code must be a 12-digit community code",
-        ));
-    }
-    let phone = draft.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| check_phone("/phone", p, &mut errors));
-    let address = check_text("/address", draft.address.as_deref(), 200, &mut errors);
-    let notes = check_text("/notes", draft.notes.as_deref(), 2000, &mut errors);
-    let pension = match draft.monthly_pension.as_deref() {
-        Some(text) => Money::parse(text).map_err(|e| errors.push(FieldError::rule("/monthly_pension", &e))).ok(),
-        None => None,
-    };
-    let flags = draft.special_groups.as_deref().map(|g| check_groups(g, &mut errors));
-    let (Some(id), Some(retirement)) = (id, retirement) else { return Err(errors) };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok((
-        RetireeData {
-            id_number: id.as_str().to_owned(),
-            name,
-            sex: id.sex().as_str().to_owned(),
-            birth_date: id.birth_date(),
-            retirement_date: retirement,
-            category: draft.category.as_str().to_owned(),
-            management_level: draft.management_level.as_str().to_owned(),
-            community_code: draft.community_code.trim().to_owned(),
-            phone,
-            address,
-            pension_status: draft.pension_status.as_str().to_owned(),
-            monthly_pension_fen: pension.map(Money::fen),
-            party_member: draft.party_member,
-            notes,
-            // Set from the community's policy once the community is known (see `first_validity`).
-            certified_until: today(),
-        },
-        flags,
-    ))
-}
-
-/// The first certification validity of a person registered on `on`: one policy period later (CS Art. 16(2)).
-pub fn first_validity(on: Date, rules: LocalRules) -> Date {
-    domain::pension::certified_until(on, rules.period_months)
-}
+use app::retirees::registration;
+pub use app::retirees::registration::{
+    CreateRetireeRequest, Draft, SpecialGroupInput, UpdateRetireeRequest, check_fields, first_validity,
+};
 
 /// The community must exist, be a community, and lie in the caller's subtree; returns its path.
 fn community_path(conn: &mut DbConnection, caller: &Caller, code: &str) -> Result<String, ApiError> {

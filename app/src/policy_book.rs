@@ -9,7 +9,7 @@ use persistence::DbConnection;
 use persistence::policies::{self as repo, lineage};
 use time::Date;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The policies in force on one date.
 #[derive(Debug, Clone)]
@@ -32,10 +32,10 @@ pub struct LocalRules {
 
 impl PolicyBook {
     /// Loads the versions in force on `on`.
-    pub fn load(conn: &mut DbConnection, on: Date) -> Result<Self, ApiError> {
+    pub fn load(conn: &mut DbConnection, on: Date) -> Result<Self, AppError> {
         let mut by_node = HashMap::new();
         for v in repo::all_in_force(conn, on)? {
-            let policy: Policy = serde_json::from_str(&v.parameters).map_err(ApiError::internal)?;
+            let policy: Policy = serde_json::from_str(&v.parameters).map_err(AppError::internal)?;
             by_node.insert(v.jurisdiction_code, policy);
         }
         Ok(Self { on, by_node, defaults: presets::defaults() })
@@ -67,11 +67,28 @@ pub fn rules_of(p: &Policy) -> LocalRules {
 }
 
 /// The policy in force at one node on one date, else the defaults (one query).
-pub fn policy_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<Policy, ApiError> {
-    Ok(crate::routes::policies::parameters_at(conn, path, on)?.unwrap_or_else(presets::defaults))
+pub fn policy_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<Policy, AppError> {
+    Ok(parameters_at(conn, path, on)?.unwrap_or_else(presets::defaults))
+}
+
+/// The version in force at the nearest node up from `path` on `on`, parsed; `None` when no node has one.
+pub fn parameters_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<Option<Policy>, AppError> {
+    match repo::resolve(conn, path, on)? {
+        Some(v) => Ok(Some(serde_json::from_str(&v.parameters).map_err(AppError::internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// The advanced-age threshold at a node on a date: from the policy in force, else the default (GUIDE 走访制度).
+pub fn advanced_age_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<i32, AppError> {
+    let years = match parameters_at(conn, path, on)? {
+        Some(p) => p.advanced_age_years.value,
+        None => presets::defaults().advanced_age_years.value,
+    };
+    Ok(i32::try_from(years).unwrap_or(i32::MAX))
 }
 
 /// The rules at one node on one date (one query).
-pub fn rules_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<LocalRules, ApiError> {
+pub fn rules_at(conn: &mut DbConnection, path: &str, on: Date) -> Result<LocalRules, AppError> {
     Ok(rules_of(&policy_at(conn, path, on)?))
 }

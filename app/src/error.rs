@@ -1,0 +1,348 @@
+//! The one error type of the use cases. It carries what an answer needs (an HTTP-style status number, a stable
+//! `code`, a message in Chinese and English, per-field rule violations) but no HTTP types: `api` renders it as
+//! problem+json, the command line prints it, jobs store it in their reports.
+
+use domain::RuleViolation;
+use persistence::{DieselError, RepoError};
+
+/// A message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Msg {
+    /// Both texts.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { zh: zh.into(), en: en.into() }
+    }
+}
+
+/// One broken rule on one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer (`/id_number`) or, for query parameters and file rows, the parameter or column name.
+    pub field: String,
+    /// Stable rule code.
+    pub code: String,
+    /// Message.
+    pub message: Msg,
+}
+
+impl FieldError {
+    /// A field error with both messages.
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self { field: field.into(), code: code.into(), message: Msg::new(zh, en) }
+    }
+
+    /// A field error from a domain rule violation.
+    pub fn rule(field: impl Into<String>, violation: &dyn RuleViolation) -> Self {
+        Self::new(field, violation.code(), violation.message_zh(), violation.message_en())
+    }
+}
+
+/// Status numbers the use cases answer with (the HTTP meaning; `api` maps them one to one).
+pub mod status {
+    pub const BAD_REQUEST: u16 = 400;
+    pub const UNAUTHORIZED: u16 = 401;
+    pub const FORBIDDEN: u16 = 403;
+    pub const NOT_FOUND: u16 = 404;
+    pub const METHOD_NOT_ALLOWED: u16 = 405;
+    pub const REQUEST_TIMEOUT: u16 = 408;
+    pub const CONFLICT: u16 = 409;
+    pub const PRECONDITION_FAILED: u16 = 412;
+    pub const PAYLOAD_TOO_LARGE: u16 = 413;
+    pub const URI_TOO_LONG: u16 = 414;
+    pub const UNSUPPORTED_MEDIA_TYPE: u16 = 415;
+    pub const UNPROCESSABLE_ENTITY: u16 = 422;
+    pub const PRECONDITION_REQUIRED: u16 = 428;
+    pub const TOO_MANY_REQUESTS: u16 = 429;
+    pub const INTERNAL_SERVER_ERROR: u16 = 500;
+    pub const SERVICE_UNAVAILABLE: u16 = 503;
+}
+
+/// An error of a use case (boxed: it travels in `Result`s, which should stay small).
+#[derive(Debug)]
+pub struct AppError(Box<ErrorData>);
+
+#[derive(Debug)]
+struct ErrorData {
+    status: u16,
+    code: String,
+    detail: Msg,
+    errors: Vec<(FieldError, Option<u64>)>,
+    retry_after: Option<u64>,
+}
+
+impl AppError {
+    /// Any status with a code and message.
+    pub fn new(status: u16, code: impl Into<String>, detail: Msg) -> Self {
+        Self(Box::new(ErrorData { status, code: code.into(), detail, errors: Vec::new(), retry_after: None }))
+    }
+
+    /// The same error with a `Retry-After` hint in seconds.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.0.retry_after = Some(seconds);
+        self
+    }
+
+    /// 422 with the broken rules; the top-level code is the rule when exactly one field failed.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self::validation_at(errors.into_iter().map(|e| (e, None)).collect())
+    }
+
+    /// 422 with broken rules tied to file lines.
+    pub fn validation_at(errors: Vec<(FieldError, Option<u64>)>) -> Self {
+        let (code, detail) = match errors.as_slice() {
+            [(only, _)] => (only.code.clone(), only.message.clone()),
+            _ => (
+                "validation_failed".to_owned(),
+                Msg::new(
+                    format!("{}处数据未通过校验，详见errors", errors.len()),
+                    format!("{} fields failed validation; see errors", errors.len()),
+                ),
+            ),
+        };
+        let mut error = Self::new(status::UNPROCESSABLE_ENTITY, code, detail);
+        error.0.errors = errors;
+        error
+    }
+
+    /// The same error with another `detail`.
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.0.detail = Msg::new(zh, en);
+        self
+    }
+
+    /// 422 for one field.
+    pub fn field(error: FieldError) -> Self {
+        Self::validation(vec![error])
+    }
+
+    /// 422 for a broken business rule that is not about one field.
+    pub fn rule(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(status::UNPROCESSABLE_ENTITY, code, Msg::new(zh, en))
+    }
+
+    /// 400 for a request that cannot be read at all.
+    pub fn bad_request(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(status::BAD_REQUEST, code, Msg::new(zh, en))
+    }
+
+    /// 401.
+    pub fn unauthorized(code: &str, zh: &str, en: &str) -> Self {
+        Self::new(status::UNAUTHORIZED, code, Msg::new(zh, en))
+    }
+
+    /// 403: the role may not do this (inside its own subtree).
+    pub fn forbidden() -> Self {
+        Self::new(
+            status::FORBIDDEN,
+            "forbidden",
+            Msg::new("当前角色无权执行此操作", "your role may not perform this action"),
+        )
+    }
+
+    /// 404: absent, or outside the caller's subtree (the two are not told apart).
+    pub fn not_found() -> Self {
+        Self::new(status::NOT_FOUND, "not_found", Msg::new("资源不存在", "no such resource"))
+    }
+
+    /// 409.
+    pub fn conflict(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(status::CONFLICT, code, Msg::new(zh, en))
+    }
+
+    /// 412: `If-Match` names an older version.
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            status::PRECONDITION_FAILED,
+            "version_mismatch",
+            Msg::new(
+                "资源已被修改，If-Match 中的版本已过期，请重新读取后再提交",
+                "the resource changed since the version in If-Match; read it again and retry",
+            ),
+        )
+    }
+
+    /// 428: a write to an existing resource without `If-Match`.
+    pub fn precondition_required() -> Self {
+        Self::new(
+            status::PRECONDITION_REQUIRED,
+            "if_match_required",
+            Msg::new("修改已有资源须携带 If-Match 请求头（取自 ETag）", "send If-Match with the ETag you read"),
+        )
+    }
+
+    /// 413.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            status::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            Msg::new(format!("请求体超过上限{limit}字节"), format!("request body exceeds the limit of {limit} bytes")),
+        )
+    }
+
+    /// 413 for a file that unpacks (gzip) to more than `limit` bytes.
+    pub fn unpacked_too_large(limit: u64) -> Self {
+        Self::new(
+            status::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            Msg::new(
+                format!("文件解压后超过上限{limit}字节"),
+                format!("the file unpacks to more than the limit of {limit} bytes"),
+            ),
+        )
+    }
+
+    /// 414: the path and query are longer than `limit` bytes.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            status::URI_TOO_LONG,
+            "uri_too_long",
+            Msg::new(format!("地址和查询参数超过{limit}字节"), format!("the path and query exceed {limit} bytes")),
+        )
+    }
+
+    /// 408: the client sent its body too slowly.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            status::REQUEST_TIMEOUT,
+            "request_timeout",
+            Msg::new("请求体发送过慢，连接已断开", "the request body arrived too slowly; the connection is closed"),
+        )
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            status::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            Msg::new(format!("Content-Type 应为 {expected}"), format!("Content-Type must be {expected}")),
+        )
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let seconds = retry_after.max(1);
+        Self::new(
+            status::TOO_MANY_REQUESTS,
+            "login_throttled",
+            Msg::new(
+                format!("登录失败次数过多，请{seconds}秒后再试"),
+                format!("too many failed logins; retry after {seconds} seconds"),
+            ),
+        )
+        .with_retry_after(seconds)
+    }
+
+    /// 503 with `Retry-After` (database or pool exhausted).
+    pub fn unavailable() -> Self {
+        Self::new(
+            status::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            Msg::new("服务暂时繁忙，请稍后重试", "the service is busy; retry shortly"),
+        )
+        .with_retry_after(2)
+    }
+
+    /// 500; the cause goes to the log, never to the client.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        log::error!("internal error: {cause}");
+        Self::new(status::INTERNAL_SERVER_ERROR, "internal_error", Msg::new("服务器内部错误", "internal server error"))
+    }
+
+    /// The status number.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// What went wrong, in both languages.
+    pub fn detail(&self) -> &Msg {
+        &self.0.detail
+    }
+
+    /// The broken rules, each with the file line it is about, if any.
+    pub fn errors(&self) -> &[(FieldError, Option<u64>)] {
+        &self.0.errors
+    }
+
+    /// Seconds after which a retry may succeed.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.0.retry_after
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.0.status, self.0.code, self.0.detail.en)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<RepoError> for AppError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => AppError::not_found(),
+            RepoError::VersionMismatch => AppError::precondition_failed(),
+            RepoError::Unique(what) => {
+                AppError::conflict("conflict", "与已有记录重复", format!("conflicts with an existing record ({what})"))
+            }
+            RepoError::ForeignKey(_) => AppError::conflict(
+                "referenced_record_missing",
+                "引用的记录不存在或仍被引用",
+                "a referenced record is missing or still referenced",
+            ),
+            RepoError::Unavailable(cause) => {
+                log::warn!("database unavailable: {cause}");
+                AppError::unavailable()
+            }
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> Self {
+        AppError::from(RepoError::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_field_gives_its_code_many_give_validation_failed() {
+        let one = AppError::field(FieldError::new("/name", "required", "必填", "required"));
+        assert_eq!((one.status(), one.code(), one.detail().en.as_str()), (422, "required", "required"));
+        let two = AppError::validation(vec![
+            FieldError::new("/name", "required", "必填", "required"),
+            FieldError::new("/phone", "phone_format", "格式错误", "bad format"),
+        ]);
+        assert_eq!((two.code(), two.errors().len()), ("validation_failed", 2));
+        assert_eq!(two.detail().en, "2 fields failed validation; see errors");
+    }
+
+    #[test]
+    fn repository_errors_map_to_stable_codes() {
+        assert_eq!(AppError::from(RepoError::NotFound).status(), 404);
+        assert_eq!(AppError::from(RepoError::VersionMismatch).code(), "version_mismatch");
+        let busy = AppError::from(RepoError::Unavailable("pool".into()));
+        assert_eq!((busy.status(), busy.retry_after()), (503, Some(2)));
+    }
+}

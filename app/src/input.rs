@@ -1,0 +1,95 @@
+//! Checks of single input fields shared by the use cases: names, free text, dates, phone numbers. Each pushes a
+//! [`FieldError`] naming the field and the rule, so that a request reports every broken rule at once.
+
+use crate::error::FieldError;
+
+/// Checks a person's or place's name: 1 to `max` characters after trimming, no control characters.
+pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let trimmed = value.trim();
+    let count = trimmed.chars().count();
+    if count == 0 || count > max {
+        errors.push(FieldError::new(
+            field,
+            "length",
+            format!("长度应为1至{max}个字符"),
+            format!("must be 1 to {max} characters"),
+        ));
+    } else if trimmed.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "control_characters",
+            "不能包含控制字符",
+            "must not contain control characters",
+        ));
+    }
+    trimmed.to_owned()
+}
+
+/// Checks optional free text: at most `max` characters.
+pub fn check_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "length",
+            format!("最多{max}个字符"),
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Some(value.to_owned())
+}
+
+/// An optional date (YYYY-MM-DD) of something that has happened: `today` when absent; a malformed date or one
+/// after `today` is an error on `field` (`invalid_date`, `date_in_future`), and `today` is returned in its place.
+pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> time::Date {
+    let Some(text) = text else { return today };
+    match parse_date(field, text) {
+        Ok(d) if d > today => {
+            errors.push(FieldError::new(
+                field,
+                "date_in_future",
+                format!("{} 不能晚于今天", field.trim_start_matches('/')),
+                format!("{} cannot be in the future", field.trim_start_matches('/')),
+            ));
+            today
+        }
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(e);
+            today
+        }
+    }
+}
+
+/// Parses an ISO date `YYYY-MM-DD`.
+pub fn parse_date(field: &str, text: &str) -> Result<time::Date, FieldError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).map_err(|_| {
+        FieldError::new(
+            field,
+            "invalid_date",
+            format!("{text} 不是有效日期，应为 YYYY-MM-DD"),
+            format!("{text} is not a valid date; use YYYY-MM-DD"),
+        )
+    })
+}
+
+/// A phone number: 11-digit mobile starting with 1, or a landline of 7-8 digits with an optional area code
+/// (`0592-1234567`) and extension.
+pub fn check_phone(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
+    let v = value.trim();
+    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+    let allowed = v.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+');
+    let mobile = digits.len() == 11 && digits.starts_with('1');
+    let landline = (7..=16).contains(&digits.len()) && !digits.starts_with('1');
+    let intl = v.starts_with("+86") && digits.len() == 13;
+    if !allowed || !(mobile || landline || intl) {
+        errors.push(FieldError::new(
+            field,
+            "phone_format",
+            "电话号码应为11位手机号或带区号的固定电话，如0592-1234567",
+            "phone must be an 11-digit mobile number or a landline such as 0592-1234567",
+        ));
+    }
+    v.to_owned()
+}

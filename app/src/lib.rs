@@ -1,0 +1,13 @@
+//! The application layer of the retiree socialized management service: the use cases, the transaction boundary,
+//! background jobs, the policy book and the clock. It knows nothing of HTTP: `api` parses a request, calls one
+//! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
+
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod input;
+pub mod policy_book;
+pub mod retirees;
+
+pub use clock::Clock;
+pub use error::{AppError, FieldError, Msg};

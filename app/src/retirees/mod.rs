@@ -1,0 +1,3 @@
+//! The retiree registry's use cases.
+
+pub mod registration;
