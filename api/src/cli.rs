@@ -99,10 +99,12 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::ImportDivisions { file, partial } => {
-            let mode = if partial { crate::imports::Mode::Partial } else { crate::imports::Mode::Atomic };
+            let mode = if partial { app::imports::Mode::Partial } else { app::imports::Mode::Atomic };
             let started = std::time::Instant::now();
-            let report = crate::imports::import_file(&mut *conn()?, &file, mode, "cli")
-                .map_err(|e| format!("{e}: {}", serde_json::to_string(&e.problem()).unwrap_or_default()))?;
+            let report = app::imports::divisions::import_file(&mut *conn()?, &file, mode, "cli").map_err(|e| {
+                let e = crate::error::ApiError::from(e);
+                format!("{e}: {}", serde_json::to_string(&e.problem()).unwrap_or_default())
+            })?;
             println!(
                 "rows {} created {} updated {} unchanged {} rejected {} in {:.1} s",
                 report.rows,

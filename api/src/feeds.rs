@@ -1008,7 +1008,7 @@ pub fn submit(conn: &mut DbConnection, s: &Submission) -> Result<Submitted, ApiE
         return replay(batch, s);
     }
     let text = s.dir.join("normalised");
-    crate::imports::normalise(&s.raw, &text, s.unpacked_limit)?;
+    app::files::normalise(&s.raw, &text, s.unpacked_limit)?;
     repo::begin(conn)?;
     let result = stage_and_write(conn, s, &text);
     let cleanup = repo::end(conn);

@@ -14,10 +14,10 @@ fn code(e: &ApiError) -> String {
     e.code().to_owned()
 }
 
-/// [`crate::imports::normalise`] of bytes: the UTF-8 text, or the error's code.
+/// [`app::files::normalise`] of bytes: the UTF-8 text, or the error's code.
 pub fn normalise(raw: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    crate::imports::normalise_bytes(raw, &mut out, 64 << 20).map_err(|e| code(&e))?;
+    app::files::normalise_bytes(raw, &mut out, 64 << 20).map_err(|e| code(&e.into()))?;
     Ok(out)
 }
 
@@ -50,7 +50,7 @@ fn pairs(errors: &[FieldError]) -> Vec<(String, String)> {
     errors.iter().map(|e| (e.field.clone(), e.code.clone())).collect()
 }
 
-/// A retiree import file as the import job reads it: [`crate::imports::normalise`], then the CSV or NDJSON
+/// A retiree import file as the import job reads it: [`app::files::normalise`], then the CSV or NDJSON
 /// reader of the job (`format` as the upload's content type says; CSV turns to NDJSON when the text starts with
 /// `{`), the header mapping and, for each row, the checks of the job ([`retiree_file::to_request`] and those
 /// of a single create).
@@ -122,7 +122,7 @@ pub struct FeedBody {
     pub staged: Vec<StagedRecord>,
 }
 
-/// A feed body as `POST /feeds/...` reads it: [`crate::imports::normalise`], then the NDJSON or CSV reader of
+/// A feed body as `POST /feeds/...` reads it: [`app::files::normalise`], then the NDJSON or CSV reader of
 /// the feeds (`ndjson` as the content type says; CSV turns to NDJSON when the body starts with `{`) with the
 /// line checks as of `today`.
 pub fn feed_body(raw: &[u8], ndjson: bool, today: Date) -> FeedBody {

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::imports::Mode;
 use crate::retiree_file;
+use app::imports::Mode;
 
 /// Rows staged per statement batch.
 const BATCH: usize = 5000;
@@ -1124,15 +1124,15 @@ fn read_rows(
         Format::Xlsx => read_xlsx(spec, raw, live, sink),
         Format::Csv | Format::Ndjson => {
             let text = dir.join("normalised");
-            crate::imports::normalise(raw, &text, unpacked_limit).map_err(|e| match e.code() {
-                "unreadable_file" => unreadable(e.problem().detail),
+            app::files::normalise(raw, &text, unpacked_limit).map_err(|e| match e.code() {
+                "unreadable_file" => unreadable(ApiError::from(e).problem().detail),
                 "file_too_large" => Stop::Header(vec![FieldError::new(
                     "file",
                     "file_too_large",
                     format!("文件解压后超过上限{unpacked_limit}字节"),
                     format!("the file unpacks to more than the limit of {unpacked_limit} bytes"),
                 )]),
-                _ => Stop::Failed(e),
+                _ => Stop::Failed(e.into()),
             })?;
             let size = std::fs::metadata(&text).map(|m| m.len() as i64).unwrap_or(0);
             live.total.store(size, Ordering::Relaxed);

@@ -13,7 +13,7 @@ pub mod feeds;
 pub mod fuzzing;
 pub mod idempotency;
 pub mod import_jobs;
-pub mod imports;
+
 pub mod metrics;
 pub mod openapi;
 pub mod retiree_file;

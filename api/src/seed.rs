@@ -97,7 +97,7 @@ pub fn seed_demo(conn: &mut DbConnection) -> Result<DemoInfo, ApiError> {
         std::fs::File::create(&path)
             .and_then(|mut f| f.write_all(XIAMEN_CSV.as_bytes()))
             .map_err(ApiError::internal)?;
-        let report = crate::imports::import_file(conn, &path, crate::imports::Mode::Atomic, "seed-demo")?;
+        let report = app::imports::divisions::import_file(conn, &path, app::imports::Mode::Atomic, "seed-demo")?;
         info.nodes = report.created;
     }
     if accounts::find_by_login(conn, "admin")?.is_none() {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, next_chunk};
-use crate::imports::Mode;
+use app::imports::Mode;
 
 /// An upload on disk.
 pub struct Upload {

@@ -5,6 +5,8 @@
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod files;
+pub mod imports;
 pub mod input;
 pub mod policy_book;
 pub mod retirees;

@@ -17,8 +17,8 @@ use super::common::{check_name, finish};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, parse_date};
-use crate::imports::{Mode, RowError};
 use crate::state::AppState;
+use app::imports::{Mode, RowError};
 
 /// The arrangements shipped with the service (国办发明电〔2024〕12号 for 2025; the 2026 notice of 2025-11-04).
 pub const BUNDLED_CSV: &str = include_str!("../../../resources/calendar/cn-holidays-2025-2026.csv");
@@ -343,7 +343,7 @@ pub struct ParsedCsv {
 /// The upload as UTF-8 text without BOM, through the same normalisation as division files (gzip, GB18030).
 fn read_text(upload: &crate::upload::Upload) -> Result<String, ApiError> {
     let normalised = upload.dir.path().join("calendar.csv");
-    crate::imports::normalise(&upload.path, &normalised, upload.unpacked_limit)?;
+    app::files::normalise(&upload.path, &normalised, upload.unpacked_limit)?;
     let text = std::fs::read_to_string(&normalised).map_err(ApiError::internal)?;
     Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
 }

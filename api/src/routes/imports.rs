@@ -18,8 +18,9 @@ use crate::context::Lang;
 use crate::error::ApiError;
 use crate::extract::{BodyLimits, page};
 use crate::import_jobs::{Format, Kind, Live, Registry, conflict_code};
-use crate::imports::{ImportReport, Mode};
 use crate::state::AppState;
+use app::imports::Mode;
+use app::imports::divisions::ImportReport;
 
 /// Import options.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,8 +62,8 @@ pub async fn jurisdictions(
     let c = caller.clone();
     crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
         let normalised = dir.path().join("import.csv");
-        crate::imports::normalise(&raw_path, &normalised, unpacked)?;
-        let report = crate::imports::import(conn, &normalised, mode, &c.scope_path, &c.login)?;
+        app::files::normalise(&raw_path, &normalised, unpacked)?;
+        let report = app::imports::divisions::import(conn, &normalised, mode, &c.scope_path, &c.login)?;
         let mut entry = c.audit("jurisdiction.import", "jurisdiction_import", "", &c.scope_path);
         entry.object_id = None;
         entry.detail = Some(
