@@ -11,7 +11,6 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::{Permission, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use persistence::audit::NewAuditEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::config::JwtKeys;
@@ -113,53 +112,22 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_secret("dummy-secret-that-matches-nothing").unwrap_or_default())
 }
 
-/// The authenticated caller: account, role, node and the path of its subtree.
+/// The authenticated caller ([`app::Caller`]) as the extractor every protected handler takes.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// Account id.
-    pub account_id: i64,
-    /// Login.
-    pub login: String,
-    /// `user` or `service`.
-    pub kind: String,
-    /// Role (as stored now, not as at token issue).
-    pub role: Role,
-    /// Jurisdiction node.
-    pub jurisdiction_code: String,
-    /// Path of that node: the caller sees the subtree under it.
-    pub scope_path: String,
-    /// Caller's address.
-    pub client_ip: Option<String>,
-    /// Request id.
-    pub request_id: String,
+pub struct Caller(pub app::Caller);
+
+impl std::ops::Deref for Caller {
+    type Target = app::Caller;
+
+    fn deref(&self) -> &app::Caller {
+        &self.0
+    }
 }
 
 impl Caller {
     /// 403 unless the role has `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.role.allows(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
-    }
-
-    /// Whether a node path lies in the caller's subtree.
-    pub fn sees(&self, path: &str) -> bool {
-        persistence::jurisdictions::path_in_scope(path, &self.scope_path)
-    }
-
-    /// An audit entry for a successful action by this caller.
-    pub fn audit(&self, action: &str, object_type: &str, object_id: impl ToString, scope_path: &str) -> NewAuditEntry {
-        NewAuditEntry {
-            actor: self.login.clone(),
-            actor_role: Some(self.role.as_str().to_owned()),
-            action: action.to_owned(),
-            object_type: object_type.to_owned(),
-            object_id: Some(object_id.to_string()),
-            retiree_id: None,
-            scope_path: scope_path.to_owned(),
-            outcome: "success".to_owned(),
-            client_ip: self.client_ip.clone(),
-            request_id: Some(self.request_id.clone()),
-            detail: None,
-        }
+        Ok(self.0.require(permission)?)
     }
 }
 
@@ -208,7 +176,7 @@ impl FromRequest for Caller {
                 return Err(unauthorized("account_inactive"));
             }
             let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
-            let caller = Caller {
+            let caller = Caller(app::Caller {
                 account_id: account.id,
                 login: account.login,
                 kind: account.kind,
@@ -217,7 +185,7 @@ impl FromRequest for Caller {
                 scope_path,
                 client_ip,
                 request_id,
-            };
+            });
             // Kept on the request so that a refused write can be audited with its caller (context::observe).
             req.extensions_mut().insert(caller.clone());
             Ok(caller)

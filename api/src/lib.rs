@@ -8,15 +8,12 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod extract;
-pub mod feeds;
-#[doc(hidden)]
-pub mod fuzzing;
+
 pub mod idempotency;
-pub mod import_jobs;
 
 pub mod metrics;
 pub mod openapi;
-pub mod retiree_file;
+
 pub mod routes;
 pub mod seed;
 pub mod server;
@@ -25,4 +22,6 @@ pub mod state;
 pub mod upload;
 pub mod webhook_dispatch;
 
+#[doc(hidden)]
+pub use app::fuzzing;
 pub use app::policy_book;

@@ -56,9 +56,9 @@ pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListen
     let bind = config.bind_addr.clone();
     // SQLite has one writer: imports take turns; PostgreSQL runs two at once per replica.
     let slots = if config.database_url.backend() == "sqlite" { 1 } else { 2 };
-    let imports = std::sync::Arc::new(crate::import_jobs::Registry::new(slots));
+    let imports = std::sync::Arc::new(app::imports::roster::Registry::new(slots));
     if let Ok(mut conn) = pool.get() {
-        match crate::import_jobs::reap(&mut conn, &imports, None) {
+        match app::imports::roster::reap(&mut conn, &imports, None) {
             Ok(0) => {}
             Ok(n) => log::warn!("{n} interrupted import job(s) marked failed"),
             Err(e) => log::error!("cannot check for interrupted imports: {e}"),

@@ -14,7 +14,7 @@ pub struct AppState {
     /// Token keys.
     pub tokens: TokenKeys,
     /// File import jobs running in this process.
-    pub imports: std::sync::Arc<crate::import_jobs::Registry>,
+    pub imports: std::sync::Arc<app::imports::roster::Registry>,
     /// The one source of "today" (`config.clock`).
     pub clock: app::Clock,
 }

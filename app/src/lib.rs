@@ -2,14 +2,19 @@
 //! background jobs, the policy book and the clock. It knows nothing of HTTP: `api` parses a request, calls one
 //! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
 
+pub mod caller;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod feeds;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod imports;
 pub mod input;
 pub mod policy_book;
 pub mod retirees;
 
+pub use caller::Caller;
 pub use clock::Clock;
 pub use error::{AppError, FieldError, Msg};

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use api::retiree_file::COLUMNS;
+use app::retirees::file::COLUMNS;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -182,12 +182,12 @@ both_backends! {
         let rows = parse_csv(&text);
         let cells: Vec<(&'static str, String)> = COLUMNS.iter().copied().zip(rows[1].iter().cloned()).collect();
         let mut errors = Vec::new();
-        let request = api::retiree_file::to_request(&cells, &mut errors).unwrap();
+        let request = app::retirees::file::to_request(&cells, &mut errors).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         let (data, flags) = api::routes::retirees::validate_new(request).unwrap();
         assert_eq!(data.id_number, id);
         assert_eq!(data.notes.as_deref(), Some("住三楼, 说\"方言\""));
-        assert_eq!(api::retiree_file::format_groups(&flags), "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30");
+        assert_eq!(app::retirees::file::format_groups(&flags), "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30");
         // One audit entry per export, on the listed subtree, with the filters and format.
         assert_eq!(app.audit_count("retiree.export"), 5);
         let log = app.get("/api/v1/audit-log?action=retiree.export&limit=500", "auditor").await.expect(200);

@@ -99,7 +99,7 @@ both_backends! {
         let report = actix_web::rt::task::spawn_blocking(move || {
             let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("resources/divisions/china-2023.csv.gz");
             let mut conn = pool.get().unwrap();
-            api::imports::import_file(&mut conn, &file, api::imports::Mode::Atomic, "test").unwrap()
+            app::imports::divisions::import_file(&mut conn, &file, app::imports::Mode::Atomic, "test").unwrap()
         })
         .await
         .unwrap();

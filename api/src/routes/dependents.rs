@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::pension::{CertificationStatus, SupportStatus, certification_status, support_status};
 use domain::roles::SensitiveField;
-use domain::{IdNumber, Permission, Relation};
+use domain::{Permission, Relation};
 use persistence::audit;
 use persistence::retirees::{self as repo, Dependent, DependentData};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::common::{check_name, instant, ok_with_etag};
+use super::common::{instant, ok_with_etag};
 use super::retirees::{changes, first_validity, show, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
@@ -86,39 +86,7 @@ pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32) -> Depende
     }
 }
 
-/// A new dependent.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"relation": "spouse", "id_number": "350203195703030023", "name": "李四", "supported": true}))]
-pub struct CreateDependentRequest {
-    /// Relation to the retiree.
-    pub relation: Relation,
-    /// 18-character resident ID.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
-    pub id_number: String,
-    /// Name.
-    #[schema(min_length = 1, max_length = 50, example = "李四")]
-    pub name: String,
-    /// Supported by the retiree.
-    pub supported: bool,
-}
-
-/// Fields to change.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"supported": false}))]
-pub struct UpdateDependentRequest {
-    /// Relation.
-    pub relation: Option<Relation>,
-    /// Resident ID.
-    #[schema(pattern = "^[0-9]{17}[0-9Xx]$", example = "350203195501010016")]
-    pub id_number: Option<String>,
-    /// Name.
-    #[schema(min_length = 1, max_length = 50, example = "李四")]
-    pub name: Option<String>,
-    /// Supported.
-    pub supported: Option<bool>,
-}
+pub use app::retirees::dependents::{CreateDependentRequest, UpdateDependentRequest, check_fields};
 
 fn check(
     relation: Relation,
@@ -127,34 +95,12 @@ fn check(
     supported: bool,
     own_id: &str,
 ) -> Result<DependentData, ApiError> {
-    check_fields(relation, id_number, name, supported, own_id).map_err(ApiError::validation)
+    check_fields(relation, id_number, name, supported, own_id, today()).map_err(ApiError::validation)
 }
 
-/// The checks of a single create, for a dependant from a request or a file row (issue 4: the same code).
+/// The checks of a single create as of today (see [`app::retirees::dependents::validate_new`]).
 pub fn validate_new(body: &CreateDependentRequest, own_id: &str) -> Result<DependentData, Vec<FieldError>> {
-    check_fields(body.relation, &body.id_number, &body.name, body.supported, own_id)
-}
-
-fn check_fields(
-    relation: Relation,
-    id_number: &str,
-    name: &str,
-    supported: bool,
-    own_id: &str,
-) -> Result<DependentData, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let name = check_name("/name", name, 50, &mut errors);
-    let id = IdNumber::parse(id_number, today()).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
-    if id.as_ref().is_some_and(|id| id.as_str() == own_id) {
-        errors.push(FieldError::new(
-            "/id_number",
-            "dependent_is_retiree",
-            "供养亲属的公民身份号码不能与退休人员本人相同",
-            "a dependent cannot have the retiree's own resident ID",
-        ));
-    }
-    let Some(id) = id.filter(|_| errors.is_empty()) else { return Err(errors) };
-    Ok(DependentData { relation: relation.as_str().to_owned(), id_number: id.as_str().to_owned(), name, supported })
+    app::retirees::dependents::validate_new(body, own_id, today())
 }
 
 fn taken() -> ApiError {

@@ -1,5 +1,5 @@
 //! `GET /exports/retirees`: the retiree roster as CSV (UTF-8 with a byte-order mark, or GB18030) or XLSX, in the
-//! columns of the import format ([`crate::retiree_file`]) so that an export re-imports cleanly; filtered, scoped
+//! columns of the import format ([`app::retirees::file`]) so that an export re-imports cleanly; filtered, scoped
 //! and masked like the list, and streamed: pages of [`PAGE`] rows by id, one pooled connection per page, through
 //! a bounded channel, so the whole roster is never in memory.
 
@@ -22,8 +22,8 @@ use super::common::{enum_filter, finish};
 use super::retirees::{ListQuery, filter_from_query, show, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::retiree_file::{COLUMNS, row_values};
 use crate::state::AppState;
+use app::retirees::file::{COLUMNS, row_values};
 
 /// Rows read per page (one pooled connection each).
 const PAGE: i64 = 2000;

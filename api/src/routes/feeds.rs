@@ -14,8 +14,8 @@ use super::common::{Page, finish, instant, next_cursor};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, page};
-use crate::feeds::{self, FeedAnswer, FeedKind, FeedLine, FeedLinks, Submission, Submitted};
 use crate::state::AppState;
+use app::feeds::{self, FeedAnswer, FeedKind, FeedLine, FeedLinks, Submission, Submitted};
 
 /// Options of a batch.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -115,8 +115,8 @@ pub async fn submit_feed(
         ndjson: upload.content_type == "application/x-ndjson",
         raw: upload.path.clone(),
         dir: upload.dir.path().to_owned(),
-        caller,
-        today: super::retirees::today(),
+        caller: caller.0,
+        today: state.clock.today(),
         unpacked_limit: upload.unpacked_limit,
     };
     let dir = upload.dir;

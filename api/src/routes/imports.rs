@@ -17,10 +17,10 @@ use crate::auth::Caller;
 use crate::context::Lang;
 use crate::error::ApiError;
 use crate::extract::{BodyLimits, page};
-use crate::import_jobs::{Format, Kind, Live, Registry, conflict_code};
 use crate::state::AppState;
 use app::imports::Mode;
 use app::imports::divisions::ImportReport;
+use app::imports::roster::{Format, Kind, Live, Registry, conflict_code};
 
 /// Import options.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -292,7 +292,7 @@ async fn start_import(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeImport)?;
-    let on_conflict = crate::import_jobs::on_conflict(query.on_conflict.as_deref())?;
+    let on_conflict = app::imports::roster::on_conflict(query.on_conflict.as_deref())?;
     if !state.imports.has_room() {
         return Err(ApiError::unavailable());
     }
@@ -335,18 +335,19 @@ async fn start_import(
         })
         .await?;
     if let Some(id) = started {
-        let job = crate::import_jobs::Job {
+        let job = app::imports::roster::Job {
             id,
             kind,
             format,
             mode: upload.mode,
             on_conflict,
-            caller: caller.clone(),
+            caller: caller.0.clone(),
+            on: state.clock.today(),
             dir: upload.dir,
             path: upload.path,
             unpacked_limit: upload.unpacked_limit,
         };
-        crate::import_jobs::spawn(state.pool.clone(), state.imports.clone(), job);
+        app::imports::roster::spawn(state.pool.clone(), state.imports.clone(), job);
     }
     Ok(response)
 }
@@ -359,7 +360,7 @@ fn visible_job(conn: &mut DbConnection, caller: &Caller, id: i64, registry: &Reg
     }
     if jobs::LIVE.contains(&job.status.as_str()) && registry.get(id).is_none() {
         // Its owner may be gone (the service stopped mid-import): then it failed.
-        if crate::import_jobs::reap(conn, registry, Some(id))? > 0 {
+        if app::imports::roster::reap(conn, registry, Some(id))? > 0 {
             job = jobs::find(conn, id)?;
         }
     }

@@ -6,8 +6,9 @@
 use domain::{Category, ManagementLevel, Money, Sex, SpecialGroup};
 use persistence::retirees::{GroupFlag, Retiree};
 
+use super::dependents::CreateDependentRequest;
+use super::registration::{CreateRetireeRequest, SpecialGroupInput};
 use crate::error::FieldError;
-use crate::routes::retirees::{CreateRetireeRequest, SpecialGroupInput};
 
 /// The columns, in export order.
 pub const COLUMNS: [&str; 14] = [
@@ -278,7 +279,7 @@ pub const DEPENDENTS: Spec =
 pub fn to_dependent(
     cells: &[(&'static str, String)],
     errors: &mut Vec<FieldError>,
-) -> Option<(String, crate::routes::dependents::CreateDependentRequest)> {
+) -> Option<(String, CreateDependentRequest)> {
     let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str()).unwrap_or_default();
     for column in DEPENDENT_COLUMNS {
         if get(column).trim().is_empty() {
@@ -305,7 +306,7 @@ pub fn to_dependent(
     let (Some(relation), Some(supported)) = (relation, supported) else { return None };
     Some((
         get("retiree_id_number").trim().to_owned(),
-        crate::routes::dependents::CreateDependentRequest {
+        CreateDependentRequest {
             relation,
             id_number: get("id_number").trim().to_owned(),
             name: get("name").to_owned(),

@@ -3,21 +3,21 @@
 
 use time::Date;
 
-use crate::error::{ApiError, FieldError};
-use crate::import_jobs::{self, Event, Format, Live, Stop};
-use crate::retiree_file;
+use crate::error::{AppError, FieldError};
+use crate::imports::roster::{self as import_jobs, Event, Format, Live, Stop};
+use crate::retirees::file as retiree_file;
 
 pub use persistence::feeds::StagedRecord;
 
 /// The code of an error (`internal_error` for a failure that is no fault of the input).
-fn code(e: &ApiError) -> String {
+fn code(e: &AppError) -> String {
     e.code().to_owned()
 }
 
 /// [`app::files::normalise`] of bytes: the UTF-8 text, or the error's code.
 pub fn normalise(raw: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    app::files::normalise_bytes(raw, &mut out, 64 << 20).map_err(|e| code(&e.into()))?;
+    crate::files::normalise_bytes(raw, &mut out, 64 << 20).map_err(|e| code(&e))?;
     Ok(out)
 }
 
@@ -75,8 +75,8 @@ pub fn import_file(format: Format, raw: &[u8]) -> ImportFile {
                 names = Some(n);
             }
             Event::Row(row) => {
-                let Some(h) = &header else { return Err(Stop::Failed(ApiError::internal("row before header"))) };
-                let outcome = import_jobs::check_row(h, &row)
+                let Some(h) = &header else { return Err(Stop::Failed(AppError::internal("row before header"))) };
+                let outcome = import_jobs::check_row(h, &row, TODAY)
                     .map(|(data, _, _)| {
                         let key = import_jobs::id_key(&data.id_number);
                         (data.id_number, key)
@@ -221,7 +221,7 @@ pub fn check_retiree_file(raw: &[u8]) {
             last = row.line;
             match &row.outcome {
                 Ok((id, key)) => {
-                    let today = crate::routes::retirees::today();
+                    let today = TODAY;
                     assert!(domain::IdNumber::parse(id, today).is_ok_and(|p| p.as_str() == id), "{id}");
                     assert_eq!(*key, import_jobs::id_key(id));
                 }
