@@ -28,3 +28,4 @@ mod process;
 mod retiree_imports;
 mod retirees;
 mod roles;
+mod schema_drift;
