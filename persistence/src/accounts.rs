@@ -14,6 +14,7 @@ pub const KIND_SERVICE: &str = "service";
 /// An account as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Account {
     /// Id.
     pub id: i64,
@@ -153,6 +154,7 @@ pub fn update(
 /// Lock state of a login name.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = login_throttle)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Throttle {
     /// Login name tried.
     pub login: String,

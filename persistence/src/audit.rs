@@ -9,6 +9,7 @@ use crate::{DbConnection, RepoResult, now_utc};
 /// One entry as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct AuditEntry {
     /// Sequence.
     pub id: i64,

@@ -50,8 +50,9 @@ pub struct StagedRetiree {
 }
 
 /// A special-group flag of a staged row.
-#[derive(Debug, Clone, PartialEq, Insertable, Queryable)]
+#[derive(Debug, Clone, PartialEq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = retiree_import_flags, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct StagedFlag {
     /// Line of the row.
     pub line: i64,
@@ -64,11 +65,14 @@ pub struct StagedFlag {
 }
 
 /// A staged row refused by the database checks, with what it held.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = retiree_import_staging)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Refused {
     /// Line.
     pub line: i64,
-    /// `community_not_found`, `not_a_community` or `id_number_taken`.
+    /// `community_not_found`, `not_a_community` or `id_number_taken` (only refused rows are read, whose outcome is set).
+    #[diesel(select_expression = retiree_import_staging::outcome.assume_not_null())]
     pub code: String,
     /// Resident ID.
     pub id_number: String,
@@ -234,27 +238,7 @@ pub fn check(conn: &mut DbConnection, scope_path: &str, on_conflict: OnConflict)
     }
     exec(conn, &sql, &binds)?;
     use retiree_import_staging as s;
-    Ok(s::table
-        .filter(s::outcome.eq_any(REFUSALS))
-        .order(s::line)
-        .select((
-            s::line,
-            s::outcome.assume_not_null(),
-            s::id_number,
-            s::name,
-            s::sex,
-            s::birth_date,
-            s::retirement_date,
-            s::category,
-            s::management_level,
-            s::community_code,
-            s::phone,
-            s::address,
-            s::monthly_pension_fen,
-            s::party_member,
-            s::notes,
-        ))
-        .load(conn)?)
+    Ok(s::table.filter(s::outcome.eq_any(REFUSALS)).order(s::line).select(Refused::as_select()).load(conn)?)
 }
 
 /// Who imports, for the audit entries written with the rows.
@@ -436,6 +420,6 @@ pub fn refused_flags(conn: &mut DbConnection) -> RepoResult<Vec<StagedFlag>> {
     Ok(f::table
         .filter(f::line.eq_any(refused))
         .order((f::line, f::group_code))
-        .select((f::line, f::group_code, f::from_date, f::to_date))
+        .select(StagedFlag::as_select())
         .load(conn)?)
 }

@@ -15,6 +15,7 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 /// A stored date.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
 #[diesel(table_name = calendar_days)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct CalendarDay {
     /// The date.
     pub day: Date,

@@ -18,6 +18,7 @@ use crate::{DbConnection, RepoResult, now_utc};
 /// A condolence as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = condolences)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Condolence {
     pub id: i64,
     pub retiree_id: i64,
@@ -174,6 +175,7 @@ pub fn festival_candidates(
 /// A festival batch as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = festival_batches)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct FestivalBatch {
     pub id: i64,
     pub jurisdiction_code: String,
@@ -227,6 +229,7 @@ pub fn finish_batch(conn: &mut DbConnection, id: i64, people: i64, total_fen: i6
 /// A visit made, as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = visits)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Visit {
     pub id: i64,
     pub retiree_id: i64,
@@ -377,6 +380,7 @@ pub fn open_task_kinds(conn: &mut DbConnection, scope_path: &str) -> RepoResult<
 /// A self-management group as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = care_groups)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Group {
     pub id: i64,
     pub community_code: String,
@@ -446,6 +450,7 @@ pub fn list_groups(
 /// A membership as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = group_members)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Member {
     pub id: i64,
     pub group_id: i64,
@@ -496,6 +501,7 @@ pub fn end_member(conn: &mut DbConnection, id: i64, on: Date) -> RepoResult<()> 
 /// A leader term as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = group_leaders)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Leader {
     pub id: i64,
     pub group_id: i64,
@@ -604,6 +610,7 @@ pub fn leaders_in_office(
 /// A training as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = leader_trainings)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Training {
     pub id: i64,
     pub leader_id: i64,
@@ -676,6 +683,7 @@ pub fn headcounts(conn: &mut DbConnection, scope_path: &str, on: Date) -> RepoRe
 /// A budget as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = fund_budgets)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Budget {
     pub id: i64,
     pub jurisdiction_code: String,
@@ -754,6 +762,7 @@ pub fn list_budgets(
 /// An expenditure as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = fund_expenditures)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Expenditure {
     pub id: i64,
     pub jurisdiction_code: String,
@@ -852,6 +861,7 @@ pub fn list_expenditures(
 /// A closed statement as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = fund_statements)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Statement {
     pub id: i64,
     pub jurisdiction_code: String,

@@ -27,6 +27,7 @@ const REASON: &str = "certification_overdue";
 /// A run as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = certification_runs)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Run {
     /// Id.
     pub id: i64,

@@ -21,6 +21,7 @@ pub const REVERSED: &str = "reversed";
 /// A death report as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = death_reports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct DeathReport {
     pub id: i64,
     pub retiree_id: i64,
@@ -280,6 +281,7 @@ pub const VOID: &str = "void";
 /// An overpayment as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = overpayments)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Overpayment {
     pub id: i64,
     pub retiree_id: i64,
@@ -319,6 +321,7 @@ pub struct NewOverpayment {
 /// A ledger entry as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = overpayment_entries)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Entry {
     pub id: i64,
     pub overpayment_id: i64,
@@ -488,6 +491,7 @@ pub fn overpayment_totals(conn: &mut DbConnection, scope_path: &str) -> RepoResu
 /// An application for dependants' support as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = dependent_support)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Support {
     pub id: i64,
     pub retiree_id: i64,
@@ -526,6 +530,7 @@ pub struct NewSupport {
 /// A step as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = dependent_support_steps)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Step {
     pub id: i64,
     pub application_id: i64,

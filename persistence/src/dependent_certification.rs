@@ -17,6 +17,7 @@ pub const SUPPORT_PAID: &str = "paid";
 /// A recorded certification of a dependant.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
 #[diesel(table_name = dependent_certifications)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct DependentCertification {
     /// Id.
     pub id: i64,
@@ -91,6 +92,7 @@ pub struct NewDependentCertification {
 /// A recorded suspension or resumption of a dependant's support.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
 #[diesel(table_name = dependent_support_changes)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct SupportChange {
     /// Id.
     pub id: i64,

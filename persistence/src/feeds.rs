@@ -249,6 +249,7 @@ pub fn matched_dependents(conn: &mut DbConnection, scope_path: &str) -> RepoResu
 /// A stored batch.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = feed_batches)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct FeedBatch {
     /// Id.
     pub id: i64,
@@ -307,6 +308,7 @@ pub struct NewFeedBatch {
 /// A record of a batch not matched to a person (or refused before matching).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = feed_unmatched)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct UnmatchedLine {
     /// Line.
     pub line: i64,

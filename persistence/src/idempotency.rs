@@ -8,6 +8,7 @@ use crate::{DbConnection, RepoResult, now_utc};
 /// A stored first answer.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct StoredResponse {
     /// Hash of method, path and body of the first request.
     pub request_hash: String,

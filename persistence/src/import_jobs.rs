@@ -13,6 +13,7 @@ pub const LIVE: [&str; 2] = ["queued", "running"];
 /// A job as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = import_jobs)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ImportJob {
     /// Id.
     pub id: i64,
@@ -108,6 +109,7 @@ pub struct Counters {
 /// One broken rule of one row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = import_errors)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RowErrorRecord {
     /// Job.
     pub job_id: i64,
@@ -128,6 +130,7 @@ pub struct RowErrorRecord {
 /// A rejected row as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = import_rejected_rows)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RejectedRow {
     /// Job.
     pub job_id: i64,

@@ -19,6 +19,7 @@ diesel::define_sql_function! {
 /// A node of the tree.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = jurisdictions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Jurisdiction {
     /// Statistical division code.
     pub code: String,
@@ -41,6 +42,7 @@ pub struct Jurisdiction {
 /// One entry of a node's history.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jurisdiction_changes)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct JurisdictionChange {
     /// Sequence.
     pub id: i64,

@@ -123,6 +123,7 @@ pub fn on_roll(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
 /// A batch as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = handover_batches)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Batch {
     pub id: i64,
     pub employer_name: String,
@@ -141,6 +142,7 @@ pub struct Batch {
 /// An item as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = handover_items)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Item {
     pub id: i64,
     pub batch_id: i64,
@@ -182,6 +184,7 @@ pub struct NewItem {
 /// A step as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = handover_steps)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct HandoverStepRow {
     pub id: i64,
     pub item_id: i64,
@@ -352,6 +355,7 @@ pub fn settle_item(
 /// A transfer as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = transfers)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Transfer {
     pub id: i64,
     pub retiree_id: i64,
@@ -372,6 +376,7 @@ pub struct Transfer {
 /// A transfer step as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = transfer_steps)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct TransferStepRow {
     pub id: i64,
     pub transfer_id: i64,
@@ -526,6 +531,7 @@ pub fn list_transfers(
 /// A reduction as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = reductions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Reduction {
     pub id: i64,
     pub retiree_id: i64,
@@ -621,6 +627,7 @@ pub fn list_reductions(
 /// A visit task as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = visit_tasks)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct VisitTask {
     pub id: i64,
     pub retiree_id: i64,

@@ -19,6 +19,7 @@ pub const SOURCE_RUN: &str = "run";
 /// A recorded status change.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
 #[diesel(table_name = pension_status_changes)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct StatusChange {
     /// Id.
     pub id: i64,
@@ -219,6 +220,7 @@ pub fn changes_of(
 /// A recorded certification.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
 #[diesel(table_name = certifications)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Certification {
     /// Id.
     pub id: i64,
@@ -393,6 +395,7 @@ pub const TASK_CANCELLED: &str = "cancelled";
 /// A home-visit certification task.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
 #[diesel(table_name = certification_tasks)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Task {
     /// Id.
     pub id: i64,

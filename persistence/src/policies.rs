@@ -10,6 +10,7 @@ use crate::{DbConnection, RepoResult, now_utc};
 /// A stored version.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = policy_versions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct PolicyVersion {
     /// Row id.
     pub id: i64,

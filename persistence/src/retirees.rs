@@ -12,6 +12,7 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 /// A retiree as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = retirees)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Retiree {
     /// Id.
     pub id: i64,
@@ -128,6 +129,7 @@ impl From<&Retiree> for RetireeData {
 /// A special-group flag with its dates.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = retiree_special_groups)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct GroupFlag {
     /// Group code.
     pub group_code: String,
@@ -417,6 +419,7 @@ pub fn count(conn: &mut DbConnection) -> RepoResult<i64> {
 /// A dependent (供养直系亲属) as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = dependents)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Dependent {
     /// Id.
     pub id: i64,

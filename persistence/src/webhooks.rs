@@ -12,6 +12,7 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 /// A subscription as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = webhooks)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Webhook {
     pub id: i64,
     pub url: String,
@@ -241,6 +242,7 @@ pub fn release(conn: &mut DbConnection, id: i64, replica: &str) -> RepoResult<()
 /// An attempt as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = webhook_attempts)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Attempt {
     pub id: i64,
     pub webhook_id: i64,

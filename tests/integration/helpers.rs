@@ -1,5 +1,7 @@
 //! `TestApp`: the real service on port 0 against a fresh database, SQLite (always) or PostgreSQL (when
-//! `TEST_POSTGRES_URL` is set), with a small Xiamen fixture tree, one account per role and typed helpers.
+//! `TEST_POSTGRES_URL` is set; without it a PostgreSQL run is skipped, or fails under `REQUIRE_POSTGRES=1`), with a
+//! small Xiamen fixture tree, one account per role and typed helpers. Each PostgreSQL test database is dropped with
+//! its app (also on panic); leftovers of crashed runs are swept at a process's first PostgreSQL use.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -115,16 +117,36 @@ pub struct TestApp {
     pub base: String,
     pub pool: Pool,
     client: awc::Client,
-    pg_admin_url: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
     handle: actix_web::dev::ServerHandle,
     /// The database URL (a second replica can start on it).
     pub url: String,
     dispatcher: Option<api::webhook_dispatch::Dispatcher>,
+    /// Last, so it drops after the pool: the PostgreSQL database goes with the app, also when a test panics.
+    pg: Option<PgDatabase>,
 }
 
+/// Whether `REQUIRE_POSTGRES` is set (to anything but empty or `0`): then a PostgreSQL run that would be skipped
+/// for want of `TEST_POSTGRES_URL` fails instead, so a suite meant to cover both backends cannot pass on one.
+pub fn postgres_required() -> bool {
+    std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| !matches!(v.trim(), "" | "0"))
+}
+
+/// `TEST_POSTGRES_URL`, or `None` when it is not set: the caller then skips its PostgreSQL run. Panics instead of
+/// answering `None` under `REQUIRE_POSTGRES=1`.
 pub fn pg_base_url() -> Option<String> {
-    std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty())
+    pg_url_or_skip(std::env::var("TEST_POSTGRES_URL").ok(), postgres_required())
+}
+
+/// The PostgreSQL URL to test on, `None` to skip; a skip when PostgreSQL is `required` is a panic.
+pub fn pg_url_or_skip(url: Option<String>, required: bool) -> Option<String> {
+    let url = url.filter(|u| !u.trim().is_empty());
+    assert!(
+        url.is_some() || !required,
+        "REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set: the PostgreSQL run would be skipped \
+         (set TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres, or unset REQUIRE_POSTGRES)"
+    );
+    url
 }
 
 /// `postgres://…/db` with the database name replaced.
@@ -160,11 +182,151 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Creates a database for one test from a migrated template (made once, under an advisory lock).
-pub fn create_pg_database(base: &str) -> (String, String) {
+/// A PostgreSQL test database, dropped (its connections ended) when this is dropped: after [`TestApp::finish`],
+/// and also when a test panics, so a failing test leaves nothing behind.
+pub struct PgDatabase {
+    /// URL of the `postgres` maintenance database on the same server.
+    pub admin_url: String,
+    /// Database name, `retiree_test_<tag>_<pid>_<unix seconds>_<counter>` (see [`TestDbName`]).
+    pub name: String,
+    /// URL of this database.
+    pub url: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        drop_pg_database(&self.admin_url, &self.name);
+    }
+}
+
+/// Prefix of every per-test database; the sweep touches no other name.
+const TEST_DB_PREFIX: &str = "retiree_test_";
+/// A test database older than this is a leftover whoever made it (no test runs this long).
+const STALE_AFTER_SECS: u64 = 6 * 3600;
+
+/// What a per-test database name says about the process that created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestDbName {
+    /// `retiree_test_<tag>_<pid>_<secs>_<n>`: `tag` names the machine and pid namespace ([`process_namespace_tag`]),
+    /// so `pid` can be looked up in `/proc` only when the tag is ours; `secs` is the creation time.
+    Tagged { tag: String, pid: u32, created: u64 },
+    /// `retiree_test_<pid>_<n>_<nanos>`, as named before the tag: no creation time, no machine.
+    Legacy { pid: u32 },
+}
+
+impl TestDbName {
+    pub fn parse(name: &str) -> Option<TestDbName> {
+        let parts: Vec<&str> = name.strip_prefix(TEST_DB_PREFIX)?.split('_').collect();
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        match parts.as_slice() {
+            [tag, pid, secs, n] if tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_hexdigit()) && numeric(n) => {
+                Some(TestDbName::Tagged { tag: (*tag).to_owned(), pid: pid.parse().ok()?, created: secs.parse().ok()? })
+            }
+            [pid, n, nanos] if numeric(n) && numeric(nanos) => Some(TestDbName::Legacy { pid: pid.parse().ok()? }),
+            _ => None,
+        }
+    }
+
+    /// Whether the database is a leftover: its process is gone, or it is older than [`STALE_AFTER_SECS`].
+    /// `alive` answers for a pid of this machine and pid namespace, `None` where `/proc` cannot tell.
+    pub fn is_stale(&self, our_tag: &str, now: u64, alive: &dyn Fn(u32) -> Option<bool>) -> bool {
+        match self {
+            TestDbName::Tagged { tag, pid, created } => {
+                now.saturating_sub(*created) > STALE_AFTER_SECS || (tag == our_tag && alive(*pid) == Some(false))
+            }
+            // Made by the code before the tag, which ran on this machine (the test server is local).
+            TestDbName::Legacy { pid } => alive(*pid) == Some(false),
+        }
+    }
+}
+
+/// Eight hex digits naming this machine's boot and this process's pid namespace: two processes with the same tag
+/// see each other's pids in `/proc`.
+pub fn process_namespace_tag() -> String {
+    use std::hash::{Hash, Hasher};
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default().trim().hash(&mut hasher);
+        std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string()).unwrap_or_default().hash(&mut hasher);
+        format!("{:08x}", hasher.finish() as u32)
+    })
+    .clone()
+}
+
+/// Whether process `pid` exists, or `None` without a `/proc` to ask.
+fn pid_alive(pid: u32) -> Option<bool> {
+    std::path::Path::new("/proc/self").exists().then(|| std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A fresh name for a per-test database.
+fn new_test_db_name() -> String {
+    format!(
+        "{TEST_DB_PREFIX}{}_{}_{}_{}",
+        process_namespace_tag(),
+        std::process::id(),
+        unix_secs(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Once per test process, at its first PostgreSQL use: drops the test databases that earlier runs left behind
+/// (a crashed or killed process never drops its own). Safe beside concurrent test processes (cargo nextest runs one
+/// per test): a database whose creating process is alive is kept unless it is hours old.
+fn sweep_leftover_databases(admin: &mut DbConnection) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        sweep_now(admin);
+    });
+}
+
+/// Drops every stale test database now; returns their names.
+pub fn sweep_now(admin: &mut DbConnection) -> Vec<String> {
+    let our_tag = process_namespace_tag();
+    let now = unix_secs();
+    let mut dropped = Vec::new();
+    for name in test_database_names(admin) {
+        if TestDbName::parse(&name).is_some_and(|n| n.is_stale(&our_tag, now, &pid_alive)) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(admin);
+            dropped.push(name);
+        }
+    }
+    dropped
+}
+
+/// Names of the per-test databases on the server.
+pub fn test_database_names(admin: &mut DbConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT datname::text AS datname FROM pg_database WHERE starts_with(datname, '{TEST_DB_PREFIX}') ORDER BY 1"
+    ))
+    .load::<Name>(admin)
+    .expect("list test databases")
+    .into_iter()
+    .map(|n| n.datname)
+    .collect()
+}
+
+/// Connects to the maintenance database of `base`'s server and sweeps leftovers (once per process).
+pub fn connect_admin(base: &str) -> (String, DbConnection) {
     let admin_url = with_database(base, "postgres");
     let mut admin =
         persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.clone())).expect("connect to PostgreSQL");
+    sweep_leftover_databases(&mut admin);
+    (admin_url, admin)
+}
+
+/// Creates a database for one test from a migrated template (made once, under an advisory lock).
+pub fn create_pg_database(base: &str) -> PgDatabase {
+    let (admin_url, mut admin) = connect_admin(base);
     let template = format!("retiree_tmpl_{}", migrations_fingerprint());
     diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut admin).expect("lock");
     #[derive(QueryableByName)]
@@ -183,23 +345,26 @@ pub fn create_pg_database(base: &str) -> (String, String) {
             .expect("connect");
         persistence::run_migrations(&mut conn).expect("migrate template");
     }
-    let name = format!("retiree_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos());
-    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-        .execute(&mut admin)
-        .expect("create test db");
+    let name = new_test_db_name();
+    let created = diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin);
     diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut admin).expect("unlock");
-    (admin_url, name)
+    created.expect("create test db");
+    PgDatabase { url: with_database(base, &name), admin_url, name }
 }
 
-/// Drops a database made by [`create_pg_database`] (connections to it are ended).
-pub fn drop_pg_database(admin_url: String, name: &str) {
-    if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin_url)) {
+/// Creates an empty database (no migrations run), dropped like the others.
+pub fn create_empty_pg_database(base: &str) -> PgDatabase {
+    let (admin_url, mut admin) = connect_admin(base);
+    let name = new_test_db_name();
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0")).execute(&mut admin).expect("create db");
+    PgDatabase { url: with_database(base, &name), admin_url, name }
+}
+
+/// Drops a test database (connections to it are ended); errors are ignored, a later sweep retries.
+pub fn drop_pg_database(admin_url: &str, name: &str) {
+    if let Ok(mut conn) = persistence::connection::establish(&DatabaseUrl::Postgres(admin_url.to_owned())) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
     }
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000).unwrap_or(0)
 }
 
 /// Configuration of a test server.
@@ -246,10 +411,8 @@ impl TestApp {
             }
             Backend::Postgres => {
                 let base = pg_base_url()?;
-                let (admin, name) =
-                    actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.expect("join");
-                let url = with_database(&pg_base_url().unwrap_or_default(), &name);
-                (url, None, Some((admin, name)))
+                let db = actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.expect("join");
+                (db.url.clone(), None, Some(db))
             }
         };
         let config = test_config(&url, extra);
@@ -272,7 +435,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             pool,
             client,
-            pg_admin_url: pg,
+            pg,
             _dir: dir,
             handle,
             url: db_url,
@@ -294,13 +457,13 @@ impl TestApp {
         Replica { handle, _dispatcher: dispatcher }
     }
 
-    /// Stops the server and drops a PostgreSQL test database.
+    /// Stops the server and drops a PostgreSQL test database (dropping the app without this drops it too).
     pub async fn finish(self) {
         drop(self.dispatcher);
         self.handle.stop(false).await;
         drop(self.pool);
-        if let Some((admin, name)) = self.pg_admin_url {
-            let _ = actix_web::rt::task::spawn_blocking(move || drop_pg_database(admin, &name)).await;
+        if let Some(db) = self.pg {
+            let _ = actix_web::rt::task::spawn_blocking(move || drop(db)).await;
         }
     }
 
@@ -574,7 +737,8 @@ pub fn assert_report(body: &Value, mode: &str, rows: u64, created: u64, updated:
     );
 }
 
-/// Runs each case on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
+/// Runs each case on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL (without it the PostgreSQL run is
+/// skipped, or fails under `REQUIRE_POSTGRES=1`).
 #[macro_export]
 macro_rules! both_backends {
     ($(async fn $name:ident($app:ident: &TestApp) $body:block)*) => {

@@ -1,4 +1,5 @@
-//! Integration tests: the real service over HTTP, on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL.
+//! Integration tests: the real service over HTTP, on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL; with
+//! `REQUIRE_POSTGRES=1` a PostgreSQL run that would be skipped fails instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
@@ -15,6 +16,7 @@ mod events;
 mod exports;
 mod feeds;
 mod hardening;
+mod harness;
 mod imports;
 mod jurisdictions;
 mod movements;
@@ -26,3 +28,4 @@ mod process;
 mod retiree_imports;
 mod retirees;
 mod roles;
+mod schema_drift;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, create_pg_database, drop_pg_database, pg_base_url, with_database};
+use crate::helpers::{Backend, PgDatabase, create_pg_database, pg_base_url};
 
 /// A running service; killed when dropped.
 pub struct Service {
@@ -97,26 +97,22 @@ pub async fn login(base: &str, user: &str) -> String {
 }
 
 /// A fresh database for the binary: a SQLite file in `dir`, or a PostgreSQL database made from the migrated
-/// template (with its (admin URL, name) for [`drop_database`]); `None` on PostgreSQL without `TEST_POSTGRES_URL`.
-pub async fn fresh_database(backend: Backend, dir: &Path) -> Option<(String, Option<(String, String)>)> {
+/// template (dropped by [`drop_database`], or when the guard is dropped, e.g. by a panic); `None` on PostgreSQL
+/// without `TEST_POSTGRES_URL` (a failure under `REQUIRE_POSTGRES=1`).
+pub async fn fresh_database(backend: Backend, dir: &Path) -> Option<(String, Option<PgDatabase>)> {
     match backend {
         Backend::Sqlite => Some((format!("sqlite://{}/service.db", dir.display()), None)),
         Backend::Postgres => {
             let base = pg_base_url()?;
-            let (admin, name) = actix_web::rt::task::spawn_blocking({
-                let base = base.clone();
-                move || create_pg_database(&base)
-            })
-            .await
-            .unwrap();
-            Some((with_database(&base, &name), Some((admin, name))))
+            let db = actix_web::rt::task::spawn_blocking(move || create_pg_database(&base)).await.unwrap();
+            Some((db.url.clone(), Some(db)))
         }
     }
 }
 
-/// Drops a database made by [`fresh_database`].
-pub async fn drop_database(pg: Option<(String, String)>) {
-    if let Some((admin, name)) = pg {
-        let _ = actix_web::rt::task::spawn_blocking(move || drop_pg_database(admin, &name)).await;
+/// Drops a database made by [`fresh_database`] (off the async runtime).
+pub async fn drop_database(pg: Option<PgDatabase>) {
+    if let Some(db) = pg {
+        let _ = actix_web::rt::task::spawn_blocking(move || drop(db)).await;
     }
 }
