@@ -252,6 +252,13 @@ pub fn due_soon_from(until: Date, due_soon_days: u32) -> Date {
     until.checked_sub(Duration::days(i64::from(due_soon_days))).unwrap_or(Date::MIN)
 }
 
+/// The last `until` that is due soon (or overdue) on `on` with a reminder window of `due_soon_days`: a person
+/// valid until this day or earlier is not [`CertificationStatus::Certified`] on `on` (the window of
+/// [`certification_status`], counted from `on` rather than from `until`, for set-based queries).
+pub fn due_soon_until(on: Date, due_soon_days: u32) -> Date {
+    on.checked_add(Duration::days(i64::from(due_soon_days))).unwrap_or(Date::MAX)
+}
+
 /// Whether a new certification on `certified_on` moves the validity of a person now valid until `until`: a
 /// record older than the one on file changes nothing (a feed may send it late).
 pub fn extends(until: Date, certified_on: Date, period_months: u32) -> bool {
@@ -393,6 +400,16 @@ mod tests {
         assert_eq!(due_soon_from(until, 30), date!(2026 - 06 - 01));
         assert_eq!(certification_status(until, date!(2026 - 07 - 01), 30), CertificationStatus::DueSoon);
         assert_eq!(certification_status(until, date!(2026 - 07 - 02), 30), CertificationStatus::Overdue);
+    }
+
+    #[test]
+    fn due_soon_until_is_the_last_day_of_the_window() {
+        // Valid through 2026-07-01 with a 30-day window: due soon from 2026-06-01 on.
+        let on = date!(2026 - 06 - 01);
+        assert_eq!(due_soon_until(on, 30), date!(2026 - 07 - 01));
+        assert_eq!(certification_status(date!(2026 - 07 - 01), on, 30), CertificationStatus::DueSoon);
+        assert_eq!(certification_status(date!(2026 - 07 - 02), on, 30), CertificationStatus::Certified);
+        assert_eq!(due_soon_until(Date::MAX, 1), Date::MAX);
     }
 
     #[test]

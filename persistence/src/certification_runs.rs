@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Date as SqlDate, Text};
 use time::{Date, PrimitiveDateTime};
 
 use crate::pension::SOURCE_RUN;
+use crate::rules;
 use crate::schema::{certification_runs, jurisdictions};
 use crate::sql::{self, Bind};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
@@ -121,9 +122,14 @@ struct PathCount {
 /// The subtree of `scope_path` as a filter on `community_code` (binds: lower and upper path).
 const IN_SCOPE: &str = "community_code IN (SELECT code FROM jurisdictions WHERE path >= ? AND path < ?)";
 
-/// Overdue on the as-of date (bind: as-of) and suspended for a reason other than an overdue certification.
-const ALREADY: &str = "pension_status = 'suspended' AND COALESCE(suspension_reason, '') <> 'certification_overdue' \
-                       AND certified_until < ?";
+/// Overdue on the as-of date (bind: as-of) and suspended for a reason other than an overdue certification;
+/// `alias` qualifies the columns of `retirees` (`""` or `"r."`).
+fn already(alias: &str) -> String {
+    format!(
+        "{alias}pension_status = 'suspended' AND COALESCE({alias}suspension_reason, '') <> '{REASON}' AND {}",
+        rules::overdue_sql(&format!("{alias}certified_until"))
+    )
+}
 
 /// Records a run being started, with zero counts; returns its id.
 pub fn start(conn: &mut DbConnection, run: &NewRun<'_>) -> RepoResult<i64> {
@@ -165,7 +171,8 @@ pub fn suspend_overdue(
         &format!(
             "UPDATE retirees SET pension_status = 'suspended', suspension_reason = ?, suspended_from = ?, \
              status_run_id = ?, version = version + 1, updated_at = ? \
-             WHERE pension_status = 'normal' AND certified_until < ? AND {IN_SCOPE}"
+             WHERE pension_status = 'normal' AND {} AND {IN_SCOPE}",
+            rules::overdue_sql("certified_until")
         ),
         &[
             Bind::Text(REASON),
@@ -185,10 +192,13 @@ pub fn suspend_overdue(
     // docs/performance-certification.md.)
     let recorded = sql::exec(
         conn,
-        "INSERT INTO pension_status_changes (retiree_id, community_code, from_status, from_reason, to_status, \
-         reason, effective_month, source, source_ref, operator, created_at) \
-         SELECT id, community_code, 'normal', NULL, 'suspended', ?, ?, ?, ?, ?, ? FROM retirees \
-         WHERE status_run_id = ? AND certified_until < ?",
+        &format!(
+            "INSERT INTO pension_status_changes (retiree_id, community_code, from_status, from_reason, to_status, \
+             reason, effective_month, source, source_ref, operator, created_at) \
+             SELECT id, community_code, 'normal', NULL, 'suspended', ?, ?, ?, ?, ?, ? FROM retirees \
+             WHERE status_run_id = ? AND {}",
+            rules::overdue_sql("certified_until")
+        ),
         &[
             Bind::Text(REASON),
             Bind::Date(effective_month),
@@ -213,8 +223,13 @@ pub fn suspend_overdue(
 
 /// Supported dependants of the retirees in the subtree whose support is paid and whose certification lapsed
 /// before the as-of date (bind: as-of, lower and upper path).
-const DEPENDENTS_OVERDUE: &str = "supported AND support_suspended_from IS NULL AND certified_until < ? AND retiree_id IN \
-    (SELECT r.id FROM retirees r JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ?)";
+fn dependents_overdue() -> String {
+    format!(
+        "supported AND support_suspended_from IS NULL AND {} AND retiree_id IN \
+         (SELECT r.id FROM retirees r JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ?)",
+        rules::overdue_sql("certified_until")
+    )
+}
 
 /// Suspends the support of every supported dependant in the subtree whose certification lapsed before `as_of`,
 /// like a retiree's pension (XM Art. 15 last paragraph; CS Art. 32(1)), from the first day of `effective_month`,
@@ -233,7 +248,8 @@ pub fn suspend_overdue_dependents(
         conn,
         &format!(
             "UPDATE dependents SET support_suspended_from = ?, status_run_id = ?, version = version + 1, \
-             updated_at = ? WHERE {DEPENDENTS_OVERDUE}"
+             updated_at = ? WHERE {}",
+            dependents_overdue()
         ),
         &[
             Bind::Date(effective_month),
@@ -289,7 +305,7 @@ pub fn count_overdue_dependents(conn: &mut DbConnection, scope_path: &str, as_of
     let upper = crate::jurisdictions::subtree_upper(scope_path);
     let rows: Vec<N> = sql::load(
         conn,
-        &format!("SELECT COUNT(*) AS n FROM dependents WHERE {DEPENDENTS_OVERDUE}"),
+        &format!("SELECT COUNT(*) AS n FROM dependents WHERE {}", dependents_overdue()),
         &[Bind::Date(as_of), Bind::Text(scope_path), Bind::Text(&upper)],
     )?;
     Ok(rows.first().map_or(0, |r| r.n))
@@ -326,7 +342,9 @@ pub fn record_dry(conn: &mut DbConnection, run_id: i64, scope_path: &str, as_of:
             "INSERT INTO certification_run_items (run_id, retiree_id, community_code, outcome) \
              SELECT ?, id, community_code, \
              CASE WHEN pension_status = 'normal' THEN '{OUTCOME_WOULD_SUSPEND}' ELSE '{OUTCOME_ALREADY_SUSPENDED}' END \
-             FROM retirees WHERE {IN_SCOPE} AND ((pension_status = 'normal' AND certified_until < ?) OR ({ALREADY}))"
+             FROM retirees WHERE {IN_SCOPE} AND ((pension_status = 'normal' AND {}) OR ({}))",
+            rules::overdue_sql("certified_until"),
+            already("")
         ),
         &[Bind::I64(run_id), Bind::Text(scope_path), Bind::Text(&upper), Bind::Date(as_of), Bind::Date(as_of)],
     )
@@ -369,8 +387,8 @@ pub fn counts_by_child(conn: &mut DbConnection, run: &Run) -> RepoResult<Vec<Nod
                  UNION ALL \
                  SELECT j.path AS path, '{OUTCOME_ALREADY_SUSPENDED}' AS outcome, count(*) AS n FROM retirees r \
                  JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ? \
-                 AND r.pension_status = 'suspended' AND COALESCE(r.suspension_reason, '') <> 'certification_overdue' \
-                 AND r.certified_until < ? GROUP BY j.path"
+                 AND {} GROUP BY j.path",
+                already("r.")
             ),
             &[
                 Bind::Text(SOURCE_RUN),

@@ -20,6 +20,7 @@ pub mod movement;
 pub mod pension;
 pub mod policies;
 pub mod retirees;
+pub mod rules;
 pub mod schema;
 pub mod sql;
 pub mod webhooks;

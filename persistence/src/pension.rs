@@ -451,13 +451,17 @@ fn due_tasks(
     let upper = crate::jurisdictions::subtree_upper(scope_path);
     crate::sql::exec(
         conn,
-        "INSERT INTO certification_tasks (retiree_id, community_code, barrier, due_on, status, created_by, created_at) \
-         SELECT r.id, r.community_code, r.certification_barrier, r.certified_until, 'open', ?, ? \
-         FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-         WHERE j.path >= ? AND j.path < ? AND r.certification_barrier IS NOT NULL \
-         AND r.pension_status IN ('normal', 'suspended') AND r.certified_until <= ? \
-         AND (? IS NULL OR r.id = ?) \
-         AND NOT EXISTS (SELECT 1 FROM certification_tasks t WHERE t.retiree_id = r.id AND t.status = 'open')",
+        &format!(
+            "INSERT INTO certification_tasks (retiree_id, community_code, barrier, due_on, status, created_by, \
+             created_at) \
+             SELECT r.id, r.community_code, r.certification_barrier, r.certified_until, 'open', ?, ? \
+             FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
+             WHERE j.path >= ? AND j.path < ? AND r.certification_barrier IS NOT NULL \
+             AND r.pension_status IN ('normal', 'suspended') AND {} \
+             AND (? IS NULL OR r.id = ?) \
+             AND NOT EXISTS (SELECT 1 FROM certification_tasks t WHERE t.retiree_id = r.id AND t.status = 'open')",
+            crate::rules::due_soon_or_overdue_sql("r.certified_until")
+        ),
         &[
             Bind::Text(created_by),
             Bind::Ts(now_utc()),

@@ -4,8 +4,10 @@ use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
 use domain::events::EventType;
+use domain::pension::CertificationStatus;
 
 use crate::events::{Emit, emit};
+use crate::rules;
 use crate::schema::{dependents, jurisdictions, retiree_special_groups, retirees};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
@@ -324,18 +326,17 @@ pub struct RetireeFilter {
     pub flag_on: Option<(String, Date)>,
     /// Party members only.
     pub party_member: Option<bool>,
-    /// Born on or before (minimum age).
-    pub born_on_or_before: Option<Date>,
-    /// Born after (maximum age).
-    pub born_after: Option<Date>,
+    /// At least this many years old on the day (`age_min`, the advanced-age group): [`rules::age_at_least`].
+    pub min_age: Option<(i32, Date)>,
+    /// At most this many years old on the day (`age_max`): [`rules::younger_than`] one year more.
+    pub max_age: Option<(i32, Date)>,
     /// Name starts with.
     pub name_prefix: Option<String>,
     /// Suspension reason code.
     pub suspension_reason: Option<String>,
-    /// Certification valid until on or after this day.
-    pub certified_until_from: Option<Date>,
-    /// Certification valid until on or before this day.
-    pub certified_until_to: Option<Date>,
+    /// Certification status on the day, with the policy's reminder window in days: [`rules::overdue`],
+    /// [`rules::due_soon`] or [`rules::certified`].
+    pub certification: Option<(CertificationStatus, Date, u32)>,
 }
 
 /// One page of retirees matching `filter`, by id after `after`, each with the path of its community.
@@ -370,20 +371,26 @@ pub fn list(
     if let Some(v) = filter.party_member {
         query = query.filter(retirees::party_member.eq(v));
     }
-    if let Some(v) = filter.born_on_or_before {
-        query = query.filter(retirees::birth_date.le(v));
+    if let Some((years, on)) = filter.min_age {
+        query = query.filter(rules::age_at_least(retirees::birth_date, years, on));
     }
-    if let Some(v) = filter.born_after {
-        query = query.filter(retirees::birth_date.gt(v));
+    if let Some((years, on)) = filter.max_age {
+        query = query.filter(rules::younger_than(retirees::birth_date, years.saturating_add(1), on));
     }
     if let Some(v) = &filter.suspension_reason {
         query = query.filter(retirees::suspension_reason.eq(v.clone()));
     }
-    if let Some(v) = filter.certified_until_from {
-        query = query.filter(retirees::certified_until.ge(v));
-    }
-    if let Some(v) = filter.certified_until_to {
-        query = query.filter(retirees::certified_until.le(v));
+    match filter.certification {
+        Some((CertificationStatus::Overdue, on, _)) => {
+            query = query.filter(rules::overdue(retirees::certified_until, on));
+        }
+        Some((CertificationStatus::DueSoon, on, days)) => {
+            query = query.filter(rules::due_soon(retirees::certified_until, on, days));
+        }
+        Some((CertificationStatus::Certified, on, days)) => {
+            query = query.filter(rules::certified(retirees::certified_until, on, days));
+        }
+        None => {}
     }
     if let Some(prefix) = &filter.name_prefix {
         let mut upper = prefix.clone();

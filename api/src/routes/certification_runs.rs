@@ -14,7 +14,7 @@ use persistence::DbConnection;
 use persistence::certification_runs::{self as runs, NewRun, Run, RunItem};
 use persistence::jurisdictions::Jurisdiction;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, finish, instant, next_cursor, node_in_scope};
@@ -193,7 +193,7 @@ fn execute(
     )?;
     // Home visits for those due within the reminder window of the policy at the run's node (XM Art. 15(3)).
     let rules = PolicyBook::load(conn, as_of)?.rules_at(&node.path);
-    let due_by = as_of.checked_add(Duration::days(i64::from(rules.due_soon_days))).unwrap_or(Date::MAX);
+    let due_by = domain::pension::due_soon_until(as_of, rules.due_soon_days);
     let created_by = format!("run:{id}");
     let (tasks, dependents) = if dry_run {
         runs::record_dry(conn, id, &node.path, as_of)?;

@@ -453,7 +453,7 @@ async fn barrier(
         let rules = rules_at(conn, &path, today())?;
         let mut opened = 0;
         if barrier.is_some() {
-            let due_by = today().checked_add(time::Duration::days(i64::from(rules.due_soon_days))).unwrap_or(Date::MAX);
+            let due_by = domain::pension::due_soon_until(today(), rules.due_soon_days);
             opened = repo::create_due_task_for(conn, id, &path, due_by, &c.login)?;
         }
         let mut entry = c.audit("certification.barrier", "retiree", id, &path);

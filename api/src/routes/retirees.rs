@@ -497,24 +497,11 @@ impl PendingFilter {
             // The threshold of the policy in force at the listed node (a lower override with another threshold
             // is judged by the listed node's; each item's `current_special_groups` uses its own community's).
             let years = super::policies::advanced_age_at(conn, &filter.scope_path, self.on)?;
-            let limit_date = domain::born_on_or_before_for_age(self.on, years);
-            filter.born_on_or_before = Some(filter.born_on_or_before.map_or(limit_date, |d| d.min(limit_date)));
+            filter.min_age = Some((filter.min_age.map_or(years, |(a, _)| a.max(years)), self.on));
         }
         if let Some(status) = self.certification {
             // CS Art. 16(2), 32(1): overdue after the last valid day; due soon within the policy's window.
-            let window = rules_at(conn, &filter.scope_path, self.on)?.due_soon_days;
-            let soon = self.on.checked_add(time::Duration::days(i64::from(window))).unwrap_or(Date::MAX);
-            let day_before = self.on.previous_day().unwrap_or(Date::MIN);
-            match status {
-                CertificationStatus::Overdue => filter.certified_until_to = Some(day_before),
-                CertificationStatus::DueSoon => {
-                    filter.certified_until_from = Some(self.on);
-                    filter.certified_until_to = Some(soon);
-                }
-                CertificationStatus::Certified => {
-                    filter.certified_until_from = Some(soon.next_day().unwrap_or(Date::MAX));
-                }
-            }
+            filter.certification = Some((status, self.on, rules_at(conn, &filter.scope_path, self.on)?.due_soon_days));
         }
         Ok(filter)
     }
@@ -578,8 +565,8 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
         pension_status: status.map(|s| s.as_str().to_owned()),
         name_prefix: q.name_prefix.clone().filter(|p| !p.is_empty()),
         suspension_reason: reason.map(|r| r.as_str().to_owned()),
-        born_on_or_before: age_min.map(|a| domain::born_on_or_before_for_age(on, a)),
-        born_after: age_max.map(|a| domain::born_on_or_before_for_age(on, a + 1)),
+        min_age: age_min.map(|a| (a, on)),
+        max_age: age_max.map(|a| (a, on)),
         ..RetireeFilter::default()
     };
     match group {

@@ -1,0 +1,84 @@
+//! Domain rules restated for the database, one function per rule, so a set-based statement asks the same
+//! question as the domain function it restates. Each function names that function and the article; every query
+//! that needs one of these rules calls the function here instead of writing the comparison itself, and
+//! `persistence/tests/rules.rs` checks on both backends, row by row around every boundary, that the database's
+//! answer is the domain's.
+//!
+//! - Certification overdue: [`overdue`], [`overdue_sql`] restate [`domain::pension::is_overdue`] (CS Art. 32(1)).
+//! - Certification due soon: [`due_soon`], [`certified`] and [`due_soon_or_overdue_sql`] restate
+//!   [`domain::pension::certification_status`] with the policy's `due_soon_days` (CS Art. 16(2), 32(1);
+//!   XM Art. 15(3) for the home-visit tasks).
+//! - Advanced age: [`age_at_least`], [`younger_than`] restate `domain::age_on(birth, on) >= years` through
+//!   [`domain::born_on_or_before_for_age`] (GUIDE 五, 走访制度: 70岁以上高龄, the threshold from the policy's
+//!   `advanced_age_years`).
+//! - Late death report ([`domain::death::is_late`], CS Art. 16(4)) has no restatement: `death_reports.late` is
+//!   decided by the domain when the report is written and stored; queries only read the stored flag.
+//!
+//! The SQL fragments use `?` placeholders (see [`crate::sql`]); each says what it binds. A column name passed in
+//! is a literal of the caller, never input.
+
+use diesel::dsl;
+use diesel::expression::Expression;
+use diesel::prelude::*;
+use diesel::sql_types;
+use time::Date;
+
+use domain::pension::due_soon_until;
+
+/// `certified_until < on`: a person valid until `certified_until` is overdue on `on` —
+/// [`domain::pension::is_overdue`] (CS Art. 32(1): "未按规定时间参加资格认证"). The last valid day is not overdue.
+pub fn overdue<C>(certified_until: C, on: Date) -> dsl::Lt<C, Date>
+where
+    C: Expression<SqlType = sql_types::Date> + ExpressionMethods,
+{
+    certified_until.lt(on)
+}
+
+/// [`overdue`] as SQL for hand-written statements: `{certified_until} < ?`, binding the as-of date.
+pub fn overdue_sql(certified_until: &str) -> String {
+    format!("{certified_until} < ?")
+}
+
+/// `on <= certified_until <= on + due_soon_days`: due soon on `on` — [`domain::pension::certification_status`]
+/// is [`domain::pension::CertificationStatus::DueSoon`] (CS Art. 16(2), 32(1); the window is the policy's
+/// `certification.due_soon_days`).
+pub fn due_soon<C>(certified_until: C, on: Date, due_soon_days: u32) -> dsl::And<dsl::GtEq<C, Date>, dsl::LtEq<C, Date>>
+where
+    C: Expression<SqlType = sql_types::Date> + ExpressionMethods + Copy,
+{
+    certified_until.ge(on).and(certified_until.le(due_soon_until(on, due_soon_days)))
+}
+
+/// `certified_until > on + due_soon_days`: neither due soon nor overdue on `on` —
+/// [`domain::pension::certification_status`] is [`domain::pension::CertificationStatus::Certified`].
+pub fn certified<C>(certified_until: C, on: Date, due_soon_days: u32) -> dsl::Gt<C, Date>
+where
+    C: Expression<SqlType = sql_types::Date> + ExpressionMethods,
+{
+    certified_until.gt(due_soon_until(on, due_soon_days))
+}
+
+/// The complement of [`certified`] as SQL: `{certified_until} <= ?`, binding
+/// [`domain::pension::due_soon_until`]`(on, due_soon_days)` — due soon or overdue on `on`, i.e.
+/// [`domain::pension::certification_status`] is not `Certified` (who gets a home-visit task, XM Art. 15(3)).
+pub fn due_soon_or_overdue_sql(certified_until: &str) -> String {
+    format!("{certified_until} <= ?")
+}
+
+/// `birth_date <= born_on_or_before_for_age(on, years)`: at least `years` old on `on` —
+/// `domain::age_on(birth_date, on) >= years` (a 29 February birthday falls on 1 March in other years). With the
+/// policy's `advanced_age_years` this is the advanced-age group (GUIDE 五, 走访制度: 70岁以上高龄退休人员).
+pub fn age_at_least<C>(birth_date: C, years: i32, on: Date) -> dsl::LtEq<C, Date>
+where
+    C: Expression<SqlType = sql_types::Date> + ExpressionMethods,
+{
+    birth_date.le(domain::born_on_or_before_for_age(on, years))
+}
+
+/// The complement of [`age_at_least`]: `domain::age_on(birth_date, on) < years`.
+pub fn younger_than<C>(birth_date: C, years: i32, on: Date) -> dsl::Gt<C, Date>
+where
+    C: Expression<SqlType = sql_types::Date> + ExpressionMethods,
+{
+    birth_date.gt(domain::born_on_or_before_for_age(on, years))
+}

@@ -1,0 +1,355 @@
+//! The rules restated in SQL (`persistence::rules`) agree with the domain functions they restate, row by row, on
+//! the day before, on and after every boundary, evaluated by the real database: SQLite always, PostgreSQL when
+//! `TEST_POSTGRES_URL` is set. Each rule is checked both as the expression or fragment itself and through the
+//! queries that use it (the retiree list, the certification run, the home-visit tasks).
+#![allow(clippy::expect_used)]
+
+use std::collections::BTreeSet;
+
+use retiree_persistence as persistence;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use time::macros::date;
+use time::{Date, Duration};
+
+use domain::pension::{CertificationStatus, certification_status, due_soon_until, is_overdue};
+use persistence::certification_runs::{self as runs, NewRun, OUTCOME_WOULD_SUSPEND};
+use persistence::jurisdictions::{self, NodeRow};
+use persistence::retirees::{self, DependentData, RetireeData, RetireeFilter};
+use persistence::schema::retirees as r;
+use persistence::sql::{self, Bind};
+use persistence::{DatabaseUrl, DbConnection, RepoError, rules};
+
+const COMMUNITY: &str = "350203001001";
+
+/// A database with the project's migrations, dropped at the end (PostgreSQL) or living in a temporary directory.
+struct TestDb {
+    conn: DbConnection,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Connections to it are ended by FORCE (ours is still open here).
+            if let Ok(mut c) = persistence::connection::establish(&DatabaseUrl::Postgres(admin)) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+            }
+        }
+    }
+}
+
+fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rules.db").to_string_lossy().into_owned();
+    let mut conn = persistence::connection::establish(&DatabaseUrl::Sqlite(path)).expect("open SQLite");
+    persistence::run_migrations(&mut conn).expect("migrate SQLite");
+    TestDb { conn, _dir: Some(dir), pg: None }
+}
+
+/// `postgres://…/db` with the database name replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
+    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
+    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    format!("{head}://{authority}/{db}{query}")
+}
+
+fn postgres() -> Option<TestDb> {
+    let base = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty())?;
+    let admin = with_database(&base, "postgres");
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name = format!("retiree_rules_{}_{nanos}", std::process::id());
+    let mut admin_conn =
+        persistence::connection::establish(&DatabaseUrl::Postgres(admin.clone())).expect("connect to PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn).expect("create database");
+    let mut conn = persistence::connection::establish(&DatabaseUrl::Postgres(with_database(&base, &name)))
+        .expect("connect to the test database");
+    persistence::run_migrations(&mut conn).expect("migrate PostgreSQL");
+    Some(TestDb { conn, _dir: None, pg: Some((admin, name)) })
+}
+
+/// One community (the subtree of every query) and its path.
+fn community(conn: &mut DbConnection) -> String {
+    let path = domain::jurisdiction::child_path(None, COMMUNITY);
+    let row = NodeRow {
+        code: COMMUNITY.into(),
+        name: "社区".into(),
+        level: "community".into(),
+        parent_code: None,
+        path: path.clone(),
+    };
+    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("community");
+    path
+}
+
+/// Registers one retiree per (birth date, certified until), each with one supported dependant certified until the
+/// same day; returns (id, birth date, certified until) by id.
+fn register(conn: &mut DbConnection, people: &[(Date, Date)]) -> Vec<(i64, Date, Date)> {
+    persistence::write_tx(conn, |conn| -> Result<_, RepoError> {
+        let mut out = Vec::new();
+        for (i, (birth, until)) in people.iter().enumerate() {
+            let data = RetireeData {
+                id_number: format!("R{i:017}"),
+                name: format!("测试{i}"),
+                sex: "male".into(),
+                birth_date: *birth,
+                retirement_date: date!(2010 - 01 - 01),
+                category: "enterprise_employee".into(),
+                management_level: "city_managed".into(),
+                community_code: COMMUNITY.into(),
+                phone: None,
+                address: None,
+                pension_status: "normal".into(),
+                monthly_pension_fen: None,
+                party_member: false,
+                notes: None,
+                certified_until: *until,
+            };
+            let person = retirees::create(conn, &data, &[])?;
+            let dependant = DependentData {
+                relation: "spouse".into(),
+                id_number: format!("D{i:017}"),
+                name: format!("家属{i}"),
+                supported: true,
+            };
+            retirees::create_dependent(conn, person.id, &dependant, *until)?;
+            out.push((person.id, *birth, *until));
+        }
+        Ok(out)
+    })
+    .expect("register")
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+fn ids_where(conn: &mut DbConnection, condition: &str, bind: Date) -> BTreeSet<i64> {
+    let sql = format!("SELECT id FROM retirees WHERE {condition}");
+    sql::load::<Id>(conn, &sql, &[Bind::Date(bind)]).expect("query").into_iter().map(|r| r.id).collect()
+}
+
+fn listed(conn: &mut DbConnection, filter: &RetireeFilter) -> BTreeSet<i64> {
+    retirees::list(conn, filter, None, 10_000).expect("list").into_iter().map(|(p, _)| p.id).collect()
+}
+
+/// Compares, row by row, the rows the database selected (`ids`) with the rows the domain function selects;
+/// fails with the rows on which they disagree, as (id, date, domain's answer). Returns how many the domain selects.
+#[track_caller]
+fn agree(what: &str, people: &[(i64, Date)], ids: &BTreeSet<i64>, domain: impl Fn(Date) -> bool) -> usize {
+    let disagree: Vec<(i64, Date, bool)> =
+        people.iter().filter(|(id, d)| ids.contains(id) != domain(*d)).map(|(id, d)| (*id, *d, domain(*d))).collect();
+    assert_eq!(disagree, [], "{what}: rows where the database and the domain disagree (id, date, domain)");
+    assert_eq!(ids.len(), people.iter().filter(|(_, d)| domain(*d)).count(), "{what}: no other rows");
+    ids.len()
+}
+
+/// The ids of the retirees a Diesel predicate selects.
+macro_rules! selected {
+    ($conn:expr, $predicate:expr) => {
+        r::table
+            .filter($predicate)
+            .select(r::id)
+            .load::<i64>($conn)
+            .expect("query")
+            .into_iter()
+            .collect::<BTreeSet<i64>>()
+    };
+}
+
+/// The as-of dates: a month start, a leap day, the days around it, a month end and a year end.
+const AS_OF: [Date; 7] = [
+    date!(2026 - 03 - 01),
+    date!(2024 - 02 - 28),
+    date!(2024 - 02 - 29),
+    date!(2024 - 03 - 01),
+    date!(2026 - 01 - 31),
+    date!(2026 - 12 - 31),
+    date!(2027 - 01 - 01),
+];
+
+/// Reminder windows: none, one day, and the preset's.
+fn windows() -> [u32; 3] {
+    [0, 1, domain::policy::presets::defaults().certification.due_soon_days.value]
+}
+
+fn around(day: Date) -> [Date; 3] {
+    [day - Duration::days(1), day, day + Duration::days(1)]
+}
+
+fn check_certification(db: &mut TestDb) {
+    let conn = &mut db.conn;
+    let scope = community(conn);
+    // Validity ending the day before, on and after each as-of date and each window's last day.
+    let mut untils = BTreeSet::new();
+    for on in AS_OF {
+        untils.extend(around(on));
+        for days in windows() {
+            untils.extend(around(due_soon_until(on, days)));
+        }
+    }
+    let people: Vec<(Date, Date)> = untils.iter().map(|u| (date!(1950 - 06 - 15), *u)).collect();
+    let registered = register(conn, &people);
+    let untils: Vec<(i64, Date)> = registered.iter().map(|(id, _, until)| (*id, *until)).collect();
+    // Everybody cannot come to certify: each is a candidate for a home-visit task.
+    sql::exec(conn, "UPDATE retirees SET certification_barrier = 'bedridden'", &[]).expect("barrier");
+
+    for on in AS_OF {
+        // CS Art. 32(1): overdue after the last valid day.
+        let overdue = |u: Date| is_overdue(u, on);
+        let n = agree(
+            &format!("rules::overdue on {on}"),
+            &untils,
+            &selected!(conn, rules::overdue(r::certified_until, on)),
+            overdue,
+        );
+        assert!(n > 0 && n < untils.len(), "{on}: rows on both sides");
+        let sql_ids = ids_where(conn, &rules::overdue_sql("certified_until"), on);
+        agree(&format!("rules::overdue_sql on {on}"), &untils, &sql_ids, overdue);
+
+        // The certification run: a dry run lists exactly the overdue people (all paid), and counts their
+        // dependants (each certified until the same day as the retiree).
+        let run_id = runs::start(
+            conn,
+            &NewRun { jurisdiction_code: COMMUNITY, scope_path: &scope, as_of: on, dry_run: true, actor: "test" },
+        )
+        .expect("start");
+        runs::record_dry(conn, run_id, &scope, on).expect("dry run");
+        let run = runs::find(conn, run_id).expect("run");
+        let items = runs::items(conn, &run, None, None, 10_000).expect("items");
+        assert!(items.iter().all(|i| i.outcome == OUTCOME_WOULD_SUSPEND));
+        let would: BTreeSet<i64> = items.iter().map(|i| i.retiree_id).collect();
+        agree(&format!("dry run on {on}"), &untils, &would, overdue);
+        let dependants = runs::count_overdue_dependents(conn, &scope, on).expect("dependants");
+        assert_eq!(dependants, i64::try_from(n).expect("count"), "overdue dependants on {on}");
+
+        for days in windows() {
+            let is = |wanted: CertificationStatus| move |u: Date| certification_status(u, on, days) == wanted;
+            let at = format!("on {on} with {days} days");
+            let due_soon = selected!(conn, rules::due_soon(r::certified_until, on, days));
+            let n = agree(&format!("rules::due_soon {at}"), &untils, &due_soon, is(CertificationStatus::DueSoon));
+            assert!(n > 0, "{at}: somebody due soon");
+            let certified = selected!(conn, rules::certified(r::certified_until, on, days));
+            let n = agree(&format!("rules::certified {at}"), &untils, &certified, is(CertificationStatus::Certified));
+            assert!(n > 0, "{at}: somebody certified");
+            let not_certified = |u: Date| certification_status(u, on, days) != CertificationStatus::Certified;
+            let sql_ids = ids_where(conn, &rules::due_soon_or_overdue_sql("certified_until"), due_soon_until(on, days));
+            let n = agree(&format!("rules::due_soon_or_overdue_sql {at}"), &untils, &sql_ids, not_certified);
+
+            // The retiree list's `certification` filter.
+            for wanted in [CertificationStatus::Overdue, CertificationStatus::DueSoon, CertificationStatus::Certified] {
+                let filter = RetireeFilter {
+                    scope_path: scope.clone(),
+                    certification: Some((wanted, on, days)),
+                    ..RetireeFilter::default()
+                };
+                agree(&format!("list {wanted:?} {at}"), &untils, &listed(conn, &filter), is(wanted));
+            }
+
+            // Home-visit tasks (XM Art. 15(3)): everybody with a barrier who is due soon or overdue.
+            let tasks = runs::count_due_tasks(conn, &scope, due_soon_until(on, days), "test").expect("tasks");
+            assert_eq!(tasks, n, "due tasks {at}");
+        }
+    }
+}
+
+/// As-of dates for ages: leap days, the days around them, month ends and a year end.
+const AGE_AS_OF: [Date; 10] = [
+    date!(2024 - 02 - 28),
+    date!(2024 - 02 - 29),
+    date!(2024 - 03 - 01),
+    date!(2025 - 02 - 28),
+    date!(2025 - 03 - 01),
+    date!(2026 - 01 - 31),
+    date!(2026 - 02 - 01),
+    date!(2026 - 04 - 30),
+    date!(2026 - 12 - 31),
+    date!(2027 - 01 - 01),
+];
+
+/// Thresholds: the preset's advanced age (GUIDE 走访制度: 70岁以上), and others whose birth years are leap or not.
+fn thresholds() -> [i32; 4] {
+    let preset = i32::try_from(domain::policy::presets::defaults().advanced_age_years.value).expect("years");
+    [preset, 72, 76, 80]
+}
+
+fn check_age(db: &mut TestDb) {
+    let conn = &mut db.conn;
+    let scope = community(conn);
+    // Births the day before, on and after the birthday that makes the threshold on each as-of date, and around
+    // 28 February, 29 February (leap years) and 1 March of that year.
+    let mut births = BTreeSet::new();
+    for on in AGE_AS_OF {
+        for years in thresholds() {
+            let year = on.year() - years;
+            for (month, day) in [(on.month(), on.day()), (time::Month::February, 28), (time::Month::February, 29)] {
+                if let Ok(d) = Date::from_calendar_date(year, month, day) {
+                    births.extend(around(d));
+                }
+            }
+            births.extend(around(date!(2000 - 03 - 01).replace_year(year).expect("1 March")));
+        }
+    }
+    assert!(births.contains(&date!(1952 - 02 - 29)) && births.contains(&date!(1954 - 03 - 01)));
+    let people: Vec<(Date, Date)> = births.iter().map(|b| (*b, date!(2100 - 01 - 01))).collect();
+    let registered = register(conn, &people);
+    let births: Vec<(i64, Date)> = registered.iter().map(|(id, birth, _)| (*id, *birth)).collect();
+
+    for on in AGE_AS_OF {
+        for years in thresholds() {
+            let at = format!("{years} on {on}");
+            let old = |b: Date| domain::age_on(b, on) >= years;
+            let n = agree(
+                &format!("rules::age_at_least {at}"),
+                &births,
+                &selected!(conn, rules::age_at_least(r::birth_date, years, on)),
+                old,
+            );
+            assert!(n > 0 && n < births.len(), "{at}: rows on both sides");
+            let young = |b: Date| domain::age_on(b, on) < years;
+            agree(
+                &format!("rules::younger_than {at}"),
+                &births,
+                &selected!(conn, rules::younger_than(r::birth_date, years, on)),
+                young,
+            );
+
+            // The retiree list: `age_min` / the advanced-age group, and `age_max` (at most `years`).
+            let filter =
+                RetireeFilter { scope_path: scope.clone(), min_age: Some((years, on)), ..RetireeFilter::default() };
+            agree(&format!("list age_min {at}"), &births, &listed(conn, &filter), old);
+            let filter =
+                RetireeFilter { scope_path: scope.clone(), max_age: Some((years, on)), ..RetireeFilter::default() };
+            agree(&format!("list age_max {at}"), &births, &listed(conn, &filter), |b| domain::age_on(b, on) <= years);
+        }
+    }
+}
+
+#[test]
+fn certification_rules_agree_with_the_domain_on_sqlite() {
+    check_certification(&mut sqlite());
+}
+
+#[test]
+fn certification_rules_agree_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_certification(&mut db);
+    }
+}
+
+#[test]
+fn age_rules_agree_with_the_domain_on_sqlite() {
+    check_age(&mut sqlite());
+}
+
+#[test]
+fn age_rules_agree_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_age(&mut db);
+    }
+}
