@@ -448,4 +448,18 @@ mod tests {
         assert_eq!(apply(S::Reversed, DeathAction::AssessBenefits { assessed: true }), Err(DeathError::NotVerified));
         assert_eq!(DeathReportStatus::parse("reversed"), Some(S::Reversed));
     }
+
+    #[test]
+    fn stored_and_sent_as_the_codes_of_today() {
+        // The strings the database holds and the API sends are unchanged.
+        let codes: Vec<String> =
+            DeathReportStatus::ALL.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let expected: Vec<String> =
+            ["reported", "verified", "withdrawn", "reversed"].iter().map(|c| format!("\"{c}\"")).collect();
+        assert_eq!(codes, expected);
+        assert_eq!(
+            serde_json::from_str::<DeathReportStatus>("\"verified\"").ok(),
+            DeathReportStatus::parse("verified")
+        );
+    }
 }

@@ -167,4 +167,17 @@ mod tests {
         assert_eq!(HandoverItemStatus::parse("pending"), Some(S::Pending));
         assert_eq!(HandoverItemStatus::Returned.as_str(), "returned");
     }
+
+    #[test]
+    fn stored_and_sent_as_the_codes_of_today() {
+        // The strings the database holds and the API sends are unchanged.
+        let codes: Vec<String> =
+            HandoverItemStatus::ALL.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let expected: Vec<String> = ["pending", "accepted", "returned"].iter().map(|c| format!("\"{c}\"")).collect();
+        assert_eq!(codes, expected);
+        assert_eq!(
+            serde_json::from_str::<HandoverItemStatus>("\"accepted\"").ok(),
+            HandoverItemStatus::parse("accepted")
+        );
+    }
 }

@@ -228,4 +228,15 @@ mod tests {
         assert_eq!(LedgerError::Closed.code(), "overpayment_closed");
         assert_eq!(OverpaymentStatus::Open.as_str(), "open");
     }
+
+    #[test]
+    fn stored_and_sent_as_the_codes_of_today() {
+        // The strings the database holds and the API sends are unchanged.
+        let codes: Vec<String> =
+            OverpaymentStatus::ALL.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let expected: Vec<String> =
+            ["open", "settled", "referred", "void"].iter().map(|c| format!("\"{c}\"")).collect();
+        assert_eq!(codes, expected);
+        assert_eq!(serde_json::from_str::<OverpaymentStatus>("\"settled\"").ok(), OverpaymentStatus::parse("settled"));
+    }
 }

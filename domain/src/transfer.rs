@@ -493,4 +493,18 @@ mod tests {
         assert_eq!(TransferStep::parse("archive_moved"), Some(TransferStep::ArchiveMoved));
         assert_eq!(TransferStep::Resubmitted.as_str(), "resubmitted");
     }
+
+    #[test]
+    fn stored_and_sent_as_the_codes_of_today() {
+        // The strings the database holds and the API sends are unchanged.
+        let codes: Vec<String> =
+            TransferStep::ALL.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let expected: Vec<String> =
+            ["applied", "returned", "resubmitted", "released", "archive_moved", "party_moved", "completed"]
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect();
+        assert_eq!(codes, expected);
+        assert_eq!(serde_json::from_str::<TransferStep>("\"returned\"").ok(), TransferStep::parse("returned"));
+    }
 }
