@@ -1,5 +1,8 @@
-//! Death of a retiree, recovery of pension paid after it, death benefits, and the support of dependants (GUIDE
-//! 四、五; CS Art. 16(4), 31, 32; JN Art. 7(4), 23(3)). Plain rules; amounts in fen, months as first days.
+//! Death of a retiree (GUIDE 四; CS Art. 16(4), 31, 32; JN Art. 7(4), 23(3)): the report and its deadline, where a
+//! report stands (reported, verified, withdrawn, reversed) and what verifying or reversing it does to the pension,
+//! the months paid after it, and the death benefits. The recovery ledger lives in [`crate::overpayment`], the
+//! support of dependants in [`crate::support`] (re-exported here). Plain rules; amounts in fen, months as first
+//! days.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -7,8 +10,14 @@ use time::Date;
 
 use crate::RuleViolation;
 use crate::calendar::Calendar;
-use crate::pension::{add_months, month_of, months_between};
+use crate::pension::{self, PensionState, Transition, TransitionError, add_months, month_of, months_between};
 use crate::policy::{BenefitBasis, BenefitFormula};
+
+pub use crate::overpayment::{LedgerError, RecoveryKind, check_entry};
+pub use crate::support::{
+    SupportApplicationStatus, SupportEndReason, SupportError, SupportStep, after_step, application_deadline,
+    last_support_month, receives_in,
+};
 
 crate::code_enum! {
     /// Who reported a death (GUIDE 四: the relatives or guardian report to the community station).
@@ -19,16 +28,6 @@ crate::code_enum! {
         Community = "community": "社区",
         /// A death record of the data platform (a suspected death, CS Art. 27).
         Feed = "feed": "信息比对",
-    }
-}
-
-crate::code_enum! {
-    /// Why dependants' support ends (GUIDE 五).
-    SupportEndReason {
-        /// The dependant died.
-        Died = "died": "供养亲属死亡",
-        /// The dependant lost eligibility.
-        Ineligible = "ineligible": "失去供养条件",
     }
 }
 
@@ -156,205 +155,148 @@ pub fn settle(benefits_fen: i64, owed_fen: i64) -> Settlement {
 }
 
 crate::code_enum! {
-    /// An entry of an overpayment's recovery ledger (CS Art. 31).
-    RecoveryKind {
-        /// Deducted from the death benefits.
-        DeductedFromBenefits = "deducted_from_benefits": "从丧葬抚恤待遇中扣除",
-        /// Repaid by the family.
-        Repaid = "repaid": "家属退还",
-        /// Written off, with approval.
-        WrittenOff = "written_off": "经批准核销",
-        /// Referred to the social insurance administration after the deadline (CS Art. 31(1)).
-        Referred = "referred": "逾期移交行政部门",
+    /// Where a death report stands.
+    DeathReportStatus {
+        /// Reported, awaiting verification; nothing changes for the pension yet.
+        Reported = "reported": "待核实",
+        /// Verified: the pension is stopped from the month after death (GUIDE 四; CS Art. 32).
+        Verified = "verified": "已核实",
+        /// Withdrawn before verification (the wrong person was reported).
+        Withdrawn = "withdrawn": "已撤回",
+        /// Verification reversed (the death was wrongly recorded).
+        Reversed = "reversed": "已撤销核实",
     }
 }
 
-/// Why a ledger entry is refused.
+/// An action on a death report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerError {
-    /// More than is owed.
-    ExceedsBalance,
-    /// A write-off without an approver.
-    ApprovalRequired,
-    /// Referral before the recovery deadline has passed.
-    DeadlineNotPassed,
-    /// Nothing is owed any more.
-    Settled,
+pub enum DeathAction {
+    /// Verify the death of a person whose pension stands at `pension`.
+    Verify {
+        /// The pension state before the verification.
+        pension: PensionState,
+    },
+    /// Withdraw the report before verification.
+    Withdraw,
+    /// Reverse a verification.
+    Reverse,
+    /// Assess the death benefits (funeral grant, survivor benefit), `assessed` already or not.
+    AssessBenefits {
+        /// Whether the benefits are assessed already.
+        assessed: bool,
+    },
 }
 
-impl RuleViolation for LedgerError {
+/// What an action does to the pension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PensionEffect {
+    /// Nothing.
+    None,
+    /// The pension moves to this state (stopped on a verified death, CS Art. 32).
+    Stop(PensionState),
+    /// The state before the verification is restored as it was, the overpayment is void and the person is back on
+    /// the roll: a correction of a wrong record, not a transition of CS Art. 32.
+    RestorePrior,
+}
+
+/// The outcome of an action on a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeathOutcome {
+    /// The report's status after it.
+    pub status: DeathReportStatus,
+    /// What happens to the pension.
+    pub pension: PensionEffect,
+}
+
+/// Why an action on a death report is refused (409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeathError {
+    /// Verifying a report that is not awaiting verification.
+    NotPending,
+    /// Withdrawing a report that is not awaiting verification (a verified one can only be reversed).
+    NotWithdrawable,
+    /// Reversing a report that is not verified.
+    NotReversible,
+    /// Assessing benefits of a report that is not verified.
+    NotVerified,
+    /// The benefits are assessed already (once per report).
+    BenefitsAssessed,
+    /// The pension cannot be stopped (or a death reported): it is stopped or transferred out already.
+    Pension(TransitionError),
+}
+
+impl RuleViolation for DeathError {
     fn code(&self) -> &'static str {
         match self {
-            Self::ExceedsBalance => "amount_exceeds_balance",
-            Self::ApprovalRequired => "approval_required",
-            Self::DeadlineNotPassed => "recovery_deadline_not_passed",
-            Self::Settled => "overpayment_settled",
+            Self::NotPending | Self::NotWithdrawable => "death_report_not_pending",
+            Self::NotReversible | Self::NotVerified => "death_report_not_verified",
+            Self::BenefitsAssessed => "benefits_assessed",
+            Self::Pension(e) => e.code(),
         }
     }
 
     fn message_zh(&self) -> String {
         match self {
-            Self::ExceedsBalance => "金额超过尚欠余额".into(),
-            Self::ApprovalRequired => "核销须写明批准人".into(),
-            Self::DeadlineNotPassed => "追回期限未到，不能移交".into(),
-            Self::Settled => "多领养老金已结清".into(),
+            Self::NotPending => "该死亡报告不在待核实状态".into(),
+            Self::NotWithdrawable => "已核实的死亡报告不能撤回，只能撤销核实".into(),
+            Self::NotReversible => "只有已核实的死亡报告可以撤销核实".into(),
+            Self::NotVerified => "死亡报告尚未核实".into(),
+            Self::BenefitsAssessed => "丧葬抚恤待遇已核定".into(),
+            Self::Pension(e) => e.message_zh(),
         }
     }
 
     fn message_en(&self) -> String {
         match self {
-            Self::ExceedsBalance => "the amount exceeds the balance owed".into(),
-            Self::ApprovalRequired => "a write-off needs the approver".into(),
-            Self::DeadlineNotPassed => "the recovery deadline has not passed: no referral yet".into(),
-            Self::Settled => "nothing is owed any more".into(),
+            Self::NotPending => "the report is not awaiting verification".into(),
+            Self::NotWithdrawable => "a verified report cannot be withdrawn, only reversed".into(),
+            Self::NotReversible => "only a verified report can be reversed".into(),
+            Self::NotVerified => "the report is not verified".into(),
+            Self::BenefitsAssessed => "the benefits are assessed already".into(),
+            Self::Pension(e) => e.message_en(),
         }
     }
 }
 
-/// Checks an entry of `kind` for `amount_fen` against a balance of `balance_fen` on `on`, with the recovery
-/// deadline `due_by` (CS Art. 31(1): "限期追回，到期仍未追回的应及时移交"). A referral moves the whole balance.
-pub fn check_entry(
-    kind: RecoveryKind,
-    amount_fen: i64,
-    balance_fen: i64,
-    approved_by: Option<&str>,
-    on: Date,
-    due_by: Date,
-) -> Result<(), LedgerError> {
-    if balance_fen <= 0 {
-        return Err(LedgerError::Settled);
+/// Whether a death may be reported for a person whose pension stands at `pension`: not when it is stopped already
+/// or the person moved out of the city (CS Art. 28, 32). A new report starts `reported`.
+pub fn open(pension: PensionState) -> Result<DeathReportStatus, DeathError> {
+    match pension {
+        PensionState::Stopped => Err(DeathError::Pension(TransitionError::Stopped)),
+        PensionState::TransferredOut => Err(DeathError::Pension(TransitionError::TransferredOut)),
+        PensionState::Normal | PensionState::Suspended(_) => Ok(DeathReportStatus::Reported),
     }
-    if amount_fen > balance_fen {
-        return Err(LedgerError::ExceedsBalance);
-    }
-    match kind {
-        RecoveryKind::WrittenOff if approved_by.is_none_or(|a| a.trim().is_empty()) => {
-            Err(LedgerError::ApprovalRequired)
+}
+
+/// The outcome of `action` on a report standing at `from` (GUIDE 四; CS Art. 32): a reported death is verified
+/// (the pension stops, from a suspension too) or withdrawn; a verified one can be reversed, not withdrawn, and has
+/// its benefits assessed once; a withdrawn or reversed report is closed.
+pub fn apply(from: DeathReportStatus, action: DeathAction) -> Result<DeathOutcome, DeathError> {
+    use DeathReportStatus as S;
+    let outcome = |status, pension| Ok(DeathOutcome { status, pension });
+    match action {
+        DeathAction::Verify { pension } => {
+            if from != S::Reported {
+                return Err(DeathError::NotPending);
+            }
+            let stopped = pension::transition(pension, Transition::Stop).map_err(DeathError::Pension)?;
+            outcome(S::Verified, PensionEffect::Stop(stopped))
         }
-        RecoveryKind::Referred if on <= due_by => Err(LedgerError::DeadlineNotPassed),
-        _ => Ok(()),
+        DeathAction::Withdraw if from == S::Reported => outcome(S::Withdrawn, PensionEffect::None),
+        DeathAction::Withdraw => Err(DeathError::NotWithdrawable),
+        DeathAction::Reverse if from == S::Verified => outcome(S::Reversed, PensionEffect::RestorePrior),
+        DeathAction::Reverse => Err(DeathError::NotReversible),
+        DeathAction::AssessBenefits { .. } if from != S::Verified => Err(DeathError::NotVerified),
+        DeathAction::AssessBenefits { assessed: true } => Err(DeathError::BenefitsAssessed),
+        DeathAction::AssessBenefits { assessed: false } => outcome(S::Verified, PensionEffect::None),
     }
-}
-
-/// The last day on which dependants of a person who died on `date_of_death` may apply for support: `months`
-/// months later (GUIDE 五, one month).
-pub fn application_deadline(date_of_death: Date, months: u32) -> Date {
-    add_months(date_of_death, months).unwrap_or(Date::MAX)
-}
-
-crate::code_enum! {
-    /// Where an application for dependants' support stands (GUIDE 五).
-    SupportApplicationStatus {
-        /// Applied, awaiting the community's investigation.
-        Applied = "applied": "已申请",
-        /// The community investigated and confirmed.
-        Investigated = "investigated": "社区已调查",
-        /// The street reviewed and forwarded.
-        Reviewed = "reviewed": "街道已审核",
-        /// Approved by the HR and social security bureau: support is paid.
-        Approved = "approved": "已批准",
-        /// Rejected at a step, with a reason.
-        Rejected = "rejected": "未通过",
-        /// Payment stopped pending review of suspected fraud (GUIDE 五: "弄虚作假骗领或冒领").
-        FraudReview = "fraud_review": "疑似骗领，暂停发放待核查",
-        /// Support ended: the dependant died or lost eligibility.
-        Terminated = "terminated": "已终止",
-    }
-}
-
-crate::code_enum! {
-    /// A step of the application (GUIDE 五: community investigates, street reviews, bureau approves).
-    SupportStep {
-        Investigation = "investigation": "社区调查",
-        Review = "review": "街道审核",
-        Approval = "approval": "人社部门批准",
-    }
-}
-
-/// Why a step or action is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SupportError {
-    /// The step is not the next one.
-    OutOfOrder,
-    /// The application is closed (rejected or terminated).
-    Closed,
-    /// Only approved support can be terminated or flagged.
-    NotApproved,
-    /// Only support under fraud review can be cleared.
-    NotUnderReview,
-}
-
-impl RuleViolation for SupportError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::OutOfOrder => "step_out_of_order",
-            Self::Closed => "application_closed",
-            Self::NotApproved => "support_not_approved",
-            Self::NotUnderReview => "not_under_fraud_review",
-        }
-    }
-
-    fn message_zh(&self) -> String {
-        match self {
-            Self::OutOfOrder => "须按社区调查、街道审核、人社批准的顺序办理".into(),
-            Self::Closed => "该申请已结束".into(),
-            Self::NotApproved => "供养待遇未获批准".into(),
-            Self::NotUnderReview => "该供养待遇未处于疑似骗领核查中".into(),
-        }
-    }
-
-    fn message_en(&self) -> String {
-        match self {
-            Self::OutOfOrder => "steps go investigation, review, approval, in that order".into(),
-            Self::Closed => "the application is closed".into(),
-            Self::NotApproved => "the support is not approved".into(),
-            Self::NotUnderReview => "the support is not under fraud review".into(),
-        }
-    }
-}
-
-/// The status after `step` with outcome `passed` from `from` (GUIDE 五).
-pub fn after_step(
-    from: SupportApplicationStatus,
-    step: SupportStep,
-    passed: bool,
-) -> Result<SupportApplicationStatus, SupportError> {
-    use SupportApplicationStatus as S;
-    let expected = match step {
-        SupportStep::Investigation => S::Applied,
-        SupportStep::Review => S::Investigated,
-        SupportStep::Approval => S::Reviewed,
-    };
-    if matches!(from, S::Rejected | S::Terminated) {
-        return Err(SupportError::Closed);
-    }
-    if from != expected {
-        return Err(SupportError::OutOfOrder);
-    }
-    Ok(match (step, passed) {
-        (_, false) => S::Rejected,
-        (SupportStep::Investigation, true) => S::Investigated,
-        (SupportStep::Review, true) => S::Reviewed,
-        (SupportStep::Approval, true) => S::Approved,
-    })
-}
-
-/// The last month of support ended on `ended_on` (the dependant died or lost eligibility): that month; from the
-/// next month the dependant is no longer listed as receiving support.
-pub fn last_support_month(ended_on: Date) -> Date {
-    month_of(ended_on)
-}
-
-/// Whether support running from `from` (a month) through `until` (a month, if ended) is paid in `month`.
-pub fn receives_in(from: Date, until: Option<Date>, month: Date) -> bool {
-    let m = month_of(month);
-    from <= m && until.is_none_or(|u| m <= u)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Money;
+    use crate::policy::SuspensionReason;
     use time::macros::date;
 
     fn calendar_2026() -> Calendar {
@@ -430,41 +372,94 @@ mod tests {
     }
 
     #[test]
-    fn ledger_entries() {
-        // CS Art. 31(1): recovered by a deadline, else referred; a write-off needs approval.
-        let due = date!(2026 - 09 - 30);
-        let on = date!(2026 - 09 - 01);
-        assert_eq!(check_entry(RecoveryKind::Repaid, 100, 50, None, on, due), Err(LedgerError::ExceedsBalance));
+    fn a_verified_death_stops_the_pension() {
+        // GUIDE 四: "基本养老金从其死亡次月起停发"; CS Art. 32: "退休人员死亡的，停止享受基本养老金" — from a
+        // suspension too.
+        use DeathReportStatus as S;
+        let suspended = PensionState::Suspended(SuspensionReason::SuspectedDeath);
+        for pension in [PensionState::Normal, suspended] {
+            assert_eq!(
+                apply(S::Reported, DeathAction::Verify { pension }),
+                Ok(DeathOutcome { status: S::Verified, pension: PensionEffect::Stop(PensionState::Stopped) })
+            );
+        }
         assert_eq!(
-            check_entry(RecoveryKind::WrittenOff, 50, 50, Some(" "), on, due),
-            Err(LedgerError::ApprovalRequired)
+            apply(S::Reported, DeathAction::Verify { pension: PensionState::TransferredOut }),
+            Err(DeathError::Pension(TransitionError::TransferredOut))
         );
-        assert_eq!(check_entry(RecoveryKind::WrittenOff, 50, 50, Some("张局长"), on, due), Ok(()));
-        assert_eq!(check_entry(RecoveryKind::Referred, 50, 50, None, due, due), Err(LedgerError::DeadlineNotPassed));
-        assert_eq!(check_entry(RecoveryKind::Referred, 50, 50, None, date!(2026 - 10 - 01), due), Ok(()));
-        assert_eq!(check_entry(RecoveryKind::Repaid, 1, 0, None, on, due), Err(LedgerError::Settled));
+        assert_eq!(
+            apply(S::Verified, DeathAction::Verify { pension: PensionState::Stopped }),
+            Err(DeathError::NotPending)
+        );
+        assert_eq!(
+            apply(S::Withdrawn, DeathAction::Verify { pension: PensionState::Normal }),
+            Err(DeathError::NotPending)
+        );
+        assert_eq!(DeathError::Pension(TransitionError::Stopped).code(), "pension_stopped");
     }
 
     #[test]
-    fn dependants_apply_within_a_month_and_pass_three_steps() {
-        // GUIDE 五: apply within one month; community investigates, street reviews, bureau approves.
-        assert_eq!(application_deadline(date!(2026 - 03 - 15), 1), date!(2026 - 04 - 15));
-        assert_eq!(application_deadline(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
-        use SupportApplicationStatus as S;
-        assert_eq!(after_step(S::Applied, SupportStep::Investigation, true), Ok(S::Investigated));
-        assert_eq!(after_step(S::Investigated, SupportStep::Review, true), Ok(S::Reviewed));
-        assert_eq!(after_step(S::Reviewed, SupportStep::Approval, true), Ok(S::Approved));
-        assert_eq!(after_step(S::Investigated, SupportStep::Review, false), Ok(S::Rejected));
-        assert_eq!(after_step(S::Applied, SupportStep::Approval, true), Err(SupportError::OutOfOrder));
-        assert_eq!(after_step(S::Rejected, SupportStep::Investigation, true), Err(SupportError::Closed));
+    fn a_death_is_reported_once_for_a_paid_or_suspended_pension() {
+        // CS Art. 32: a stopped pension stays stopped; CS Art. 28: a person moved out is paid elsewhere.
+        assert_eq!(open(PensionState::Normal), Ok(DeathReportStatus::Reported));
+        assert_eq!(
+            open(PensionState::Suspended(SuspensionReason::CertificationOverdue)),
+            Ok(DeathReportStatus::Reported)
+        );
+        assert_eq!(open(PensionState::Stopped), Err(DeathError::Pension(TransitionError::Stopped)));
+        assert_eq!(open(PensionState::TransferredOut), Err(DeathError::Pension(TransitionError::TransferredOut)));
     }
 
     #[test]
-    fn terminated_support_stops_from_the_next_month() {
-        // GUIDE 五: support ends when the dependant dies or loses eligibility.
-        let until = last_support_month(date!(2026 - 06 - 20));
-        assert!(receives_in(date!(2026 - 05 - 01), Some(until), date!(2026 - 06 - 01)));
-        assert!(!receives_in(date!(2026 - 05 - 01), Some(until), date!(2026 - 07 - 01)));
-        assert!(!receives_in(date!(2026 - 05 - 01), None, date!(2026 - 04 - 01)));
+    fn withdrawn_before_verification_reversed_after_it() {
+        // GUIDE 四 (the report is checked against the certificate) and CS Art. 31 (核查): a wrong report is withdrawn
+        // while pending; a wrongly verified death is reversed, restoring the pension as it was.
+        use DeathReportStatus as S;
+        assert_eq!(
+            apply(S::Reported, DeathAction::Withdraw),
+            Ok(DeathOutcome { status: S::Withdrawn, pension: PensionEffect::None })
+        );
+        assert_eq!(apply(S::Verified, DeathAction::Withdraw), Err(DeathError::NotWithdrawable));
+        assert_eq!(
+            apply(S::Verified, DeathAction::Reverse),
+            Ok(DeathOutcome { status: S::Reversed, pension: PensionEffect::RestorePrior })
+        );
+        assert_eq!(apply(S::Reported, DeathAction::Reverse), Err(DeathError::NotReversible));
+        // Closed reports stay closed.
+        assert_eq!(apply(S::Reversed, DeathAction::Reverse), Err(DeathError::NotReversible));
+        assert_eq!(apply(S::Withdrawn, DeathAction::Withdraw), Err(DeathError::NotWithdrawable));
+        assert_eq!(DeathError::NotWithdrawable.code(), "death_report_not_pending");
+        assert_eq!(DeathError::NotReversible.code(), "death_report_not_verified");
+    }
+
+    #[test]
+    fn benefits_are_assessed_once_for_a_verified_death() {
+        // JN Art. 23(3): funeral grant and survivor benefit for the family of a deceased retiree.
+        use DeathReportStatus as S;
+        assert_eq!(
+            apply(S::Verified, DeathAction::AssessBenefits { assessed: false }),
+            Ok(DeathOutcome { status: S::Verified, pension: PensionEffect::None })
+        );
+        assert_eq!(
+            apply(S::Verified, DeathAction::AssessBenefits { assessed: true }),
+            Err(DeathError::BenefitsAssessed)
+        );
+        assert_eq!(apply(S::Reported, DeathAction::AssessBenefits { assessed: false }), Err(DeathError::NotVerified));
+        assert_eq!(apply(S::Reversed, DeathAction::AssessBenefits { assessed: true }), Err(DeathError::NotVerified));
+        assert_eq!(DeathReportStatus::parse("reversed"), Some(S::Reversed));
+    }
+
+    #[test]
+    fn stored_and_sent_as_the_codes_of_today() {
+        // The strings the database holds and the API sends are unchanged.
+        let codes: Vec<String> =
+            DeathReportStatus::ALL.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let expected: Vec<String> =
+            ["reported", "verified", "withdrawn", "reversed"].iter().map(|c| format!("\"{c}\"")).collect();
+        assert_eq!(codes, expected);
+        assert_eq!(
+            serde_json::from_str::<DeathReportStatus>("\"verified\"").ok(),
+            DeathReportStatus::parse("verified")
+        );
     }
 }

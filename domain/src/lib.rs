@@ -6,14 +6,18 @@ pub mod care;
 pub mod death;
 pub mod enums;
 pub mod events;
+pub mod handover;
 pub mod id_number;
 pub mod jurisdiction;
 pub mod mask;
 pub mod money;
 pub mod movement;
+pub mod overpayment;
 pub mod pension;
 pub mod policy;
 pub mod roles;
+pub mod support;
+pub mod transfer;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -3,7 +3,6 @@
 
 use time::Date;
 
-use crate::RuleViolation;
 use crate::pension::{add_months, month_of};
 
 /// How the receiving community of a handed-over retiree was chosen.
@@ -38,114 +37,8 @@ pub fn route(residence: Option<&str>, residence_in_scope: bool, employer_communi
     }
 }
 
-crate::code_enum! {
-    /// A step of a handed-over retiree (GUIDE 交接制度; JN Art. 21).
-    HandoverStep {
-        /// Personal information collected by the employer (JN Art. 21(1): one month before retirement).
-        InfoCollected = "info_collected": "信息采集",
-        /// Personnel archive received (volumes, completeness), or exempted (JN Art. 21(4)).
-        ArchiveReceived = "archive_received": "人事档案移交",
-        /// Party relationship transferred (party members only).
-        PartyTransferred = "party_transferred": "组织关系转接",
-        /// Management agreement signed (GUIDE: 《退休人员社会化管理服务协议书》).
-        AgreementSigned = "agreement_signed": "签订管理服务协议",
-        /// Reported to the community, or received at home (JN Art. 21(1)).
-        Reported = "reported": "到社区报到",
-        /// First visit made within the month of arrival (GUIDE 走访制度).
-        FirstVisit = "first_visit": "首次走访",
-    }
-}
-
-crate::code_enum! {
-    /// Why a personnel archive is not handed over (JN Art. 21(4)).
-    ArchiveExemption {
-        /// A leader whose archive a party committee manages.
-        PartyCommitteeManaged = "party_committee_managed": "党委管理的领导干部",
-        /// Died before the handover.
-        DiedBeforeHandover = "died_before_handover": "移交前死亡",
-    }
-}
-
-crate::code_enum! {
-    /// A document of a transfer application (JN Art. 22: the receiver checks the application is complete).
-    TransferDocument {
-        /// The application form.
-        ApplicationForm = "application_form": "转移申请表",
-        /// Proof of the new residence (居住证明 or 户口).
-        ResidenceProof = "residence_proof": "现居住地证明",
-        /// Copy of the resident ID card.
-        IdCopy = "id_copy": "身份证复印件",
-    }
-}
-
-/// The documents an application still lacks.
-pub fn missing_documents(given: &[TransferDocument]) -> Vec<TransferDocument> {
-    TransferDocument::ALL.iter().copied().filter(|d| !given.contains(d)).collect()
-}
-
-crate::code_enum! {
-    /// Where a transfer stands.
-    TransferStatus {
-        /// Applied at the receiving community.
-        Applied = "applied": "已申请",
-        /// Returned to the applicant for missing information.
-        Returned = "returned": "退回补正",
-        /// Released by the sending community.
-        Released = "released": "转出地已确认",
-        /// Completed: the person belongs to the receiving community (or left the city).
-        Completed = "completed": "已完成",
-    }
-}
-
-/// Why a transfer action is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferError {
-    /// The receiver tried to return a complete application: a refusal in disguise (JN Art. 22: "一律接收，不得推诿").
-    CannotBeRefused,
-    /// The action does not fit the status.
-    WrongStatus,
-    /// The application lacks documents.
-    Incomplete,
-}
-
-impl RuleViolation for TransferError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::CannotBeRefused => "transfer_cannot_be_refused",
-            Self::WrongStatus => "transfer_wrong_status",
-            Self::Incomplete => "transfer_incomplete",
-        }
-    }
-
-    fn message_zh(&self) -> String {
-        match self {
-            Self::CannotBeRefused => "申请材料齐全，转入地应一律接收，不得推诿（只能因材料缺失退回补正）".into(),
-            Self::WrongStatus => "该迁移申请当前状态不能办理此操作".into(),
-            Self::Incomplete => "申请材料不齐，须补正后办理".into(),
-        }
-    }
-
-    fn message_en(&self) -> String {
-        match self {
-            Self::CannotBeRefused => {
-                "a complete application must be accepted (JN Art. 22); it may only be returned for missing information"
-                    .into()
-            }
-            Self::WrongStatus => "the transfer's status does not allow this action".into(),
-            Self::Incomplete => "the application lacks documents".into(),
-        }
-    }
-}
-
-/// The receiver returns an application naming `missing`: allowed only for documents the application really lacks
-/// (JN Art. 22). Returning a complete application, or naming a document it has, is a refusal: 409.
-pub fn check_return(given: &[TransferDocument], missing: &[TransferDocument]) -> Result<(), TransferError> {
-    let lacking = missing_documents(given);
-    if lacking.is_empty() || missing.is_empty() || missing.iter().any(|m| !lacking.contains(m)) {
-        return Err(TransferError::CannotBeRefused);
-    }
-    Ok(())
-}
+pub use crate::handover::{ArchiveExemption, HandoverStep};
+pub use crate::transfer::{TransferDocument, TransferError, TransferStatus, check_return, missing_documents};
 
 /// The last day of the month of `date`: the due date of a new arrival's first visit (GUIDE 走访制度: "当月内").
 pub fn month_end(date: Date) -> Date {
@@ -238,17 +131,6 @@ mod tests {
         assert_eq!(route(Some("350203001001"), true, "350206001001"), ("350203001001".into(), Routing::Residence));
         assert_eq!(route(Some("350503001001"), false, "350206001001"), ("350206001001".into(), Routing::Employer));
         assert_eq!(route(None, false, "350206001001").1, Routing::Employer);
-    }
-
-    #[test]
-    fn a_complete_application_cannot_be_refused() {
-        // JN Art. 22: "一律接收，不得推诿".
-        use TransferDocument as D;
-        let all = [D::ApplicationForm, D::ResidenceProof, D::IdCopy];
-        assert_eq!(check_return(&all, &[D::IdCopy]), Err(TransferError::CannotBeRefused));
-        assert_eq!(check_return(&[D::ApplicationForm], &[D::ApplicationForm]), Err(TransferError::CannotBeRefused));
-        assert_eq!(check_return(&[D::ApplicationForm], &[D::IdCopy]), Ok(()));
-        assert_eq!(missing_documents(&[D::ApplicationForm]), vec![D::ResidenceProof, D::IdCopy]);
     }
 
     #[test]

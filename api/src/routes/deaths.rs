@@ -4,10 +4,10 @@
 //! after it; death benefits with the overpayment deducted first; the deaths report.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::death::{self, ReporterKind};
-use domain::pension::{self, PensionState, Transition};
+use domain::death::{self, DeathAction, DeathReportStatus, PensionEffect, ReporterKind};
+use domain::pension;
 use domain::policy::CondolenceKind;
-use domain::{Money, PensionStatus, Permission};
+use domain::{Money, PensionStatus, Permission, RuleViolation};
 use persistence::DbConnection;
 use persistence::death::{self as repo, DeathReport, NewDeathReport, NewOverpayment, Verification};
 use persistence::pension::{NewState, NewStatusChange};
@@ -17,7 +17,7 @@ use time::{Date, Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
-use super::pension::{apply_change, illegal, month_text, optional_if_match, parse_month, state_of};
+use super::pension::{apply_change, month_text, optional_if_match, parse_month, state_of};
 use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
@@ -146,8 +146,14 @@ pub fn report_response(r: DeathReport) -> DeathReportResponse {
     }
 }
 
-fn conflict_stopped() -> ApiError {
-    illegal(pension::TransitionError::Stopped)
+/// The 409 of a refused action on a report, with its code.
+fn rule(e: death::DeathError) -> ApiError {
+    ApiError::conflict(e.code(), e.message_zh(), e.message_en())
+}
+
+/// The stored status of a report.
+fn status_of(report: &DeathReport) -> Result<DeathReportStatus, ApiError> {
+    DeathReportStatus::parse(&report.status).ok_or_else(|| ApiError::internal("unknown death report status"))
 }
 
 /// The report and its person, if the person is in the caller's subtree.
@@ -234,11 +240,7 @@ pub async fn create(
                 "the date of death cannot be before the birth date",
             )));
         }
-        match state_of(&retiree)? {
-            PensionState::Stopped => return Err(conflict_stopped()),
-            PensionState::TransferredOut => return Err(illegal(pension::TransitionError::TransferredOut)),
-            _ => {}
-        }
+        let status = death::open(state_of(&retiree)?).map_err(rule)?;
         let policy = policy_at(conn, &path, died)?;
         let calendar = persistence::calendar::load_calendar(conn, died.year(), died.year() + 1)?;
         let days = policy.death.report_deadline_working_days.value;
@@ -257,7 +259,7 @@ pub async fn create(
                 reported_on: reported,
                 deadline,
                 late: death::is_late(reported, deadline),
-                status: repo::REPORTED.to_owned(),
+                status: status.as_str().to_owned(),
                 stop_month: death::stop_month(died),
                 note,
                 created_by: c.login.clone(),
@@ -432,15 +434,11 @@ pub async fn verify(
             Some(m) => m.expect(report.version)?,
             None => report.version,
         };
-        if report.status != repo::REPORTED {
-            return Err(ApiError::conflict(
-                "death_report_not_pending",
-                "该死亡报告不在待核实状态",
-                "the report is not awaiting verification",
-            ));
-        }
-        let from = state_of(&retiree)?;
-        let to = pension::transition(from, Transition::Stop).map_err(illegal)?;
+        let pension = state_of(&retiree)?;
+        let outcome = death::apply(status_of(&report)?, DeathAction::Verify { pension }).map_err(rule)?;
+        let PensionEffect::Stop(to) = outcome.pension else {
+            return Err(ApiError::internal("a verification stops the pension"));
+        };
         let policy = policy_at(conn, &path, report.date_of_death)?;
         let condolence = policy.condolence(CondolenceKind::Death).map(|k| k.amount.value.fen()).filter(|f| *f > 0);
         let now = persistence::now_utc();
@@ -449,7 +447,7 @@ pub async fn verify(
             id,
             expected,
             &Verification {
-                status: repo::VERIFIED.to_owned(),
+                status: outcome.status.as_str().to_owned(),
                 prior_status: Some(retiree.pension_status.clone()),
                 prior_reason: retiree.suspension_reason.clone(),
                 prior_suspended_from: retiree.suspended_from,
@@ -598,28 +596,15 @@ async fn close(
             Some(m) => m.expect(report.version)?,
             None => report.version,
         };
-        let (from, to) = if reversal { (repo::VERIFIED, repo::REVERSED) } else { (repo::REPORTED, repo::WITHDRAWN) };
-        if report.status != from {
-            let (code, zh, en) = if reversal {
-                (
-                    "death_report_not_verified",
-                    "只有已核实的死亡报告可以撤销核实",
-                    "only a verified report can be reversed",
-                )
-            } else {
-                (
-                    "death_report_not_pending",
-                    "已核实的死亡报告不能撤回，只能撤销核实",
-                    "a verified report cannot be withdrawn, only reversed",
-                )
-            };
-            return Err(ApiError::conflict(code, zh, en));
-        }
+        let from = status_of(&report)?;
+        let outcome =
+            death::apply(from, if reversal { DeathAction::Reverse } else { DeathAction::Withdraw }).map_err(rule)?;
+        let (from, to) = (from.as_str(), outcome.status.as_str());
         let closed = repo::close_report(conn, id, expected, from, to, &reason, &c.login).map_err(|e| match e {
             persistence::RepoError::VersionMismatch => ApiError::precondition_failed(),
             other => other.into(),
         })?;
-        if reversal {
+        if outcome.pension == PensionEffect::RestorePrior {
             // The earlier state, restored as it was (a correction, not a transition of the state machine).
             let prior = report.prior_status.clone().unwrap_or_else(|| PensionStatus::Normal.as_str().to_owned());
             let note = Some(format!("reversal of death report {id}: {reason}"));
@@ -718,12 +703,8 @@ pub async fn benefits(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (report, retiree, path) = visible(conn, &c, id)?;
-        if report.status != repo::VERIFIED {
-            return Err(ApiError::conflict("death_report_not_verified", "死亡报告尚未核实", "the report is not verified"));
-        }
-        if report.funeral_grant_fen.is_some() {
-            return Err(ApiError::conflict("benefits_assessed", "丧葬抚恤待遇已核定", "the benefits are assessed already"));
-        }
+        let assessed = report.funeral_grant_fen.is_some();
+        death::apply(status_of(&report)?, DeathAction::AssessBenefits { assessed }).map_err(rule)?;
         let policy = policy_at(conn, &path, report.date_of_death)?;
         let mut errors = Vec::new();
         let mut compute = |field: &str, formula: &domain::policy::BenefitFormula, entered: Option<i64>| {
@@ -746,10 +727,11 @@ pub async fn benefits(
         };
         let owed_fen = owed.as_ref().map_or(0, |(_, b)| *b);
         let s = death::settle(total, owed_fen);
-        if let Some((o, _)) = &owed
+        if let Some((o, balance)) = &owed
             && s.deducted_fen > 0
         {
-            let status = if s.outstanding_fen == 0 { repo::SETTLED } else { repo::OWED };
+            let status = domain::overpayment::status_after(death::RecoveryKind::DeductedFromBenefits, s.deducted_fen, *balance)
+                .as_str();
             repo::add_entry(
                 conn,
                 o,

@@ -5,8 +5,9 @@
 //! payment pending review.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use domain::Permission;
 use domain::death::{self, SupportApplicationStatus as Status, SupportEndReason, SupportStep};
-use domain::{Permission, Role};
+use domain::support::{self as rules, SupportAction};
 use persistence::death::{self as repo, NewSupport, Step, Support, SupportChange};
 use persistence::retirees as people;
 use serde::{Deserialize, Serialize};
@@ -254,18 +255,6 @@ pub struct StepRequest {
     pub note: Option<String>,
 }
 
-/// Whether `role` may take `step` (GUIDE 五: the community investigates, the street reviews, the bureau approves;
-/// the levels above may act for the level below).
-fn may_take(role: Role, step: SupportStep) -> bool {
-    match step {
-        SupportStep::Investigation => {
-            matches!(role, Role::Community | Role::Street | Role::DistrictCentre | Role::CityCentre)
-        }
-        SupportStep::Review => matches!(role, Role::Street | Role::DistrictCentre | Role::CityCentre),
-        SupportStep::Approval => role.allows(Permission::PensionManage),
-    }
-}
-
 /// Records the next step of an application (GUIDE 五). Out of order is 409 `step_out_of_order`; a rejection
 /// closes the application. Approval starts the support from the month after the death; the dependant is then
 /// `supported` and certified yearly like a retiree, valid one policy period from the approval. Needs
@@ -285,7 +274,7 @@ pub async fn record_step(
     // Every body that may take a step registers people (the approval's pension.manage implies it).
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    if !may_take(caller.role, body.step) {
+    if !rules::may_take(caller.role, body.step) {
         return Err(ApiError::forbidden());
     }
     let if_match = optional_if_match(&req)?;
@@ -310,8 +299,9 @@ pub async fn record_step(
             m.expect(current.version)?;
         }
         let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
-        let to = death::after_step(from, body.step, body.passed).map_err(rule_conflict)?;
-        let approved = to == Status::Approved;
+        let outcome =
+            rules::apply(from, SupportAction::Step { step: body.step, passed: body.passed }).map_err(rule_conflict)?;
+        let (to, approved) = (outcome.status, outcome.starts);
         let report = repo::find_report(conn, current.death_report_id)?;
         let change = SupportChange {
             status: to.as_str().to_owned(),
@@ -322,8 +312,8 @@ pub async fn record_step(
             updated_at: persistence::now_utc(),
         };
         let step = (body.step.as_str(), body.passed, on_date, note.clone(), c.login.as_str());
-        let updated = repo::change_support(conn, &current, &change, Some(step), approved.then_some(true))
-            .map_err(version_error)?;
+        let updated =
+            repo::change_support(conn, &current, &change, Some(step), outcome.supported).map_err(version_error)?;
         if approved {
             // Certified like a retiree from now on (XM Art. 15 last paragraph).
             let rules = rules_at(conn, &path, on)?;
@@ -402,28 +392,22 @@ pub async fn terminate(
         if let Some(m) = &if_match {
             m.expect(current.version)?;
         }
-        let status = Status::parse(&current.status);
-        if !matches!(status, Some(Status::Approved | Status::FraudReview)) {
-            return Err(rule_conflict(death::SupportError::NotApproved));
-        }
-        let until = death::last_support_month(ended_on);
-        if current.support_from.is_some_and(|f| until < f) {
-            return Err(ApiError::field(FieldError::new(
-                "/ended_on",
-                "before_support",
-                "终止日期不能早于供养开始月份",
-                "support cannot end before it started",
-            )));
-        }
+        let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
+        let outcome = rules::apply(from, SupportAction::Terminate { ended_on, support_from: current.support_from })
+            .map_err(|e| match e {
+                death::SupportError::EndsBeforeSupport => ApiError::field(FieldError::rule("/ended_on", &e)),
+                other => rule_conflict(other),
+            })?;
+        let until = outcome.until.ok_or_else(|| ApiError::internal("a termination ends the support"))?;
         let change = SupportChange {
-            status: Status::Terminated.as_str().to_owned(),
+            status: outcome.status.as_str().to_owned(),
             support_from: None,
             support_until: Some(until),
             end_reason: Some(body.reason.as_str().to_owned()),
             fraud_note: None,
             updated_at: persistence::now_utc(),
         };
-        let updated = repo::change_support(conn, &current, &change, None, Some(false)).map_err(version_error)?;
+        let updated = repo::change_support(conn, &current, &change, None, outcome.supported).map_err(version_error)?;
         let mut entry = c.audit("dependent_support.terminate", "dependent_support", id, &path);
         entry.retiree_id = Some(current.retiree_id);
         entry.detail = Some(
@@ -492,25 +476,18 @@ async fn fraud(
     let c = caller.clone();
     let (s, steps) = crate::db::write(&state.pool, move |conn| {
         let (current, path) = visible(conn, &c, id)?;
-        let status = Status::parse(&current.status);
-        let (from, to) =
-            if flag { (Status::Approved, Status::FraudReview) } else { (Status::FraudReview, Status::Approved) };
-        if status != Some(from) {
-            return Err(rule_conflict(if flag {
-                death::SupportError::NotApproved
-            } else {
-                death::SupportError::NotUnderReview
-            }));
-        }
+        let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
+        let action = if flag { SupportAction::FlagFraud } else { SupportAction::ClearFraud };
+        let outcome = rules::apply(from, action).map_err(rule_conflict)?;
         let change = SupportChange {
-            status: to.as_str().to_owned(),
+            status: outcome.status.as_str().to_owned(),
             support_from: None,
             support_until: None,
             end_reason: None,
             fraud_note: Some(note.clone()),
             updated_at: persistence::now_utc(),
         };
-        let updated = repo::change_support(conn, &current, &change, None, None).map_err(version_error)?;
+        let updated = repo::change_support(conn, &current, &change, None, outcome.supported).map_err(version_error)?;
         let action = if flag { "dependent_support.fraud_flag" } else { "dependent_support.fraud_clear" };
         let mut entry = c.audit(action, "dependent_support", id, &path);
         entry.retiree_id = Some(current.retiree_id);

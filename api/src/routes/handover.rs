@@ -3,8 +3,9 @@
 //! accepted people join the community's roll and get a first-visit task within the month of arrival.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use domain::handover::{self as rules, HandoverAction, HandoverItemStatus};
 use domain::movement::{self, ArchiveExemption, HandoverStep, Routing};
-use domain::{Level, Permission};
+use domain::{Level, Permission, RuleViolation};
 use persistence::DbConnection;
 use persistence::movement::{self as repo, Batch, HandoverStepRow, Item, NewItem};
 use persistence::retirees as people;
@@ -168,9 +169,9 @@ fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> Ba
     let count = |s: &str| items.iter().filter(|i| i.status == s).count() as i64;
     let progress = Progress {
         items: items.len() as i64,
-        pending: count("pending"),
-        accepted: count("accepted"),
-        returned: count("returned"),
+        pending: count(HandoverItemStatus::Pending.as_str()),
+        accepted: count(HandoverItemStatus::Accepted.as_str()),
+        returned: count(HandoverItemStatus::Returned.as_str()),
     };
     let items = items
         .into_iter()
@@ -351,7 +352,7 @@ pub async fn create(
                         routing: routing.as_str().to_owned(),
                         community_code: target,
                         override_reason: reason.filter(|_| routing == Routing::Override),
-                        status: "pending".to_owned(),
+                        status: HandoverItemStatus::Pending.as_str().to_owned(),
                     })
                 }
                 Err(errs) => errors.extend(errs.into_iter().map(|mut e| {
@@ -484,6 +485,17 @@ pub struct StepRequest {
 
 /// The item if its batch is visible and its receiving community is in the caller's subtree (or the batch was
 /// handed to the caller's node); with the community's path.
+/// The 409 of a refused action on an item, with its code.
+fn rule(e: rules::HandoverError) -> ApiError {
+    ApiError::conflict(e.code(), e.message_zh(), e.message_en())
+}
+
+/// The outcome of `action` on `item` (GUIDE 交接制度; JN Art. 21).
+fn decide(item: &Item, action: HandoverAction) -> Result<HandoverItemStatus, ApiError> {
+    let status = HandoverItemStatus::parse(&item.status).ok_or_else(|| ApiError::internal("unknown item status"))?;
+    rules::apply(status, action).map_err(rule)
+}
+
 fn item_in_scope(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -547,20 +559,11 @@ pub async fn add_step(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;
-        if body.step == HandoverStep::PartyTransferred && !item.party_member {
-            return Err(ApiError::conflict(
-                "not_a_party_member",
-                "该人员不是党员，无组织关系可转接",
-                "the person is not a party member",
-            ));
-        }
-        if item.status == "returned" {
-            return Err(ApiError::conflict("item_returned", "该人员已退回", "the item was returned"));
-        }
+        decide(&item, HandoverAction::Step { step: body.step, party_member: item.party_member })?;
         let detail = serde_json::json!({"volumes": body.volumes, "complete": body.complete,
             "exemption": body.exemption.map(|e| e.as_str()), "at_home": body.at_home, "note": note});
         repo::add_step(conn, item_id, body.step.as_str(), on_date, Some(detail.to_string()), &c.login)?;
-        if body.step == HandoverStep::FirstVisit
+        if rules::closes_first_visit(body.step)
             && let Some(rid) = item.retiree_id
         {
             repo::close_visits(conn, rid, "new_arrival", None, on_date, &c.login, note.clone())?;
@@ -608,9 +611,7 @@ pub async fn accept(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;
-        if item.status != "pending" {
-            return Err(ApiError::conflict("item_settled", "该人员已接收或退回", "the item is settled already"));
-        }
+        let accepted = decide(&item, HandoverAction::Accept)?;
         if persistence::movement::month_of(received_on) < b.month {
             return Err(ApiError::field(FieldError::new(
                 "/received_on",
@@ -631,7 +632,7 @@ pub async fn accept(
             ),
             other => other.into(),
         })?;
-        repo::settle_item(conn, &item, "accepted", Some(retiree.id), None, &c.login).map_err(settled)?;
+        repo::settle_item(conn, &item, accepted.as_str(), Some(retiree.id), None, &c.login).map_err(settled)?;
         repo::open_visit(
             conn,
             retiree.id,
@@ -654,9 +655,7 @@ pub async fn accept(
 
 fn settled(e: persistence::RepoError) -> ApiError {
     match e {
-        persistence::RepoError::VersionMismatch => {
-            ApiError::conflict("item_settled", "该人员已接收或退回", "the item is settled already")
-        }
+        persistence::RepoError::VersionMismatch => rule(rules::HandoverError::ItemSettled),
         other => other.into(),
     }
 }
@@ -690,10 +689,8 @@ pub async fn return_item(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (b, item, path) = item_in_scope(conn, &c, batch_id, item_id)?;
-        if item.status != "pending" {
-            return Err(ApiError::conflict("item_settled", "该人员已接收或退回", "the item is settled already"));
-        }
-        repo::settle_item(conn, &item, "returned", None, Some(&reason), &c.login).map_err(settled)?;
+        let returned = decide(&item, HandoverAction::Return)?;
+        repo::settle_item(conn, &item, returned.as_str(), None, Some(&reason), &c.login).map_err(settled)?;
         let mut entry = c.audit("handover.return", "handover_item", item_id, &path);
         entry.detail = Some(serde_json::json!({"batch_id": batch_id, "reason": reason}).to_string());
         persistence::audit::append(conn, &entry)?;

@@ -3,7 +3,8 @@
 //! always the amount less the sum of the entries.
 
 use actix_web::{HttpResponse, get, post, web};
-use domain::death::{self, RecoveryKind};
+use domain::death::RecoveryKind;
+use domain::overpayment::{self as rules, LedgerError, OverpaymentStatus};
 use domain::{Money, Permission};
 use persistence::death::{self as repo, Entry, NewEntry, Overpayment};
 use persistence::retirees as people;
@@ -255,30 +256,23 @@ pub async fn add_entry(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (o, path) = visible(conn, &c, id)?;
-        if o.status != repo::OWED {
-            return Err(ApiError::conflict(
-                "overpayment_closed",
-                "该笔多领养老金已结清、移交或作废",
-                "the overpayment is settled, referred or void",
-            ));
-        }
-        let balance = repo::balance_of(conn, &o)?;
-        let amount = amount.unwrap_or(balance);
-        death::check_entry(body.kind, amount, balance, approved_by.as_deref(), entry_on, o.due_by).map_err(|e| {
+        let status =
+            OverpaymentStatus::parse(&o.status).ok_or_else(|| ApiError::internal("unknown overpayment status"))?;
+        // The balance is read only for an open overpayment (a closed one is refused before).
+        let balance = if status == OverpaymentStatus::Open { repo::balance_of(conn, &o)? } else { 0 };
+        let new =
+            rules::NewEntry { kind: body.kind, amount_fen: amount, approved_by: approved_by.as_deref(), on: entry_on };
+        let outcome = rules::apply(status, balance, o.due_by, new).map_err(|e| {
             use domain::RuleViolation;
             match e {
-                death::LedgerError::ExceedsBalance | death::LedgerError::ApprovalRequired => {
-                    let field = if e == death::LedgerError::ApprovalRequired { "/approved_by" } else { "/amount" };
+                LedgerError::ExceedsBalance | LedgerError::ApprovalRequired => {
+                    let field = if e == LedgerError::ApprovalRequired { "/approved_by" } else { "/amount" };
                     ApiError::field(FieldError::rule(field, &e))
                 }
                 _ => ApiError::conflict(e.code(), e.message_zh(), e.message_en()),
             }
         })?;
-        let status = match body.kind {
-            RecoveryKind::Referred => repo::REFERRED,
-            _ if amount == balance => repo::SETTLED,
-            _ => repo::OWED,
-        };
+        let (amount, status) = (outcome.amount_fen, outcome.status.as_str());
         repo::add_entry(
             conn,
             &o,

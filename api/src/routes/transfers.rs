@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::movement::{self, Movement, ReductionKind, TransferDocument, TransferError, TransferStatus};
 use domain::pension::{self as pension_rules, Transition};
+use domain::transfer::{self as rules, ActionError, Sides, TransferAction, TransferCase, TransferKind};
 use domain::{Level, PensionStatus, Permission, RuleViolation};
 use persistence::DbConnection;
 use persistence::movement::{self as repo, Reduction, Transfer, TransferChange, VisitTask};
@@ -138,13 +139,13 @@ fn path_of(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
 
 /// Which sides of a transfer the caller is on: (sending, receiving). Neither is 404 (JN Art. 22: the two
 /// communities and the bodies above them; nobody else below district level).
-fn sides(conn: &mut DbConnection, caller: &Caller, t: &Transfer) -> Result<(bool, bool), ApiError> {
+fn sides(conn: &mut DbConnection, caller: &Caller, t: &Transfer) -> Result<Sides, ApiError> {
     let from = caller.sees(&path_of(conn, &t.from_community)?);
     let to = match &t.to_community {
         Some(code) => caller.sees(&path_of(conn, code)?),
         None => false,
     };
-    if !from && !to { Err(ApiError::not_found()) } else { Ok((from, to)) }
+    if !from && !to { Err(ApiError::not_found()) } else { Ok(Sides { sending: from, receiving: to }) }
 }
 
 fn documents_text(d: &[TransferDocument]) -> String {
@@ -244,23 +245,14 @@ pub async fn create(
                     "no retiree with this resident ID in the city",
                 ))
             })?;
-            if r.community_code == node.code {
-                return Err(ApiError::field(FieldError::new(
-                    "/to_community",
-                    "same_community",
-                    "转入社区与现社区相同",
-                    "the person already belongs to this community",
-                )));
-            }
             (r, Some(node.code), node.path)
         };
-        if !repo::on_roll(conn, retiree.id)? {
-            return Err(ApiError::conflict(
-                "not_on_roll",
-                "该人员已不在管理名册中",
-                "the person is not on a roll any more",
-            ));
-        }
+        let kind = TransferKind::of(to.as_deref());
+        let on_roll = repo::on_roll(conn, retiree.id)?;
+        let opened = rules::open(kind, &retiree.community_code, to.as_deref(), on_roll).map_err(|e| match e {
+            rules::OpenError::SameCommunity => ApiError::field(FieldError::rule("/to_community", &e)),
+            rules::OpenError::NotOnRoll => ApiError::conflict(e.code(), e.message_zh(), e.message_en()),
+        })?;
         let documents = documents_text(&body.documents);
         let t = repo::create_transfer(
             conn,
@@ -278,7 +270,7 @@ pub async fn create(
             }
             other => other.into(),
         })?;
-        repo::add_transfer_step(conn, t.id, ("applied", applied_on, note, &c.login))?;
+        repo::add_transfer_step(conn, t.id, (opened.step.as_str(), applied_on, note, &c.login))?;
         let mut entry = c.audit("transfer.apply", "transfer", t.id, &audit_path);
         entry.retiree_id = Some(retiree.id);
         entry.detail =
@@ -487,100 +479,50 @@ async fn act(
     let c = caller.clone();
     let body = crate::db::write(&state.pool, move |conn| {
         let t = repo::find_transfer(conn, id)?;
-        let (sending, receiving) = sides(conn, &c, &t)?;
+        let sides = sides(conn, &c, &t)?;
         let expected = match &if_match {
             Some(m) => m.expect(t.version)?,
             None => t.version,
         };
         let status = TransferStatus::parse(&t.status).ok_or_else(|| ApiError::internal("unknown transfer status"))?;
         let docs = documents_of(&t);
-        let out_of_city = t.to_community.is_none();
-        // Who acts: the receiving side returns, resubmits and completes; the sending side releases (and completes a
-        // move out of the city, which has no receiving side here).
-        let allowed = match action {
-            Action::Return | Action::Resubmit => receiving,
-            Action::Release => sending,
-            Action::Complete => {
-                if out_of_city {
-                    sending
-                } else {
-                    receiving
-                }
-            }
-        };
-        if !allowed {
-            return Err(ApiError::forbidden());
-        }
         let (retiree, retiree_path) = people::find_in_scope(conn, t.retiree_id, "/")?;
-        let (change, step) = match action {
-            Action::Return => {
-                if status != TransferStatus::Applied {
-                    return Err(rule(TransferError::WrongStatus));
-                }
-                let missing = body.missing.clone().unwrap_or_default();
-                movement::check_return(&docs, &missing).map_err(rule)?;
-                (
-                    TransferChange { missing: Some(Some(documents_text(&missing))), ..TransferChange::to("returned") },
-                    "returned",
-                )
-            }
-            Action::Resubmit => {
-                if status != TransferStatus::Returned {
-                    return Err(rule(TransferError::WrongStatus));
-                }
-                let docs = body.documents.clone().unwrap_or_default();
-                (
-                    TransferChange {
-                        documents: Some(documents_text(&docs)),
-                        missing: Some(None),
-                        ..TransferChange::to("applied")
-                    },
-                    "resubmitted",
-                )
-            }
-            Action::Release => {
-                if status != TransferStatus::Applied {
-                    return Err(rule(TransferError::WrongStatus));
-                }
-                if !out_of_city && !movement::missing_documents(&docs).is_empty() {
-                    return Err(rule(TransferError::Incomplete));
-                }
-                (TransferChange::to("released"), "released")
-            }
-            Action::Complete => {
-                if status != TransferStatus::Released {
-                    return Err(rule(TransferError::WrongStatus));
-                }
-                (
-                    TransferChange {
-                        completed_month: Some(pension_rules::month_of(on_date)),
-                        ..TransferChange::to("completed")
-                    },
-                    "completed",
-                )
-            }
+        let missing = body.missing.clone().unwrap_or_default();
+        let action = match action {
+            Action::Return => TransferAction::Return { missing: &missing },
+            Action::Resubmit => TransferAction::Resubmit,
+            Action::Release => TransferAction::Release,
+            Action::Complete => TransferAction::Complete { on: on_date, party_member: retiree.party_member },
         };
-        if action == Action::Complete {
-            let month = pension_rules::month_of(on_date);
-            repo::add_transfer_step(conn, t.id, ("archive_moved", on_date, None, &c.login))?;
-            if retiree.party_member {
-                repo::add_transfer_step(conn, t.id, ("party_moved", on_date, None, &c.login))?;
+        let case = TransferCase { status, kind: TransferKind::of(t.to_community.as_deref()), documents: &docs };
+        let outcome = rules::apply(&case, sides, action).map_err(|e| match e {
+            ActionError::NotYourSide => ApiError::forbidden(),
+            ActionError::Rule(e) => rule(e),
+        })?;
+        let step = outcome.step.as_str();
+        let mut change = TransferChange::to(outcome.status.as_str());
+        match action {
+            TransferAction::Return { missing } => change.missing = Some(Some(documents_text(missing))),
+            TransferAction::Resubmit => {
+                change.documents = Some(documents_text(&body.documents.clone().unwrap_or_default()));
+                change.missing = Some(None);
+            }
+            TransferAction::Release | TransferAction::Complete { .. } => {}
+        }
+        if let Some(done) = &outcome.completion {
+            let month = done.month;
+            change.completed_month = Some(month);
+            for s in &done.steps {
+                repo::add_transfer_step(conn, t.id, (s.as_str(), on_date, None, &c.login))?;
             }
             repo::record(conn, retiree.id, &t.from_community, "transferred_out", month, ("transfer", Some(t.id)))?;
-            match &t.to_community {
-                Some(to) => {
+            match (&t.to_community, done.first_visit_due) {
+                (Some(to), Some(due)) => {
                     repo::record(conn, retiree.id, to, "transferred_in", month, ("transfer", Some(t.id)))?;
                     repo::relocate(conn, retiree.id, to, true, false)?;
-                    repo::open_visit(
-                        conn,
-                        retiree.id,
-                        to,
-                        "new_arrival",
-                        movement::month_end(on_date),
-                        ("transfer", Some(t.id)),
-                    )?;
+                    repo::open_visit(conn, retiree.id, to, "new_arrival", due, ("transfer", Some(t.id)))?;
                 }
-                None => {
+                _ => {
                     leave_city(conn, &c, &retiree, &retiree_path, month, &format!("transfer {}", t.id))?;
                     repo::relocate(conn, retiree.id, &t.from_community, false, true)?;
                 }
