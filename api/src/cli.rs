@@ -94,7 +94,7 @@ fn run(cli: Cli) -> Result<(), String> {
             create_admin(&mut *conn()?, &username, &password, &jurisdiction, jurisdiction_name)
         }
         Command::SeedDemo => {
-            let info = crate::seed::seed_demo(&mut *conn()?).map_err(|e| e.to_string())?;
+            let info = crate::seed::seed_demo(&mut *conn()?, config.clock.today()).map_err(|e| e.to_string())?;
             println!("{}", info.how_to_log_in(&config.bind_addr));
             Ok(())
         }
@@ -121,7 +121,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve { demo } => {
             if demo {
-                let info = crate::seed::seed_demo(&mut *conn()?).map_err(|e| e.to_string())?;
+                let info = crate::seed::seed_demo(&mut *conn()?, config.clock.today()).map_err(|e| e.to_string())?;
                 println!("{}", info.how_to_log_in(&config.bind_addr));
             }
             serve(config, pool)

@@ -89,7 +89,7 @@ pub fn make_id_number(area: &str, birth: time::Date, sequence: u16) -> String {
 }
 
 /// Loads the demo data where missing.
-pub fn seed_demo(conn: &mut DbConnection) -> Result<DemoInfo, ApiError> {
+pub fn seed_demo(conn: &mut DbConnection, today: time::Date) -> Result<DemoInfo, ApiError> {
     let mut info = DemoInfo { nodes: 0, retirees: 0 };
     if jurisdictions::find(conn, "3502").is_err() {
         let dir = tempfile::tempdir().map_err(ApiError::internal)?;
@@ -150,7 +150,7 @@ pub fn seed_demo(conn: &mut DbConnection) -> Result<DemoInfo, ApiError> {
         )?;
     }
     if retirees::count(conn)? == 0 {
-        info.retirees = seed_retirees(conn)?;
+        info.retirees = seed_retirees(conn, today)?;
     }
     Ok(info)
 }
@@ -162,7 +162,7 @@ const GIVEN: [&str; 20] = [
     "春花", "振华", "惠珍", "水生", "秀琴", "明辉",
 ];
 
-fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
+fn seed_retirees(conn: &mut DbConnection, on: time::Date) -> Result<usize, ApiError> {
     let root = jurisdictions::find(conn, "3502")?;
     let mut communities = Vec::new();
     let mut after: Option<String> = None;
@@ -180,7 +180,6 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
     communities.truncate(60);
     let mut rng = Lcg(2026);
     let mut used = HashSet::new();
-    let on = crate::routes::retirees::today();
     write_tx(conn, |conn| -> Result<usize, ApiError> {
         for i in 0..DEMO_RETIREES {
             let community = &communities[if i < 20 { 0 } else { i % communities.len() }];
@@ -242,7 +241,7 @@ fn seed_retirees(conn: &mut DbConnection) -> Result<usize, ApiError> {
                     });
                 }
             }
-            let retiree = retirees::create(conn, &data, &flags)?;
+            let retiree = retirees::create(conn, &data, &flags, on)?;
             if rng.next(5) == 0 {
                 let spouse_birth = birth + time::Duration::days(365 * 2);
                 let spouse_id = make_id_number(area, spouse_birth, if male { 2 } else { 1 } + 2 * rng.next(400) as u16);

@@ -305,7 +305,13 @@ pub fn set_certified_until(conn: &mut DbConnection, default: Date, others: &[(Da
 /// Writes the checked rows: inserts (`create`, in file order), replaces (`update`: every field but the pension
 /// status, version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
 /// `retiree.import.update`, detail `{import_id, line}`) so each person's timeline shows the import.
-pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateTime) -> RepoResult<Merged> {
+/// The movements count in the month of `today`.
+pub fn merge(
+    conn: &mut DbConnection,
+    who: &ImportActor<'_>,
+    now: PrimitiveDateTime,
+    today: Date,
+) -> RepoResult<Merged> {
     if let DbConnection::Pg(c) = conn {
         // The checks filled `outcome`; without fresh statistics the planner expects no row to be written and
         // picks nested loops over the whole staging table.
@@ -321,8 +327,8 @@ pub fn merge(conn: &mut DbConnection, who: &ImportActor<'_>, now: PrimitiveDateT
          FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
         &[Bind::Ts(now), Bind::Ts(now)],
     )?;
-    crate::movement::record_imported(conn, crate::movement::china_today())?;
-    crate::movement::record_import_moves(conn, crate::movement::china_today())?;
+    crate::movement::record_imported(conn, today)?;
+    crate::movement::record_import_moves(conn, today)?;
     emit_import_events(conn, who.job_id)?;
     let updated = exec(
         conn,

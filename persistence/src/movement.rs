@@ -14,11 +14,6 @@ use crate::events::Emit;
 use crate::sql::{self, Bind};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
-/// Today in China (UTC+8), for the month a movement counts in.
-pub fn china_today() -> Date {
-    (now_utc() + time::Duration::hours(8)).date()
-}
-
 pub use domain::pension::month_of;
 
 /// Records one movement of a roll.

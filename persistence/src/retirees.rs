@@ -141,9 +141,9 @@ pub struct GroupFlag {
     pub to_date: Option<Date>,
 }
 
-/// Inserts a retiree with its flags; returns it.
-pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag]) -> RepoResult<Retiree> {
-    create_as(conn, data, flags, "registered", crate::movement::china_today(), ("retiree", None))
+/// Inserts a retiree with its flags, registered on `today` (the month the roll counts them in); returns it.
+pub fn create(conn: &mut DbConnection, data: &RetireeData, flags: &[GroupFlag], today: Date) -> RepoResult<Retiree> {
+    create_as(conn, data, flags, "registered", today, ("retiree", None))
 }
 
 /// Registers a person who arrives on the roll by `kind` (`registered`, or `received` by handover) from `source`.
@@ -183,6 +183,7 @@ pub fn update(
     expected_version: i64,
     data: &RetireeData,
     flags: Option<&[GroupFlag]>,
+    today: Date,
 ) -> RepoResult<Retiree> {
     let old: Retiree = retirees::table.find(id).select(Retiree::as_select()).first(conn)?;
     let (before, on_roll) = (old.community_code.clone(), old.on_roll);
@@ -198,7 +199,7 @@ pub fn update(
     }
     if before != data.community_code && on_roll {
         // A correction of the community moves the person between rolls like a transfer.
-        let month = crate::movement::china_today();
+        let month = today;
         crate::movement::record(conn, id, &before, "transferred_out", month, ("correction", None))?;
         crate::movement::record(conn, id, &data.community_code, "transferred_in", month, ("correction", None))?;
     }

@@ -108,7 +108,7 @@ fn register(conn: &mut DbConnection, people: &[(Date, Date)]) -> Vec<(i64, Date,
                 notes: None,
                 certified_until: *until,
             };
-            let person = retirees::create(conn, &data, &[])?;
+            let person = retirees::create(conn, &data, &[], *until)?;
             let dependant = DependentData {
                 relation: "spouse".into(),
                 id_number: format!("D{i:017}"),

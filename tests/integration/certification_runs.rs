@@ -14,7 +14,7 @@ use crate::helpers::{Resp, TestApp, retiree_body};
 const RUNS: &str = "/api/v1/certification-runs";
 
 fn today() -> Date {
-    api::routes::retirees::today()
+    crate::helpers::today()
 }
 
 fn first_of_month(d: Date) -> Date {

@@ -12,7 +12,7 @@ use crate::both_backends;
 use crate::helpers::*;
 
 fn today() -> Date {
-    api::routes::retirees::today()
+    crate::helpers::today()
 }
 
 /// A retiree in 鸿山社区 with one dependant (`supported` or not); returns (retiree id, dependant id, dependant's

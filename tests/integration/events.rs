@@ -57,7 +57,7 @@ both_backends! {
         app.patch(&path, "siming", &json!({"phone": "13900000000"}), Some("\"1\"")).await.expect(200);
         app.post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned"})).await.expect(201);
         app.post(&format!("{path}/pension-status/resume"), "siming", &json!({})).await.expect(200);
-        let today = api::routes::retirees::today().to_string();
+        let today = crate::helpers::today().to_string();
         app.post(&format!("{path}/certifications"), "hongshan",
             &json!({"method": "community_worker", "certified_on": today, "certifier_name": "王五"})).await.expect(201);
 
@@ -159,7 +159,7 @@ both_backends! {
                         let current = persistence::retirees::find_in_scope(conn, id, "/")?.0;
                         let mut data = persistence::retirees::RetireeData::from(&current);
                         data.notes = Some(format!("n{n}"));
-                        persistence::retirees::update(conn, id, current.version, &data, None)?;
+                        persistence::retirees::update(conn, id, current.version, &data, None, crate::helpers::today())?;
                         Ok(())
                     })
                     .unwrap();
@@ -232,7 +232,7 @@ both_backends! {
                 .execute(&mut *app.conn()).unwrap();
         }
         let start = { let mut c = app.conn(); persistence::events::last_id(&mut c).unwrap() };
-        let today = api::routes::retirees::today().to_string();
+        let today = crate::helpers::today().to_string();
         let run = app.post("/api/v1/certification-runs", "siming", &json!({"jurisdiction": "350203", "as_of": today}))
             .await.expect(201);
         let (events, _) = drain(app, "platform", &start.to_string(), "").await;

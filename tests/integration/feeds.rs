@@ -86,7 +86,7 @@ fn stranger(seq: u16) -> String {
 }
 
 fn today() -> Date {
-    api::routes::retirees::today()
+    crate::helpers::today()
 }
 
 both_backends! {

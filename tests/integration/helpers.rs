@@ -367,10 +367,20 @@ pub fn drop_pg_database(admin_url: &str, name: &str) {
     }
 }
 
+/// The day every test server takes as today (`BUSINESS_DATE`): tests judge ages, deadlines and months on a
+/// fixed day, so that a run on 1 January or 29 February sees what any other day's run sees.
+pub const TODAY: &str = "2026-12-06";
+
+/// [`TODAY`] as a date.
+pub fn today() -> time::Date {
+    time::Date::parse(TODAY, time::macros::format_description!("[year]-[month]-[day]")).expect("TODAY")
+}
+
 /// Configuration of a test server.
 pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", url),
+        ("BUSINESS_DATE", TODAY),
         ("JWT_SECRET", SECRET),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("DB_POOL_SIZE", "4"),

@@ -10,7 +10,7 @@ use crate::both_backends;
 use crate::helpers::*;
 
 fn today() -> Date {
-    api::routes::retirees::today()
+    crate::helpers::today()
 }
 
 fn this_month() -> String {

@@ -30,7 +30,7 @@ fn set_state(app: &TestApp, id: i64, reason: Option<&str>, from: Option<Date>, u
 }
 
 fn today() -> Date {
-    api::routes::retirees::today()
+    crate::helpers::today()
 }
 
 both_backends! {

@@ -139,7 +139,7 @@ both_backends! {
         let rows = [row(1, "350203001001"), row(2, "350203001001"), row(3, "350203001001"), row(4, "350203001004"), row(5, "350203001004")];
         let job = import(app, "importer", "", "text/csv", file(rows.clone()).as_bytes()).await;
         assert_job(&job, "succeeded", 5, 5, 0, 0, 0);
-        let t = api::routes::retirees::today();
+        let t = crate::helpers::today();
         let month = format!("{:04}-{:02}", t.year(), u8::from(t.month()));
         let path = format!("/api/v1/reports/movements?jurisdiction=350203001&month={month}");
         let closing = |body: &Value, code: &str| -> (i64, i64) {

@@ -139,7 +139,7 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
 
 /// Today in China, as the service counts it.
 fn today() -> String {
-    api::routes::retirees::today().to_string()
+    crate::helpers::today().to_string()
 }
 
 fn masked_id(id: &str) -> String {

@@ -18,7 +18,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, finish, instant, next_cursor, node_in_scope};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
@@ -254,11 +253,12 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateRunRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::CertificationRun)?;
     let body = body.0;
     let fingerprint = crate::idempotency::fingerprint("POST /certification-runs", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let (as_of, dry_run) = checked(&body, today())?;
+    let (as_of, dry_run) = checked(&body, today)?;
     let code = body.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {

@@ -17,7 +17,6 @@ use super::pension::{
     PensionStatusResponse, StatusChangeResponse, apply_change, change_response, illegal, resumption, state_of,
     status_response,
 };
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page, parse_date};
@@ -254,10 +253,11 @@ pub async fn create(
     path: web::Path<i64>,
     body: Json<CertifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::CertificationRecord)?;
     let id = path.into_inner();
     let body = body.0;
-    let on = today();
+    let on = today;
     let checked = check(&body, on)?;
     let fingerprint = crate::idempotency::fingerprint(&format!("POST /retirees/{id}/certifications"), &body);
     let key = crate::extract::idempotency_key(&req)?;
@@ -319,7 +319,7 @@ pub async fn create(
             certification: certification_response(cert.clone()),
             extended,
             resumption: resumed,
-            status: status_response(&current, rules.due_soon_days),
+            status: status_response(&current, rules.due_soon_days, on),
         };
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/certifications/{}", cert.id),
@@ -444,16 +444,17 @@ async fn barrier(
     if_match: IfMatch,
     barrier: Option<CertificationBarrier>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     let c = caller.clone();
     let (retiree, days) = crate::db::write(&state.pool, move |conn| {
         let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
         let expected = if_match.expect(retiree.version)?;
         let code = barrier.map(|b| b.as_str());
         repo::set_barrier(conn, id, Some(expected), code)?;
-        let rules = rules_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today)?;
         let mut opened = 0;
         if barrier.is_some() {
-            let due_by = domain::pension::due_soon_until(today(), rules.due_soon_days);
+            let due_by = domain::pension::due_soon_until(today, rules.due_soon_days);
             opened = repo::create_due_task_for(conn, id, &path, due_by, &c.login)?;
         }
         let mut entry = c.audit("certification.barrier", "retiree", id, &path);
@@ -468,7 +469,7 @@ async fn barrier(
         Ok((after, rules.due_soon_days))
     })
     .await?;
-    Ok(ok_with_etag(&status_response(&retiree, days), retiree.version))
+    Ok(ok_with_etag(&status_response(&retiree, days, today), retiree.version))
 }
 
 /// A home-visit certification task.

@@ -14,7 +14,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, enum_filter, finish, instant, next_cursor, node_in_scope};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Msg};
 use crate::extract::{Json, page, parse_date};
@@ -154,10 +153,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateCondolenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
     finish(errors)?;
     let fingerprint = crate::idempotency::fingerprint("POST /condolences", &body);
@@ -413,13 +413,14 @@ pub async fn eligible_list(
     state: web::Data<AppState>,
     query: web::Query<EligibleQuery>,
 ) -> Result<web::Json<EligibleList>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let kind = festival_kind(q.kind.as_deref(), &mut errors, "kind");
     let on = match q.on_date.as_deref() {
         Some(t) => parse_date("on_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(today()),
+        None => Some(today),
     };
     finish(errors)?;
     let (Some(kind), Some(on)) = (kind, on) else { return Err(ApiError::internal("unchecked query")) };
@@ -498,11 +499,12 @@ pub async fn create_list(
     state: web::Data<AppState>,
     body: Json<CreateFestivalListRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     let mut errors = Vec::new();
     let kind = festival_kind(Some(&body.kind), &mut errors, "/kind");
-    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     finish(errors)?;
     let Some(kind) = kind else { return Err(ApiError::internal("unchecked body")) };
     let fingerprint = crate::idempotency::fingerprint("POST /festival-lists", &body);

@@ -18,7 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use super::pension::{apply_change, month_text, optional_if_match, parse_month, state_of};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
@@ -178,9 +177,10 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateDeathReportRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let died = parse_date("/date_of_death", &body.date_of_death).map_err(|e| errors.push(e)).ok();
     let reported = match body.reported_on.as_deref() {
@@ -409,6 +409,7 @@ pub async fn verify(
     path: web::Path<i64>,
     body: Json<VerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let if_match = optional_if_match(&req)?;
     let id = path.into_inner();
@@ -417,7 +418,7 @@ pub async fn verify(
     let paid_through =
         body.paid_through.as_deref().and_then(|m| parse_month("/paid_through", m).map_err(|e| errors.push(e)).ok());
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
-    let this_month = pension::month_of(today());
+    let this_month = pension::month_of(today);
     if paid_through.is_some_and(|m| m > pension::add_months(this_month, 1).unwrap_or(this_month)) {
         errors.push(FieldError::new(
             "/paid_through",
@@ -491,7 +492,7 @@ pub async fn verify(
                         months: i32::try_from(months).unwrap_or(i32::MAX),
                         monthly_fen: monthly,
                         amount_fen: amount,
-                        due_by: today().checked_add(Duration::days(days)).unwrap_or(Date::MAX),
+                        due_by: today.checked_add(Duration::days(days)).unwrap_or(Date::MAX),
                         status: repo::OWED.to_owned(),
                         created_by: c.login.clone(),
                         created_at: now,
@@ -585,6 +586,7 @@ async fn close(
     body: CloseRequest,
     reversal: bool,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     let if_match = optional_if_match(&req)?;
     let mut errors = Vec::new();
     let reason = super::common::check_name("/reason", &body.reason, 500, &mut errors);
@@ -626,7 +628,7 @@ async fn close(
             if let Some(o) = repo::overpayment_of_report(conn, id)? {
                 repo::set_overpayment_status(conn, o.id, repo::VOID)?;
             }
-            persistence::movement::reinstate(conn, ("death_report", id), pension::month_of(today()))?;
+            persistence::movement::reinstate(conn, ("death_report", id), pension::month_of(today))?;
         }
         let action = if reversal { "death.reverse" } else { "death.withdraw" };
         let mut entry = c.audit(action, "death_report", id, &path);
@@ -693,6 +695,7 @@ pub async fn benefits(
     path: web::Path<i64>,
     body: Json<BenefitsRequest>,
 ) -> Result<web::Json<BenefitsResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
@@ -739,7 +742,7 @@ pub async fn benefits(
                     overpayment_id: o.id,
                     kind: death::RecoveryKind::DeductedFromBenefits.as_str().to_owned(),
                     amount_fen: s.deducted_fen,
-                    entry_on: today(),
+                    entry_on: today,
                     approved_by: None,
                     note: Some(format!("death report {id}")),
                     operator: c.login.clone(),
@@ -828,11 +831,12 @@ pub async fn deaths_report(
     state: web::Data<AppState>,
     query: web::Query<DeathsReportQuery>,
 ) -> Result<web::Json<DeathsReport>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let year = match q.year.as_deref() {
-        None => Some(today().year()),
+        None => Some(today.year()),
         Some(t) => match t.parse::<i32>() {
             Ok(y) if (1900..=9998).contains(&y) => Some(y),
             _ => {

@@ -20,7 +20,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::certifications::{CertifyRequest, check};
 use super::common::{Page, finish, instant, next_cursor};
 use super::dependents::{DependentResponse, to_response};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
@@ -191,10 +190,11 @@ pub async fn create(
     path: web::Path<(i64, i64)>,
     body: Json<CertifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::CertificationRecord)?;
     let (id, dependent_id) = path.into_inner();
     let body = body.0;
-    let on = today();
+    let on = today;
     let checked = check(&body, on)?;
     let fingerprint = crate::idempotency::fingerprint(
         &format!("POST /retirees/{id}/dependents/{dependent_id}/certifications"),
@@ -281,7 +281,7 @@ pub async fn create(
             certification: certification_response(cert.clone()),
             extended,
             resumption: resumed,
-            dependent: to_response(after, &c, rules.due_soon_days),
+            dependent: to_response(after, &c, rules.due_soon_days, on),
         };
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/dependents/{dependent_id}/certifications/{}", cert.id),

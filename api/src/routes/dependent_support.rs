@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use super::pension::{month_text, optional_if_match, parse_month};
-use super::retirees::{first_validity, today};
+use super::retirees::first_validity;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
@@ -150,9 +150,10 @@ pub async fn apply(
     state: web::Data<AppState>,
     body: Json<ApplyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let applied_on = super::common::date_not_after("/applied_on", body.applied_on.as_deref(), on, &mut errors);
     finish(errors)?;
@@ -271,6 +272,7 @@ pub async fn record_step(
     path: web::Path<i64>,
     body: Json<StepRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     // Every body that may take a step registers people (the approval's pension.manage implies it).
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
@@ -279,7 +281,7 @@ pub async fn record_step(
     }
     let if_match = optional_if_match(&req)?;
     let id = path.into_inner();
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
@@ -368,11 +370,12 @@ pub async fn terminate(
     path: web::Path<i64>,
     body: Json<TerminateRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let if_match = optional_if_match(&req)?;
     let id = path.into_inner();
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let ended_on = parse_date("/ended_on", &body.ended_on).map_err(|e| errors.push(e)).ok();
     if ended_on.is_some_and(|d| d > on) {

@@ -11,9 +11,9 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::common::{instant, ok_with_etag};
-use super::retirees::{changes, first_validity, show, today};
+use super::retirees::{changes, first_validity, show};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::{IfMatch, Json};
 use crate::policy_book::rules_at;
 use crate::state::AppState;
@@ -65,14 +65,14 @@ pub struct DependentResponse {
 }
 
 /// The API view of a dependant; `due_soon_days` is the reminder window of the retiree's community.
-pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32) -> DependentResponse {
+pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32, today: Date) -> DependentResponse {
     let mut masked = Vec::new();
     DependentResponse {
         support_status: support_status(d.supported, d.support_suspended_from),
         support_suspended_from: d.support_suspended_from.filter(|_| d.supported),
         certified_until: d.certified_until,
         last_certified_on: d.last_certified_on,
-        certification_status: d.supported.then(|| certification_status(d.certified_until, today(), due_soon_days)),
+        certification_status: d.supported.then(|| certification_status(d.certified_until, today, due_soon_days)),
         id_number: show(caller.role, SensitiveField::IdNumber, true, &d.id_number, &mut masked),
         id: d.id,
         retiree_id: d.retiree_id,
@@ -94,13 +94,9 @@ fn check(
     name: &str,
     supported: bool,
     own_id: &str,
+    today: Date,
 ) -> Result<DependentData, ApiError> {
-    check_fields(relation, id_number, name, supported, own_id, today()).map_err(ApiError::validation)
-}
-
-/// The checks of a single create as of today (see [`app::retirees::dependents::validate_new`]).
-pub fn validate_new(body: &CreateDependentRequest, own_id: &str) -> Result<DependentData, Vec<FieldError>> {
-    app::retirees::dependents::validate_new(body, own_id, today())
+    check_fields(relation, id_number, name, supported, own_id, today).map_err(ApiError::validation)
 }
 
 fn taken() -> ApiError {
@@ -120,6 +116,7 @@ pub async fn list(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<web::Json<Vec<DependentResponse>>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -128,11 +125,11 @@ pub async fn list(
         let mut entry = c.audit("dependent.list.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        let days = rules_at(conn, &path, today())?.due_soon_days;
+        let days = rules_at(conn, &path, today)?.due_soon_days;
         Ok((repo::dependents_of(conn, id)?, days))
     })
     .await?;
-    Ok(web::Json(items.into_iter().map(|d| to_response(d, &caller, days)).collect()))
+    Ok(web::Json(items.into_iter().map(|d| to_response(d, &caller, days, today)).collect()))
 }
 
 /// Adds a dependent.
@@ -147,6 +144,7 @@ pub async fn create(
     path: web::Path<i64>,
     body: Json<CreateDependentRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let id = path.into_inner();
     let body = body.0;
@@ -155,13 +153,12 @@ pub async fn create(
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
-        let data = check(body.relation, &body.id_number, &body.name, body.supported, &retiree.id_number)?;
-        let rules = rules_at(conn, &path, today())?;
-        let dependent =
-            repo::create_dependent(conn, id, &data, first_validity(today(), rules)).map_err(|e| match e {
-                persistence::RepoError::Unique(_) => taken(),
-                other => other.into(),
-            })?;
+        let data = check(body.relation, &body.id_number, &body.name, body.supported, &retiree.id_number, today)?;
+        let rules = rules_at(conn, &path, today)?;
+        let dependent = repo::create_dependent(conn, id, &data, first_validity(today, rules)).map_err(|e| match e {
+            persistence::RepoError::Unique(_) => taken(),
+            other => other.into(),
+        })?;
         let mut entry = c.audit("dependent.create", "dependent", dependent.id, &path);
         entry.retiree_id = Some(id);
         entry.detail = Some(serde_json::json!({"changes": changes(None, &data)}).to_string());
@@ -169,7 +166,8 @@ pub async fn create(
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/dependents/{}", dependent.id),
             version: dependent.version,
-            body: serde_json::to_value(to_response(dependent, &c, rules.due_soon_days)).map_err(ApiError::internal)?,
+            body: serde_json::to_value(to_response(dependent, &c, rules.due_soon_days, today))
+                .map_err(ApiError::internal)?,
         })
     })
     .await
@@ -185,6 +183,7 @@ pub async fn get_one(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let (id, dependent_id) = path.into_inner();
     let c = caller.clone();
@@ -194,11 +193,11 @@ pub async fn get_one(
         let mut entry = c.audit("dependent.read", "dependent", dependent_id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        Ok((dependent, rules_at(conn, &path, today())?.due_soon_days))
+        Ok((dependent, rules_at(conn, &path, today)?.due_soon_days))
     })
     .await?;
     let version = dependent.version;
-    Ok(ok_with_etag(&to_response(dependent, &caller, days), version))
+    Ok(ok_with_etag(&to_response(dependent, &caller, days, today), version))
 }
 
 /// Changes a dependent. Needs `If-Match`.
@@ -214,6 +213,7 @@ pub async fn update(
     path: web::Path<(i64, i64)>,
     body: Json<UpdateDependentRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let if_match = IfMatch::from_request(&req)?;
     let (id, dependent_id) = path.into_inner();
@@ -223,13 +223,14 @@ pub async fn update(
         let (retiree, path) = repo::find_in_scope(conn, id, &c.scope_path)?;
         let current = repo::find_dependent(conn, id, dependent_id)?;
         let expected = if_match.expect(current.version)?;
-        let rules = rules_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today)?;
         let data = check(
             patch.relation.or_else(|| Relation::parse(&current.relation)).unwrap_or(Relation::Other),
             patch.id_number.as_deref().unwrap_or(&current.id_number),
             patch.name.as_deref().unwrap_or(&current.name),
             patch.supported.unwrap_or(current.supported),
             &retiree.id_number,
+            today,
         )?;
         let before = DependentData {
             relation: current.relation.clone(),
@@ -242,7 +243,7 @@ pub async fn update(
             return Ok((current, rules.due_soon_days));
         }
         // Support that starts now asks for a certification one policy period from today.
-        let restart = (!current.supported && data.supported).then(|| first_validity(today(), rules));
+        let restart = (!current.supported && data.supported).then(|| first_validity(today, rules));
         let updated = repo::update_dependent(conn, dependent_id, expected, &data, restart).map_err(|e| match e {
             persistence::RepoError::Unique(_) => taken(),
             other => other.into(),
@@ -255,7 +256,7 @@ pub async fn update(
     })
     .await?;
     let version = dependent.version;
-    Ok(ok_with_etag(&to_response(dependent, &caller, days), version))
+    Ok(ok_with_etag(&to_response(dependent, &caller, days, today), version))
 }
 
 /// Removes a dependent (entered in error). Needs `If-Match`.

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{enum_filter, finish};
-use super::retirees::{ListQuery, filter_from_query, show, today};
+use super::retirees::{ListQuery, filter_from_query, show};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -173,9 +173,10 @@ pub async fn retirees(
     state: web::Data<AppState>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeExport)?;
     let q = query.into_inner();
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let pending = filter_from_query(&caller, &q.filters(), on, &mut errors);
     let format = match q.format.as_deref() {

@@ -19,7 +19,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_name, enum_filter, finish, instant, next_cursor, node_in_scope};
 use super::pension::{month_text, parse_month};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Msg};
 use crate::extract::{Json, page, parse_date};
@@ -282,10 +281,11 @@ pub async fn create_budget(
     state: web::Data<AppState>,
     body: Json<CreateBudgetRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::FundManage)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let now = today();
+    let now = today;
     let year = body.year;
     if !(2000..=2100).contains(&year) {
         errors.push(FieldError::new("/year", "out_of_range", "年度应在2000至2100之间", "year must be 2000 to 2100"));
@@ -461,15 +461,16 @@ pub async fn leader_allowances(
     state: web::Data<AppState>,
     query: web::Query<AllowanceQuery>,
 ) -> Result<web::Json<AllowanceResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let month = match q.month.as_deref() {
         Some(m) => parse_month("month", m).map_err(|e| errors.push(e)).ok(),
-        None => Some(domain::pension::month_of(today())),
+        None => Some(domain::pension::month_of(today)),
     };
     finish(errors)?;
-    let month = month.unwrap_or_else(|| domain::pension::month_of(today()));
+    let month = month.unwrap_or_else(|| domain::pension::month_of(today));
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
     let out = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
@@ -642,10 +643,11 @@ pub async fn create_expenditure(
     state: web::Data<AppState>,
     body: Json<CreateExpenditureRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::FundManage)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     let description = check_name("/description", &body.description, 200, &mut errors);
     if body.amount.fen() == 0 {
         errors.push(FieldError::new("/amount", "must_be_positive", "金额应大于0", "amount must be above 0"));
@@ -783,10 +785,11 @@ pub async fn create_award(
     state: web::Data<AppState>,
     body: Json<CreateAwardRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::FundManage)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     finish(errors)?;
     let fingerprint = crate::idempotency::fingerprint("POST /funding/leader-awards", &body);
     let key = crate::extract::idempotency_key(&req)?;
@@ -1092,6 +1095,7 @@ pub async fn staffing(
     state: web::Data<AppState>,
     query: web::Query<StaffingQuery>,
 ) -> Result<web::Json<StaffingReport>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let volumes = q.archive_volumes.unwrap_or(0);
@@ -1107,7 +1111,7 @@ pub async fn staffing(
     let c = caller.clone();
     let out = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = district_in_scope(conn, &c, &code, "jurisdiction")?;
-        let policy = policy_at(conn, &node.path, today())?;
+        let policy = policy_at(conn, &node.path, today)?;
         let s = &policy.staffing;
         let counts = repo::on_roll_by_community(conn, &node.path)?;
         let communities: Vec<CommunityStaffing> = persistence::jurisdictions::list_in_scope(

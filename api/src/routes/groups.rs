@@ -13,7 +13,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_name, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
@@ -292,11 +291,12 @@ pub async fn add_member(
     path: web::Path<i64>,
     body: Json<AddMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let id = path.into_inner();
     let body = body.0;
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/joined_on", body.joined_on.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/joined_on", body.joined_on.as_deref(), today, &mut errors);
     finish(errors)?;
     let c = caller.clone();
     let g = crate::db::write(&state.pool, move |conn| {
@@ -354,10 +354,11 @@ pub async fn leave(
     path: web::Path<(i64, i64)>,
     body: Json<LeaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let (id, retiree_id) = path.into_inner();
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/left_on", body.0.left_on.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/left_on", body.0.left_on.as_deref(), today, &mut errors);
     finish(errors)?;
     let c = caller.clone();
     let g = crate::db::write(&state.pool, move |conn| {
@@ -411,12 +412,13 @@ pub async fn elect(
     path: web::Path<i64>,
     body: Json<ElectLeaderRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let id = path.into_inner();
     let body = body.0;
     let mut errors = Vec::new();
     let name = check_name("/name", &body.name, 50, &mut errors);
-    let elected_on = super::common::date_not_after("/elected_on", Some(&body.elected_on), today(), &mut errors);
+    let elected_on = super::common::date_not_after("/elected_on", Some(&body.elected_on), today, &mut errors);
     let insurer = check_text("/insurer", body.insurer.as_deref(), 100, &mut errors);
     let until =
         body.insured_until.as_deref().and_then(|t| parse_date("/insured_until", t).map_err(|e| errors.push(e)).ok());
@@ -491,16 +493,17 @@ pub async fn list_leaders(
     state: web::Data<AppState>,
     query: web::Query<LeaderQuery>,
 ) -> Result<web::Json<Vec<LeaderResponse>>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let on = match q.in_office_on.as_deref() {
         Some(t) => parse_date("in_office_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(today()),
+        None => Some(today),
     };
     let insured = super::common::code_filter("insured", q.insured.as_deref(), &["true", "false"], &mut errors);
     finish(errors)?;
-    let on = on.unwrap_or_else(today);
+    let on = on.unwrap_or(today);
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
     let out = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
@@ -567,11 +570,12 @@ pub async fn add_training(
     path: web::Path<i64>,
     body: Json<TrainingRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let id = path.into_inner();
     let body = body.0;
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     let topic = check_name("/topic", &body.topic, 200, &mut errors);
     if !(1..=200).contains(&body.hours) {
         errors.push(FieldError::new("/hours", "out_of_range", "学时应为1至200", "hours must be 1 to 200"));

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope};
 use super::pension::{month_text, parse_month};
-use super::retirees::{CreateRetireeRequest, first_validity, today, validate_new};
+use super::retirees::{CreateRetireeRequest, first_validity, validate_new};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page};
@@ -250,6 +250,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeImport)?;
     caller.require(Permission::RetireeRead)?;
+    let today = state.clock.today();
     let body = body.0;
     let fingerprint = crate::idempotency::fingerprint("POST /handover-batches", &body);
     let key = crate::extract::idempotency_key(&req)?;
@@ -324,7 +325,7 @@ pub async fn create(
             let mut person = serde_json::to_value(&item.retiree).map_err(ApiError::internal)?;
             person["community_code"] = serde_json::Value::String(target.clone());
             let request: CreateRetireeRequest = serde_json::from_value(person.clone()).map_err(ApiError::internal)?;
-            match validate_new(request) {
+            match validate_new(request, today) {
                 Ok((data, _)) => {
                     if !seen.insert(data.id_number.clone()) {
                         errors.push(FieldError::new(
@@ -525,10 +526,11 @@ pub async fn add_step(
     path: web::Path<(i64, i64)>,
     body: Json<StepRequest>,
 ) -> Result<web::Json<BatchResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let (batch_id, item_id) = path.into_inner();
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
@@ -602,9 +604,10 @@ pub async fn accept(
     path: web::Path<(i64, i64)>,
     body: Json<AcceptRequest>,
 ) -> Result<web::Json<BatchResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let (batch_id, item_id) = path.into_inner();
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let received_on = super::common::date_not_after("/received_on", body.0.received_on.as_deref(), on, &mut errors);
     finish(errors)?;
@@ -621,7 +624,7 @@ pub async fn accept(
             )));
         }
         let request: CreateRetireeRequest = serde_json::from_str(&item.payload).map_err(ApiError::internal)?;
-        let (mut data, flags) = validate_new(request).map_err(ApiError::validation)?;
+        let (mut data, flags) = validate_new(request, on).map_err(ApiError::validation)?;
         data.certified_until = first_validity(on, rules_at(conn, &path, on)?);
         let source = ("handover", Some(item_id));
         let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {

@@ -14,7 +14,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope};
 use super::pension::month_text;
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page};
@@ -233,10 +232,11 @@ pub async fn add_entry(
     path: web::Path<i64>,
     body: Json<CreateEntryRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let amount = body
         .amount

@@ -15,7 +15,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::common::{Page, check_text, finish, instant, next_cursor, ok_with_etag};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page};
@@ -54,7 +53,7 @@ pub struct PensionStatusResponse {
 }
 
 /// Builds the status view of a person with the due-soon window of their community's policy.
-pub fn status_response(r: &Retiree, due_soon_days: u32) -> PensionStatusResponse {
+pub fn status_response(r: &Retiree, due_soon_days: u32, today: Date) -> PensionStatusResponse {
     PensionStatusResponse {
         retiree_id: r.id,
         status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
@@ -63,7 +62,7 @@ pub fn status_response(r: &Retiree, due_soon_days: u32) -> PensionStatusResponse
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         certified_until: r.certified_until,
         last_certified_on: r.last_certified_on,
-        certification_status: certification_status(r.certified_until, today(), due_soon_days),
+        certification_status: certification_status(r.certified_until, today, due_soon_days),
         certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
         version: r.version,
     }
@@ -286,6 +285,7 @@ pub async fn get_status(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -294,11 +294,11 @@ pub async fn get_status(
         let mut entry = c.audit("pension.status.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        let days = rules_at(conn, &path, today())?.due_soon_days;
+        let days = rules_at(conn, &path, today)?.due_soon_days;
         Ok((retiree, days))
     })
     .await?;
-    Ok(ok_with_etag(&status_response(&retiree, days), retiree.version))
+    Ok(ok_with_etag(&status_response(&retiree, days, today), retiree.version))
 }
 
 /// Page query.
@@ -370,6 +370,7 @@ pub async fn suspend(
     path: web::Path<i64>,
     body: Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
@@ -378,7 +379,7 @@ pub async fn suspend(
     let month = body.effective_month.as_deref().map(|m| parse_month("/effective_month", m)).transpose();
     let month = month.map_err(|e| errors.push(e)).ok().flatten();
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
-    let this_month = pension::month_of(today());
+    let this_month = pension::month_of(today);
     let month = month.unwrap_or(this_month);
     if month > pension::add_months(this_month, 1).unwrap_or(this_month) {
         errors.push(FieldError::new(
@@ -451,6 +452,7 @@ pub async fn resume(
     path: web::Path<i64>,
     body: Json<ResumeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
@@ -459,7 +461,7 @@ pub async fn resume(
     let month = body.effective_month.as_deref().map(|m| parse_month("/effective_month", m)).transpose();
     let month = month.map_err(|e| errors.push(e)).ok().flatten();
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
-    let this_month = pension::month_of(today());
+    let this_month = pension::month_of(today);
     let month = month.unwrap_or(this_month);
     if month > pension::add_months(this_month, 1).unwrap_or(this_month) {
         errors.push(FieldError::new(

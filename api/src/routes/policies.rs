@@ -100,10 +100,11 @@ pub async fn resolve(
     path: web::Path<String>,
     query: web::Query<OnQuery>,
 ) -> Result<web::Json<ResolvedPolicy>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::JurisdictionRead)?;
     let on = match query.on.as_deref() {
         Some(text) => parse_date("on", text).map_err(ApiError::field)?,
-        None => super::retirees::today(),
+        None => today,
     };
     let code = path.into_inner();
     let scope = caller.scope_path.clone();

@@ -21,12 +21,6 @@ use crate::policy_book::{LocalRules, PolicyBook, rules_at};
 use crate::state::AppState;
 use persistence::audit::TimelineCursor;
 
-/// Today in China (UTC+8): ages, special groups and ID plausibility are judged on this date.
-pub fn today() -> Date {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    OffsetDateTime::now_utc().to_offset(offset).date()
-}
-
 /// A dated special-group flag as stored.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct SpecialGroupFlag {
@@ -159,8 +153,14 @@ pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date, advanced_age: 
 
 /// Builds the response for `role`, in the list view (`detail = false`) or the single-person view; `rules` are
 /// those of the policy in force at the person's community.
-pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, rules: LocalRules) -> RetireeResponse {
-    let on = today();
+pub fn to_response(
+    r: Retiree,
+    flags: Vec<GroupFlag>,
+    role: Role,
+    detail: bool,
+    rules: LocalRules,
+    on: Date,
+) -> RetireeResponse {
     let mut masked = Vec::new();
     let id_number = show(role, SensitiveField::IdNumber, detail, &r.id_number, &mut masked);
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, detail, p, &mut masked));
@@ -209,18 +209,12 @@ pub fn to_response(r: Retiree, flags: Vec<GroupFlag>, role: Role, detail: bool, 
 pub use app::input::check_phone;
 
 /// Checks a draft: every broken rule is reported at once, with its field.
-fn check(draft: Draft) -> Result<(RetireeData, Option<Vec<GroupFlag>>), ApiError> {
-    check_fields(draft, today()).map_err(ApiError::validation)
+fn check(draft: Draft, on: Date) -> Result<(RetireeData, Option<Vec<GroupFlag>>), ApiError> {
+    check_fields(draft, on).map_err(ApiError::validation)
 }
 
-/// The checks of a single create as of today (see [`app::retirees::registration::validate_new`]).
-pub fn validate_new(body: CreateRetireeRequest) -> Result<(RetireeData, Vec<GroupFlag>), Vec<FieldError>> {
-    registration::validate_new(body, today())
-}
-
-use app::retirees::registration;
 pub use app::retirees::registration::{
-    CreateRetireeRequest, Draft, SpecialGroupInput, UpdateRetireeRequest, check_fields, first_validity,
+    CreateRetireeRequest, Draft, SpecialGroupInput, UpdateRetireeRequest, check_fields, first_validity, validate_new,
 };
 
 /// The community must exist, be a community, and lie in the caller's subtree; returns its path.
@@ -285,18 +279,19 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateRetireeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     let fingerprint = crate::idempotency::fingerprint("POST /retirees", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let (data, flags) = validate_new(body).map_err(ApiError::validation)?;
+    let (data, flags) = validate_new(body, today).map_err(ApiError::validation)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let path = community_path(conn, &c, &data.community_code)?;
-        let rules = rules_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today)?;
         let mut data = data.clone();
-        data.certified_until = first_validity(today(), rules);
-        let retiree = repo::create(conn, &data, &flags).map_err(|e| match e {
+        data.certified_until = first_validity(today, rules);
+        let retiree = repo::create(conn, &data, &flags, today).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
             other => other.into(),
         })?;
@@ -308,7 +303,7 @@ pub async fn create(
         }
         entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
         audit::append(conn, &entry)?;
-        let body = to_response(retiree.clone(), flags, c.role, true, rules);
+        let body = to_response(retiree.clone(), flags, c.role, true, rules, today);
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{}", retiree.id),
             version: retiree.version,
@@ -327,6 +322,7 @@ pub async fn get_one(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
@@ -336,12 +332,12 @@ pub async fn get_one(
         let mut entry = c.audit("retiree.read", "retiree", id, &path);
         entry.retiree_id = Some(id);
         audit::append(conn, &entry)?;
-        let rules = rules_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today)?;
         Ok((retiree, flags, rules))
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules, today), version))
 }
 
 /// Changes a retiree. Absent fields stay; `null` clears optional ones; `special_groups` replaces all flags.
@@ -357,6 +353,7 @@ pub async fn update(
     path: web::Path<i64>,
     body: Json<UpdateRetireeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
@@ -388,7 +385,7 @@ pub async fn update(
             notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
             pension_status: PensionStatus::parse(&current.pension_status).unwrap_or(PensionStatus::Normal),
         };
-        let (mut data, new_flags) = check(draft)?;
+        let (mut data, new_flags) = check(draft, today)?;
         // Certification validity changes only by certifications (pension::record_certification).
         data.certified_until = current.certified_until;
         let path = if data.community_code == current.community_code {
@@ -406,11 +403,11 @@ pub async fn update(
         {
             diff.insert("special_groups".into(), serde_json::json!({"from": old_flags, "to": new_flags}));
         }
-        let rules = rules_at(conn, &path, today())?;
+        let rules = rules_at(conn, &path, today)?;
         if diff.is_empty() {
             return Ok((current, old_flags, rules));
         }
-        let updated = repo::update(conn, id, expected, &data, new_flags.as_deref()).map_err(|e| match e {
+        let updated = repo::update(conn, id, expected, &data, new_flags.as_deref(), today).map_err(|e| match e {
             persistence::RepoError::Unique(_) => id_taken(),
             other => other.into(),
         })?;
@@ -423,7 +420,7 @@ pub async fn update(
     })
     .await?;
     let version = retiree.version;
-    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules), version))
+    Ok(ok_with_etag(&to_response(retiree, flags, caller.role, true, rules, today), version))
 }
 
 /// List filters.
@@ -595,8 +592,9 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Page<RetireeResponse>>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
-    let on = today();
+    let on = today;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>(CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
@@ -618,7 +616,7 @@ pub async fn list(
         .into_iter()
         .map(|(r, path)| {
             let mine = flags.iter().filter(|(id, _)| *id == r.id).map(|(_, f)| f.clone()).collect();
-            to_response(r, mine, role, false, book.rules_at(&path))
+            to_response(r, mine, role, false, book.rules_at(&path), today)
         })
         .collect();
     Ok(web::Json(Page { items, next_cursor: next }))
@@ -650,9 +648,10 @@ pub async fn search(
     state: web::Data<AppState>,
     body: Json<SearchRequest>,
 ) -> Result<web::Json<SearchResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let id =
-        IdNumber::parse(&body.0.id_number, today()).map_err(|e| ApiError::field(FieldError::rule("/id_number", &e)))?;
+        IdNumber::parse(&body.0.id_number, today).map_err(|e| ApiError::field(FieldError::rule("/id_number", &e)))?;
     let c = caller.clone();
     let found = crate::db::write(&state.pool, move |conn| {
         let found = repo::find_by_id_number(conn, id.as_str(), &c.scope_path)?;
@@ -673,14 +672,14 @@ pub async fn search(
         match found {
             Some((r, path)) => {
                 let flags = repo::flags(conn, r.id)?;
-                let rules = rules_at(conn, &path, today())?;
+                let rules = rules_at(conn, &path, today)?;
                 Ok(vec![(r, flags, rules)])
             }
             None => Ok(vec![]),
         }
     })
     .await?;
-    let items = found.into_iter().map(|(r, f, a)| to_response(r, f, caller.role, false, a)).collect();
+    let items = found.into_iter().map(|(r, f, a)| to_response(r, f, caller.role, false, a, today)).collect();
     Ok(web::Json(SearchResponse { items }))
 }
 

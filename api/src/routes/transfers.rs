@@ -16,7 +16,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_text, finish, instant, next_cursor, node_in_scope, ok_with_etag};
 use super::pension::{apply_change, illegal, month_text, optional_if_match, parse_month, state_of};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page};
@@ -165,9 +164,10 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateTransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let applied_on = super::common::date_not_after("/applied_on", body.applied_on.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
@@ -453,9 +453,10 @@ async fn act(
     body: TransferActionRequest,
     action: Action,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let if_match = optional_if_match(&req)?;
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let on_date = super::common::date_not_after("/on_date", body.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
@@ -634,9 +635,10 @@ pub async fn reduce(
     state: web::Data<AppState>,
     body: Json<CreateReductionRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    let this_month = pension_rules::month_of(today());
+    let this_month = pension_rules::month_of(today);
     let mut errors = Vec::new();
     let reason = super::common::check_name("/reason", &body.reason, 500, &mut errors);
     let month = match body.effective_month.as_deref() {
@@ -817,9 +819,18 @@ pub async fn visit_tasks(
     finish(errors)?;
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
+    let today = state.clock.today();
     let found = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
         let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
-        Ok(repo::list_visits(conn, &node.path, kind.as_deref(), status.as_deref(), overdue.then(today), after, limit)?)
+        Ok(repo::list_visits(
+            conn,
+            &node.path,
+            kind.as_deref(),
+            status.as_deref(),
+            overdue.then_some(today),
+            after,
+            limit,
+        )?)
     })
     .await?;
     let next = next_cursor(&found, limit, "vt", |v| v.id.to_string());
@@ -849,9 +860,10 @@ pub async fn visit_done(
     path: web::Path<i64>,
     body: Json<VisitDoneRequest>,
 ) -> Result<web::Json<VisitTaskResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let id = path.into_inner();
-    let on = today();
+    let on = today;
     let mut errors = Vec::new();
     let on_date = super::common::date_not_after("/on_date", body.0.on_date.as_deref(), on, &mut errors);
     let note = check_text("/note", body.0.note.as_deref(), 500, &mut errors);
@@ -957,15 +969,16 @@ pub async fn movement_report(
     state: web::Data<AppState>,
     query: web::Query<MovementReportQuery>,
 ) -> Result<web::Json<MovementReport>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
     let mut errors = Vec::new();
     let month = match q.month.as_deref() {
         Some(m) => parse_month("month", m).map_err(|e| errors.push(e)).ok(),
-        None => Some(pension_rules::month_of(today())),
+        None => Some(pension_rules::month_of(today)),
     };
     finish(errors)?;
-    let month = month.unwrap_or_else(|| pension_rules::month_of(today()));
+    let month = month.unwrap_or_else(|| pension_rules::month_of(today));
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
     let report = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {

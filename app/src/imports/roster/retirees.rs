@@ -316,7 +316,7 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
             return Ok(Merge::Refused(bad));
         }
         first_validity(conn, job.on)?;
-        let merged = bulk::merge(conn, &who, persistence::now_utc())?;
+        let merged = bulk::merge(conn, &who, persistence::now_utc(), job.on)?;
         log::info!("import {}: merged in {:.1?} ({merged:?})", job.id, merging.elapsed());
         let rejected = rejected_in_rows + bad.len() as i64;
         spool.store(conn, job.id, bad)?;
