@@ -45,6 +45,15 @@ pub fn age_on(birth: time::Date, on: time::Date) -> i32 {
     age
 }
 
+/// The first day on which a person born on `birth` is `years` old by [`age_on`]: the birthday in that year, and
+/// for a 29 February birth in a common year 1 March (the day `age_on` first counts the year).
+pub fn day_turning(birth: time::Date, years: i32) -> time::Date {
+    let year = birth.year().saturating_add(years);
+    time::Date::from_calendar_date(year, birth.month(), birth.day())
+        .or_else(|_| time::Date::from_calendar_date(year, time::Month::March, 1))
+        .unwrap_or(time::Date::MAX)
+}
+
 /// The latest birth date for which a person is at least `years` old on `on` (29 Feb births roll to 28 Feb).
 pub fn born_on_or_before_for_age(on: time::Date, years: i32) -> time::Date {
     let year = on.year() - years;
@@ -57,6 +66,24 @@ pub fn born_on_or_before_for_age(on: time::Date, years: i32) -> time::Date {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn the_day_of_turning_an_age_is_the_first_day_age_on_counts_it() {
+        // GUIDE 走访制度: the advanced-age group starts on the day the threshold age is reached.
+        assert_eq!(day_turning(date!(1950 - 03 - 15), 80), date!(2030 - 03 - 15));
+        // 29 February births: 28 February of a common year is still the year before, 1 March is the birthday.
+        assert_eq!(day_turning(date!(1952 - 02 - 29), 70), date!(2022 - 03 - 01));
+        assert_eq!(age_on(date!(1952 - 02 - 29), date!(2022 - 02 - 28)), 69);
+        assert_eq!(age_on(date!(1952 - 02 - 29), date!(2022 - 03 - 01)), 70);
+        assert_eq!(day_turning(date!(1952 - 02 - 29), 72), date!(2024 - 02 - 29));
+        for birth in [date!(1952 - 02 - 29), date!(1950 - 12 - 31), date!(1950 - 01 - 01)] {
+            for years in [70, 75, 80] {
+                let day = day_turning(birth, years);
+                assert_eq!(age_on(birth, day), years, "{birth} {years}");
+                assert_eq!(age_on(birth, day.previous_day().unwrap()), years - 1, "{birth} {years}");
+            }
+        }
+    }
 
     #[test]
     fn age_counts_birthday() {

@@ -15,7 +15,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{Page, check_name, check_text, finish, instant, next_cursor, node_in_scope};
-use super::retirees::today;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page};
@@ -87,10 +86,11 @@ pub async fn generate(
     state: web::Data<AppState>,
     body: Json<GenerateRequest>,
 ) -> Result<web::Json<GenerateResponse>, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let as_of = super::common::date_not_after("/as_of", body.as_of.as_deref(), today(), &mut errors);
+    let as_of = super::common::date_not_after("/as_of", body.as_of.as_deref(), today, &mut errors);
     finish(errors)?;
     let c = caller.clone();
     let out = crate::db::write(&state.pool, move |conn| {
@@ -111,12 +111,8 @@ pub async fn generate(
                 let Some(interval) = policy.visit_interval(group) else { continue };
                 let joined = match flag {
                     Some(f) => flags.get(&(p.id, f.as_str().to_owned())).copied(),
-                    None => (domain::age_on(p.birth_date, as_of) >= age_threshold).then(|| {
-                        let y = p.birth_date.year() + age_threshold;
-                        Date::from_calendar_date(y, p.birth_date.month(), p.birth_date.day())
-                            .or_else(|_| Date::from_calendar_date(y, p.birth_date.month(), 28))
-                            .unwrap_or(as_of)
-                    }),
+                    None => (domain::age_on(p.birth_date, as_of) >= age_threshold)
+                        .then(|| domain::day_turning(p.birth_date, age_threshold)),
                 };
                 let Some(joined) = joined else { continue };
                 if open.contains(&(p.id, group.as_str().to_owned())) {
@@ -218,10 +214,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateVisitRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
     let mut errors = Vec::new();
-    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today(), &mut errors);
+    let on = super::common::date_not_after("/on_date", body.on_date.as_deref(), today, &mut errors);
     let worker = check_name("/worker", &body.worker, 50, &mut errors);
     let findings = check_name("/findings", &body.findings, 1000, &mut errors);
     let follow_up = check_text("/follow_up", body.follow_up.as_deref(), 500, &mut errors);
