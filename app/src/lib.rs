@@ -5,6 +5,7 @@
 pub mod caller;
 pub mod clock;
 pub mod db;
+pub mod deaths;
 pub mod error;
 pub mod feeds;
 pub mod files;

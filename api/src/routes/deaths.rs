@@ -9,7 +9,7 @@ use domain::pension;
 use domain::policy::CondolenceKind;
 use domain::{Money, PensionStatus, Permission, RuleViolation};
 use persistence::DbConnection;
-use persistence::death::{self as repo, DeathReport, NewDeathReport, NewOverpayment, Verification};
+use persistence::death::{self as repo, DeathReport, NewOverpayment, Verification};
 use persistence::pension::{NewState, NewStatusChange};
 use persistence::retirees::{self as people, Retiree};
 use serde::{Deserialize, Serialize};
@@ -24,34 +24,7 @@ use crate::extract::{Json, page, parse_date};
 use crate::policy_book::policy_at;
 use crate::state::AppState;
 
-/// A death to report.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"retiree_id": 42, "date_of_death": "2026-03-15", "certificate_number": "DC-350203-2026-0042",
-    "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子", "reported_on": "2026-03-20"}))]
-pub struct CreateDeathReportRequest {
-    /// The retiree.
-    pub retiree_id: i64,
-    /// Date of death (YYYY-MM-DD), not in the future.
-    #[schema(format = Date, example = "2026-03-15")]
-    pub date_of_death: String,
-    /// Number of the death certificate (医学死亡证明), 1-50 characters.
-    #[schema(example = "DC-350203-2026-0042")]
-    pub certificate_number: String,
-    /// Who reported it.
-    pub reporter_kind: ReporterKind,
-    /// Reporter's name, 1-50 characters.
-    #[schema(example = "张小明")]
-    pub reporter_name: String,
-    /// Relation of the reporter to the deceased, up to 20 characters.
-    #[schema(example = "儿子")]
-    pub reporter_relation: Option<String>,
-    /// Day the report reached the community (YYYY-MM-DD); default today; not before the death, not in the future.
-    #[schema(format = Date, example = "2026-03-20")]
-    pub reported_on: Option<String>,
-    /// Note, up to 500 characters.
-    pub note: Option<String>,
-}
+pub use app::deaths::CreateDeathReportRequest;
 
 /// A death report.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -177,112 +150,14 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateDeathReportRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let body = body.0;
-    let on = today;
-    let mut errors = Vec::new();
-    let died = parse_date("/date_of_death", &body.date_of_death).map_err(|e| errors.push(e)).ok();
-    let reported = match body.reported_on.as_deref() {
-        Some(t) => parse_date("/reported_on", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(on),
-    };
-    if died.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/date_of_death",
-            "date_in_future",
-            "死亡日期不能晚于今天",
-            "the date of death cannot be in the future",
-        ));
-    }
-    if reported.is_some_and(|d| d > on) {
-        errors.push(FieldError::new(
-            "/reported_on",
-            "date_in_future",
-            "报告日期不能晚于今天",
-            "the report date cannot be in the future",
-        ));
-    }
-    if let (Some(d), Some(r)) = (died, reported)
-        && r < d
-    {
-        errors.push(FieldError::new(
-            "/reported_on",
-            "before_death",
-            "报告日期不能早于死亡日期",
-            "the report cannot be before the death",
-        ));
-    }
-    let certificate = super::common::check_name("/certificate_number", &body.certificate_number, 50, &mut errors);
-    let reporter = super::common::check_name("/reporter_name", &body.reporter_name, 50, &mut errors);
-    let relation = check_text("/reporter_relation", body.reporter_relation.as_deref(), 20, &mut errors);
-    let note = check_text("/note", body.note.as_deref(), 500, &mut errors);
-    finish(errors)?;
-    let (died, reported) = died.zip(reported).ok_or_else(|| ApiError::internal("dates checked above"))?;
+    let notice = app::deaths::check_notice(&body, state.clock.today()).map_err(ApiError::validation)?;
     let fingerprint = crate::idempotency::fingerprint("POST /death-reports", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let c = caller.clone();
+    let c = caller.0.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let (retiree, path) = people::find_in_scope(conn, body.retiree_id, &c.scope_path).map_err(|e| match e {
-            persistence::RepoError::NotFound => ApiError::field(FieldError::new(
-                "/retiree_id",
-                "retiree_not_found",
-                "退休人员不存在或不在您的管辖范围内",
-                "no such retiree in your jurisdiction",
-            )),
-            other => other.into(),
-        })?;
-        if died < retiree.birth_date {
-            return Err(ApiError::field(FieldError::new(
-                "/date_of_death",
-                "before_birth",
-                "死亡日期不能早于出生日期",
-                "the date of death cannot be before the birth date",
-            )));
-        }
-        let status = death::open(state_of(&retiree)?).map_err(rule)?;
-        let policy = policy_at(conn, &path, died)?;
-        let calendar = persistence::calendar::load_calendar(conn, died.year(), died.year() + 1)?;
-        let days = policy.death.report_deadline_working_days.value;
-        let deadline = death::report_deadline(&calendar, died, days).unwrap_or(Date::MAX);
-        let now = persistence::now_utc();
-        let report = repo::create_report(
-            conn,
-            &NewDeathReport {
-                retiree_id: retiree.id,
-                community_code: retiree.community_code.clone(),
-                date_of_death: died,
-                certificate_number: certificate,
-                reporter_kind: body.reporter_kind.as_str().to_owned(),
-                reporter_name: reporter,
-                reporter_relation: relation,
-                reported_on: reported,
-                deadline,
-                late: death::is_late(reported, deadline),
-                status: status.as_str().to_owned(),
-                stop_month: death::stop_month(died),
-                note,
-                created_by: c.login.clone(),
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .map_err(|e| match e {
-            persistence::RepoError::Unique(_) => ApiError::conflict(
-                "death_report_exists",
-                "该退休人员已有待核实或已生效的死亡报告",
-                "this person has a death report in progress or in force",
-            ),
-            other => other.into(),
-        })?;
-        let mut entry = c.audit("death.report", "death_report", report.id, &path);
-        entry.retiree_id = Some(retiree.id);
-        entry.detail = Some(
-            serde_json::json!({"date_of_death": died.to_string(), "reported_on": reported.to_string(),
-                "deadline": deadline.to_string(), "late": report.late})
-            .to_string(),
-        );
-        persistence::audit::append(conn, &entry)?;
+        let report = app::deaths::report_death(conn, &c, notice)?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/death-reports/{}", report.id),
             version: report.version,

@@ -378,28 +378,23 @@ where
             continue;
         }
         let days = policy_at(&m.path).death.report_deadline_working_days.value;
-        let deadline = domain::death::report_deadline(&calendar, m.record_date, days).unwrap_or(Date::MAX);
-        let now = persistence::now_utc();
         let certificate = m.reference.clone().unwrap_or_else(|| format!("feed {batch_id} line {}", m.line));
-        deaths::create_report(
+        crate::deaths::open_report(
             conn,
-            &deaths::NewDeathReport {
+            &calendar,
+            days,
+            crate::deaths::ReportRecord {
                 retiree_id: m.retiree_id,
                 community_code: m.community_code.clone(),
                 date_of_death: m.record_date,
                 certificate_number: certificate.chars().take(50).collect(),
-                reporter_kind: domain::death::ReporterKind::Feed.as_str().to_owned(),
+                reporter_kind: domain::death::ReporterKind::Feed,
                 reporter_name: m.source.chars().take(50).collect(),
                 reporter_relation: None,
                 reported_on: today,
-                deadline,
-                late: domain::death::is_late(today, deadline),
-                status: deaths::REPORTED.to_owned(),
-                stop_month: domain::death::stop_month(m.record_date),
+                status: domain::death::DeathReportStatus::Reported,
                 note: Some(format!("feed batch {batch_id}, line {}", m.line)),
                 created_by: operator.to_owned(),
-                created_at: now,
-                updated_at: now,
             },
         )?;
         created += 1;
