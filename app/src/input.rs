@@ -93,3 +93,28 @@ pub fn check_phone(field: &str, value: &str, errors: &mut Vec<FieldError>) -> St
     }
     v.to_owned()
 }
+
+/// `YYYY-MM` of a month's first day.
+pub fn month_text(d: time::Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month() as u8)
+}
+
+/// Parses a month `YYYY-MM` into its first day.
+pub fn parse_month(field: &str, text: &str) -> Result<time::Date, FieldError> {
+    let bad = || {
+        FieldError::new(
+            field,
+            "invalid_month",
+            format!("{text} 不是有效月份，应为 YYYY-MM"),
+            format!("{text} is not a valid month; use YYYY-MM"),
+        )
+    };
+    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+    if y.len() != 4 || m.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = y.parse().map_err(|_| bad())?;
+    let month: u8 = m.parse().map_err(|_| bad())?;
+    let month = time::Month::try_from(month).map_err(|_| bad())?;
+    time::Date::from_calendar_date(year, month, 1).map_err(|_| bad())
+}

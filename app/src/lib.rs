@@ -13,6 +13,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod imports;
 pub mod input;
+pub mod pension;
 pub mod policy_book;
 pub mod retirees;
 

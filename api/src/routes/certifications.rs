@@ -266,8 +266,8 @@ pub async fn create(
         let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
         let from = state_of(&retiree)?;
         match from {
-            PensionState::Stopped => return Err(illegal(pension::TransitionError::Stopped)),
-            PensionState::TransferredOut => return Err(illegal(pension::TransitionError::TransferredOut)),
+            PensionState::Stopped => return Err(illegal(pension::TransitionError::Stopped).into()),
+            PensionState::TransferredOut => return Err(illegal(pension::TransitionError::TransferredOut).into()),
             _ => {}
         }
         let rules = rules_at(conn, &path, checked.certified_on)?;

@@ -2,13 +2,11 @@
 //! validity, its history, suspensions and resumptions with the back-pay they owe.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::pension::{
-    self, BackPay, CertificationBarrier, CertificationStatus, PensionState, Transition, certification_status,
-};
+use domain::pension::{self, CertificationBarrier, CertificationStatus, Transition, certification_status};
 use domain::policy::SuspensionReason;
 use domain::{Money, PensionStatus, Permission};
 use persistence::audit;
-use persistence::pension::{self as repo, NewState, NewStatusChange, SOURCE_PERSON, StatusChange};
+use persistence::pension::{self as repo, NewStatusChange, StatusChange};
 use persistence::retirees::{self as people, Retiree};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -125,11 +123,6 @@ pub struct BackPayResponse {
     pub amount: Option<String>,
 }
 
-/// `YYYY-MM` of a month's first day.
-pub fn month_text(d: Date) -> String {
-    format!("{:04}-{:02}", d.year(), d.month() as u8)
-}
-
 /// The API view of a stored change.
 pub fn change_response(c: StatusChange) -> StatusChangeResponse {
     let back_pay = c.back_pay_months.map(|months_paid| {
@@ -159,122 +152,8 @@ pub fn change_response(c: StatusChange) -> StatusChangeResponse {
     }
 }
 
-/// Parses a month `YYYY-MM` into its first day.
-pub fn parse_month(field: &str, text: &str) -> Result<Date, FieldError> {
-    let bad = || {
-        FieldError::new(
-            field,
-            "invalid_month",
-            format!("{text} 不是有效月份，应为 YYYY-MM"),
-            format!("{text} is not a valid month; use YYYY-MM"),
-        )
-    };
-    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
-    if y.len() != 4 || m.len() != 2 {
-        return Err(bad());
-    }
-    let year: i32 = y.parse().map_err(|_| bad())?;
-    let month: u8 = m.parse().map_err(|_| bad())?;
-    let month = time::Month::try_from(month).map_err(|_| bad())?;
-    Date::from_calendar_date(year, month, 1).map_err(|_| bad())
-}
-
-/// The 409 of an illegal transition, with its code (CS Art. 32).
-pub fn illegal(e: pension::TransitionError) -> ApiError {
-    use domain::RuleViolation;
-    ApiError::conflict(e.code(), e.message_zh(), e.message_en())
-}
-
-/// The stored state of a person.
-pub fn state_of(r: &Retiree) -> Result<PensionState, ApiError> {
-    PensionState::from_parts(&r.pension_status, r.suspension_reason.as_deref())
-        .ok_or_else(|| ApiError::internal(format!("retiree {} has no valid pension state", r.id)))
-}
-
-/// Writes a status change of one person made through the API, with its audit entry; answers 409 when the
-/// person changed meanwhile.
-pub fn apply_change(
-    conn: &mut persistence::DbConnection,
-    caller: &Caller,
-    retiree: &Retiree,
-    path: &str,
-    expected_version: Option<i64>,
-    to: PensionState,
-    change: NewStatusChange,
-) -> Result<(Retiree, StatusChange), ApiError> {
-    let state = NewState {
-        status: to.status().as_str().to_owned(),
-        reason: to.reason().map(|r| r.as_str().to_owned()),
-        suspended_from: match to {
-            PensionState::Suspended(_) => Some(change.effective_month),
-            _ => None,
-        },
-    };
-    let updated = repo::change_status(conn, expected_version, &state, &change).map_err(|e| match e {
-        persistence::RepoError::VersionMismatch if expected_version.is_some() => ApiError::precondition_failed(),
-        persistence::RepoError::VersionMismatch => ApiError::conflict(
-            "status_changed",
-            "养老金状态刚被他人变更，请刷新后重试",
-            "the pension status changed meanwhile; reload and retry",
-        ),
-        other => other.into(),
-    })?;
-    let recorded = repo::changes_of(conn, retiree.id, None, i64::MAX)?
-        .into_iter()
-        .last()
-        .ok_or_else(|| ApiError::internal("status change not recorded"))?;
-    let action = match to {
-        PensionState::Normal => "pension.resume",
-        PensionState::Stopped => "pension.stop",
-        PensionState::TransferredOut => "pension.transfer_out",
-        PensionState::Suspended(_) => "pension.suspend",
-    };
-    let mut entry = caller.audit(action, "retiree", retiree.id, path);
-    entry.retiree_id = Some(retiree.id);
-    entry.detail = Some(
-        serde_json::json!({"change_id": recorded.id, "from": retiree.pension_status, "to": to.status().as_str(),
-            "reason": recorded.reason, "effective_month": month_text(recorded.effective_month),
-            "back_pay_months": recorded.back_pay_months, "back_pay_fen": recorded.back_pay_fen})
-        .to_string(),
-    );
-    audit::append(conn, &entry)?;
-    Ok((updated, recorded))
-}
-
-/// A resumption of one person in the month of `on`: the state change and the back-pay the policy of their
-/// community grants for the reason (CS Art. 32). Shared by the resume action and by certifications.
-pub fn resumption(
-    conn: &mut persistence::DbConnection,
-    retiree: &Retiree,
-    path: &str,
-    reason: SuspensionReason,
-    resumed_month: Date,
-    operator: &str,
-    note: Option<String>,
-) -> Result<(NewStatusChange, BackPay), ApiError> {
-    let policy = crate::policy_book::policy_at(conn, path, resumed_month)?;
-    let from = retiree.suspended_from.unwrap_or(resumed_month);
-    let back_pay = pension::back_pay(&policy, reason, from, resumed_month, retiree.monthly_pension_fen);
-    let change = NewStatusChange {
-        retiree_id: retiree.id,
-        community_code: retiree.community_code.clone(),
-        from_status: retiree.pension_status.clone(),
-        from_reason: retiree.suspension_reason.clone(),
-        to_status: PensionStatus::Normal.as_str().to_owned(),
-        reason: Some(reason.as_str().to_owned()),
-        effective_month: resumed_month,
-        source: SOURCE_PERSON.to_owned(),
-        source_ref: None,
-        operator: operator.to_owned(),
-        months_suspended: Some(i32::try_from(back_pay.months_suspended).unwrap_or(i32::MAX)),
-        back_pay_granted: Some(back_pay.granted),
-        back_pay_months: Some(i32::try_from(back_pay.months_paid).unwrap_or(i32::MAX)),
-        back_pay_fen: back_pay.amount_fen,
-        note,
-        created_at: persistence::now_utc(),
-    };
-    Ok((change, back_pay))
-}
+pub use app::input::{month_text, parse_month};
+pub use app::pension::{apply_change, illegal, resumption, state_of};
 
 /// The pension status of one person (audited read).
 #[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),
@@ -478,7 +357,7 @@ pub async fn resume(
         let expected = if_match.map(|m| m.expect(retiree.version)).transpose()?;
         let from = state_of(&retiree)?;
         let to = pension::transition(from, Transition::Resume).map_err(illegal)?;
-        let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended)) };
+        let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended).into()) };
         if pension::certification_resumes(reason) {
             return Err(ApiError::conflict(
                 "certification_required",
