@@ -23,6 +23,8 @@ pub mod retirees;
 pub mod rules;
 pub mod schema;
 pub mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod webhooks;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};

@@ -19,57 +19,11 @@ use persistence::jurisdictions::{self, NodeRow};
 use persistence::retirees::{self, DependentData, RetireeData, RetireeFilter};
 use persistence::schema::retirees as r;
 use persistence::sql::{self, Bind};
-use persistence::{DatabaseUrl, DbConnection, RepoError, rules};
+use persistence::{DbConnection, RepoError, rules};
 
 const COMMUNITY: &str = "350203001001";
 
-/// A database with the project's migrations, dropped at the end (PostgreSQL) or living in a temporary directory.
-struct TestDb {
-    conn: DbConnection,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            // Connections to it are ended by FORCE (ours is still open here).
-            if let Ok(mut c) = persistence::connection::establish(&DatabaseUrl::Postgres(admin)) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
-            }
-        }
-    }
-}
-
-fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.db").to_string_lossy().into_owned();
-    let mut conn = persistence::connection::establish(&DatabaseUrl::Sqlite(path)).expect("open SQLite");
-    persistence::run_migrations(&mut conn).expect("migrate SQLite");
-    TestDb { conn, _dir: Some(dir), pg: None }
-}
-
-/// `postgres://…/db` with the database name replaced.
-fn with_database(url: &str, db: &str) -> String {
-    let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
-    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-    format!("{head}://{authority}/{db}{query}")
-}
-
-fn postgres() -> Option<TestDb> {
-    let base = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty())?;
-    let admin = with_database(&base, "postgres");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let name = format!("retiree_rules_{}_{nanos}", std::process::id());
-    let mut admin_conn =
-        persistence::connection::establish(&DatabaseUrl::Postgres(admin.clone())).expect("connect to PostgreSQL");
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn).expect("create database");
-    let mut conn = persistence::connection::establish(&DatabaseUrl::Postgres(with_database(&base, &name)))
-        .expect("connect to the test database");
-    persistence::run_migrations(&mut conn).expect("migrate PostgreSQL");
-    Some(TestDb { conn, _dir: None, pg: Some((admin, name)) })
-}
+use persistence::testing::{TestDb, postgres, sqlite};
 
 /// One community (the subtree of every query) and its path.
 fn community(conn: &mut DbConnection) -> String {
