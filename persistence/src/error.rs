@@ -44,6 +44,10 @@ impl From<DieselError> for RepoError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
+            DieselError::DeserializationError(cause) => {
+                log::error!("corrupt stored value: {cause}");
+                RepoError::Corrupt(cause.to_string())
+            }
             other => RepoError::Db(other),
         }
     }

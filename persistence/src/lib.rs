@@ -23,6 +23,7 @@ pub mod retirees;
 pub mod rules;
 pub mod schema;
 pub mod sql;
+pub mod typed;
 pub mod webhooks;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};

@@ -57,14 +57,14 @@ pub struct PensionStatusResponse {
 pub fn status_response(r: &Retiree, due_soon_days: u32) -> PensionStatusResponse {
     PensionStatusResponse {
         retiree_id: r.id,
-        status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
-        suspension_reason: r.suspension_reason.as_deref().and_then(SuspensionReason::parse),
+        status: r.pension_status,
+        suspension_reason: r.suspension_reason,
         suspended_from: r.suspended_from,
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         certified_until: r.certified_until,
         last_certified_on: r.last_certified_on,
         certification_status: certification_status(r.certified_until, today(), due_soon_days),
-        certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
+        certification_barrier: r.certification_barrier,
         version: r.version,
     }
 }
@@ -146,10 +146,10 @@ pub fn change_response(c: StatusChange) -> StatusChangeResponse {
         id: c.id,
         retiree_id: c.retiree_id,
         community_code: c.community_code,
-        from_status: PensionStatus::parse(&c.from_status).unwrap_or(PensionStatus::Normal),
-        from_reason: c.from_reason.as_deref().and_then(SuspensionReason::parse),
-        to_status: PensionStatus::parse(&c.to_status).unwrap_or(PensionStatus::Normal),
-        reason: c.reason.as_deref().and_then(SuspensionReason::parse),
+        from_status: c.from_status,
+        from_reason: c.from_reason,
+        to_status: c.to_status,
+        reason: c.reason,
         effective_month: month_text(c.effective_month),
         source: c.source,
         source_ref: c.source_ref,
@@ -188,7 +188,7 @@ pub fn illegal(e: pension::TransitionError) -> ApiError {
 
 /// The stored state of a person.
 pub fn state_of(r: &Retiree) -> Result<PensionState, ApiError> {
-    PensionState::from_parts(&r.pension_status, r.suspension_reason.as_deref())
+    PensionState::from_parts(r.pension_status.as_str(), r.suspension_reason.map(|s| s.as_str()))
         .ok_or_else(|| ApiError::internal(format!("retiree {} has no valid pension state", r.id)))
 }
 
@@ -259,8 +259,8 @@ pub fn resumption(
     let change = NewStatusChange {
         retiree_id: retiree.id,
         community_code: retiree.community_code.clone(),
-        from_status: retiree.pension_status.clone(),
-        from_reason: retiree.suspension_reason.clone(),
+        from_status: retiree.pension_status.as_str().to_owned(),
+        from_reason: retiree.suspension_reason.map(|r| r.as_str().to_owned()),
         to_status: PensionStatus::Normal.as_str().to_owned(),
         reason: Some(reason.as_str().to_owned()),
         effective_month: resumed_month,
