@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use domain::{Permission, Role};
+use domain::Permission;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +175,7 @@ impl FromRequest for Caller {
             if !account.active || account.kind != claims.kind {
                 return Err(unauthorized("account_inactive"));
             }
-            let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
+            let role = account.role;
             let caller = Caller(app::Caller {
                 account_id: account.id,
                 login: account.login,

@@ -344,5 +344,10 @@ mod tests {
         assert_eq!(AppError::from(RepoError::VersionMismatch).code(), "version_mismatch");
         let busy = AppError::from(RepoError::Unavailable("pool".into()));
         assert_eq!((busy.status(), busy.retry_after()), (503, Some(2)));
+        let corrupt = AppError::from(RepoError::Corrupt("retirees: stored PensionStatus value \"bogus\"".into()));
+        assert_eq!(
+            (corrupt.status(), corrupt.code(), corrupt.detail().en.as_str()),
+            (500, "internal_error", "internal server error")
+        );
     }
 }

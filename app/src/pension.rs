@@ -22,7 +22,7 @@ pub fn illegal(e: pension::TransitionError) -> AppError {
 
 /// The stored state of a person.
 pub fn state_of(r: &Retiree) -> Result<PensionState, AppError> {
-    PensionState::from_parts(&r.pension_status, r.suspension_reason.as_deref())
+    PensionState::from_parts(r.pension_status.as_str(), r.suspension_reason.map(|s| s.as_str()))
         .ok_or_else(|| AppError::internal(format!("retiree {} has no valid pension state", r.id)))
 }
 
@@ -93,8 +93,8 @@ pub fn resumption(
     let change = NewStatusChange {
         retiree_id: retiree.id,
         community_code: retiree.community_code.clone(),
-        from_status: retiree.pension_status.clone(),
-        from_reason: retiree.suspension_reason.clone(),
+        from_status: retiree.pension_status.as_str().to_owned(),
+        from_reason: retiree.suspension_reason.map(|r| r.as_str().to_owned()),
         to_status: PensionStatus::Normal.as_str().to_owned(),
         reason: Some(reason.as_str().to_owned()),
         effective_month: resumed_month,

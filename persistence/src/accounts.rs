@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::schema::{accounts, jurisdictions, login_throttle};
+use crate::typed::Stored;
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// `user` (password) or `service` (client credentials).
@@ -27,7 +28,8 @@ pub struct Account {
     /// Name shown to people.
     pub display_name: String,
     /// Role code.
-    pub role: String,
+    #[diesel(deserialize_as = Stored<domain::Role>)]
+    pub role: domain::Role,
     /// Jurisdiction node.
     pub jurisdiction_code: String,
     /// Whether it may log in.

@@ -10,6 +10,7 @@ use crate::schema::{
     group_members, jurisdictions, leader_trainings, visit_tasks, visits,
 };
 use crate::sql::{self, Bind};
+use crate::typed::Stored;
 use crate::{DbConnection, RepoResult, now_utc};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -23,7 +24,8 @@ pub struct Condolence {
     pub id: i64,
     pub retiree_id: i64,
     pub community_code: String,
-    pub kind: String,
+    #[diesel(deserialize_as = Stored<domain::policy::CondolenceKind>)]
+    pub kind: domain::policy::CondolenceKind,
     pub on_date: Date,
     pub year: i32,
     pub paid: bool,
@@ -179,7 +181,8 @@ pub fn festival_candidates(
 pub struct FestivalBatch {
     pub id: i64,
     pub jurisdiction_code: String,
-    pub kind: String,
+    #[diesel(deserialize_as = Stored<domain::policy::CondolenceKind>)]
+    pub kind: domain::policy::CondolenceKind,
     pub on_date: Date,
     pub people: i64,
     pub total_fen: i64,
@@ -385,7 +388,8 @@ pub struct Group {
     pub id: i64,
     pub community_code: String,
     pub name: String,
-    pub basis: String,
+    #[diesel(deserialize_as = Stored<domain::care::GroupBasis>)]
+    pub basis: domain::care::GroupBasis,
     pub area: String,
     pub version: i64,
     pub created_by: String,
@@ -768,7 +772,8 @@ pub struct Expenditure {
     pub jurisdiction_code: String,
     pub year: i32,
     pub on_date: Date,
-    pub category: String,
+    #[diesel(deserialize_as = Stored<domain::policy::FundUse>)]
+    pub category: domain::policy::FundUse,
     pub amount_fen: i64,
     pub description: String,
     pub leader_id: Option<i64>,

@@ -7,6 +7,7 @@ use crate::schema::{
     death_reports, dependent_support, dependent_support_steps, dependents, jurisdictions, overpayment_entries,
     overpayments,
 };
+use crate::typed::{OptStored, Stored};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// `status` of a report awaiting verification.
@@ -28,13 +29,15 @@ pub struct DeathReport {
     pub community_code: String,
     pub date_of_death: Date,
     pub certificate_number: String,
-    pub reporter_kind: String,
+    #[diesel(deserialize_as = Stored<domain::death::ReporterKind>)]
+    pub reporter_kind: domain::death::ReporterKind,
     pub reporter_name: String,
     pub reporter_relation: Option<String>,
     pub reported_on: Date,
     pub deadline: Date,
     pub late: bool,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<domain::death::DeathReportStatus>)]
+    pub status: domain::death::DeathReportStatus,
     pub stop_month: Date,
     pub prior_status: Option<String>,
     pub prior_reason: Option<String>,
@@ -293,7 +296,8 @@ pub struct Overpayment {
     pub monthly_fen: i64,
     pub amount_fen: i64,
     pub due_by: Date,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<domain::overpayment::OverpaymentStatus>)]
+    pub status: domain::overpayment::OverpaymentStatus,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
@@ -325,7 +329,8 @@ pub struct NewOverpayment {
 pub struct Entry {
     pub id: i64,
     pub overpayment_id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = Stored<domain::overpayment::RecoveryKind>)]
+    pub kind: domain::overpayment::RecoveryKind,
     pub amount_fen: i64,
     pub entry_on: Date,
     pub approved_by: Option<String>,
@@ -500,10 +505,12 @@ pub struct Support {
     pub community_code: String,
     pub applied_on: Date,
     pub deadline: Date,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<domain::support::SupportApplicationStatus>)]
+    pub status: domain::support::SupportApplicationStatus,
     pub support_from: Option<Date>,
     pub support_until: Option<Date>,
-    pub end_reason: Option<String>,
+    #[diesel(deserialize_as = OptStored<domain::support::SupportEndReason>)]
+    pub end_reason: Option<domain::support::SupportEndReason>,
     pub fraud_note: Option<String>,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
@@ -534,7 +541,8 @@ pub struct NewSupport {
 pub struct Step {
     pub id: i64,
     pub application_id: i64,
-    pub step: String,
+    #[diesel(deserialize_as = Stored<domain::support::SupportStep>)]
+    pub step: domain::support::SupportStep,
     pub passed: bool,
     pub on_date: Date,
     pub note: Option<String>,

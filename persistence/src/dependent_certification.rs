@@ -7,6 +7,7 @@ use time::{Date, PrimitiveDateTime};
 
 use crate::retirees::Dependent;
 use crate::schema::{dependent_certifications, dependent_support_changes, dependents};
+use crate::typed::{OptStored, Stored};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// `to_status` of a support change that suspends.
@@ -26,9 +27,11 @@ pub struct DependentCertification {
     /// Their retiree.
     pub retiree_id: i64,
     /// Method code.
-    pub method: String,
+    #[diesel(deserialize_as = Stored<domain::pension::CertificationMethod>)]
+    pub method: domain::pension::CertificationMethod,
     /// Data source code (data comparison).
-    pub data_source: Option<String>,
+    #[diesel(deserialize_as = OptStored<domain::pension::DataSource>)]
+    pub data_source: Option<domain::pension::DataSource>,
     /// Provider or source system.
     pub provider: Option<String>,
     /// Provider's reference or the source record.
@@ -105,7 +108,8 @@ pub struct SupportChange {
     /// `suspended` or `paid`.
     pub to_status: String,
     /// Why (`certification_overdue`).
-    pub reason: String,
+    #[diesel(deserialize_as = Stored<domain::policy::SuspensionReason>)]
+    pub reason: domain::policy::SuspensionReason,
     /// First day of the month it takes effect.
     pub effective_month: Date,
     /// Months suspended (resumptions).

@@ -44,6 +44,17 @@ impl From<DieselError> for RepoError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
+            DieselError::DeserializationError(cause) => {
+                // Diesel names the field and keeps the parse error (type and value) as the source.
+                let mut message = cause.to_string();
+                let mut source = cause.source();
+                while let Some(s) = source {
+                    message = format!("{message}: {s}");
+                    source = s.source();
+                }
+                log::error!("corrupt stored value: {message}");
+                RepoError::Corrupt(message)
+            }
             other => RepoError::Db(other),
         }
     }
@@ -57,3 +68,21 @@ impl From<diesel::r2d2::PoolError> for RepoError {
 
 /// Result of a repository call.
 pub type RepoResult<T> = Result<T, RepoError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Like Diesel's field error: names the field, keeps the parse error as its source.
+    #[derive(Debug, thiserror::Error)]
+    #[error("Error deserializing field 'role'")]
+    struct FieldError(#[source] crate::typed::UnknownCode);
+
+    #[test]
+    fn a_value_that_does_not_deserialize_is_corrupt_naming_field_type_and_value() {
+        let parse = crate::typed::parse_code::<domain::Role>("superuser").unwrap_err();
+        let e = RepoError::from(DieselError::DeserializationError(Box::new(FieldError(parse))));
+        let RepoError::Corrupt(message) = e else { panic!("expected Corrupt, got {e:?}") };
+        assert_eq!(message, "Error deserializing field 'role': stored Role value \"superuser\" is not a known code");
+    }
+}

@@ -9,6 +9,7 @@ use diesel::sql_types::Text;
 use time::PrimitiveDateTime;
 
 use crate::schema::{jurisdiction_changes, jurisdictions};
+use crate::typed::Stored;
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 diesel::define_sql_function! {
@@ -26,7 +27,8 @@ pub struct Jurisdiction {
     /// Registered name.
     pub name: String,
     /// `province` … `community`.
-    pub level: String,
+    #[diesel(deserialize_as = Stored<domain::Level>)]
+    pub level: domain::Level,
     /// Parent code; `None` for a root.
     pub parent_code: Option<String>,
     /// Materialised path.
@@ -349,7 +351,9 @@ pub fn upsert_nodes(
     for row in rows {
         match current.get(&row.code) {
             None => inserts.push(row),
-            Some(old) if old.name == row.name && old.level == row.level && old.parent_code == row.parent_code => {
+            Some(old)
+                if old.name == row.name && old.level.as_str() == row.level && old.parent_code == row.parent_code =>
+            {
                 counts.unchanged += 1;
             }
             Some(old) => {

@@ -25,6 +25,7 @@ pub mod schema;
 pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod typed;
 pub mod webhooks;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};

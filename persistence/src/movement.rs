@@ -8,6 +8,7 @@ use crate::schema::{
     handover_batches, handover_items, handover_steps, jurisdictions, reductions, retirees, roster_movements,
     transfer_steps, transfers, visit_tasks,
 };
+use crate::typed::Stored;
 use domain::events::EventType;
 
 use crate::events::Emit;
@@ -183,11 +184,24 @@ pub struct NewItem {
 pub struct HandoverStepRow {
     pub id: i64,
     pub item_id: i64,
-    pub step: String,
+    #[diesel(deserialize_as = Stored<domain::handover::HandoverStep>)]
+    pub step: domain::handover::HandoverStep,
     pub on_date: Date,
     pub detail: Option<String>,
     pub operator: String,
     pub created_at: PrimitiveDateTime,
+}
+
+impl HandoverStepRow {
+    /// The step's detail as JSON (`null` when none); stored text that is not JSON is [`RepoError::Corrupt`].
+    pub fn detail_json(&self) -> RepoResult<serde_json::Value> {
+        let Some(text) = &self.detail else { return Ok(serde_json::Value::Null) };
+        serde_json::from_str(text).map_err(|e| {
+            let e = RepoError::Corrupt(format!("handover_steps id {} column detail: not JSON ({e})", self.id));
+            log::error!("{e}");
+            e
+        })
+    }
 }
 
 /// Records a batch and its items; returns the batch id.
@@ -359,13 +373,29 @@ pub struct Transfer {
     pub destination: Option<String>,
     pub documents: String,
     pub applied_on: Date,
-    pub status: String,
+    #[diesel(deserialize_as = Stored<domain::transfer::TransferStatus>)]
+    pub status: domain::transfer::TransferStatus,
     pub missing: Option<String>,
     pub completed_month: Option<Date>,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub version: i64,
+}
+
+impl Transfer {
+    /// The documents handed in (a JSON array of codes); text that is not such an array of known codes is
+    /// [`RepoError::Corrupt`], never dropped.
+    pub fn documents(&self) -> RepoResult<Vec<domain::transfer::TransferDocument>> {
+        let corrupt = |what: String| {
+            let e = RepoError::Corrupt(format!("transfers id {} column documents: {what}", self.id));
+            log::error!("{e}");
+            e
+        };
+        let codes: Vec<String> = serde_json::from_str(&self.documents)
+            .map_err(|e| corrupt(format!("not a JSON array of codes ({e}): {:?}", self.documents)))?;
+        codes.iter().map(|c| crate::typed::parse_code(c).map_err(|e| corrupt(e.to_string()))).collect()
+    }
 }
 
 /// A transfer step as stored.
@@ -456,7 +486,7 @@ pub fn change_transfer(
     }
     add_transfer_step(conn, t.id, step)?;
     let after = find_transfer(conn, t.id)?;
-    emit_transfer(conn, &after, &t.status)?;
+    emit_transfer(conn, &after, t.status.as_str())?;
     Ok(after)
 }
 
@@ -531,7 +561,8 @@ pub struct Reduction {
     pub id: i64,
     pub retiree_id: i64,
     pub community_code: String,
-    pub kind: String,
+    #[diesel(deserialize_as = Stored<domain::movement::ReductionKind>)]
+    pub kind: domain::movement::ReductionKind,
     pub reason: String,
     pub effective_month: Date,
     pub source_type: String,

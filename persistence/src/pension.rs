@@ -7,6 +7,7 @@ use time::{Date, PrimitiveDateTime};
 use crate::retirees::Retiree;
 use crate::schema::{certification_tasks, certifications, jurisdictions, pension_status_changes, retirees};
 use crate::sql::Bind;
+use crate::typed::{OptStored, Stored};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// `source` of a change made by a user through the API.
@@ -28,13 +29,17 @@ pub struct StatusChange {
     /// Community of the person at the time.
     pub community_code: String,
     /// Status before.
-    pub from_status: String,
+    #[diesel(deserialize_as = Stored<domain::PensionStatus>)]
+    pub from_status: domain::PensionStatus,
     /// Suspension reason before.
-    pub from_reason: Option<String>,
+    #[diesel(deserialize_as = OptStored<domain::policy::SuspensionReason>)]
+    pub from_reason: Option<domain::policy::SuspensionReason>,
     /// Status after.
-    pub to_status: String,
+    #[diesel(deserialize_as = Stored<domain::PensionStatus>)]
+    pub to_status: domain::PensionStatus,
     /// Suspension reason after (suspensions), or the reason that ended (resumptions).
-    pub reason: Option<String>,
+    #[diesel(deserialize_as = OptStored<domain::policy::SuspensionReason>)]
+    pub reason: Option<domain::policy::SuspensionReason>,
     /// First day of the month the change takes effect.
     pub effective_month: Date,
     /// `person`, `feed` or `run`.
@@ -109,8 +114,8 @@ impl NewStatusChange {
         Self {
             retiree_id: retiree.id,
             community_code: retiree.community_code.clone(),
-            from_status: retiree.pension_status.clone(),
-            from_reason: retiree.suspension_reason.clone(),
+            from_status: retiree.pension_status.as_str().to_owned(),
+            from_reason: retiree.suspension_reason.map(|r| r.as_str().to_owned()),
             to_status: to_status.to_owned(),
             reason,
             effective_month,
@@ -227,9 +232,11 @@ pub struct Certification {
     /// Person.
     pub retiree_id: i64,
     /// Method code.
-    pub method: String,
+    #[diesel(deserialize_as = Stored<domain::pension::CertificationMethod>)]
+    pub method: domain::pension::CertificationMethod,
     /// Data source code (data comparison).
-    pub data_source: Option<String>,
+    #[diesel(deserialize_as = OptStored<domain::pension::DataSource>)]
+    pub data_source: Option<domain::pension::DataSource>,
     /// Provider or source system (face recognition, data comparison).
     pub provider: Option<String>,
     /// Provider's reference (face recognition) or the source record's id.
@@ -404,7 +411,8 @@ pub struct Task {
     /// Community that visits.
     pub community_code: String,
     /// Barrier code.
-    pub barrier: String,
+    #[diesel(deserialize_as = Stored<domain::pension::CertificationBarrier>)]
+    pub barrier: domain::pension::CertificationBarrier,
     /// Last valid day of the person's certification: visit before.
     pub due_on: Date,
     /// `open`, `done` or `cancelled`.

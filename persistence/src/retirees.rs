@@ -4,11 +4,14 @@ use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
 use domain::events::EventType;
-use domain::pension::CertificationStatus;
+use domain::pension::{CertificationBarrier, CertificationStatus};
+use domain::policy::SuspensionReason;
+use domain::{Category, ManagementLevel, PensionStatus, Sex};
 
 use crate::events::{Emit, emit};
 use crate::rules;
 use crate::schema::{dependents, jurisdictions, retiree_special_groups, retirees};
+use crate::typed::{OptStored, Stored};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// A retiree as stored.
@@ -23,15 +26,18 @@ pub struct Retiree {
     /// Name.
     pub name: String,
     /// `male` / `female`.
-    pub sex: String,
+    #[diesel(deserialize_as = Stored<Sex>)]
+    pub sex: Sex,
     /// Birth date (from the ID number).
     pub birth_date: Date,
     /// Retirement date.
     pub retirement_date: Date,
     /// Category code.
-    pub category: String,
+    #[diesel(deserialize_as = Stored<Category>)]
+    pub category: Category,
     /// Management level code.
-    pub management_level: String,
+    #[diesel(deserialize_as = Stored<ManagementLevel>)]
+    pub management_level: ManagementLevel,
     /// Community of residence.
     pub community_code: String,
     /// Phone.
@@ -39,7 +45,8 @@ pub struct Retiree {
     /// Address.
     pub address: Option<String>,
     /// Pension status code.
-    pub pension_status: String,
+    #[diesel(deserialize_as = Stored<PensionStatus>)]
+    pub pension_status: PensionStatus,
     /// Monthly pension in fen.
     pub monthly_pension_fen: Option<i64>,
     /// Party member.
@@ -53,7 +60,8 @@ pub struct Retiree {
     /// Last changed.
     pub updated_at: PrimitiveDateTime,
     /// Why the pension is suspended (with `pension_status = suspended`).
-    pub suspension_reason: Option<String>,
+    #[diesel(deserialize_as = OptStored<SuspensionReason>)]
+    pub suspension_reason: Option<SuspensionReason>,
     /// First day of the month the suspension took effect.
     pub suspended_from: Option<Date>,
     /// Last day the certification on file is valid.
@@ -61,7 +69,8 @@ pub struct Retiree {
     /// Date of the last certification, `None` before the first.
     pub last_certified_on: Option<Date>,
     /// Why the person is certified at home (XM Art. 15(3)), if so.
-    pub certification_barrier: Option<String>,
+    #[diesel(deserialize_as = OptStored<CertificationBarrier>)]
+    pub certification_barrier: Option<CertificationBarrier>,
     /// The certification run that last changed the status.
     pub status_run_id: Option<i64>,
     /// On a community's roll (false once reduced, died or moved out of the city).
@@ -111,15 +120,15 @@ impl From<&Retiree> for RetireeData {
         Self {
             id_number: r.id_number.clone(),
             name: r.name.clone(),
-            sex: r.sex.clone(),
+            sex: r.sex.as_str().to_owned(),
             birth_date: r.birth_date,
             retirement_date: r.retirement_date,
-            category: r.category.clone(),
-            management_level: r.management_level.clone(),
+            category: r.category.as_str().to_owned(),
+            management_level: r.management_level.as_str().to_owned(),
             community_code: r.community_code.clone(),
             phone: r.phone.clone(),
             address: r.address.clone(),
-            pension_status: r.pension_status.clone(),
+            pension_status: r.pension_status.as_str().to_owned(),
             monthly_pension_fen: r.monthly_pension_fen,
             party_member: r.party_member,
             notes: r.notes.clone(),
@@ -434,7 +443,8 @@ pub struct Dependent {
     /// The retiree.
     pub retiree_id: i64,
     /// Relation code.
-    pub relation: String,
+    #[diesel(deserialize_as = Stored<domain::Relation>)]
+    pub relation: domain::Relation,
     /// Resident ID number.
     pub id_number: String,
     /// Name.

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::schema::{webhook_attempts, webhooks};
+use crate::typed::Stored;
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// A subscription as stored.
@@ -21,7 +22,8 @@ pub struct Webhook {
     pub secret: String,
     pub description: Option<String>,
     pub owner_login: String,
-    pub owner_role: String,
+    #[diesel(deserialize_as = Stored<domain::Role>)]
+    pub owner_role: domain::Role,
     pub scope_path: String,
     pub active: bool,
     /// Last event acknowledged.
@@ -40,9 +42,14 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// The subscribed types (empty: all).
-    pub fn types(&self) -> Vec<String> {
-        serde_json::from_str(&self.event_types).unwrap_or_default()
+    /// The subscribed types (empty: all). Stored text that is not a JSON array of strings is
+    /// [`RepoError::Corrupt`]: read as "all" it would deliver events the subscriber did not ask for.
+    pub fn types(&self) -> RepoResult<Vec<String>> {
+        serde_json::from_str(&self.event_types).map_err(|e| {
+            let e = RepoError::Corrupt(format!("webhooks id {} column event_types: not a JSON array ({e})", self.id));
+            log::error!("{e}");
+            e
+        })
     }
 }
 

@@ -9,6 +9,7 @@ mod auth;
 mod calendar;
 mod care;
 mod certification_runs;
+mod corrupt;
 mod crash;
 mod deaths;
 mod dependent_certification;

@@ -117,7 +117,7 @@ pub async fn token(
         let scope_path = found.as_ref().map(|(_, p)| p.clone()).unwrap_or_else(|| "/".to_owned());
         let mut entry = NewAuditEntry {
             actor: login.clone(),
-            actor_role: found.as_ref().map(|(a, _)| a.role.clone()),
+            actor_role: found.as_ref().map(|(a, _)| a.role.as_str().to_owned()),
             action: "auth.login".into(),
             object_type: "account".into(),
             object_id: found.as_ref().map(|(a, _)| a.id.to_string()),
@@ -150,7 +150,7 @@ pub async fn token(
                 return Ok(Outcome::Issued {
                     login: account.login.clone(),
                     kind: account.kind.clone(),
-                    role: account.role.clone(),
+                    role: account.role.as_str().to_owned(),
                     jurisdiction: account.jurisdiction_code.clone(),
                 });
             }

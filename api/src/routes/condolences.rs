@@ -86,7 +86,7 @@ fn response(c: repo::Condolence) -> CondolenceResponse {
         id: c.id,
         retiree_id: c.retiree_id,
         community_code: c.community_code,
-        kind: CondolenceKind::parse(&c.kind).unwrap_or(CondolenceKind::OtherFestival),
+        kind: c.kind,
         on_date: c.on_date,
         year: c.year,
         paid: c.paid,
@@ -477,7 +477,7 @@ fn batch_response(b: FestivalBatch) -> FestivalListResponse {
     FestivalListResponse {
         id: b.id,
         jurisdiction: b.jurisdiction_code,
-        kind: CondolenceKind::parse(&b.kind).unwrap_or(CondolenceKind::OtherFestival),
+        kind: b.kind,
         on_date: b.on_date,
         people: b.people,
         total: Money::from_fen(b.total_fen).to_string(),

@@ -99,13 +99,13 @@ pub fn report_response(r: DeathReport) -> DeathReportResponse {
         community_code: r.community_code,
         date_of_death: r.date_of_death,
         certificate_number: r.certificate_number,
-        reporter_kind: ReporterKind::parse(&r.reporter_kind).unwrap_or(ReporterKind::Relative),
+        reporter_kind: r.reporter_kind,
         reporter_name: r.reporter_name,
         reporter_relation: r.reporter_relation,
         reported_on: r.reported_on,
         deadline: r.deadline,
         late: r.late,
-        status: r.status,
+        status: r.status.as_str().to_owned(),
         stop_month: month_text(r.stop_month),
         condolence: yuan(r.condolence_fen),
         funeral_grant: yuan(r.funeral_grant_fen),
@@ -125,7 +125,7 @@ fn rule(e: death::DeathError) -> ApiError {
 
 /// The stored status of a report.
 fn status_of(report: &DeathReport) -> Result<DeathReportStatus, ApiError> {
-    DeathReportStatus::parse(&report.status).ok_or_else(|| ApiError::internal("unknown death report status"))
+    Ok(report.status)
 }
 
 /// The report and its person, if the person is in the caller's subtree.
@@ -324,8 +324,8 @@ pub async fn verify(
             expected,
             &Verification {
                 status: outcome.status.as_str().to_owned(),
-                prior_status: Some(retiree.pension_status.clone()),
-                prior_reason: retiree.suspension_reason.clone(),
+                prior_status: Some(retiree.pension_status.as_str().to_owned()),
+                prior_reason: retiree.suspension_reason.map(|r| r.as_str().to_owned()),
                 prior_suspended_from: retiree.suspended_from,
                 condolence_fen: condolence,
                 verified_by: Some(c.login.clone()),
@@ -597,7 +597,7 @@ pub async fn benefits(
         let total = funeral.checked_add(survivor).ok_or_else(|| ApiError::internal("benefits out of range"))?;
         repo::set_benefits(conn, id, funeral, survivor)?;
         let owed = match repo::overpayment_of_report(conn, id)? {
-            Some(o) if o.status == repo::OWED => {
+            Some(o) if o.status.as_str() == repo::OWED => {
                 let balance = repo::balance_of(conn, &o)?;
                 Some((o, balance))
             }

@@ -105,16 +105,16 @@ fn response(s: Support, steps: Vec<Step>) -> SupportResponse {
         community_code: s.community_code,
         applied_on: s.applied_on,
         deadline: s.deadline,
-        status: Status::parse(&s.status).unwrap_or(Status::Applied),
+        status: s.status,
         support_from: s.support_from.map(month_text),
         support_until: s.support_until.map(month_text),
-        end_reason: s.end_reason.as_deref().and_then(SupportEndReason::parse),
+        end_reason: s.end_reason,
         fraud_note: s.fraud_note,
         version: s.version,
         steps: steps
             .into_iter()
             .map(|t| StepResponse {
-                step: SupportStep::parse(&t.step).unwrap_or(SupportStep::Investigation),
+                step: t.step,
                 passed: t.passed,
                 on_date: t.on_date,
                 note: t.note,
@@ -300,7 +300,7 @@ pub async fn record_step(
         if let Some(m) = &if_match {
             m.expect(current.version)?;
         }
-        let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
+        let from = current.status;
         let outcome =
             rules::apply(from, SupportAction::Step { step: body.step, passed: body.passed }).map_err(rule_conflict)?;
         let (to, approved) = (outcome.status, outcome.starts);
@@ -395,7 +395,7 @@ pub async fn terminate(
         if let Some(m) = &if_match {
             m.expect(current.version)?;
         }
-        let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
+        let from = current.status;
         let outcome = rules::apply(from, SupportAction::Terminate { ended_on, support_from: current.support_from })
             .map_err(|e| match e {
                 death::SupportError::EndsBeforeSupport => ApiError::field(FieldError::rule("/ended_on", &e)),
@@ -479,7 +479,7 @@ async fn fraud(
     let c = caller.clone();
     let (s, steps) = crate::db::write(&state.pool, move |conn| {
         let (current, path) = visible(conn, &c, id)?;
-        let from = Status::parse(&current.status).ok_or_else(|| ApiError::internal("unknown support status"))?;
+        let from = current.status;
         let action = if flag { SupportAction::FlagFraud } else { SupportAction::ClearFraud };
         let outcome = rules::apply(from, action).map_err(rule_conflict)?;
         let change = SupportChange {

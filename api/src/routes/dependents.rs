@@ -76,7 +76,7 @@ pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32, today: Dat
         id_number: show(caller.role, SensitiveField::IdNumber, true, &d.id_number, &mut masked),
         id: d.id,
         retiree_id: d.retiree_id,
-        relation: Relation::parse(&d.relation).unwrap_or(Relation::Other),
+        relation: d.relation,
         name: d.name,
         supported: d.supported,
         masked_fields: masked,
@@ -225,7 +225,7 @@ pub async fn update(
         let expected = if_match.expect(current.version)?;
         let rules = rules_at(conn, &path, today)?;
         let data = check(
-            patch.relation.or_else(|| Relation::parse(&current.relation)).unwrap_or(Relation::Other),
+            patch.relation.unwrap_or(current.relation),
             patch.id_number.as_deref().unwrap_or(&current.id_number),
             patch.name.as_deref().unwrap_or(&current.name),
             patch.supported.unwrap_or(current.supported),
@@ -233,7 +233,7 @@ pub async fn update(
             today,
         )?;
         let before = DependentData {
-            relation: current.relation.clone(),
+            relation: current.relation.as_str().to_owned(),
             id_number: current.id_number.clone(),
             name: current.name.clone(),
             supported: current.supported,

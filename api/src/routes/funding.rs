@@ -164,7 +164,7 @@ fn district_in_scope(
     field: &str,
 ) -> Result<Jurisdiction, ApiError> {
     let node = node_in_scope(conn, caller, code, field)?;
-    if node.level != Level::District.as_str() {
+    if node.level != Level::District {
         return Err(ApiError::field(FieldError::new(
             field,
             "not_a_district",
@@ -536,7 +536,7 @@ fn expenditure_response(e: Expenditure) -> ExpenditureResponse {
         jurisdiction: e.jurisdiction_code,
         year: e.year,
         on_date: e.on_date,
-        category: FundUse::parse(&e.category).unwrap_or(FundUse::Activities),
+        category: e.category,
         amount: yuan(e.amount_fen),
         description: e.description,
         leader_id: e.leader_id,
@@ -823,7 +823,7 @@ pub async fn create_award(
         let quota = snapshot.group_leaders.excellent_quota;
         let awarded = repo::expenditures_of(conn, &node.code, year)?
             .iter()
-            .filter(|e| e.category == FundUse::ExcellentLeaderAward.as_str())
+            .filter(|e| e.category == FundUse::ExcellentLeaderAward)
             .count() as i64;
         if awarded >= quota {
             return Err(unprocessable(
@@ -921,7 +921,7 @@ fn compute_statement(conn: &mut DbConnection, node: &Jurisdiction, year: i32) ->
     let mut by_category = Vec::new();
     let mut spent = 0;
     for cat in FundUse::ALL {
-        let lines: Vec<&Expenditure> = ledger.iter().filter(|e| e.category == cat.as_str()).collect();
+        let lines: Vec<&Expenditure> = ledger.iter().filter(|e| e.category == *cat).collect();
         if lines.is_empty() {
             continue;
         }
@@ -929,8 +929,7 @@ fn compute_statement(conn: &mut DbConnection, node: &Jurisdiction, year: i32) ->
         spent += amount;
         by_category.push(CategoryLine { category: *cat, count: lines.len() as i64, amount: yuan(amount) });
     }
-    let excellent_awarded =
-        ledger.iter().filter(|e| e.category == FundUse::ExcellentLeaderAward.as_str()).count() as i64;
+    let excellent_awarded = ledger.iter().filter(|e| e.category == FundUse::ExcellentLeaderAward).count() as i64;
     Ok(StatementResponse {
         jurisdiction: node.code.clone(),
         year,

@@ -134,7 +134,7 @@ fn group_response(conn: &mut DbConnection, g: Group) -> Result<GroupResponse, Ap
     };
     Ok(GroupResponse {
         id: g.id,
-        basis: GroupBasis::parse(&g.basis).unwrap_or(GroupBasis::Area),
+        basis: g.basis,
         community_code: g.community_code,
         name: g.name,
         area: g.area,
@@ -175,7 +175,7 @@ pub async fn create(
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let node = node_in_scope(conn, &c, &body.community_code, "/community_code")?;
-        if node.level != Level::Community.as_str() {
+        if node.level != Level::Community {
             return Err(ApiError::field(FieldError::new(
                 "/community_code",
                 "not_a_community",

@@ -165,7 +165,7 @@ pub struct BatchResponse {
     pub closed_at: Option<OffsetDateTime>,
 }
 
-fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> BatchResponse {
+fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> Result<BatchResponse, ApiError> {
     let count = |s: &str| items.iter().filter(|i| i.status == s).count() as i64;
     let progress = Progress {
         items: items.len() as i64,
@@ -173,16 +173,21 @@ fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> Ba
         accepted: count(HandoverItemStatus::Accepted.as_str()),
         returned: count(HandoverItemStatus::Returned.as_str()),
     };
+    let mut details = Vec::with_capacity(steps.len());
+    for s in &steps {
+        details.push(s.detail_json()?);
+    }
     let items = items
         .into_iter()
         .map(|i| ItemResponse {
             steps: steps
                 .iter()
-                .filter(|s| s.item_id == i.id)
-                .map(|s| StepResponse {
-                    step: HandoverStep::parse(&s.step).unwrap_or(HandoverStep::InfoCollected),
+                .zip(&details)
+                .filter(|(s, _)| s.item_id == i.id)
+                .map(|(s, detail)| StepResponse {
+                    step: s.step,
                     on_date: s.on_date,
-                    detail: s.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default(),
+                    detail: detail.clone(),
                     operator: s.operator.clone(),
                     created_at: instant(s.created_at),
                 })
@@ -201,7 +206,7 @@ fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> Ba
             retiree_id: i.retiree_id,
         })
         .collect();
-    BatchResponse {
+    Ok(BatchResponse {
         id: b.id,
         employer: Employer {
             name: b.employer_name,
@@ -216,20 +221,20 @@ fn batch_response(b: Batch, items: Vec<Item>, steps: Vec<HandoverStepRow>) -> Ba
         created_by: b.created_by,
         created_at: instant(b.created_at),
         closed_at: b.closed_at.map(instant),
-    }
+    })
 }
 
 fn load(conn: &mut DbConnection, b: Batch) -> Result<BatchResponse, ApiError> {
     let items = repo::items_of(conn, b.id)?;
     let steps = repo::steps_of_batch(conn, b.id)?;
-    Ok(batch_response(b, items, steps))
+    batch_response(b, items, steps)
 }
 
 /// The community node with `code` if it is a community under `scope_path`.
 fn community_under(conn: &mut DbConnection, code: &str, scope_path: &str) -> Option<String> {
     persistence::jurisdictions::find(conn, code)
         .ok()
-        .filter(|n| n.level == Level::Community.as_str() && n.path.starts_with(scope_path))
+        .filter(|n| n.level == Level::Community && n.path.starts_with(scope_path))
         .map(|n| n.path)
 }
 

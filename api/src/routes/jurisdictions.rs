@@ -42,7 +42,7 @@ pub struct JurisdictionResponse {
 impl From<Jurisdiction> for JurisdictionResponse {
     fn from(j: Jurisdiction) -> Self {
         Self {
-            level: Level::parse(&j.level).unwrap_or(Level::Community),
+            level: j.level,
             code: j.code,
             name: j.name,
             parent_code: j.parent_code,
@@ -241,7 +241,7 @@ pub async fn create(
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let parent_node = node_in_scope(conn, &c, parent.as_str(), "/parent_code")?;
-        let parent_level = Level::parse(&parent_node.level).unwrap_or(Level::Community);
+        let parent_level = parent_node.level;
         if !code.level().may_be_child_of(parent_level) {
             return Err(ApiError::field(FieldError::new(
                 "/parent_code",
@@ -355,8 +355,8 @@ pub async fn move_node(
             return Err(ApiError::forbidden());
         }
         let parent = node_in_scope(conn, &c, parent_code.as_str(), "/parent_code")?;
-        let node_level = Level::parse(&node.level).unwrap_or(Level::Community);
-        let parent_level = Level::parse(&parent.level).unwrap_or(Level::Community);
+        let node_level = node.level;
+        let parent_level = parent.level;
         if !node_level.may_be_child_of(parent_level) || parent.path.starts_with(&node.path) {
             return Err(ApiError::field(FieldError::new(
                 "/parent_code",

@@ -86,7 +86,7 @@ pub struct OverpaymentResponse {
 fn entry_response(e: Entry) -> EntryResponse {
     EntryResponse {
         id: e.id,
-        kind: RecoveryKind::parse(&e.kind).unwrap_or(RecoveryKind::Repaid),
+        kind: e.kind,
         amount: Money::from_fen(e.amount_fen).to_string(),
         entry_on: e.entry_on,
         approved_by: e.approved_by,
@@ -111,7 +111,7 @@ pub fn overpayment_response(o: Overpayment, entries: Vec<Entry>) -> OverpaymentR
         amount: Money::from_fen(o.amount_fen).to_string(),
         balance: Money::from_fen(balance).to_string(),
         due_by: o.due_by,
-        status: o.status,
+        status: o.status.as_str().to_owned(),
         entries: entries.into_iter().map(entry_response).collect(),
     }
 }
@@ -256,8 +256,7 @@ pub async fn add_entry(
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
         let (o, path) = visible(conn, &c, id)?;
-        let status =
-            OverpaymentStatus::parse(&o.status).ok_or_else(|| ApiError::internal("unknown overpayment status"))?;
+        let status = o.status;
         // The balance is read only for an open overpayment (a closed one is refused before).
         let balance = if status == OverpaymentStatus::Open { repo::balance_of(conn, &o)? } else { 0 };
         let new =

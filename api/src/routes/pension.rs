@@ -54,14 +54,14 @@ pub struct PensionStatusResponse {
 pub fn status_response(r: &Retiree, due_soon_days: u32, today: Date) -> PensionStatusResponse {
     PensionStatusResponse {
         retiree_id: r.id,
-        status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
-        suspension_reason: r.suspension_reason.as_deref().and_then(SuspensionReason::parse),
+        status: r.pension_status,
+        suspension_reason: r.suspension_reason,
         suspended_from: r.suspended_from,
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         certified_until: r.certified_until,
         last_certified_on: r.last_certified_on,
         certification_status: certification_status(r.certified_until, today, due_soon_days),
-        certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
+        certification_barrier: r.certification_barrier,
         version: r.version,
     }
 }
@@ -138,10 +138,10 @@ pub fn change_response(c: StatusChange) -> StatusChangeResponse {
         id: c.id,
         retiree_id: c.retiree_id,
         community_code: c.community_code,
-        from_status: PensionStatus::parse(&c.from_status).unwrap_or(PensionStatus::Normal),
-        from_reason: c.from_reason.as_deref().and_then(SuspensionReason::parse),
-        to_status: PensionStatus::parse(&c.to_status).unwrap_or(PensionStatus::Normal),
-        reason: c.reason.as_deref().and_then(SuspensionReason::parse),
+        from_status: c.from_status,
+        from_reason: c.from_reason,
+        to_status: c.to_status,
+        reason: c.reason,
         effective_month: month_text(c.effective_month),
         source: c.source,
         source_ref: c.source_ref,

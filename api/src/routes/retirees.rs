@@ -171,24 +171,24 @@ pub fn to_response(
         id: r.id,
         name: r.name,
         id_number,
-        sex: Sex::parse(&r.sex).unwrap_or(Sex::Male),
+        sex: r.sex,
         age: domain::age_on(r.birth_date, on),
         birth_date: r.birth_date,
         retirement_date: r.retirement_date,
-        category: Category::parse(&r.category).unwrap_or(Category::Other),
-        management_level: ManagementLevel::parse(&r.management_level).unwrap_or(ManagementLevel::DistrictManaged),
+        category: r.category,
+        management_level: r.management_level,
         community_code: r.community_code,
         phone,
         address,
-        pension_status: PensionStatus::parse(&r.pension_status).unwrap_or(PensionStatus::Normal),
-        suspension_reason: r.suspension_reason.as_deref().and_then(SuspensionReason::parse),
+        pension_status: r.pension_status,
+        suspension_reason: r.suspension_reason,
         suspended_from: r.suspended_from,
         certified_until: r.certified_until,
         last_certified_on: r.last_certified_on,
         certification_status: certification_status(r.certified_until, on, rules.due_soon_days),
         on_roll: r.on_roll,
         remote_certification: r.remote_certification,
-        certification_barrier: r.certification_barrier.as_deref().and_then(CertificationBarrier::parse),
+        certification_barrier: r.certification_barrier,
         monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
         party_member: r.party_member,
         special_groups: flags
@@ -227,7 +227,7 @@ fn community_path(conn: &mut DbConnection, caller: &Caller, code: &str) -> Resul
             "no such community in your jurisdiction",
         ))
     })?;
-    if node.level != domain::Level::Community.as_str() {
+    if node.level != domain::Level::Community {
         return Err(ApiError::field(FieldError::new(
             "/community_code",
             "not_a_community",
@@ -369,11 +369,8 @@ pub async fn update(
             sex: patch.sex,
             birth_date: patch.birth_date,
             retirement_date: patch.retirement_date.unwrap_or_else(|| current.retirement_date.to_string()),
-            category: patch.category.or_else(|| Category::parse(&current.category)).unwrap_or(Category::Other),
-            management_level: patch
-                .management_level
-                .or_else(|| ManagementLevel::parse(&current.management_level))
-                .unwrap_or(ManagementLevel::DistrictManaged),
+            category: patch.category.unwrap_or(current.category),
+            management_level: patch.management_level.unwrap_or(current.management_level),
             community_code: patch.community_code.unwrap_or_else(|| current.community_code.clone()),
             phone: patch.phone.unwrap_or_else(|| current.phone.clone()),
             address: patch.address.unwrap_or_else(|| current.address.clone()),
@@ -383,7 +380,7 @@ pub async fn update(
             party_member: patch.party_member.unwrap_or(current.party_member),
             special_groups: patch.special_groups,
             notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
-            pension_status: PensionStatus::parse(&current.pension_status).unwrap_or(PensionStatus::Normal),
+            pension_status: current.pension_status,
         };
         let (mut data, new_flags) = check(draft, today)?;
         // Certification validity changes only by certifications (pension::record_certification).

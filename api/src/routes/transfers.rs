@@ -92,12 +92,8 @@ pub struct TransferResponse {
     pub steps: Vec<TransferStepResponse>,
 }
 
-fn documents_of(t: &Transfer) -> Vec<TransferDocument> {
-    serde_json::from_str::<Vec<String>>(&t.documents)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| TransferDocument::parse(d))
-        .collect()
+fn documents_of(t: &Transfer) -> Result<Vec<TransferDocument>, ApiError> {
+    Ok(t.documents()?)
 }
 
 fn transfer_response(conn: &mut DbConnection, t: Transfer) -> Result<TransferResponse, ApiError> {
@@ -111,7 +107,7 @@ fn transfer_response(conn: &mut DbConnection, t: Transfer) -> Result<TransferRes
             created_at: instant(s.created_at),
         })
         .collect();
-    let documents = documents_of(&t);
+    let documents = documents_of(&t)?;
     Ok(TransferResponse {
         id: t.id,
         retiree_id: t.retiree_id,
@@ -121,7 +117,7 @@ fn transfer_response(conn: &mut DbConnection, t: Transfer) -> Result<TransferRes
         to_community: t.to_community,
         destination: t.destination,
         applied_on: t.applied_on,
-        status: TransferStatus::parse(&t.status).unwrap_or(TransferStatus::Applied),
+        status: t.status,
         completed_month: t.completed_month.map(month_text),
         version: t.version,
         steps,
@@ -227,7 +223,7 @@ pub async fn create(
         } else {
             let to_code = body.to_community.clone().unwrap_or_default();
             let node = node_in_scope(conn, &c, &to_code, "/to_community")?;
-            if node.level != Level::Community.as_str() {
+            if node.level != Level::Community {
                 return Err(ApiError::field(FieldError::new(
                     "/to_community",
                     "not_a_community",
@@ -485,8 +481,8 @@ async fn act(
             Some(m) => m.expect(t.version)?,
             None => t.version,
         };
-        let status = TransferStatus::parse(&t.status).ok_or_else(|| ApiError::internal("unknown transfer status"))?;
-        let docs = documents_of(&t);
+        let status = t.status;
+        let docs = documents_of(&t)?;
         let (retiree, retiree_path) = people::find_in_scope(conn, t.retiree_id, "/")?;
         let missing = body.missing.clone().unwrap_or_default();
         let action = match action {
@@ -613,7 +609,7 @@ fn reduction_response(r: Reduction) -> ReductionResponse {
         id: r.id,
         retiree_id: r.retiree_id,
         community_code: r.community_code,
-        kind: ReductionKind::parse(&r.kind).unwrap_or(ReductionKind::Other),
+        kind: r.kind,
         reason: r.reason,
         effective_month: month_text(r.effective_month),
         source_type: r.source_type,

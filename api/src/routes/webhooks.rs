@@ -141,7 +141,7 @@ impl From<Attempt> for AttemptResponse {
     }
 }
 
-fn to_response(w: Webhook) -> WebhookResponse {
+fn to_response(w: Webhook) -> Result<WebhookResponse, ApiError> {
     let status = if !w.active {
         "paused"
     } else if w.failures > 0 {
@@ -150,10 +150,10 @@ fn to_response(w: Webhook) -> WebhookResponse {
         "active"
     };
     let tail: String = w.secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    WebhookResponse {
+    Ok(WebhookResponse {
         id: w.id,
         url: w.url.clone(),
-        event_types: w.types(),
+        event_types: w.types()?,
         description: w.description,
         owner: w.owner_login,
         status: status.to_owned(),
@@ -166,7 +166,7 @@ fn to_response(w: Webhook) -> WebhookResponse {
         secret_hint: format!("…{tail}"),
         version: w.version,
         created_at: instant(w.created_at),
-    }
+    })
 }
 
 fn check_url(state: &AppState, text: &str, errors: &mut Vec<FieldError>) -> String {
@@ -286,10 +286,11 @@ pub async fn create(
             },
         )?;
         let mut entry = c.audit("webhook.create", "webhook", w.id, &c.scope_path);
-        entry.detail = Some(serde_json::json!({ "url": w.url, "event_types": w.types(), "after": cursor }).to_string());
+        entry.detail =
+            Some(serde_json::json!({ "url": w.url, "event_types": w.types()?, "after": cursor }).to_string());
         persistence::audit::append(conn, &entry)?;
         let (id, version) = (w.id, w.version);
-        let body = CreatedWebhook { webhook: to_response(w), secret };
+        let body = CreatedWebhook { webhook: to_response(w)?, secret };
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/webhooks/{id}"),
             version,
@@ -325,7 +326,7 @@ pub async fn list(
     let scope = caller.scope_path.clone();
     let items = crate::db::run(&state.pool, move |conn| repo::list(conn, &scope, after, limit)).await?;
     let next = next_cursor(&items, limit, "w", |w| w.id.to_string());
-    Ok(web::Json(Page { items: items.into_iter().map(to_response).collect(), next_cursor: next }))
+    Ok(web::Json(Page { items: items.into_iter().map(to_response).collect::<Result<_, _>>()?, next_cursor: next }))
 }
 
 /// One subscription with its delivery state.
@@ -342,7 +343,7 @@ pub async fn get_one(
     let c = caller.clone();
     let w = crate::db::run(&state.pool, move |conn| find_in_scope(conn, &c, id)).await?;
     let version = w.version;
-    Ok(ok_with_etag(&to_response(w), version))
+    Ok(ok_with_etag(&to_response(w)?, version))
 }
 
 /// Changes a subscription (URL, types, secret, description; `active: false` pauses it). Needs `If-Match`.
@@ -394,7 +395,7 @@ pub async fn update(
     })
     .await?;
     let version = w.version;
-    Ok(ok_with_etag(&to_response(w), version))
+    Ok(ok_with_etag(&to_response(w)?, version))
 }
 
 /// Deletes a subscription and its attempts. Needs `If-Match`.
@@ -461,7 +462,7 @@ pub async fn replay(
     })
     .await?;
     let version = w.version;
-    Ok(ok_with_etag(&to_response(w), version))
+    Ok(ok_with_etag(&to_response(w)?, version))
 }
 
 /// Query of the attempts.

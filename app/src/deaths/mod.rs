@@ -145,9 +145,11 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
             "the date of death cannot be before the birth date",
         )));
     }
-    let pension =
-        domain::pension::PensionState::from_parts(&retiree.pension_status, retiree.suspension_reason.as_deref())
-            .ok_or_else(|| AppError::internal(format!("retiree {} has no valid pension state", retiree.id)))?;
+    let pension = domain::pension::PensionState::from_parts(
+        retiree.pension_status.as_str(),
+        retiree.suspension_reason.map(|s| s.as_str()),
+    )
+    .ok_or_else(|| AppError::internal(format!("retiree {} has no valid pension state", retiree.id)))?;
     let status = death::open(pension).map_err(|e| AppError::conflict(e.code(), e.message_zh(), e.message_en()))?;
     let policy = crate::policy_book::policy_at(conn, &path, died)?;
     let calendar = persistence::calendar::load_calendar(conn, died.year(), died.year() + 1)?;

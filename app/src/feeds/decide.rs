@@ -315,7 +315,7 @@ pub(crate) fn record_payments(
             .ok_or_else(|| AppError::internal("overpayment out of range"))?;
         let months_i = i32::try_from(months).unwrap_or(i32::MAX);
         match deaths::overpayment_of_report(conn, report.id)? {
-            Some(o) if o.last_month >= latest || o.status == deaths::VOID => {}
+            Some(o) if o.last_month >= latest || o.status.as_str() == deaths::VOID => {}
             Some(o) => {
                 deaths::extend_overpayment(conn, o.id, latest, months_i, amount)?;
                 changed += 1;

@@ -1,0 +1,179 @@
+//! Domain enumerations crossing the persistence boundary typed. A `Text` column holding a code is read through
+//! [`Stored`], which parses it with the domain enum's `parse`; a stored value that is not a known code is a
+//! deserialization error naming the type and the value (mapped to [`crate::RepoError::Corrupt`]), never a default.
+//! The domain crate stays free of Diesel: the glue lives here.
+//!
+//! In a model, keep the field the domain type and read it through the wrapper:
+//!
+//! ```ignore
+//! #[diesel(deserialize_as = Stored<PensionStatus>)]
+//! pub pension_status: PensionStatus,
+//! #[diesel(deserialize_as = OptStored<SuspensionReason>)] // a nullable column
+//! pub suspension_reason: Option<SuspensionReason>,
+//! ```
+//!
+//! Writing works too (`Stored(v)` is an expression of SQL type `Text`, so it can be compared or inserted).
+
+use std::fmt;
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::{Nullable, Text};
+use domain::care::GroupBasis;
+use domain::death::{DeathReportStatus, ReporterKind};
+use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
+use domain::movement::ReductionKind;
+use domain::overpayment::{OverpaymentStatus, RecoveryKind};
+use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
+use domain::policy::{CondolenceKind, FundUse, SuspensionReason};
+use domain::support::{SupportApplicationStatus, SupportEndReason, SupportStep};
+use domain::transfer::{TransferDocument, TransferStatus};
+use domain::{Category, Level, ManagementLevel, PensionStatus, Relation, Role, Sex};
+
+/// A domain enumeration stored as its stable code.
+pub trait StoredCode: Copy + fmt::Debug + 'static {
+    /// The type's name in error messages.
+    const NAME: &'static str;
+    /// The stable code.
+    fn code(self) -> &'static str;
+    /// The value of a code, `None` if unknown.
+    fn from_code(code: &str) -> Option<Self>;
+}
+
+/// A stored code that is not one of its type's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored {type_name} value {value:?} is not a known code")]
+pub struct UnknownCode {
+    /// The domain type.
+    pub type_name: &'static str,
+    /// The stored text.
+    pub value: String,
+}
+
+/// Parses a stored code, failing with [`UnknownCode`].
+pub fn parse_code<T: StoredCode>(value: &str) -> Result<T, UnknownCode> {
+    T::from_code(value).ok_or_else(|| UnknownCode { type_name: T::NAME, value: value.to_owned() })
+}
+
+/// A domain enumeration read from or written to a `Text` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub struct Stored<T: StoredCode>(pub T);
+
+impl<T: StoredCode, DB> FromSql<Text, DB> for Stored<T>
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+        Ok(Stored(parse_code(&text)?))
+    }
+}
+
+impl<T: StoredCode, DB> ToSql<Text, DB> for Stored<T>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        <str as ToSql<Text, DB>>::to_sql(self.0.code(), out)
+    }
+}
+
+/// A nullable `Text` column of codes: `NULL` reads as `None`, an unknown code fails like [`Stored`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
+pub struct OptStored<T: StoredCode>(pub Option<T>);
+
+impl<T: StoredCode, DB> FromSql<Nullable<Text>, DB> for OptStored<T>
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(OptStored(Some(<Stored<T> as FromSql<Text, DB>>::from_sql(bytes)?.0)))
+    }
+
+    fn from_nullable_sql(bytes: Option<DB::RawValue<'_>>) -> deserialize::Result<Self> {
+        match bytes {
+            Some(bytes) => Self::from_sql(bytes),
+            None => Ok(OptStored(None)),
+        }
+    }
+}
+
+/// Implements [`StoredCode`] and the conversions `deserialize_as` needs for domain enumerations made by
+/// `domain::code_enum!`.
+macro_rules! stored_codes {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl StoredCode for $ty {
+            const NAME: &'static str = stringify!($ty);
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+            fn from_code(code: &str) -> Option<Self> {
+                <$ty>::parse(code)
+            }
+        }
+        impl From<Stored<$ty>> for $ty {
+            fn from(s: Stored<$ty>) -> Self {
+                s.0
+            }
+        }
+        impl From<$ty> for Stored<$ty> {
+            fn from(v: $ty) -> Self {
+                Stored(v)
+            }
+        }
+        impl From<OptStored<$ty>> for Option<$ty> {
+            fn from(s: OptStored<$ty>) -> Self {
+                s.0
+            }
+        }
+    )+};
+}
+
+stored_codes!(
+    ArchiveExemption,
+    Category,
+    CertificationBarrier,
+    CertificationMethod,
+    CondolenceKind,
+    DataSource,
+    DeathReportStatus,
+    FundUse,
+    GroupBasis,
+    HandoverItemStatus,
+    HandoverStep,
+    Level,
+    ManagementLevel,
+    OverpaymentStatus,
+    PensionStatus,
+    RecoveryKind,
+    ReductionKind,
+    Relation,
+    ReporterKind,
+    Role,
+    Sex,
+    SupportApplicationStatus,
+    SupportEndReason,
+    SupportStep,
+    SuspensionReason,
+    TransferDocument,
+    TransferStatus,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::PensionStatus;
+
+    #[test]
+    fn known_codes_parse_and_unknown_ones_name_type_and_value() {
+        assert_eq!(parse_code::<PensionStatus>("suspended"), Ok(PensionStatus::Suspended));
+        let err = parse_code::<PensionStatus>("bogus").unwrap_err();
+        assert_eq!(err.to_string(), "stored PensionStatus value \"bogus\" is not a known code");
+    }
+}
