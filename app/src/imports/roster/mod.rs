@@ -310,7 +310,7 @@ fn refuse_file(conn: &mut DbConnection, job_id: i64, problems: &[FieldError], c:
         })
         .collect();
     jobs::add_errors(conn, &records, &[])?;
-    let code = problems.first().map(|e| e.code.as_str()).unwrap_or("invalid_file");
+    let code = problems.first().map(|e| e.code.as_str()).unwrap_or(domain::ErrorCode::InvalidFile.as_str());
     let message = problems.first().map(|e| format!("{} / {}", e.message.zh, e.message.en)).unwrap_or_default();
     jobs::finish(conn, job_id, "rejected", &Counters { rejected: 0, ..*c }, Some((code, &message)))?;
     Ok(())
