@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use domain::ErrorCode;
 use persistence::bulk::{self, ImportActor, OnConflict, Refused, StagedFlag, StagedRetiree};
 use persistence::import_jobs::{self as jobs, Counters, RejectedRow, RowErrorRecord};
 use persistence::retirees::{GroupFlag, RetireeData};
@@ -86,9 +87,9 @@ pub fn on_conflict(value: Option<&str>) -> Result<OnConflict, AppError> {
         None | Some("error") => Ok(OnConflict::Error),
         Some("skip") => Ok(OnConflict::Skip),
         Some("update") => Ok(OnConflict::Update),
-        Some(_) => Err(AppError::field(FieldError::new(
+        Some(_) => Err(AppError::field(FieldError::with(
             "on_conflict",
-            "invalid_enum",
+            ErrorCode::InvalidEnum,
             "on_conflict 取值应为 error、skip 或 update",
             "on_conflict must be error, skip or update",
         ))),
