@@ -268,11 +268,7 @@ pub async fn create(
             },
         )
         .map_err(|e| match e {
-            persistence::RepoError::Unique(_) => ApiError::conflict(
-                "death_report_exists",
-                "该退休人员已有待核实或已生效的死亡报告",
-                "this person has a death report in progress or in force",
-            ),
+            persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::DeathReportExists),
             other => other.into(),
         })?;
         let mut entry = c.audit("death.report", "death_report", report.id, &path);
@@ -616,11 +612,7 @@ async fn close(
                 suspended_from: report.prior_suspended_from,
             };
             persistence::pension::change_status(conn, None, &state, &change).map_err(|e| match e {
-                persistence::RepoError::VersionMismatch => ApiError::conflict(
-                    "status_changed",
-                    "养老金状态刚被他人变更，请刷新后重试",
-                    "the pension status changed meanwhile; reload and retry",
-                ),
+                persistence::RepoError::VersionMismatch => ApiError::of(domain::ErrorCode::StatusChanged),
                 other => other.into(),
             })?;
             if let Some(o) = repo::overpayment_of_report(conn, id)? {

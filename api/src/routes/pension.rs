@@ -213,11 +213,7 @@ pub fn apply_change(
     };
     let updated = repo::change_status(conn, expected_version, &state, &change).map_err(|e| match e {
         persistence::RepoError::VersionMismatch if expected_version.is_some() => ApiError::precondition_failed(),
-        persistence::RepoError::VersionMismatch => ApiError::conflict(
-            "status_changed",
-            "养老金状态刚被他人变更，请刷新后重试",
-            "the pension status changed meanwhile; reload and retry",
-        ),
+        persistence::RepoError::VersionMismatch => ApiError::of(domain::ErrorCode::StatusChanged),
         other => other.into(),
     })?;
     let recorded = repo::changes_of(conn, retiree.id, None, i64::MAX)?
@@ -478,11 +474,7 @@ pub async fn resume(
         let to = pension::transition(from, Transition::Resume).map_err(illegal)?;
         let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended)) };
         if pension::certification_resumes(reason) {
-            return Err(ApiError::conflict(
-                "certification_required",
-                "因未按时认证暂停的养老金，登记资格认证后自动恢复",
-                "a pension suspended for an overdue certification resumes when a certification is recorded",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::CertificationRequired));
         }
         if retiree.suspended_from.is_some_and(|f| month < f) {
             return Err(ApiError::field(FieldError::new(
