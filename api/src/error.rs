@@ -124,11 +124,15 @@ impl ApiError {
     }
 
     /// 400 for a request that cannot be read at all.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn bad_request(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self(AppError::bad_request(code, zh, en))
     }
 
     /// 401.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn unauthorized(code: &str, zh: &str, en: &str) -> Self {
         Self(AppError::unauthorized(code, zh, en))
     }
@@ -144,6 +148,8 @@ impl ApiError {
     }
 
     /// 409.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn conflict(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self(AppError::conflict(code, zh, en))
     }

@@ -73,6 +73,7 @@ fn status_meaning(status: u16) -> &'static str {
         401 => "Missing, expired or invalid token.",
         403 => "The role may not do this.",
         404 => "Absent or outside the caller's subtree.",
+        405 => "The path has no such method; `Allow` lists those it has.",
         408 => "The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).",
         409 => "Conflicts with existing data.",
         412 => "`If-Match` names an older version.",
@@ -82,8 +83,9 @@ fn status_meaning(status: u16) -> &'static str {
         422 => "A rule is broken; `errors` names each field and rule.",
         428 => "A write to an existing resource without `If-Match`.",
         429 => "Too many requests; retry after the seconds in `Retry-After`.",
+        500 => "Internal error; the cause is in the log under the request id, never in the body.",
         503 => "Database busy; retry after the seconds in `Retry-After`.",
-        _ => "Error.",
+        _ => "",
     }
 }
 
@@ -382,6 +384,21 @@ mod tests {
             }
         }
         assert!(refs > 1000, "{refs} example references");
+    }
+
+    /// Every status of the catalogue is one the API documents: it has a problem title and a meaning in the
+    /// error responses' descriptions.
+    #[test]
+    fn every_catalogued_status_is_documented() {
+        for code in ErrorCode::ALL {
+            let status = code.status();
+            assert!(!super::status_meaning(status).is_empty(), "{code}: {status} has no meaning");
+            assert!(
+                domain::error_code::STATUS_TITLES.iter().any(|(s, _)| *s == status),
+                "{code}: {status} has no title"
+            );
+        }
+        assert_eq!(super::status_meaning(418), "");
     }
 
     #[test]

@@ -155,6 +155,8 @@ impl AppError {
     }
 
     /// 422 for a broken business rule that is not about one field.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn rule(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(status::UNPROCESSABLE_ENTITY, code, Msg::new(zh, en))
     }
@@ -167,11 +169,15 @@ impl AppError {
     }
 
     /// 400 for a request that cannot be read at all.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn bad_request(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(status::BAD_REQUEST, code, Msg::new(zh, en))
     }
 
     /// 401.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn unauthorized(code: &str, zh: &str, en: &str) -> Self {
         Self::new(status::UNAUTHORIZED, code, Msg::new(zh, en))
     }
@@ -187,6 +193,8 @@ impl AppError {
     }
 
     /// 409.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn conflict(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(status::CONFLICT, code, Msg::new(zh, en))
     }
