@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use domain::Permission;
+use domain::{ErrorCode, Permission};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -131,19 +131,6 @@ impl Caller {
     }
 }
 
-fn unauthorized(code: &str) -> ApiError {
-    match code {
-        "token_expired" => ApiError::unauthorized(code, "令牌已过期，请重新获取", "the token has expired"),
-        "account_inactive" => ApiError::unauthorized(code, "账号不存在或已停用", "the account is unknown or disabled"),
-        "missing_token" => ApiError::unauthorized(
-            code,
-            "缺少 Authorization: Bearer 令牌",
-            "send Authorization: Bearer <token> from POST /api/v1/auth/token",
-        ),
-        _ => ApiError::unauthorized("invalid_token", "令牌无效", "the token is invalid"),
-    }
-}
-
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -161,19 +148,19 @@ impl FromRequest for Caller {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let token = token.ok_or_else(|| unauthorized("missing_token"))?;
+            let token = token.ok_or_else(|| ApiError::of(ErrorCode::MissingToken))?;
             let claims = state.tokens.verify(&token, &state.config.jwt_issuer, &state.config.jwt_audience).map_err(
                 |e| match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => unauthorized("token_expired"),
-                    _ => unauthorized("invalid_token"),
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::of(ErrorCode::TokenExpired),
+                    _ => ApiError::of(ErrorCode::InvalidToken),
                 },
             )?;
             let login = claims.sub.clone();
             let found =
                 crate::db::run(&state.pool, move |conn| persistence::accounts::find_by_login(conn, &login)).await?;
-            let Some((account, scope_path)) = found else { return Err(unauthorized("account_inactive")) };
+            let Some((account, scope_path)) = found else { return Err(ApiError::of(ErrorCode::AccountInactive)) };
             if !account.active || account.kind != claims.kind {
-                return Err(unauthorized("account_inactive"));
+                return Err(ApiError::of(ErrorCode::AccountInactive));
             }
             let role = account.role;
             let caller = Caller(app::Caller {

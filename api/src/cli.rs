@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use domain::{JurisdictionCode, Role};
+use domain::{ErrorCode, JurisdictionCode, Role};
 use persistence::accounts::{self, KIND_USER, NewAccount};
 use persistence::jurisdictions::{self, NodeRow};
 use persistence::write_tx;
@@ -169,8 +169,8 @@ fn create_admin(
     write_tx(conn, |conn| -> Result<(), ApiError> {
         if jurisdictions::find(conn, code.as_str()).is_err() {
             if !jurisdictions::is_empty(conn)? {
-                return Err(ApiError::bad_request(
-                    "jurisdiction_missing",
+                return Err(ApiError::with(
+                    ErrorCode::JurisdictionMissing,
                     "区划不存在",
                     format!("jurisdiction {code} does not exist; import the division tree first"),
                 ));
@@ -186,7 +186,11 @@ fn create_admin(
             jurisdictions::create(conn, &row, "cli")?;
         }
         if accounts::find_by_login(conn, username)?.is_some() {
-            return Err(ApiError::conflict("login_taken", "用户名已被使用", format!("user {username} exists already")));
+            return Err(ApiError::with(
+                ErrorCode::LoginTaken,
+                "用户名已被使用",
+                format!("user {username} exists already"),
+            ));
         }
         accounts::create(
             conn,

@@ -100,19 +100,9 @@ fn url_problem(uri: &str) -> Option<crate::error::ApiError> {
         }
     }
     if decoded.contains(&0) {
-        return Some(crate::error::ApiError::bad_request(
-            "nul_character",
-            "地址或查询参数不能包含NUL字符（%00）",
-            "the path and query must not contain the NUL character (%00)",
-        ));
+        return Some(crate::error::ApiError::of(domain::ErrorCode::NulCharacter));
     }
-    std::str::from_utf8(&decoded).err().map(|_| {
-        crate::error::ApiError::bad_request(
-            "invalid_url_encoding",
-            "地址或查询参数的百分号编码不是有效的UTF-8",
-            "the percent-encoded path or query is not valid UTF-8",
-        )
-    })
+    std::str::from_utf8(&decoded).err().map(|_| crate::error::ApiError::of(domain::ErrorCode::InvalidUrlEncoding))
 }
 
 /// Sets the request context, answers with `X-Request-Id`, logs one access line and records metrics.

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use domain::{ErrorCode, RuleViolation};
 use persistence::RepoError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -81,9 +82,25 @@ fn to_status(code: u16) -> StatusCode {
 }
 
 impl ApiError {
-    /// Any status with a code and message.
+    /// Any status with a code and message (prefer [`ApiError::of`] and [`ApiError::with`]: codes belong in the
+    /// catalogue).
     pub fn new(status: StatusCode, code: impl Into<String>, detail: Msg) -> Self {
         Self(AppError::new(status.as_u16(), code, detail))
+    }
+
+    /// The catalogue's code with its status and default message.
+    pub fn of(code: ErrorCode) -> Self {
+        Self(AppError::of(code))
+    }
+
+    /// The catalogue's code with its status and a message with values.
+    pub fn with(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self(AppError::with(code, zh, en))
+    }
+
+    /// A domain rule violation as the whole answer, with its catalogued status.
+    pub fn violation(violation: &dyn RuleViolation) -> Self {
+        Self(AppError::violation(violation))
     }
 
     /// 422 with the broken rules; the top-level code is the rule when exactly one field failed.
@@ -107,11 +124,15 @@ impl ApiError {
     }
 
     /// 400 for a request that cannot be read at all.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn bad_request(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self(AppError::bad_request(code, zh, en))
     }
 
     /// 401.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn unauthorized(code: &str, zh: &str, en: &str) -> Self {
         Self(AppError::unauthorized(code, zh, en))
     }
@@ -127,6 +148,8 @@ impl ApiError {
     }
 
     /// 409.
+    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
+    /// checks literal ones); with a literal code, prefer [`Self::with`].
     pub fn conflict(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self(AppError::conflict(code, zh, en))
     }
@@ -192,28 +215,7 @@ impl ApiError {
     }
 
     fn title(&self, lang: Lang) -> String {
-        let zh = match self.0.status() {
-            400 => "请求无法解析",
-            401 => "未认证",
-            403 => "无权操作",
-            404 => "资源不存在",
-            405 => "方法不允许",
-            408 => "请求超时",
-            409 => "与现有数据冲突",
-            412 => "版本不一致",
-            413 => "请求体过大",
-            414 => "地址过长",
-            415 => "不支持的媒体类型",
-            422 => "请求数据未通过校验",
-            428 => "缺少前置条件",
-            429 => "请求过于频繁",
-            503 => "服务暂不可用",
-            _ => "服务器内部错误",
-        };
-        match lang {
-            Lang::Zh => zh.to_owned(),
-            Lang::En => to_status(self.0.status()).canonical_reason().unwrap_or("Error").to_owned(),
-        }
+        title(self.0.status(), lang)
     }
 
     /// The body as sent in the current request's language.
@@ -239,6 +241,14 @@ impl ApiError {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The `title` of a problem with `status`: the catalogue's Chinese title, or the English reason phrase.
+pub fn title(status: u16, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => domain::error_code::status_title_zh(status).to_owned(),
+        Lang::En => to_status(status).canonical_reason().unwrap_or("Error").to_owned(),
     }
 }
 
@@ -301,13 +311,10 @@ pub async fn not_found_handler(req: HttpRequest) -> HttpResponse {
 }
 
 fn method_not_allowed(req: &HttpRequest, allowed: &[String]) -> HttpResponse {
-    let mut res = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        Msg::new(
-            format!("该地址不支持 {} 方法，可用：{}", req.method(), allowed.join(", ")),
-            format!("{} is not allowed here; allowed: {}", req.method(), allowed.join(", ")),
-        ),
+    let mut res = ApiError::with(
+        ErrorCode::MethodNotAllowed,
+        format!("该地址不支持 {} 方法，可用：{}", req.method(), allowed.join(", ")),
+        format!("{} is not allowed here; allowed: {}", req.method(), allowed.join(", ")),
     )
     .error_response();
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
@@ -362,8 +369,8 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
 
 /// actix query extractor failures.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(
-        "invalid_query",
+    ApiError::with(
+        ErrorCode::InvalidQuery,
         format!("查询参数无法解析：{err}"),
         format!("query string cannot be parsed: {err}"),
     )
@@ -376,11 +383,154 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
     match err {
         J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => ApiError::payload_too_large(limit).into(),
         J::ContentType => ApiError::unsupported_media_type("application/json").into(),
-        other => ApiError::bad_request(
-            "invalid_json",
+        other => ApiError::with(
+            ErrorCode::InvalidJson,
             format!("请求体不是有效的JSON：{other}"),
             format!("request body is not valid JSON: {other}"),
         )
         .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Constructor calls whose arguments name a code: the call, which argument is the code, and the status it
+    /// answers with (`None`: a field rule, which travels in a 422 `errors` list whatever its own status).
+    const CALLS: [(&str, usize, Option<u16>); 11] = [
+        ("FieldError::new(", 1, None),
+        ("row_error(", 2, None),
+        ("err(", 0, None),
+        ("unprocessable(", 0, Some(422)),
+        ("::conflict(", 0, Some(409)),
+        ("::bad_request(", 0, Some(400)),
+        ("::unauthorized(", 0, Some(401)),
+        ("AppError::rule(", 0, Some(422)),
+        ("ApiError::rule(", 0, Some(422)),
+        ("AppError::new(", 1, None),
+        ("ApiError::new(", 1, None),
+    ];
+
+    /// The top-level arguments of the call whose `(` is at the start of `text`, as written.
+    fn arguments(text: &str) -> Vec<&str> {
+        let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 1);
+        let mut out = Vec::new();
+        for (i, c) in text.char_indices() {
+            if in_string {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '"' => in_string = true,
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        out.push(text[start..i].trim());
+                        return out;
+                    }
+                }
+                ',' if depth == 1 => {
+                    out.push(text[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Codes written as string literals in constructor calls of `source` (tests excluded), with their status.
+    fn literal_codes(source: &str) -> Vec<(String, Option<u16>)> {
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut out = Vec::new();
+        for (call, index, status) in CALLS {
+            for (at, _) in source.match_indices(call) {
+                let args = arguments(&source[at + call.len() - 1..]);
+                let Some(code) = args.get(index).and_then(|a| a.strip_prefix('"')?.strip_suffix('"')) else { continue };
+                let status = status.or_else(|| {
+                    let name = args.first()?.rsplit("::").next()?;
+                    STATUS_NAMES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+                });
+                out.push((code.to_owned(), status));
+            }
+        }
+        out
+    }
+
+    const STATUS_NAMES: [(&str, u16); 4] =
+        [("BAD_REQUEST", 400), ("CONFLICT", 409), ("UNPROCESSABLE_ENTITY", 422), ("METHOD_NOT_ALLOWED", 405)];
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_split_at_top_level_commas() {
+        assert_eq!(
+            arguments(r#"(field, "code", format!("a{}, b", x), "q\"(,")) + 1"#),
+            ["field", "\"code\"", "format!(\"a{}, b\", x)", "\"q\\\"(,\""]
+        );
+        let found = literal_codes(
+            r#"AppError::conflict("visit_done", "z", "e"); FieldError::new("/x", "phone_format", "z", "e");
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "budget_exceeded", m); FieldError::rule("date", &e);"#,
+        );
+        assert_eq!(
+            found,
+            [
+                ("phone_format".to_owned(), None),
+                ("visit_done".to_owned(), Some(409)),
+                ("budget_exceeded".to_owned(), Some(422))
+            ]
+        );
+    }
+
+    /// Every code the sources of `api` and `app` raise by its literal name is in the catalogue, and raised with
+    /// the catalogue's status when it is the whole answer.
+    #[test]
+    fn every_literal_code_is_catalogued_with_its_status() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        rust_files(&root.join("src"), &mut files);
+        rust_files(&root.join("../app/src"), &mut files);
+        let mut problems = Vec::new();
+        let scanned = files.len();
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for (code, status) in literal_codes(&source) {
+                match ErrorCode::parse(&code) {
+                    None => problems.push(format!("{}: `{code}` is not catalogued", file.display())),
+                    Some(c) if status.is_some_and(|s| s != c.status()) => problems.push(format!(
+                        "{}: `{code}` is raised with {status:?}, catalogued with {}",
+                        file.display(),
+                        c.status()
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // The walk reached both crates (the scanner itself is tested on a sample above).
+        assert!(scanned > 60, "only {scanned} files scanned");
+    }
+
+    #[test]
+    fn titles_come_from_the_catalogue_statuses() {
+        assert_eq!(title(412, Lang::Zh), "版本不一致");
+        assert_eq!(title(412, Lang::En), "Precondition Failed");
+        assert_eq!(title(500, Lang::Zh), "服务器内部错误");
     }
 }

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use domain::ErrorCode;
 
 /// Body size limits shared by the extractors.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +60,11 @@ where
     match actix_web::rt::time::timeout(left, payload.next()).await {
         Err(_) => Err(ApiError::request_timeout()),
         Ok(None) => Ok(None),
-        Ok(Some(Err(e))) => {
-            Err(ApiError::bad_request("invalid_body", format!("请求体读取失败：{e}"), format!("cannot read body: {e}")))
-        }
+        Ok(Some(Err(e))) => Err(ApiError::with(
+            ErrorCode::InvalidBody,
+            format!("请求体读取失败：{e}"),
+            format!("cannot read body: {e}"),
+        )),
         Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
     }
 }
@@ -116,16 +119,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// NUL character are refused (PostgreSQL cannot store them, and no field of this API needs one).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|inner| {
-        ApiError::bad_request(
-            "invalid_json",
+        ApiError::with(
+            ErrorCode::InvalidJson,
             format!("请求体不是有效的JSON：{inner}"),
             format!("request body is not valid JSON: {inner}"),
         )
     })?;
     if let Some(pointer) = find_nul(&value, String::new()) {
-        return Err(ApiError::field(FieldError::new(
+        return Err(ApiError::field(FieldError::with(
             pointer,
-            "nul_character",
+            ErrorCode::NulCharacter,
             "文本不能包含NUL字符（\\u0000）",
             "text must not contain the NUL character (\\u0000)",
         )));
@@ -176,21 +179,21 @@ fn field_error_of(pointer: &str, message: &str) -> FieldError {
     let text = message.rfind(" at line ").map_or(message, |i| &message[..i]).to_owned();
     if text.starts_with("missing field") {
         let name = backticked(&text).unwrap_or("?");
-        return FieldError::new(format!("{pointer}/{name}"), "required", "必填字段缺失", text);
+        return FieldError::with(format!("{pointer}/{name}"), ErrorCode::Required, "必填字段缺失", text);
     }
     if text.starts_with("unknown field") {
         let name = backticked(&text).unwrap_or("?");
         let field =
             if pointer.ends_with(&format!("/{name}")) { pointer.to_owned() } else { format!("{pointer}/{name}") };
-        return FieldError::new(field, "unknown_field", format!("不允许的字段：{text}"), text);
+        return FieldError::with(field, ErrorCode::UnknownField, format!("不允许的字段：{text}"), text);
     }
     if text.starts_with("invalid type") {
-        return FieldError::new(pointer, "invalid_type", format!("字段类型错误：{text}"), text);
+        return FieldError::with(pointer, ErrorCode::InvalidType, format!("字段类型错误：{text}"), text);
     }
     if text.starts_with("unknown variant") {
-        return FieldError::new(pointer, "invalid_enum", format!("取值不在允许范围内：{text}"), text);
+        return FieldError::with(pointer, ErrorCode::InvalidEnum, format!("取值不在允许范围内：{text}"), text);
     }
-    FieldError::new(pointer, "invalid_value", format!("取值无效：{text}"), text)
+    FieldError::with(pointer, ErrorCode::InvalidValue, format!("取值无效：{text}"), text)
 }
 
 /// The version an `If-Match` header names: `"3"`, `W/"3"` or `*` (any).
@@ -239,11 +242,7 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
     let text = value.to_str().unwrap_or_default().trim();
     if text.is_empty() || text.len() > 200 || !text.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key 应为1至200个可见ASCII字符",
-            "Idempotency-Key must be 1 to 200 visible ASCII characters",
-        ));
+        return Err(ApiError::of(ErrorCode::InvalidIdempotencyKey));
     }
     Ok(Some(text.to_owned()))
 }
@@ -259,9 +258,9 @@ pub fn limit(value: Option<&str>) -> Result<i64, FieldError> {
         None => Ok(DEFAULT_LIMIT),
         Some(text) => match text.trim().parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(FieldError::new(
+            _ => Err(FieldError::with(
                 "limit",
-                "limit_range",
+                ErrorCode::LimitRange,
                 format!("limit 应为1至{MAX_LIMIT}的整数"),
                 format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
             )),
@@ -306,9 +305,9 @@ pub fn page<T: std::str::FromStr>(
 }
 
 fn bad_cursor() -> FieldError {
-    FieldError::new(
+    FieldError::with(
         "cursor",
-        "invalid_cursor",
+        ErrorCode::InvalidCursor,
         "cursor 无效，请使用上一页返回的 next_cursor",
         "cursor is not one this list returned",
     )

@@ -150,11 +150,9 @@ where
             && let Some(stored) = idempotency::find(conn, &actor, key)?
         {
             if stored.request_hash != fingerprint {
-                return Err(ApiError::field(crate::error::FieldError::new(
+                return Err(ApiError::field(crate::error::FieldError::of(
                     "Idempotency-Key",
-                    "idempotency_key_reused",
-                    "该 Idempotency-Key 已用于另一个请求体",
-                    "this Idempotency-Key was used with a different request",
+                    domain::ErrorCode::IdempotencyKeyReused,
                 )));
             }
             return Ok(Answer::Replay(stored));

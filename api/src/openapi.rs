@@ -1,10 +1,15 @@
 //! The OpenAPI document: info, security, shared error responses. Paths and schemas are collected from the
 //! route tree by utoipa-actix-web, so nothing served goes undocumented.
 
+use std::collections::BTreeMap;
+
+use domain::ErrorCode;
+use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use crate::error::{Problem, ProblemField};
+use crate::error::{PROBLEM_JSON, Problem, ProblemField};
 
 /// Root of the document.
 #[derive(OpenApi)]
@@ -18,7 +23,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
 `cursor` from the previous page's `next_cursor`. Writes to existing resources need `If-Match` with the ETag read \
 (412 when stale, 428 when missing); creating POSTs accept `Idempotency-Key`."
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorCatalogue),
     components(schemas(Problem, ProblemField)),
     tags(
         (name = "auth", description = "Tokens and the current caller"),
@@ -61,206 +66,228 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What an error status means, for the description of its response.
+fn status_meaning(status: u16) -> &'static str {
+    match status {
+        400 => "The request cannot be read.",
+        401 => "Missing, expired or invalid token.",
+        403 => "The role may not do this.",
+        404 => "Absent or outside the caller's subtree.",
+        405 => "The path has no such method; `Allow` lists those it has.",
+        408 => "The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).",
+        409 => "Conflicts with existing data.",
+        412 => "`If-Match` names an older version.",
+        413 => "Body over the limit.",
+        414 => "The path and query exceed 8 KiB.",
+        415 => "Wrong `Content-Type`.",
+        422 => "A rule is broken; `errors` names each field and rule.",
+        428 => "A write to an existing resource without `If-Match`.",
+        429 => "Too many requests; retry after the seconds in `Retry-After`.",
+        500 => "Internal error; the cause is in the log under the request id, never in the body.",
+        503 => "Database busy; retry after the seconds in `Retry-After`.",
+        _ => "",
+    }
+}
+
+/// The problem body an answer with `code` carries (in Chinese, the default language), as an example.
+pub fn example_problem(code: ErrorCode) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "type": format!("urn:retiree-service:problem:{code}"),
+        "title": crate::error::title(code.status(), crate::context::Lang::Zh),
+        "status": code.status(),
+        "detail": code.message_zh(),
+        "instance": "/api/v1/retirees",
+        "code": code.as_str(),
+        "request_id": "a1b2c3",
+    });
+    if code == ErrorCode::ValidationFailed {
+        body["detail"] = "2处数据未通过校验，详见errors".into();
+        body["errors"] = serde_json::json!([
+            {"field": "/name", "code": "required", "message": ErrorCode::Required.message_zh()},
+            {"field": "/phone", "code": "phone_format", "message": ErrorCode::PhoneFormat.message_zh()},
+        ]);
+    }
+    body
+}
+
+/// The error responses of `codes`, one per status: the description lists each code with its title, and the
+/// problem+json content has an example per code (a reference to `components/examples/<code>`, see
+/// [`ErrorCatalogue`]).
+pub fn problem_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for code in codes {
+        let list = by_status.entry(code.status()).or_default();
+        if !list.contains(code) {
+            list.push(*code);
+        }
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| {
+            let list: Vec<String> = codes.iter().map(|c| format!("- `{c}`: {}", c.title())).collect();
+            let description = format!("{}\n\n{}", status_meaning(status), list.join("\n"));
+            let examples =
+                codes.iter().map(|c| (c.as_str(), RefOr::Ref(Ref::new(format!("#/components/examples/{c}")))));
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .examples_from_iter(examples)
+                .build();
+            let response = ResponseBuilder::new().description(description).content(PROBLEM_JSON, content).build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
+}
+
+/// Adds every catalogued code's example problem to `components/examples` (named by code), which the error
+/// responses refer to: the document lists the whole catalogue once.
+pub struct ErrorCatalogue;
+
+impl Modify for ErrorCatalogue {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for code in ErrorCode::ALL {
+            let example = ExampleBuilder::new()
+                .summary(format!("{} ({})", code.title(), code.status()))
+                .value(Some(example_problem(*code)))
+                .build();
+            components.examples.insert(code.as_str().to_owned(), RefOr::T(example));
+        }
+    }
+}
+
+/// Codes any authenticated request may answer with, whatever it does.
+const ANY_REQUEST: [ErrorCode; 10] = [
+    ErrorCode::InvalidUrlEncoding,
+    ErrorCode::NulCharacter,
+    ErrorCode::MissingToken,
+    ErrorCode::InvalidToken,
+    ErrorCode::TokenExpired,
+    ErrorCode::AccountInactive,
+    ErrorCode::Forbidden,
+    ErrorCode::NotFound,
+    ErrorCode::UriTooLong,
+    ErrorCode::ServiceUnavailable,
+];
+
+/// Codes of a read, besides [`ANY_REQUEST`]: its query string.
+const READ: [ErrorCode; 7] = [
+    ErrorCode::InvalidQuery,
+    ErrorCode::ValidationFailed,
+    ErrorCode::Required,
+    ErrorCode::InvalidEnum,
+    ErrorCode::InvalidDate,
+    ErrorCode::LimitRange,
+    ErrorCode::InvalidCursor,
+];
+
+/// Codes of a write, besides [`ANY_REQUEST`]: its headers and body.
+const WRITE: [ErrorCode; 19] = [
+    ErrorCode::InvalidJson,
+    ErrorCode::InvalidBody,
+    ErrorCode::InvalidIdempotencyKey,
+    ErrorCode::RequestTimeout,
+    ErrorCode::Conflict,
+    ErrorCode::ReferencedRecordMissing,
+    ErrorCode::VersionMismatch,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::ValidationFailed,
+    ErrorCode::Required,
+    ErrorCode::Length,
+    ErrorCode::ControlCharacters,
+    ErrorCode::InvalidType,
+    ErrorCode::InvalidValue,
+    ErrorCode::InvalidEnum,
+    ErrorCode::UnknownField,
+    ErrorCode::IdempotencyKeyReused,
+    ErrorCode::IfMatchRequired,
+];
+
+/// Codes of a condolence write, besides those of any write (XM Art. 21(2)).
+const CONDOLENCE: [ErrorCode; 4] = [
+    ErrorCode::DeathNotVerified,
+    ErrorCode::RetireeNotFound,
+    ErrorCode::CondolenceCapExceeded,
+    ErrorCode::CondolenceKindNotInPolicy,
+];
+
+/// Codes of a service-fund write, besides those of any write (XM Art. 21-24; JN Art. 11-20).
+const FUND: [ErrorCode; 11] = [
+    ErrorCode::BudgetExists,
+    ErrorCode::StatementClosed,
+    ErrorCode::AlreadyAwarded,
+    ErrorCode::UseLeaderAwards,
+    ErrorCode::ExpenseCategoryNotAllowed,
+    ErrorCode::BudgetExceeded,
+    ErrorCode::BudgetMissing,
+    ErrorCode::ExcellentQuotaExceeded,
+    ErrorCode::NotADistrict,
+    ErrorCode::LeaderNotFound,
+    ErrorCode::JurisdictionNotFound,
+];
+
 /// Errors any authenticated read may answer.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum ReadErrors {
-    /// Unreadable query string.
-    #[response(status = 400, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:invalid_query", "title": "请求无法解析", "status": 400,
-        "detail": "查询参数无法解析", "instance": "/api/v1/retirees", "code": "invalid_query", "request_id": "a1b2c3"}))]
-    BadRequest(Problem),
-    /// Missing, expired or invalid token.
-    #[response(status = 401, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:token_expired", "title": "未认证", "status": 401,
-        "detail": "令牌已过期，请重新获取", "instance": "/api/v1/retirees", "code": "token_expired", "request_id": "a1b2c3"}))]
-    Unauthorized(Problem),
-    /// The role may not do this.
-    #[response(status = 403, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:forbidden", "title": "无权操作", "status": 403,
-        "detail": "当前角色无权执行此操作", "instance": "/api/v1/audit-log", "code": "forbidden", "request_id": "a1b2c3"}))]
-    Forbidden(Problem),
-    /// Absent or outside the caller's subtree.
-    #[response(status = 404, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:not_found", "title": "资源不存在", "status": 404,
-        "detail": "资源不存在", "instance": "/api/v1/retirees/42", "code": "not_found", "request_id": "a1b2c3"}))]
-    NotFound(Problem),
-    /// A query parameter breaks a rule.
-    #[response(status = 422, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:limit_range", "title": "请求数据未通过校验", "status": 422,
-        "detail": "limit 应为1至500的整数", "instance": "/api/v1/retirees", "code": "limit_range", "request_id": "a1b2c3",
-        "errors": [{"field": "limit", "code": "limit_range", "message": "limit 应为1至500的整数"}]}))]
-    Unprocessable(Problem),
-    /// The path and query exceed 8 KiB.
-    #[response(status = 414, content_type = "application/problem+json")]
-    UriTooLong(Problem),
-    /// Database busy; retry after the seconds in `Retry-After`.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub struct ReadErrors;
+
+impl ReadErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [&ANY_REQUEST[..], &READ[..]].concat()
+    }
+}
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
 }
 
 /// Errors any authenticated write may answer.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum WriteErrors {
-    /// Unreadable body or header.
-    #[response(status = 400, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
-        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
-    BadRequest(Problem),
-    /// Missing, expired or invalid token.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// Absent or outside the caller's subtree.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// Conflicts with existing data (duplicate resident ID, login name, code).
-    #[response(status = 409, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
-        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
-    Conflict(Problem),
-    /// `If-Match` names an older version.
-    #[response(status = 412, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
-        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
-    PreconditionFailed(Problem),
-    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
-    #[response(status = 408, content_type = "application/problem+json")]
-    TooSlow(Problem),
-    /// Body over the limit.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// Wrong `Content-Type`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// A field breaks a rule; `errors` names each field and rule.
-    #[response(status = 422, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:id_number_checksum", "title": "请求数据未通过校验", "status": 422,
-        "detail": "公民身份号码校验码错误：应为X，实际为1（GB 11643 ISO 7064 MOD 11-2）", "instance": "/api/v1/retirees",
-        "code": "id_number_checksum", "request_id": "a1b2c3",
-        "errors": [{"field": "/id_number", "code": "id_number_checksum",
-                    "message": "公民身份号码校验码错误：应为X，实际为1（GB 11643 ISO 7064 MOD 11-2）"}]}))]
-    Unprocessable(Problem),
-    /// A write to an existing resource without `If-Match`.
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// The path and query exceed 8 KiB.
-    #[response(status = 414, content_type = "application/problem+json")]
-    UriTooLong(Problem),
-    /// Database busy; retry after the seconds in `Retry-After`.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub struct WriteErrors;
+
+impl WriteErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [&ANY_REQUEST[..], &WRITE[..]].concat()
+    }
 }
 
-/// Errors of a condolence write; 422 includes `condolence_cap_exceeded` (XM Art. 21(2)).
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum CondolenceErrors {
-    /// Unreadable body or header.
-    #[response(status = 400, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
-        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
-    BadRequest(Problem),
-    /// Missing, expired or invalid token.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// Absent or outside the caller's subtree.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// Conflicts with existing data (duplicate resident ID, login name, code).
-    #[response(status = 409, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
-        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
-    Conflict(Problem),
-    /// `If-Match` names an older version.
-    #[response(status = 412, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
-        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
-    PreconditionFailed(Problem),
-    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
-    #[response(status = 408, content_type = "application/problem+json")]
-    TooSlow(Problem),
-    /// Body over the limit.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// Wrong `Content-Type`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// A rule is broken: `condolence_cap_exceeded`, `condolence_kind_not_in_policy`, a field error.
-    #[response(status = 422, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:condolence_cap_exceeded", "title": "请求数据未通过校验", "status": 422,
-        "detail": "2026年该人员住院慰问已达2次上限（XM Art. 21(2)），可登记为不发放慰问金的探望（paid: false）",
-        "instance": "/api/v1/condolences", "code": "condolence_cap_exceeded", "request_id": "a1b2c3"}))]
-    Unprocessable(Problem),
-    /// A write to an existing resource without `If-Match`.
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// The path and query exceed 8 KiB.
-    #[response(status = 414, content_type = "application/problem+json")]
-    UriTooLong(Problem),
-    /// Database busy; retry after the seconds in `Retry-After`.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
 }
 
-/// Errors of a service-fund write; 422 includes `expense_category_not_allowed` and `budget_exceeded`.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum FundErrors {
-    /// Unreadable body or header.
-    #[response(status = 400, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:invalid_json", "title": "请求无法解析", "status": 400,
-        "detail": "请求体不是有效的JSON", "instance": "/api/v1/retirees", "code": "invalid_json", "request_id": "a1b2c3"}))]
-    BadRequest(Problem),
-    /// Missing, expired or invalid token.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// Absent or outside the caller's subtree.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// Conflicts with existing data (duplicate resident ID, login name, code).
-    #[response(status = 409, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:id_number_taken", "title": "与现有数据冲突", "status": 409,
-        "detail": "该公民身份号码已登记", "instance": "/api/v1/retirees", "code": "id_number_taken", "request_id": "a1b2c3"}))]
-    Conflict(Problem),
-    /// `If-Match` names an older version.
-    #[response(status = 412, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:version_mismatch", "title": "版本不一致", "status": 412,
-        "detail": "资源已被修改", "instance": "/api/v1/retirees/42", "code": "version_mismatch", "request_id": "a1b2c3"}))]
-    PreconditionFailed(Problem),
-    /// The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).
-    #[response(status = 408, content_type = "application/problem+json")]
-    TooSlow(Problem),
-    /// Body over the limit.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// Wrong `Content-Type`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// A rule is broken: `expense_category_not_allowed`, `budget_exceeded`, `budget_missing`, `excellent_quota_exceeded`, `not_a_district`, a field error.
-    #[response(status = 422, content_type = "application/problem+json", example = json!({
-        "type": "urn:retiree-service:problem:budget_exceeded", "title": "请求数据未通过校验", "status": 422,
-        "detail": "超出预算：预算1600.00元，已支出500.00元，本次1100.01元", "instance": "/api/v1/funding/expenditures",
-        "code": "budget_exceeded", "request_id": "a1b2c3"}))]
-    Unprocessable(Problem),
-    /// A write to an existing resource without `If-Match`.
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// The path and query exceed 8 KiB.
-    #[response(status = 414, content_type = "application/problem+json")]
-    UriTooLong(Problem),
-    /// Database busy; retry after the seconds in `Retry-After`.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+/// Errors of a condolence write: those of any write, and the condolence rules (XM Art. 21(2)).
+pub struct CondolenceErrors;
+
+impl CondolenceErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [&ANY_REQUEST[..], &WRITE[..], &CONDOLENCE[..]].concat()
+    }
+}
+
+impl IntoResponses for CondolenceErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
+}
+
+/// Errors of a service-fund write: those of any write, and the fund's rules.
+pub struct FundErrors;
+
+impl FundErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [&ANY_REQUEST[..], &WRITE[..], &FUND[..]].concat()
+    }
+}
+
+impl IntoResponses for FundErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
 }
 
 /// Makes every `operationId` unique (OpenAPI requires it; client generators name functions after it): a handler
@@ -314,6 +341,101 @@ mod tests {
             committed == generated,
             "openapi.yaml differs from the code; run `UPDATE_OPENAPI=1 cargo test -p retiree-api openapi_file`"
         );
+    }
+
+    use super::{CondolenceErrors, ErrorCode, FundErrors, ReadErrors, WriteErrors};
+    use utoipa::IntoResponses;
+
+    /// Every catalogued code has its example problem in `components/examples`, and every error response refers
+    /// only to examples of its own status.
+    #[test]
+    fn error_responses_come_from_the_catalogue() {
+        let json = serde_json::to_value(crate::service::openapi()).unwrap();
+        let examples = json["components"]["examples"].as_object().unwrap();
+        assert_eq!(examples.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            let value = &examples[code.as_str()]["value"];
+            assert_eq!(
+                (value["code"].as_str(), value["status"].as_u64()),
+                (Some(code.as_str()), Some(code.status().into()))
+            );
+            let detail = if *code == ErrorCode::ValidationFailed {
+                "2处数据未通过校验，详见errors"
+            } else {
+                code.message_zh()
+            };
+            assert_eq!(value["detail"], detail);
+        }
+        let mut refs = 0;
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, response) in
+                    op["responses"].as_object().unwrap().iter().filter(|(s, _)| s.as_str() >= "400")
+                {
+                    let listed = response["content"]["application/problem+json"]["examples"].as_object();
+                    for (name, example) in listed.into_iter().flatten() {
+                        let target = example["$ref"].as_str().unwrap_or_default();
+                        assert_eq!(target, format!("#/components/examples/{name}"), "{method} {path} {status}");
+                        let code = ErrorCode::parse(name).unwrap_or_else(|| panic!("{method} {path}: {name}"));
+                        assert_eq!(code.status().to_string(), *status, "{method} {path}: {name}");
+                        refs += 1;
+                    }
+                }
+            }
+        }
+        assert!(refs > 1000, "{refs} example references");
+    }
+
+    /// Every status of the catalogue is one the API documents: it has a problem title and a meaning in the
+    /// error responses' descriptions.
+    #[test]
+    fn every_catalogued_status_is_documented() {
+        for code in ErrorCode::ALL {
+            let status = code.status();
+            assert!(!super::status_meaning(status).is_empty(), "{code}: {status} has no meaning");
+            assert!(
+                domain::error_code::STATUS_TITLES.iter().any(|(s, _)| *s == status),
+                "{code}: {status} has no title"
+            );
+        }
+        assert_eq!(super::status_meaning(418), "");
+    }
+
+    #[test]
+    fn error_sets_group_their_codes_by_status() {
+        let statuses = |r: std::collections::BTreeMap<String, _>| r.into_keys().collect::<Vec<String>>();
+        assert_eq!(statuses(ReadErrors::responses()), ["400", "401", "403", "404", "414", "422", "503"]);
+        let write = ["400", "401", "403", "404", "408", "409", "412", "413", "414", "415", "422", "428", "503"];
+        assert_eq!(statuses(WriteErrors::responses()), write);
+        assert_eq!(statuses(CondolenceErrors::responses()), write);
+        let json = serde_json::to_value(FundErrors::responses()).unwrap();
+        let conflict = &json["409"];
+        let names: Vec<&String> =
+            conflict["content"]["application/problem+json"]["examples"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            names,
+            [
+                "already_awarded",
+                "budget_exists",
+                "conflict",
+                "referenced_record_missing",
+                "statement_closed",
+                "use_leader_awards"
+            ]
+        );
+        assert_eq!(
+            conflict["description"],
+            "Conflicts with existing data.\n\n- `conflict`: Duplicates an existing record\n- `referenced_record_missing`: \
+             Reference missing or still referenced\n- `budget_exists`: Budget of the year exists\n- `statement_closed`: \
+             Year's statement closed\n- `already_awarded`: Leader awarded this year already\n- `use_leader_awards`: \
+             Awards go through leader-awards"
+        );
+        let condolence = serde_json::to_value(CondolenceErrors::responses()).unwrap();
+        let unprocessable = condolence["422"]["content"]["application/problem+json"]["examples"].as_object().unwrap();
+        assert!(
+            unprocessable.contains_key("condolence_cap_exceeded") && unprocessable.contains_key("validation_failed")
+        );
+        assert!(!unprocessable.contains_key("budget_exceeded"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, next_chunk};
 use app::imports::Mode;
+use domain::ErrorCode;
 
 /// An upload on disk.
 pub struct Upload {
@@ -35,9 +36,9 @@ pub fn mode(value: Option<&str>) -> Result<Mode, ApiError> {
     match value {
         None | Some("atomic") => Ok(Mode::Atomic),
         Some("partial") => Ok(Mode::Partial),
-        Some(_) => Err(ApiError::field(FieldError::new(
+        Some(_) => Err(ApiError::field(FieldError::with(
             "mode",
-            "invalid_enum",
+            ErrorCode::InvalidEnum,
             "mode 取值应为 atomic 或 partial",
             "mode must be atomic or partial",
         ))),
@@ -83,7 +84,7 @@ pub async fn receive(
     }
     file.flush().map_err(ApiError::internal)?;
     if size == 0 {
-        return Err(ApiError::field(FieldError::new("header", "empty_file", "文件为空", "the file is empty")));
+        return Err(ApiError::field(FieldError::of("header", ErrorCode::EmptyFile)));
     }
     let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     Ok(Upload { mode, content_type, key, fingerprint, dir, path, unpacked_limit: limits.unpacked })

@@ -6,6 +6,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use crate::error::AppError;
+use domain::ErrorCode;
 
 /// Turns the spooled upload into a UTF-8 CSV file: gunzips `.gz` content and transcodes GB18030 (as Excel
 /// writes it) when the bytes are not UTF-8. Streams in 64 KiB blocks. Content that unpacks to more than `limit`
@@ -94,7 +95,7 @@ impl<W: Write> LfWriter<W> {
 }
 
 pub(crate) fn unreadable(e: std::io::Error) -> AppError {
-    AppError::bad_request("unreadable_file", format!("文件无法读取：{e}"), format!("the file cannot be read: {e}"))
+    AppError::with(ErrorCode::UnreadableFile, format!("文件无法读取：{e}"), format!("the file cannot be read: {e}"))
 }
 
 /// Whether the whole stream is UTF-8, and its length.

@@ -2,25 +2,21 @@
 //! [`FieldError`] naming the field and the rule, so that a request reports every broken rule at once.
 
 use crate::error::FieldError;
+use domain::ErrorCode;
 
 /// Checks a person's or place's name: 1 to `max` characters after trimming, no control characters.
 pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let trimmed = value.trim();
     let count = trimmed.chars().count();
     if count == 0 || count > max {
-        errors.push(FieldError::new(
+        errors.push(FieldError::with(
             field,
-            "length",
+            ErrorCode::Length,
             format!("长度应为1至{max}个字符"),
             format!("must be 1 to {max} characters"),
         ));
     } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "control_characters",
-            "不能包含控制字符",
-            "must not contain control characters",
-        ));
+        errors.push(FieldError::of(field, ErrorCode::ControlCharacters));
     }
     trimmed.to_owned()
 }
@@ -29,9 +25,9 @@ pub fn check_name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldEr
 pub fn check_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
-        errors.push(FieldError::new(
+        errors.push(FieldError::with(
             field,
-            "length",
+            ErrorCode::Length,
             format!("最多{max}个字符"),
             format!("must be at most {max} characters"),
         ));
@@ -45,9 +41,9 @@ pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors
     let Some(text) = text else { return today };
     match parse_date(field, text) {
         Ok(d) if d > today => {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 field,
-                "date_in_future",
+                ErrorCode::DateInFuture,
                 format!("{} 不能晚于今天", field.trim_start_matches('/')),
                 format!("{} cannot be in the future", field.trim_start_matches('/')),
             ));
@@ -65,9 +61,9 @@ pub fn date_not_after(field: &str, text: Option<&str>, today: time::Date, errors
 pub fn parse_date(field: &str, text: &str) -> Result<time::Date, FieldError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(text.trim(), &format).map_err(|_| {
-        FieldError::new(
+        FieldError::with(
             field,
-            "invalid_date",
+            ErrorCode::InvalidDate,
             format!("{text} 不是有效日期，应为 YYYY-MM-DD"),
             format!("{text} is not a valid date; use YYYY-MM-DD"),
         )
@@ -84,12 +80,7 @@ pub fn check_phone(field: &str, value: &str, errors: &mut Vec<FieldError>) -> St
     let landline = (7..=16).contains(&digits.len()) && !digits.starts_with('1');
     let intl = v.starts_with("+86") && digits.len() == 13;
     if !allowed || !(mobile || landline || intl) {
-        errors.push(FieldError::new(
-            field,
-            "phone_format",
-            "电话号码应为11位手机号或带区号的固定电话，如0592-1234567",
-            "phone must be an 11-digit mobile number or a landline such as 0592-1234567",
-        ));
+        errors.push(FieldError::of(field, ErrorCode::PhoneFormat));
     }
     v.to_owned()
 }

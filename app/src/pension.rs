@@ -47,11 +47,7 @@ pub fn apply_change(
     };
     let updated = repo::change_status(conn, expected_version, &state, &change).map_err(|e| match e {
         persistence::RepoError::VersionMismatch if expected_version.is_some() => AppError::precondition_failed(),
-        persistence::RepoError::VersionMismatch => AppError::conflict(
-            "status_changed",
-            "养老金状态刚被他人变更，请刷新后重试",
-            "the pension status changed meanwhile; reload and retry",
-        ),
+        persistence::RepoError::VersionMismatch => AppError::of(domain::ErrorCode::StatusChanged),
         other => other.into(),
     })?;
     let recorded = repo::changes_of(conn, retiree.id, None, i64::MAX)?

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod care;
 pub mod death;
 pub mod enums;
+pub mod error_code;
 pub mod events;
 pub mod handover;
 pub mod id_number;
@@ -21,6 +22,7 @@ pub mod transfer;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};
+pub use error_code::ErrorCode;
 pub use id_number::{IdNumber, IdNumberError};
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
 pub use money::{Money, MoneyError};

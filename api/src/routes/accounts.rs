@@ -208,7 +208,7 @@ fn account_in_scope(
 }
 
 fn login_taken(field: &str) -> ApiError {
-    ApiError::conflict("login_taken", format!("{field} 已被使用"), format!("{field} is taken"))
+    ApiError::with(domain::ErrorCode::LoginTaken, format!("{field} 已被使用"), format!("{field} is taken"))
 }
 
 fn own_access(caller: &Caller, id: i64, changes: &AccountChanges) -> Result<(), ApiError> {

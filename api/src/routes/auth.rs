@@ -174,8 +174,8 @@ pub async fn token(
     .await?;
     match outcome {
         Outcome::Locked(secs) => Err(ApiError::too_many_requests(secs as u64)),
-        Outcome::Refused => Err(ApiError::unauthorized(
-            "invalid_credentials",
+        Outcome::Refused => Err(ApiError::with(
+            domain::ErrorCode::InvalidCredentials,
             if kind == "user" { "用户名或密码错误" } else { "客户端标识或密钥错误" },
             "the credentials are wrong or the account is disabled",
         )),

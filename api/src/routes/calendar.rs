@@ -381,7 +381,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedCsv, ApiError> {
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
-            ApiError::bad_request("csv_syntax", format!("CSV 格式错误：{e}"), format!("CSV syntax error: {e}"))
+            ApiError::with(domain::ErrorCode::CsvSyntax, format!("CSV 格式错误：{e}"), format!("CSV syntax error: {e}"))
         })?;
         if !more {
             break;

@@ -168,8 +168,8 @@ pub async fn create(
         let policy = policy_at(conn, &path, on_date)?;
         let rule = policy.condolence(body.kind).ok_or_else(|| not_in_policy(body.kind))?;
         if body.kind == CondolenceKind::Death && persistence::death::verified_report_of(conn, retiree.id)?.is_none() {
-            return Err(ApiError::conflict(
-                "death_not_verified",
+            return Err(ApiError::with(
+                domain::ErrorCode::DeathNotVerified,
                 "该人员没有已核实的死亡报告，不能登记亡故家属慰问",
                 "a death condolence needs a verified death report of the person",
             ));

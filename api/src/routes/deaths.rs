@@ -493,11 +493,7 @@ async fn close(
                 suspended_from: report.prior_suspended_from,
             };
             persistence::pension::change_status(conn, None, &state, &change).map_err(|e| match e {
-                persistence::RepoError::VersionMismatch => ApiError::conflict(
-                    "status_changed",
-                    "养老金状态刚被他人变更，请刷新后重试",
-                    "the pension status changed meanwhile; reload and retry",
-                ),
+                persistence::RepoError::VersionMismatch => ApiError::of(domain::ErrorCode::StatusChanged),
                 other => other.into(),
             })?;
             if let Some(o) = repo::overpayment_of_report(conn, id)? {

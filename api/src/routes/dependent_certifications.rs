@@ -166,11 +166,7 @@ pub struct DependentCertifyResponse {
 }
 
 fn not_supported() -> ApiError {
-    ApiError::conflict(
-        "dependent_not_supported",
-        "该亲属未享受供养待遇，无需资格认证",
-        "this dependant receives no support and is not certified",
-    )
+    ApiError::of(domain::ErrorCode::DependentNotSupported)
 }
 
 /// Records a certification of a supported dependant (XM Art. 15 last paragraph: dependants are certified like

@@ -173,8 +173,8 @@ pub async fn apply(
         let (retiree, path) =
             people::find_in_scope(conn, dependent.retiree_id, &c.scope_path).map_err(|_| not_found())?;
         let report = repo::verified_report_of(conn, retiree.id)?.ok_or_else(|| {
-            ApiError::conflict(
-                "death_not_verified",
+            ApiError::with(
+                domain::ErrorCode::DeathNotVerified,
                 "该退休人员的死亡尚未核实，不能申请供养待遇",
                 "the retiree's death is not verified: no support can be applied for",
             )
@@ -218,11 +218,7 @@ pub async fn apply(
             },
         )
         .map_err(|e| match e {
-            persistence::RepoError::Unique(_) => ApiError::conflict(
-                "support_application_exists",
-                "该供养亲属已有未结束的供养待遇申请",
-                "this dependant has an open application already",
-            ),
+            persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::SupportApplicationExists),
             other => other.into(),
         })?;
         let mut entry = c.audit("dependent_support.apply", "dependent_support", created.id, &path);

@@ -320,21 +320,13 @@ pub async fn create_budget(
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let node = district_in_scope(conn, &c, &body.jurisdiction, "/jurisdiction")?;
         if repo::budget_of(conn, &node.code, year)?.is_some() {
-            return Err(ApiError::conflict(
-                "budget_exists",
-                "该区本年度预算已编制",
-                "the district has a budget for this year",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::BudgetExists));
         }
         let (snapshot, total) = compute_budget(conn, &node, year, reference_date)?;
         let text = serde_json::to_string(&snapshot).map_err(ApiError::internal)?;
         let b = repo::insert_budget(conn, &node.code, year, reference_date, total, &text, &c.login).map_err(
             |e| match e {
-                persistence::RepoError::Unique(_) => ApiError::conflict(
-                    "budget_exists",
-                    "该区本年度预算已编制",
-                    "the district has a budget for this year",
-                ),
+                persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::BudgetExists),
                 other => other.into(),
             },
         )?;
@@ -554,11 +546,7 @@ fn spend(
     e: NewExpenditure,
 ) -> Result<Expenditure, ApiError> {
     if repo::statement_of(conn, &node.code, e.year)?.is_some() {
-        return Err(ApiError::conflict(
-            "statement_closed",
-            "该年度经费已结算，不能再登记支出",
-            "the statement of this year is closed",
-        ));
+        return Err(ApiError::of(domain::ErrorCode::StatementClosed));
     }
     let budget = repo::budget_of(conn, &node.code, e.year)?.ok_or_else(|| {
         unprocessable(
@@ -596,9 +584,7 @@ fn spend(
         ));
     }
     let saved = repo::insert_expenditure(conn, &e).map_err(|err| match err {
-        persistence::RepoError::Unique(_) => {
-            ApiError::conflict("already_awarded", "该小组长本年度已获奖励", "the leader was awarded this year already")
-        }
+        persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::AlreadyAwarded),
         other => other.into(),
     })?;
     let mut entry = caller.audit("expenditure.create", "fund_expenditure", saved.id, &node.path);
@@ -654,11 +640,7 @@ pub async fn create_expenditure(
     }
     finish(errors)?;
     if body.category == FundUse::ExcellentLeaderAward {
-        return Err(ApiError::conflict(
-            "use_leader_awards",
-            "优秀小组长奖励金通过 POST /funding/leader-awards 登记",
-            "excellent-leader awards are recorded with POST /funding/leader-awards",
-        ));
+        return Err(ApiError::of(domain::ErrorCode::UseLeaderAwards));
     }
     let fingerprint = crate::idempotency::fingerprint("POST /funding/expenditures", &body);
     let key = crate::extract::idempotency_key(&req)?;
@@ -1004,8 +986,8 @@ pub async fn close_statement(
             .filter(|n| c.sees(&n.path))
             .ok_or_else(ApiError::not_found)?;
         if repo::statement_of(conn, &node.code, year)?.is_some() {
-            return Err(ApiError::conflict(
-                "statement_closed",
+            return Err(ApiError::with(
+                domain::ErrorCode::StatementClosed,
                 "该年度经费已结算",
                 "the statement of this year is closed",
             ));

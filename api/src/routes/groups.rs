@@ -185,11 +185,7 @@ pub async fn create(
         }
         let g =
             repo::create_group(conn, &node.code, &name, body.basis.as_str(), &area, &c.login).map_err(|e| match e {
-                persistence::RepoError::Unique(_) => ApiError::conflict(
-                    "group_name_taken",
-                    "本社区已有同名小组",
-                    "the community has a group of this name",
-                ),
+                persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::GroupNameTaken),
                 other => other.into(),
             })?;
         persistence::audit::append(conn, &c.audit("group.create", "group", g.id, &node.path))?;
@@ -314,11 +310,7 @@ pub async fn add_member(
                 ))
             })?;
         if repo::membership_of(conn, retiree.id)?.is_some() {
-            return Err(ApiError::conflict(
-                "already_in_group",
-                "该退休人员已在一个小组中",
-                "the retiree is in a group already",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::AlreadyInGroup));
         }
         repo::add_member(conn, g.id, retiree.id, on)?;
         repo::touch_group(conn, g.id)?;

@@ -633,11 +633,7 @@ pub async fn accept(
         data.certified_until = first_validity(on, rules_at(conn, &path, on)?);
         let source = ("handover", Some(item_id));
         let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {
-            persistence::RepoError::Unique(_) => ApiError::conflict(
-                "id_number_taken",
-                "该公民身份号码已登记",
-                "a retiree with this resident ID is registered already",
-            ),
+            persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::IdNumberTaken),
             other => other.into(),
         })?;
         repo::settle_item(conn, &item, accepted.as_str(), Some(retiree.id), None, &c.login).map_err(settled)?;

@@ -251,11 +251,7 @@ pub async fn create(
             )));
         }
         if repo::find(conn, code.as_str()).is_ok() {
-            return Err(ApiError::conflict(
-                "jurisdiction_code_taken",
-                "该区划代码已存在",
-                "this division code exists already",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::JurisdictionCodeTaken));
         }
         let row = NodeRow {
             code: code.as_str().to_owned(),

@@ -359,11 +359,7 @@ pub async fn resume(
         let to = pension::transition(from, Transition::Resume).map_err(illegal)?;
         let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended).into()) };
         if pension::certification_resumes(reason) {
-            return Err(ApiError::conflict(
-                "certification_required",
-                "因未按时认证暂停的养老金，登记资格认证后自动恢复",
-                "a pension suspended for an overdue certification resumes when a certification is recorded",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::CertificationRequired));
         }
         if retiree.suspended_from.is_some_and(|f| month < f) {
             return Err(ApiError::field(FieldError::new(

@@ -239,11 +239,7 @@ fn community_path(conn: &mut DbConnection, caller: &Caller, code: &str) -> Resul
 }
 
 fn id_taken() -> ApiError {
-    ApiError::conflict(
-        "id_number_taken",
-        "该公民身份号码已登记",
-        "a retiree with this resident ID is registered already",
-    )
+    ApiError::of(domain::ErrorCode::IdNumberTaken)
 }
 
 /// Field-by-field changes for the audit log and timeline, with sensitive values masked.

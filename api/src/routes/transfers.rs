@@ -261,9 +261,7 @@ pub async fn create(
             &c.login,
         )
         .map_err(|e| match e {
-            persistence::RepoError::Unique(_) => {
-                ApiError::conflict("transfer_exists", "该人员已有办理中的迁移", "the person has a transfer in progress")
-            }
+            persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::TransferExists),
             other => other.into(),
         })?;
         repo::add_transfer_step(conn, t.id, (opened.step.as_str(), applied_on, note, &c.login))?;
@@ -651,11 +649,7 @@ pub async fn reduce(
     }
     finish(errors)?;
     if body.kind == ReductionKind::Death {
-        return Err(ApiError::conflict(
-            "death_via_report",
-            "死亡减员经死亡报告核实后自动办理",
-            "deaths leave the rolls when a death report is verified (POST /death-reports)",
-        ));
+        return Err(ApiError::of(domain::ErrorCode::DeathViaReport));
     }
     let month = month.unwrap_or(this_month);
     let c = caller.clone();
@@ -670,11 +664,7 @@ pub async fn reduce(
             other => other.into(),
         })?;
         if !repo::on_roll(conn, retiree.id)? {
-            return Err(ApiError::conflict(
-                "not_on_roll",
-                "该人员已不在管理名册中",
-                "the person is not on a roll any more",
-            ));
+            return Err(ApiError::of(domain::ErrorCode::NotOnRoll));
         }
         if body.kind == ReductionKind::MovedOut {
             leave_city(conn, &c, &retiree, &path, month, &reason)?;
@@ -872,7 +862,7 @@ pub async fn visit_done(
             return Err(ApiError::not_found());
         }
         if v.status != "open" {
-            return Err(ApiError::conflict("visit_done", "该走访任务已完成", "the visit is recorded already"));
+            return Err(ApiError::of(domain::ErrorCode::VisitDone));
         }
         repo::close_visits(conn, v.retiree_id, &v.kind, Some(id), on_date, &c.login, note)?;
         let mut entry = c.audit("visit.done", "visit_task", id, &path);

@@ -172,11 +172,7 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
         },
     )
     .map_err(|e| match e {
-        RepoError::Unique(_) => AppError::conflict(
-            "death_report_exists",
-            "该退休人员已有待核实或已生效的死亡报告",
-            "this person has a death report in progress or in force",
-        ),
+        RepoError::Unique(_) => AppError::of(domain::ErrorCode::DeathReportExists),
         other => other.into(),
     })?;
     let mut entry = caller.audit("death.report", "death_report", report.id, &path);

@@ -14,12 +14,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use domain::RuleViolation;
 use domain::pension::{
     PensionState, Transition, add_months, back_pay, certification_resumes, certified_until, extends, month_of,
     months_between, support_resumes, transition,
 };
 use domain::policy::{Policy, SuspensionReason};
+use domain::{ErrorCode, RuleViolation};
 use persistence::DbConnection;
 use persistence::feeds::{self as repo, FeedBatch, Matched, MatchedDependent, Outcome, StagedRecord};
 use serde::{Deserialize, Serialize};
@@ -263,9 +263,9 @@ fn replay(batch: FeedBatch, s: &Submission) -> Result<Submitted, AppError> {
     if batch.content_sha256 == s.sha256 && s.caller.sees(&batch.scope_path) {
         Ok(Submitted::Replayed(batch.id, batch.summary))
     } else {
-        Err(AppError::field(FieldError::new(
+        Err(AppError::field(FieldError::with(
             "batch_id",
-            "batch_id_reused",
+            ErrorCode::BatchIdReused,
             "该批次号已用于另一批数据",
             "this batch_id was used for a different batch",
         )))

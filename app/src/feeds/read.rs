@@ -1,6 +1,7 @@
 //! Reading and checking a batch's lines (NDJSON or CSV): every line is checked before anything is written.
 
 use super::*;
+use domain::ErrorCode;
 
 /// The fields of one line as sent.
 #[derive(Debug, Default)]
@@ -45,24 +46,19 @@ impl Fields {
 }
 
 pub(crate) fn required(field: &str) -> FieldError {
-    FieldError::new(field, "required", "必填字段缺失", format!("{field} is required"))
+    FieldError::with(field, ErrorCode::Required, "必填字段缺失", format!("{field} is required"))
 }
 
 pub(crate) fn check_text(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     if value.chars().count() > MAX_TEXT {
-        errors.push(FieldError::new(
+        errors.push(FieldError::with(
             field,
-            "length",
+            ErrorCode::Length,
             format!("最多{MAX_TEXT}个字符"),
             format!("must be at most {MAX_TEXT} characters"),
         ));
     } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "control_characters",
-            "不能包含控制字符",
-            "must not contain control characters",
-        ));
+        errors.push(FieldError::of(field, ErrorCode::ControlCharacters));
     }
 }
 
@@ -202,9 +198,9 @@ pub(crate) fn read<R: BufRead>(
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let e = FieldError::new(
+                    let e = FieldError::with(
                         "row",
-                        "malformed_row",
+                        ErrorCode::MalformedRow,
                         format!("该行无法解析：{e}"),
                         format!("the row cannot be parsed: {e}"),
                     );
@@ -228,9 +224,9 @@ pub(crate) fn read<R: BufRead>(
                 read.records += 1;
                 read.error(
                     line,
-                    FieldError::new(
+                    FieldError::with(
                         "row",
-                        "column_count",
+                        ErrorCode::ColumnCount,
                         format!("该行有{}列，表头有{}列", record.len(), columns.len()),
                         format!("the row has {} cells, the header {}", record.len(), columns.len()),
                     ),
@@ -246,9 +242,9 @@ pub(crate) fn read<R: BufRead>(
             take(&mut read, line, fields, &mut batch)?;
         }
         if header.is_none() {
-            return Err(AppError::field(FieldError::new(
+            return Err(AppError::field(FieldError::with(
                 "header",
-                "missing_header",
+                ErrorCode::MissingHeader,
                 "CSV 缺少表头行（id_number,date,source,reference）",
                 "the CSV has no header row (id_number,date,source,reference)",
             )));
@@ -266,17 +262,17 @@ pub(crate) fn csv_header(record: &csv::StringRecord, line: u64) -> Result<Vec<Op
     let mut columns = Vec::new();
     for name in record.iter() {
         match column_of(name) {
-            Some(c) if columns.contains(&Some(c)) => errors.push(FieldError::new(
+            Some(c) if columns.contains(&Some(c)) => errors.push(FieldError::with(
                 "header",
-                "duplicate_column",
+                ErrorCode::DuplicateColumn,
                 format!("列“{}”重复", name.trim()),
                 format!("column '{}' appears twice", name.trim()),
             )),
             Some(c) => columns.push(Some(c)),
             None if name.trim().is_empty() => columns.push(None),
-            None => errors.push(FieldError::new(
+            None => errors.push(FieldError::with(
                 "header",
-                "unknown_column",
+                ErrorCode::UnknownColumn,
                 format!("无法识别的列“{}”，可用的列：{}", name.trim(), FIELDS.join(", ")),
                 format!("unknown column '{}'; the columns are: {}", name.trim(), FIELDS.join(", ")),
             )),
@@ -284,9 +280,9 @@ pub(crate) fn csv_header(record: &csv::StringRecord, line: u64) -> Result<Vec<Op
     }
     for required in ["id_number", "date", "source"] {
         if !columns.contains(&Some(required)) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 "header",
-                "missing_column",
+                ErrorCode::MissingColumn,
                 format!("缺少必需的列 {required}"),
                 format!("the required column {required} is missing"),
             ));
@@ -302,9 +298,9 @@ pub(crate) fn csv_header(record: &csv::StringRecord, line: u64) -> Result<Vec<Op
 /// The fields of one NDJSON line: an object with string values (`reference` may be null).
 pub(crate) fn ndjson_fields(text: &str) -> Result<Fields, Vec<FieldError>> {
     let map = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).map_err(|e| {
-        vec![FieldError::new(
+        vec![FieldError::with(
             "row",
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("该行不是 JSON 对象：{e}"),
             format!("the line is not a JSON object: {e}"),
         )]
@@ -313,9 +309,9 @@ pub(crate) fn ndjson_fields(text: &str) -> Result<Fields, Vec<FieldError>> {
     let mut errors = Vec::new();
     for (key, value) in map {
         let Some(column) = FIELDS.iter().copied().find(|c| *c == key) else {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 key.as_str(),
-                "unknown_field",
+                ErrorCode::UnknownField,
                 format!("未知字段 {key}"),
                 format!("unknown field {key}"),
             ));
@@ -324,9 +320,12 @@ pub(crate) fn ndjson_fields(text: &str) -> Result<Fields, Vec<FieldError>> {
         match value {
             serde_json::Value::String(s) => fields.set(column, Some(s)),
             serde_json::Value::Null => fields.set(column, None),
-            _ => {
-                errors.push(FieldError::new(column, "invalid_type", "应为字符串", format!("{column} must be a string")))
-            }
+            _ => errors.push(FieldError::with(
+                column,
+                ErrorCode::InvalidType,
+                "应为字符串",
+                format!("{column} must be a string"),
+            )),
         }
     }
     if errors.is_empty() { Ok(fields) } else { Err(errors) }

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use domain::{JurisdictionCode, Level, RuleViolation};
+use domain::{ErrorCode, JurisdictionCode, Level, RuleViolation};
 use persistence::DbConnection;
 use persistence::jurisdictions::{self as repo, NodeRow, UpsertCounts};
 use serde::{Deserialize, Serialize};
@@ -82,9 +82,9 @@ fn open_csv(path: &Path) -> Result<Csv, AppError> {
 }
 
 fn header_error(detail: &str) -> AppError {
-    AppError::field(FieldError::new(
+    AppError::field(FieldError::with(
         "header",
-        "csv_header",
+        ErrorCode::CsvHeader,
         format!("表头应为 code,name,level,parent_code（{detail}）"),
         format!("the header must be code,name,level,parent_code ({detail})"),
     ))
@@ -104,7 +104,7 @@ fn scan(
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
-            AppError::bad_request("csv_syntax", format!("CSV 格式错误：{e}"), format!("CSV syntax error: {e}"))
+            AppError::with(ErrorCode::CsvSyntax, format!("CSV 格式错误：{e}"), format!("CSV syntax error: {e}"))
         })?;
         if !more {
             break;

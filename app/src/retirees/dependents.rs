@@ -1,7 +1,7 @@
 //! A retiree's dependants (供养直系亲属, XM Art. 15; GUIDE 二): the input of a create or an update and its checks
 //! (one code for the API and the dependant import).
 
-use domain::{IdNumber, Relation};
+use domain::{ErrorCode, IdNumber, Relation};
 use persistence::retirees::DependentData;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -62,12 +62,7 @@ pub fn check_fields(
     let name = check_name("/name", name, 50, &mut errors);
     let id = IdNumber::parse(id_number, on).map_err(|e| errors.push(FieldError::rule("/id_number", &e))).ok();
     if id.as_ref().is_some_and(|id| id.as_str() == own_id) {
-        errors.push(FieldError::new(
-            "/id_number",
-            "dependent_is_retiree",
-            "供养亲属的公民身份号码不能与退休人员本人相同",
-            "a dependent cannot have the retiree's own resident ID",
-        ));
+        errors.push(FieldError::of("/id_number", ErrorCode::DependentIsRetiree));
     }
     let Some(id) = id.filter(|_| errors.is_empty()) else { return Err(errors) };
     Ok(DependentData { relation: relation.as_str().to_owned(), id_number: id.as_str().to_owned(), name, supported })

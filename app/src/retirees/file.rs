@@ -3,7 +3,7 @@
 //! and read. Values are the API's: enumeration codes (Chinese labels are accepted on import), dates
 //! `YYYY-MM-DD`, money `"3500.00"`, `true`/`false`, and special groups as `group:from[:to]` joined by `;`.
 
-use domain::{Category, ManagementLevel, Money, Sex, SpecialGroup};
+use domain::{Category, ErrorCode, ManagementLevel, Money, Sex, SpecialGroup};
 use persistence::retirees::{GroupFlag, Retiree};
 
 use super::dependents::CreateDependentRequest;
@@ -107,9 +107,9 @@ pub fn row_values(
 }
 
 fn invalid(field: &str, value: &str, codes: &[&str]) -> FieldError {
-    FieldError::new(
+    FieldError::with(
         field,
-        "invalid_enum",
+        ErrorCode::InvalidEnum,
         format!("取值“{value}”不在允许范围内，应为：{}", codes.join(", ")),
         format!("'{value}' is not allowed; expected one of: {}", codes.join(", ")),
     )
@@ -139,9 +139,9 @@ fn bool_cell(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<b
         "true" | "1" | "yes" | "y" | "是" => Some(true),
         "false" | "0" | "no" | "n" | "否" => Some(false),
         other => {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 field,
-                "invalid_boolean",
+                ErrorCode::InvalidBoolean,
                 format!("“{other}”不是是/否值，应为 true、false、是 或 否"),
                 format!("'{other}' is not a boolean; use true, false, 是 or 否"),
             ));
@@ -156,9 +156,9 @@ fn groups_cell(value: &str, errors: &mut Vec<FieldError>) -> Vec<SpecialGroupInp
         let mut pieces = part.split(':').map(str::trim);
         let (group, from, to) = (pieces.next().unwrap_or_default(), pieces.next(), pieces.next());
         let Some(from) = from.filter(|f| !f.is_empty()) else {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 "special_groups",
-                "special_group_format",
+                ErrorCode::SpecialGroupFormat,
                 format!("特殊群体“{part}”格式应为 群体:开始日期[:结束日期]，多个用分号分隔"),
                 format!("special group '{part}' must read group:from[:to], several joined by ';'"),
             ));
@@ -191,9 +191,9 @@ pub fn to_request(cells: &[(&'static str, String)], errors: &mut Vec<FieldError>
     let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str()).unwrap_or_default();
     for column in REQUIRED {
         if get(column).trim().is_empty() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 column,
-                "required",
+                ErrorCode::Required,
                 format!("缺少必填列 {column} 的值"),
                 format!("{column} is required"),
             ));
@@ -283,9 +283,9 @@ pub fn to_dependent(
     let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str()).unwrap_or_default();
     for column in DEPENDENT_COLUMNS {
         if get(column).trim().is_empty() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 column,
-                "required",
+                ErrorCode::Required,
                 format!("缺少必填列 {column} 的值"),
                 format!("{column} is required"),
             ));

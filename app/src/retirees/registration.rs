@@ -1,7 +1,7 @@
 //! Registering a retiree: the input of a create or an update and the checks every new or changed record passes
 //! (one code for the API, roster imports and handover, not copies).
 
-use domain::{Category, IdNumber, ManagementLevel, Money, PensionStatus, Sex, SpecialGroup};
+use domain::{Category, ErrorCode, IdNumber, ManagementLevel, Money, PensionStatus, Sex, SpecialGroup};
 use persistence::retirees::{GroupFlag, RetireeData};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::Date;
@@ -128,9 +128,9 @@ fn check_groups(inputs: &[SpecialGroupInput], errors: &mut Vec<FieldError>) -> V
     for (i, g) in inputs.iter().enumerate() {
         let base = format!("/special_groups/{i}");
         if !g.group.is_flag() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 format!("{base}/group"),
-                "derived_special_group",
+                ErrorCode::DerivedSpecialGroup,
                 format!("{}由出生日期或党员字段得出，不能直接登记", g.group.label_zh()),
                 format!("{} is derived from the birth date or the party_member field", g.group),
             ));
@@ -144,9 +144,9 @@ fn check_groups(inputs: &[SpecialGroupInput], errors: &mut Vec<FieldError>) -> V
         if let (Some(f), Some(t)) = (from, to)
             && t < f
         {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 format!("{base}/to"),
-                "date_order",
+                ErrorCode::DateOrder,
                 "结束日期早于开始日期",
                 "to is before from",
             ));
@@ -211,9 +211,9 @@ pub fn check_fields(draft: Draft, on: Date) -> Result<(RetireeData, Option<Vec<G
     if let (Some(id), Some(sex)) = (&id, draft.sex)
         && id.sex() != sex
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::with(
             "/sex",
-            "sex_mismatch",
+            ErrorCode::SexMismatch,
             format!("性别与公民身份号码不符（号码显示为{}）", id.sex().label_zh()),
             format!("sex does not agree with the resident ID ({})", id.sex()),
         ));
@@ -223,9 +223,9 @@ pub fn check_fields(draft: Draft, on: Date) -> Result<(RetireeData, Option<Vec<G
         && let Some(id) = &id
         && id.birth_date() != birth
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::with(
             "/birth_date",
-            "birth_date_mismatch",
+            ErrorCode::BirthDateMismatch,
             format!("出生日期与公民身份号码不符（号码显示为{}）", id.birth_date()),
             format!("birth_date does not agree with the resident ID ({})", id.birth_date()),
         ));
@@ -234,30 +234,15 @@ pub fn check_fields(draft: Draft, on: Date) -> Result<(RetireeData, Option<Vec<G
     if let (Some(r), Some(id)) = (retirement, &id)
         && r <= id.birth_date()
     {
-        errors.push(FieldError::new(
-            "/retirement_date",
-            "retirement_before_birth",
-            "退休日期应晚于出生日期",
-            "retirement_date must be after the birth date",
-        ));
+        errors.push(FieldError::of("/retirement_date", ErrorCode::RetirementBeforeBirth));
     }
     if let Some(r) = retirement
         && r > on + time::Duration::days(366)
     {
-        errors.push(FieldError::new(
-            "/retirement_date",
-            "retirement_too_far_ahead",
-            "退休日期不能晚于一年之后",
-            "retirement_date must be within a year from today",
-        ));
+        errors.push(FieldError::of("/retirement_date", ErrorCode::RetirementTooFarAhead));
     }
     if domain::JurisdictionCode::parse_at(&draft.community_code, domain::Level::Community).is_err() {
-        errors.push(FieldError::new(
-            "/community_code",
-            "community_code_format",
-            "社区代码应为12位数字",
-            "community_code must be a 12-digit community code",
-        ));
+        errors.push(FieldError::of("/community_code", ErrorCode::CommunityCodeFormat));
     }
     let phone = draft.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| check_phone("/phone", p, &mut errors));
     let address = check_text("/address", draft.address.as_deref(), 200, &mut errors);

@@ -1,6 +1,7 @@
 //! A dependants job: each row matched to a registered retiree of the caller's subtree and created or updated.
 
 use super::*;
+use domain::ErrorCode;
 
 /// Imports dependants row by row inside one write transaction (files of dependants are a fraction of a roster):
 /// each row goes through the checks of `POST /retirees/{id}/dependents`, and its retiree must be registered in
@@ -85,9 +86,9 @@ pub(crate) fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job
                     retirees.insert(key.clone(), found.map(|(r, path)| (r.id, path, r.id_number)));
                 }
                 let Some(Some((retiree_id, path, own_id))) = retirees.get(&key).cloned() else {
-                    let e = FieldError::new(
+                    let e = FieldError::with(
                         "retiree_id_number",
-                        "retiree_not_found",
+                        ErrorCode::RetireeNotFound,
                         "您的管辖范围内没有该公民身份号码的退休人员",
                         "no retiree with this resident ID in your jurisdiction",
                     );
@@ -107,9 +108,9 @@ pub(crate) fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job
                     }
                 };
                 if !seen.insert((retiree_id, id_key(&data.id_number))) {
-                    let e = FieldError::new(
+                    let e = FieldError::with(
                         "id_number",
-                        "duplicate_in_file",
+                        ErrorCode::DuplicateInFile,
                         "该供养亲属在文件中重复",
                         "this dependant appears twice in the file",
                     );
@@ -141,12 +142,7 @@ pub(crate) fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job
                         counters.updated += 1;
                     }
                     (Some(_), OnConflict::Error) => {
-                        let e = FieldError::new(
-                            "id_number",
-                            "dependent_id_number_taken",
-                            "该供养亲属已登记",
-                            "this dependent is registered for the retiree already",
-                        );
+                        let e = FieldError::of("id_number", ErrorCode::DependentIdNumberTaken);
                         return reject(row, &[e]);
                     }
                 }
@@ -155,9 +151,9 @@ pub(crate) fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job
         );
         match read {
             Ok(()) if header.is_none() => {
-                header_problems = Some(vec![FieldError::new(
+                header_problems = Some(vec![FieldError::with(
                     "header",
-                    "empty_file",
+                    ErrorCode::EmptyFile,
                     "文件没有表头或数据行",
                     "the file has no header or data rows",
                 )]);

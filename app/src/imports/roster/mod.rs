@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use domain::ErrorCode;
 use persistence::bulk::{self, ImportActor, OnConflict, Refused, StagedFlag, StagedRetiree};
 use persistence::import_jobs::{self as jobs, Counters, RejectedRow, RowErrorRecord};
 use persistence::retirees::{GroupFlag, RetireeData};
@@ -86,9 +87,9 @@ pub fn on_conflict(value: Option<&str>) -> Result<OnConflict, AppError> {
         None | Some("error") => Ok(OnConflict::Error),
         Some("skip") => Ok(OnConflict::Skip),
         Some("update") => Ok(OnConflict::Update),
-        Some(_) => Err(AppError::field(FieldError::new(
+        Some(_) => Err(AppError::field(FieldError::with(
             "on_conflict",
-            "invalid_enum",
+            ErrorCode::InvalidEnum,
             "on_conflict 取值应为 error、skip 或 update",
             "on_conflict must be error, skip or update",
         ))),
@@ -310,7 +311,7 @@ fn refuse_file(conn: &mut DbConnection, job_id: i64, problems: &[FieldError], c:
         })
         .collect();
     jobs::add_errors(conn, &records, &[])?;
-    let code = problems.first().map(|e| e.code.as_str()).unwrap_or("invalid_file");
+    let code = problems.first().map(|e| e.code.as_str()).unwrap_or(domain::ErrorCode::InvalidFile.as_str());
     let message = problems.first().map(|e| format!("{} / {}", e.message.zh, e.message.en)).unwrap_or_default();
     jobs::finish(conn, job_id, "rejected", &Counters { rejected: 0, ..*c }, Some((code, &message)))?;
     Ok(())

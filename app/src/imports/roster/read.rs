@@ -2,6 +2,7 @@
 //! events, with the rejected rows spooled to disk.
 
 use super::*;
+use domain::ErrorCode;
 
 /// One rejected row: where, its cells as sent, and every broken rule.
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,9 +105,9 @@ impl Header {
             return Err(row.problems.clone());
         }
         if row.cells.len() != self.names.len() {
-            return Err(vec![FieldError::new(
+            return Err(vec![FieldError::with(
                 "row",
-                "column_count",
+                ErrorCode::ColumnCount,
                 format!("该行有{}列，表头有{}列", row.cells.len(), self.names.len()),
                 format!("the row has {} cells, the header {}", row.cells.len(), self.names.len()),
             )]);
@@ -126,9 +127,9 @@ pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result
         }
         match (spec.column_of)(name) {
             Some(c) if !seen.insert(c) => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::with(
                     "header",
-                    "duplicate_column",
+                    ErrorCode::DuplicateColumn,
                     format!("列“{name}”重复"),
                     format!("column '{name}' appears twice"),
                 ));
@@ -136,9 +137,9 @@ pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result
             }
             Some(c) => columns.push(Some(c)),
             None => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::with(
                     "header",
-                    "unknown_column",
+                    ErrorCode::UnknownColumn,
                     format!("无法识别的列“{}”，可用的列：{}", name.trim(), spec.columns.join(", ")),
                     format!("unknown column '{}'; the columns are: {}", name.trim(), spec.columns.join(", ")),
                 ));
@@ -148,9 +149,9 @@ pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result
     }
     for required in spec.required {
         if !seen.contains(required) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 "header",
-                "missing_column",
+                ErrorCode::MissingColumn,
                 format!("缺少必需的列 {required}"),
                 format!("the required column {required} is missing"),
             ));
@@ -213,9 +214,9 @@ pub(crate) fn read_rows(
             let text = dir.join("normalised");
             crate::files::normalise(raw, &text, unpacked_limit).map_err(|e| match e.code() {
                 "unreadable_file" => unreadable(e.detail().zh.clone()),
-                "file_too_large" => Stop::Header(vec![FieldError::new(
+                "file_too_large" => Stop::Header(vec![FieldError::with(
                     "file",
-                    "file_too_large",
+                    ErrorCode::FileTooLarge,
                     format!("文件解压后超过上限{unpacked_limit}字节"),
                     format!("the file unpacks to more than the limit of {unpacked_limit} bytes"),
                 )]),
@@ -251,9 +252,9 @@ pub(crate) fn looks_like_ndjson(first: &[u8]) -> bool {
 }
 
 pub(crate) fn unreadable(e: impl std::fmt::Display) -> Stop {
-    Stop::Header(vec![FieldError::new(
+    Stop::Header(vec![FieldError::with(
         "file",
-        "unreadable_file",
+        ErrorCode::UnreadableFile,
         format!("文件无法读取：{e}"),
         format!("the file cannot be read: {e}"),
     )])
@@ -279,9 +280,9 @@ pub(crate) fn read_csv<R: std::io::Read>(
                 let row = SourceRow {
                     line,
                     cells: Vec::new(),
-                    problems: vec![FieldError::new(
+                    problems: vec![FieldError::with(
                         "row",
-                        "malformed_row",
+                        ErrorCode::MalformedRow,
                         format!("该行无法解析：{e}"),
                         format!("the row cannot be parsed: {e}"),
                     )],
@@ -367,18 +368,18 @@ pub(crate) fn read_ndjson<R: BufRead>(
                 for (key, value) in &map {
                     match spec.columns.iter().position(|c| c == key) {
                         Some(i) => cells[i] = json_cell(value),
-                        None => problems.push(FieldError::new(
+                        None => problems.push(FieldError::with(
                             key.as_str(),
-                            "unknown_field",
+                            ErrorCode::UnknownField,
                             format!("未知字段 {key}"),
                             format!("unknown field {key}"),
                         )),
                     }
                 }
             }
-            Err(e) => problems.push(FieldError::new(
+            Err(e) => problems.push(FieldError::with(
                 "row",
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 format!("该行不是 JSON 对象：{e}"),
                 format!("the line is not a JSON object: {e}"),
             )),
@@ -404,9 +405,9 @@ pub(crate) fn excel_date(serial: f64) -> Option<String> {
 pub(crate) fn xlsx_cell(value: &calamine::DataRef<'_>, column: Option<&str>, problems: &mut Vec<FieldError>) -> String {
     use calamine::DataRef as D;
     let numeric_id = |problems: &mut Vec<FieldError>| {
-        problems.push(FieldError::new(
+        problems.push(FieldError::with(
             "id_number",
-            "id_number_as_number",
+            ErrorCode::IdNumberAsNumber,
             "公民身份号码列被 Excel 存成了数字（会丢失末位），请将该列设为文本格式后重新导出",
             "the resident ID column is stored as a number (Excel drops digits); format the column as text",
         ));
@@ -431,9 +432,9 @@ pub(crate) fn xlsx_cell(value: &calamine::DataRef<'_>, column: Option<&str>, pro
         D::DateTimeIso(s) => s.chars().take(10).collect(),
         D::DurationIso(s) => s.clone(),
         D::Error(e) => {
-            problems.push(FieldError::new(
+            problems.push(FieldError::with(
                 column.unwrap_or("row"),
-                "cell_error",
+                ErrorCode::CellError,
                 format!("单元格含有 Excel 错误值 {e}"),
                 format!("the cell holds the Excel error {e}"),
             ));

@@ -2,6 +2,7 @@
 //! database and merged set-based in one transaction.
 
 use super::*;
+use domain::ErrorCode;
 
 /// What the reading thread hands to the database thread.
 pub(crate) enum Staging {
@@ -44,9 +45,9 @@ impl Pipeline<'_> {
         let line = row.line;
         if let Some(first) = self.seen.insert(id_key(&data.id_number), line) {
             self.seen.insert(id_key(&data.id_number), first);
-            let e = FieldError::new(
+            let e = FieldError::with(
                 "id_number",
-                "duplicate_in_file",
+                ErrorCode::DuplicateInFile,
                 format!("该公民身份号码在文件第{first}行已出现"),
                 format!("this resident ID appears already on line {first}"),
             );
@@ -161,24 +162,9 @@ pub(crate) fn refused_cells(header: &Header, r: &Refused, flags: &[StagedFlag]) 
 
 pub(crate) fn refusal(r: &Refused) -> FieldError {
     match r.code.as_str() {
-        "not_a_community" => FieldError::new(
-            "community_code",
-            "not_a_community",
-            "该代码不是社区（村）级区划",
-            "the code is not a community",
-        ),
-        "id_number_taken" => FieldError::new(
-            "id_number",
-            "id_number_taken",
-            "该公民身份号码已登记",
-            "a retiree with this resident ID is registered already",
-        ),
-        _ => FieldError::new(
-            "community_code",
-            "community_not_found",
-            "社区不存在或不在您的管辖范围内",
-            "no such community in your jurisdiction",
-        ),
+        "not_a_community" => FieldError::of("community_code", ErrorCode::NotACommunity),
+        "id_number_taken" => FieldError::of("id_number", ErrorCode::IdNumberTaken),
+        _ => FieldError::of("community_code", ErrorCode::CommunityNotFound),
     }
 }
 
@@ -260,9 +246,9 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
     // A database failure is the real cause when both sides stopped.
     staged?;
     let header_problems = match read {
-        Ok(()) if p.header.is_none() => Some(vec![FieldError::new(
+        Ok(()) if p.header.is_none() => Some(vec![FieldError::with(
             "header",
-            "empty_file",
+            ErrorCode::EmptyFile,
             "文件没有表头或数据行",
             "the file has no header or data rows",
         )]),
