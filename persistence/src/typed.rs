@@ -21,6 +21,8 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
+
+use crate::{RepoError, RepoResult};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
@@ -55,6 +57,24 @@ pub struct UnknownCode {
 /// Parses a stored code, failing with [`UnknownCode`].
 pub fn parse_code<T: StoredCode>(value: &str) -> Result<T, UnknownCode> {
     T::from_code(value).ok_or_else(|| UnknownCode { type_name: T::NAME, value: value.to_owned() })
+}
+
+/// Stored JSON text (a column the service writes as JSON) read as `T`; text that does not parse is
+/// [`RepoError::Corrupt`] naming `table`, the row (`id`) and `column`, logged, never a default.
+pub fn stored_json<T: serde::de::DeserializeOwned>(
+    table: &str,
+    id: impl fmt::Display,
+    column: &str,
+    text: &str,
+) -> RepoResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(table, id, column, format!("not the JSON expected ({e}): {text:?}")))
+}
+
+/// [`RepoError::Corrupt`] about `column` of row `id` of `table`, logged as an error.
+pub fn corrupt(table: &str, id: impl fmt::Display, column: &str, what: impl fmt::Display) -> RepoError {
+    let e = RepoError::Corrupt(format!("{table} id {id} column {column}: {what}"));
+    log::error!("{e}");
+    e
 }
 
 /// A domain enumeration read from or written to a `Text` column.
