@@ -196,11 +196,7 @@ impl HandoverStepRow {
     /// The step's detail as JSON (`null` when none); stored text that is not JSON is [`RepoError::Corrupt`].
     pub fn detail_json(&self) -> RepoResult<serde_json::Value> {
         let Some(text) = &self.detail else { return Ok(serde_json::Value::Null) };
-        serde_json::from_str(text).map_err(|e| {
-            let e = RepoError::Corrupt(format!("handover_steps id {} column detail: not JSON ({e})", self.id));
-            log::error!("{e}");
-            e
-        })
+        crate::typed::stored_json("handover_steps", self.id, "detail", text)
     }
 }
 
@@ -387,14 +383,13 @@ impl Transfer {
     /// The documents handed in (a JSON array of codes); text that is not such an array of known codes is
     /// [`RepoError::Corrupt`], never dropped.
     pub fn documents(&self) -> RepoResult<Vec<domain::transfer::TransferDocument>> {
-        let corrupt = |what: String| {
-            let e = RepoError::Corrupt(format!("transfers id {} column documents: {what}", self.id));
-            log::error!("{e}");
-            e
-        };
-        let codes: Vec<String> = serde_json::from_str(&self.documents)
-            .map_err(|e| corrupt(format!("not a JSON array of codes ({e}): {:?}", self.documents)))?;
-        codes.iter().map(|c| crate::typed::parse_code(c).map_err(|e| corrupt(e.to_string()))).collect()
+        let codes: Vec<String> = crate::typed::stored_json("transfers", self.id, "documents", &self.documents)?;
+        codes
+            .iter()
+            .map(|c| {
+                crate::typed::parse_code(c).map_err(|e| crate::typed::corrupt("transfers", self.id, "documents", e))
+            })
+            .collect()
     }
 }
 

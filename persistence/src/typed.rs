@@ -13,6 +13,8 @@
 //! ```
 //!
 //! Writing works too (`Stored(v)` is an expression of SQL type `Text`, so it can be compared or inserted).
+//! The impls are generic over the backend (`String: FromSql<Text, DB>`), so they hold for SQLite, PostgreSQL and
+//! the `MultiBackend` of [`crate::DbConnection`] alike. Stored JSON goes through [`stored_json`] the same way.
 
 use std::fmt;
 
@@ -21,6 +23,8 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
+
+use crate::{RepoError, RepoResult};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
@@ -55,6 +59,24 @@ pub struct UnknownCode {
 /// Parses a stored code, failing with [`UnknownCode`].
 pub fn parse_code<T: StoredCode>(value: &str) -> Result<T, UnknownCode> {
     T::from_code(value).ok_or_else(|| UnknownCode { type_name: T::NAME, value: value.to_owned() })
+}
+
+/// Stored JSON text (a column the service writes as JSON) read as `T`; text that does not parse is
+/// [`RepoError::Corrupt`] naming `table`, the row (`id`) and `column`, logged, never a default.
+pub fn stored_json<T: serde::de::DeserializeOwned>(
+    table: &str,
+    id: impl fmt::Display,
+    column: &str,
+    text: &str,
+) -> RepoResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(table, id, column, format!("not the JSON expected ({e}): {text:?}")))
+}
+
+/// [`RepoError::Corrupt`] about `column` of row `id` of `table`, logged as an error.
+pub fn corrupt(table: &str, id: impl fmt::Display, column: &str, what: impl fmt::Display) -> RepoError {
+    let e = RepoError::Corrupt(format!("{table} id {id} column {column}: {what}"));
+    log::error!("{e}");
+    e
 }
 
 /// A domain enumeration read from or written to a `Text` column.
@@ -168,7 +190,39 @@ stored_codes!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DbConnection;
+    use diesel::prelude::*;
     use domain::PensionStatus;
+
+    #[derive(Debug, QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text, deserialize_as = Stored<PensionStatus>)]
+        v: PensionStatus,
+        #[diesel(sql_type = Nullable<Text>, deserialize_as = OptStored<SuspensionReason>)]
+        r: Option<SuspensionReason>,
+    }
+
+    fn conn() -> DbConnection {
+        let url = crate::DatabaseUrl::Sqlite(":memory:".into());
+        crate::connection::establish(&url).unwrap()
+    }
+
+    #[test]
+    fn codes_round_trip_through_the_multi_backend_and_unknown_ones_fail() {
+        let conn = &mut conn();
+        let row: Row = diesel::sql_query("SELECT ? AS v, NULL AS r")
+            .bind::<Text, _>(Stored(PensionStatus::Suspended))
+            .get_result(conn)
+            .unwrap();
+        assert_eq!((row.v, row.r), (PensionStatus::Suspended, None));
+        let row: Row = diesel::sql_query("SELECT 'normal' AS v, 'imprisoned' AS r").get_result(conn).unwrap();
+        assert_eq!((row.v, row.r), (PensionStatus::Normal, Some(SuspensionReason::Imprisoned)));
+        let err = diesel::sql_query("SELECT 'normal' AS v, 'holiday' AS r").get_result::<Row>(conn).unwrap_err();
+        let RepoError::Corrupt(message) = RepoError::from(err) else { panic!("expected Corrupt") };
+        assert_eq!(message, "stored SuspensionReason value \"holiday\" is not a known code");
+        let err = diesel::sql_query("SELECT 'bogus' AS v, NULL AS r").get_result::<Row>(conn).unwrap_err();
+        assert!(matches!(RepoError::from(err), RepoError::Corrupt(m) if m.contains("PensionStatus value \"bogus\"")));
+    }
 
     #[test]
     fn known_codes_parse_and_unknown_ones_name_type_and_value() {

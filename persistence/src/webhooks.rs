@@ -45,11 +45,7 @@ impl Webhook {
     /// The subscribed types (empty: all). Stored text that is not a JSON array of strings is
     /// [`RepoError::Corrupt`]: read as "all" it would deliver events the subscriber did not ask for.
     pub fn types(&self) -> RepoResult<Vec<String>> {
-        serde_json::from_str(&self.event_types).map_err(|e| {
-            let e = RepoError::Corrupt(format!("webhooks id {} column event_types: not a JSON array ({e})", self.id));
-            log::error!("{e}");
-            e
-        })
+        crate::typed::stored_json("webhooks", self.id, "event_types", &self.event_types)
     }
 }
 

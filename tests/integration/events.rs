@@ -477,3 +477,30 @@ both_backends! {
         assert_eq!(app.count("webhooks"), 0);
     }
 }
+
+both_backends! {
+    async fn a_subscription_whose_stored_event_types_do_not_parse_is_an_error_not_all_events(app: &TestApp) {
+        // Read as "no types" it would mean "all events"; it must be an error instead.
+        let rx = Receiver::start(0).await;
+        let hook = app.post("/api/v1/webhooks", "platform",
+            &json!({"url": rx.url, "secret": SECRET_32, "event_types": ["retiree.created"]})).await.expect(201);
+        let id = hook.body["id"].as_i64().unwrap();
+        let path = format!("/api/v1/webhooks/{id}");
+        assert_eq!(app.get(&path, "platform").await.expect(200).body["event_types"], json!(["retiree.created"]));
+        use diesel::RunQueryDsl;
+        let n = diesel::sql_query(format!("UPDATE webhooks SET event_types = 'retiree.created' WHERE id = {id}"))
+            .execute(&mut *app.conn())
+            .unwrap();
+        assert_eq!(n, 1);
+        app.get(&path, "platform").await.problem(500, "internal_error");
+        app.get("/api/v1/webhooks", "platform").await.problem(500, "internal_error");
+        let w = persistence::webhooks::find(&mut app.conn(), id).unwrap();
+        match w.types() {
+            Err(persistence::RepoError::Corrupt(m)) => assert!(
+                m.starts_with(&format!("webhooks id {id} column event_types: not the JSON expected")),
+                "{m}"
+            ),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+}

@@ -129,14 +129,15 @@ pub struct RunResponse {
 
 /// What is kept in the run's `summary` column.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)] // `{}` while the run is under way
 struct Summary {
     by_jurisdiction: Vec<JurisdictionCounts>,
 }
 
-fn response(run: Run) -> RunResponse {
-    let summary: Summary = serde_json::from_str(&run.summary).unwrap_or_default();
+fn response(run: Run) -> Result<RunResponse, ApiError> {
+    let summary: Summary = persistence::typed::stored_json("certification_runs", run.id, "summary", &run.summary)?;
     let base = format!("/api/v1/certification-runs/{}", run.id);
-    RunResponse {
+    Ok(RunResponse {
         id: run.id,
         jurisdiction: run.jurisdiction_code,
         as_of: run.as_of,
@@ -152,7 +153,7 @@ fn response(run: Run) -> RunResponse {
         started_at: instant(run.started_at),
         finished_at: instant(run.finished_at),
         links: RunLinks { items: format!("{base}/items"), dependents: format!("{base}/dependents"), run: base },
-    }
+    })
 }
 
 /// Checks the body: the as-of date (default today, not in the future) and the dry-run flag.
@@ -268,7 +269,7 @@ pub async fn create(
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/certification-runs/{id}"),
             version: 1,
-            body: serde_json::to_value(response(run)).map_err(ApiError::internal)?,
+            body: serde_json::to_value(response(run)?).map_err(ApiError::internal)?,
         })
     })
     .await
@@ -302,7 +303,7 @@ pub async fn list(
     let scope = caller.scope_path.clone();
     let found = crate::db::run(&state.pool, move |conn| runs::list(conn, &scope, before, limit)).await?;
     let next = next_cursor(&found, limit, RUN_CURSOR, |r| r.id.to_string());
-    Ok(web::Json(Page { items: found.into_iter().map(response).collect(), next_cursor: next }))
+    Ok(web::Json(Page { items: found.into_iter().map(response).collect::<Result<_, _>>()?, next_cursor: next }))
 }
 
 /// The run if it ran on a node in the caller's subtree.
@@ -324,7 +325,7 @@ pub async fn get_one(
     let id = path.into_inner();
     let c = caller.clone();
     let run = crate::db::run(&state.pool, move |conn| visible(conn, &c, id)).await?;
-    Ok(web::Json(response(run)))
+    Ok(web::Json(response(run)?))
 }
 
 /// Filters and paging of a run's list.

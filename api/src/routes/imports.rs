@@ -502,8 +502,10 @@ pub async fn errors_csv(
         if job.actor != c.login {
             return Err(ApiError::forbidden());
         }
-        let mut header: Vec<String> =
-            job.header.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+        let mut header: Vec<String> = match job.header.as_deref() {
+            Some(h) => persistence::typed::stored_json("import_jobs", job.id, "header", h)?,
+            None => Vec::new(),
+        };
         let width = header.len();
         header.extend(["error_line", "error_fields", "error_codes", "error_messages"].map(String::from));
         // Flexible: a row refused for its width keeps all the cells it had.
@@ -517,7 +519,12 @@ pub async fn errors_csv(
             let Some(last) = page.last() else { break };
             after = Some(last.0.line);
             for (row, row_errors) in &page {
-                let mut cells: Vec<String> = serde_json::from_str(&row.cells).unwrap_or_default();
+                let mut cells: Vec<String> = persistence::typed::stored_json(
+                    "import_rejected_rows",
+                    format_args!("{}/{}", row.job_id, row.line),
+                    "cells",
+                    &row.cells,
+                )?;
                 cells.resize(width.max(cells.len()), String::new());
                 let join =
                     |f: &dyn Fn(&RowErrorRecord) -> String| row_errors.iter().map(f).collect::<Vec<_>>().join("; ");
