@@ -5,14 +5,16 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod calendar;
-pub mod care;
 pub mod certification_runs;
+pub mod condolences;
 pub mod connection;
 pub mod death;
 pub mod dependent_certification;
 pub mod error;
 pub mod events;
 pub mod feeds;
+pub mod fund;
+pub mod groups;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod jurisdictions;
@@ -26,6 +28,7 @@ pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod typed;
+pub mod visits;
 pub mod webhooks;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};

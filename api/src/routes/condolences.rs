@@ -7,7 +7,7 @@ use domain::care;
 use domain::policy::{CondolenceKind, Policy};
 use domain::{Money, Permission};
 use persistence::DbConnection;
-use persistence::care::{self as repo, CondolenceFilter, FestivalBatch, NewCondolence};
+use persistence::condolences::{self as repo, CondolenceFilter, FestivalBatch, NewCondolence};
 use persistence::retirees as people;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

@@ -11,7 +11,7 @@ use domain::care::{self, Split};
 use domain::policy::{FundUse, Policy, Rounding};
 use domain::{Level, ManagementLevel, Money, Permission};
 use persistence::DbConnection;
-use persistence::care::{self as repo, Budget, Expenditure, NewExpenditure};
+use persistence::fund::{self as repo, Budget, Expenditure, NewExpenditure};
 use persistence::jurisdictions::Jurisdiction;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
@@ -230,7 +230,8 @@ fn compute_budget(
             amount: split_yuan(amount),
         });
     }
-    let leaders = repo::leaders_in_office(conn, &node.path, reference_date, reference_date)?.len() as i64;
+    let leaders =
+        persistence::groups::leaders_in_office(conn, &node.path, reference_date, reference_date)?.len() as i64;
     let snapshot = BudgetSnapshot {
         jurisdiction: node.code.clone(),
         year,
@@ -469,8 +470,10 @@ pub async fn leader_allowances(
         let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
         let policy = policy_at(conn, &node.path, month)?;
         let last = domain::movement::month_end(month);
-        let mut groups: Vec<i64> =
-            repo::leaders_in_office(conn, &node.path, month, last)?.iter().map(|(l, _)| l.group_id).collect();
+        let mut groups: Vec<i64> = persistence::groups::leaders_in_office(conn, &node.path, month, last)?
+            .iter()
+            .map(|(l, _)| l.group_id)
+            .collect();
         groups.sort_unstable();
         groups.dedup();
         let leaders = groups.len() as i64;
@@ -781,7 +784,7 @@ pub async fn create_award(
         let year = on.year();
         let start = Date::from_calendar_date(year, Month::January, 1).unwrap_or(on);
         let end = Date::from_calendar_date(year, Month::December, 31).unwrap_or(on);
-        let leader = repo::leaders_in_office(conn, &node.path, start, end)?
+        let leader = persistence::groups::leaders_in_office(conn, &node.path, start, end)?
             .into_iter()
             .map(|(l, _)| l)
             .find(|l| l.id == body.leader_id)

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::care::GroupBasis;
 use domain::{Level, Permission};
 use persistence::DbConnection;
-use persistence::care::{self as repo, Group, Leader, NewLeader, Training};
+use persistence::groups::{self as repo, Group, Leader, NewLeader, Training};
 use persistence::retirees as people;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

@@ -21,12 +21,15 @@ pub mod handover;
 pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
+pub mod movement_report;
 pub mod ops;
 pub mod overpayments;
 pub mod pension;
 pub mod policies;
+pub mod reductions;
 pub mod retirees;
 pub mod transfers;
+pub mod visit_tasks;
 pub mod visits;
 pub mod webhooks;
 
@@ -132,12 +135,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::resubmit)
         .service(transfers::release)
         .service(transfers::complete)
-        .service(transfers::reduce)
-        .service(transfers::list_reductions)
+        .service(reductions::reduce)
+        .service(reductions::list_reductions)
         .service(visits::generate)
-        .service(transfers::visit_tasks)
-        .service(transfers::visit_done)
-        .service(transfers::movement_report)
+        .service(visit_tasks::visit_tasks)
+        .service(visit_tasks::visit_done)
+        .service(movement_report::movement_report)
         .service(events::list)
         .service(webhooks::create)
         .service(webhooks::list)
