@@ -519,10 +519,13 @@ pub async fn create_list(
         let rows: Vec<NewCondolence> = roster
             .items
             .iter()
-            .map(|p| {
-                let fen = Money::parse(&p.amount).map(Money::fen).unwrap_or(0);
+            .map(|p| -> Result<NewCondolence, ApiError> {
+                // The roster's amounts are the policy's, formatted by this service: one that does not parse is a bug.
+                let fen = Money::parse(&p.amount)
+                    .map(Money::fen)
+                    .map_err(|e| ApiError::internal(format!("festival amount '{}': {e:?}", p.amount)))?;
                 total += fen;
-                NewCondolence {
+                Ok(NewCondolence {
                     retiree_id: p.retiree_id,
                     community_code: p.community_code.clone(),
                     kind: kind.as_str().to_owned(),
@@ -535,9 +538,9 @@ pub async fn create_list(
                     note: None,
                     created_by: c.login.clone(),
                     created_at: now,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let n = repo::insert_condolences(conn, &rows)?;
         let batch = repo::finish_batch(conn, batch.id, n as i64, total)?;
         let mut entry = c.audit("festival_list.create", "festival_list", batch.id, &node.path);
