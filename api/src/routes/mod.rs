@@ -9,6 +9,7 @@ pub mod certifications;
 pub mod common;
 pub mod condolences;
 pub mod deaths;
+pub mod deaths_report;
 pub mod dependent_certifications;
 pub mod dependent_support;
 pub mod dependents;
@@ -28,6 +29,7 @@ pub mod pension;
 pub mod policies;
 pub mod reductions;
 pub mod retirees;
+pub mod timeline;
 pub mod transfers;
 pub mod visit_tasks;
 pub mod visits;
@@ -75,7 +77,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retirees::list)
         .service(retirees::get_one)
         .service(retirees::update)
-        .service(retirees::timeline)
+        .service(timeline::timeline)
         .service(pension::get_status)
         .service(pension::changes)
         .service(pension::suspend)
@@ -111,7 +113,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(deaths::withdraw)
         .service(deaths::reverse)
         .service(deaths::benefits)
-        .service(deaths::deaths_report)
+        .service(deaths_report::deaths_report)
         .service(overpayments::list)
         .service(overpayments::get_one)
         .service(overpayments::add_entry)
