@@ -154,13 +154,6 @@ impl AppError {
         Self::validation(vec![error])
     }
 
-    /// 422 for a broken business rule that is not about one field.
-    /// The code should be catalogued (`api::error::tests::every_literal_code_is_catalogued_with_its_status`
-    /// checks literal ones); with a literal code, prefer [`Self::with`].
-    pub fn rule(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(status::UNPROCESSABLE_ENTITY, code, Msg::new(zh, en))
-    }
-
     /// A domain rule violation as the whole answer, with the status the catalogue gives its code (422 for a code
     /// the catalogue lacks).
     pub fn violation(violation: &dyn RuleViolation) -> Self {
