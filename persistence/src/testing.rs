@@ -1,4 +1,4 @@
-//! Fresh migrated databases for the crate-level tests of `persistence` and `app` (feature `testing`): SQLite in a
+//! Fresh migrated databases for the tests of `persistence`, `app` and the service (feature `testing`): SQLite in a
 //! temporary directory always, PostgreSQL when `TEST_POSTGRES_URL` is set. Without the URL a PostgreSQL case is
 //! skipped, or fails under `REQUIRE_POSTGRES=1`, so a suite meant to cover both backends cannot pass on one.
 #![allow(clippy::expect_used)]

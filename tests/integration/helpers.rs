@@ -126,11 +126,7 @@ pub struct TestApp {
     pg: Option<PgDatabase>,
 }
 
-/// Whether `REQUIRE_POSTGRES` is set (to anything but empty or `0`): then a PostgreSQL run that would be skipped
-/// for want of `TEST_POSTGRES_URL` fails instead, so a suite meant to cover both backends cannot pass on one.
-pub fn postgres_required() -> bool {
-    std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| !matches!(v.trim(), "" | "0"))
-}
+pub use persistence::testing::{postgres_required, with_database};
 
 /// `TEST_POSTGRES_URL`, or `None` when it is not set: the caller then skips its PostgreSQL run. Panics instead of
 /// answering `None` under `REQUIRE_POSTGRES=1`.
@@ -147,14 +143,6 @@ pub fn pg_url_or_skip(url: Option<String>, required: bool) -> Option<String> {
          (set TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres, or unset REQUIRE_POSTGRES)"
     );
     url
-}
-
-/// `postgres://…/db` with the database name replaced.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
-    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-    format!("{head}://{authority}/{db}{query}")
 }
 
 /// Migrations hash: a new migration gives a new template database.
