@@ -2,6 +2,7 @@
 //! background jobs, the policy book and the clock. It knows nothing of HTTP: `api` parses a request, calls one
 //! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
 
+pub mod audit;
 pub mod caller;
 pub mod clock;
 pub mod db;
@@ -13,9 +14,12 @@ pub mod files;
 pub mod fuzzing;
 pub mod imports;
 pub mod input;
+pub mod masking;
+pub mod overpayments;
 pub mod pension;
 pub mod policy_book;
 pub mod retirees;
+pub mod scope;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -2,13 +2,16 @@
 //! and a resumption with the back-pay the policy grants. Shared by the suspend and resume actions, certifications,
 //! death reports and transfers.
 
+use domain::Money;
 use domain::PensionStatus;
 use domain::pension::{self, BackPay, PensionState};
 use domain::policy::SuspensionReason;
 use persistence::pension::{self as repo, NewState, NewStatusChange, SOURCE_PERSON, StatusChange};
 use persistence::retirees::Retiree;
 use persistence::{DbConnection, audit};
-use time::Date;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
 
 use crate::caller::Caller;
 use crate::error::AppError;
@@ -105,4 +108,90 @@ pub fn resumption(
         created_at: persistence::now_utc(),
     };
     Ok((change, back_pay))
+}
+
+/// One recorded status change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": 9, "retiree_id": 42, "community_code": "350203001001", "from_status": "suspended",
+    "from_reason": "certification_overdue", "to_status": "normal", "reason": "certification_overdue",
+    "effective_month": "2026-07", "source": "person", "source_ref": null, "operator": "siming",
+    "back_pay": {"months_suspended": 4, "granted": true, "months_paid": 4, "amount": "14000.00"},
+    "note": null, "created_at": "2026-07-15T02:00:00Z"}))]
+pub struct StatusChangeResponse {
+    /// Id.
+    pub id: i64,
+    /// Retiree id.
+    pub retiree_id: i64,
+    /// Community at the time.
+    pub community_code: String,
+    /// Status before.
+    pub from_status: PensionStatus,
+    /// Suspension reason before.
+    pub from_reason: Option<SuspensionReason>,
+    /// Status after.
+    pub to_status: PensionStatus,
+    /// The suspension reason (suspensions) or the reason that ended (resumptions).
+    pub reason: Option<SuspensionReason>,
+    /// Month the change takes effect (`YYYY-MM`).
+    #[schema(example = "2026-07")]
+    pub effective_month: String,
+    /// `person` (through the API), `feed` (a data-platform batch) or `run` (a certification run).
+    #[schema(example = "person")]
+    pub source: String,
+    /// The feed batch or run id.
+    pub source_ref: Option<i64>,
+    /// Login of the operator.
+    pub operator: String,
+    /// The back-pay of a resumption.
+    pub back_pay: Option<BackPayResponse>,
+    /// Note.
+    pub note: Option<String>,
+    /// Recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Back-pay owed by a resumption (CS Art. 32: "恢复发放或补发").
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BackPayResponse {
+    /// Months the pension was suspended.
+    #[schema(example = 4)]
+    pub months_suspended: u32,
+    /// Whether the policy pays them back for the reason.
+    pub granted: bool,
+    /// Months paid back.
+    #[schema(example = 4)]
+    pub months_paid: u32,
+    /// Amount in yuan (months paid × monthly pension); `null` when no monthly pension is on record.
+    #[schema(example = "14000.00")]
+    pub amount: Option<String>,
+}
+
+/// The API view of a stored change.
+pub fn change_response(c: StatusChange) -> StatusChangeResponse {
+    let back_pay = c.back_pay_months.map(|months_paid| {
+        let months_paid = u32::try_from(months_paid).unwrap_or(0);
+        BackPayResponse {
+            months_suspended: c.months_suspended.and_then(|m| u32::try_from(m).ok()).unwrap_or(months_paid),
+            granted: c.back_pay_granted.unwrap_or(months_paid > 0),
+            months_paid,
+            amount: c.back_pay_fen.map(|f| Money::from_fen(f).to_string()),
+        }
+    });
+    StatusChangeResponse {
+        id: c.id,
+        retiree_id: c.retiree_id,
+        community_code: c.community_code,
+        from_status: c.from_status,
+        from_reason: c.from_reason,
+        to_status: c.to_status,
+        reason: c.reason,
+        effective_month: month_text(c.effective_month),
+        source: c.source,
+        source_ref: c.source_ref,
+        operator: c.operator,
+        back_pay,
+        note: c.note,
+        created_at: c.created_at.assume_utc(),
+    }
 }

@@ -41,23 +41,7 @@ pub fn next_cursor<T>(items: &[T], limit: i64, kind: &str, key: impl Fn(&T) -> S
     }
 }
 
-/// The node `code` if it lies in the caller's subtree; otherwise 422 `jurisdiction_not_found` on `field`. A node
-/// named in a request that is absent and one outside the caller's subtree are not told apart.
-pub fn node_in_scope(
-    conn: &mut persistence::DbConnection,
-    caller: &crate::auth::Caller,
-    code: &str,
-    field: &str,
-) -> Result<persistence::jurisdictions::Jurisdiction, ApiError> {
-    persistence::jurisdictions::find(conn, code).ok().filter(|n| caller.sees(&n.path)).ok_or_else(|| {
-        ApiError::field(FieldError::new(
-            field,
-            "jurisdiction_not_found",
-            "区划不存在或不在您的管辖范围内",
-            "no such jurisdiction in your subtree",
-        ))
-    })
-}
+pub use app::scope::node_in_scope;
 
 /// Parses an enumeration code from a query parameter, collecting a field error naming the allowed codes.
 pub fn enum_filter<T: Copy>(

@@ -6,13 +6,13 @@ use domain::pension::{self, CertificationBarrier, CertificationStatus, Transitio
 use domain::policy::SuspensionReason;
 use domain::{Money, PensionStatus, Permission};
 use persistence::audit;
-use persistence::pension::{self as repo, NewStatusChange, StatusChange};
+use persistence::pension::{self as repo, NewStatusChange};
 use persistence::retirees::{self as people, Retiree};
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::ToSchema;
 
-use super::common::{Page, check_text, finish, instant, next_cursor, ok_with_etag};
+use super::common::{Page, check_text, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, page};
@@ -66,93 +66,8 @@ pub fn status_response(r: &Retiree, due_soon_days: u32, today: Date) -> PensionS
     }
 }
 
-/// One recorded status change.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 9, "retiree_id": 42, "community_code": "350203001001", "from_status": "suspended",
-    "from_reason": "certification_overdue", "to_status": "normal", "reason": "certification_overdue",
-    "effective_month": "2026-07", "source": "person", "source_ref": null, "operator": "siming",
-    "back_pay": {"months_suspended": 4, "granted": true, "months_paid": 4, "amount": "14000.00"},
-    "note": null, "created_at": "2026-07-15T02:00:00Z"}))]
-pub struct StatusChangeResponse {
-    /// Id.
-    pub id: i64,
-    /// Retiree id.
-    pub retiree_id: i64,
-    /// Community at the time.
-    pub community_code: String,
-    /// Status before.
-    pub from_status: PensionStatus,
-    /// Suspension reason before.
-    pub from_reason: Option<SuspensionReason>,
-    /// Status after.
-    pub to_status: PensionStatus,
-    /// The suspension reason (suspensions) or the reason that ended (resumptions).
-    pub reason: Option<SuspensionReason>,
-    /// Month the change takes effect (`YYYY-MM`).
-    #[schema(example = "2026-07")]
-    pub effective_month: String,
-    /// `person` (through the API), `feed` (a data-platform batch) or `run` (a certification run).
-    #[schema(example = "person")]
-    pub source: String,
-    /// The feed batch or run id.
-    pub source_ref: Option<i64>,
-    /// Login of the operator.
-    pub operator: String,
-    /// The back-pay of a resumption.
-    pub back_pay: Option<BackPayResponse>,
-    /// Note.
-    pub note: Option<String>,
-    /// Recorded.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-/// Back-pay owed by a resumption (CS Art. 32: "恢复发放或补发").
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BackPayResponse {
-    /// Months the pension was suspended.
-    #[schema(example = 4)]
-    pub months_suspended: u32,
-    /// Whether the policy pays them back for the reason.
-    pub granted: bool,
-    /// Months paid back.
-    #[schema(example = 4)]
-    pub months_paid: u32,
-    /// Amount in yuan (months paid × monthly pension); `null` when no monthly pension is on record.
-    #[schema(example = "14000.00")]
-    pub amount: Option<String>,
-}
-
-/// The API view of a stored change.
-pub fn change_response(c: StatusChange) -> StatusChangeResponse {
-    let back_pay = c.back_pay_months.map(|months_paid| {
-        let months_paid = u32::try_from(months_paid).unwrap_or(0);
-        BackPayResponse {
-            months_suspended: c.months_suspended.and_then(|m| u32::try_from(m).ok()).unwrap_or(months_paid),
-            granted: c.back_pay_granted.unwrap_or(months_paid > 0),
-            months_paid,
-            amount: c.back_pay_fen.map(|f| Money::from_fen(f).to_string()),
-        }
-    });
-    StatusChangeResponse {
-        id: c.id,
-        retiree_id: c.retiree_id,
-        community_code: c.community_code,
-        from_status: c.from_status,
-        from_reason: c.from_reason,
-        to_status: c.to_status,
-        reason: c.reason,
-        effective_month: month_text(c.effective_month),
-        source: c.source,
-        source_ref: c.source_ref,
-        operator: c.operator,
-        back_pay,
-        note: c.note,
-        created_at: instant(c.created_at),
-    }
-}
-
 pub use app::input::{month_text, parse_month};
+pub use app::pension::{BackPayResponse, StatusChangeResponse, change_response};
 pub use app::pension::{apply_change, illegal, resumption, state_of};
 
 /// The pension status of one person (audited read).

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::pension::{CertificationBarrier, CertificationStatus, certification_status};
 use domain::policy::SuspensionReason;
 use domain::roles::SensitiveField;
-use domain::{Category, IdNumber, ManagementLevel, Money, PensionStatus, Permission, Role, Sex, SpecialGroup, mask};
+use domain::{Category, IdNumber, ManagementLevel, Money, PensionStatus, Permission, Role, Sex, SpecialGroup};
 use persistence::audit::{self};
 use persistence::retirees::{self as repo, GroupFlag, Retiree, RetireeData, RetireeFilter};
 use persistence::{DbConnection, jurisdictions};
@@ -115,18 +115,7 @@ pub struct RetireeResponse {
     pub updated_at: OffsetDateTime,
 }
 
-/// Shows or masks one sensitive value for `role`.
-pub fn show(role: Role, field: SensitiveField, detail: bool, value: &str, masked: &mut Vec<String>) -> String {
-    if role.visibility(field).clear_in(detail) {
-        return value.to_owned();
-    }
-    masked.push(field.as_str().to_owned());
-    match field {
-        SensitiveField::IdNumber => mask::id_number(value),
-        SensitiveField::Phone => mask::phone(value),
-        SensitiveField::Address => mask::address(value),
-    }
-}
+pub use app::masking::show;
 
 /// The groups a person belongs to on `on`.
 pub fn current_groups(r: &Retiree, flags: &[GroupFlag], on: Date, advanced_age: i32) -> Vec<SpecialGroup> {
@@ -241,27 +230,7 @@ fn id_taken() -> ApiError {
     ApiError::of(domain::ErrorCode::IdNumberTaken)
 }
 
-/// Field-by-field changes for the audit log and timeline, with sensitive values masked.
-pub fn changes<T: Serialize>(before: Option<&T>, after: &T) -> serde_json::Map<String, serde_json::Value> {
-    let old = before.and_then(|b| serde_json::to_value(b).ok()).unwrap_or(serde_json::Value::Null);
-    let new = serde_json::to_value(after).unwrap_or(serde_json::Value::Null);
-    let mut out = serde_json::Map::new();
-    if let serde_json::Value::Object(new_map) = new {
-        for (key, to) in new_map {
-            let from = old.get(&key).cloned().unwrap_or(serde_json::Value::Null);
-            if from != to {
-                let hide = |v: serde_json::Value| match (key.as_str(), v) {
-                    ("id_number", serde_json::Value::String(s)) => serde_json::Value::String(mask::id_number(&s)),
-                    ("phone", serde_json::Value::String(s)) => serde_json::Value::String(mask::phone(&s)),
-                    ("address", serde_json::Value::String(s)) => serde_json::Value::String(mask::address(&s)),
-                    (_, v) => v,
-                };
-                out.insert(key.clone(), serde_json::json!({"from": hide(from), "to": hide(to)}));
-            }
-        }
-    }
-    out
-}
+pub use app::audit::changes;
 
 /// Registers a retiree in a community of the caller's subtree. Pension status starts `normal`.
 #[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = CreateRetireeRequest,

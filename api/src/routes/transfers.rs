@@ -127,9 +127,7 @@ fn rule(e: TransferError) -> ApiError {
     ApiError::conflict(e.code(), e.message_zh(), e.message_en())
 }
 
-pub(super) fn path_of(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
-    Ok(persistence::jurisdictions::find(conn, code)?.path)
-}
+pub(super) use app::scope::path_of;
 
 /// Which sides of a transfer the caller is on: (sending, receiving). Neither is 404 (JN Art. 22: the two
 /// communities and the bodies above them; nobody else below district level).
