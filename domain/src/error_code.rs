@@ -291,6 +291,7 @@ error_codes! {
     UnknownColumn = "unknown_column", 422, "Unknown column", "未知的列", "unknown column";
     DuplicateColumn = "duplicate_column", 422, "Column twice", "列重复", "the column appears twice";
     ColumnCount = "column_count", 422, "Row with the wrong number of cells", "该行的列数与表头不符", "the row's cell count does not match the header";
+    CannotClear = "cannot_clear", 422, "Clear marker in a column that cannot be empty", "该列不能清空", "this column cannot be cleared";
     MalformedRow = "malformed_row", 422, "Row cannot be parsed", "该行无法解析", "the row cannot be parsed";
     CellError = "cell_error", 422, "Cell holds a spreadsheet error", "单元格含有错误值", "the cell holds a spreadsheet error";
     // 428, 429, 500, 503.

@@ -47,7 +47,49 @@ pub struct StagedRetiree {
     pub notes: Option<String>,
     /// Whether the row gave special groups (they then replace the stored ones on update).
     pub has_flags: bool,
+    /// The columns an update keeps as stored (the file lacks them or left the cell empty): a sum of
+    /// [`KEEPABLE`] bits.
+    pub keep: i64,
 }
+
+/// The optional columns of a roster and their bit in [`StagedRetiree::keep`]: an update keeps the stored value
+/// of a column whose bit is set (the file does not have the column, or its cell is empty), and writes the file's
+/// value (which may be empty when the cell held the clear marker) otherwise. The required columns are always in
+/// the file; special groups have their own flag (`has_flags`).
+pub const KEEPABLE: [(&str, i64); 7] = [
+    ("sex", 1),
+    ("birth_date", 2),
+    ("phone", 4),
+    ("address", 8),
+    ("monthly_pension", 16),
+    ("party_member", 32),
+    ("notes", 64),
+];
+
+/// The [`KEEPABLE`] bit of a roster column, if it has one.
+pub fn keep_bit(column: &str) -> Option<i64> {
+    KEEPABLE.iter().find(|(c, _)| *c == column).map(|(_, bit)| *bit)
+}
+
+/// Roster columns and the `retirees` column each is stored in.
+const STORED_AS: [(&str, &str); 12] = [
+    ("name", "name"),
+    ("sex", "sex"),
+    ("birth_date", "birth_date"),
+    ("retirement_date", "retirement_date"),
+    ("category", "category"),
+    ("management_level", "management_level"),
+    ("community_code", "community_code"),
+    ("phone", "phone"),
+    ("address", "address"),
+    ("monthly_pension", "monthly_pension_fen"),
+    ("party_member", "party_member"),
+    ("notes", "notes"),
+];
+
+/// How many stored values an update import changes, per roster column (`special_groups`: the people whose set
+/// of groups changed). Columns no row changes are absent.
+pub type FieldChanges = std::collections::BTreeMap<String, i64>;
 
 /// A special-group flag of a staged row.
 #[derive(Debug, Clone, PartialEq, Insertable, Queryable, Selectable)]
@@ -103,7 +145,7 @@ pub struct Refused {
 }
 
 /// What a merge wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Merged {
     /// New retirees.
     pub created: i64,
@@ -111,6 +153,8 @@ pub struct Merged {
     pub updated: i64,
     /// Rows left alone (`on_conflict=skip`).
     pub skipped: i64,
+    /// Stored values the updates changed, per column.
+    pub field_changes: FieldChanges,
 }
 
 /// What to do with a row whose resident ID is registered already.
@@ -134,7 +178,7 @@ CREATE TEMP TABLE retiree_import_staging (
     line BIGINT NOT NULL, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
-    notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
+    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
     existing_path TEXT COLLATE "C", certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
@@ -147,7 +191,7 @@ CREATE TEMP TABLE retiree_import_staging (
     line INTEGER PRIMARY KEY, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
-    notes TEXT, has_flags BOOLEAN NOT NULL, outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
+    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
     existing_path TEXT, certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
@@ -302,8 +346,8 @@ pub fn set_certified_until(conn: &mut DbConnection, default: Date, others: &[(Da
     Ok(())
 }
 
-/// Writes the checked rows: inserts (`create`, in file order), replaces (`update`: every field but the pension
-/// status, version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
+/// Writes the checked rows: inserts (`create`, in file order), updates (`update`: the columns the row carries;
+/// those it lacks or left empty keep their stored value; never the pension status; version + 1), their flags, and one audit entry per written person (`retiree.import.create` /
 /// `retiree.import.update`, detail `{import_id, line}`) so each person's timeline shows the import.
 /// The movements count in the month of `today`.
 pub fn merge(
@@ -330,16 +374,8 @@ pub fn merge(
     crate::movement::record_imported(conn, today)?;
     crate::movement::record_import_moves(conn, today)?;
     emit_import_events(conn, who.job_id)?;
-    let updated = exec(
-        conn,
-        "UPDATE retirees SET name = s.name, sex = s.sex, birth_date = s.birth_date, \
-         retirement_date = s.retirement_date, category = s.category, management_level = s.management_level, \
-         community_code = s.community_code, phone = s.phone, address = s.address, \
-         monthly_pension_fen = s.monthly_pension_fen, party_member = s.party_member, notes = s.notes, \
-         version = retirees.version + 1, updated_at = ? \
-         FROM retiree_import_staging s WHERE s.outcome = 'update' AND retirees.id = s.existing_id",
-        &[Bind::Ts(now)],
-    )?;
+    let field_changes = field_changes(conn)?;
+    let updated = exec(conn, &update_sql(), &[Bind::Ts(now)])?;
     exec(
         conn,
         "DELETE FROM retiree_special_groups WHERE retiree_id IN \
@@ -374,7 +410,64 @@ pub fn merge(
     )?;
     use retiree_import_staging as s;
     let skipped: i64 = s::table.filter(s::outcome.eq("skipped")).count().get_result(conn)?;
-    Ok(Merged { created: created as i64, updated: updated as i64, skipped })
+    Ok(Merged { created: created as i64, updated: updated as i64, skipped, field_changes })
+}
+
+/// The value an update writes into `column` (stored as `stored`): the file's, unless the row keeps the column.
+fn updated_value(column: &str, stored: &str) -> String {
+    match keep_bit(column) {
+        Some(bit) => format!("CASE WHEN (s.keep & {bit}) <> 0 THEN retirees.{stored} ELSE s.{stored} END"),
+        None => format!("s.{stored}"),
+    }
+}
+
+/// The update of the matched records: every column the row carries, the kept ones as they were (pension status
+/// is never changed by a file), version + 1.
+fn update_sql() -> String {
+    let sets: Vec<String> =
+        STORED_AS.iter().map(|(column, stored)| format!("{stored} = {}", updated_value(column, stored))).collect();
+    format!(
+        "UPDATE retirees SET {}, version = retirees.version + 1, updated_at = ? \
+         FROM retiree_import_staging s WHERE s.outcome = 'update' AND retirees.id = s.existing_id",
+        sets.join(", ")
+    )
+}
+
+#[derive(QueryableByName)]
+struct ColumnCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    changed: i64,
+}
+
+/// Counts, before the update, the stored values it will change: per column, the matched records whose value
+/// differs from the one the update writes (null-safe).
+fn field_changes(conn: &mut DbConnection) -> RepoResult<FieldChanges> {
+    let mut parts: Vec<String> = STORED_AS
+        .iter()
+        .map(|(column, stored)| {
+            let kept = keep_bit(column).map(|bit| format!("(s.keep & {bit}) = 0 AND ")).unwrap_or_default();
+            format!(
+                "SELECT '{column}' AS column_name, COUNT(*) AS changed FROM retiree_import_staging s \
+                 JOIN retirees r ON r.id = s.existing_id \
+                 WHERE s.outcome = 'update' AND {kept}r.{stored} IS DISTINCT FROM s.{stored}"
+            )
+        })
+        .collect();
+    // Special groups: the people whose stored flags differ from the file's (one flag on either side only).
+    exec(conn, "CREATE INDEX IF NOT EXISTS retiree_import_flags_line ON retiree_import_flags (line)", &[])?;
+    let same = "g.group_code = f.group_code AND g.from_date = f.from_date AND g.to_date IS NOT DISTINCT FROM f.to_date";
+    parts.push(format!(
+        "SELECT 'special_groups' AS column_name, COUNT(*) AS changed FROM retiree_import_staging s \
+         WHERE s.outcome = 'update' AND s.has_flags AND (\
+         EXISTS (SELECT 1 FROM retiree_import_flags f WHERE f.line = s.line AND NOT EXISTS \
+         (SELECT 1 FROM retiree_special_groups g WHERE g.retiree_id = s.existing_id AND {same})) \
+         OR EXISTS (SELECT 1 FROM retiree_special_groups g WHERE g.retiree_id = s.existing_id AND NOT EXISTS \
+         (SELECT 1 FROM retiree_import_flags f WHERE f.line = s.line AND {same})))"
+    ));
+    let counts: Vec<ColumnCount> = crate::sql::load(conn, &parts.join(" UNION ALL "), &[])?;
+    Ok(counts.into_iter().filter(|c| c.changed > 0).map(|c| (c.column_name, c.changed)).collect())
 }
 
 /// The change feed's events of an import, set-based, in file order (before the update is applied, so moves still

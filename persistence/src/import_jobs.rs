@@ -61,6 +61,8 @@ pub struct ImportJob {
     pub started_at: Option<PrimitiveDateTime>,
     /// Ended.
     pub finished_at: Option<PrimitiveDateTime>,
+    /// What an update import changed: stored values changed per column (JSON object), once merged.
+    pub field_changes: Option<String>,
 }
 
 /// A new job.
@@ -196,6 +198,12 @@ pub fn progress(conn: &mut DbConnection, id: i64, c: &Counters) -> RepoResult<()
             import_jobs::rejected.eq(c.rejected),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Stores what an update import changed, per column (JSON object of counts).
+pub fn set_field_changes(conn: &mut DbConnection, id: i64, changes: &str) -> RepoResult<()> {
+    diesel::update(import_jobs::table.find(id)).set(import_jobs::field_changes.eq(changes)).execute(conn)?;
     Ok(())
 }
 

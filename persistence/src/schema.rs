@@ -191,6 +191,7 @@ diesel::table! {
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        field_changes -> Nullable<Text>,
     }
 }
 
@@ -232,6 +233,7 @@ diesel::table! {
         party_member -> Bool,
         notes -> Nullable<Text>,
         has_flags -> Bool,
+        keep -> BigInt,
         outcome -> Nullable<Text>,
         level -> Nullable<Text>,
         path -> Nullable<Text>,

@@ -18,6 +18,7 @@ mod exports;
 mod feeds;
 mod hardening;
 mod harness;
+mod import_updates;
 mod imports;
 mod jurisdictions;
 mod movements;

@@ -154,6 +154,11 @@ pub struct ImportJobResponse {
     pub skipped: i64,
     /// Rows rejected.
     pub rejected: i64,
+    /// An update import (`on_conflict=update`), once written: how many stored values it changed, per column
+    /// (`special_groups`: the people whose set of groups changed). Columns it changed nowhere are absent; a
+    /// column the file lacks or an empty cell keeps the stored value (`docs/imports.md`). `null` otherwise.
+    #[schema(example = json!({"phone": 120, "address": 3}))]
+    pub field_changes: Option<std::collections::BTreeMap<String, i64>>,
     /// Why it failed or was refused.
     pub error: Option<JobProblem>,
     /// Who uploaded.
@@ -171,7 +176,13 @@ pub struct ImportJobResponse {
     pub links: JobLinks,
 }
 
-fn job_response(job: ImportJob, live: Option<&Live>) -> ImportJobResponse {
+fn job_response(job: ImportJob, live: Option<&Live>) -> Result<ImportJobResponse, ApiError> {
+    let field_changes = match &job.field_changes {
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+            ApiError::internal(format!("import job {}: stored field_changes do not parse: {e}", job.id))
+        })?),
+        None => None,
+    };
     let ended = !jobs::LIVE.contains(&job.status.as_str());
     let (progress, rows_read, rejected) = match live {
         Some(l) if !ended => (
@@ -187,7 +198,7 @@ fn job_response(job: ImportJob, live: Option<&Live>) -> ImportJobResponse {
     };
     let base = format!("/api/v1/imports/{}", job.id);
     let lang = crate::context::current().lang;
-    ImportJobResponse {
+    Ok(ImportJobResponse {
         id: job.id,
         kind: job.kind,
         status: job.status,
@@ -202,6 +213,7 @@ fn job_response(job: ImportJob, live: Option<&Live>) -> ImportJobResponse {
         updated: job.updated,
         skipped: job.skipped,
         rejected,
+        field_changes,
         error: job
             .error_code
             .map(|code| JobProblem { code, message: pick(job.error_message.unwrap_or_default(), lang) }),
@@ -210,7 +222,7 @@ fn job_response(job: ImportJob, live: Option<&Live>) -> ImportJobResponse {
         started_at: job.started_at.map(instant),
         finished_at: job.finished_at.map(instant),
         links: JobLinks { errors: format!("{base}/errors"), errors_csv: format!("{base}/errors.csv"), job: base },
-    }
+    })
 }
 
 /// Job messages are stored as `中文 / English`; picks the caller's language.
@@ -330,7 +342,7 @@ async fn start_import(
             );
             persistence::audit::append(conn, &entry)?;
             let id = job.id;
-            let body = serde_json::to_value(job_response(job, None)).map_err(ApiError::internal)?;
+            let body = serde_json::to_value(job_response(job, None)?).map_err(ApiError::internal)?;
             Ok((format!("/api/v1/imports/{id}"), body, id))
         })
         .await?;
@@ -401,7 +413,7 @@ pub async fn list(
             let live = registry.get(j.id);
             job_response(j, live.as_deref())
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
@@ -420,7 +432,7 @@ pub async fn get_one(
     let registry = state.imports.clone();
     let job = crate::db::run(&state.pool, move |conn| visible_job(conn, &c, id, &registry)).await?;
     let live = state.imports.get(id);
-    Ok(web::Json(job_response(job, live.as_deref())))
+    Ok(web::Json(job_response(job, live.as_deref())?))
 }
 
 /// One broken rule of one rejected row.

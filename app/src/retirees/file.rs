@@ -29,6 +29,18 @@ pub const COLUMNS: [&str; 14] = [
 ];
 
 /// Columns a file must have.
+/// A cell holding one of these (exactly, spaces around ignored) clears the stored value of its column in an update
+/// import; an empty cell keeps it (`docs/imports.md`).
+pub const CLEAR_MARKERS: [&str; 2] = ["#clear", "#清空"];
+
+/// The columns an update import may clear with a [`CLEAR_MARKERS`] cell (the others cannot be empty).
+pub const CLEARABLE: [&str; 5] = ["phone", "address", "monthly_pension", "special_groups", "notes"];
+
+/// Whether a cell is a clear marker.
+pub fn is_clear_marker(cell: &str) -> bool {
+    CLEAR_MARKERS.contains(&cell.trim())
+}
+
 pub const REQUIRED: [&str; 6] =
     ["name", "id_number", "retirement_date", "category", "management_level", "community_code"];
 

@@ -38,7 +38,7 @@ impl Pipeline<'_> {
         let Some(header) = &self.header else {
             return Err(Stop::Failed(AppError::internal("row before header")));
         };
-        let (data, flags, has_flags) = match check_row(header, &row, self.on) {
+        let (data, flags, has_flags, keep) = match check_row(header, &row, self.on) {
             Ok(checked) => checked,
             Err(errors) => return self.reject(row, &errors),
         };
@@ -77,6 +77,7 @@ impl Pipeline<'_> {
             party_member: data.party_member,
             notes: data.notes,
             has_flags,
+            keep,
         });
         if self.rows.len() >= BATCH {
             self.flush()?;
@@ -95,16 +96,37 @@ impl Pipeline<'_> {
     }
 }
 
-/// What a row checked as a single create is: its data, its special-group flags and whether the file gave any
-/// (an empty cell keeps a person's flags on update), or the broken rules named by column.
-pub(crate) type CheckedRow = (RetireeData, Vec<GroupFlag>, bool);
+/// What a row checked as a single create is: its data, its special-group flags, whether the file gave any (an
+/// empty cell keeps a person's flags on update, the clear marker removes them) and the columns an update keeps
+/// ([`bulk::KEEPABLE`] bits); or the broken rules named by column.
+pub(crate) type CheckedRow = (RetireeData, Vec<GroupFlag>, bool, i64);
 
-/// The checks of one data row, before the database: the header's width, the cells
+/// The checks of one data row, before the database: the header's width, the clear markers, the cells
 /// ([`retiree_file::to_request`]) and the checks of a single create
 /// ([`crate::retirees::registration::validate_new`]).
 pub(crate) fn check_row(header: &Header, row: &SourceRow, on: time::Date) -> Result<CheckedRow, Vec<FieldError>> {
-    let cells = header.cells(row)?;
+    let mut cells = header.cells(row)?;
     let mut errors = Vec::new();
+    let mut cleared = Vec::new();
+    for (column, value) in &mut cells {
+        if retiree_file::is_clear_marker(value) {
+            if retiree_file::CLEARABLE.contains(column) {
+                cleared.push(*column);
+                value.clear();
+            } else {
+                errors.push(FieldError::of(*column, ErrorCode::CannotClear));
+            }
+        }
+    }
+    // An update keeps a column the file lacks or whose cell is empty; a cleared one it writes empty.
+    let keep = bulk::KEEPABLE
+        .iter()
+        .filter(|(column, _)| {
+            !cleared.contains(column)
+                && cells.iter().find(|(c, _)| c == column).is_none_or(|(_, v)| v.trim().is_empty())
+        })
+        .map(|(_, bit)| bit)
+        .sum();
     let request = retiree_file::to_request(&cells, &mut errors);
     let checked = match request {
         Some(req) if errors.is_empty() => match crate::retirees::registration::validate_new(req, on) {
@@ -120,8 +142,9 @@ pub(crate) fn check_row(header: &Header, row: &SourceRow, on: time::Date) -> Res
         _ => None,
     };
     let Some((data, flags)) = checked else { return Err(errors) };
-    let has_flags = cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
-    Ok((data, flags, has_flags))
+    let has_flags = cleared.contains(&"special_groups")
+        || cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
+    Ok((data, flags, has_flags, keep))
 }
 
 /// The cells of a refused staged row, in the file's column order.
@@ -304,6 +327,10 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
         first_validity(conn, job.on)?;
         let merged = bulk::merge(conn, &who, persistence::now_utc(), job.on)?;
         log::info!("import {}: merged in {:.1?} ({merged:?})", job.id, merging.elapsed());
+        let field_changes = serde_json::to_value(&merged.field_changes).map_err(AppError::internal)?;
+        if job.on_conflict == OnConflict::Update {
+            jobs::set_field_changes(conn, job.id, &field_changes.to_string())?;
+        }
         let rejected = rejected_in_rows + bad.len() as i64;
         spool.store(conn, job.id, bad)?;
         let c = Counters {
@@ -319,7 +346,8 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
         entry.detail = Some(
             serde_json::json!({"mode": job.mode, "on_conflict": conflict_code(job.on_conflict),
                 "format": job.format.as_str(), "rows": rows_read, "created": merged.created,
-                "updated": merged.updated, "skipped": merged.skipped, "rejected": rejected})
+                "updated": merged.updated, "skipped": merged.skipped, "rejected": rejected,
+                "field_changes": field_changes})
             .to_string(),
         );
         persistence::audit::append(conn, &entry)?;
