@@ -55,9 +55,14 @@ fn normalise_from<R: Read>(open: impl Fn() -> std::io::Result<R>, out: impl Writ
     writer.finish().map_err(AppError::internal)
 }
 
-/// The content of a file: gunzipped when it is gzip.
+/// The content of a file: gunzipped when it is gzip, every member of it (`cat a.gz b.gz`, pigz and bgzip write
+/// several; a single-member decoder would stop silently after the first).
 fn content<'a, R: Read + 'a>(file: R, gzip: bool) -> Box<dyn Read + 'a> {
-    if gzip { Box::new(flate2::read::GzDecoder::new(BufReader::new(file))) } else { Box::new(BufReader::new(file)) }
+    if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    }
 }
 
 /// Writes text with CRLF line ends turned into LF, so that line numbers count the same for files saved on
@@ -157,6 +162,27 @@ mod tests {
         let mut out = Vec::new();
         let err = normalise_bytes(&gz[..gz.len() / 2], &mut out, u64::MAX).unwrap_err();
         assert_eq!(err.code(), "unreadable_file");
+    }
+
+    // issue 21.5: `cat header.gz rows.gz` (and what pigz and bgzip write) is one file of several gzip members;
+    // every member is read, not only the first.
+    #[test]
+    fn every_gzip_member_is_read() {
+        let member = |text: &str| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes()).unwrap();
+            gz.finish().unwrap()
+        };
+        let mut raw = member("name,id_number\n");
+        raw.extend(member("张三,350203195501010016\n"));
+        raw.extend(member("李四,350203195501010024\n"));
+        let mut out = Vec::new();
+        normalise_bytes(&raw, &mut out, u64::MAX).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,id_number\n张三,350203195501010016\n李四,350203195501010024\n"
+        );
+        assert_eq!(from_file(&raw), "name,id_number\n张三,350203195501010016\n李四,350203195501010024\n".as_bytes());
     }
 
     fn run(bytes: &[u8], limit: u64) -> Result<String, String> {

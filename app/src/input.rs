@@ -109,3 +109,15 @@ pub fn parse_month(field: &str, text: &str) -> Result<time::Date, FieldError> {
     let month = time::Month::try_from(month).map_err(|_| bad())?;
     time::Date::from_calendar_date(year, month, 1).map_err(|_| bad())
 }
+
+/// Text quoted from an upload made safe to show and to store: control characters (a NUL, which PostgreSQL cannot
+/// store in text; tabs, line breaks) are written as escapes (`\u{0}`), the rest is kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(
+            text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}

@@ -31,3 +31,4 @@ mod retiree_imports;
 mod retirees;
 mod roles;
 mod schema_drift;
+mod upload_bytes;

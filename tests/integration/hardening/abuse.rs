@@ -239,6 +239,24 @@ async fn case(app: &TestApp) {
     assert!(changed.is_empty(), "hostile input changed the database: {changed:?}");
 }
 
+/// How an upload answered: the status and error code of its job when it was accepted (202), else the status and
+/// code of the answer.
+async fn job_verdict(app: &TestApp, token: &str, res: &Resp) -> (Value, Value) {
+    if res.status.as_u16() != 202 {
+        return (json!(res.status.as_u16()), res.body["code"].clone());
+    }
+    let path = res.header("location").unwrap().to_owned();
+    let mut job = Value::Null;
+    for _ in 0..600 {
+        job = app.request("GET", &path, Some(token), &[], None).await.expect(200).body;
+        if job["status"] != "queued" && job["status"] != "running" {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (job["status"].clone(), job["error"]["code"].clone())
+}
+
 /// Files: a gzip bomb, NUL bytes and invalid UTF-8 in a roster, a division file over the limit.
 async fn files(app: &TestApp) {
     let before = digest(app);
@@ -263,23 +281,25 @@ async fn files(app: &TestApp) {
         .request("POST", "/api/v1/imports/retirees", Some(&importer), &[("Content-Type", "text/csv")], Some(bomb))
         .await;
     // A job: accepted, then it must end rejected for the size, not fill the disk.
-    let verdict = if res.status.as_u16() == 202 {
-        let path = res.header("location").unwrap().to_owned();
-        let mut job = Value::Null;
-        for _ in 0..600 {
-            job = app.request("GET", &path, Some(&importer), &[], None).await.expect(200).body;
-            if job["status"] != "queued" && job["status"] != "running" {
-                break;
-            }
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        (job["status"].clone(), job["error"]["code"].clone())
-    } else {
-        (json!(res.status.as_u16()), res.body["code"].clone())
-    };
+    let verdict = job_verdict(app, &importer, &res).await;
     t.cases += 1;
     if verdict != (json!("rejected"), json!("file_too_large")) && verdict != (json!(413), json!("file_too_large")) {
         t.bad.push(format!("gzip bomb as a roster: {verdict:?}"));
+    }
+    // A NUL byte in a roster's header: an unknown column on both backends, never an internal error (issue 21.7).
+    let res = app
+        .request(
+            "POST",
+            "/api/v1/imports/retirees",
+            Some(&importer),
+            &[("Content-Type", "text/csv")],
+            Some(b"na\0me,id_number\n\xe5\xbc\xa0,350203195501010016\n".to_vec()),
+        )
+        .await;
+    let verdict = job_verdict(app, &importer, &res).await;
+    t.cases += 1;
+    if verdict != (json!("rejected"), json!("unknown_column")) {
+        t.bad.push(format!("NUL byte in a roster header: {verdict:?}"));
     }
     for (what, body) in [
         ("NUL bytes in a division file", b"code,name,level,parent_code\n350299,\0\0\0,district,3502\n".to_vec()),

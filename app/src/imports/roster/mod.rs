@@ -306,13 +306,16 @@ fn refuse_file(conn: &mut DbConnection, job_id: i64, problems: &[FieldError], c:
             line: 1,
             field: e.field.clone(),
             code: e.code.clone(),
-            message_zh: e.message.zh.clone(),
-            message_en: e.message.en.clone(),
+            message_zh: crate::input::printable(&e.message.zh).into_owned(),
+            message_en: crate::input::printable(&e.message.en).into_owned(),
         })
         .collect();
     jobs::add_errors(conn, &records, &[])?;
     let code = problems.first().map(|e| e.code.as_str()).unwrap_or(domain::ErrorCode::InvalidFile.as_str());
-    let message = problems.first().map(|e| format!("{} / {}", e.message.zh, e.message.en)).unwrap_or_default();
+    let message = problems
+        .first()
+        .map(|e| crate::input::printable(&format!("{} / {}", e.message.zh, e.message.en)).into_owned())
+        .unwrap_or_default();
     jobs::finish(conn, job_id, "rejected", &Counters { rejected: 0, ..*c }, Some((code, &message)))?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 use super::*;
 use domain::ErrorCode;
 
+use crate::input::printable;
+
 /// One rejected row: where, its cells as sent, and every broken rule.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Bad {
@@ -32,7 +34,10 @@ impl Spool {
             cells,
             errors: errors
                 .iter()
-                .map(|e| (e.field.clone(), e.code.clone(), e.message.zh.clone(), e.message.en.clone()))
+                .map(|e| {
+                    let (zh, en) = (printable(&e.message.zh).into_owned(), printable(&e.message.en).into_owned());
+                    (e.field.clone(), e.code.clone(), zh, en)
+                })
                 .collect(),
         };
         serde_json::to_writer(&mut self.out, &bad).map_err(AppError::internal)?;
@@ -130,8 +135,8 @@ pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result
                 errors.push(FieldError::with(
                     "header",
                     ErrorCode::DuplicateColumn,
-                    format!("列“{name}”重复"),
-                    format!("column '{name}' appears twice"),
+                    format!("列“{}”重复", printable(name)),
+                    format!("column '{}' appears twice", printable(name)),
                 ));
                 columns.push(None);
             }
@@ -140,8 +145,12 @@ pub(crate) fn header_of(names: Vec<String>, spec: &retiree_file::Spec) -> Result
                 errors.push(FieldError::with(
                     "header",
                     ErrorCode::UnknownColumn,
-                    format!("无法识别的列“{}”，可用的列：{}", name.trim(), spec.columns.join(", ")),
-                    format!("unknown column '{}'; the columns are: {}", name.trim(), spec.columns.join(", ")),
+                    format!("无法识别的列“{}”，可用的列：{}", printable(name.trim()), spec.columns.join(", ")),
+                    format!(
+                        "unknown column '{}'; the columns are: {}",
+                        printable(name.trim()),
+                        spec.columns.join(", ")
+                    ),
                 ));
                 columns.push(None);
             }
