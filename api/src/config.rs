@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use persistence::DatabaseUrl;
+use app::db::DatabaseUrl;
 
 /// Default SQLite database when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/retiree-service.db";
@@ -83,21 +83,7 @@ pub struct Config {
 }
 
 /// Webhook delivery (issue 11).
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    /// `WEBHOOK_ALLOWED_HOSTS`: comma-separated `host` or `host:port` a webhook may target (OWASP API7); empty: none.
-    pub allowed_hosts: Vec<String>,
-    /// `WEBHOOK_DISPATCH` (`on`/`off`): whether this replica delivers.
-    pub dispatch: bool,
-    /// `WEBHOOK_POLL_MS`: how often the dispatcher looks for new events.
-    pub poll: Duration,
-    /// `WEBHOOK_TIMEOUT_MS`: a receiver's whole answer must arrive within this.
-    pub timeout: Duration,
-    /// `WEBHOOK_RETRY_BASE_MS`: the first retry waits this long; each further one twice as long as the last.
-    pub retry_base: Duration,
-    /// `WEBHOOK_RETRY_MAX_SECONDS`: the longest wait between attempts.
-    pub retry_max: Duration,
-}
+pub use app::webhooks::WebhookConfig;
 
 /// A setting that cannot be used.
 #[derive(Debug, thiserror::Error)]

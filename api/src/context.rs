@@ -157,15 +157,10 @@ async fn audit_refused_write<B>(res: &ServiceResponse<B>, method: &str, route: &
     let caller = req.extensions().get::<crate::auth::Caller>().cloned();
     let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
     let (Some(caller), Some(state)) = (caller, state) else { return };
-    let outcome = match status {
-        403 => "denied",
-        500.. => "failed",
-        _ => "rejected",
-    };
-    let mut entry = caller.audit(&format!("{method} {route}"), "request", req.path(), &caller.scope_path);
-    entry.outcome = outcome.to_owned();
-    entry.detail = Some(serde_json::json!({ "status": status }).to_string());
-    let written = crate::db::run(&state.pool, move |conn| persistence::audit::append(conn, &entry)).await;
+    let (action, path) = (format!("{method} {route}"), req.path().to_owned());
+    let written =
+        crate::db::run(&state.pool, move |conn| app::ops::audit_refused_write(conn, &caller, &action, &path, status))
+            .await;
     if let Err(e) = written {
         log::error!("could not audit a refused write: {e}");
     }

@@ -1,7 +1,7 @@
 //! Runs blocking Diesel work off the async workers through the application layer's transaction boundary
 //! ([`app::db`]), answering in the API's error type.
 
-use persistence::{DbConnection, DieselError, Pool};
+use app::db::{DbConnection, DieselError, Pool};
 
 use crate::error::{ApiError, AppError};
 

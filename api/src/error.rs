@@ -4,8 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use app::db::RepoError;
 use domain::{ErrorCode, RuleViolation};
-use persistence::RepoError;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -230,6 +230,14 @@ impl IfMatch {
             IfMatch::Version(_) => Err(ApiError::precondition_failed()),
         }
     }
+
+    /// The version named, for a use case that checks it itself (`None`: `*`, any version).
+    pub fn version(self) -> Option<i64> {
+        match self {
+            IfMatch::Any => None,
+            IfMatch::Version(v) => Some(v),
+        }
+    }
 }
 
 /// The `ETag` of a version.

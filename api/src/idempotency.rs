@@ -1,16 +1,17 @@
 //! Creating POSTs with `Idempotency-Key`: the first answer is stored in the same transaction as the creation;
-//! a replay with the same key and body gets it again, the same key with another body is 422.
+//! a replay with the same key and body gets it again, the same key with another body is 422. The stored-answer
+//! rules are [`app::idempotency`]; this module turns answers into HTTP.
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
-use persistence::DbConnection;
-use persistence::idempotency::{self, StoredResponse};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use app::db::DbConnection;
+use app::idempotency::{Answer, Outcome};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+pub use app::idempotency::fingerprint;
 
 /// What a creation produced.
 pub struct Created {
@@ -22,35 +23,12 @@ pub struct Created {
     pub body: serde_json::Value,
 }
 
-impl Created {
-    fn into_stored(self, request_hash: String) -> (StoredResponse, Option<i64>) {
-        (
-            StoredResponse { request_hash, status: 201, location: Some(self.location), body: self.body.to_string() },
-            Some(self.version),
-        )
-    }
-}
-
 /// A POST that stores its answer under `Idempotency-Key` (imports: 200 without `Location`).
 pub struct Answered {
     /// Status.
     pub status: u16,
     /// Body.
     pub body: serde_json::Value,
-}
-
-/// Hash of the operation and body that a key is bound to.
-pub fn fingerprint<T: Serialize>(operation: &str, body: &T) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(operation.as_bytes());
-    hasher.update([0]);
-    hasher.update(serde_json::to_vec(body).unwrap_or_default());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-enum Answer<T> {
-    Fresh(StoredResponse, Option<i64>, T),
-    Replay(StoredResponse),
 }
 
 /// Runs `create` in a write transaction unless `key` was used before by this caller.
@@ -64,7 +42,11 @@ pub async fn create<F>(
 where
     F: FnOnce(&mut DbConnection) -> Result<Created, ApiError> + Send + 'static,
 {
-    run(state, caller, key, fingerprint, move |conn, hash| create(conn).map(|c| c.into_stored(hash))).await
+    run(state, caller, key, fingerprint, move |conn| {
+        create(conn)
+            .map(|c| (Answer { status: 201, location: Some(c.location), body: c.body.to_string() }, Some(c.version)))
+    })
+    .await
 }
 
 /// Runs a POST that answers 200 (imports) under the same `Idempotency-Key` rules.
@@ -78,18 +60,8 @@ pub async fn answer<F>(
 where
     F: FnOnce(&mut DbConnection) -> Result<Answered, ApiError> + Send + 'static,
 {
-    run(state, caller, key, fingerprint, move |conn, hash| {
-        work(conn).map(|a| {
-            (
-                StoredResponse {
-                    request_hash: hash,
-                    status: i32::from(a.status),
-                    location: None,
-                    body: a.body.to_string(),
-                },
-                None,
-            )
-        })
+    run(state, caller, key, fingerprint, move |conn| {
+        work(conn).map(|a| (Answer { status: a.status, location: None, body: a.body.to_string() }, None))
     })
     .await
 }
@@ -108,11 +80,9 @@ where
     F: FnOnce(&mut DbConnection) -> Result<(String, serde_json::Value, T), ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    run_inner(state, caller, key, fingerprint, move |conn, hash| {
+    run_inner(state, caller, key, fingerprint, move |conn| {
         start(conn).map(|(location, body, started)| {
-            let stored =
-                StoredResponse { request_hash: hash, status: 202, location: Some(location), body: body.to_string() };
-            (stored, None, started)
+            (Answer { status: 202, location: Some(location), body: body.to_string() }, (None, started))
         })
     })
     .await
@@ -123,55 +93,41 @@ async fn run<F>(
     caller: &Caller,
     key: Option<String>,
     fingerprint: String,
-    create: F,
+    work: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>), ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<(Answer, Option<i64>), ApiError> + Send + 'static,
 {
-    run_inner(state, caller, key, fingerprint, move |conn, hash| create(conn, hash).map(|(s, v)| (s, v, ())))
+    run_inner(state, caller, key, fingerprint, move |conn| work(conn).map(|(a, v)| (a, (v, ()))))
         .await
         .map(|(response, _)| response)
 }
 
+/// Runs `work` under the key's rules; answers the HTTP response (with the `ETag` of a fresh creation, or
+/// `Idempotent-Replayed: true`) and what the work made (`None` for a replay).
 async fn run_inner<F, T>(
     state: &AppState,
     caller: &Caller,
     key: Option<String>,
     fingerprint: String,
-    create: F,
+    work: F,
 ) -> Result<(HttpResponse, Option<T>), ApiError>
 where
-    F: FnOnce(&mut DbConnection, String) -> Result<(StoredResponse, Option<i64>, T), ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<(Answer, (Option<i64>, T)), ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let actor = format!("{}:{}", caller.kind, caller.login);
-    let answer = crate::db::write(&state.pool, move |conn| {
-        if let Some(key) = &key
-            && let Some(stored) = idempotency::find(conn, &actor, key)?
-        {
-            if stored.request_hash != fingerprint {
-                return Err(ApiError::field(crate::error::FieldError::of(
-                    "Idempotency-Key",
-                    domain::ErrorCode::IdempotencyKeyReused,
-                )));
-            }
-            return Ok(Answer::Replay(stored));
-        }
-        let (stored, version, made) = create(conn, fingerprint)?;
-        if let Some(key) = &key {
-            idempotency::store(conn, &actor, key, &stored)?;
-        }
-        Ok(Answer::Fresh(stored, version, made))
-    })
-    .await?;
-    let (stored, version, made) = match answer {
-        Answer::Fresh(stored, version, made) => (stored, version, Some(made)),
-        Answer::Replay(stored) => (stored, None, None),
+    let c = caller.0.clone();
+    let outcome =
+        crate::db::write(&state.pool, move |conn| app::idempotency::once(conn, &c, key.as_deref(), &fingerprint, work))
+            .await?;
+    let (answer, version, made) = match outcome {
+        Outcome::Fresh(answer, (version, made)) => (answer, version, Some(made)),
+        Outcome::Replay(answer) => (answer, None, None),
     };
     let replayed = made.is_none();
-    let status = u16::try_from(stored.status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
     let mut builder = HttpResponse::build(status);
-    if let Some(location) = stored.location {
+    if let Some(location) = answer.location {
         builder.insert_header((header::LOCATION, location));
     }
     if let Some(version) = version {
@@ -180,5 +136,5 @@ where
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok((builder.content_type("application/json").body(stored.body), made))
+    Ok((builder.content_type("application/json").body(answer.body), made))
 }

@@ -40,7 +40,7 @@ impl Metrics {
     }
 
     /// The exposition text.
-    pub fn render(&self, pool: &persistence::Pool) -> String {
+    pub fn render(&self, pool: &app::db::Pool) -> String {
         let mut out = String::new();
         out.push_str("# HELP http_requests_total Requests answered, by method, route and status.\n");
         out.push_str("# TYPE http_requests_total counter\n");

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::{HttpServer, web};
-use persistence::{PoolOptions, build_pool, run_migrations};
+use app::db::{Pool, PoolOptions};
 
 use crate::auth::TokenKeys;
 use crate::config::Config;
@@ -12,17 +12,15 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// Opens the pool and brings the schema up to date (under an advisory lock on PostgreSQL).
-pub fn prepare(config: &Config) -> Result<persistence::Pool, String> {
-    let pool = build_pool(
+pub fn prepare(config: &Config) -> Result<Pool, String> {
+    let (pool, applied) = app::db::open(
         &config.database_url,
         &PoolOptions { max_size: config.pool_size, connection_timeout: config.pool_timeout },
-    )
-    .map_err(|e| format!("database: {e}"))?;
-    let mut conn = pool.get().map_err(|e| format!("database: cannot connect: {e}"))?;
-    let applied = run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    )?;
     for m in applied {
         log::info!("applied migration {m}");
     }
+    let mut conn = pool.get().map_err(|e| format!("database: cannot connect: {e}"))?;
     // An empty working-day calendar gets the bundled holiday arrangements (idempotent: only when empty).
     let seeded = crate::routes::calendar::seed_bundled(&mut conn).map_err(|e| format!("calendar: {e}"))?;
     if seeded > 0 {
@@ -42,7 +40,7 @@ pub struct Started {
 }
 
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).
-pub fn start(config: Config, pool: persistence::Pool, listener: Option<TcpListener>) -> Result<Started, String> {
+pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Result<Started, String> {
     let tokens = TokenKeys::new(&config.jwt_keys).map_err(|e| format!("JWT keys: {e}"))?;
     let limits = BodyLimits {
         json: config.json_body_limit,

@@ -1,6 +1,6 @@
 //! Shared application state.
 
-use persistence::Pool;
+use app::db::Pool;
 
 use crate::auth::TokenKeys;
 use crate::config::Config;

@@ -2,9 +2,20 @@
 //! connection borrowed inside the closure: a caller waits for a connection there, and when none comes in time
 //! the answer is 503 with `Retry-After`.
 
-use persistence::{DbConnection, Pool, RepoError};
-
 use crate::error::AppError;
+
+/// The database types the layers above name (so that `api` needs no `persistence` import).
+pub use persistence::{DatabaseUrl, DbConnection, DieselError, Pool, PoolOptions, RepoError};
+
+/// Opens the pool of `url` and brings the schema up to date (under an advisory lock on PostgreSQL); answers the
+/// migrations it applied.
+pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Result<(Pool, Vec<String>), String> {
+    let pool = persistence::build_pool(url, options).map_err(|e| format!("database: {e}"))?;
+    let mut conn = pool.get().map_err(|e| format!("database: cannot connect: {e}"))?;
+    let applied = persistence::run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    drop(conn);
+    Ok((pool, applied))
+}
 
 /// Runs `f` with a pooled connection on the blocking thread pool.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, AppError>

@@ -8,18 +8,22 @@ pub mod clock;
 pub mod db;
 pub mod deaths;
 pub mod error;
+pub mod events;
 pub mod feeds;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod idempotency;
 pub mod imports;
 pub mod input;
 pub mod masking;
+pub mod ops;
 pub mod overpayments;
 pub mod pension;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -504,3 +504,180 @@ both_backends! {
         }
     }
 }
+
+/// How a raw-socket receiver treats its connections (issue 29.2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Peer {
+    /// Answers `HTTP/1.0 200` (no keep-alive) and closes the connection.
+    Http10,
+    /// Answers `HTTP/1.1 200` with `Connection: close` and closes the connection.
+    ConnectionClose,
+    /// Answers `HTTP/1.1 200` without saying it will close, and closes the connection a moment later without
+    /// reading what came in meanwhile (as a server whose keep-alive timeout is shorter than the client's).
+    SilentClose,
+    /// Answers `HTTP/1.1 200` and keeps the connection for the next request.
+    Keeps,
+    /// Reads the request and answers nothing for two seconds.
+    Stalls,
+}
+
+/// A receiver on loopback written against plain sockets, so it can close connections as real servers do. It
+/// counts the requests it read and the connections it accepted.
+struct RawReceiver {
+    url: String,
+    requests: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl RawReceiver {
+    fn start(peer: Peer) -> RawReceiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (requests, connections) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (r, c) = (requests.clone(), connections.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                c.fetch_add(1, Ordering::SeqCst);
+                let r = r.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut out = stream;
+                    loop {
+                        // The request head, then its body by Content-Length.
+                        let mut length = 0usize;
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some((name, value)) = line.split_once(':')
+                                && name.eq_ignore_ascii_case("content-length")
+                            {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        r.fetch_add(1, Ordering::SeqCst);
+                        let answer = match peer {
+                            Peer::Http10 => "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nthanks",
+                            Peer::ConnectionClose => {
+                                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nthanks"
+                            }
+                            Peer::SilentClose | Peer::Keeps => "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nthanks",
+                            Peer::Stalls => {
+                                std::thread::sleep(Duration::from_secs(2));
+                                return;
+                            }
+                        };
+                        if out.write_all(answer.as_bytes()).and_then(|_| out.flush()).is_err() {
+                            return;
+                        }
+                        if peer == Peer::SilentClose {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        if peer != Peer::Keeps {
+                            let _ = out.shutdown(std::net::Shutdown::Both);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        RawReceiver { url, requests, connections }
+    }
+}
+
+/// Attempts of subscription `id` as (outcome, error), oldest first.
+async fn outcomes(app: &TestApp, id: i64) -> Vec<(String, Option<String>)> {
+    let attempts = app.get(&format!("/api/v1/webhooks/{id}/attempts?limit=500"), "platform").await.expect(200);
+    let mut all: Vec<(String, Option<String>)> = attempts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["outcome"].as_str().unwrap().to_owned(), a["error"].as_str().map(str::to_owned)))
+        .collect();
+    all.reverse();
+    all
+}
+
+/// Attempts of subscription `id` with `outcome` (any when `None`).
+fn attempts_of(app: &TestApp, id: i64, outcome: Option<&str>) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let only = outcome.map(|o| format!(" AND outcome = '{o}'")).unwrap_or_default();
+    let rows: Vec<N> =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM webhook_attempts WHERE webhook_id = {id}{only}"))
+            .load(&mut *app.conn())
+            .unwrap();
+    rows[0].n
+}
+
+/// Delivers six events back to back (they are in the feed before the dispatcher starts, so each request follows
+/// the previous answer at once, as the peer is closing the connection); then pauses the subscription.
+async fn six_deliveries(app: &TestApp, peer: Peer, first: u16) -> (RawReceiver, i64) {
+    let rx = RawReceiver::start(peer);
+    let hook = app.post("/api/v1/webhooks", "platform", &json!({"url": rx.url, "secret": SECRET_32})).await.expect(201);
+    let id = hook.body["id"].as_i64().unwrap();
+    for seq in 0..6u16 {
+        app.create_retiree("siming", &retiree_body("350203001001", first + seq)).await;
+    }
+    let dispatcher = app.replica(&DISPATCH).await;
+    eventually("six deliveries", || attempts_of(app, id, Some("delivered")) == 6).await;
+    dispatcher.stop().await;
+    app.patch(&format!("/api/v1/webhooks/{id}"), "platform", &json!({"active": false}), Some("*")).await.expect(200);
+    (rx, id)
+}
+
+both_backends! {
+    async fn receivers_that_close_each_connection_get_every_event_without_failed_attempts(app: &TestApp) {
+        for (n, peer) in [Peer::Http10, Peer::ConnectionClose, Peer::SilentClose].into_iter().enumerate() {
+            let (rx, id) = six_deliveries(app, peer, 500 + 10 * n as u16).await;
+            let seen = outcomes(app, id).await;
+            let failed: Vec<_> = seen.iter().filter(|(o, _)| o != "delivered").collect();
+            assert!(failed.is_empty(), "{peer:?}: failed attempts {failed:?}");
+            assert_eq!(seen.len(), 6, "{peer:?}");
+            assert_eq!(rx.requests.load(Ordering::SeqCst), 6, "{peer:?}: each event sent once");
+        }
+    }
+
+    async fn a_receiver_that_keeps_its_connection_gets_every_event_on_it(app: &TestApp) {
+        let (rx, id) = six_deliveries(app, Peer::Keeps, 540).await;
+        assert!(outcomes(app, id).await.iter().all(|(o, _)| o == "delivered"));
+        assert_eq!(rx.requests.load(Ordering::SeqCst), 6);
+        assert_eq!(rx.connections.load(Ordering::SeqCst), 1, "one connection, kept");
+    }
+
+    async fn a_receiver_that_does_not_answer_in_time_is_a_failed_attempt_tried_once(app: &TestApp) {
+        let rx = RawReceiver::start(Peer::Stalls);
+        let hook = app.post("/api/v1/webhooks", "platform", &json!({"url": rx.url, "secret": SECRET_32})).await.expect(201);
+        let id = hook.body["id"].as_i64().unwrap();
+        let mut settings = DISPATCH.to_vec();
+        settings.extend([("WEBHOOK_TIMEOUT_MS", "300"), ("WEBHOOK_RETRY_BASE_MS", "60000")]);
+        let dispatcher = app.replica(&settings).await;
+        app.create_retiree("siming", &retiree_body("350203001001", 520)).await;
+        eventually("a failed attempt", || attempts_of(app, id, None) == 1).await;
+        // Give a hidden second try the time to show.
+        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+        dispatcher.stop().await;
+        let seen = outcomes(app, id).await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].0, "failed");
+        assert!(seen[0].1.as_deref().unwrap_or_default().to_lowercase().contains("timeout"), "{seen:?}");
+        assert_eq!(rx.requests.load(Ordering::SeqCst), 1, "a timeout is not retried at once");
+        let state = app.get(&format!("/api/v1/webhooks/{id}"), "platform").await.expect(200);
+        assert_eq!((state.body["status"].as_str(), state.body["failures"].as_i64()), (Some("failing"), Some(1)));
+    }
+}

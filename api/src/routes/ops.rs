@@ -33,7 +33,7 @@ pub async fn healthz() -> web::Json<Health> {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
-    crate::db::run(&state.pool, persistence::connection::ping).await?;
+    crate::db::run(&state.pool, app::ops::ready).await?;
     Ok(web::Json(Health { status: "ok".into(), database: Some(state.config.database_url.backend().into()) }))
 }
 

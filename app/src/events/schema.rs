@@ -1,0 +1,301 @@
+//! The published shape of the change feed: one schema per event type, the envelope, the page. The tests and
+//! consumers' contract checks hold an event against them ([`check_payload`]).
+
+use domain::events::EventType;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// The person's state after the change (personal fields masked per the reader's role, as in lists).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetireeState {
+    #[schema(example = 42)]
+    pub id: i64,
+    #[schema(example = "350203********1234")]
+    pub id_number: String,
+    #[schema(example = "张三")]
+    pub name: String,
+    #[schema(example = "male")]
+    pub sex: String,
+    #[schema(example = "1950-01-01")]
+    pub birth_date: String,
+    #[schema(example = "2010-01-01")]
+    pub retirement_date: String,
+    #[schema(example = "enterprise_employee")]
+    pub category: String,
+    #[schema(example = "district")]
+    pub management_level: String,
+    #[schema(example = "350203001001")]
+    pub community_code: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    #[schema(example = "normal")]
+    pub pension_status: String,
+    pub suspension_reason: Option<String>,
+    #[schema(example = "2027-11-30")]
+    pub certified_until: String,
+    pub on_roll: bool,
+    pub party_member: bool,
+    /// The person's version (ETag) after the change.
+    pub version: i64,
+}
+
+/// A dependant's fields.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependentState {
+    pub id: i64,
+    #[schema(example = "spouse")]
+    pub relation: String,
+    pub id_number: String,
+    pub name: String,
+    pub supported: bool,
+    pub certified_until: String,
+}
+
+/// What an event is about.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Subject {
+    /// `retiree`, `dependent` or `transfer`.
+    #[serde(rename = "type")]
+    #[schema(example = "retiree")]
+    pub kind: String,
+    #[schema(example = 42)]
+    pub id: i64,
+}
+
+macro_rules! payloads {
+    ($($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? })*) => {$(
+        $(#[$m])*
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fm])* pub $field: $ty,)*
+            /// The person's state after the change.
+            pub retiree: RetireeState,
+        }
+    )*};
+}
+
+payloads! {
+    /// `retiree.created`.
+    CreatedPayload {
+        /// `api`, `import` or `handover`.
+        #[schema(example = "api")]
+        source: String,
+        /// Import job or handover batch.
+        source_id: Option<i64>,
+    }
+    /// `retiree.updated`.
+    UpdatedPayload {
+        /// Fields changed; `null` for an import, which replaces every importable field.
+        changed: Option<Vec<String>>,
+        /// `api` or `import`.
+        source: String,
+        source_id: Option<i64>,
+    }
+    /// `retiree.moved`.
+    MovedPayload {
+        #[schema(example = "350203001001")]
+        from_community: String,
+        #[schema(example = "350206001001")]
+        to_community: String,
+        /// `transfer`, `correction` or `import`.
+        reason: String,
+        transfer_id: Option<i64>,
+    }
+    /// `pension.suspended`, `pension.resumed`, `pension.stopped`, `pension.transferred_out`.
+    PensionPayload {
+        from_status: String,
+        from_reason: Option<String>,
+        to_status: String,
+        reason: Option<String>,
+        #[schema(example = "2026-12-01")]
+        effective_month: String,
+        /// `person`, `feed`, `run` …
+        source: String,
+        source_ref: Option<i64>,
+        /// Back-pay in fen (resumptions).
+        back_pay_fen: Option<i64>,
+    }
+    /// `retiree.certified`.
+    CertifiedPayload {
+        certification_id: i64,
+        certified_on: String,
+        #[schema(example = "face_recognition")]
+        method: String,
+        valid_until: String,
+        /// Whether the person's validity now ends with this certification's (false when a later one is on file).
+        extended: bool,
+        data_source: Option<String>,
+    }
+    /// `retiree.died`, `retiree.death_reversed`.
+    DeathPayload {
+        death_report_id: i64,
+        date_of_death: String,
+        reporter_kind: String,
+        late: bool,
+        /// The report's status after the change.
+        status: String,
+    }
+    /// `retiree.reduced`.
+    ReducedPayload {
+        reduction_id: i64,
+        kind: String,
+        reason: String,
+        effective_month: String,
+        source: String,
+        source_id: Option<i64>,
+    }
+    /// `retiree.reinstated`.
+    ReinstatedPayload {
+        reduction_id: i64,
+        month: String,
+    }
+    /// `dependent.created`, `dependent.updated`, `dependent.removed`.
+    DependentPayload {
+        dependent: DependentState,
+    }
+    /// `dependent.certified`.
+    DependentCertifiedPayload {
+        dependent_id: i64,
+        certification_id: i64,
+        certified_on: String,
+        method: String,
+        valid_until: String,
+    }
+    /// `dependent.support_changed`.
+    SupportChangedPayload {
+        dependent_id: i64,
+        to_status: String,
+        reason: String,
+        effective_month: String,
+        source: String,
+        source_ref: Option<i64>,
+    }
+    /// `handover.accepted`.
+    HandoverPayload {
+        batch_id: i64,
+        item_id: i64,
+        seq: i32,
+    }
+    /// `condolence.recorded`.
+    CondolencePayload {
+        condolence_id: i64,
+        /// `spring_festival`, `double_ninth`, `hardship`, `hospitalisation`, `serious_illness`, `death`.
+        kind: String,
+        on_date: String,
+        /// Paid, or a visit recorded without payment.
+        paid: bool,
+        amount_fen: i64,
+        /// The festival list it was recorded with.
+        batch_id: Option<i64>,
+    }
+    /// `transfer.changed`.
+    TransferPayload {
+        transfer_id: i64,
+        /// Empty when the transfer was just applied for.
+        from_status: String,
+        status: String,
+        from_community: String,
+        to_community: Option<String>,
+        destination: Option<String>,
+        completed_month: Option<String>,
+    }
+}
+
+/// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
+/// checks).
+pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
+    fn is<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(v.clone()).map(|_| ()).map_err(|e| e.to_string())
+    }
+    use EventType as E;
+    match kind {
+        E::RetireeCreated => is::<CreatedPayload>(payload),
+        E::RetireeUpdated => is::<UpdatedPayload>(payload),
+        E::RetireeMoved => is::<MovedPayload>(payload),
+        E::PensionSuspended | E::PensionResumed | E::PensionStopped | E::PensionTransferredOut => {
+            is::<PensionPayload>(payload)
+        }
+        E::RetireeCertified => is::<CertifiedPayload>(payload),
+        E::RetireeDied | E::RetireeDeathReversed => is::<DeathPayload>(payload),
+        E::RetireeReduced => is::<ReducedPayload>(payload),
+        E::RetireeReinstated => is::<ReinstatedPayload>(payload),
+        E::DependentCreated | E::DependentUpdated | E::DependentRemoved => is::<DependentPayload>(payload),
+        E::DependentCertified => is::<DependentCertifiedPayload>(payload),
+        E::DependentSupportChanged => is::<SupportChangedPayload>(payload),
+        E::HandoverAccepted => is::<HandoverPayload>(payload),
+        E::TransferChanged => is::<TransferPayload>(payload),
+        E::CondolenceRecorded => is::<CondolencePayload>(payload),
+    }
+}
+
+macro_rules! envelopes {
+    ($($name:ident ($tname:ident: $($code:tt => $var:ident),+) => $payload:ident;)*) => {
+        $(
+            #[doc = concat!("The event type(s) of [`", stringify!($name), "`].")]
+            #[derive(Debug, Serialize, Deserialize, ToSchema)]
+            pub enum $tname { $(#[serde(rename = $code)] $var),+ }
+
+            #[doc = concat!("An event with a [`", stringify!($payload), "`].")]
+            #[derive(Debug, Serialize, Deserialize, ToSchema)]
+            pub struct $name {
+                /// Id, also the cursor to resume after this event; consumers deduplicate by it.
+                #[schema(example = 1001)]
+                pub id: i64,
+                #[serde(rename = "type")]
+                pub kind: $tname,
+                /// Version of the payload schema.
+                #[schema(example = 1)]
+                pub version: i32,
+                #[serde(with = "time::serde::rfc3339")]
+                pub occurred_at: OffsetDateTime,
+                /// The node the event belongs to (the person's community).
+                #[schema(example = "350203001001")]
+                pub jurisdiction: String,
+                pub subject: Subject,
+                pub payload: $payload,
+            }
+        )*
+
+        /// One event of the feed; `type` tells which payload it carries.
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        #[serde(untagged)]
+        pub enum Event { $($name($name)),* }
+    };
+}
+
+envelopes! {
+    RetireeCreatedEvent (RetireeCreatedType: "retiree.created" => RetireeCreated) => CreatedPayload;
+    RetireeUpdatedEvent (RetireeUpdatedType: "retiree.updated" => RetireeUpdated) => UpdatedPayload;
+    RetireeMovedEvent (RetireeMovedType: "retiree.moved" => RetireeMoved) => MovedPayload;
+    PensionEvent (PensionEventType: "pension.suspended" => Suspended, "pension.resumed" => Resumed,
+        "pension.stopped" => Stopped, "pension.transferred_out" => TransferredOut) => PensionPayload;
+    RetireeCertifiedEvent (RetireeCertifiedType: "retiree.certified" => RetireeCertified) => CertifiedPayload;
+    DeathEvent (DeathEventType: "retiree.died" => Died, "retiree.death_reversed" => DeathReversed) => DeathPayload;
+    RetireeReducedEvent (RetireeReducedType: "retiree.reduced" => RetireeReduced) => ReducedPayload;
+    RetireeReinstatedEvent (RetireeReinstatedType: "retiree.reinstated" => RetireeReinstated) => ReinstatedPayload;
+    DependentEvent (DependentEventType: "dependent.created" => Created, "dependent.updated" => Updated,
+        "dependent.removed" => Removed) => DependentPayload;
+    DependentCertifiedEvent (DependentCertifiedType: "dependent.certified" => DependentCertified) => DependentCertifiedPayload;
+    SupportChangedEvent (SupportChangedType: "dependent.support_changed" => SupportChanged) => SupportChangedPayload;
+    HandoverAcceptedEvent (HandoverAcceptedType: "handover.accepted" => HandoverAccepted) => HandoverPayload;
+    TransferChangedEvent (TransferChangedType: "transfer.changed" => TransferChanged) => TransferPayload;
+    CondolenceRecordedEvent (CondolenceRecordedType: "condolence.recorded" => CondolenceRecorded) => CondolencePayload;
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventPage {
+    /// Events after the cursor, oldest first.
+    #[schema(value_type = Vec<Event>)]
+    pub items: Vec<Value>,
+    /// Where to resume: pass it as `after` next time. Always present; the `after` given when no event followed.
+    #[schema(example = "1001")]
+    pub next_cursor: String,
+    /// Whether more events follow already (fetch again at once) or the feed is drained (poll later).
+    pub has_more: bool,
+}
