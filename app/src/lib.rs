@@ -8,6 +8,7 @@ pub mod clock;
 pub mod db;
 pub mod deaths;
 pub mod error;
+pub mod exports;
 pub mod feeds;
 pub mod files;
 #[doc(hidden)]
