@@ -21,6 +21,7 @@ pub mod pension;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
+pub mod spreadsheet;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -3,6 +3,7 @@
 //! list (the list view of the role table). The rows are read in pages of [`PAGE`] by id, so a caller can stream
 //! them without holding the whole roster; [`begin`] settles the filter and audits the export.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
 
@@ -16,6 +17,7 @@ use crate::error::AppError;
 use crate::masking::show;
 use crate::retirees::file::{COLUMNS, row_values};
 use crate::retirees::list::{ListQuery, PendingFilter};
+use crate::spreadsheet::neutralise;
 
 mod xlsx;
 
@@ -187,13 +189,21 @@ pub fn csv_header(encoding: Encoding) -> io::Result<Vec<u8>> {
 }
 
 /// A page of CSV lines after `after`: the bytes, the id the next page starts after, and whether more may follow.
+/// Cells that a spreadsheet would read as a formula get a leading `'` ([`crate::spreadsheet::neutralise`]).
 pub fn csv_page(
     conn: &mut DbConnection,
     export: &Export,
     encoding: Encoding,
     after: Option<i64>,
 ) -> Result<(Vec<u8>, Option<i64>, bool), AppError> {
-    let page = page_rows(conn, export, after)?;
+    let mut page = page_rows(conn, export, after)?;
+    // A cell a spreadsheet would run as a formula is written as text (OWASP CSV injection); the import takes the
+    // `'` off again. XLSX cells are written as strings, which spreadsheets never run.
+    for cell in page.rows.iter_mut().flatten() {
+        if let Cow::Owned(text) = neutralise(cell) {
+            *cell = text;
+        }
+    }
     let chunk = csv_chunk(&page.rows, encoding, false).map_err(AppError::internal)?;
     Ok((chunk, page.last, page.more))
 }
