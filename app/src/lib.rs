@@ -9,6 +9,7 @@ pub mod db;
 pub mod deaths;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod feeds;
 pub mod files;
 #[doc(hidden)]
@@ -23,6 +24,7 @@ pub mod pension;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
+pub mod spreadsheet;
 pub mod webhooks;
 
 pub use caller::Caller;

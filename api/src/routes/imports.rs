@@ -1,26 +1,28 @@
 //! File imports: `POST /imports/jurisdictions` (division CSV, answered when done) and `POST /imports/retirees`
 //! (rosters, run as jobs: `GET /imports/{id}`, its errors as JSON and the rejected rows as CSV).
 
-use std::sync::atomic::Ordering;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Permission;
-use persistence::DbConnection;
-use persistence::import_jobs::{self as jobs, ImportJob, NewImportJob, RowErrorRecord};
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::common::{Page, finish, instant, next_cursor};
+use super::common::{Page, finish, next_cursor};
 use crate::auth::Caller;
 use crate::context::Lang;
 use crate::error::ApiError;
 use crate::extract::{BodyLimits, page};
 use crate::state::AppState;
-use app::imports::Mode;
 use app::imports::divisions::ImportReport;
-use app::imports::roster::{Format, Kind, Live, Registry, conflict_code};
+use app::imports::jobs::NewJob;
+use app::imports::roster::{Format, Kind, conflict_code};
+
+pub use app::imports::jobs::{ImportJobResponse, ImportRowError, JobLinks, JobProblem};
+
+/// Whether the caller asked for English messages.
+fn english() -> bool {
+    crate::context::current().lang == Lang::En
+}
 
 /// Import options.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,19 +61,9 @@ pub async fn jurisdictions(
     )
     .await?;
     let (mode, dir, raw_path, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
-    let c = caller.clone();
+    let c = caller.0.clone();
     crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let normalised = dir.path().join("import.csv");
-        app::files::normalise(&raw_path, &normalised, unpacked)?;
-        let report = app::imports::divisions::import(conn, &normalised, mode, &c.scope_path, &c.login)?;
-        let mut entry = c.audit("jurisdiction.import", "jurisdiction_import", "", &c.scope_path);
-        entry.object_id = None;
-        entry.detail = Some(
-            serde_json::json!({"mode": report.mode, "rows": report.rows, "created": report.created,
-                "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected})
-            .to_string(),
-        );
-        persistence::audit::append(conn, &entry)?;
+        let report = app::imports::divisions::import_upload(conn, &c, &raw_path, dir.path(), mode, unpacked)?;
         Ok(crate::idempotency::Answered {
             status: 200,
             body: serde_json::to_value(&report).map_err(ApiError::internal)?,
@@ -89,151 +81,6 @@ pub struct RetireeImportQuery {
     /// For rows whose resident ID is registered already: `error` (default: the row is rejected), `skip` (left
     /// alone) or `update` (the stored record takes the row's values; only within the caller's subtree).
     pub on_conflict: Option<String>,
-}
-
-/// Why a job failed or the file was refused whole.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct JobProblem {
-    /// Stable code (`interrupted`, `internal_error`, `rows_rejected`, `unknown_column`, `missing_column` …).
-    #[schema(example = "rows_rejected")]
-    pub code: String,
-    /// What happened.
-    pub message: String,
-}
-
-/// Links of a job.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct JobLinks {
-    /// This job.
-    #[schema(example = "/api/v1/imports/7")]
-    pub job: String,
-    /// Every broken rule of every rejected row (JSON, paged).
-    #[schema(example = "/api/v1/imports/7/errors")]
-    pub errors: String,
-    /// The rejected rows as CSV (with BOM) with the reasons in extra `error_*` columns: fix and send again.
-    #[schema(example = "/api/v1/imports/7/errors.csv")]
-    pub errors_csv: String,
-}
-
-/// An import job: status and counters while it runs, the report when it has ended.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 7, "kind": "retirees", "status": "succeeded", "mode": "partial", "on_conflict": "error",
-    "format": "csv", "bytes_total": 10485760, "progress": 1.0, "rows_read": 100000, "accepted": 99999, "created": 99999,
-    "updated": 0, "skipped": 0, "rejected": 1, "error": null, "created_by": "importer",
-    "created_at": "2026-11-23T08:00:00Z", "started_at": "2026-11-23T08:00:00Z", "finished_at": "2026-11-23T08:00:04Z",
-    "links": {"job": "/api/v1/imports/7", "errors": "/api/v1/imports/7/errors", "errors_csv": "/api/v1/imports/7/errors.csv"}}))]
-pub struct ImportJobResponse {
-    /// Id.
-    pub id: i64,
-    /// What is imported: `retirees` or `dependents`.
-    pub kind: String,
-    /// `queued`, `running`, `succeeded` (written; in partial mode bad rows are reported), `rejected` (nothing
-    /// written: bad rows in atomic mode, or an unusable file) or `failed` (nothing written: interrupted or an
-    /// internal error; send the file again).
-    #[schema(example = "running")]
-    pub status: String,
-    /// `atomic` or `partial`.
-    pub mode: String,
-    /// `error`, `skip` or `update`.
-    pub on_conflict: String,
-    /// `csv`, `ndjson` or `xlsx`.
-    pub format: String,
-    /// Size of the upload.
-    pub bytes_total: i64,
-    /// Share of the file read, 0 to 1 (1 while the rows are being written).
-    pub progress: f64,
-    /// Data rows read.
-    pub rows_read: i64,
-    /// Rows written (created + updated).
-    pub accepted: i64,
-    /// New records.
-    pub created: i64,
-    /// Records updated (`on_conflict=update`).
-    pub updated: i64,
-    /// Rows left alone (`on_conflict=skip`).
-    pub skipped: i64,
-    /// Rows rejected.
-    pub rejected: i64,
-    /// An update import (`on_conflict=update`), once written: how many stored values it changed, per column
-    /// (`special_groups`: the people whose set of groups changed). Columns it changed nowhere are absent; a
-    /// column the file lacks or an empty cell keeps the stored value (`docs/imports.md`). `null` otherwise.
-    #[schema(example = json!({"phone": 120, "address": 3}))]
-    pub field_changes: Option<std::collections::BTreeMap<String, i64>>,
-    /// Why it failed or was refused.
-    pub error: Option<JobProblem>,
-    /// Who uploaded.
-    pub created_by: String,
-    /// Uploaded.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// Started.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub started_at: Option<OffsetDateTime>,
-    /// Ended.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub finished_at: Option<OffsetDateTime>,
-    /// Where the report is.
-    pub links: JobLinks,
-}
-
-fn job_response(job: ImportJob, live: Option<&Live>) -> Result<ImportJobResponse, ApiError> {
-    let field_changes = match &job.field_changes {
-        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            ApiError::internal(format!("import job {}: stored field_changes do not parse: {e}", job.id))
-        })?),
-        None => None,
-    };
-    let ended = !jobs::LIVE.contains(&job.status.as_str());
-    let (progress, rows_read, rejected) = match live {
-        Some(l) if !ended => (
-            l.progress(),
-            l.rows_read.load(Ordering::Relaxed).max(job.rows_read),
-            l.rejected.load(Ordering::Relaxed).max(job.rejected),
-        ),
-        _ if ended => (1.0, job.rows_read, job.rejected),
-        _ => {
-            let p = if job.bytes_total > 0 { job.bytes_read as f64 / job.bytes_total as f64 } else { 0.0 };
-            (p.clamp(0.0, 1.0), job.rows_read, job.rejected)
-        }
-    };
-    let base = format!("/api/v1/imports/{}", job.id);
-    let lang = crate::context::current().lang;
-    Ok(ImportJobResponse {
-        id: job.id,
-        kind: job.kind,
-        status: job.status,
-        mode: job.mode,
-        on_conflict: job.on_conflict,
-        format: job.format,
-        bytes_total: job.bytes_total,
-        progress,
-        rows_read,
-        accepted: job.created + job.updated,
-        created: job.created,
-        updated: job.updated,
-        skipped: job.skipped,
-        rejected,
-        field_changes,
-        error: job
-            .error_code
-            .map(|code| JobProblem { code, message: pick(job.error_message.unwrap_or_default(), lang) }),
-        created_by: job.actor,
-        created_at: instant(job.created_at),
-        started_at: job.started_at.map(instant),
-        finished_at: job.finished_at.map(instant),
-        links: JobLinks { errors: format!("{base}/errors"), errors_csv: format!("{base}/errors.csv"), job: base },
-    })
-}
-
-/// Job messages are stored as `中文 / English`; picks the caller's language.
-fn pick(message: String, lang: Lang) -> String {
-    match message.split_once(" / ") {
-        Some((zh, en)) => match lang {
-            Lang::Zh => zh.to_owned(),
-            Lang::En => en.to_owned(),
-        },
-        None => message,
-    }
 }
 
 /// Imports retirees from CSV (UTF-8, UTF-8 with BOM or GB18030; gzip accepted), NDJSON or XLSX (first sheet),
@@ -314,35 +161,12 @@ async fn start_import(
             .await?;
     let format = Format::of(&upload.content_type).unwrap_or(Format::Csv);
     let bytes_total = std::fs::metadata(&upload.path).map(|m| m.len() as i64).unwrap_or(0);
-    let new = NewImportJob {
-        kind: kind.as_str().into(),
-        status: "queued".into(),
-        mode: match upload.mode {
-            Mode::Atomic => "atomic".into(),
-            Mode::Partial => "partial".into(),
-        },
-        on_conflict: conflict_code(on_conflict).into(),
-        format: format.as_str().into(),
-        actor: caller.login.clone(),
-        actor_role: caller.role.as_str().into(),
-        scope_path: caller.scope_path.clone(),
-        file_sha256: upload.fingerprint.clone(),
-        bytes_total,
-    };
-    let c = caller.clone();
+    let new = NewJob { kind, format, mode: upload.mode, on_conflict, sha256: upload.fingerprint.clone(), bytes_total };
+    let c = caller.0.clone();
     let (response, started) =
         crate::idempotency::start(&state, &caller, upload.key.clone(), upload.fingerprint.clone(), move |conn| {
-            let job = jobs::create(conn, &new)?;
-            let action = if kind == Kind::Retirees { "retiree.import.start" } else { "dependent.import.start" };
-            let mut entry = c.audit(action, "import_job", job.id, &c.scope_path);
-            entry.detail = Some(
-                serde_json::json!({"mode": job.mode, "on_conflict": job.on_conflict, "format": job.format,
-                    "bytes": job.bytes_total, "sha256": job.file_sha256})
-                .to_string(),
-            );
-            persistence::audit::append(conn, &entry)?;
-            let id = job.id;
-            let body = serde_json::to_value(job_response(job, None)?).map_err(ApiError::internal)?;
+            let (id, job) = app::imports::jobs::start(conn, &c, &new)?;
+            let body = serde_json::to_value(job).map_err(ApiError::internal)?;
             Ok((format!("/api/v1/imports/{id}"), body, id))
         })
         .await?;
@@ -362,21 +186,6 @@ async fn start_import(
         app::imports::roster::spawn(state.pool.clone(), state.imports.clone(), job);
     }
     Ok(response)
-}
-
-/// The job if the caller may see it: its kind's import permission and its scope inside the caller's subtree.
-fn visible_job(conn: &mut DbConnection, caller: &Caller, id: i64, registry: &Registry) -> Result<ImportJob, ApiError> {
-    let mut job = jobs::find(conn, id)?;
-    if !caller.sees(&job.scope_path) {
-        return Err(ApiError::not_found());
-    }
-    if jobs::LIVE.contains(&job.status.as_str()) && registry.get(id).is_none() {
-        // Its owner may be gone (the service stopped mid-import): then it failed.
-        if app::imports::roster::reap(conn, registry, Some(id))? > 0 {
-            job = jobs::find(conn, id)?;
-        }
-    }
-    Ok(job)
 }
 
 /// List filters of import jobs.
@@ -402,18 +211,13 @@ pub async fn list(
     let mut problems = Vec::new();
     let (limit, before) = page::<i64>("j", query.limit.as_deref(), query.cursor.as_deref(), &mut problems);
     finish(problems)?;
-    let scope = caller.scope_path.clone();
-    let items =
-        crate::db::run(&state.pool, move |conn| jobs::list(conn, &scope, Some("retirees"), before, limit)).await?;
-    let next = next_cursor(&items, limit, "j", |j| j.id.to_string());
+    let c = caller.0.clone();
     let registry = state.imports.clone();
-    let items = items
-        .into_iter()
-        .map(|j| {
-            let live = registry.get(j.id);
-            job_response(j, live.as_deref())
-        })
-        .collect::<Result<_, _>>()?;
+    let en = english();
+    let items =
+        crate::db::run(&state.pool, move |conn| app::imports::jobs::list(conn, &c, &registry, before, limit, en))
+            .await?;
+    let next = next_cursor(&items, limit, "j", |j| j.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
@@ -428,27 +232,11 @@ pub async fn get_one(
 ) -> Result<web::Json<ImportJobResponse>, ApiError> {
     caller.require(Permission::RetireeImport)?;
     let id = path.into_inner();
-    let c = caller.clone();
+    let c = caller.0.clone();
     let registry = state.imports.clone();
-    let job = crate::db::run(&state.pool, move |conn| visible_job(conn, &c, id, &registry)).await?;
-    let live = state.imports.get(id);
-    Ok(web::Json(job_response(job, live.as_deref())?))
-}
-
-/// One broken rule of one rejected row.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ImportRowError {
-    /// Line of the file (CSV: the header is line 1; NDJSON: the line; XLSX: the row).
-    #[schema(example = 4711)]
-    pub line: i64,
-    /// Column (`header` for the file's first row, `row` for the row as a whole).
-    #[schema(example = "id_number")]
-    pub field: String,
-    /// Rule.
-    #[schema(example = "id_number_checksum")]
-    pub code: String,
-    /// What is wrong.
-    pub message: String,
+    let en = english();
+    let job = crate::db::run(&state.pool, move |conn| app::imports::jobs::read(conn, &c, &registry, id, en)).await?;
+    Ok(web::Json(job))
 }
 
 /// Every broken rule of every rejected row of a job, by line.
@@ -466,27 +254,15 @@ pub async fn job_errors(
     let (limit, after) = page::<i64>("e", query.limit.as_deref(), query.cursor.as_deref(), &mut problems);
     finish(problems)?;
     let id = path.into_inner();
-    let c = caller.clone();
+    let c = caller.0.clone();
     let registry = state.imports.clone();
-    let records = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
-        visible_job(conn, &c, id, &registry)?;
-        Ok(jobs::errors(conn, id, after, limit)?)
+    let en = english();
+    let records = crate::db::run(&state.pool, move |conn| {
+        app::imports::jobs::row_errors(conn, &c, &registry, id, after, limit, en)
     })
     .await?;
-    let next = next_cursor(&records, limit, "e", |e| e.seq.to_string());
-    let lang = crate::context::current().lang;
-    let items = records
-        .into_iter()
-        .map(|e| ImportRowError {
-            line: e.line,
-            field: e.field,
-            code: e.code,
-            message: match lang {
-                Lang::Zh => e.message_zh,
-                Lang::En => e.message_en,
-            },
-        })
-        .collect();
+    let next = next_cursor(&records, limit, "e", |(seq, _)| seq.to_string());
+    let items = records.into_iter().map(|(_, e)| e).collect();
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
@@ -506,59 +282,12 @@ pub async fn errors_csv(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeImport)?;
     let id = path.into_inner();
-    let c = caller.clone();
+    let c = caller.0.clone();
     let registry = state.imports.clone();
-    let lang = crate::context::current().lang;
-    let body = crate::db::write(&state.pool, move |conn| {
-        let job = visible_job(conn, &c, id, &registry)?;
-        if job.actor != c.login {
-            return Err(ApiError::forbidden());
-        }
-        let mut header: Vec<String> = match job.header.as_deref() {
-            Some(h) => persistence::typed::stored_json("import_jobs", job.id, "header", h)?,
-            None => Vec::new(),
-        };
-        let width = header.len();
-        header.extend(["error_line", "error_fields", "error_codes", "error_messages"].map(String::from));
-        // Flexible: a row refused for its width keeps all the cells it had.
-        let mut out =
-            csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        out.write_record(&header).map_err(ApiError::internal)?;
-        let mut after = None;
-        let mut rows = 0u64;
-        loop {
-            let page = jobs::rejected_rows(conn, id, after, 1000)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.0.line);
-            for (row, row_errors) in &page {
-                let mut cells: Vec<String> = persistence::typed::stored_json(
-                    "import_rejected_rows",
-                    format_args!("{}/{}", row.job_id, row.line),
-                    "cells",
-                    &row.cells,
-                )?;
-                cells.resize(width.max(cells.len()), String::new());
-                let join =
-                    |f: &dyn Fn(&RowErrorRecord) -> String| row_errors.iter().map(f).collect::<Vec<_>>().join("; ");
-                cells.push(row.line.to_string());
-                cells.push(join(&|e| e.field.clone()));
-                cells.push(join(&|e| e.code.clone()));
-                cells.push(join(&|e| match lang {
-                    Lang::Zh => e.message_zh.clone(),
-                    Lang::En => e.message_en.clone(),
-                }));
-                out.write_record(&cells).map_err(ApiError::internal)?;
-                rows += 1;
-            }
-        }
-        let mut entry = c.audit("retiree.import.rejected_rows.read", "import_job", id, &job.scope_path);
-        entry.detail = Some(serde_json::json!({"rows": rows}).to_string());
-        persistence::audit::append(conn, &entry)?;
-        let mut bytes = "\u{feff}".as_bytes().to_vec();
-        bytes.extend(out.into_inner().map_err(ApiError::internal)?);
-        Ok(bytes)
-    })
-    .await?;
+    let en = english();
+    let body =
+        crate::db::write(&state.pool, move |conn| Ok(app::imports::jobs::rejected_csv(conn, &c, &registry, id, en)?))
+            .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-rejected.csv\"")))

@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 
+pub mod batches;
 mod decide;
 mod read;
 

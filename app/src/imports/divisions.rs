@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Mode, RowError};
+use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::files::{normalise, unreadable};
 
@@ -341,6 +342,31 @@ fn report_error(mut errors: Vec<(FieldError, u64)>) -> AppError {
     errors.sort_by_key(|(_, line)| *line);
     errors.truncate(MAX_LISTED_ERRORS);
     AppError::validation_at(errors.into_iter().map(|(e, l)| (e, Some(l))).collect())
+}
+
+/// Imports an uploaded division file (UTF-8, UTF-8 with BOM or GB18030; gzip unpacked to at most
+/// `unpacked_limit` bytes, normalised to UTF-8 in `dir`) for the caller: every node must land in the caller's
+/// subtree. Writes the audit entry (`jurisdiction.import`) with the counts.
+pub fn import_upload(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    raw: &Path,
+    dir: &Path,
+    mode: Mode,
+    unpacked_limit: u64,
+) -> Result<ImportReport, AppError> {
+    let normalised = dir.join("import.csv");
+    normalise(raw, &normalised, unpacked_limit)?;
+    let report = import(conn, &normalised, mode, &caller.scope_path, &caller.login)?;
+    let mut entry = caller.audit("jurisdiction.import", "jurisdiction_import", "", &caller.scope_path);
+    entry.object_id = None;
+    entry.detail = Some(
+        serde_json::json!({"mode": report.mode, "rows": report.rows, "created": report.created,
+            "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected})
+        .to_string(),
+    );
+    persistence::audit::append(conn, &entry)?;
+    Ok(report)
 }
 
 /// Imports a file from disk (command line and demo seeding), with no scope limit.

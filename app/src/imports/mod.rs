@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub mod divisions;
+pub mod jobs;
 pub mod roster;
 
 /// All rows or none (default), or keep the good rows.

@@ -2,4 +2,7 @@
 
 pub mod dependents;
 pub mod file;
+pub mod list;
+pub mod register;
 pub mod registration;
+pub mod view;

@@ -117,7 +117,13 @@ impl Header {
                 format!("the row has {} cells, the header {}", row.cells.len(), self.names.len()),
             )]);
         }
-        Ok(self.columns.iter().zip(&row.cells).filter_map(|(c, v)| c.map(|c| (c, v.clone()))).collect())
+        // A cell our export neutralised against spreadsheet formulas (`'=…`) reads back as it was stored.
+        Ok(self
+            .columns
+            .iter()
+            .zip(&row.cells)
+            .filter_map(|(c, v)| c.map(|c| (c, crate::spreadsheet::restore(v).to_owned())))
+            .collect())
     }
 }
 

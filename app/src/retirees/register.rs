@@ -1,0 +1,131 @@
+//! Registering a retiree and changing the record: the scope of the community, the uniqueness of the resident ID,
+//! the first certification validity, the write and its audit entry with the changes.
+
+use domain::{ErrorCode, Money};
+use persistence::retirees::{self as repo, GroupFlag, RetireeData};
+use persistence::{DbConnection, RepoError, audit, jurisdictions};
+use time::Date;
+
+use super::registration::{Draft, UpdateRetireeRequest, check_fields, first_validity};
+use super::view::{RetireeResponse, to_response};
+use crate::audit::changes;
+use crate::caller::Caller;
+use crate::error::{AppError, FieldError};
+use crate::policy_book::rules_at;
+
+/// The community must exist, be a community, and lie in the caller's subtree; returns its path.
+fn community_path(conn: &mut DbConnection, caller: &Caller, code: &str) -> Result<String, AppError> {
+    let node = match jurisdictions::find(conn, code) {
+        Ok(node) if caller.sees(&node.path) => node,
+        Ok(_) | Err(RepoError::NotFound) => {
+            return Err(AppError::field(FieldError::of("/community_code", ErrorCode::CommunityNotFound)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if node.level != domain::Level::Community {
+        return Err(AppError::field(FieldError::of("/community_code", ErrorCode::NotACommunity)));
+    }
+    Ok(node.path)
+}
+
+/// A resident ID registered already is 409 `id_number_taken`.
+fn id_taken(e: RepoError) -> AppError {
+    match e {
+        RepoError::Unique(_) => AppError::of(ErrorCode::IdNumberTaken),
+        other => other.into(),
+    }
+}
+
+/// Registers a checked retiree ([`super::registration::validate_new`]) in a community of the caller's subtree on
+/// `today`: pension status `normal`, the first certification validity one policy period later; writes the row,
+/// its flags, movement and event, and the audit entry with the changes. Answers the single-person view.
+pub fn register(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    data: &RetireeData,
+    flags: Vec<GroupFlag>,
+) -> Result<RetireeResponse, AppError> {
+    let path = community_path(conn, caller, &data.community_code)?;
+    let rules = rules_at(conn, &path, today)?;
+    let mut data = data.clone();
+    data.certified_until = first_validity(today, rules);
+    let retiree = repo::create(conn, &data, &flags, today).map_err(id_taken)?;
+    let mut entry = caller.audit("retiree.create", "retiree", retiree.id, &path);
+    entry.retiree_id = Some(retiree.id);
+    let mut diff = changes(None, &data);
+    if !flags.is_empty() {
+        diff.insert("special_groups".into(), serde_json::json!({"from": null, "to": flags}));
+    }
+    entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
+    audit::append(conn, &entry)?;
+    to_response(retiree, flags, caller.role, true, rules, today)
+}
+
+/// Changes a retiree of the caller's subtree as of `today`: absent fields stay, `null` clears optional ones,
+/// `special_groups` replaces all flags. `if_match` is the version the caller read (`None` for `*`): another is
+/// 412. A patch that changes nothing writes nothing. Answers the single-person view.
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+    if_match: Option<i64>,
+    patch: UpdateRetireeRequest,
+) -> Result<RetireeResponse, AppError> {
+    let (current, old_path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
+    let expected = match if_match {
+        Some(v) if v != current.version => return Err(AppError::precondition_failed()),
+        Some(v) => v,
+        None => current.version,
+    };
+    let old_flags = repo::flags(conn, id)?;
+    let draft = Draft {
+        name: patch.name.unwrap_or_else(|| current.name.clone()),
+        id_number: patch.id_number.unwrap_or_else(|| current.id_number.clone()),
+        sex: patch.sex,
+        birth_date: patch.birth_date,
+        retirement_date: patch.retirement_date.unwrap_or_else(|| current.retirement_date.to_string()),
+        category: patch.category.unwrap_or(current.category),
+        management_level: patch.management_level.unwrap_or(current.management_level),
+        community_code: patch.community_code.unwrap_or_else(|| current.community_code.clone()),
+        phone: patch.phone.unwrap_or_else(|| current.phone.clone()),
+        address: patch.address.unwrap_or_else(|| current.address.clone()),
+        monthly_pension: patch
+            .monthly_pension
+            .unwrap_or_else(|| current.monthly_pension_fen.map(|f| Money::from_fen(f).to_string())),
+        party_member: patch.party_member.unwrap_or(current.party_member),
+        special_groups: patch.special_groups,
+        notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
+        pension_status: current.pension_status,
+    };
+    let (mut data, new_flags) = check_fields(draft, today).map_err(AppError::validation)?;
+    // Certification validity changes only by certifications (pension::record_certification).
+    data.certified_until = current.certified_until;
+    let path = if data.community_code == current.community_code {
+        old_path
+    } else {
+        community_path(conn, caller, &data.community_code)?
+    };
+    if data.id_number != current.id_number && repo::find_by_id_number(conn, &data.id_number, "/")?.is_some() {
+        return Err(AppError::of(ErrorCode::IdNumberTaken));
+    }
+    let before = RetireeData::from(&current);
+    let mut diff = changes(Some(&before), &data);
+    if let Some(new_flags) = &new_flags
+        && *new_flags != old_flags
+    {
+        diff.insert("special_groups".into(), serde_json::json!({"from": old_flags, "to": new_flags}));
+    }
+    let rules = rules_at(conn, &path, today)?;
+    if diff.is_empty() {
+        return to_response(current, old_flags, caller.role, true, rules, today);
+    }
+    let updated = repo::update(conn, id, expected, &data, new_flags.as_deref(), today).map_err(id_taken)?;
+    let mut entry = caller.audit("retiree.update", "retiree", id, &path);
+    entry.retiree_id = Some(id);
+    entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
+    audit::append(conn, &entry)?;
+    let flags = repo::flags(conn, id)?;
+    to_response(updated, flags, caller.role, true, rules, today)
+}
