@@ -354,12 +354,14 @@ pub fn check_change(
 }
 
 /// Suspends the pension of one person in the caller's subtree for a legal reason (CS Art. 32, JN Art. 34): not
-/// from before the month of retirement (422), not when suspended, stopped or transferred out already (409).
-/// With `if_match`, the person must still be at that version (412). Answers the person's new version and the
-/// change.
+/// from before the month of retirement (422), not when suspended, stopped or transferred out already (409), and
+/// not for an overdue certification while the certification on record is valid on `today` (409
+/// `reason_contradicts_record`, CS Art. 32(1)). With `if_match`, the person must still be at that version (412).
+/// Answers the person's new version and the change.
 pub fn suspend(
     conn: &mut DbConnection,
     caller: &Caller,
+    today: Date,
     id: i64,
     if_match: Option<IfMatch>,
     reason: SuspensionReason,
@@ -372,6 +374,10 @@ pub fn suspend(
     }
     let from = state_of(&retiree)?;
     let to = pension::transition(from, Transition::Suspend(reason)).map_err(illegal)?;
+    // CS Art. 32(1): the ground is a certification not done in time; a valid one on record says otherwise.
+    if reason == SuspensionReason::CertificationOverdue && !pension::is_overdue(retiree.certified_until, today) {
+        return Err(AppError::of(ErrorCode::ReasonContradictsRecord));
+    }
     let change = NewStatusChange::by_person(
         &retiree,
         PensionStatus::Suspended.as_str(),

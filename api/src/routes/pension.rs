@@ -67,7 +67,9 @@ pub async fn changes(
 
 /// Suspends the pension of one person for a legal reason (CS Art. 32, JN Art. 34). A suspended, stopped or
 /// transferred-out pension cannot be suspended (409 `already_suspended`, `pension_stopped`,
-/// `pension_transferred_out`). `If-Match` is optional: with it, the person must still be at that version.
+/// `pension_transferred_out`), nor suspended for `certification_overdue` while the certification on record is
+/// valid (409 `reason_contradicts_record`, CS Art. 32(1)). `If-Match` is optional: with it, the person must still
+/// be at that version.
 #[utoipa::path(tag = "pension", security(("bearer" = ["pension.manage"])), request_body = SuspendRequest,
     params(("id" = i64, Path, description = "Retiree id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the person read before"),
@@ -92,7 +94,7 @@ pub async fn suspend(
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let (version, change) = app::pension::suspend(conn, &c, id, if_match, body.reason, asked)?;
+        let (version, change) = app::pension::suspend(conn, &c, today, id, if_match, body.reason, asked)?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{id}/pension-status"),
             version,
