@@ -4,9 +4,11 @@
 
 pub mod audit;
 pub mod caller;
+pub mod certifications;
 pub mod clock;
 pub mod db;
 pub mod deaths;
+pub mod dependent_support;
 pub mod error;
 pub mod events;
 pub mod exports;
@@ -22,10 +24,12 @@ pub mod ops;
 pub mod overpayments;
 pub mod pension;
 pub mod policy_book;
+pub mod precondition;
 pub mod retirees;
 pub mod scope;
 pub mod spreadsheet;
 pub mod webhooks;
+pub mod timeline;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -1,21 +1,25 @@
-//! Pension status changes of one person (CS Art. 32): the stored state, a change written with its audit entry,
-//! and a resumption with the back-pay the policy grants. Shared by the suspend and resume actions, certifications,
-//! death reports and transfers.
+//! Pension status of one person (CS Art. 32, JN Art. 34): the status with its reason and certification validity,
+//! its history, suspensions and resumptions with the back-pay they owe. The stored state, a change written with
+//! its audit entry and a resumption with the back-pay the policy grants are shared with certifications, death
+//! reports and transfers.
 
-use domain::Money;
-use domain::PensionStatus;
-use domain::pension::{self, BackPay, PensionState};
+use domain::pension::{
+    self, BackPay, CertificationBarrier, CertificationStatus, PensionState, Transition, certification_status,
+};
 use domain::policy::SuspensionReason;
+use domain::{ErrorCode, Money, PensionStatus};
 use persistence::pension::{self as repo, NewState, NewStatusChange, SOURCE_PERSON, StatusChange};
-use persistence::retirees::Retiree;
+use persistence::retirees::{self as people, Retiree};
 use persistence::{DbConnection, audit};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::caller::Caller;
-use crate::error::AppError;
-use crate::input::month_text;
+use crate::error::{AppError, FieldError};
+use crate::input::{check_text, month_text, parse_month};
+use crate::policy_book::rules_at;
+use crate::precondition::IfMatch;
 
 /// The 409 of an illegal transition, with its code (CS Art. 32).
 pub fn illegal(e: pension::TransitionError) -> AppError {
@@ -50,7 +54,7 @@ pub fn apply_change(
     };
     let updated = repo::change_status(conn, expected_version, &state, &change).map_err(|e| match e {
         persistence::RepoError::VersionMismatch if expected_version.is_some() => AppError::precondition_failed(),
-        persistence::RepoError::VersionMismatch => AppError::of(domain::ErrorCode::StatusChanged),
+        persistence::RepoError::VersionMismatch => AppError::of(ErrorCode::StatusChanged),
         other => other.into(),
     })?;
     let recorded = repo::changes_of(conn, retiree.id, None, i64::MAX)?
@@ -167,18 +171,33 @@ pub struct BackPayResponse {
     pub amount: Option<String>,
 }
 
-/// The API view of a stored change.
-pub fn change_response(c: StatusChange) -> StatusChangeResponse {
-    let back_pay = c.back_pay_months.map(|months_paid| {
-        let months_paid = u32::try_from(months_paid).unwrap_or(0);
-        BackPayResponse {
-            months_suspended: c.months_suspended.and_then(|m| u32::try_from(m).ok()).unwrap_or(months_paid),
-            granted: c.back_pay_granted.unwrap_or(months_paid > 0),
-            months_paid,
-            amount: c.back_pay_fen.map(|f| Money::from_fen(f).to_string()),
+/// A stored count of months as the API shows it: a negative count is corrupt (500), never 0.
+fn months(c: &StatusChange, column: &str, value: i32) -> Result<u32, AppError> {
+    u32::try_from(value).map_err(|_| {
+        persistence::typed::corrupt("pension_status_changes", c.id, column, format!("negative month count {value}"))
+            .into()
+    })
+}
+
+/// The API view of a stored change; a negative month count on record is an internal error.
+pub fn change_response(c: StatusChange) -> Result<StatusChangeResponse, AppError> {
+    let back_pay = match c.back_pay_months {
+        Some(paid) => {
+            let months_paid = months(&c, "back_pay_months", paid)?;
+            let months_suspended = match c.months_suspended {
+                Some(m) => months(&c, "months_suspended", m)?,
+                None => months_paid,
+            };
+            Some(BackPayResponse {
+                months_suspended,
+                granted: c.back_pay_granted.unwrap_or(months_paid > 0),
+                months_paid,
+                amount: c.back_pay_fen.map(|f| Money::from_fen(f).to_string()),
+            })
         }
-    });
-    StatusChangeResponse {
+        None => None,
+    };
+    Ok(StatusChangeResponse {
         id: c.id,
         retiree_id: c.retiree_id,
         community_code: c.community_code,
@@ -193,5 +212,207 @@ pub fn change_response(c: StatusChange) -> StatusChangeResponse {
         back_pay,
         note: c.note,
         created_at: c.created_at.assume_utc(),
+    })
+}
+
+/// A person's pension status and certification standing.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PensionStatusResponse {
+    /// Retiree id.
+    #[schema(example = 42)]
+    pub retiree_id: i64,
+    /// Status.
+    pub status: PensionStatus,
+    /// Why it is suspended.
+    pub suspension_reason: Option<SuspensionReason>,
+    /// First day of the month the suspension took effect.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-01")]
+    pub suspended_from: Option<Date>,
+    /// Monthly pension in yuan.
+    #[schema(example = "3500.00")]
+    pub monthly_pension: Option<String>,
+    /// Last day the certification on file is valid.
+    #[schema(value_type = String, format = Date, example = "2027-07-01")]
+    pub certified_until: Date,
+    /// Date of the last certification.
+    #[schema(value_type = Option<String>, format = Date, example = "2026-07-01")]
+    pub last_certified_on: Option<Date>,
+    /// Certification status today.
+    pub certification_status: CertificationStatus,
+    /// Why the person is certified at home.
+    pub certification_barrier: Option<CertificationBarrier>,
+    /// Version of the person (ETag).
+    #[schema(example = 3)]
+    pub version: i64,
+}
+
+/// Builds the status view of a person with the due-soon window of their community's policy.
+pub fn status_response(r: &Retiree, due_soon_days: u32, today: Date) -> PensionStatusResponse {
+    PensionStatusResponse {
+        retiree_id: r.id,
+        status: r.pension_status,
+        suspension_reason: r.suspension_reason,
+        suspended_from: r.suspended_from,
+        monthly_pension: r.monthly_pension_fen.map(|f| Money::from_fen(f).to_string()),
+        certified_until: r.certified_until,
+        last_certified_on: r.last_certified_on,
+        certification_status: certification_status(r.certified_until, today, due_soon_days),
+        certification_barrier: r.certification_barrier,
+        version: r.version,
     }
+}
+
+/// The pension status of one person in the caller's subtree as of `today` (an audited read).
+pub fn status(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    today: Date,
+) -> Result<PensionStatusResponse, AppError> {
+    let (retiree, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
+    let mut entry = caller.audit("pension.status.read", "retiree", id, &path);
+    entry.retiree_id = Some(id);
+    audit::append(conn, &entry)?;
+    let days = rules_at(conn, &path, today)?.due_soon_days;
+    Ok(status_response(&retiree, days, today))
+}
+
+/// A page of the status changes of one person, oldest first, after the change `after` (an audited read).
+pub fn changes(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StatusChangeResponse>, AppError> {
+    let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
+    let mut entry = caller.audit("pension.changes.read", "retiree", id, &path);
+    entry.retiree_id = Some(id);
+    audit::append(conn, &entry)?;
+    repo::changes_of(conn, id, after, limit)?.into_iter().map(change_response).collect()
+}
+
+/// A suspension.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "imprisoned", "effective_month": "2026-03", "note": "判决书（2026）闽0203刑初123号"}))]
+pub struct SuspendRequest {
+    /// Why (CS Art. 32(1)-(5)).
+    pub reason: SuspensionReason,
+    /// Month the suspension takes effect (`YYYY-MM`); default this month. Not before the month of retirement,
+    /// not after next month.
+    #[schema(example = "2026-03")]
+    pub effective_month: Option<String>,
+    /// Note: the decision or document it rests on, up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// A resumption.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"effective_month": "2026-07", "note": "刑满释放证明"}))]
+pub struct ResumeRequest {
+    /// Month payment resumes (`YYYY-MM`); default this month. Not before the suspension month, not after next
+    /// month. The months from the suspension up to it are paid back when the policy grants it for the reason.
+    #[schema(example = "2026-07")]
+    pub effective_month: Option<String>,
+    /// Note, up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// A status change asked for, checked: the month it takes effect and the note.
+#[derive(Debug, Clone)]
+pub struct ChangeAsked {
+    /// Month it takes effect (first day).
+    pub month: Date,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// The checks of a suspension's or resumption's month and note as of `today`: a month `YYYY-MM`, default this
+/// month, not after next month; a note of at most 500 characters.
+pub fn check_change(
+    effective_month: Option<&str>,
+    note: Option<&str>,
+    today: Date,
+) -> Result<ChangeAsked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let month = effective_month.map(|m| parse_month("/effective_month", m)).transpose();
+    let month = month.map_err(|e| errors.push(e)).ok().flatten();
+    let note = check_text("/note", note, 500, &mut errors);
+    let this_month = pension::month_of(today);
+    let month = month.unwrap_or(this_month);
+    if month > pension::add_months(this_month, 1).unwrap_or(this_month) {
+        errors.push(FieldError::with(
+            "/effective_month",
+            ErrorCode::MonthTooLate,
+            "生效月份不能晚于下月",
+            "the effective month cannot be later than next month",
+        ));
+    }
+    if errors.is_empty() { Ok(ChangeAsked { month, note }) } else { Err(errors) }
+}
+
+/// Suspends the pension of one person in the caller's subtree for a legal reason (CS Art. 32, JN Art. 34): not
+/// from before the month of retirement (422), not when suspended, stopped or transferred out already (409), and
+/// not for an overdue certification while the certification on record is valid on `today` (409
+/// `reason_contradicts_record`, CS Art. 32(1)). With `if_match`, the person must still be at that version (412).
+/// Answers the person's new version and the change.
+pub fn suspend(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+    if_match: Option<IfMatch>,
+    reason: SuspensionReason,
+    asked: ChangeAsked,
+) -> Result<(i64, StatusChangeResponse), AppError> {
+    let (retiree, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
+    let expected = if_match.map(|m| m.expect(retiree.version)).transpose()?;
+    if asked.month < pension::month_of(retiree.retirement_date) {
+        return Err(AppError::field(FieldError::of("/effective_month", ErrorCode::MonthBeforeRetirement)));
+    }
+    let from = state_of(&retiree)?;
+    let to = pension::transition(from, Transition::Suspend(reason)).map_err(illegal)?;
+    // CS Art. 32(1): the ground is a certification not done in time; a valid one on record says otherwise.
+    if reason == SuspensionReason::CertificationOverdue && !pension::is_overdue(retiree.certified_until, today) {
+        return Err(AppError::of(ErrorCode::ReasonContradictsRecord));
+    }
+    let change = NewStatusChange::by_person(
+        &retiree,
+        PensionStatus::Suspended.as_str(),
+        Some(reason.as_str().to_owned()),
+        asked.month,
+        &caller.login,
+        asked.note,
+    );
+    let (updated, recorded) = apply_change(conn, caller, &retiree, &path, expected, to, change)?;
+    Ok((updated.version, change_response(recorded)?))
+}
+
+/// Resumes a suspended pension of one person in the caller's subtree and records the back-pay owed (CS Art. 32:
+/// "恢复发放或补发"). A suspension for an overdue certification ends by a certification instead (409
+/// `certification_required`); the month cannot be before the suspension's (422).
+pub fn resume(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    if_match: Option<IfMatch>,
+    asked: ChangeAsked,
+) -> Result<StatusChangeResponse, AppError> {
+    let (retiree, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
+    let expected = if_match.map(|m| m.expect(retiree.version)).transpose()?;
+    let from = state_of(&retiree)?;
+    let to = pension::transition(from, Transition::Resume).map_err(illegal)?;
+    let Some(reason) = from.reason() else { return Err(illegal(pension::TransitionError::NotSuspended)) };
+    if pension::certification_resumes(reason) {
+        return Err(AppError::of(ErrorCode::CertificationRequired));
+    }
+    let month = asked.month;
+    if retiree.suspended_from.is_some_and(|f| month < f) {
+        return Err(AppError::field(FieldError::of("/effective_month", ErrorCode::MonthBeforeSuspension)));
+    }
+    let (change, _) = resumption(conn, &retiree, &path, reason, month, &caller.login, asked.note)?;
+    let (_, recorded) = apply_change(conn, caller, &retiree, &path, expected, to, change)?;
+    change_response(recorded)
 }

@@ -134,6 +134,7 @@ error_codes! {
     UseLeaderAwards = "use_leader_awards", 409, "Awards go through leader-awards", "优秀小组长奖励金通过 POST /funding/leader-awards 登记", "excellent-leader awards are recorded with POST /funding/leader-awards";
     CertificationRequired = "certification_required", 409, "Resumes by certification only", "因未按时认证暂停的养老金，登记资格认证后自动恢复", "a pension suspended for an overdue certification resumes when a certification is recorded";
     StatusChanged = "status_changed", 409, "Pension status changed meanwhile", "养老金状态刚被他人变更，请刷新后重试", "the pension status changed meanwhile; reload and retry";
+    ReasonContradictsRecord = "reason_contradicts_record", 409, "Reason contradicts the record", "暂停理由与记录不符：该人员的资格认证仍在有效期内", "the reason contradicts the record: the person's certification is still valid";
     AlreadySuspended = "already_suspended", 409, "Pension suspended already", "养老金已暂停发放", "the pension is already suspended";
     NotSuspended = "not_suspended", 409, "Pension not suspended", "养老金未处于暂停状态，无需恢复", "the pension is not suspended";
     PensionStopped = "pension_stopped", 409, "Pension stopped", "养老金已终止发放，状态不能再变更", "the pension is stopped";

@@ -307,4 +307,25 @@ both_backends! {
         let res = app.patch(&format!("/api/v1/retirees/{id}"), "siming", &json!({"notes": "改"}), Some(&version)).await.expect(200);
         assert_eq!(res.body["certified_until"], "2026-01-31");
     }
+
+    async fn an_overdue_certification_suspension_needs_an_overdue_certification(app: &TestApp) {
+        // CS Art. 32(1): a pension is suspended when the certification is not done in time. A person whose
+        // certification on record is valid today cannot be suspended for that reason (issue 19.5).
+        let id = person(app, 12).await;
+        let path = format!("/api/v1/retirees/{id}");
+        set_state(app, id, None, None, today());
+        let overdue = json!({"reason": "certification_overdue"});
+        app.post(&format!("{path}/suspensions"), "siming", &overdue).await.problem(409, "reason_contradicts_record");
+        assert_eq!(app.count("pension_status_changes"), 0);
+        let status = app.get(&format!("{path}/pension-status"), "siming").await.expect(200);
+        assert_eq!(status.body["status"], "normal");
+        // Another reason does not depend on the certification.
+        let res = app.post(&format!("{path}/suspensions"), "siming", &json!({"reason": "imprisoned"})).await.expect(201);
+        assert_eq!(res.body["reason"], "imprisoned");
+        // Overdue since yesterday: the reason agrees with the record.
+        let other = person(app, 13).await;
+        set_state(app, other, None, None, today() - time::Duration::days(1));
+        let res = app.post(&format!("/api/v1/retirees/{other}/suspensions"), "siming", &overdue).await.expect(201);
+        assert_eq!(res.body["reason"], "certification_overdue");
+    }
 }

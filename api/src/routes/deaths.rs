@@ -401,7 +401,7 @@ pub async fn verify(
         persistence::audit::append(conn, &entry)?;
         Ok(VerifyResponse {
             report: report_response(verified),
-            status_change: super::pension::change_response(recorded),
+            status_change: super::pension::change_response(recorded)?,
             overpayment,
         })
     })

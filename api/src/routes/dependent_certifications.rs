@@ -5,169 +5,19 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Permission;
-use domain::pension::{self, CertificationMethod, DataSource};
-use domain::policy::SuspensionReason;
-use persistence::audit;
-use persistence::dependent_certification::{
-    self as repo, DependentCertification, NewDependentCertification, NewSupportChange, SUPPORT_PAID, SupportChange,
-};
-use persistence::pension::SOURCE_PERSON;
-use persistence::retirees as people;
-use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::certifications::{CertifyRequest, check};
-use super::common::{Page, finish, instant, next_cursor};
-use super::dependents::{DependentResponse, to_response};
+use super::certifications::CertifyRequest;
+use super::common::{Page, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
-use crate::policy_book::rules_of;
 use crate::state::AppState;
 
-/// A recorded certification of a dependant.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DependentCertificationResponse {
-    /// Id.
-    #[schema(example = 3)]
-    pub id: i64,
-    /// Dependant id.
-    #[schema(example = 7)]
-    pub dependent_id: i64,
-    /// Their retiree.
-    #[schema(example = 42)]
-    pub retiree_id: i64,
-    /// Method.
-    pub method: CertificationMethod,
-    /// Kind of government data (data comparison).
-    pub data_source: Option<DataSource>,
-    /// Source system or provider.
-    pub provider: Option<String>,
-    /// Provider's reference or source record.
-    pub provider_reference: Option<String>,
-    /// Face-recognition score.
-    pub score: Option<String>,
-    /// Who certified.
-    pub certifier_name: Option<String>,
-    /// Evidence.
-    pub evidence: Option<String>,
-    /// Date.
-    #[schema(value_type = String, format = Date, example = "2026-07-15")]
-    pub certified_on: Date,
-    /// Last valid day it gives: one policy period later.
-    #[schema(value_type = String, format = Date, example = "2027-07-15")]
-    pub valid_until: Date,
-    /// `person` (through the API) or `feed`.
-    #[schema(example = "person")]
-    pub source: String,
-    /// Feed batch id.
-    pub source_ref: Option<i64>,
-    /// Who recorded it.
-    pub operator: String,
-    /// Recorded.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-fn certification_response(c: DependentCertification) -> DependentCertificationResponse {
-    DependentCertificationResponse {
-        id: c.id,
-        dependent_id: c.dependent_id,
-        retiree_id: c.retiree_id,
-        method: c.method,
-        data_source: c.data_source,
-        provider: c.provider,
-        provider_reference: c.provider_reference,
-        score: c.score,
-        certifier_name: c.certifier_name,
-        evidence: c.evidence,
-        certified_on: c.certified_on,
-        valid_until: c.valid_until,
-        source: c.source,
-        source_ref: c.source_ref,
-        operator: c.operator,
-        created_at: instant(c.created_at),
-    }
-}
-
-/// A suspension or resumption of a dependant's support.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 4, "dependent_id": 7, "retiree_id": 42, "community_code": "350203001001",
-    "to_status": "paid", "reason": "certification_overdue", "effective_month": "2026-07",
-    "months_suspended": 4, "back_pay_granted": true, "back_pay_months": 4, "source": "person", "source_ref": null,
-    "operator": "hongshan", "created_at": "2026-07-10T02:00:00Z"}))]
-pub struct SupportChangeResponse {
-    /// Id.
-    pub id: i64,
-    /// Dependant id.
-    pub dependent_id: i64,
-    /// Their retiree.
-    pub retiree_id: i64,
-    /// The retiree's community at the time.
-    pub community_code: String,
-    /// `suspended` or `paid`.
-    #[schema(example = "paid")]
-    pub to_status: String,
-    /// Why: `certification_overdue`.
-    pub reason: SuspensionReason,
-    /// Month it takes effect (YYYY-MM).
-    #[schema(example = "2026-07")]
-    pub effective_month: String,
-    /// Months suspended (resumptions): from the suspension month up to, not including, the resumption month.
-    pub months_suspended: Option<i32>,
-    /// Whether the policy pays those months back (resumptions).
-    pub back_pay_granted: Option<bool>,
-    /// Months paid back (resumptions).
-    pub back_pay_months: Option<i32>,
-    /// `person`, `feed` or `run`.
-    #[schema(example = "person")]
-    pub source: String,
-    /// Feed batch or run id.
-    pub source_ref: Option<i64>,
-    /// Operator.
-    pub operator: String,
-    /// Recorded.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-/// The API view of a stored support change.
-pub fn support_change_response(c: SupportChange) -> SupportChangeResponse {
-    SupportChangeResponse {
-        id: c.id,
-        dependent_id: c.dependent_id,
-        retiree_id: c.retiree_id,
-        community_code: c.community_code,
-        to_status: c.to_status,
-        reason: c.reason,
-        effective_month: format!("{:04}-{:02}", c.effective_month.year(), u8::from(c.effective_month.month())),
-        months_suspended: c.months_suspended,
-        back_pay_granted: c.back_pay_granted,
-        back_pay_months: c.back_pay_months,
-        source: c.source,
-        source_ref: c.source_ref,
-        operator: c.operator,
-        created_at: instant(c.created_at),
-    }
-}
-
-/// What recording a dependant's certification did.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DependentCertifyResponse {
-    /// The certification.
-    pub certification: DependentCertificationResponse,
-    /// Whether it moved the dependant's validity (an older one is kept as history only).
-    pub extended: bool,
-    /// The resumption of the support it caused, when it was suspended for an overdue certification.
-    pub resumption: Option<SupportChangeResponse>,
-    /// The dependant after it.
-    pub dependent: DependentResponse,
-}
-
-fn not_supported() -> ApiError {
-    ApiError::of(domain::ErrorCode::DependentNotSupported)
-}
+pub use app::certifications::dependents::{
+    DependentCertificationResponse, DependentCertifyResponse, SupportChangeResponse, support_change_response,
+};
 
 /// Records a certification of a supported dependant (XM Art. 15 last paragraph: dependants are certified like
 /// retirees). When it is newer than the one on file the dependant's validity runs one policy period (of the
@@ -190,8 +40,7 @@ pub async fn create(
     caller.require(Permission::CertificationRecord)?;
     let (id, dependent_id) = path.into_inner();
     let body = body.0;
-    let on = today;
-    let checked = check(&body, on)?;
+    let checked = app::certifications::check(&body, today).map_err(ApiError::validation)?;
     let fingerprint = crate::idempotency::fingerprint(
         &format!("POST /retirees/{id}/dependents/{dependent_id}/certifications"),
         &body,
@@ -199,90 +48,14 @@ pub async fn create(
     let key = crate::extract::idempotency_key(&req)?;
     let c = caller.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let (retiree, path) = people::find_in_scope(conn, id, &c.scope_path)?;
-        let dependent = people::find_dependent(conn, id, dependent_id)?;
-        if !dependent.supported {
-            return Err(not_supported());
-        }
-        let policy = crate::policy_book::policy_at(conn, &path, checked.certified_on)?;
-        let rules = rules_of(&policy);
-        let valid_until = pension::certified_until(checked.certified_on, rules.period_months);
-        let (cert, extended) = repo::record(
-            conn,
-            &NewDependentCertification {
-                dependent_id,
-                retiree_id: id,
-                method: body.method.as_str().to_owned(),
-                data_source: checked.data_source.map(|d| d.as_str().to_owned()),
-                provider: checked.provider,
-                provider_reference: checked.provider_reference,
-                score: checked.score,
-                certifier_name: checked.certifier_name,
-                evidence: checked.evidence,
-                certified_on: checked.certified_on,
-                valid_until,
-                source: SOURCE_PERSON.to_owned(),
-                source_ref: None,
-                operator: c.login.clone(),
-                created_at: persistence::now_utc(),
-            },
-        )?;
-        let mut entry = c.audit("dependent.certification.record", "dependent", dependent_id, &path);
-        entry.retiree_id = Some(id);
-        entry.detail = Some(
-            serde_json::json!({"certification_id": cert.id, "method": cert.method,
-                "certified_on": cert.certified_on.to_string(), "valid_until": cert.valid_until.to_string(),
-                "extended": extended})
-            .to_string(),
-        );
-        audit::append(conn, &entry)?;
-        let current = repo::reload(conn, dependent_id)?;
-        let mut resumed = None;
-        if extended && pension::support_resumes(current.support_suspended_from, current.certified_until, on) {
-            // CS Art. 32(1), as for a retiree: resumed in the month of the certification.
-            let from = current.support_suspended_from.unwrap_or(on);
-            let month = pension::month_of(checked.certified_on).max(from);
-            let months = pension::months_between(from, month);
-            let granted = policy.back_pay_for(SuspensionReason::CertificationOverdue);
-            let change = repo::resume(
-                conn,
-                &NewSupportChange {
-                    dependent_id,
-                    retiree_id: id,
-                    community_code: retiree.community_code.clone(),
-                    to_status: SUPPORT_PAID.to_owned(),
-                    reason: SuspensionReason::CertificationOverdue.as_str().to_owned(),
-                    effective_month: month,
-                    months_suspended: Some(i32::try_from(months).unwrap_or(i32::MAX)),
-                    back_pay_granted: Some(granted),
-                    back_pay_months: Some(if granted { i32::try_from(months).unwrap_or(i32::MAX) } else { 0 }),
-                    source: SOURCE_PERSON.to_owned(),
-                    source_ref: None,
-                    operator: c.login.clone(),
-                    created_at: persistence::now_utc(),
-                },
-            )?;
-            let mut entry = c.audit("dependent.support.resume", "dependent", dependent_id, &path);
-            entry.retiree_id = Some(id);
-            entry.detail = Some(
-                serde_json::json!({"change_id": change.id, "months_suspended": months, "back_pay_granted": granted})
-                    .to_string(),
-            );
-            audit::append(conn, &entry)?;
-            resumed = Some(support_change_response(change));
-        }
-        let after = repo::reload(conn, dependent_id)?;
-        let version = after.version;
-        let body = DependentCertifyResponse {
-            certification: certification_response(cert.clone()),
-            extended,
-            resumption: resumed,
-            dependent: to_response(after, &c, rules.due_soon_days, on),
-        };
+        let answer = app::certifications::dependents::certify(conn, &c, today, (id, dependent_id), checked)?;
         Ok(crate::idempotency::Created {
-            location: format!("/api/v1/retirees/{id}/dependents/{dependent_id}/certifications/{}", cert.id),
-            version,
-            body: serde_json::to_value(body).map_err(ApiError::internal)?,
+            location: format!(
+                "/api/v1/retirees/{id}/dependents/{dependent_id}/certifications/{}",
+                answer.certification.id
+            ),
+            version: answer.dependent.version,
+            body: serde_json::to_value(answer).map_err(ApiError::internal)?,
         })
     })
     .await
@@ -314,19 +87,14 @@ pub async fn list(
     let mut errors = Vec::new();
     let (limit, before) = page::<i64>("dc", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     finish(errors)?;
-    let (id, dependent_id) = path.into_inner();
+    let ids = path.into_inner();
     let c = caller.clone();
     let items = crate::db::write(&state.pool, move |conn| {
-        let (_, path) = people::find_in_scope(conn, id, &c.scope_path)?;
-        people::find_dependent(conn, id, dependent_id)?;
-        let mut entry = c.audit("dependent.certification.list.read", "dependent", dependent_id, &path);
-        entry.retiree_id = Some(id);
-        audit::append(conn, &entry)?;
-        Ok(repo::certifications_of(conn, dependent_id, before, limit)?)
+        Ok(app::certifications::dependents::list(conn, &c, ids, before, limit)?)
     })
     .await?;
     let next = next_cursor(&items, limit, "dc", |c| c.id.to_string());
-    Ok(web::Json(Page { items: items.into_iter().map(certification_response).collect(), next_cursor: next }))
+    Ok(web::Json(Page { items, next_cursor: next }))
 }
 
 /// The suspensions and resumptions of one dependant's support, oldest first (audited read).
@@ -345,17 +113,12 @@ pub async fn support_changes(
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>("ds", query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     finish(errors)?;
-    let (id, dependent_id) = path.into_inner();
+    let ids = path.into_inner();
     let c = caller.clone();
     let items = crate::db::write(&state.pool, move |conn| {
-        let (_, path) = people::find_in_scope(conn, id, &c.scope_path)?;
-        people::find_dependent(conn, id, dependent_id)?;
-        let mut entry = c.audit("dependent.support.list.read", "dependent", dependent_id, &path);
-        entry.retiree_id = Some(id);
-        audit::append(conn, &entry)?;
-        Ok(repo::support_changes_of(conn, dependent_id, after, limit)?)
+        Ok(app::certifications::dependents::support_changes(conn, &c, ids, after, limit)?)
     })
     .await?;
     let next = next_cursor(&items, limit, "ds", |c| c.id.to_string());
-    Ok(web::Json(Page { items: items.into_iter().map(support_change_response).collect(), next_cursor: next }))
+    Ok(web::Json(Page { items, next_cursor: next }))
 }
