@@ -3,6 +3,7 @@
 //! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
 
 pub mod audit;
+pub mod calendar;
 pub mod caller;
 pub mod clock;
 pub mod db;
@@ -14,9 +15,11 @@ pub mod files;
 pub mod fuzzing;
 pub mod imports;
 pub mod input;
+pub mod jurisdictions;
 pub mod masking;
 pub mod overpayments;
 pub mod pension;
+pub mod policies;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
