@@ -2,6 +2,7 @@
 //! background jobs, the policy book and the clock. It knows nothing of HTTP: `api` parses a request, calls one
 //! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
 
+pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod caller;
@@ -23,6 +24,7 @@ pub mod policies;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
+pub mod seed;
 
 pub use caller::Caller;
 pub use clock::Clock;
