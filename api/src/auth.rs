@@ -36,6 +36,10 @@ pub struct Claims {
     pub iss: String,
     /// Audience.
     pub aud: String,
+    /// Generation of the account's credentials at issue; a password change or secret rotation raises the stored
+    /// one and the token stops working. Absent (0) in tokens issued before generations existed.
+    #[serde(rename = "gen", default)]
+    pub generation: i64,
 }
 
 /// Keys and validation rules for tokens.
@@ -139,7 +143,14 @@ impl FromRequest for Caller {
                 },
             )?;
             let caller = crate::db::run(&state.pool, move |conn| {
-                app::accounts::login::authenticate(conn, &claims.sub, &claims.kind, client_ip, request_id)
+                app::accounts::login::authenticate(
+                    conn,
+                    &claims.sub,
+                    &claims.kind,
+                    claims.generation,
+                    client_ip,
+                    request_id,
+                )
             })
             .await
             .map(Caller)?;
@@ -169,6 +180,7 @@ mod tests {
             exp: now + exp_offset,
             iss: "iss".into(),
             aud: aud.into(),
+            generation: 0,
         }
     }
 

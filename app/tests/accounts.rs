@@ -249,17 +249,50 @@ fn the_caller_is_the_account_as_stored_now() {
             accounts::create_user(conn, &who, new_user("caller01", COMMUNITY))
         })
         .expect("create");
-        let caller =
-            login::authenticate(&mut db.conn, "caller01", "user", Some("10.0.0.8".into()), "r".into()).expect("caller");
+        let caller = login::authenticate(&mut db.conn, "caller01", "user", 0, Some("10.0.0.8".into()), "r".into())
+            .expect("caller");
         assert_eq!((caller.account_id, caller.role), (user.id, Role::Community));
         assert!(caller.scope_path.ends_with(&format!("/{COMMUNITY}/")), "{}", caller.scope_path);
         let wrong_kind =
-            login::authenticate(&mut db.conn, "caller01", "service", None, "r".into()).expect_err("wrong kind");
+            login::authenticate(&mut db.conn, "caller01", "service", 0, None, "r".into()).expect_err("wrong kind");
         assert_eq!(wrong_kind.code(), "account_inactive", "{}", db.backend);
         let patch = UserPatch { active: Some(false), ..UserPatch::default() };
         persistence::write_tx(&mut db.conn, |conn| accounts::update_user(conn, &who, user.id, None, patch.clone()))
             .expect("disable");
-        let disabled = login::authenticate(&mut db.conn, "caller01", "user", None, "r".into()).expect_err("disabled");
+        let disabled =
+            login::authenticate(&mut db.conn, "caller01", "user", 0, None, "r".into()).expect_err("disabled");
         assert_eq!((disabled.status(), disabled.code()), (401, "account_inactive"), "{}", db.backend);
+    }
+}
+
+#[test]
+fn a_new_password_or_secret_ends_the_tokens_issued_before() {
+    for mut db in each_backend() {
+        let district = fixture(&mut db);
+        let who = admin(&district);
+        let user =
+            persistence::write_tx(&mut db.conn, |conn| accounts::create_user(conn, &who, new_user("gen01", COMMUNITY)))
+                .expect("create");
+        let issued = login::login(&mut db.conn, THROTTLE, password("gen01", "a-long-passphrase"), None, "r".into())
+            .expect("login");
+        login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into()).expect("valid");
+        // Another change keeps the tokens; a new password ends them.
+        let rename = UserPatch { display_name: Some("改名".into()), ..UserPatch::default() };
+        persistence::write_tx(&mut db.conn, |conn| accounts::update_user(conn, &who, user.id, None, rename.clone()))
+            .expect("rename");
+        login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into()).expect("still valid");
+        let new_password = UserPatch { password: Some("another-long-passphrase".into()), ..UserPatch::default() };
+        persistence::write_tx(&mut db.conn, |conn| {
+            accounts::update_user(conn, &who, user.id, None, new_password.clone())
+        })
+        .expect("new password");
+        let stale = login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into())
+            .expect_err("stale token");
+        assert_eq!((stale.status(), stale.code()), (401, "invalid_token"), "{}", db.backend);
+        let again =
+            login::login(&mut db.conn, THROTTLE, password("gen01", "another-long-passphrase"), None, "r".into())
+                .expect("login again");
+        assert_eq!(again.generation, issued.generation + 1);
+        login::authenticate(&mut db.conn, "gen01", "user", again.generation, None, "r".into()).expect("new token");
     }
 }

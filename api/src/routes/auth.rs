@@ -92,6 +92,7 @@ pub async fn token(
         exp: now + ttl as i64,
         iss: state.config.jwt_issuer.clone(),
         aud: state.config.jwt_audience.clone(),
+        generation: issued.generation,
     };
     let token = state.tokens.sign(&claims)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {

@@ -85,6 +85,8 @@ pub struct Issued {
     pub role: String,
     /// Jurisdiction code.
     pub jurisdiction: String,
+    /// Generation of the account's credentials, for the token's `gen` claim ([`authenticate`] compares it).
+    pub generation: i64,
 }
 
 enum Outcome {
@@ -163,6 +165,7 @@ fn attempt(
                 kind: account.kind.clone(),
                 role: account.role.as_str().to_owned(),
                 jurisdiction: account.jurisdiction_code.clone(),
+                generation: account.token_generation,
             }));
         }
         let locked =
@@ -176,12 +179,15 @@ fn attempt(
     })
 }
 
-/// The caller behind a verified token for `login` of `kind`: the account as stored now (role, node, the path of
-/// its subtree). An unknown or disabled account, or one of another kind, is 401 `account_inactive`.
+/// The caller behind a verified token for `login` of `kind`, issued for the credentials' `generation`: the
+/// account as stored now (role, node, the path of its subtree). An unknown or disabled account, or one of another
+/// kind, is 401 `account_inactive`; a token issued before the password was changed or the secret rotated (an older
+/// generation) is 401 `invalid_token`, on every replica, since the generation is stored with the account.
 pub fn authenticate(
     conn: &mut DbConnection,
     login: &str,
     kind: &str,
+    generation: i64,
     client_ip: Option<String>,
     request_id: String,
 ) -> Result<Caller, AppError> {
@@ -190,6 +196,13 @@ pub fn authenticate(
     };
     if !account.active || account.kind != kind {
         return Err(AppError::of(ErrorCode::AccountInactive));
+    }
+    if account.token_generation != generation {
+        return Err(AppError::with(
+            ErrorCode::InvalidToken,
+            "密码或密钥已更改，此前签发的令牌已失效，请重新获取",
+            "the password or secret was changed after this token was issued; get a new token",
+        ));
     }
     Ok(Caller {
         account_id: account.id,

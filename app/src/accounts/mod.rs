@@ -390,6 +390,8 @@ pub fn update_user(
             Some(p) => Some(hash_secret(p)?),
             None => None,
         },
+        // A new password ends the tokens issued before it (issue 21.2).
+        token_generation: patch.password.is_some().then_some(account.token_generation + 1),
     };
     own_access(caller, id, &changes)?;
     let updated = repo::update(conn, id, expected, &changes)?;
@@ -480,6 +482,7 @@ pub fn update_service_account(
         jurisdiction_code: patch.jurisdiction,
         active: patch.active,
         secret_hash: None,
+        token_generation: None,
     };
     own_access(caller, id, &changes)?;
     let updated = repo::update(conn, id, expected, &changes)?;
@@ -508,7 +511,12 @@ pub fn rotate_secret(
     let (account, path) = account_in_scope(conn, caller, KIND_SERVICE, id)?;
     let expected = expected(if_match, account.version)?;
     let secret = new_secret();
-    let changes = AccountChanges { secret_hash: Some(hash_secret(&secret)?), ..AccountChanges::default() };
+    // The new secret ends the tokens issued with the old one (issue 21.2).
+    let changes = AccountChanges {
+        secret_hash: Some(hash_secret(&secret)?),
+        token_generation: Some(account.token_generation + 1),
+        ..AccountChanges::default()
+    };
     let updated = repo::update(conn, id, expected, &changes)?;
     audit_account(conn, caller, "service_account.rotate_secret", &updated, &path, serde_json::json!({}))?;
     Ok(ServiceAccountResponse::new(updated, Some(secret)))
