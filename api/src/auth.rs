@@ -1,5 +1,6 @@
-//! Authentication: JWT issue and validation (algorithm pinned; exp, iss and aud required), argon2 password
-//! hashes, and the `Caller` extractor that every protected handler takes.
+//! Authentication: JWT issue and validation (algorithm pinned; exp, iss and aud required) and the `Caller`
+//! extractor that every protected handler takes (the account behind the token is looked up by
+//! [`app::accounts::login::authenticate`]; argon2 hashes are in [`app::accounts::secrets`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,8 +8,6 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::{ErrorCode, Permission};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -37,6 +36,10 @@ pub struct Claims {
     pub iss: String,
     /// Audience.
     pub aud: String,
+    /// Generation of the account's credentials at issue; a password change or secret rotation raises the stored
+    /// one and the token stops working. Absent (0) in tokens issued before generations existed.
+    #[serde(rename = "gen", default)]
+    pub generation: i64,
 }
 
 /// Keys and validation rules for tokens.
@@ -94,23 +97,7 @@ impl TokenKeys {
     }
 }
 
-/// Hashes a password or client secret with argon2id (default parameters, random salt).
-pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
-}
-
-/// Checks a secret against a stored PHC string.
-pub fn verify_secret(secret: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
-}
-
-/// A hash of a random secret, verified against when the login does not exist so that unknown and known
-/// logins take the same time.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_secret("dummy-secret-that-matches-nothing").unwrap_or_default())
-}
+pub use app::accounts::secrets::{dummy_hash, hash_secret, verify_secret};
 
 /// The authenticated caller ([`app::Caller`]) as the extractor every protected handler takes.
 #[derive(Debug, Clone)]
@@ -155,24 +142,18 @@ impl FromRequest for Caller {
                     _ => ApiError::of(ErrorCode::InvalidToken),
                 },
             )?;
-            let login = claims.sub.clone();
-            let found =
-                crate::db::run(&state.pool, move |conn| persistence::accounts::find_by_login(conn, &login)).await?;
-            let Some((account, scope_path)) = found else { return Err(ApiError::of(ErrorCode::AccountInactive)) };
-            if !account.active || account.kind != claims.kind {
-                return Err(ApiError::of(ErrorCode::AccountInactive));
-            }
-            let role = account.role;
-            let caller = Caller(app::Caller {
-                account_id: account.id,
-                login: account.login,
-                kind: account.kind,
-                role,
-                jurisdiction_code: account.jurisdiction_code,
-                scope_path,
-                client_ip,
-                request_id,
-            });
+            let caller = crate::db::run(&state.pool, move |conn| {
+                app::accounts::login::authenticate(
+                    conn,
+                    &claims.sub,
+                    &claims.kind,
+                    claims.generation,
+                    client_ip,
+                    request_id,
+                )
+            })
+            .await
+            .map(Caller)?;
             // Kept on the request so that a refused write can be audited with its caller (context::observe).
             req.extensions_mut().insert(caller.clone());
             Ok(caller)
@@ -199,6 +180,7 @@ mod tests {
             exp: now + exp_offset,
             iss: "iss".into(),
             aud: aud.into(),
+            generation: 0,
         }
     }
 
@@ -211,13 +193,5 @@ mod tests {
         assert!(k.verify(&good, "other", "aud").is_err());
         let expired = k.sign(&claims(-120, "aud")).unwrap();
         assert!(k.verify(&expired, "iss", "aud").is_err());
-    }
-
-    #[test]
-    fn passwords_verify() {
-        let hash = hash_secret("correct horse").unwrap();
-        assert!(verify_secret("correct horse", &hash));
-        assert!(!verify_secret("wrong", &hash));
-        assert!(!verify_secret("x", "not a hash"));
     }
 }

@@ -5,10 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use domain::{ErrorCode, JurisdictionCode, Role};
-use persistence::accounts::{self, KIND_USER, NewAccount};
-use persistence::jurisdictions::{self, NodeRow};
-use persistence::write_tx;
+use domain::JurisdictionCode;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -91,7 +88,16 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::CreateAdmin { username, password, jurisdiction, jurisdiction_name } => {
-            create_admin(&mut *conn()?, &username, &password, &jurisdiction, jurisdiction_name)
+            let mut conn = conn()?;
+            let code = check_admin(&username, &password, &jurisdiction)?;
+            app::accounts::admin::create_admin(&mut conn, &username, &password, &code, jurisdiction_name).map_err(
+                |e| {
+                    let e = ApiError::from(e);
+                    serde_json::to_string(&e.problem()).unwrap_or_else(|_| e.to_string())
+                },
+            )?;
+            println!("admin {username} created for jurisdiction {code}");
+            Ok(())
         }
         Command::SeedDemo => {
             let info = crate::seed::seed_demo(&mut *conn()?, config.clock.today()).map_err(|e| e.to_string())?;
@@ -124,40 +130,26 @@ fn run(cli: Cli) -> Result<(), String> {
                 let info = crate::seed::seed_demo(&mut *conn()?, config.clock.today()).map_err(|e| e.to_string())?;
                 println!("{}", info.how_to_log_in(&config.bind_addr));
             }
-            serve(config, pool)
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let backend = config.database_url.backend();
+                let started = crate::server::start(config, pool, None)?;
+                log::info!(
+                    "listening on http://{} ({backend}); API docs at http://{}/docs/",
+                    started.addr,
+                    started.addr
+                );
+                started.server.await.map_err(|e| e.to_string())
+            })
         }
         Command::Openapi => Ok(()),
     }
 }
 
-fn serve(config: Config, pool: persistence::Pool) -> Result<(), String> {
-    let system = actix_web::rt::System::new();
-    system.block_on(async move {
-        let backend = config.database_url.backend();
-        let started = crate::server::start(config, pool, None)?;
-        log::info!("listening on http://{} ({backend}); API docs at http://{}/docs/", started.addr, started.addr);
-        started.server.await.map_err(|e| e.to_string())
-    })
-}
+pub use app::seed::bundled_name;
 
-/// The name of a code in the bundled division files, if there.
-pub fn bundled_name(code: &str) -> Option<String> {
-    [crate::seed::XIAMEN_CSV, crate::seed::CHANGSHA_CSV, crate::seed::JINNING_CSV]
-        .iter()
-        .flat_map(|csv| csv.lines())
-        .find_map(|line| {
-            let mut parts = line.split(',');
-            (parts.next() == Some(code)).then(|| parts.next().map(str::to_owned)).flatten()
-        })
-}
-
-fn create_admin(
-    conn: &mut persistence::DbConnection,
-    username: &str,
-    password: &str,
-    jurisdiction: &str,
-    name: Option<String>,
-) -> Result<(), String> {
+/// The arguments of `create-admin`, checked: the node's code, the password's and username's form.
+fn check_admin(username: &str, password: &str, jurisdiction: &str) -> Result<JurisdictionCode, String> {
     let code = JurisdictionCode::parse(jurisdiction).map_err(|e| format!("--jurisdiction: {e}"))?;
     if password.chars().count() < 10 {
         return Err("--password: at least 10 characters".into());
@@ -165,47 +157,5 @@ fn create_admin(
     if username.len() < 3 || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
         return Err("--username: 3-50 letters, digits, '.', '_' or '-'".into());
     }
-    let hash = crate::auth::hash_secret(password).map_err(|e| e.to_string())?;
-    write_tx(conn, |conn| -> Result<(), ApiError> {
-        if jurisdictions::find(conn, code.as_str()).is_err() {
-            if !jurisdictions::is_empty(conn)? {
-                return Err(ApiError::with(
-                    ErrorCode::JurisdictionMissing,
-                    "区划不存在",
-                    format!("jurisdiction {code} does not exist; import the division tree first"),
-                ));
-            }
-            let root_name = name.clone().or_else(|| bundled_name(code.as_str())).unwrap_or_else(|| code.to_string());
-            let row = NodeRow {
-                code: code.to_string(),
-                name: root_name,
-                level: code.level().as_str().into(),
-                parent_code: None,
-                path: domain::jurisdiction::child_path(None, code.as_str()),
-            };
-            jurisdictions::create(conn, &row, "cli")?;
-        }
-        if accounts::find_by_login(conn, username)?.is_some() {
-            return Err(ApiError::with(
-                ErrorCode::LoginTaken,
-                "用户名已被使用",
-                format!("user {username} exists already"),
-            ));
-        }
-        accounts::create(
-            conn,
-            &NewAccount {
-                kind: KIND_USER.into(),
-                login: username.into(),
-                secret_hash: hash,
-                display_name: username.into(),
-                role: Role::Admin.as_str().into(),
-                jurisdiction_code: code.to_string(),
-            },
-        )?;
-        Ok(())
-    })
-    .map_err(|e| serde_json::to_string(&e.problem()).unwrap_or_else(|_| e.to_string()))?;
-    println!("admin {username} created for jurisdiction {code}");
-    Ok(())
+    Ok(code)
 }

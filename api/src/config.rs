@@ -306,6 +306,7 @@ mod tests {
             exp: now + 60,
             iss: cfg.jwt_issuer.clone(),
             aud: cfg.jwt_audience.clone(),
+            generation: 0,
         };
         let token = keys.sign(&claims).unwrap();
         assert_eq!(keys.verify(&token, &cfg.jwt_issuer, &cfg.jwt_audience).unwrap(), claims);

@@ -2,7 +2,9 @@
 //! background jobs, the policy book and the clock. It knows nothing of HTTP: `api` parses a request, calls one
 //! use case here and maps its answer; `persistence` holds the tables; `domain` holds the rules.
 
+pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod caller;
 pub mod certifications;
 pub mod clock;
@@ -19,10 +21,12 @@ pub mod fuzzing;
 pub mod idempotency;
 pub mod imports;
 pub mod input;
+pub mod jurisdictions;
 pub mod masking;
 pub mod ops;
 pub mod overpayments;
 pub mod pension;
+pub mod policies;
 pub mod policy_book;
 pub mod precondition;
 pub mod retirees;
@@ -30,6 +34,7 @@ pub mod scope;
 pub mod spreadsheet;
 pub mod webhooks;
 pub mod timeline;
+pub mod seed;
 
 pub use caller::Caller;
 pub use clock::Clock;

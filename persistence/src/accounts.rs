@@ -40,6 +40,9 @@ pub struct Account {
     pub created_at: PrimitiveDateTime,
     /// Last changed.
     pub updated_at: PrimitiveDateTime,
+    /// Generation of the credentials: raised by a password change or secret rotation; a token names the generation
+    /// it was issued for.
+    pub token_generation: i64,
 }
 
 /// A new account.
@@ -74,6 +77,8 @@ pub struct AccountChanges {
     pub active: Option<bool>,
     /// New secret hash.
     pub secret_hash: Option<String>,
+    /// New credentials generation (with a new secret hash: the tokens issued before stop working).
+    pub token_generation: Option<i64>,
 }
 
 /// Inserts an account.

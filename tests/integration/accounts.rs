@@ -312,4 +312,35 @@ both_backends! {
         assert_eq!(app.count("accounts"), before);
         assert_eq!(app.audit_count("service_account.create"), 0);
     }
+
+    async fn tokens_issued_before_a_password_change_or_secret_rotation_answer_401(app: &TestApp) {
+        // Issue 21.2: a user's token stops working from the request after the admin sets a new password.
+        let id = app.post("/api/v1/users", "admin", &new_user("tokenuser", "community", "350203001001")).await.expect(201).body["id"].as_i64().unwrap();
+        let login = password_login(app, "tokenuser", "a-long-passphrase").await.expect(200);
+        let old = login.body["access_token"].as_str().unwrap().to_owned();
+        app.request("GET", "/api/v1/auth/me", Some(&old), &[], None).await.expect(200);
+        // A change that is not a password keeps the token.
+        let path = format!("/api/v1/users/{id}");
+        app.patch(&path, "admin", &json!({"display_name": "改名后的用户"}), Some("\"1\"")).await.expect(200);
+        app.request("GET", "/api/v1/auth/me", Some(&old), &[], None).await.expect(200);
+        app.patch(&path, "admin", &json!({"password": "another-long-passphrase"}), Some("\"2\"")).await.expect(200);
+        app.request("GET", "/api/v1/auth/me", Some(&old), &[], None).await.problem(401, "invalid_token");
+        let login = password_login(app, "tokenuser", "another-long-passphrase").await.expect(200);
+        let new = login.body["access_token"].as_str().unwrap().to_owned();
+        app.request("GET", "/api/v1/auth/me", Some(&new), &[], None).await.expect(200);
+
+        // A service account's token stops working when its secret is rotated.
+        let created = app.post("/api/v1/service-accounts", "admin", &json!({"name": "令牌测试平台", "role": "integration", "jurisdiction": "3502"})).await.expect(201);
+        let (svc, client_id) = (created.body["id"].as_i64().unwrap(), created.body["client_id"].as_str().unwrap().to_owned());
+        let secret = created.body["client_secret"].as_str().unwrap().to_owned();
+        let old = client_login(app, &client_id, &secret).await.expect(200).body["access_token"].as_str().unwrap().to_owned();
+        app.request("GET", "/api/v1/auth/me", Some(&old), &[], None).await.expect(200);
+        let admin = app.token("admin");
+        let rotate = format!("/api/v1/service-accounts/{svc}/rotate-secret");
+        let rotated = app.request("POST", &rotate, Some(&admin), &[("If-Match", "\"1\"")], None).await.expect(200);
+        app.request("GET", "/api/v1/auth/me", Some(&old), &[], None).await.problem(401, "invalid_token");
+        let new_secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+        let new = client_login(app, &client_id, &new_secret).await.expect(200).body["access_token"].as_str().unwrap().to_owned();
+        app.request("GET", "/api/v1/auth/me", Some(&new), &[], None).await.expect(200);
+    }
 }

@@ -625,6 +625,7 @@ pub fn claims(login: &str, kind: &str, role: &str, node: &str, ttl: i64) -> api:
         exp: now + ttl,
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
+        generation: 0,
     }
 }
 

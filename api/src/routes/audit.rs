@@ -1,75 +1,18 @@
 //! `GET /audit-log` for auditors, scoped to their subtree.
 
 use actix_web::{get, web};
+use app::audit::{AuditFilter, instant_param};
 use domain::Permission;
-use persistence::audit::{self, AuditEntry, AuditFilter};
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::common::{Page, finish, instant, next_cursor};
+use super::common::{Page, finish, next_cursor};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::page;
 use crate::state::AppState;
 
-/// One audit entry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditEntryResponse {
-    /// Sequence.
-    #[schema(example = 1001)]
-    pub id: i64,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    pub occurred_at: OffsetDateTime,
-    /// Caller login, or the login name tried.
-    #[schema(example = "community")]
-    pub actor: String,
-    /// Caller's role.
-    #[schema(example = "community")]
-    pub actor_role: Option<String>,
-    /// Action (`retiree.create`, `retiree.read`, `auth.login` …).
-    #[schema(example = "retiree.read")]
-    pub action: String,
-    /// Object type.
-    #[schema(example = "retiree")]
-    pub object_type: String,
-    /// Object id.
-    #[schema(example = "42")]
-    pub object_id: Option<String>,
-    /// Person concerned.
-    pub retiree_id: Option<i64>,
-    /// `success` or `failed`.
-    #[schema(example = "success")]
-    pub outcome: String,
-    /// Caller's address.
-    #[schema(example = "10.0.0.8")]
-    pub client_ip: Option<String>,
-    /// Request id.
-    pub request_id: Option<String>,
-    /// Details (changes, reasons); sensitive values masked.
-    #[schema(value_type = Option<Object>)]
-    pub detail: Option<serde_json::Value>,
-}
-
-impl From<AuditEntry> for AuditEntryResponse {
-    fn from(e: AuditEntry) -> Self {
-        Self {
-            id: e.id,
-            occurred_at: instant(e.occurred_at),
-            actor: e.actor,
-            actor_role: e.actor_role,
-            action: e.action,
-            object_type: e.object_type,
-            object_id: e.object_id,
-            retiree_id: e.retiree_id,
-            outcome: e.outcome,
-            client_ip: e.client_ip,
-            request_id: e.request_id,
-            detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
-        }
-    }
-}
+pub use app::audit::AuditEntryResponse;
 
 /// Filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,25 +34,6 @@ pub struct AuditQuery {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn instant_param(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<time::PrimitiveDateTime> {
-    let value = value?;
-    match OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339) {
-        Ok(t) => {
-            let utc = t.to_offset(time::UtcOffset::UTC);
-            Some(time::PrimitiveDateTime::new(utc.date(), utc.time()))
-        }
-        Err(_) => {
-            errors.push(FieldError::new(
-                name,
-                "invalid_instant",
-                format!("{name} 应为 RFC 3339 时间，如 2026-11-01T00:00:00+08:00"),
-                format!("{name} must be an RFC 3339 instant such as 2026-11-01T00:00:00+08:00"),
-            ));
-            None
-        }
-    }
 }
 
 /// The audit log in the auditor's subtree, newest first.
@@ -134,8 +58,8 @@ pub async fn list(
         to: instant_param("to", q.to.as_deref(), &mut errors),
     };
     finish(errors)?;
-    let scope = caller.scope_path.clone();
-    let items = crate::db::run(&state.pool, move |conn| audit::list(conn, &scope, &filter, before, limit)).await?;
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| app::audit::list(conn, &c, &filter, before, limit)).await?;
     let next = next_cursor(&items, limit, "a", |e| e.id.to_string());
-    Ok(web::Json(Page { items: items.into_iter().map(Into::into).collect(), next_cursor: next }))
+    Ok(web::Json(Page { items, next_cursor: next }))
 }
