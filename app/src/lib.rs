@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod care;
 pub mod clock;
 pub mod db;
 pub mod deaths;
