@@ -23,7 +23,9 @@ pub use app::care::festivals::{
 /// (XM Art. 21(2): hospital 200 yuan; 21(3): death 500 yuan to the family); a kind the policy does not name is 422
 /// `condolence_kind_not_in_policy`. A paid condolence beyond the yearly cap of its kind in that calendar year (XM
 /// Art. 21(2): hospital at most twice) is 422 `condolence_cap_exceeded`, unless recorded as a visit without payment
-/// (`paid: false`). A `death` condolence needs a verified death report (409 `death_not_verified`).
+/// (`paid: false`). A `death` condolence needs a verified death report (409 `death_not_verified`), is not dated
+/// before the death (422 `before_death`) and is paid once per deceased, whatever the year (XM Art. 21(3): 409
+/// `condolence_already_paid`); any other kind dated on or after a verified death is 409 `retiree_deceased`.
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateCondolenceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = CondolenceResponse, headers(("Location" = String))), crate::openapi::CondolenceErrors))]

@@ -115,6 +115,44 @@ fn cap_exceeded(kind: CondolenceKind, cap: u32, year: i32, source: &str) -> AppE
     )
 }
 
+/// 409 `condolence_already_paid`: the death condolence of this person was paid (XM Art. 21(3)).
+fn already_paid(source: &str) -> AppError {
+    AppError::with(
+        ErrorCode::CondolenceAlreadyPaid,
+        format!("该亡故人员的家属慰问金已发放，每位亡故人员只发放一次（{source}）"),
+        format!(
+            "the death condolence to this person's family is paid already; it is paid once per deceased ({source})"
+        ),
+    )
+}
+
+/// The death rules of a condolence on `on` to a person whose verified death (if any) was on `died` (XM Art.
+/// 21(2)-(3)): a `death` condolence needs the verified death (409 `death_not_verified`) and is not dated before it
+/// (422 `before_death` on `/on_date`); any other kind, to the living, is refused on or after the death (409
+/// `retiree_deceased`), while one dated before it (recorded late) stands.
+pub fn check_death(kind: CondolenceKind, on: Date, died: Option<Date>) -> Result<(), AppError> {
+    match (kind, died) {
+        (CondolenceKind::Death, None) => Err(AppError::with(
+            ErrorCode::DeathNotVerified,
+            "该人员没有已核实的死亡报告，不能登记亡故家属慰问",
+            "a death condolence needs a verified death report of the person",
+        )),
+        (CondolenceKind::Death, Some(died)) if on < died => Err(AppError::field(FieldError::with(
+            "/on_date",
+            ErrorCode::BeforeDeath,
+            format!("亡故家属慰问日期不能早于死亡日期{died}"),
+            format!("a death condolence cannot be dated before the death on {died}"),
+        ))),
+        (CondolenceKind::Death, Some(_)) => Ok(()),
+        (_, Some(died)) if on >= died => Err(AppError::with(
+            ErrorCode::RetireeDeceased,
+            format!("该人员已于{died}死亡（已核实），不能再登记{}", kind.label_zh()),
+            format!("the person died on {died} (verified): no {kind} condolence on or after that day"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A condolence to record, checked.
 #[derive(Debug, Clone)]
 pub struct CondolenceInput {
@@ -145,8 +183,9 @@ pub fn check(body: &CreateCondolenceRequest, today: Date) -> Result<CondolenceIn
 /// the policy's on the day at the person's community (XM Art. 21(2): hospital 200 yuan; 21(3): death 500 yuan to
 /// the family); a kind the policy does not name is 422 `condolence_kind_not_in_policy`. A paid condolence beyond
 /// the yearly cap of its kind in that calendar year (XM Art. 21(2): hospital at most twice) is 422
-/// `condolence_cap_exceeded`; a `death` condolence needs a verified death report (409 `death_not_verified`).
-/// Writes the condolence, its event and the audit entry.
+/// `condolence_cap_exceeded`; the death condolence is paid once per deceased, whatever the year (XM Art. 21(3):
+/// 409 `condolence_already_paid`), and the death rules of [`check_death`] apply. Writes the condolence, its event
+/// and the audit entry.
 pub fn record(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -155,21 +194,25 @@ pub fn record(
     let (retiree, path) = super::retiree_in_scope(conn, caller, input.retiree_id)?;
     let policy = policy_at(conn, &path, input.on_date)?;
     let rule = policy.condolence(input.kind).ok_or_else(|| not_in_policy(input.kind))?;
-    if input.kind == CondolenceKind::Death && persistence::death::verified_report_of(conn, retiree.id)?.is_none() {
-        return Err(AppError::with(
-            ErrorCode::DeathNotVerified,
-            "该人员没有已核实的死亡报告，不能登记亡故家属慰问",
-            "a death condolence needs a verified death report of the person",
-        ));
-    }
+    let death = persistence::death::verified_report_of(conn, retiree.id)?.map(|r| r.date_of_death);
+    check_death(input.kind, input.on_date, death)?;
     let year = input.on_date.year();
     if input.paid {
         repo::lock_person(conn, retiree.id)?;
-        let so_far = repo::paid_count(conn, retiree.id, input.kind.as_str(), year)?;
-        let so_far = u32::try_from(so_far).unwrap_or(u32::MAX);
-        if care::over_cap(rule.yearly_cap.value, so_far) {
-            let cap = rule.yearly_cap.value.unwrap_or_default();
-            return Err(cap_exceeded(input.kind, cap, year, &rule.yearly_cap.source));
+        if input.kind == CondolenceKind::Death {
+            // XM Art. 21(3): the family of the deceased is paid once, whatever the year (the kind's cap counts
+            // every year).
+            let ever = repo::paid_count_ever(conn, retiree.id, input.kind.as_str())?;
+            if care::over_cap(rule.yearly_cap.value, u32::try_from(ever).unwrap_or(u32::MAX)) {
+                return Err(already_paid(&rule.yearly_cap.source));
+            }
+        } else {
+            let so_far = repo::paid_count(conn, retiree.id, input.kind.as_str(), year)?;
+            let so_far = u32::try_from(so_far).unwrap_or(u32::MAX);
+            if care::over_cap(rule.yearly_cap.value, so_far) {
+                let cap = rule.yearly_cap.value.unwrap_or_default();
+                return Err(cap_exceeded(input.kind, cap, year, &rule.yearly_cap.source));
+            }
         }
     }
     let row = NewCondolence {
