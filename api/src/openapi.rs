@@ -204,10 +204,12 @@ const WRITE: [ErrorCode; 19] = [
 ];
 
 /// Codes of a condolence write, besides those of any write (XM Art. 21(2)-(3)).
-const CONDOLENCE: [ErrorCode; 6] = [
+const CONDOLENCE: [ErrorCode; 8] = [
     ErrorCode::DeathNotVerified,
     ErrorCode::CondolenceAlreadyPaid,
     ErrorCode::RetireeDeceased,
+    ErrorCode::BeforeRetirement,
+    ErrorCode::BeforeDeath,
     ErrorCode::RetireeNotFound,
     ErrorCode::CondolenceCapExceeded,
     ErrorCode::CondolenceKindNotInPolicy,

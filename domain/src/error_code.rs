@@ -206,6 +206,7 @@ error_codes! {
     MonthBeforeSuspension = "month_before_suspension", 422, "Month before the suspension", "恢复月份不能早于暂停月份", "the month of resumption cannot be before the month of suspension";
     BeforeBirth = "before_birth", 422, "Date before the birth", "死亡日期不能早于出生日期", "the date of death cannot be before the birth date";
     BeforeDeath = "before_death", 422, "Date before the death", "日期不能早于死亡日期", "the date cannot be before the death";
+    BeforeRetirement = "before_retirement", 422, "Date before the retirement", "日期不能早于退休日期", "the date cannot be before the retirement date";
     BeforeBatchMonth = "before_batch_month", 422, "Received before the batch month", "接收日期不能早于移交月份", "the day received cannot be before the batch's month";
     BeforeSupport = "before_support", 422, "Support ends before it started", "终止日期不能早于供养开始月份", "support cannot end before it started";
     ReferenceDateOutsideYear = "reference_date_outside_year", 422, "Reference date outside the year", "基准日应在该年度或上一年度内", "reference_date must lie in the year or the year before";

@@ -144,6 +144,27 @@ both_backends! {
         assert_eq!(app.audit_count("condolence.create"), 3);
     }
 
+    // Issue 19: care is for retirees (XM Art. 14, 21; GUIDE 走访制度): a condolence or a visit dated before the
+    // person's retirement date, before they were on a roll, is refused on its date field.
+    async fn condolences_and_visits_before_the_retirement_date_are_refused(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        let id = person(app, "350203001001", 1, "city_managed").await; // retired 2015-01-01
+        let early = app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "hospital",
+            "on_date": "2014-12-31", "paid": false})).await.problem(422, "before_retirement");
+        assert_eq!(early.body["errors"][0]["field"], "/on_date");
+        assert!(early.body["detail"].as_str().unwrap().contains("2015-01-01"), "{}", early.text);
+        let visit = app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "on_date": "2014-12-31",
+            "worker": "王丽", "findings": "身体健康"})).await.problem(422, "before_retirement");
+        assert_eq!(visit.body["errors"][0]["field"], "/on_date");
+        assert_eq!((app.count("condolences"), app.count("visits")), (0, 0));
+        // From the retirement date on, both are recorded.
+        app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "hospital",
+            "on_date": "2015-01-01", "paid": false})).await.expect(201);
+        app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "on_date": "2015-01-01",
+            "worker": "王丽", "findings": "身体健康"})).await.expect(201);
+        assert_eq!((app.count("condolences"), app.count("visits")), (1, 1));
+    }
+
     async fn changsha_visits_the_seriously_ill_without_a_cap_or_an_amount(app: &TestApp) {
         preset(app, "3502", "xiamen-2025", "2025-02-26").await;
         preset(app, "350206", "changsha-2020", "2025-03-01").await;

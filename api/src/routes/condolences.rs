@@ -25,7 +25,8 @@ pub use app::care::festivals::{
 /// Art. 21(2): hospital at most twice) is 422 `condolence_cap_exceeded`, unless recorded as a visit without payment
 /// (`paid: false`). A `death` condolence needs a verified death report (409 `death_not_verified`), is not dated
 /// before the death (422 `before_death`) and is paid once per deceased, whatever the year (XM Art. 21(3): 409
-/// `condolence_already_paid`); any other kind dated on or after a verified death is 409 `retiree_deceased`.
+/// `condolence_already_paid`); any other kind dated on or after a verified death is 409 `retiree_deceased`. A
+/// condolence dated before the person's retirement date is 422 `before_retirement`.
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateCondolenceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = CondolenceResponse, headers(("Location" = String))), crate::openapi::CondolenceErrors))]

@@ -43,8 +43,9 @@ pub async fn generate(
 }
 
 /// Records a visit (GUIDE 走访制度: "做好走访记录"): date, worker, findings, follow-up. It closes every open visit
-/// task of the person (new arrival and interval tasks alike). A person flagged `severe_hardship` needs
-/// `dibao_referral` stated (422 `dibao_referral_required`).
+/// task of the person (new arrival and interval tasks alike). A visit dated before the person's retirement date is
+/// 422 `before_retirement`; a person flagged `severe_hardship` needs `dibao_referral` stated (422
+/// `dibao_referral_required`).
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateVisitRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = VisitResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]

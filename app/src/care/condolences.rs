@@ -183,7 +183,8 @@ pub fn check(body: &CreateCondolenceRequest, today: Date) -> Result<CondolenceIn
 /// the policy's on the day at the person's community (XM Art. 21(2): hospital 200 yuan; 21(3): death 500 yuan to
 /// the family); a kind the policy does not name is 422 `condolence_kind_not_in_policy`. A paid condolence beyond
 /// the yearly cap of its kind in that calendar year (XM Art. 21(2): hospital at most twice) is 422
-/// `condolence_cap_exceeded`; the death condolence is paid once per deceased, whatever the year (XM Art. 21(3):
+/// `condolence_cap_exceeded`; a condolence dated before the person's retirement date is 422 `before_retirement` on
+/// `/on_date` (issue 19); the death condolence is paid once per deceased, whatever the year (XM Art. 21(3):
 /// 409 `condolence_already_paid`), and the death rules of [`check_death`] apply. Writes the condolence, its event
 /// and the audit entry.
 pub fn record(
@@ -192,6 +193,7 @@ pub fn record(
     input: CondolenceInput,
 ) -> Result<CondolenceResponse, AppError> {
     let (retiree, path) = super::retiree_in_scope(conn, caller, input.retiree_id)?;
+    super::not_before_retirement(&retiree, "/on_date", input.on_date)?;
     let policy = policy_at(conn, &path, input.on_date)?;
     let rule = policy.condolence(input.kind).ok_or_else(|| not_in_policy(input.kind))?;
     let death = persistence::death::verified_report_of(conn, retiree.id)?.map(|r| r.date_of_death);

@@ -14,6 +14,7 @@ pub mod visits;
 use domain::ErrorCode;
 use persistence::retirees::{self as people, Retiree};
 use persistence::{DbConnection, RepoError};
+use time::Date;
 
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
@@ -25,4 +26,19 @@ pub fn retiree_in_scope(conn: &mut DbConnection, caller: &Caller, id: i64) -> Re
         RepoError::NotFound => AppError::field(FieldError::of("/retiree_id", ErrorCode::RetireeNotFound)),
         other => other.into(),
     })
+}
+
+/// 422 `before_retirement` on `field` when `on` is before the person's retirement date: care is for retirees, and
+/// nobody is on a roll before retiring (XM Art. 14, 21; GUIDE 走访制度).
+pub fn not_before_retirement(retiree: &Retiree, field: &str, on: Date) -> Result<(), AppError> {
+    if on >= retiree.retirement_date {
+        return Ok(());
+    }
+    let retired = retiree.retirement_date;
+    Err(AppError::field(FieldError::with(
+        field,
+        ErrorCode::BeforeRetirement,
+        format!("{} 不能早于退休日期{retired}", field.trim_start_matches('/')),
+        format!("{} cannot be before the retirement date {retired}", field.trim_start_matches('/')),
+    )))
 }

@@ -231,10 +231,12 @@ pub fn check(body: &CreateVisitRequest, today: Date) -> Result<VisitInput, Vec<F
 }
 
 /// Records a visit to a person in the caller's subtree (else 422 `retiree_not_found`; GUIDE 走访制度: "做好走访记录")
-/// and closes every open visit task of the person. A person flagged `severe_hardship` on the day needs
-/// `dibao_referral` stated (422 `dibao_referral_required`).
+/// and closes every open visit task of the person. A visit dated before the person's retirement date is 422
+/// `before_retirement` on `/on_date`; a person flagged `severe_hardship` on the day needs `dibao_referral` stated
+/// (422 `dibao_referral_required`).
 pub fn record(conn: &mut DbConnection, caller: &Caller, input: VisitInput) -> Result<VisitResponse, AppError> {
     let (retiree, path) = super::retiree_in_scope(conn, caller, input.retiree_id)?;
+    super::not_before_retirement(&retiree, "/on_date", input.on_date)?;
     let on = input.on_date;
     let hardship = repo::flags_in_force(conn, &path, on)?
         .iter()
