@@ -203,9 +203,13 @@ const WRITE: [ErrorCode; 19] = [
     ErrorCode::IfMatchRequired,
 ];
 
-/// Codes of a condolence write, besides those of any write (XM Art. 21(2)).
-const CONDOLENCE: [ErrorCode; 4] = [
+/// Codes of a condolence write, besides those of any write (XM Art. 21(2)-(3)).
+const CONDOLENCE: [ErrorCode; 8] = [
     ErrorCode::DeathNotVerified,
+    ErrorCode::CondolenceAlreadyPaid,
+    ErrorCode::RetireeDeceased,
+    ErrorCode::BeforeRetirement,
+    ErrorCode::BeforeDeath,
     ErrorCode::RetireeNotFound,
     ErrorCode::CondolenceCapExceeded,
     ErrorCode::CondolenceKindNotInPolicy,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod caller;
 pub mod certifications;
+pub mod care;
 pub mod clock;
 pub mod db;
 pub mod deaths;

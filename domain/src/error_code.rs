@@ -144,6 +144,8 @@ error_codes! {
     DeathReportNotVerified = "death_report_not_verified", 409, "Death report not verified", "死亡报告尚未核实", "the report is not verified";
     BenefitsAssessed = "benefits_assessed", 409, "Benefits assessed already", "丧葬抚恤待遇已核定", "the benefits are assessed already";
     DeathNotVerified = "death_not_verified", 409, "No verified death report", "该人员没有已核实的死亡报告", "the person has no verified death report";
+    CondolenceAlreadyPaid = "condolence_already_paid", 409, "Death condolence paid already (XM Art. 21(3))", "该亡故人员的家属慰问金已发放", "the death condolence to this person's family is paid already";
+    RetireeDeceased = "retiree_deceased", 409, "Person's death verified", "该人员已核实死亡，不能再登记此类慰问", "the person's death is verified; this kind of condolence no longer applies";
     DeathViaReport = "death_via_report", 409, "Deaths go through death reports", "死亡减员经死亡报告核实后自动办理", "deaths leave the rolls when a death report is verified (POST /death-reports)";
     SupportApplicationExists = "support_application_exists", 409, "Open support application exists", "该供养亲属已有未结束的供养待遇申请", "this dependant has an open application already";
     DependentNotSupported = "dependent_not_supported", 409, "Dependant receives no support", "该亲属未享受供养待遇，无需资格认证", "this dependant receives no support and is not certified";
@@ -205,6 +207,7 @@ error_codes! {
     MonthBeforeSuspension = "month_before_suspension", 422, "Month before the suspension", "恢复月份不能早于暂停月份", "the month of resumption cannot be before the month of suspension";
     BeforeBirth = "before_birth", 422, "Date before the birth", "死亡日期不能早于出生日期", "the date of death cannot be before the birth date";
     BeforeDeath = "before_death", 422, "Date before the death", "日期不能早于死亡日期", "the date cannot be before the death";
+    BeforeRetirement = "before_retirement", 422, "Date before the retirement", "日期不能早于退休日期", "the date cannot be before the retirement date";
     BeforeBatchMonth = "before_batch_month", 422, "Received before the batch month", "接收日期不能早于移交月份", "the day received cannot be before the batch's month";
     BeforeSupport = "before_support", 422, "Support ends before it started", "终止日期不能早于供养开始月份", "support cannot end before it started";
     ReferenceDateOutsideYear = "reference_date_outside_year", 422, "Reference date outside the year", "基准日应在该年度或上一年度内", "reference_date must lie in the year or the year before";

@@ -90,6 +90,16 @@ pub fn paid_count(conn: &mut DbConnection, retiree_id: i64, kind: &str, year: i3
         .get_result(conn)?)
 }
 
+/// Paid condolences of a kind to a person in any year (XM Art. 21(3): the death condolence is paid once).
+pub fn paid_count_ever(conn: &mut DbConnection, retiree_id: i64, kind: &str) -> RepoResult<i64> {
+    Ok(condolences::table
+        .filter(condolences::retiree_id.eq(retiree_id))
+        .filter(condolences::kind.eq(kind))
+        .filter(condolences::paid.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Filters of the condolence list.
 #[derive(Debug, Clone, Default)]
 pub struct CondolenceFilter {

@@ -92,7 +92,7 @@ both_backends! {
         app.post(&format!("/api/v1/death-reports/{}/verify", report.body["id"]), "siming", &json!({})).await.expect(200);
         let death = app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.expect(201);
         assert_eq!((death.body["amount"].clone(), death.body["amount_source"].clone()), (json!("500.00"), json!("XM Art. 21(3)")));
-        app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.problem(422, "condolence_cap_exceeded");
+        app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.problem(409, "condolence_already_paid");
         // Bad input, wrong role, out of scope.
         app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "birthday"})).await.problem(422, "invalid_enum");
         app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "hospital", "on_date": "2999-01-01"})).await.problem(422, "date_in_future");
@@ -110,6 +110,59 @@ both_backends! {
         assert_eq!(app.audit_count("condolence.read"), 1);
         app.get(&one, "fengchaoshan").await.problem(404, "not_found");
         app.get(&one, "admin").await.problem(403, "forbidden");
+    }
+
+    // Issue 19, XM Art. 21(3) "亡故退休人员家属慰问，慰问金标准500元": paid once per deceased, not once per calendar
+    // year; not dated before the death; the condolences of the living (hospital, …) end with a verified death.
+    async fn the_death_condolence_is_paid_once_per_deceased_and_not_before_the_death(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        let id = person(app, "350203001001", 1, "city_managed").await;
+        let last = year() - 1;
+        let died = format!("{last}-06-10");
+        let post = |kind: &str, on: String, paid: bool| {
+            let body = json!({"retiree_id": id, "kind": kind, "on_date": on, "paid": paid});
+            async move { app.post("/api/v1/condolences", "hongshan", &body).await }
+        };
+        let report = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": id, "date_of_death": died,
+            "certificate_number": "DC-19", "reporter_kind": "relative", "reporter_name": "张小明"})).await.expect(201);
+        app.post(&format!("/api/v1/death-reports/{}/verify", report.body["id"]), "siming", &json!({})).await.expect(200);
+        let paid = post("death", format!("{last}-06-20"), true).await.expect(201);
+        assert_eq!((paid.body["amount"].clone(), paid.body["year"].clone()), (json!("500.00"), json!(last)));
+        // Another calendar year does not pay the family a second time.
+        let again = post("death", today().to_string(), true).await.problem(409, "condolence_already_paid");
+        assert!(again.body["detail"].as_str().unwrap().contains("XM Art. 21(3)"), "{}", again.text);
+        // A condolence to the family cannot be dated before the death.
+        let early = post("death", format!("{last}-06-01"), false).await.problem(422, "before_death");
+        assert_eq!(early.body["errors"][0]["field"], "/on_date");
+        // After the verified death, no hospital condolence; one dated before the death (recorded late) stands.
+        post("hospital", today().to_string(), true).await.problem(409, "retiree_deceased");
+        post("hospital", format!("{last}-06-10"), false).await.problem(409, "retiree_deceased");
+        post("hospital", format!("{last}-05-02"), true).await.expect(201);
+        // A visit to the family without payment is still recorded.
+        post("death", today().to_string(), false).await.expect(201);
+        assert_eq!(app.count("condolences"), 3);
+        assert_eq!(app.audit_count("condolence.create"), 3);
+    }
+
+    // Issue 19: care is for retirees (XM Art. 14, 21; GUIDE 走访制度): a condolence or a visit dated before the
+    // person's retirement date, before they were on a roll, is refused on its date field.
+    async fn condolences_and_visits_before_the_retirement_date_are_refused(app: &TestApp) {
+        preset(app, "3502", "xiamen-2025", "2025-02-26").await;
+        let id = person(app, "350203001001", 1, "city_managed").await; // retired 2015-01-01
+        let early = app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "hospital",
+            "on_date": "2014-12-31", "paid": false})).await.problem(422, "before_retirement");
+        assert_eq!(early.body["errors"][0]["field"], "/on_date");
+        assert!(early.body["detail"].as_str().unwrap().contains("2015-01-01"), "{}", early.text);
+        let visit = app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "on_date": "2014-12-31",
+            "worker": "王丽", "findings": "身体健康"})).await.problem(422, "before_retirement");
+        assert_eq!(visit.body["errors"][0]["field"], "/on_date");
+        assert_eq!((app.count("condolences"), app.count("visits")), (0, 0));
+        // From the retirement date on, both are recorded.
+        app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "hospital",
+            "on_date": "2015-01-01", "paid": false})).await.expect(201);
+        app.post("/api/v1/visits", "hongshan", &json!({"retiree_id": id, "on_date": "2015-01-01",
+            "worker": "王丽", "findings": "身体健康"})).await.expect(201);
+        assert_eq!((app.count("condolences"), app.count("visits")), (1, 1));
     }
 
     async fn changsha_visits_the_seriously_ill_without_a_cap_or_an_amount(app: &TestApp) {

@@ -3,278 +3,33 @@
 //! JN Art. 14-15); group-leader allowances and their split (XM Art. 23); the excellent-leader quota and awards paid
 //! from the fund (XM Art. 24, 21(5)); the expenditure ledger by allowed category (XM Art. 21(1)-(7); CS Art. 10
 //! para. 2; JN Art. 15); funding statements reproduced from stored snapshots; the staffing and archive-facility
-//! report (JN Art. 11, 12, 20).
+//! report (JN Art. 11, 12, 20). The use cases are `app::care::funding`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::care::{self, Split};
-use domain::policy::{FundUse, Policy, Rounding};
-use domain::{Level, ManagementLevel, Money, Permission};
-use persistence::DbConnection;
-use persistence::fund::{self as repo, Budget, Expenditure, NewExpenditure};
-use persistence::jurisdictions::Jurisdiction;
-use serde::{Deserialize, Serialize};
-use time::{Date, Month, OffsetDateTime};
-use utoipa::{IntoParams, ToSchema};
+use domain::Permission;
+use domain::policy::FundUse;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::pension::{month_text, parse_month};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError, Msg};
-use crate::extract::{Json, page, parse_date};
-use crate::policy_book::policy_at;
-use crate::routes::common::{Page, check_name, enum_filter, finish, instant, next_cursor, node_in_scope};
+use crate::error::ApiError;
+use crate::extract::{Json, page};
+use crate::routes::common::{Page, enum_filter, finish, next_cursor};
 use crate::state::AppState;
+use app::input::parse_month;
 
 mod expenditures;
 mod leaders;
 mod staffing_report;
 mod statements;
 
+pub use app::care::funding::{
+    AllowedUse, BudgetResponse, BudgetSnapshot, CreateBudgetRequest, LeaderBudget, LevelBudget, SplitYuan,
+};
 pub use expenditures::*;
 pub use leaders::*;
 pub use staffing_report::*;
 pub use statements::*;
-
-fn yuan(fen: i64) -> String {
-    Money::from_fen(fen).to_string()
-}
-
-/// An amount split between city and district, in yuan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"total": "1600.00", "city": "800.00", "district": "800.00"}))]
-pub struct SplitYuan {
-    /// Whole.
-    pub total: String,
-    /// City part.
-    pub city: String,
-    /// District part.
-    pub district: String,
-}
-
-fn split_yuan(s: Split) -> SplitYuan {
-    SplitYuan { total: yuan(s.total_fen), city: yuan(s.city_fen), district: yuan(s.district_fen) }
-}
-
-/// One management level of a budget.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct LevelBudget {
-    /// Management level (CS Art. 10: it decides who pays).
-    pub management_level: ManagementLevel,
-    /// Retirees on the rolls on the reference date.
-    pub headcount: i64,
-    /// Yuan per retiree per year.
-    pub per_retiree: String,
-    /// City share, 0-1.
-    pub city_share: String,
-    /// Article of the split.
-    pub split_source: String,
-    /// Headcount × standard, split.
-    pub amount: SplitYuan,
-}
-
-/// Group leaders in a budget.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct LeaderBudget {
-    /// Leaders in office on the reference date.
-    pub leaders: i64,
-    /// Allowance per leader per month, yuan (XM Art. 23: 150).
-    pub monthly_allowance: String,
-    /// City share of the allowance (XM Art. 23: 0.4).
-    pub allowance_city_share: String,
-    /// Article of the allowance.
-    pub allowance_source: String,
-    /// One month of all leaders' allowances, split.
-    pub monthly: SplitYuan,
-    /// Twelve months, split.
-    pub yearly: SplitYuan,
-    /// Share of leaders named excellent (XM Art. 24: 0.1).
-    pub excellent_ratio: String,
-    /// How the count is rounded.
-    pub excellent_rounding: Rounding,
-    /// Article of the ratio.
-    pub excellent_source: String,
-    /// Excellent leaders the district may name this year: leaders × ratio, rounded.
-    pub excellent_quota: i64,
-    /// Award per excellent leader, yuan (XM Art. 24: 400), paid from the service fund (XM Art. 21(5)).
-    pub excellent_award: String,
-    /// Quota × award.
-    pub awards_total: String,
-}
-
-/// What a budget was computed from and what it came to: stored when the budget is made and served as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct BudgetSnapshot {
-    /// The district.
-    pub jurisdiction: String,
-    /// Year.
-    pub year: i32,
-    /// Day the rolls were counted.
-    #[schema(value_type = String, format = Date)]
-    pub reference_date: Date,
-    /// Yuan per retiree per year.
-    pub per_retiree_per_year: String,
-    /// Article of the standard.
-    pub per_retiree_source: String,
-    /// One row per management level.
-    pub levels: Vec<LevelBudget>,
-    /// The service fund of the year: the sum of the levels.
-    pub fund: SplitYuan,
-    /// Group leaders, their allowance and the excellent-leader quota.
-    pub group_leaders: LeaderBudget,
-    /// Uses the fund may pay for (their articles).
-    pub allowed_uses: Vec<AllowedUse>,
-}
-
-/// An allowed use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AllowedUse {
-    /// Category.
-    pub category: FundUse,
-    /// Article.
-    pub source: String,
-}
-
-/// A budget.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 1, "jurisdiction": "350203", "year": 2026, "reference_date": "2026-01-01",
-    "per_retiree_per_year": "400.00", "per_retiree_source": "XM Art. 21",
-    "levels": [{"management_level": "city_managed", "headcount": 2, "per_retiree": "400.00", "city_share": "0.5",
-        "split_source": "XM Art. 21", "amount": {"total": "800.00", "city": "400.00", "district": "400.00"}}],
-    "fund": {"total": "800.00", "city": "400.00", "district": "400.00"},
-    "group_leaders": {"leaders": 10, "monthly_allowance": "150.00", "allowance_city_share": "0.4",
-        "allowance_source": "XM Art. 23", "monthly": {"total": "1500.00", "city": "600.00", "district": "900.00"},
-        "yearly": {"total": "18000.00", "city": "7200.00", "district": "10800.00"}, "excellent_ratio": "0.1",
-        "excellent_rounding": "down", "excellent_source": "XM Art. 24", "excellent_quota": 1,
-        "excellent_award": "400.00", "awards_total": "400.00"},
-    "allowed_uses": [{"category": "activities", "source": "XM Art. 21(4)"}],
-    "created_by": "finance", "created_at": "2026-01-05T02:00:00Z"}))]
-pub struct BudgetResponse {
-    /// Id.
-    pub id: i64,
-    /// The stored figures.
-    #[serde(flatten)]
-    pub snapshot: BudgetSnapshot,
-    /// Who made it.
-    pub created_by: String,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-fn budget_response(b: Budget) -> Result<BudgetResponse, ApiError> {
-    let snapshot: BudgetSnapshot = serde_json::from_str(&b.snapshot).map_err(ApiError::internal)?;
-    Ok(BudgetResponse { id: b.id, snapshot, created_by: b.created_by, created_at: instant(b.created_at) })
-}
-
-/// A district in the caller's subtree, else 422 on `field` (`jurisdiction_not_found`, `not_a_district`).
-fn district_in_scope(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    code: &str,
-    field: &str,
-) -> Result<Jurisdiction, ApiError> {
-    let node = node_in_scope(conn, caller, code, field)?;
-    if node.level != Level::District {
-        return Err(ApiError::field(FieldError::new(
-            field,
-            "not_a_district",
-            "经费按区（县）编制和结算",
-            "the fund is budgeted and settled per district",
-        )));
-    }
-    Ok(node)
-}
-
-fn unprocessable(code: &str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, Msg::new(zh, en))
-}
-
-/// The leader figures of a policy for `leaders` leaders.
-fn leader_budget(p: &Policy, leaders: i64) -> LeaderBudget {
-    let g = &p.group_leaders;
-    let monthly = care::allowance_for(leaders, g.monthly_allowance.value, g.allowance_city_share.value);
-    let yearly = care::allowance_for(leaders * 12, g.monthly_allowance.value, g.allowance_city_share.value);
-    let quota = care::excellent_quota(leaders, g.excellent_ratio.value, g.excellent_rounding.value);
-    LeaderBudget {
-        leaders,
-        monthly_allowance: g.monthly_allowance.value.to_string(),
-        allowance_city_share: g.allowance_city_share.value.to_string(),
-        allowance_source: g.monthly_allowance.source.clone(),
-        monthly: split_yuan(monthly),
-        yearly: split_yuan(yearly),
-        excellent_ratio: g.excellent_ratio.value.to_string(),
-        excellent_rounding: g.excellent_rounding.value,
-        excellent_source: g.excellent_ratio.source.clone(),
-        excellent_quota: quota,
-        excellent_award: g.excellent_award.value.to_string(),
-        awards_total: yuan(quota.saturating_mul(g.excellent_award.value.fen())),
-    }
-}
-
-/// Computes a budget: the rolls of the district on the reference date by management level, the policy of the
-/// district on that date (standard, splits, leader allowance and excellent-leader ratio).
-fn compute_budget(
-    conn: &mut DbConnection,
-    node: &Jurisdiction,
-    year: i32,
-    reference_date: Date,
-) -> Result<(BudgetSnapshot, i64), ApiError> {
-    let policy = policy_at(conn, &node.path, reference_date)?;
-    let counts = repo::headcounts(conn, &node.path, reference_date)?;
-    let per = policy.service_fund.per_retiree_per_year.clone();
-    let mut levels = Vec::new();
-    let mut fund = Split { total_fen: 0, city_fen: 0, district_fen: 0 };
-    for level in ManagementLevel::ALL {
-        let headcount = counts.iter().filter(|c| c.management_level == level.as_str()).map(|c| c.n).sum();
-        let split = policy.split_for(*level).ok_or_else(|| ApiError::internal("policy without a split"))?;
-        let amount = care::fund_for(headcount, per.value, split.city_share.value);
-        fund.total_fen += amount.total_fen;
-        fund.city_fen += amount.city_fen;
-        fund.district_fen += amount.district_fen;
-        levels.push(LevelBudget {
-            management_level: *level,
-            headcount,
-            per_retiree: per.value.to_string(),
-            city_share: split.city_share.value.to_string(),
-            split_source: split.city_share.source.clone(),
-            amount: split_yuan(amount),
-        });
-    }
-    let leaders =
-        persistence::groups::leaders_in_office(conn, &node.path, reference_date, reference_date)?.len() as i64;
-    let snapshot = BudgetSnapshot {
-        jurisdiction: node.code.clone(),
-        year,
-        reference_date,
-        per_retiree_per_year: per.value.to_string(),
-        per_retiree_source: per.source.clone(),
-        levels,
-        fund: split_yuan(fund),
-        group_leaders: leader_budget(&policy, leaders),
-        allowed_uses: policy
-            .service_fund
-            .allowed_uses
-            .iter()
-            .map(|u| AllowedUse { category: u.value, source: u.source.clone() })
-            .collect(),
-    };
-    Ok((snapshot, fund.total_fen))
-}
-
-/// A budget to make.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"jurisdiction": "350203", "year": 2026, "reference_date": "2026-01-01"}))]
-pub struct CreateBudgetRequest {
-    /// A district in the caller's subtree.
-    pub jurisdiction: String,
-    /// Year, 2000-2100.
-    pub year: i32,
-    /// Day the rolls are counted (YYYY-MM-DD), default 1 January of the year; not in the future, in the year or
-    /// the year before.
-    #[schema(format = Date)]
-    pub reference_date: Option<String>,
-}
 
 /// Makes the yearly budget of a district (once per year: 409 `budget_exists`): the retirees on its rolls on the
 /// reference date by management level × the per-retiree standard, split between city and district by level (XM
@@ -295,56 +50,12 @@ pub async fn create_budget(
     let today = state.clock.today();
     caller.require(Permission::FundManage)?;
     let body = body.0;
-    let mut errors = Vec::new();
-    let now = today;
-    let year = body.year;
-    if !(2000..=2100).contains(&year) {
-        errors.push(FieldError::new("/year", "out_of_range", "年度应在2000至2100之间", "year must be 2000 to 2100"));
-    }
-    let default_ref = Date::from_calendar_date(year.clamp(2000, 2100), Month::January, 1).unwrap_or(now);
-    let reference_date = match body.reference_date.as_deref() {
-        Some(t) => parse_date("/reference_date", t).map_err(|e| errors.push(e)).ok(),
-        None => Some(default_ref),
-    };
-    if let Some(r) = reference_date.filter(|_| (2000..=2100).contains(&year)) {
-        if r > now {
-            errors.push(FieldError::new(
-                "/reference_date",
-                "date_in_future",
-                "基准日不能晚于今天",
-                "reference_date cannot be in the future",
-            ));
-        } else if r.year() != year && r.year() != year - 1 {
-            errors.push(FieldError::new(
-                "/reference_date",
-                "reference_date_outside_year",
-                "基准日应在该年度或上一年度内",
-                "reference_date must lie in the year or the year before",
-            ));
-        }
-    }
-    finish(errors)?;
-    let reference_date = reference_date.unwrap_or(default_ref);
+    let input = app::care::funding::check_budget(&body, today).map_err(ApiError::validation)?;
     let fingerprint = crate::idempotency::fingerprint("POST /funding/budgets", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let c = caller.clone();
+    let c = caller.0.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let node = district_in_scope(conn, &c, &body.jurisdiction, "/jurisdiction")?;
-        if repo::budget_of(conn, &node.code, year)?.is_some() {
-            return Err(ApiError::of(domain::ErrorCode::BudgetExists));
-        }
-        let (snapshot, total) = compute_budget(conn, &node, year, reference_date)?;
-        let text = serde_json::to_string(&snapshot).map_err(ApiError::internal)?;
-        let b = repo::insert_budget(conn, &node.code, year, reference_date, total, &text, &c.login).map_err(
-            |e| match e {
-                persistence::RepoError::Unique(_) => ApiError::of(domain::ErrorCode::BudgetExists),
-                other => other.into(),
-            },
-        )?;
-        let mut entry = c.audit("budget.create", "fund_budget", b.id, &node.path);
-        entry.detail = Some(serde_json::json!({"year": year, "total_fen": total}).to_string());
-        persistence::audit::append(conn, &entry)?;
-        let body = budget_response(b)?;
+        let body = app::care::funding::create_budget(conn, &c, input)?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/funding/budgets/{}", body.id),
             version: 1,
@@ -383,14 +94,12 @@ pub async fn list_budgets(
     let (limit, after) = page::<i64>("bg", q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
     finish(errors)?;
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
-    let c = caller.clone();
-    let found = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
-        let node = node_in_scope(conn, &c, &code, "jurisdiction")?;
-        Ok(repo::list_budgets(conn, &node.path, q.year, after, limit)?)
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        app::care::funding::list_budgets(conn, &c, &code, q.year, after, limit)
     })
     .await?;
-    let next = next_cursor(&found, limit, "bg", |b| b.id.to_string());
-    let items = found.into_iter().map(budget_response).collect::<Result<Vec<_>, _>>()?;
+    let next = next_cursor(&items, limit, "bg", |b| b.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
@@ -405,15 +114,7 @@ pub async fn get_budget(
 ) -> Result<web::Json<BudgetResponse>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
-    let c = caller.clone();
-    let b = crate::db::run(&state.pool, move |conn| -> Result<_, ApiError> {
-        let b = repo::find_budget(conn, id)?;
-        let node = persistence::jurisdictions::find(conn, &b.jurisdiction_code)?;
-        if !c.sees(&node.path) {
-            return Err(ApiError::not_found());
-        }
-        Ok(b)
-    })
-    .await?;
-    Ok(web::Json(budget_response(b)?))
+    let c = caller.0.clone();
+    let b = crate::db::run(&state.pool, move |conn| app::care::funding::read_budget(conn, &c, id)).await?;
+    Ok(web::Json(b))
 }
