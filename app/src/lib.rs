@@ -20,6 +20,7 @@ pub mod pension;
 pub mod policy_book;
 pub mod retirees;
 pub mod scope;
+pub mod version;
 
 pub use caller::Caller;
 pub use clock::Clock;

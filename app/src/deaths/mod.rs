@@ -2,13 +2,28 @@
 //! ([`report_death`], the API) or from the data platform's death records (`feeds`); both open the report with the
 //! one builder here ([`open_report`]): the deadline is the policy's working days after the death on the
 //! working-day calendar, a report after it is flagged late, and the pension stops from the month after death once
-//! the report is verified.
+//! the report is verified. Verification ([`verify`]), withdrawal and reversal ([`close`]), the death benefits
+//! ([`benefits`]), the reads ([`list`]) and the deaths report ([`report`]) have modules of their own.
+
+pub mod benefits;
+pub mod close;
+pub mod list;
+pub mod report;
+pub mod response;
+pub mod verify;
+
+pub use benefits::{BenefitsRequest, BenefitsResponse};
+pub use close::CloseRequest;
+pub use list::{ReportList, STATUSES};
+pub use report::{DeathsReport, DeathsRow};
+pub use response::{DeathReportResponse, report_response};
+pub use verify::{VerifyRequest, VerifyResponse};
 
 use domain::RuleViolation;
 use domain::calendar::Calendar;
 use domain::death::{self, DeathReportStatus, ReporterKind};
 use persistence::death::{self as repo, DeathReport, NewDeathReport};
-use persistence::retirees as people;
+use persistence::retirees::{self as people, Retiree};
 use persistence::{DbConnection, RepoError};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -184,6 +199,19 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
     );
     persistence::audit::append(conn, &entry)?;
     Ok(report)
+}
+
+/// The 409 of a refused action on a report, with its code.
+fn rule(e: death::DeathError) -> AppError {
+    AppError::conflict(e.code(), e.message_zh(), e.message_en())
+}
+
+/// Report `id` and its person with the path of their community, if the person is in the caller's subtree (404
+/// otherwise).
+fn visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(DeathReport, Retiree, String), AppError> {
+    let report = repo::find_report(conn, id)?;
+    let (retiree, path) = people::find_in_scope(conn, report.retiree_id, &caller.scope_path)?;
+    Ok((report, retiree, path))
 }
 
 /// A report to open, before the rules add its deadline, lateness and stop month.
