@@ -18,8 +18,10 @@ pub mod masking;
 pub mod overpayments;
 pub mod pension;
 pub mod policy_book;
+pub mod reductions;
 pub mod retirees;
 pub mod scope;
+pub mod transfers;
 pub mod version;
 
 pub use caller::Caller;
