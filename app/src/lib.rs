@@ -12,9 +12,11 @@ pub mod feeds;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod handover;
 pub mod imports;
 pub mod input;
 pub mod masking;
+pub mod movement_report;
 pub mod overpayments;
 pub mod pension;
 pub mod policy_book;
