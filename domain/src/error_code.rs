@@ -203,6 +203,7 @@ error_codes! {
     MonthBeforeRetirement = "month_before_retirement", 422, "Month before retirement", "生效月份不能早于退休月份", "the effective month cannot be before the month of retirement";
     MonthBeforeSuspension = "month_before_suspension", 422, "Month before the suspension", "恢复月份不能早于暂停月份", "the month of resumption cannot be before the month of suspension";
     BeforeBirth = "before_birth", 422, "Date before the birth", "死亡日期不能早于出生日期", "the date of death cannot be before the birth date";
+    BeforeRetirement = "before_retirement", 422, "Date before the retirement", "死亡日期不能早于退休日期", "the date of death cannot be before the retirement date";
     BeforeDeath = "before_death", 422, "Date before the death", "日期不能早于死亡日期", "the date cannot be before the death";
     BeforeBatchMonth = "before_batch_month", 422, "Received before the batch month", "接收日期不能早于移交月份", "the day received cannot be before the batch's month";
     BeforeSupport = "before_support", 422, "Support ends before it started", "终止日期不能早于供养开始月份", "support cannot end before it started";

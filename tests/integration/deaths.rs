@@ -154,6 +154,20 @@ both_backends! {
         assert_eq!(list.body["items"], json!([]));
     }
 
+    async fn a_death_before_the_retirement_or_the_birth_is_refused(app: &TestApp) {
+        // Issue 19.6; GUIDE 四: the pension stops from the month after death, so only a death after the retirement
+        // can stop one: retired 2015-01-01, died 2010 would have stopped it from 2010-04. Born 1955-01-01.
+        let (id, _) = family(app, 11).await;
+        let res = app.post("/api/v1/death-reports", "hongshan", &report_body(id, "2010-03-15", "2026-03-20")).await.problem(422, "before_retirement");
+        assert_eq!(res.body["errors"][0]["field"], "/date_of_death");
+        let res = app.post("/api/v1/death-reports", "hongshan", &report_body(id, "1954-12-31", "2026-03-20")).await.problem(422, "before_birth");
+        assert_eq!(res.body["errors"][0]["field"], "/date_of_death");
+        assert_eq!(app.count("death_reports"), 0);
+        assert_eq!(status_of(app, id), ("normal".to_owned(), None));
+        // The day of retirement itself is a possible date of death.
+        report(app, id, "2015-01-01", "2026-03-20").await;
+    }
+
     async fn withdrawal_and_reversal_restore_the_earlier_state(app: &TestApp) {
         // A wrong person reported: withdrawn before verification, nothing else changes.
         let (id, _) = family(app, 5).await;

@@ -138,7 +138,8 @@ pub fn check_notice(body: &CreateDeathReportRequest, today: Date) -> Result<Deat
 }
 
 /// Reports a death of a person in the caller's subtree (CS Art. 16(4)): refused when the person is unknown to the
-/// caller (422 `retiree_not_found`), the death is before the birth, the pension is stopped or transferred out
+/// caller (422 `retiree_not_found`), the death is before the birth or the retirement (422 `before_birth`,
+/// `before_retirement`), the pension is stopped or transferred out
 /// already (409, [`death::open`]) or a report is open or in force (409 `death_report_exists`). Writes the report
 /// and its audit entry; the pension changes only when the report is verified.
 pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotice) -> Result<DeathReport, AppError> {
@@ -159,6 +160,11 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
             "死亡日期不能早于出生日期",
             "the date of death cannot be before the birth date",
         )));
+    }
+    // Only a retiree's death is reported here: one dated before the retirement would stop a pension from months
+    // it was never paid for (issue 19.6).
+    if died < retiree.retirement_date {
+        return Err(AppError::field(FieldError::of("/date_of_death", domain::ErrorCode::BeforeRetirement)));
     }
     let pension = domain::pension::PensionState::from_parts(
         retiree.pension_status.as_str(),
