@@ -248,8 +248,9 @@ pub struct ReportRecord {
 }
 
 /// Opens a report (the one builder of the API and the feeds): the deadline is `deadline_days` working days after
-/// the death on `calendar` (CS Art. 16(4)), the report is late when it arrived after it, and the pension stops
-/// from the month after death (CS Art. 32).
+/// the death on `calendar` (CS Art. 16(4)), a report by people is late when it arrived after it (one from a
+/// data-platform record never is: the duty is the relatives'; it shows the feed's source as reporter), and the
+/// pension stops from the month after death (CS Art. 32).
 pub fn open_report(
     conn: &mut DbConnection,
     calendar: &Calendar,
@@ -270,7 +271,7 @@ pub fn open_report(
             reporter_relation: r.reporter_relation,
             reported_on: r.reported_on,
             deadline,
-            late: death::is_late(r.reported_on, deadline),
+            late: death::report_is_late(r.reporter_kind, r.reported_on, deadline),
             status: r.status.as_str().to_owned(),
             stop_month: death::stop_month(r.date_of_death),
             note: r.note,
