@@ -241,6 +241,10 @@ both_backends! {
         app.post(&path, "hongshan", &json!({"received_on": "2999-01-01"})).await.problem(422, "date_in_future");
         let res = app.post(&path, "hongshan", &json!({"received_on": "2026-05-12"})).await.expect(200);
         let rid = res.body["items"][0]["retiree_id"].as_i64().unwrap();
+        // Issue 19.9; CS Art. 16(2): received on 12 May, certified for one policy period (12 months) from that day,
+        // not from the day the acceptance was recorded (today, December).
+        let until: Date = retirees::table.find(rid).select(retirees::certified_until).first(&mut *app.conn()).unwrap();
+        assert_eq!(until, time::macros::date!(2027 - 05 - 12));
         let tasks = app.get("/api/v1/visit-tasks?jurisdiction=350203001001", "hongshan").await.expect(200);
         assert_eq!(tasks.body["items"][0]["retiree_id"], rid);
         assert_eq!(tasks.body["items"][0]["due_on"], "2026-05-31");

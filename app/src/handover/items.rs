@@ -105,8 +105,9 @@ pub struct AcceptRequest {
 }
 
 /// Accepts item `item_id` of batch `batch_id` on `today` (GUIDE 交接制度): the retiree is registered in the
-/// receiving community, checked again as a single create; they join its roll in the month received and get a
-/// first-visit task due by the end of that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
+/// receiving community, checked again as a single create, certified until one policy period after the day
+/// received (CS Art. 16(2)); they join its roll in the month received and get a first-visit task due by the end of
+/// that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes. Answers the batch.
 pub fn accept(
     conn: &mut DbConnection,
@@ -128,7 +129,8 @@ pub fn accept(
     }
     let request: CreateRetireeRequest = serde_json::from_str(&item.payload).map_err(AppError::internal)?;
     let (mut data, flags) = validate_new(request, today).map_err(AppError::validation)?;
-    data.certified_until = first_validity(today, rules_at(conn, &path, today)?);
+    // Certified from the day received, under the policy of that day (issue 19.9), not from the acceptance call.
+    data.certified_until = first_validity(received_on, rules_at(conn, &path, received_on)?);
     let source = ("handover", Some(item_id));
     let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {
         persistence::RepoError::Unique(_) => AppError::of(ErrorCode::IdNumberTaken),
