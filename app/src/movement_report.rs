@@ -54,6 +54,20 @@ pub struct MovementReport {
     pub total: MovementRow,
 }
 
+/// The month in which a person leaving the roll of `community_code` on an event of `month` is counted (issue 19.3):
+/// the event's month, but never a month before they came onto that roll. A death or reduction dated before the
+/// person was registered, received or transferred in is counted in the month they joined, so no month shows a
+/// roll below zero.
+pub fn leaving_month(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    community_code: &str,
+    month: Date,
+) -> Result<Date, AppError> {
+    let month = domain::pension::month_of(month);
+    Ok(repo::joined_month(conn, retiree_id, community_code)?.map_or(month, |joined| month.max(joined)))
+}
+
 fn row(code: &str, name: &str, m: Movement) -> MovementRow {
     MovementRow {
         code: code.to_owned(),

@@ -116,13 +116,15 @@ pub fn reduce(
         leave_city(conn, caller, &retiree, &path, month, &reason)?;
         repo::relocate(conn, retiree.id, &retiree.community_code, false, true)?;
     }
+    // On the roll it is counted no earlier than the month the person joined it (issue 19.3).
+    let roll_month = crate::movement_report::leaving_month(conn, retiree.id, &retiree.community_code, month)?;
     let r = repo::reduce(
         conn,
         retiree.id,
         &retiree.community_code,
         body.kind.as_str(),
         &reason,
-        month,
+        roll_month,
         ("reduction", None),
         &caller.login,
     )?;

@@ -140,16 +140,18 @@ pub fn verify(
             overpayment = Some(overpayment_response(o, Vec::new()));
         }
     }
-    // Off the community's roll: reduced in the month of death, not counted from the next month (unless a
-    // reduction took them off already).
+    // Off the community's roll: reduced in the month of death (or, dated before they joined it, in the month they
+    // joined), not counted from the next month (unless a reduction took them off already).
     if persistence::movement::on_roll(conn, retiree.id)? {
+        let month =
+            crate::movement_report::leaving_month(conn, retiree.id, &retiree.community_code, report.date_of_death)?;
         persistence::movement::reduce(
             conn,
             retiree.id,
             &retiree.community_code,
             domain::movement::ReductionKind::Death.as_str(),
             &format!("death on {}", report.date_of_death),
-            report.date_of_death,
+            month,
             ("death_report", Some(id)),
             &caller.login,
         )?;

@@ -109,7 +109,8 @@ pub fn act(
         TransferAction::Release | TransferAction::Complete { .. } => {}
     }
     if let Some(done) = &outcome.completion {
-        let month = done.month;
+        // The move is counted no earlier than the month the person joined the sending roll (issue 19.3).
+        let month = crate::movement_report::leaving_month(conn, retiree.id, &t.from_community, done.month)?;
         change.completed_month = Some(month);
         for s in &done.steps {
             repo::add_transfer_step(conn, t.id, (s.as_str(), on_date, None, &caller.login))?;
