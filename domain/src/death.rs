@@ -42,6 +42,13 @@ pub fn is_late(reported_on: Date, deadline: Date) -> bool {
     reported_on > deadline
 }
 
+/// Whether a report by `reporter` on `reported_on` is flagged late against `deadline`. The 20-working-day duty is
+/// the relatives' (CS Art. 16(4): "其亲属应在退休人员死亡之日起20个工作日内…报告"): a report opened from a death
+/// record of the data platform is never late, whenever the record arrives.
+pub fn report_is_late(reporter: ReporterKind, reported_on: Date, deadline: Date) -> bool {
+    reporter != ReporterKind::Feed && is_late(reported_on, deadline)
+}
+
 /// The first month for which no pension is due: the month after death (GUIDE 四: "基本养老金从其死亡次月起停发").
 pub fn stop_month(date_of_death: Date) -> Date {
     let month = month_of(date_of_death);
@@ -325,6 +332,16 @@ mod tests {
         assert!(!is_late(date!(2026 - 04 - 30), deadline));
         assert!(is_late(date!(2026 - 05 - 06), deadline));
         assert_eq!(cal.working_days_between(date!(2026 - 04 - 01), date!(2026 - 05 - 06)), 21);
+    }
+
+    #[test]
+    fn only_people_report_late() {
+        // CS Art. 16(4): the 20 working days bind the relatives; a data-platform record is not a late report.
+        let deadline = date!(2026 - 04 - 30);
+        assert!(report_is_late(ReporterKind::Relative, date!(2026 - 05 - 06), deadline));
+        assert!(report_is_late(ReporterKind::Community, date!(2026 - 05 - 06), deadline));
+        assert!(!report_is_late(ReporterKind::Feed, date!(2026 - 12 - 06), deadline));
+        assert!(!report_is_late(ReporterKind::Relative, deadline, deadline));
     }
 
     #[test]

@@ -108,6 +108,19 @@ pub fn set_on_roll(conn: &mut DbConnection, retiree_id: i64, on_roll: bool) -> R
     Ok(())
 }
 
+/// The month person `retiree_id` last came onto the roll of `community_code` (registered, received, transferred in
+/// or reinstated), when a movement of theirs records it (people registered by an import are counted without one).
+pub fn joined_month(conn: &mut DbConnection, retiree_id: i64, community_code: &str) -> RepoResult<Option<Date>> {
+    Ok(roster_movements::table
+        .filter(roster_movements::retiree_id.eq(retiree_id))
+        .filter(roster_movements::community_code.eq(community_code))
+        .filter(roster_movements::kind.eq_any(["registered", "received", "transferred_in", "reinstated"]))
+        .order(roster_movements::id.desc())
+        .select(roster_movements::month)
+        .first(conn)
+        .optional()?)
+}
+
 /// Whether a person is on a roll.
 pub fn on_roll(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
     Ok(retirees::table.find(retiree_id).select(retirees::on_roll).first(conn)?)

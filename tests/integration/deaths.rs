@@ -154,6 +154,20 @@ both_backends! {
         assert_eq!(list.body["items"], json!([]));
     }
 
+    async fn a_death_before_the_retirement_or_the_birth_is_refused(app: &TestApp) {
+        // Issue 19.6; GUIDE 四: the pension stops from the month after death, so only a death after the retirement
+        // can stop one: retired 2015-01-01, died 2010 would have stopped it from 2010-04. Born 1955-01-01.
+        let (id, _) = family(app, 11).await;
+        let res = app.post("/api/v1/death-reports", "hongshan", &report_body(id, "2010-03-15", "2026-03-20")).await.problem(422, "before_retirement");
+        assert_eq!(res.body["errors"][0]["field"], "/date_of_death");
+        let res = app.post("/api/v1/death-reports", "hongshan", &report_body(id, "1954-12-31", "2026-03-20")).await.problem(422, "before_birth");
+        assert_eq!(res.body["errors"][0]["field"], "/date_of_death");
+        assert_eq!(app.count("death_reports"), 0);
+        assert_eq!(status_of(app, id), ("normal".to_owned(), None));
+        // The day of retirement itself is a possible date of death.
+        report(app, id, "2015-01-01", "2026-03-20").await;
+    }
+
     async fn withdrawal_and_reversal_restore_the_earlier_state(app: &TestApp) {
         // A wrong person reported: withdrawn before verification, nothing else changes.
         let (id, _) = family(app, 5).await;
@@ -297,6 +311,29 @@ both_backends! {
             .expect(201);
         assert_eq!(res.body["death_reports"], 0);
         assert_eq!(app.count("death_reports"), 1);
+    }
+
+    async fn a_report_from_a_death_record_is_never_late(app: &TestApp) {
+        // Issue 19.8; CS Art. 16(4): the 20 working days bind the relatives ("其亲属应在…20个工作日内…报告"). A
+        // death record of the data platform that arrives months after the death opens a report that is not late;
+        // it shows the record's source instead.
+        let body = retiree_body("350203001001", 12);
+        app.create_retiree("siming", &body).await;
+        let line = format!("{}\n", json!({"id_number": body["id_number"], "date": "2026-01-05", "source": "民政殡葬系统"}));
+        let token = app.token("platform");
+        app.request("POST", "/api/v1/feeds/death?batch_id=deaths-late", Some(&token), &[("Content-Type", "application/x-ndjson")], Some(line.into_bytes()))
+            .await
+            .expect(201);
+        let list = app.get("/api/v1/death-reports", "siming").await.expect(200);
+        let r = &list.body["items"][0];
+        assert_eq!((r["reporter_kind"].as_str(), r["reporter_name"].as_str()), (Some("feed"), Some("民政殡葬系统")));
+        assert_eq!((r["reported_on"].as_str(), r["late"].as_bool()), (Some(TODAY), Some(false)), "{r}");
+        let late = app.get("/api/v1/death-reports?late=true", "siming").await.expect(200);
+        assert_eq!(late.body["items"], json!([]));
+        // A relative reporting the same death that late would be flagged.
+        let (id, _) = family(app, 13).await;
+        let r = report(app, id, "2026-01-05", TODAY).await;
+        assert_eq!(r["late"], true);
     }
 
     async fn a_pension_payment_feed_records_what_was_paid_after_death(app: &TestApp) {

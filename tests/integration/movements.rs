@@ -218,7 +218,8 @@ both_backends! {
         app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
         let kinds: Vec<(String, Date)> = roster_movements::table.filter(roster_movements::retiree_id.eq(id)).order(roster_movements::id)
             .select((roster_movements::kind, roster_movements::month)).load(&mut *app.conn()).unwrap();
-        assert_eq!(kinds[1], ("reduced".to_owned(), time::macros::date!(2026 - 03 - 01)));
+        // Registered this month, died in March: off the roll in the month they joined it, not before (issue 19.3).
+        assert_eq!(kinds[1], ("reduced".to_owned(), today().replace_day(1).unwrap()));
         let on_roll: bool = retirees::table.find(id).select(retirees::on_roll).first(&mut *app.conn()).unwrap();
         assert!(!on_roll);
         app.post(&format!("/api/v1/death-reports/{rid}/reverse"), "siming", &json!({"reason": "认错了人"})).await.expect(200);
@@ -227,6 +228,37 @@ both_backends! {
         let last: String = roster_movements::table.filter(roster_movements::retiree_id.eq(id)).order(roster_movements::id.desc())
             .select(roster_movements::kind).first(&mut *app.conn()).unwrap();
         assert_eq!(last, "reinstated");
+    }
+
+    async fn a_late_death_or_reduction_never_makes_a_roll_negative(app: &TestApp) {
+        // Issue 19.3; GUIDE 交接制度 "按月计报": a person registered this month whose death is dated in March, and one
+        // reduced with an effective month in January, leave the roll in the month they joined it: March and January
+        // show nobody leaving a roll nobody was on, every count is ≥ 0, rows balance and the parents are the sums.
+        let died = app.create_retiree("siming", &retiree_body("350203001001", 60)).await["id"].as_i64().unwrap();
+        let reduced = app.create_retiree("siming", &retiree_body("350203001001", 61)).await["id"].as_i64().unwrap();
+        let r = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": died, "date_of_death": "2026-03-15",
+            "certificate_number": "DC-60", "reporter_kind": "relative", "reporter_name": "张小明"})).await.expect(201);
+        app.post(&format!("/api/v1/death-reports/{}/verify", r.body["id"]), "siming", &json!({})).await.expect(200);
+        let res = app.post("/api/v1/reductions", "hongshan", &json!({"retiree_id": reduced, "kind": "other",
+            "reason": "转由军休机构管理", "effective_month": "2026-01"})).await.expect(201);
+        assert_eq!(res.body["effective_month"], this_month());
+        let keys = ["opening", "registered", "received", "transferred_in", "transferred_out", "reduced", "reinstated", "closing"];
+        for month in ["2026-01", "2026-02", "2026-03", "2026-06", this_month().as_str()] {
+            for (node, who) in [("350203001001", "hongshan"), ("350203001", "siming"), ("350203", "siming"), ("3502", "city")] {
+                let rep = app.get(&format!("/api/v1/reports/movements?jurisdiction={node}&month={month}"), who).await.expect(200);
+                check_report(&rep.body);
+                for r in rep.body["rows"].as_array().unwrap().iter().chain([&rep.body["total"]]) {
+                    for k in keys {
+                        assert!(r[k].as_i64().unwrap() >= 0, "{node} {month}: {k} of {r}");
+                    }
+                }
+            }
+        }
+        let now = app.get(&format!("/api/v1/reports/movements?jurisdiction=350203001001&month={}", this_month()), "hongshan").await.expect(200);
+        let t = &now.body["total"];
+        assert_eq!((t["registered"].as_i64(), t["reduced"].as_i64(), t["closing"].as_i64()), (Some(2), Some(2), Some(t["opening"].as_i64().unwrap())));
+        let march = app.get("/api/v1/reports/movements?jurisdiction=350203001001&month=2026-03", "hongshan").await.expect(200);
+        assert_eq!(march.body["total"]["reduced"], 0);
     }
 
     async fn a_person_received_in_may_has_a_first_visit_due_by_31_may(app: &TestApp) {
@@ -241,6 +273,10 @@ both_backends! {
         app.post(&path, "hongshan", &json!({"received_on": "2999-01-01"})).await.problem(422, "date_in_future");
         let res = app.post(&path, "hongshan", &json!({"received_on": "2026-05-12"})).await.expect(200);
         let rid = res.body["items"][0]["retiree_id"].as_i64().unwrap();
+        // Issue 19.9; CS Art. 16(2): received on 12 May, certified for one policy period (12 months) from that day,
+        // not from the day the acceptance was recorded (today, December).
+        let until: Date = retirees::table.find(rid).select(retirees::certified_until).first(&mut *app.conn()).unwrap();
+        assert_eq!(until, time::macros::date!(2027 - 05 - 12));
         let tasks = app.get("/api/v1/visit-tasks?jurisdiction=350203001001", "hongshan").await.expect(200);
         assert_eq!(tasks.body["items"][0]["retiree_id"], rid);
         assert_eq!(tasks.body["items"][0]["due_on"], "2026-05-31");

@@ -2,13 +2,28 @@
 //! ([`report_death`], the API) or from the data platform's death records (`feeds`); both open the report with the
 //! one builder here ([`open_report`]): the deadline is the policy's working days after the death on the
 //! working-day calendar, a report after it is flagged late, and the pension stops from the month after death once
-//! the report is verified.
+//! the report is verified. Verification ([`verify`]), withdrawal and reversal ([`close`]), the death benefits
+//! ([`benefits`]), the reads ([`list`]) and the deaths report ([`report`]) have modules of their own.
+
+pub mod benefits;
+pub mod close;
+pub mod list;
+pub mod report;
+pub mod response;
+pub mod verify;
+
+pub use benefits::{BenefitsRequest, BenefitsResponse};
+pub use close::CloseRequest;
+pub use list::{ReportList, STATUSES};
+pub use report::{DeathsReport, DeathsRow};
+pub use response::{DeathReportResponse, report_response};
+pub use verify::{VerifyRequest, VerifyResponse};
 
 use domain::RuleViolation;
 use domain::calendar::Calendar;
 use domain::death::{self, DeathReportStatus, ReporterKind};
 use persistence::death::{self as repo, DeathReport, NewDeathReport};
-use persistence::retirees as people;
+use persistence::retirees::{self as people, Retiree};
 use persistence::{DbConnection, RepoError};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -123,7 +138,8 @@ pub fn check_notice(body: &CreateDeathReportRequest, today: Date) -> Result<Deat
 }
 
 /// Reports a death of a person in the caller's subtree (CS Art. 16(4)): refused when the person is unknown to the
-/// caller (422 `retiree_not_found`), the death is before the birth, the pension is stopped or transferred out
+/// caller (422 `retiree_not_found`), the death is before the birth or the retirement (422 `before_birth`,
+/// `before_retirement`), the pension is stopped or transferred out
 /// already (409, [`death::open`]) or a report is open or in force (409 `death_report_exists`). Writes the report
 /// and its audit entry; the pension changes only when the report is verified.
 pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotice) -> Result<DeathReport, AppError> {
@@ -144,6 +160,11 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
             "死亡日期不能早于出生日期",
             "the date of death cannot be before the birth date",
         )));
+    }
+    // Only a retiree's death is reported here: one dated before the retirement would stop a pension from months
+    // it was never paid for (issue 19.6).
+    if died < retiree.retirement_date {
+        return Err(AppError::field(FieldError::of("/date_of_death", domain::ErrorCode::BeforeRetirement)));
     }
     let pension = domain::pension::PensionState::from_parts(
         retiree.pension_status.as_str(),
@@ -186,6 +207,19 @@ pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotic
     Ok(report)
 }
 
+/// The 409 of a refused action on a report, with its code.
+fn rule(e: death::DeathError) -> AppError {
+    AppError::conflict(e.code(), e.message_zh(), e.message_en())
+}
+
+/// Report `id` and its person with the path of their community, if the person is in the caller's subtree (404
+/// otherwise).
+fn visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(DeathReport, Retiree, String), AppError> {
+    let report = repo::find_report(conn, id)?;
+    let (retiree, path) = people::find_in_scope(conn, report.retiree_id, &caller.scope_path)?;
+    Ok((report, retiree, path))
+}
+
 /// A report to open, before the rules add its deadline, lateness and stop month.
 #[derive(Debug, Clone)]
 pub struct ReportRecord {
@@ -214,8 +248,9 @@ pub struct ReportRecord {
 }
 
 /// Opens a report (the one builder of the API and the feeds): the deadline is `deadline_days` working days after
-/// the death on `calendar` (CS Art. 16(4)), the report is late when it arrived after it, and the pension stops
-/// from the month after death (CS Art. 32).
+/// the death on `calendar` (CS Art. 16(4)), a report by people is late when it arrived after it (one from a
+/// data-platform record never is: the duty is the relatives'; it shows the feed's source as reporter), and the
+/// pension stops from the month after death (CS Art. 32).
 pub fn open_report(
     conn: &mut DbConnection,
     calendar: &Calendar,
@@ -236,7 +271,7 @@ pub fn open_report(
             reporter_relation: r.reporter_relation,
             reported_on: r.reported_on,
             deadline,
-            late: death::is_late(r.reported_on, deadline),
+            late: death::report_is_late(r.reporter_kind, r.reported_on, deadline),
             status: r.status.as_str().to_owned(),
             stop_month: death::stop_month(r.date_of_death),
             note: r.note,
