@@ -197,6 +197,14 @@ pub fn markdown_table() -> String {
         }
         out.push('\n');
     }
+    // The birth date is digits 7-14 of the resident ID: it is shown exactly where the ID is (issue 21.1).
+    out.push_str("| see `birth_date` |");
+    for role in Role::ALL {
+        let cell =
+            if role.allows(Permission::RetireeRead) { role.visibility(SensitiveField::IdNumber).cell() } else { "—" };
+        out.push_str(&format!(" {cell} |"));
+    }
+    out.push('\n');
     out
 }
 

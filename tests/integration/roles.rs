@@ -260,6 +260,11 @@ both_backends! {
                     }
                 }
                 assert_eq!(shown["masked_fields"], Value::Array(expected_masked), "{role} {view}");
+                // The birth date is the masked part of the ID: shown exactly where the ID is; the year always.
+                let id_clear = role.visibility(SensitiveField::IdNumber).clear_in(is_detail);
+                let birth = if id_clear { json!("1955-01-01") } else { Value::Null };
+                assert_eq!(shown["birth_date"], birth, "{role} {view} birth_date");
+                assert_eq!(shown["birth_year"], 1955, "{role} {view}");
             }
             checked += 1;
         }
@@ -273,4 +278,93 @@ both_backends! {
             assert!(!log.text.contains(&clear(f)), "{} in clear in the audit log", f.as_str());
         }
     }
+
+    async fn masked_ids_cannot_be_rebuilt_from_any_view(app: &TestApp) {
+        // Issue 21.1: a masked ID hides the birth date (digits 7-14); a view that showed the date next to the six
+        // leading and four trailing digits would give the whole ID back. Try, from every role's list, search,
+        // detail and export, for people born on different days.
+        let accounts = accounts_for_every_role(app);
+        let mut people = Vec::new();
+        for (seq, born) in [(101u16, "19550101"), (102, "19600229"), (103, "19481231"), (104, "19700615")] {
+            let mut body = retiree_body("350203001001", seq);
+            body["id_number"] = json!(id_number("350203", born, seq * 2 + 1));
+            let created = app.create_retiree("siming", &body).await;
+            people.push((created["id"].as_i64().unwrap(), body["id_number"].as_str().unwrap().to_owned()));
+        }
+        let mut tried = 0;
+        for (role, token) in &accounts {
+            if !role.allows(Permission::RetireeRead) {
+                continue;
+            }
+            let mut views: Vec<(String, String, Value)> = Vec::new();
+            let list = app.request("GET", "/api/v1/retirees?limit=500", Some(token), &[], None).await.expect(200);
+            for (id, full) in &people {
+                let item = list.body["items"].as_array().unwrap().iter().find(|r| r["id"] == *id).cloned().unwrap();
+                views.push(("list".into(), full.clone(), item));
+                let body = json!({"id_number": full}).to_string().into_bytes();
+                let search = app
+                    .request("POST", "/api/v1/retirees/search", Some(token), &[("Content-Type", "application/json")], Some(body))
+                    .await
+                    .expect(200);
+                views.push(("search".into(), full.clone(), search.body["items"][0].clone()));
+                let detail = app.request("GET", &format!("/api/v1/retirees/{id}"), Some(token), &[], None).await.expect(200);
+                views.push(("detail".into(), full.clone(), detail.body));
+            }
+            if role.allows(Permission::RetireeExport) {
+                let csv = app.request("GET", "/api/v1/exports/retirees", Some(token), &[], None).await.expect(200);
+                let text = csv.text.trim_start_matches('\u{feff}');
+                let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+                let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+                let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+                for line in lines {
+                    let cells: Vec<&str> = line.split(',').collect();
+                    let shown_id = cells[at("id_number")];
+                    let Some((_, full)) = people.iter().find(|(_, f)| f[..6] == shown_id[..6] && f[14..] == shown_id[14..]) else {
+                        continue;
+                    };
+                    let birth = cells[at("birth_date")];
+                    views.push(("export".into(), full.clone(), json!({"id_number": shown_id, "birth_date": if birth.is_empty() { Value::Null } else { json!(birth) }})));
+                }
+            }
+            for (view, full, shown) in views {
+                let shown_id = shown["id_number"].as_str().unwrap();
+                if shown_id == full {
+                    // The role may see this ID in this view.
+                    assert!(role.visibility(SensitiveField::IdNumber).clear_in(view == "detail"), "{role} {view}");
+                    continue;
+                }
+                let candidates = rebuild(shown_id, &shown);
+                assert!(candidates.contains(&full), "{role} {view}: the true ID must stay possible");
+                assert!(candidates.len() > 1, "{role} {view}: the masked ID {shown_id} rebuilds to {full} alone from {shown}");
+                tried += 1;
+            }
+        }
+        assert!(tried > 0);
+    }
+}
+
+/// Every valid resident ID agreeing with what a view shows of a person: the masked ID's leading six and trailing
+/// four characters, and the birth date, the birth year and the age today where the view has them.
+fn rebuild(masked: &str, shown: &Value) -> Vec<String> {
+    let (head, tail) = (&masked[..6], &masked[14..]);
+    let on = crate::helpers::today();
+    let date = shown["birth_date"].as_str();
+    let year = shown["birth_year"].as_i64();
+    let age = shown["age"].as_i64();
+    let mut out = Vec::new();
+    let mut day = time::macros::date!(1900 - 01 - 01);
+    while day <= on {
+        let text = format!("{:04}{:02}{:02}", day.year(), u8::from(day.month()), day.day());
+        let fits = date.is_none_or(|d| d == day.to_string())
+            && year.is_none_or(|y| y == i64::from(day.year()))
+            && age.is_none_or(|a| a == i64::from(domain::age_on(day, on)));
+        if fits {
+            let candidate = format!("{head}{text}{tail}");
+            if domain::IdNumber::parse(&candidate, on).is_ok() {
+                out.push(candidate);
+            }
+        }
+        day = day.next_day().unwrap();
+    }
+    out
 }

@@ -98,13 +98,15 @@ fn accepts_xlsx(req: &HttpRequest) -> bool {
 /// in Excel or WPS: CSV (UTF-8 with a byte-order mark, or `encoding=gb18030`) or XLSX (`format=xlsx`, or
 /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`). The columns are those of the
 /// retiree import, so a file exported by the data platform re-imports as it is; resident IDs, phones and
-/// addresses are shown or masked as in the list. Ordered by id, the whole filtered set (no paging), streamed.
+/// addresses are shown or masked as in the list, and the birth date (the masked part of an ID) is left empty where
+/// the ID is masked. Cells a spreadsheet would run as formulas start with `'`. Ordered by id, the whole filtered
+/// set (no paging), streamed.
 /// Every export is audited (`retiree.export`).
 #[utoipa::path(tag = "exports", operation_id = "export_retirees", security(("bearer" = ["retiree.export"])), params(ExportQuery),
     responses((status = 200, description = "The roster as a file download",
         headers(("Content-Disposition" = String, description = "`attachment; filename=\"retirees-YYYYMMDD.csv\"` (or `.xlsx`)")),
         content(
-            (String = "text/csv", example = json!("name,id_number,sex,birth_date,retirement_date,category,management_level,community_code,phone,address,monthly_pension,party_member,special_groups,notes\r\n张三,350203********0017,male,1955-01-01,2015-01-01,enterprise_employee,city_managed,350203001001,138****5678,厦门市思明区****,3500.00,false,living_alone:2024-01-01,\r\n")),
+            (String = "text/csv", example = json!("name,id_number,sex,birth_date,retirement_date,category,management_level,community_code,phone,address,monthly_pension,party_member,special_groups,notes\r\n张三,350203********0017,male,,2015-01-01,enterprise_employee,city_managed,350203001001,138****5678,厦门市思明区****,3500.00,false,living_alone:2024-01-01,\r\n")),
             (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]

@@ -149,13 +149,16 @@ pub fn page_rows(conn: &mut DbConnection, export: &Export, after: Option<i64>) -
     Ok(RowPage { rows, last, more })
 }
 
-/// One retiree as a file row, sensitive fields in the list view of the role table.
+/// One retiree as a file row, sensitive fields in the list view of the role table; the birth date only with a
+/// clear ID.
 fn row_of(r: &Retiree, flags: &[GroupFlag], role: Role) -> [String; 14] {
     let mut masked = Vec::new();
     let id_number = show(role, SensitiveField::IdNumber, false, &r.id_number, &mut masked);
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, false, p, &mut masked));
     let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, false, a, &mut masked));
-    row_values(r, flags, id_number, phone, address)
+    // The birth date is the masked part of the ID: written only where the ID is (issue 21.1).
+    let birth_date = role.visibility(SensitiveField::IdNumber).clear_in(false).then_some(r.birth_date);
+    row_values(r, flags, id_number, birth_date, phone, address)
 }
 
 /// CSV lines (CRLF, quoted where needed) in `encoding`; the header line starts with the byte-order mark in UTF-8.

@@ -92,11 +92,13 @@ pub fn format_groups(flags: &[GroupFlag]) -> String {
 }
 
 /// One row as written to a file, in [`COLUMNS`] order; `id_number`, `phone` and `address` come already shown
-/// or masked for the caller.
+/// or masked for the caller, and `birth_date` only where the ID is shown in clear (empty otherwise: it is the
+/// masked part of the ID).
 pub fn row_values(
     r: &Retiree,
     flags: &[GroupFlag],
     id_number: String,
+    birth_date: Option<time::Date>,
     phone: Option<String>,
     address: Option<String>,
 ) -> [String; 14] {
@@ -104,7 +106,7 @@ pub fn row_values(
         r.name.clone(),
         id_number,
         r.sex.as_str().to_owned(),
-        r.birth_date.to_string(),
+        birth_date.map(|d| d.to_string()).unwrap_or_default(),
         r.retirement_date.to_string(),
         r.category.as_str().to_owned(),
         r.management_level.as_str().to_owned(),

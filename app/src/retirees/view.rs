@@ -43,9 +43,13 @@ pub struct RetireeResponse {
     pub id_number: String,
     /// Sex (from the ID).
     pub sex: Sex,
-    /// Birth date (from the ID).
-    #[schema(value_type = String, format = Date, example = "1955-01-01")]
-    pub birth_date: Date,
+    /// Birth date (from the ID); `null` where the resident ID is shown masked: the date is the masked part of the
+    /// ID, and with the digits shown it would give the whole ID back (`docs/roles.md`).
+    #[schema(value_type = Option<String>, format = Date, example = "1955-01-01")]
+    pub birth_date: Option<Date>,
+    /// Year of birth (from the ID), shown to every role.
+    #[schema(example = 1955)]
+    pub birth_year: i32,
     /// Age today.
     #[schema(example = 71)]
     pub age: i32,
@@ -159,6 +163,8 @@ pub fn to_response(
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, detail, p, &mut masked));
     let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, detail, a, &mut masked));
     masked.dedup();
+    // The birth date is digits 7-14 of the ID: it is shown exactly where the ID is (issue 21.1).
+    let birth_date = role.visibility(SensitiveField::IdNumber).clear_in(detail).then_some(r.birth_date);
     let current = current_groups(&r, &flags, on, rules.advanced_age)?;
     let special_groups = flags
         .iter()
@@ -170,7 +176,8 @@ pub fn to_response(
         id_number,
         sex: r.sex,
         age: domain::age_on(r.birth_date, on),
-        birth_date: r.birth_date,
+        birth_date,
+        birth_year: r.birth_date.year(),
         retirement_date: r.retirement_date,
         category: r.category,
         management_level: r.management_level,
