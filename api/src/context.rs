@@ -1,12 +1,13 @@
 //! Per-request context: request id, language and path, carried in a task-local so that error rendering and
-//! log lines can read them; plus the middleware that sets it, writes the access log and counts metrics.
+//! log lines can read them; plus the middleware that sets it, writes the access log, counts metrics and marks
+//! every answer `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
 
 use std::time::Instant;
 
 use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderName, HeaderValue};
+use actix_web::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, HeaderName, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 
@@ -105,7 +106,8 @@ fn url_problem(uri: &str) -> Option<crate::error::ApiError> {
     std::str::from_utf8(&decoded).err().map(|_| crate::error::ApiError::of(domain::ErrorCode::InvalidUrlEncoding))
 }
 
-/// Sets the request context, answers with `X-Request-Id`, logs one access line and records metrics.
+/// Sets the request context, answers with `X-Request-Id`, `Cache-Control: no-store` and
+/// `X-Content-Type-Options: nosniff`, logs one access line and records metrics.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -131,6 +133,9 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    // Answers carry personal data: no cache keeps them, and no client guesses another type than the one sent.
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let status = res.status().as_u16();
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let peer = res.request().connection_info().realip_remote_addr().unwrap_or("-").to_owned();

@@ -142,3 +142,29 @@ both_backends! {
         anonymous(app, "/api/v1/meta/enums", &[]).await.problem(401, "missing_token");
     }
 }
+
+both_backends! {
+    async fn every_answer_is_not_stored_and_not_sniffed(app: &TestApp) {
+        // Issue 21.8: personal data must not linger in caches, and no answer is sniffed into another type.
+        let token = app.token("city");
+        let bearer = Some(token.as_str());
+        let json_body = Some(br#"{"name": 1}"#.to_vec());
+        let answers = [
+            ("GET /healthz", anonymous(app, "/healthz", &[]).await),
+            ("GET /readyz", anonymous(app, "/readyz", &[]).await),
+            ("GET /metrics", anonymous(app, "/metrics", &[]).await),
+            ("GET /openapi.json", anonymous(app, "/openapi.json", &[]).await),
+            ("GET list", app.request("GET", "/api/v1/retirees", bearer, &[], None).await.expect(200)),
+            ("GET 404", app.request("GET", "/api/v1/retirees/12345", bearer, &[], None).await.expect(404)),
+            ("GET 401", app.request("GET", "/api/v1/retirees", None, &[], None).await.expect(401)),
+            ("GET unknown path", anonymous(app, "/nowhere", &[]).await.expect(404)),
+            ("GET bad query", app.request("GET", "/api/v1/events?limit=0", bearer, &[], None).await),
+            ("GET NUL in query", anonymous(app, "/api/v1/retirees?x=%00", &[]).await.expect(400)),
+            ("POST 422", app.request("POST", "/api/v1/retirees", bearer, &[("Content-Type", "application/json")], json_body).await),
+        ];
+        for (what, res) in answers {
+            assert_eq!(res.header("cache-control"), Some("no-store"), "{what}: {}", res.status);
+            assert_eq!(res.header("x-content-type-options"), Some("nosniff"), "{what}: {}", res.status);
+        }
+    }
+}

@@ -58,6 +58,9 @@ pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Resu
 pub fn to_json(e: persistence::events::Event, role: Role) -> Result<Value, AppError> {
     let mut payload: Value = persistence::typed::stored_json("events", e.id, "payload", &e.payload)?;
     mask(&mut payload, role);
+    // Only the published kinds leave: another stored kind is an error, not an undocumented value.
+    let subject: SubjectKind = serde_json::from_value(Value::String(e.subject_type.clone()))
+        .map_err(|err| persistence::typed::corrupt("events", e.id, "subject_type", err))?;
     let occurred_at = e
         .occurred_at
         .assume_utc()
@@ -69,7 +72,7 @@ pub fn to_json(e: persistence::events::Event, role: Role) -> Result<Value, AppEr
         "version": e.version,
         "occurred_at": occurred_at,
         "jurisdiction": e.jurisdiction_code,
-        "subject": { "type": e.subject_type, "id": e.subject_id },
+        "subject": { "type": subject, "id": e.subject_id },
         "payload": payload,
     }))
 }

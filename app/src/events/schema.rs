@@ -55,13 +55,27 @@ pub struct DependentState {
     pub certified_until: String,
 }
 
+/// The kind of record an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// A retiree (`retiree.*`, `pension.*`, `handover.accepted`).
+    Retiree,
+    /// A dependant (`dependent.*`).
+    Dependent,
+    /// A transfer (`transfer.changed`).
+    Transfer,
+    /// A condolence (`condolence.recorded`).
+    Condolence,
+}
+
 /// What an event is about.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Subject {
-    /// `retiree`, `dependent` or `transfer`.
+    /// `retiree`, `dependent`, `transfer` or `condolence`.
     #[serde(rename = "type")]
     #[schema(example = "retiree")]
-    pub kind: String,
+    pub kind: SubjectKind,
     #[schema(example = 42)]
     pub id: i64,
 }
