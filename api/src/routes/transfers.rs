@@ -15,7 +15,6 @@ use crate::state::AppState;
 
 pub use app::transfers::{CreateTransferRequest, TransferActionRequest, TransferResponse, TransferStepResponse};
 
-
 /// Registers a transfer application (JN Art. 22). Within the city the retiree applies at the receiving community:
 /// the caller is on the receiving side and names the person by resident ID. A move out of the city is registered
 /// by the sending side (`retiree_id`, `destination`). One open transfer per person (409 `transfer_exists`).
