@@ -9,27 +9,13 @@ use app::Caller;
 use app::accounts::login::{self, Credentials, Throttle};
 use app::accounts::{self, CreateServiceAccountRequest, CreateUserRequest, UpdateUserRequest, UserPatch};
 use diesel::prelude::*;
-use domain::{Role, jurisdiction::child_path};
+use domain::Role;
 use persistence::DbConnection;
-use persistence::jurisdictions::{self, NodeRow};
-use persistence::testing::{TestDb, each_backend};
+use persistence::testing::{TestDb, each_backend, node};
 
 const DISTRICT: &str = "350203";
 const COMMUNITY: &str = "350203001001";
 const OTHER_DISTRICT: &str = "350206";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 /// A city with a district (one street, one community) and another district; returns the district's path.
 fn fixture(db: &mut TestDb) -> String {

@@ -10,13 +10,12 @@ use app::care::condolences::{self, CondolenceInput};
 use app::care::visits::{self, VisitInput};
 use app::deaths::{ReportRecord, open_report};
 use diesel::prelude::*;
+use domain::Role;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::policy::CondolenceKind;
-use domain::{Role, jurisdiction::child_path};
-use persistence::jurisdictions::{self, NodeRow};
 use persistence::policies::{self, NewPolicyVersion};
 use persistence::retirees::{self, GroupFlag, RetireeData};
-use persistence::testing::{TestDb, each_backend};
+use persistence::testing::{TestDb, each_backend, node};
 use persistence::{DbConnection, RepoError};
 use time::Date;
 use time::macros::date;
@@ -24,19 +23,6 @@ use time::macros::date;
 const DISTRICT: &str = "350203";
 const COMMUNITY: &str = "350203001001";
 const OTHER_DISTRICT: &str = "350206";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 fn person(conn: &mut DbConnection, seq: u32, flags: &[GroupFlag]) -> i64 {
     let data = RetireeData {

@@ -10,31 +10,17 @@ use app::Caller;
 use app::certifications::runs::{RunAsked, run};
 use app::certifications::{CertifyRequest, Checked, certify, check};
 use diesel::prelude::*;
+use domain::Role;
 use domain::pension::CertificationMethod;
-use domain::{Role, jurisdiction::child_path};
-use persistence::jurisdictions::{self, NodeRow};
+use persistence::RepoError;
 use persistence::retirees::{self, RetireeData};
-use persistence::testing::{TestDb, each_backend};
-use persistence::{DbConnection, RepoError};
+use persistence::testing::{TestDb, each_backend, node};
 use time::Date;
 use time::macros::date;
 
 const DISTRICT: &str = "350203";
 const COMMUNITY: &str = "350203001001";
 const OTHER_DISTRICT: &str = "350206";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 /// A district with one community, another district, and one retiree certified until 2027-01-01 with a pension
 /// of 3,500.00 a month.

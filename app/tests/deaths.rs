@@ -7,31 +7,17 @@ use retiree_app as app;
 use app::Caller;
 use app::deaths::{DeathNotice, report_death};
 use diesel::prelude::*;
+use domain::Role;
 use domain::death::ReporterKind;
-use domain::{Role, jurisdiction::child_path};
-use persistence::jurisdictions::{self, NodeRow};
+use persistence::RepoError;
 use persistence::retirees::{self, RetireeData};
-use persistence::testing::{TestDb, each_backend};
-use persistence::{DbConnection, RepoError};
+use persistence::testing::{TestDb, each_backend, node};
 use time::Date;
 use time::macros::date;
 
 const DISTRICT: &str = "350203";
 const COMMUNITY: &str = "350203001001";
 const OTHER_DISTRICT: &str = "350206";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 /// A district with one community, another district, and one retiree born 1950-05-06 in the community.
 fn fixture(db: &mut TestDb) -> (i64, String, String) {

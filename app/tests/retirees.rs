@@ -10,10 +10,8 @@ use app::retirees::register::{register, update};
 use app::retirees::registration::{CreateRetireeRequest, UpdateRetireeRequest, validate_new};
 use app::retirees::view::read;
 use diesel::prelude::*;
-use domain::{Category, ManagementLevel, PensionStatus, Role, SpecialGroup, jurisdiction::child_path};
-use persistence::DbConnection;
-use persistence::jurisdictions::{self, NodeRow};
-use persistence::testing::{TestDb, each_backend};
+use domain::{Category, ManagementLevel, PensionStatus, Role, SpecialGroup};
+use persistence::testing::{TestDb, each_backend, node};
 use time::Date;
 use time::macros::date;
 
@@ -23,19 +21,6 @@ const COMMUNITY: &str = "350203001001";
 const OTHER_DISTRICT: &str = "350206";
 const TODAY: Date = date!(2026 - 07 - 01);
 const ID: &str = "350203195501010016";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 /// A district with a street and a community, and another district; answers their paths.
 fn fixture(db: &mut TestDb) -> (String, String) {

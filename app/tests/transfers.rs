@@ -9,12 +9,11 @@ use app::transfers::act::act;
 use app::transfers::apply::{apply, check};
 use app::transfers::{Action, CreateTransferRequest, TransferActionRequest, TransferResponse};
 use diesel::prelude::*;
+use domain::Role;
 use domain::transfer::{TransferDocument as D, TransferStatus};
-use domain::{Role, jurisdiction::child_path};
-use persistence::jurisdictions::{self, NodeRow};
+use persistence::RepoError;
 use persistence::retirees::{self, RetireeData};
-use persistence::testing::{TestDb, each_backend};
-use persistence::{DbConnection, RepoError};
+use persistence::testing::{TestDb, each_backend, node};
 use time::macros::date;
 
 const FROM_DISTRICT: &str = "350203";
@@ -22,19 +21,6 @@ const FROM: &str = "350203001001";
 const TO_DISTRICT: &str = "350206";
 const TO: &str = "350206001001";
 const ID_NUMBER: &str = "350203195005060014";
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
-}
 
 /// Two districts with one community each, and one retiree (a party member) on the roll of the first.
 fn fixture(db: &mut TestDb) -> (i64, String, String) {

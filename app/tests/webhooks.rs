@@ -16,9 +16,9 @@ use app::db::{DatabaseUrl, DbConnection, Pool, PoolOptions};
 use app::webhooks::dispatch::{Deliver, Delivery, Reply, WebhookConfig, signature, turn};
 use app::webhooks::{CreateWebhookRequest, check_new, create};
 use diesel::prelude::*;
-use domain::{Role, jurisdiction::child_path};
-use persistence::jurisdictions::{self, NodeRow};
+use domain::Role;
 use persistence::retirees::{self, RetireeData};
+use persistence::testing::node;
 use persistence::webhooks::Webhook;
 use time::macros::date;
 
@@ -73,19 +73,6 @@ fn each_backend() -> Vec<TestPool> {
         out.push(TestPool { pool, backend: "postgres", _dir: None, pg: Some((admin, name)) });
     }
     out
-}
-
-fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
-    let path = child_path(parent.map(|(_, p)| p), code);
-    let row = NodeRow {
-        code: code.into(),
-        name: format!("节点{code}"),
-        level: level.into(),
-        parent_code: parent.map(|(c, _)| c.to_owned()),
-        path: path.clone(),
-    };
-    persistence::write_tx(conn, |conn| jurisdictions::create(conn, &row, "test")).expect("node");
-    path
 }
 
 /// A district with one community; answers the district's path.

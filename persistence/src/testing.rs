@@ -78,3 +78,18 @@ pub fn postgres() -> Option<TestDb> {
 pub fn each_backend() -> Vec<TestDb> {
     std::iter::once(sqlite()).chain(postgres()).collect()
 }
+
+/// Creates a division node named `节点{code}` under `parent` (its code and path; `None` for a root) and answers
+/// its path: the tree the use-case tests build their fixtures on.
+pub fn node(conn: &mut DbConnection, code: &str, level: &str, parent: Option<(&str, &str)>) -> String {
+    let path = domain::jurisdiction::child_path(parent.map(|(_, p)| p), code);
+    let row = crate::jurisdictions::NodeRow {
+        code: code.into(),
+        name: format!("节点{code}"),
+        level: level.into(),
+        parent_code: parent.map(|(c, _)| c.to_owned()),
+        path: path.clone(),
+    };
+    crate::write_tx(conn, |conn| crate::jurisdictions::create(conn, &row, "test")).expect("node");
+    path
+}
