@@ -3,6 +3,7 @@
 //! parameters) and the presets. Versions are never edited, only added.
 
 use domain::ErrorCode;
+use domain::policy::term::{self, BeyondTerm, PresetTerm};
 use domain::policy::{Policy, presets};
 use persistence::DbConnection;
 use persistence::audit;
@@ -43,14 +44,25 @@ pub struct PolicyVersionResponse {
     pub created_at: OffsetDateTime,
     /// The parameters, each with its source.
     pub parameters: Policy,
+    /// The term of the document the preset comes from (XM Art. 29, CS Art. 36, JN Art. 39); `null` for a version
+    /// of full parameters.
+    pub term: Option<PresetTerm>,
+    /// Whether the version runs past that term: it was bound with `extend_beyond_term`.
+    #[schema(example = false)]
+    pub extends_beyond_term: bool,
 }
 
 /// The API view of a stored version; `next_from` is the start of the next version at the node, if any. Stored
 /// parameters that do not parse are an internal error.
 pub fn version_response(v: PolicyVersion, next_from: Option<Date>) -> Result<PolicyVersionResponse, AppError> {
     let parameters: Policy = serde_json::from_str(&v.parameters).map_err(AppError::internal)?;
+    let last_day = v.last_day()?;
+    let term = match &v.preset {
+        Some(name) => term::of_preset(name),
+        None => None,
+    };
     let implied_end = next_from.and_then(|d| d.previous_day());
-    let valid_to = match (v.valid_to, implied_end) {
+    let valid_to = match (last_day, implied_end) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
@@ -64,6 +76,8 @@ pub fn version_response(v: PolicyVersion, next_from: Option<Date>) -> Result<Pol
         created_by: v.created_by,
         created_at: v.created_at.assume_utc(),
         parameters,
+        extends_beyond_term: v.extends_beyond_term,
+        term,
     })
 }
 
@@ -78,6 +92,10 @@ pub struct ResolvedPolicy {
     pub on: Date,
     /// The nearest ancestor (or the node itself) with a version in force, and that version.
     pub source: PolicyVersionResponse,
+    /// Whether `on` falls after the term of the document the version's preset comes from (`source.term`): the
+    /// values apply only because the version was extended beyond that term.
+    #[schema(example = false)]
+    pub past_term: bool,
 }
 
 /// A new version: from a preset, or full parameters.
@@ -97,6 +115,11 @@ pub struct CreatePolicyRequest {
     pub parameters: Option<Policy>,
     /// Why (the document that sets it).
     pub note: Option<String>,
+    /// A version from a preset runs within the term of the preset's document (XM Art. 29, CS Art. 36): without
+    /// `valid_to` it ends with the term, and a start or an end after the term is refused (`beyond_preset_term`).
+    /// `true` binds it beyond the term; `note` must then name the document that extends it.
+    #[schema(example = false)]
+    pub extend_beyond_term: Option<bool>,
 }
 
 /// A preset.
@@ -107,6 +130,8 @@ pub struct PresetResponse {
     pub name: String,
     /// Every parameter with its source.
     pub parameters: Policy,
+    /// The term of its document.
+    pub term: PresetTerm,
 }
 
 /// A new version, checked.
@@ -122,6 +147,8 @@ pub struct NewVersion {
     pub parameters: Policy,
     /// Why.
     pub note: Option<String>,
+    /// Bound from a preset beyond its document's term.
+    pub extends_beyond_term: bool,
 }
 
 /// The checks of a new version: the dates and their order, the note, and exactly one of a known preset and
@@ -165,12 +192,52 @@ pub fn check_new(body: &CreatePolicyRequest) -> Result<NewVersion, Vec<FieldErro
             None
         }
     };
-    match (from, parameters) {
-        (Some(valid_from), Some(parameters)) if errors.is_empty() => {
-            Ok(NewVersion { valid_from, valid_to: to, preset: body.preset.clone(), parameters, note })
+    let extend = body.extend_beyond_term.unwrap_or(false);
+    match (&body.preset, &parameters) {
+        (Some(name), Some(_)) => {
+            if let (Some(term), Some(valid_from)) = (term::of_preset(name), from) {
+                if let Err(beyond) = term::check_binding(&term, valid_from, to, extend) {
+                    errors.push(beyond_term(&term, beyond));
+                }
+                if extend && note.is_none() {
+                    errors.push(FieldError::of("/note", ErrorCode::ExtensionNeedsNote));
+                }
+            }
         }
+        _ if extend => errors.push(FieldError::of("/extend_beyond_term", ErrorCode::ExtensionPresetOnly)),
+        _ => {}
+    }
+    match (from, parameters) {
+        (Some(valid_from), Some(parameters)) if errors.is_empty() => Ok(NewVersion {
+            valid_from,
+            valid_to: to,
+            preset: body.preset.clone(),
+            parameters,
+            note,
+            extends_beyond_term: extend,
+        }),
         _ => Err(errors),
     }
+}
+
+/// The field error of a binding that reaches beyond the preset's term without an extension.
+fn beyond_term(term: &PresetTerm, beyond: BeyondTerm) -> FieldError {
+    let (field, end) = match beyond {
+        BeyondTerm::StartsAfter(end) => ("/valid_from", end),
+        BeyondTerm::EndsAfter(end) => ("/valid_to", end),
+    };
+    FieldError::with(
+        field,
+        ErrorCode::BeyondPresetTerm,
+        format!(
+            "{}有效期至 {end}（{}）；延期使用须设 extend_beyond_term 并在 note 中写明延期依据",
+            term.document, term.source
+        ),
+        format!(
+            "{} runs until {end} ({}); set extend_beyond_term and name the document that extends it in note",
+            term.document, term.source
+        ),
+    )
 }
 
 /// The policy of a node of the caller's subtree on `on`: the version in force at the nearest ancestor (the node
@@ -188,7 +255,9 @@ pub fn resolve(conn: &mut DbConnection, caller: &Caller, code: &str, on: Date) -
         .into_iter()
         .map(|v| v.valid_from)
         .find(|d| *d > nearest.valid_from);
-    Ok(ResolvedPolicy { jurisdiction: code.to_owned(), on, source: version_response(nearest, next_from)? })
+    let source = version_response(nearest, next_from)?;
+    let past_term = source.term.as_ref().is_some_and(|t| t.is_past(on));
+    Ok(ResolvedPolicy { jurisdiction: code.to_owned(), on, source, past_term })
 }
 
 /// The versions bound to a node of the caller's subtree, oldest first.
@@ -236,12 +305,14 @@ pub fn create(
             parameters,
             note: new.note,
             created_by: caller.login.clone(),
+            extends_beyond_term: new.extends_beyond_term,
         },
     )?;
     let mut entry = caller.audit("policy.create", "policy", format!("{code}/{}", version.version), &node.path);
     entry.detail = Some(
-        serde_json::json!({"valid_from": version.valid_from, "valid_to": version.valid_to, "preset": version.preset})
-            .to_string(),
+        serde_json::json!({"valid_from": version.valid_from, "valid_to": version.valid_to, "preset": version.preset,
+            "extends_beyond_term": version.extends_beyond_term})
+        .to_string(),
     );
     audit::append(conn, &entry)?;
     version_response(version, None)
@@ -251,6 +322,8 @@ pub fn create(
 pub fn presets() -> Vec<PresetResponse> {
     presets::NAMES
         .iter()
-        .filter_map(|n| presets::by_name(n).map(|p| PresetResponse { name: (*n).to_owned(), parameters: p }))
+        .filter_map(|n| {
+            Some(PresetResponse { name: (*n).to_owned(), parameters: presets::by_name(n)?, term: term::of_preset(n)? })
+        })
         .collect()
 }

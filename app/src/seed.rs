@@ -155,6 +155,7 @@ pub fn seed_demo(conn: &mut DbConnection, today: time::Date) -> Result<DemoInfo,
                 parameters: serde_json::to_string(&preset).map_err(AppError::internal)?,
                 note: Some("厦府规〔2025〕2号".into()),
                 created_by: "seed-demo".into(),
+                extends_beyond_term: false,
             },
         )?;
     }

@@ -280,6 +280,9 @@ error_codes! {
     PolicyNotAfterLatest = "policy_not_after_latest", 422, "Policy version not after the latest", "新版本应晚于该区划最新版本的生效日期", "a new version must start after the latest one";
     PresetOrParameters = "preset_or_parameters", 422, "Neither or both of preset and parameters", "应给出 preset 或 parameters 之一", "give exactly one of preset and parameters";
     UnknownPreset = "unknown_preset", 422, "Unknown policy preset", "未知的预设", "unknown preset";
+    BeyondPresetTerm = "beyond_preset_term", 422, "Version beyond the preset's term", "该预设所依据文件的有效期已届满，延期使用须设 extend_beyond_term 并在 note 中写明延期依据", "the preset's document lapses before this date: set extend_beyond_term and name the document that extends it in note";
+    ExtensionNeedsNote = "extension_needs_note", 422, "Extension without its document", "延期使用预设须在 note 中写明延期依据的文件", "an extension beyond the preset's term needs the document that extends it in note";
+    ExtensionPresetOnly = "extension_preset_only", 422, "Extension without a preset", "extend_beyond_term 仅适用于预设", "extend_beyond_term applies to presets only";
     WorkdayNotWeekend = "workday_not_weekend", 422, "Make-up working day not a weekend", "调休上班日（workday）应为周末", "a make-up working day (workday) must be a Saturday or Sunday";
     OneOfWorkingDaysOrDays = "one_of_working_days_or_days", 422, "Neither or both of working_days and days", "请给出 working_days（工作日）或 days（日）中的一个", "give one of working_days and days";
     EncodingCsvOnly = "encoding_csv_only", 422, "encoding for CSV only", "encoding 仅适用于 CSV 导出", "encoding applies to CSV exports only";

@@ -32,6 +32,17 @@ pub struct PolicyVersion {
     pub created_by: String,
     /// When.
     pub created_at: PrimitiveDateTime,
+    /// Bound from a preset beyond the term of the preset's document (XM Art. 29, CS Art. 36).
+    pub extends_beyond_term: bool,
+}
+
+impl PolicyVersion {
+    /// The last day the version applies: its stated end and, unless it was extended, its preset's term
+    /// ([`domain::policy::term::version_end`]). A preset name this build does not know is corrupt data.
+    pub fn last_day(&self) -> RepoResult<Option<Date>> {
+        domain::policy::term::version_end(self.preset.as_deref(), self.valid_to, self.extends_beyond_term)
+            .map_err(|e| crate::typed::corrupt("policy_versions", self.id, "preset", format!("unknown preset {}", e.0)))
+    }
 }
 
 /// A new version.
@@ -54,6 +65,8 @@ pub struct NewPolicyVersion {
     pub note: Option<String>,
     /// Who.
     pub created_by: String,
+    /// Bound beyond the preset's term.
+    pub extends_beyond_term: bool,
 }
 
 /// Versions bound to one node, oldest first.
@@ -85,7 +98,7 @@ pub fn in_force(conn: &mut DbConnection, codes: &[String], on: Date) -> RepoResu
         .order((policy_versions::jurisdiction_code, policy_versions::valid_from.desc()))
         .select(PolicyVersion::as_select())
         .load(conn)?;
-    Ok(latest_per_node(candidates, on))
+    latest_per_node(candidates, on)
 }
 
 /// The version in force on `on` at every node that has one (the table holds a few versions per city).
@@ -95,10 +108,10 @@ pub fn all_in_force(conn: &mut DbConnection, on: Date) -> RepoResult<Vec<PolicyV
         .order((policy_versions::jurisdiction_code, policy_versions::valid_from.desc()))
         .select(PolicyVersion::as_select())
         .load(conn)?;
-    Ok(latest_per_node(candidates, on))
+    latest_per_node(candidates, on)
 }
 
-fn latest_per_node(candidates: Vec<PolicyVersion>, on: Date) -> Vec<PolicyVersion> {
+fn latest_per_node(candidates: Vec<PolicyVersion>, on: Date) -> RepoResult<Vec<PolicyVersion>> {
     let mut out: Vec<PolicyVersion> = Vec::new();
     for v in candidates {
         // The latest start per node decides; if it has ended, nothing older revives.
@@ -107,8 +120,13 @@ fn latest_per_node(candidates: Vec<PolicyVersion>, on: Date) -> Vec<PolicyVersio
         }
         out.push(v);
     }
-    out.retain(|v| v.valid_to.is_none_or(|to| to >= on));
-    out
+    let mut kept = Vec::with_capacity(out.len());
+    for v in out {
+        if v.last_day()?.is_none_or(|last| last >= on) {
+            kept.push(v);
+        }
+    }
+    Ok(kept)
 }
 
 /// Codes of a node and its ancestors from its materialised path, the node first.

@@ -154,6 +154,7 @@ diesel::table! {
         note -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        extends_beyond_term -> Bool,
     }
 }
 

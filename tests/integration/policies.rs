@@ -120,4 +120,68 @@ both_backends! {
         let names: Vec<&str> = presets.body.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["xiamen-2025", "changsha-2020", "jinning-2020"]);
     }
+
+    async fn a_preset_runs_within_its_documents_term_unless_extended(app: &TestApp) {
+        // Issue 29.4, 19.11; CS Art. 36 "自2020年5月1日起施行，有效期5年", XM Art. 29 "自发布之日起施行，有效期5年",
+        // JN Art. 39 "自印发之日起施行" (no end).
+        let presets = app.get("/api/v1/policy-presets", "city").await.expect(200);
+        let terms: Vec<(String, serde_json::Value)> = presets.body.as_array().unwrap().iter()
+            .map(|p| (p["name"].as_str().unwrap().to_owned(), p["term"].clone())).collect();
+        assert_eq!(terms[0].1, json!({"document": "厦府规〔2025〕2号", "in_force_from": "2025-02-26", "in_force_until": "2030-02-25", "source": "XM Art. 29"}));
+        assert_eq!(terms[1].1, json!({"document": "长政办发〔2020〕10号", "in_force_from": "2020-05-01", "in_force_until": "2025-04-30", "source": "CS Art. 36"}));
+        assert_eq!(terms[2].1, json!({"document": "晋政办通〔2020〕18号", "in_force_from": "2020-12-02", "in_force_until": null, "source": "JN Art. 39"}));
+
+        // Without an end, a binding of the Changsha measures ends with their term; a later version still
+        // supersedes it (the term is not a stated end).
+        let v1 = add(app, "350206", json!({"valid_from": "2024-01-01", "preset": "changsha-2020"})).await.expect(201);
+        assert_eq!(v1.body["valid_to"], "2025-04-30");
+        assert_eq!(v1.body["extends_beyond_term"], false);
+        assert_eq!(v1.body["term"]["in_force_until"], "2025-04-30");
+        let last_day = app.get("/api/v1/jurisdictions/350206001001/policy?on=2025-04-30", "huli").await.expect(200);
+        assert_eq!((last_day.body["source"]["version"].clone(), last_day.body["past_term"].clone()), (json!(1), json!(false)));
+        app.get("/api/v1/jurisdictions/350206001001/policy?on=2025-05-01", "huli").await.problem(404, "no_policy_in_force");
+
+        // Starting or ending after the term needs an explicit extension, with the document that extends it.
+        let res = add(app, "350206", json!({"valid_from": "2025-05-01", "preset": "changsha-2020"})).await.problem(422, "beyond_preset_term");
+        assert_eq!(res.first_field(), "/valid_from");
+        assert!(res.body["errors"][0]["message"].as_str().unwrap().contains("2025-04-30"), "{}", res.body);
+        let res = add(app, "350206", json!({"valid_from": "2025-05-01", "valid_to": "2026-12-31", "preset": "changsha-2020"})).await.problem(422, "beyond_preset_term");
+        assert_eq!(res.first_field(), "/valid_from");
+        let res = add(app, "350206", json!({"valid_from": "2025-05-01", "preset": "changsha-2020", "extend_beyond_term": true})).await.problem(422, "extension_needs_note");
+        assert_eq!(res.first_field(), "/note");
+        let mut full = presets.body[1]["parameters"].clone();
+        full["advanced_age_years"]["source"] = json!("长人社〔2025〕1号");
+        let res = add(app, "350206", json!({"valid_from": "2025-05-01", "parameters": full, "extend_beyond_term": true, "note": "x"})).await.problem(422, "extension_preset_only");
+        assert_eq!(res.first_field(), "/extend_beyond_term");
+        assert_eq!(app.count("policy_versions"), 1);
+        assert_eq!(app.audit_count("policy.create"), 1);
+
+        let v2 = add(app, "350206", json!({"valid_from": "2025-05-01", "preset": "changsha-2020", "extend_beyond_term": true,
+            "note": "长政办函〔2025〕延期执行"})).await.expect(201);
+        assert_eq!(v2.body["valid_to"], serde_json::Value::Null);
+        assert_eq!(v2.body["extends_beyond_term"], true);
+        // The policy endpoint says when the date falls after the document's term.
+        let later = app.get("/api/v1/jurisdictions/350206001001/policy?on=2026-06-01", "huli").await.expect(200);
+        assert_eq!(later.body["source"]["version"], 2);
+        assert_eq!(later.body["past_term"], true);
+        assert_eq!(later.body["source"]["term"]["source"], "CS Art. 36");
+        let history = app.get("/api/v1/jurisdictions/350206/policies", "huli").await.expect(200);
+        assert_eq!(history.body[0]["extends_beyond_term"], false);
+        assert_eq!(history.body[1]["extends_beyond_term"], true);
+
+        // A stated end within the term stands; one after it is refused at /valid_to; Jinning has no end at all.
+        let res = add(app, "3502", json!({"valid_from": "2025-02-26", "valid_to": "2030-02-26", "preset": "xiamen-2025"})).await.problem(422, "beyond_preset_term");
+        assert_eq!(res.first_field(), "/valid_to");
+        let xm = add(app, "3502", json!({"valid_from": "2025-02-26", "valid_to": "2030-02-25", "preset": "xiamen-2025"})).await.expect(201);
+        assert_eq!(xm.body["valid_to"], "2030-02-25");
+        app.post("/api/v1/jurisdictions/3502/policies", "city", &json!({"valid_from": "2030-02-26", "preset": "xiamen-2025"})).await.problem(422, "beyond_preset_term");
+        let jn = add(app, "350203", json!({"valid_from": "2026-01-01", "preset": "jinning-2020"})).await.expect(201);
+        assert_eq!(jn.body["valid_to"], serde_json::Value::Null);
+        assert_eq!(jn.body["extends_beyond_term"], false);
+        let on = app.get("/api/v1/jurisdictions/350203001001/policy?on=2040-01-01", "siming").await.expect(200);
+        assert_eq!(on.body["past_term"], false);
+        // A version of full parameters has no term.
+        assert_eq!(history.body[0]["term"]["document"], "长政办发〔2020〕10号");
+        assert_eq!(app.count("policy_versions"), 4);
+    }
 }

@@ -1,9 +1,11 @@
 //! Effective-dated policy parameters (XM Art. 25, CS Art. 10: standards change over time). A policy is one
 //! typed set of every amount, ratio, cap, interval and deadline the service applies; each value carries the
 //! article it comes from, or `not stated` when the regulation leaves it open and the value is a chosen default.
-//! Versions are bound to jurisdiction nodes and inherited down the tree (resolution lives in the API layer).
+//! Versions are bound to jurisdiction nodes and inherited down the tree (resolution lives in the app layer); a
+//! preset carries the term of its document ([`term`]).
 
 pub mod presets;
+pub mod term;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
