@@ -63,10 +63,11 @@ fn fixture(db: &mut TestDb) -> (String, String) {
         version: 1,
         valid_from: date!(2025 - 01 - 01),
         valid_to: None,
-        preset: Some("xiamen_2025".into()),
+        preset: Some("xiamen-2025".into()),
         parameters: serde_json::to_string(&domain::policy::presets::xiamen_2025()).expect("json"),
         note: None,
         created_by: "test".into(),
+        extends_beyond_term: false,
     };
     persistence::write_tx(conn, |conn| policies::create(conn, &version)).expect("policy");
     (district, other)
