@@ -29,7 +29,7 @@ pub fn node_in_scope(
 /// The person `id` named in a request body at `field` (a JSON pointer such as `/retiree_id`), with their community's
 /// path, if they lie in the caller's subtree; otherwise 422 `retiree_not_found` on `field` (issue 19.4). An absent id
 /// and one outside the subtree cost the same one query and answer the same status, code and message
-/// (`docs/api-conventions.md`, "Ids in a body"). Any other failure of the read is answered as such (503, 500).
+/// (`docs/api-conventions.md`, "Ids in the path and ids in the body"). Any other failure of the read is answered as such (503, 500).
 pub fn referenced_retiree(
     conn: &mut DbConnection,
     caller: &Caller,

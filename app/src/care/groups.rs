@@ -371,11 +371,9 @@ pub fn elect(conn: &mut DbConnection, caller: &Caller, id: i64, e: Election) -> 
     let (g, path) = visible_group(conn, caller, id)?;
     if let Some(r) = e.retiree_id {
         crate::scope::referenced_retiree(conn, caller, r, "/retiree_id")?;
-    }
-    if let Some(r) = e.retiree_id
-        && !repo::current_members(conn, g.id)?.iter().any(|m| m.retiree_id == r)
-    {
-        return Err(AppError::field(FieldError::of("/retiree_id", ErrorCode::NotAMember)));
+        if !repo::current_members(conn, g.id)?.iter().any(|m| m.retiree_id == r) {
+            return Err(AppError::field(FieldError::of("/retiree_id", ErrorCode::NotAMember)));
+        }
     }
     if let Some(current) = repo::current_leader(conn, g.id)? {
         if e.elected_on < current.elected_on {

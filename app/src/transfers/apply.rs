@@ -132,10 +132,9 @@ pub fn check(body: CreateTransferRequest, today: Date) -> Result<Application, Ve
 
 /// Registers a checked application on `today` (JN Art. 22). Within the city the receiving community must be a
 /// community in the caller's subtree and the resident ID a person registered in the city (any community); out of
-/// the city the person must be in the caller's subtree (else 422 `retiree_not_found` on `/retiree_id`, as an absent
-/// id). The person must be on a roll, not already in the
-/// receiving community, and have no other open transfer (409 `transfer_exists`). Writes the transfer, its first
-/// step and the audit entry.
+/// the city the person must be in the caller's subtree (else 422 `retiree_not_found` on `/retiree_id`, as for an
+/// absent id). The person must be on a roll, not already in the receiving community, and have no other open
+/// transfer (409 `transfer_exists`). Writes the transfer, its first step and the audit entry.
 pub fn apply(
     conn: &mut DbConnection,
     caller: &Caller,
