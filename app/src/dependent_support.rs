@@ -165,10 +165,7 @@ pub fn apply(
     dependent_id: i64,
     applied_on: Date,
 ) -> Result<SupportResponse, AppError> {
-    let not_found = || AppError::field(FieldError::of("/dependent_id", ErrorCode::DependentNotFound));
-    let dependent = people::find_dependent_by_id(conn, dependent_id).map_err(|_| not_found())?;
-    let (retiree, path) =
-        people::find_in_scope(conn, dependent.retiree_id, &caller.scope_path).map_err(|_| not_found())?;
+    let (dependent, retiree, path) = crate::scope::referenced_dependent(conn, caller, dependent_id, "/dependent_id")?;
     let report = repo::verified_report_of(conn, retiree.id)?.ok_or_else(|| {
         AppError::with(
             ErrorCode::DeathNotVerified,

@@ -6,7 +6,6 @@ use domain::movement::ReductionKind;
 use domain::pension::{self as pension_rules};
 use persistence::DbConnection;
 use persistence::movement::{self as repo, Reduction};
-use persistence::retirees::{self as people};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -105,10 +104,7 @@ pub fn reduce(
     if body.kind == ReductionKind::Death {
         return Err(AppError::of(ErrorCode::DeathViaReport));
     }
-    let (retiree, path) = people::find_in_scope(conn, body.retiree_id, &caller.scope_path).map_err(|e| match e {
-        persistence::RepoError::NotFound => AppError::field(FieldError::of("/retiree_id", ErrorCode::RetireeNotFound)),
-        other => other.into(),
-    })?;
+    let (retiree, path) = crate::scope::referenced_retiree(conn, caller, body.retiree_id, "/retiree_id")?;
     if !repo::on_roll(conn, retiree.id)? {
         return Err(AppError::of(ErrorCode::NotOnRoll));
     }

@@ -601,6 +601,21 @@ pub fn find_dependent_by_id(conn: &mut DbConnection, id: i64) -> RepoResult<Depe
     Ok(dependents::table.find(id).select(Dependent::as_select()).first(conn)?)
 }
 
+/// One dependent by id with their retiree and the retiree's community path, if in scope: one query, so an absent
+/// dependent and one outside `scope_path` are both `NotFound` after the same work.
+pub fn find_dependent_in_scope(
+    conn: &mut DbConnection,
+    id: i64,
+    scope_path: &str,
+) -> RepoResult<(Dependent, Retiree, String)> {
+    let found: (Dependent, Retiree, String) = dependents::table
+        .inner_join(retirees::table.inner_join(jurisdictions::table))
+        .filter(dependents::id.eq(id))
+        .select((Dependent::as_select(), Retiree::as_select(), jurisdictions::path))
+        .first(conn)?;
+    if crate::jurisdictions::path_in_scope(&found.2, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

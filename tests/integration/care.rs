@@ -543,7 +543,7 @@ both_backends! {
         // One leader at a time: a new election ends the term in office on its date.
         let leaders = format!("/api/v1/groups/{gid}/leaders");
         let first = app.post(&leaders, "hongshan", &json!({"name": "李桂兰", "retiree_id": a, "elected_on": "2025-01-10"})).await.expect(201);
-        app.post(&leaders, "hongshan", &json!({"name": "x", "retiree_id": elsewhere, "elected_on": "2025-02-10"})).await.problem(422, "not_a_member");
+        app.post(&leaders, "city", &json!({"name": "x", "retiree_id": elsewhere, "elected_on": "2025-02-10"})).await.problem(422, "not_a_member");
         app.post(&leaders, "hongshan", &json!({"name": "x", "elected_on": "2024-12-31"})).await.problem(422, "election_before_current");
         let second = app.post(&leaders, "hongshan", &json!({"name": "陈建国", "retiree_id": b, "elected_on": "2026-01-05"})).await.expect(201);
         let lid = second.body["id"].as_i64().unwrap();

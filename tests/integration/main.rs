@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod body_ids;
 mod calendar;
 mod care;
 mod certification_runs;

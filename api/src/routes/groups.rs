@@ -97,8 +97,8 @@ pub async fn get_one(
     Ok(ok_with_etag(&body, version))
 }
 
-/// Adds a member: a retiree of the group's community (422 `not_in_community`), in no other group (409
-/// `already_in_group`).
+/// Adds a member: a retiree in the caller's subtree (else 422 `retiree_not_found`) of the group's community (422
+/// `not_in_community`), in no other group (409 `already_in_group`).
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = AddMemberRequest,
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = GroupResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
@@ -147,7 +147,8 @@ pub async fn leave(
 
 /// Records the election of the group's leader (XM Art. 12; CS Art. 19: "选举产生小组长"). One leader at a time: the
 /// term in office ends on the new election day. An election before the current leader's is 422
-/// `election_before_current`; a `retiree_id` that is not a member is 422 `not_a_member`.
+/// `election_before_current`; a `retiree_id` absent or outside the caller's subtree is 422 `retiree_not_found`, one
+/// that is not a member 422 `not_a_member`.
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = ElectLeaderRequest,
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 201, body = LeaderResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]

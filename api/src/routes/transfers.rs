@@ -17,7 +17,8 @@ pub use app::transfers::{CreateTransferRequest, TransferActionRequest, TransferR
 
 /// Registers a transfer application (JN Art. 22). Within the city the retiree applies at the receiving community:
 /// the caller is on the receiving side and names the person by resident ID. A move out of the city is registered
-/// by the sending side (`retiree_id`, `destination`). One open transfer per person (409 `transfer_exists`).
+/// by the sending side (`retiree_id`, `destination`): a `retiree_id` absent or outside the caller's subtree is 422
+/// `retiree_not_found` on `/retiree_id`. One open transfer per person (409 `transfer_exists`).
 #[utoipa::path(tag = "movements", security(("bearer" = ["retiree.write"])), request_body = CreateTransferRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = TransferResponse, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]

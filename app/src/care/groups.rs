@@ -5,7 +5,6 @@
 use domain::care::GroupBasis;
 use domain::{ErrorCode, Level};
 use persistence::groups::{self as repo, Group, Leader, NewLeader, Training};
-use persistence::retirees as people;
 use persistence::{DbConnection, RepoError};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -242,8 +241,8 @@ pub fn check_member(body: &AddMemberRequest, today: Date) -> Result<Date, Vec<Fi
     if errors.is_empty() { Ok(on) } else { Err(errors) }
 }
 
-/// Adds a member on `on`: a retiree of the group's community (422 `not_in_community`), in no other group (409
-/// `already_in_group`).
+/// Adds a member on `on`: a retiree in the caller's subtree (else 422 `retiree_not_found`, issue 19.4) of the
+/// group's community (422 `not_in_community`), in no other group (409 `already_in_group`).
 pub fn add_member(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -252,11 +251,10 @@ pub fn add_member(
     on: Date,
 ) -> Result<GroupResponse, AppError> {
     let (g, path) = visible_group(conn, caller, id)?;
-    let retiree = people::find_in_scope(conn, retiree_id, &caller.scope_path)
-        .ok()
-        .filter(|(r, _)| r.community_code == g.community_code)
-        .map(|(r, _)| r)
-        .ok_or_else(|| AppError::field(FieldError::of("/retiree_id", ErrorCode::NotInCommunity)))?;
+    let (retiree, _) = crate::scope::referenced_retiree(conn, caller, retiree_id, "/retiree_id")?;
+    if retiree.community_code != g.community_code {
+        return Err(AppError::field(FieldError::of("/retiree_id", ErrorCode::NotInCommunity)));
+    }
     if repo::membership_of(conn, retiree.id)?.is_some() {
         return Err(AppError::of(ErrorCode::AlreadyInGroup));
     }
@@ -367,13 +365,15 @@ pub fn check_election(body: &ElectLeaderRequest, today: Date) -> Result<Election
 
 /// Records the election of the group's leader (XM Art. 12; CS Art. 19: "选举产生小组长"). One leader at a time: the
 /// term in office ends on the new election day. An election before the current leader's is 422
-/// `election_before_current`; a `retiree_id` that is not a member is 422 `not_a_member`.
+/// `election_before_current`; a `retiree_id` absent or outside the caller's subtree is 422 `retiree_not_found`
+/// (issue 19.4), one that is not a member 422 `not_a_member`.
 pub fn elect(conn: &mut DbConnection, caller: &Caller, id: i64, e: Election) -> Result<LeaderResponse, AppError> {
     let (g, path) = visible_group(conn, caller, id)?;
-    if let Some(r) = e.retiree_id
-        && !repo::current_members(conn, g.id)?.iter().any(|m| m.retiree_id == r)
-    {
-        return Err(AppError::field(FieldError::of("/retiree_id", ErrorCode::NotAMember)));
+    if let Some(r) = e.retiree_id {
+        crate::scope::referenced_retiree(conn, caller, r, "/retiree_id")?;
+        if !repo::current_members(conn, g.id)?.iter().any(|m| m.retiree_id == r) {
+            return Err(AppError::field(FieldError::of("/retiree_id", ErrorCode::NotAMember)));
+        }
     }
     if let Some(current) = repo::current_leader(conn, g.id)? {
         if e.elected_on < current.elected_on {

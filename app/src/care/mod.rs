@@ -12,8 +12,8 @@ pub mod visit_tasks;
 pub mod visits;
 
 use domain::ErrorCode;
-use persistence::retirees::{self as people, Retiree};
-use persistence::{DbConnection, RepoError};
+use persistence::DbConnection;
+use persistence::retirees::Retiree;
 use time::Date;
 
 use crate::caller::Caller;
@@ -22,10 +22,7 @@ use crate::error::{AppError, FieldError};
 /// The person named in a request, with their community's path, if in the caller's subtree; otherwise 422
 /// `retiree_not_found` on `/retiree_id` (absent and out of scope are not told apart).
 pub fn retiree_in_scope(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Retiree, String), AppError> {
-    people::find_in_scope(conn, id, &caller.scope_path).map_err(|e| match e {
-        RepoError::NotFound => AppError::field(FieldError::of("/retiree_id", ErrorCode::RetireeNotFound)),
-        other => other.into(),
-    })
+    crate::scope::referenced_retiree(conn, caller, id, "/retiree_id")
 }
 
 /// 422 `before_retirement` on `field` when `on` is before the person's retirement date: care is for retirees, and

@@ -143,15 +143,7 @@ pub fn check_notice(body: &CreateDeathReportRequest, today: Date) -> Result<Deat
 /// already (409, [`death::open`]) or a report is open or in force (409 `death_report_exists`). Writes the report
 /// and its audit entry; the pension changes only when the report is verified.
 pub fn report_death(conn: &mut DbConnection, caller: &Caller, notice: DeathNotice) -> Result<DeathReport, AppError> {
-    let (retiree, path) = people::find_in_scope(conn, notice.retiree_id, &caller.scope_path).map_err(|e| match e {
-        RepoError::NotFound => AppError::field(FieldError::new(
-            "/retiree_id",
-            "retiree_not_found",
-            "退休人员不存在或不在您的管辖范围内",
-            "no such retiree in your jurisdiction",
-        )),
-        other => other.into(),
-    })?;
+    let (retiree, path) = crate::scope::referenced_retiree(conn, caller, notice.retiree_id, "/retiree_id")?;
     let died = notice.date_of_death;
     if died < retiree.birth_date {
         return Err(AppError::field(FieldError::new(

@@ -132,9 +132,9 @@ pub fn check(body: CreateTransferRequest, today: Date) -> Result<Application, Ve
 
 /// Registers a checked application on `today` (JN Art. 22). Within the city the receiving community must be a
 /// community in the caller's subtree and the resident ID a person registered in the city (any community); out of
-/// the city the person must be in the caller's subtree. The person must be on a roll, not already in the
-/// receiving community, and have no other open transfer (409 `transfer_exists`). Writes the transfer, its first
-/// step and the audit entry.
+/// the city the person must be in the caller's subtree (else 422 `retiree_not_found` on `/retiree_id`, as for an
+/// absent id). The person must be on a roll, not already in the receiving community, and have no other open
+/// transfer (409 `transfer_exists`). Writes the transfer, its first step and the audit entry.
 pub fn apply(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -143,7 +143,7 @@ pub fn apply(
 ) -> Result<TransferResponse, AppError> {
     let (retiree, to, audit_path, destination, documents, applied_on, note) = match application {
         Application::OutOfCity { retiree_id, destination, documents, applied_on, note } => {
-            let (r, path) = people::find_in_scope(conn, retiree_id, &caller.scope_path)?;
+            let (r, path) = crate::scope::referenced_retiree(conn, caller, retiree_id, "/retiree_id")?;
             (r, None, path, Some(destination), documents, applied_on, note)
         }
         Application::WithinCity { id_number, to_community, documents, applied_on, note } => {
