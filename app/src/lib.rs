@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod input;
 pub mod jurisdictions;
+pub mod missing_persons;
 pub mod masking;
 pub mod movement_report;
 pub mod ops;
