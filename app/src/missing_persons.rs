@@ -324,8 +324,8 @@ pub fn found(
     if asked.found_on < open.missing_since {
         return Err(AppError::field(FieldError::of("/found_on", ErrorCode::BeforeMissingSince)));
     }
-    let closed = repo::close(conn, open.id, asked.found_on, asked.note.as_deref(), &caller.login)
-        .map_err(|e| match e {
+    let closed =
+        repo::close(conn, open.id, asked.found_on, asked.note.as_deref(), &caller.login).map_err(|e| match e {
             persistence::RepoError::NotFound => AppError::of(ErrorCode::NotMissing),
             other => other.into(),
         })?;

@@ -112,10 +112,7 @@ pub fn close(
 /// Every open record of people whose community lies in the subtree `scope_path`, with the person and the path
 /// of their community (the worklist orders them by a date the policy of each community decides, so the caller
 /// sorts and pages; open records are few).
-pub fn open_in_subtree(
-    conn: &mut DbConnection,
-    scope_path: &str,
-) -> RepoResult<Vec<(MissingRecord, Retiree, String)>> {
+pub fn open_in_subtree(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<(MissingRecord, Retiree, String)>> {
     Ok(missing_persons::table
         .inner_join(retirees::table.inner_join(jurisdictions::table))
         .filter(crate::jurisdictions::in_subtree(scope_path))

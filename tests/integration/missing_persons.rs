@@ -17,10 +17,14 @@ async fn person(app: &TestApp, seq: u16) -> i64 {
 }
 
 async fn report(app: &TestApp, id: i64, since: &str) -> serde_json::Value {
-    app.post(&format!("/api/v1/retirees/{id}/missing"), "siming", &json!({"missing_since": since, "reported_by": "其子 张伟"}))
-        .await
-        .expect(201)
-        .body
+    app.post(
+        &format!("/api/v1/retirees/{id}/missing"),
+        "siming",
+        &json!({"missing_since": since, "reported_by": "其子 张伟"}),
+    )
+    .await
+    .expect(201)
+    .body
 }
 
 both_backends! {

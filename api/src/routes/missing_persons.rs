@@ -28,7 +28,7 @@ const CURSOR: &str = "mp";
     params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 201, body = MissingRecordResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
 #[post("/retirees/{id}/missing")]
-pub async fn record(
+pub async fn record_missing(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -52,7 +52,7 @@ pub async fn record(
     params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = FoundResponse), crate::openapi::WriteErrors))]
 #[post("/retirees/{id}/missing/found")]
-pub async fn found(
+pub async fn missing_found(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -63,8 +63,8 @@ pub async fn found(
     let id = path.into_inner();
     let asked = app::missing_persons::check_found(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let r = crate::db::write(&state.pool, move |conn| Ok(app::missing_persons::found(conn, &c, today, id, asked)?))
-        .await?;
+    let r =
+        crate::db::write(&state.pool, move |conn| Ok(app::missing_persons::found(conn, &c, today, id, asked)?)).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -72,7 +72,7 @@ pub async fn found(
 #[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),
     responses((status = 200, body = Vec<MissingRecordResponse>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/missing")]
-pub async fn history(
+pub async fn missing_history(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -106,7 +106,7 @@ pub struct MissingListQuery {
 #[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(MissingListQuery),
     responses((status = 200, body = Page<MissingPersonItem>), crate::openapi::ReadErrors))]
 #[get("/missing-persons")]
-pub async fn list(
+pub async fn missing_persons(
     caller: Caller,
     state: web::Data<AppState>,
     query: web::Query<MissingListQuery>,
@@ -128,8 +128,7 @@ pub async fn list(
         }
         parsed
     });
-    let due_before =
-        q.due_before.as_deref().and_then(|t| parse_date("due_before", t).map_err(|e| errors.push(e)).ok());
+    let due_before = q.due_before.as_deref().and_then(|t| parse_date("due_before", t).map_err(|e| errors.push(e)).ok());
     finish(errors)?;
     let list = app::missing_persons::MissingList { jurisdiction: q.jurisdiction, due_before, after, limit };
     let c = caller.clone();
