@@ -25,6 +25,7 @@ pub mod imports;
 pub mod input;
 pub mod jurisdictions;
 pub mod masking;
+pub mod missing_persons;
 pub mod movement_report;
 pub mod ops;
 pub mod overpayments;

@@ -244,6 +244,11 @@ pub struct PensionStatusResponse {
     /// Version of the person (ETag).
     #[schema(example = 3)]
     pub version: i64,
+    /// The open missing-person record (CS Art. 32(2)): since when, who reported it and the day a
+    /// `missing_unreported` suspension becomes possible. Given by `GET /retirees/{id}/pension-status` while the
+    /// person is recorded missing, absent otherwise; the other answers that carry this view leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<crate::missing_persons::MissingRecordResponse>,
 }
 
 /// Builds the status view of a person with the due-soon window of their community's policy.
@@ -259,6 +264,7 @@ pub fn status_response(r: &Retiree, due_soon_days: u32, today: Date) -> PensionS
         certification_status: certification_status(r.certified_until, today, due_soon_days),
         certification_barrier: r.certification_barrier,
         version: r.version,
+        missing: None,
     }
 }
 
@@ -274,7 +280,8 @@ pub fn status(
     entry.retiree_id = Some(id);
     audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
-    Ok(status_response(&retiree, days, today))
+    let missing = crate::missing_persons::open_view(conn, id, &path, today)?;
+    Ok(PensionStatusResponse { missing, ..status_response(&retiree, days, today) })
 }
 
 /// A page of the status changes of one person, oldest first, after the change `after` (an audited read).
@@ -356,7 +363,9 @@ pub fn check_change(
 /// Suspends the pension of one person in the caller's subtree for a legal reason (CS Art. 32, JN Art. 34): not
 /// from before the month of retirement (422), not when suspended, stopped or transferred out already (409), and
 /// not for an overdue certification while the certification on record is valid on `today` (409
-/// `reason_contradicts_record`, CS Art. 32(1)). With `if_match`, the person must still be at that version (412).
+/// `reason_contradicts_record`, CS Art. 32(1)), nor for `missing_unreported` until the person has been recorded
+/// missing for more than the policy's months (422, [`crate::missing_persons::check_suspension`], CS Art. 32(2)).
+/// With `if_match`, the person must still be at that version (412).
 /// Answers the person's new version and the change.
 pub fn suspend(
     conn: &mut DbConnection,
@@ -378,6 +387,8 @@ pub fn suspend(
     if reason == SuspensionReason::CertificationOverdue && !pension::is_overdue(retiree.certified_until, today) {
         return Err(AppError::of(ErrorCode::ReasonContradictsRecord));
     }
+    // CS Art. 32(2): missing for more than the policy's months, from the recorded day the person went missing.
+    crate::missing_persons::check_suspension(conn, &retiree, &path, reason, asked.month, today)?;
     let change = NewStatusChange::by_person(
         &retiree,
         PensionStatus::Suspended.as_str(),

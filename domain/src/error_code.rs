@@ -135,6 +135,8 @@ error_codes! {
     CertificationRequired = "certification_required", 409, "Resumes by certification only", "因未按时认证暂停的养老金，登记资格认证后自动恢复", "a pension suspended for an overdue certification resumes when a certification is recorded";
     StatusChanged = "status_changed", 409, "Pension status changed meanwhile", "养老金状态刚被他人变更，请刷新后重试", "the pension status changed meanwhile; reload and retry";
     ReasonContradictsRecord = "reason_contradicts_record", 409, "Reason contradicts the record", "暂停理由与记录不符：该人员的资格认证仍在有效期内", "the reason contradicts the record: the person's certification is still valid";
+    AlreadyMissing = "already_missing", 409, "Recorded missing already (CS Art. 32(2))", "该人员已登记为下落不明", "the person is recorded missing already; record that they were found first";
+    NotMissing = "not_missing", 409, "Not recorded missing (CS Art. 32(2))", "该人员未登记为下落不明", "the person is not recorded missing";
     AlreadySuspended = "already_suspended", 409, "Pension suspended already", "养老金已暂停发放", "the pension is already suspended";
     NotSuspended = "not_suspended", 409, "Pension not suspended", "养老金未处于暂停状态，无需恢复", "the pension is not suspended";
     PensionStopped = "pension_stopped", 409, "Pension stopped", "养老金已终止发放，状态不能再变更", "the pension is stopped";
@@ -208,6 +210,9 @@ error_codes! {
     BeforeBirth = "before_birth", 422, "Date before the birth", "死亡日期不能早于出生日期", "the date of death cannot be before the birth date";
     BeforeDeath = "before_death", 422, "Date before the death", "日期不能早于死亡日期", "the date cannot be before the death";
     BeforeRetirement = "before_retirement", 422, "Date before the retirement", "日期不能早于退休日期", "the date cannot be before the retirement date";
+    BeforeMissingSince = "before_missing_since", 422, "Found before going missing", "找到日期不能早于下落不明之日", "the day found cannot be before the day the person went missing";
+    MissingSinceRequired = "missing_since_required", 422, "Missing person not recorded (CS Art. 32(2))", "须先登记下落不明的日期（POST /retirees/{id}/missing）", "record the date the person went missing first (POST /retirees/{id}/missing)";
+    MissingPeriodNotReached = "missing_period_not_reached", 422, "Not missing long enough (CS Art. 32(2))", "下落不明尚未超过政策规定的月数", "the person has not been missing for more than the policy's months yet";
     BeforeBatchMonth = "before_batch_month", 422, "Received before the batch month", "接收日期不能早于移交月份", "the day received cannot be before the batch's month";
     BeforeSupport = "before_support", 422, "Support ends before it started", "终止日期不能早于供养开始月份", "support cannot end before it started";
     ReferenceDateOutsideYear = "reference_date_outside_year", 422, "Reference date outside the year", "基准日应在该年度或上一年度内", "reference_date must lie in the year or the year before";

@@ -271,6 +271,20 @@ pub fn certification_resumes(reason: SuspensionReason) -> bool {
     reason == SuspensionReason::CertificationOverdue
 }
 
+/// The first day on which a person missing since `missing_since` has been missing for more than `months` months
+/// (CS Art. 32(2): "下落不明超过6个月"): the months end on the same day `months` later (the last day of a
+/// shorter month), and "more than" begins the day after. Missing since 2026-01-10 with six months: still within
+/// them on 2026-07-10, suspendable from 2026-07-11. `Date::MAX` beyond the calendar.
+pub fn missing_suspendable_from(missing_since: Date, months: u32) -> Date {
+    add_months(missing_since, months).and_then(Date::next_day).unwrap_or(Date::MAX)
+}
+
+/// Whether a person missing since `missing_since` may be suspended for `missing_unreported` on `on` (CS Art.
+/// 32(2)), with the policy's `months` (`Policy::missing_person_months`).
+pub fn missing_suspendable(missing_since: Date, months: u32, on: Date) -> bool {
+    on >= missing_suspendable_from(missing_since, months)
+}
+
 crate::code_enum! {
     /// Whether a dependant's support (供养) is being paid: dependants who receive support are certified like
     /// retirees (XM Art. 15 last paragraph; GUIDE 二 "对供养的直系亲属视同退休人员").
@@ -420,6 +434,31 @@ mod tests {
         assert!(!certification_resumes(SuspensionReason::SuspectedDeath));
         assert!(extends(date!(2026 - 07 - 01), date!(2025 - 08 - 01), 12));
         assert!(!extends(date!(2026 - 07 - 01), date!(2025 - 06 - 01), 12));
+    }
+
+    #[test]
+    fn missing_person_suspendable_the_day_after_the_months_end() {
+        // CS Art. 32(2): "下落不明超过6个月" — six months end on 2026-07-10; more than six from 2026-07-11.
+        let months = presets::defaults().missing_person_months.value;
+        assert_eq!(months, 6);
+        let since = date!(2026 - 01 - 10);
+        assert_eq!(missing_suspendable_from(since, months), date!(2026 - 07 - 11));
+        assert!(!missing_suspendable(since, months, date!(2026 - 07 - 10)));
+        assert!(missing_suspendable(since, months, date!(2026 - 07 - 11)));
+        assert!(!missing_suspendable(since, months, since));
+    }
+
+    #[test]
+    fn missing_person_months_end_on_the_last_day_of_a_short_month() {
+        // CS Art. 32(2): missing since 31 August, six months end on 28 February; suspendable from 1 March.
+        assert_eq!(missing_suspendable_from(date!(2025 - 08 - 31), 6), date!(2026 - 03 - 01));
+        // In a leap year the months end on 29 February.
+        assert_eq!(missing_suspendable_from(date!(2027 - 08 - 31), 6), date!(2028 - 03 - 01));
+        assert_eq!(missing_suspendable_from(date!(2027 - 08 - 29), 6), date!(2028 - 03 - 01));
+        assert_eq!(missing_suspendable_from(date!(2027 - 08 - 28), 6), date!(2028 - 02 - 29));
+        // A policy of three months moves the day.
+        assert_eq!(missing_suspendable_from(date!(2026 - 01 - 10), 3), date!(2026 - 04 - 11));
+        assert_eq!(missing_suspendable_from(Date::MAX, 6), Date::MAX);
     }
 
     #[test]

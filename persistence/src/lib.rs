@@ -18,6 +18,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod jurisdictions;
+pub mod missing_persons;
 pub mod movement;
 pub mod pension;
 pub mod policies;

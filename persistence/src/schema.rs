@@ -312,6 +312,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    missing_persons (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        missing_since -> Date,
+        reported_by -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        found_on -> Nullable<Date>,
+        found_note -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     certification_runs (id) {
         id -> BigInt,
         jurisdiction_code -> Text,
@@ -775,6 +791,7 @@ diesel::table! {
 diesel::joinable!(pension_status_changes -> retirees (retiree_id));
 diesel::joinable!(certifications -> retirees (retiree_id));
 diesel::joinable!(certification_tasks -> retirees (retiree_id));
+diesel::joinable!(missing_persons -> retirees (retiree_id));
 diesel::joinable!(certification_run_items -> certification_runs (run_id));
 diesel::joinable!(feed_unmatched -> feed_batches (feed_batch_id));
 diesel::joinable!(policy_versions -> jurisdictions (jurisdiction_code));
@@ -861,6 +878,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pension_status_changes,
     certifications,
     certification_tasks,
+    missing_persons,
     certification_runs,
     certification_run_items,
     feed_batches,

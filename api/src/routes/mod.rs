@@ -22,6 +22,7 @@ pub mod handover;
 pub mod imports;
 pub mod jurisdictions;
 pub mod meta;
+pub mod missing_persons;
 pub mod movement_report;
 pub mod ops;
 pub mod overpayments;
@@ -82,6 +83,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(pension::changes)
         .service(pension::suspend)
         .service(pension::resume)
+        .service(missing_persons::record_missing)
+        .service(missing_persons::missing_found)
+        .service(missing_persons::missing_history)
+        .service(missing_persons::missing_persons)
         .service(certifications::create)
         .service(certifications::list)
         .service(certifications::get_one)
