@@ -16,6 +16,7 @@ mod dependent_certification;
 mod events;
 mod exports;
 mod feeds;
+mod handover_steps;
 mod hardening;
 mod harness;
 mod import_updates;

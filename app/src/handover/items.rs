@@ -104,7 +104,9 @@ pub struct AcceptRequest {
     pub received_on: Option<String>,
 }
 
-/// Accepts item `item_id` of batch `batch_id` on `today` (GUIDE 交接制度): the retiree is registered in the
+/// Accepts item `item_id` of batch `batch_id` on `today` (GUIDE 交接制度) once its archive step (the archive
+/// received, or an exemption recorded: JN Art. 21(4)) and its agreement step are recorded, else 409
+/// `handover_step_missing` naming the first missing step: the retiree is registered in the
 /// receiving community, checked again as a single create, certified until one policy period after the day
 /// received (CS Art. 16(2)); they join its roll in the month received and get a first-visit task due by the end of
 /// that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
@@ -123,7 +125,10 @@ pub fn accept(
         return Err(AppError::validation(errors));
     }
     let (b, item, path) = item_in_scope(conn, caller, batch_id, item_id)?;
-    let accepted = decide(&item, HandoverAction::Accept)?;
+    // Issue 19.12; JN Art. 21(4), GUIDE 交接制度: the archive (or its exemption) and the agreement come first.
+    let steps: Vec<HandoverStep> =
+        repo::steps_of_batch(conn, batch_id)?.into_iter().filter(|s| s.item_id == item_id).map(|s| s.step).collect();
+    let accepted = decide(&item, rules::acceptance(&steps))?;
     if persistence::movement::month_of(received_on) < b.month {
         return Err(AppError::field(FieldError::of("/received_on", ErrorCode::BeforeBatchMonth)));
     }
