@@ -17,6 +17,7 @@ use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
 use crate::policy_book::rules_at;
+use crate::retirees::register::{load_certification, loaded_json};
 use crate::retirees::registration::{CreateRetireeRequest, first_validity, validate_new};
 
 /// A step to record.
@@ -108,7 +109,8 @@ pub struct AcceptRequest {
 /// received, or an exemption recorded: JN Art. 21(4)) and its agreement step are recorded, else 409
 /// `handover_step_missing` naming the first missing step: the retiree is registered in the
 /// receiving community, checked again as a single create, certified until one policy period after the day
-/// received (CS Art. 16(2)); they join its roll in the month received and get a first-visit task due by the end of
+/// received (CS Art. 16(2)), or one period after the real last certification handed over with them
+/// (`retiree.last_certified_on`, recorded in their history; issue 19.2); they join its roll in the month received and get a first-visit task due by the end of
 /// that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes. Answers the batch.
 pub fn accept(
@@ -133,14 +135,21 @@ pub fn accept(
         return Err(AppError::field(FieldError::of("/received_on", ErrorCode::BeforeBatchMonth)));
     }
     let request: CreateRetireeRequest = serde_json::from_str(&item.payload).map_err(AppError::internal)?;
-    let (mut data, flags) = validate_new(request, today).map_err(AppError::validation)?;
-    // Certified from the day received, under the policy of that day (issue 19.9), not from the acceptance call.
-    data.certified_until = first_validity(received_on, rules_at(conn, &path, received_on)?);
+    let (mut data, flags, last) = validate_new(request, today).map_err(AppError::validation)?;
+    // Certified from the day received, under the policy of that day (issue 19.9), not from the acceptance call;
+    // or from the person's real last certification handed over with them (issue 19.2; CS Art. 16(2), 32(1)).
+    data.certified_until = match last {
+        Some(c) => first_validity(c.certified_on, rules_at(conn, &path, c.certified_on)?),
+        None => first_validity(received_on, rules_at(conn, &path, received_on)?),
+    };
     let source = ("handover", Some(item_id));
     let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {
         persistence::RepoError::Unique(_) => AppError::of(ErrorCode::IdNumberTaken),
         other => other.into(),
     })?;
+    if let Some(c) = last {
+        load_certification(conn, &caller.login, retiree.id, c, data.certified_until, Some(item_id))?;
+    }
     repo::settle_item(conn, &item, accepted.as_str(), Some(retiree.id), None, &caller.login).map_err(settled)?;
     repo::open_visit(
         conn,
@@ -152,8 +161,11 @@ pub fn accept(
     )?;
     let mut entry = caller.audit("handover.accept", "handover_item", item_id, &path);
     entry.retiree_id = Some(retiree.id);
-    entry.detail =
-        Some(serde_json::json!({"batch_id": batch_id, "community_code": retiree.community_code}).to_string());
+    entry.detail = Some(
+        serde_json::json!({"batch_id": batch_id, "community_code": retiree.community_code,
+            "last_certification": last.map(loaded_json)})
+        .to_string(),
+    );
     persistence::audit::append(conn, &entry)?;
     let b = repo::find_batch(conn, b.id)?;
     load(conn, b)
