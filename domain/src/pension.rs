@@ -312,7 +312,11 @@ pub fn validity_after(until: Date, new_until: Date, latest_on_record: bool) -> O
 /// Why a last certification loaded with a person (registration, roster import, handover; issue 19.2) is refused:
 /// `None` when it may stand. It cannot be after `today` (a certification not yet made), nor before the person's
 /// retirement (certification is of people drawing a pension: CS Art. 16(2)).
-pub fn loaded_certification_refusal(certified_on: Date, retirement_date: Date, today: Date) -> Option<crate::ErrorCode> {
+pub fn loaded_certification_refusal(
+    certified_on: Date,
+    retirement_date: Date,
+    today: Date,
+) -> Option<crate::ErrorCode> {
     if certified_on > today {
         Some(crate::ErrorCode::DateInFuture)
     } else if certified_on < retirement_date {

@@ -433,12 +433,7 @@ pub fn merge(
          FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
          WHERE s.outcome = 'create' AND s.last_certified_on IS NOT NULL AND s.last_certification_method IS NOT NULL \
          ORDER BY s.line",
-        &[
-            Bind::Text(crate::retirees::CERT_SOURCE_LOADED),
-            Bind::I64(who.job_id),
-            Bind::Text(who.actor),
-            Bind::Ts(now),
-        ],
+        &[Bind::Text(crate::retirees::CERT_SOURCE_LOADED), Bind::I64(who.job_id), Bind::Text(who.actor), Bind::Ts(now)],
     )?;
     crate::movement::record_imported(conn, today)?;
     crate::movement::record_import_moves(conn, today)?;

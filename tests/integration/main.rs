@@ -22,6 +22,7 @@ mod harness;
 mod import_updates;
 mod imports;
 mod jurisdictions;
+mod last_certification;
 mod movements;
 mod ops;
 mod pension;

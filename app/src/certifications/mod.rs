@@ -86,10 +86,11 @@ pub struct CertificationResponse {
     /// Last valid day it gives: one policy period later.
     #[schema(value_type = String, format = Date, example = "2027-07-15")]
     pub valid_until: Date,
-    /// `person` (through the API) or `feed` (a data-platform batch).
+    /// `person` (through the API), `feed` (a data-platform batch) or `loaded` (the last certification loaded with
+    /// the person at registration, by a roster import or a handover; issue 19.2).
     #[schema(example = "person")]
     pub source: String,
-    /// Feed batch id.
+    /// Feed batch id; for `loaded`, the import job or the handover item (`null` for `POST /retirees`).
     pub source_ref: Option<i64>,
     /// Who recorded it.
     pub operator: String,

@@ -67,7 +67,8 @@ pub fn register(
     if !flags.is_empty() {
         diff.insert("special_groups".into(), serde_json::json!({"from": null, "to": flags}));
     }
-    entry.detail = Some(serde_json::json!({ "changes": diff, "last_certification": last.map(loaded_json) }).to_string());
+    entry.detail =
+        Some(serde_json::json!({ "changes": diff, "last_certification": last.map(loaded_json) }).to_string());
     audit::append(conn, &entry)?;
     to_response(retiree, flags, caller.role, true, rules, today)
 }

@@ -120,11 +120,21 @@ fn check_last_certification(
     let (certified_on, method, retirement) = (certified_on?, method?, retirement?);
     match domain::pension::loaded_certification_refusal(certified_on, retirement, on) {
         Some(code @ ErrorCode::DateInFuture) => {
-            errors.push(FieldError::with("/last_certified_on", code, "末次认证日期不能晚于今天", "the last certification cannot be in the future"));
+            errors.push(FieldError::with(
+                "/last_certified_on",
+                code,
+                "末次认证日期不能晚于今天",
+                "the last certification cannot be in the future",
+            ));
             None
         }
         Some(code) => {
-            errors.push(FieldError::with("/last_certified_on", code, "末次认证日期不能早于退休日期", "the last certification cannot be before the retirement date"));
+            errors.push(FieldError::with(
+                "/last_certified_on",
+                code,
+                "末次认证日期不能早于退休日期",
+                "the last certification cannot be before the retirement date",
+            ));
             None
         }
         None => Some(LoadedCertification { certified_on, method }),
