@@ -77,7 +77,7 @@ pub fn import_file(format: Format, raw: &[u8]) -> ImportFile {
             Event::Row(row) => {
                 let Some(h) = &header else { return Err(Stop::Failed(AppError::internal("row before header"))) };
                 let outcome = import_jobs::check_row(h, &row, TODAY)
-                    .map(|(data, _, _, _)| {
+                    .map(|(data, _, _, _, _)| {
                         let key = import_jobs::id_key(&data.id_number);
                         (data.id_number, key)
                     })

@@ -61,8 +61,8 @@ fn create(
     who: &Caller,
     body: CreateRetireeRequest,
 ) -> Result<app::retirees::view::RetireeResponse, app::AppError> {
-    let (data, flags) = validate_new(body, TODAY).map_err(app::AppError::validation)?;
-    persistence::write_tx(&mut db.conn, |conn| register(conn, who, TODAY, &data, flags))
+    let (data, flags, last) = validate_new(body, TODAY).map_err(app::AppError::validation)?;
+    persistence::write_tx(&mut db.conn, |conn| register(conn, who, TODAY, &data, flags, last))
 }
 
 fn audited(db: &mut TestDb, action: &str) -> i64 {

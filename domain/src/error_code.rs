@@ -164,6 +164,7 @@ error_codes! {
     NotAPartyMember = "not_a_party_member", 409, "Not a party member", "该人员不是党员，无组织关系可转接", "the person is not a party member";
     ItemReturned = "item_returned", 409, "Handover item returned", "该人员已退回", "the item was returned";
     ItemSettled = "item_settled", 409, "Handover item settled", "该人员已接收或退回", "the item is settled already";
+    HandoverStepMissing = "handover_step_missing", 409, "Handover step missing", "接收前须完成人事档案移交（或登记免移交）和签订管理服务协议", "the archive step (or its exemption) and the agreement step must be recorded before the acceptance";
     RecoveryDeadlineNotPassed = "recovery_deadline_not_passed", 409, "Recovery deadline not passed", "追回期限未到，不能移交", "the recovery deadline has not passed: no referral yet";
     OverpaymentSettled = "overpayment_settled", 409, "Overpayment settled", "多领养老金已结清", "nothing is owed any more";
     OverpaymentClosed = "overpayment_closed", 409, "Overpayment closed", "该笔多领养老金已结清、移交或作废", "the overpayment is settled, referred or void";
@@ -373,6 +374,7 @@ mod tests {
             Box::new(handover::HandoverError::NotAPartyMember),
             Box::new(handover::HandoverError::ItemReturned),
             Box::new(handover::HandoverError::ItemSettled),
+            Box::new(handover::HandoverError::StepMissing(handover::HandoverStep::AgreementSigned)),
             Box::new(transfer::TransferError::CannotBeRefused),
             Box::new(transfer::TransferError::WrongStatus),
             Box::new(transfer::TransferError::Incomplete),

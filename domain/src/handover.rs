@@ -52,8 +52,14 @@ pub enum HandoverAction {
         /// The person is a party member.
         party_member: bool,
     },
-    /// Accepts the person into the receiving community.
-    Accept,
+    /// Accepts the person into the receiving community; says which of the steps an acceptance needs are recorded
+    /// (JN Art. 21(4); GUIDE 交接制度).
+    Accept {
+        /// `archive_received` is recorded: the archive was received, or an exemption was recorded instead.
+        archive: bool,
+        /// `agreement_signed` is recorded: the management agreement was signed.
+        agreement: bool,
+    },
     /// Returns the person to the employer.
     Return,
 }
@@ -67,6 +73,8 @@ pub enum HandoverError {
     ItemReturned,
     /// Accepting or returning a person accepted or returned already.
     ItemSettled,
+    /// Accepting a person before a step the acceptance needs (JN Art. 21(4); GUIDE 交接制度).
+    StepMissing(HandoverStep),
 }
 
 impl RuleViolation for HandoverError {
@@ -75,6 +83,7 @@ impl RuleViolation for HandoverError {
             Self::NotAPartyMember => "not_a_party_member",
             Self::ItemReturned => "item_returned",
             Self::ItemSettled => "item_settled",
+            Self::StepMissing(_) => "handover_step_missing",
         }
     }
 
@@ -83,6 +92,7 @@ impl RuleViolation for HandoverError {
             Self::NotAPartyMember => "该人员不是党员，无组织关系可转接".into(),
             Self::ItemReturned => "该人员已退回".into(),
             Self::ItemSettled => "该人员已接收或退回".into(),
+            Self::StepMissing(step) => format!("接收前须完成“{}”（{}）", step.label_zh(), step.as_str()),
         }
     }
 
@@ -91,6 +101,7 @@ impl RuleViolation for HandoverError {
             Self::NotAPartyMember => "the person is not a party member".into(),
             Self::ItemReturned => "the item was returned".into(),
             Self::ItemSettled => "the item is settled already".into(),
+            Self::StepMissing(step) => format!("the step {} must be recorded before the acceptance", step.as_str()),
         }
     }
 }
@@ -98,7 +109,9 @@ impl RuleViolation for HandoverError {
 /// The status of a handed-over person after `action` (GUIDE 交接制度; JN Art. 21). Steps are recorded while the
 /// person is pending or accepted (the archive, the party relationship, the report and the first visit often come
 /// after the acceptance), never once returned; a party relationship only for party members. A person is accepted
-/// or returned once.
+/// or returned once. Accepting needs the archive step (the archive received, or an exemption recorded: JN Art.
+/// 21(4)) and then the signed management agreement (GUIDE 交接制度: 《退休人员社会化管理服务协议书》); the first missing
+/// one is named.
 pub fn apply(status: HandoverItemStatus, action: HandoverAction) -> Result<HandoverItemStatus, HandoverError> {
     use HandoverItemStatus as S;
     match action {
@@ -111,9 +124,23 @@ pub fn apply(status: HandoverItemStatus, action: HandoverAction) -> Result<Hando
             }
             Ok(status)
         }
-        HandoverAction::Accept | HandoverAction::Return if status != S::Pending => Err(HandoverError::ItemSettled),
-        HandoverAction::Accept => Ok(S::Accepted),
+        HandoverAction::Accept { .. } | HandoverAction::Return if status != S::Pending => {
+            Err(HandoverError::ItemSettled)
+        }
+        HandoverAction::Accept { archive: false, .. } => Err(HandoverError::StepMissing(HandoverStep::ArchiveReceived)),
+        HandoverAction::Accept { agreement: false, .. } => {
+            Err(HandoverError::StepMissing(HandoverStep::AgreementSigned))
+        }
+        HandoverAction::Accept { .. } => Ok(S::Accepted),
         HandoverAction::Return => Ok(S::Returned),
+    }
+}
+
+/// The acceptance of a person whose recorded steps are `steps` (JN Art. 21(4); GUIDE 交接制度).
+pub fn acceptance(steps: &[HandoverStep]) -> HandoverAction {
+    HandoverAction::Accept {
+        archive: steps.contains(&HandoverStep::ArchiveReceived),
+        agreement: steps.contains(&HandoverStep::AgreementSigned),
     }
 }
 
@@ -128,15 +155,37 @@ mod tests {
     use super::*;
     use HandoverItemStatus as S;
 
+    const ACCEPT: HandoverAction = HandoverAction::Accept { archive: true, agreement: true };
+
     #[test]
     fn a_person_is_accepted_or_returned_once() {
         // GUIDE 交接制度: the community receives the person, or sends them back to the employer with a reason.
-        assert_eq!(apply(S::Pending, HandoverAction::Accept), Ok(S::Accepted));
+        assert_eq!(apply(S::Pending, ACCEPT), Ok(S::Accepted));
         assert_eq!(apply(S::Pending, HandoverAction::Return), Ok(S::Returned));
-        assert_eq!(apply(S::Accepted, HandoverAction::Accept), Err(HandoverError::ItemSettled));
+        assert_eq!(apply(S::Accepted, ACCEPT), Err(HandoverError::ItemSettled));
         assert_eq!(apply(S::Accepted, HandoverAction::Return), Err(HandoverError::ItemSettled));
-        assert_eq!(apply(S::Returned, HandoverAction::Accept), Err(HandoverError::ItemSettled));
+        assert_eq!(apply(S::Returned, ACCEPT), Err(HandoverError::ItemSettled));
         assert_eq!(HandoverError::ItemSettled.code(), "item_settled");
+    }
+
+    #[test]
+    fn acceptance_needs_the_archive_and_the_agreement_steps() {
+        // Issue 19.12; JN Art. 21(4): the archive is handed over (or its exemption recorded); GUIDE 交接制度: the
+        // management agreement is signed. Without either the person is not accepted, and the refusal names the step.
+        use HandoverStep as St;
+        let missing = |steps: &[St]| apply(S::Pending, acceptance(steps));
+        assert_eq!(missing(&[]), Err(HandoverError::StepMissing(St::ArchiveReceived)));
+        assert_eq!(missing(&[St::InfoCollected, St::Reported]), Err(HandoverError::StepMissing(St::ArchiveReceived)));
+        assert_eq!(missing(&[St::ArchiveReceived]), Err(HandoverError::StepMissing(St::AgreementSigned)));
+        assert_eq!(missing(&[St::AgreementSigned]), Err(HandoverError::StepMissing(St::ArchiveReceived)));
+        assert_eq!(missing(&[St::AgreementSigned, St::ArchiveReceived]), Ok(S::Accepted));
+        // A settled person is refused as settled whatever the steps.
+        assert_eq!(apply(S::Accepted, acceptance(&[])), Err(HandoverError::ItemSettled));
+        // Returning needs no step.
+        assert_eq!(apply(S::Pending, HandoverAction::Return), Ok(S::Returned));
+        let e = HandoverError::StepMissing(St::AgreementSigned);
+        assert_eq!(e.code(), "handover_step_missing");
+        assert!(e.message_en().contains("agreement_signed") && e.message_zh().contains("agreement_signed"));
     }
 
     #[test]

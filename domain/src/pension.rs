@@ -314,6 +314,32 @@ pub fn support_resumes(suspended_from: Option<Date>, valid_until: Date, on: Date
     suspended_from.is_some() && !is_overdue(valid_until, on)
 }
 
+/// The validity of a person valid until `until` after recording a certification that is valid until `new_until`
+/// (issue 19.2; CS Art. 16(2), 32(1)): a later validity always moves it; an earlier one only when the
+/// certification is the latest on record (`latest_on_record`: no certification of the person is dated after it),
+/// since the validity then rests on it and on nothing newer (a person registered with a fresh period whose real
+/// last certification is recorded afterwards is overdue at once). `None`: the validity stays.
+pub fn validity_after(until: Date, new_until: Date, latest_on_record: bool) -> Option<Date> {
+    (new_until > until || (latest_on_record && new_until != until)).then_some(new_until)
+}
+
+/// Why a last certification loaded with a person (registration, roster import, handover; issue 19.2) is refused:
+/// `None` when it may stand. It cannot be after `today` (a certification not yet made), nor before the person's
+/// retirement (certification is of people drawing a pension: CS Art. 16(2)).
+pub fn loaded_certification_refusal(
+    certified_on: Date,
+    retirement_date: Date,
+    today: Date,
+) -> Option<crate::ErrorCode> {
+    if certified_on > today {
+        Some(crate::ErrorCode::DateInFuture)
+    } else if certified_on < retirement_date {
+        Some(crate::ErrorCode::BeforeRetirement)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,5 +500,38 @@ mod tests {
         assert!(!support_resumes(None, date!(2027 - 07 - 10), on));
         // Four months back, March to June, as for a retiree.
         assert_eq!(months_between(date!(2026 - 03 - 01), on), 4);
+    }
+
+    #[test]
+    fn the_latest_certification_on_record_sets_the_validity_even_when_older() {
+        // Issue 19.2; CS Art. 16(2), 32(1): registered with a fresh period to 2027-12-06, last really certified on
+        // 2025-06-01 (valid to 2026-06-01 with 12 months): overdue at once.
+        let fresh = date!(2027 - 12 - 06);
+        let real = certified_until(date!(2025 - 06 - 01), 12);
+        assert_eq!(real, date!(2026 - 06 - 01));
+        assert_eq!(validity_after(fresh, real, true), Some(real));
+        assert!(is_overdue(real, date!(2026 - 12 - 06)));
+        // An older record that is not the latest (a newer one is on file) is history only.
+        assert_eq!(validity_after(fresh, real, false), None);
+        // A newer one always extends; the same validity changes nothing.
+        assert_eq!(validity_after(real, fresh, false), Some(fresh));
+        assert_eq!(validity_after(real, real, true), None);
+    }
+
+    #[test]
+    fn a_loaded_last_certification_is_neither_in_the_future_nor_before_retirement() {
+        // Issue 19.2; CS Art. 16(2): only a pensioner is certified, and not on a day still to come.
+        let (retired, today) = (date!(2015 - 01 - 01), date!(2026 - 12 - 06));
+        assert_eq!(loaded_certification_refusal(date!(2025 - 06 - 01), retired, today), None);
+        assert_eq!(loaded_certification_refusal(today, retired, today), None);
+        assert_eq!(loaded_certification_refusal(retired, retired, today), None);
+        assert_eq!(
+            loaded_certification_refusal(date!(2026 - 12 - 07), retired, today),
+            Some(crate::ErrorCode::DateInFuture)
+        );
+        assert_eq!(
+            loaded_certification_refusal(date!(2014 - 12 - 31), retired, today),
+            Some(crate::ErrorCode::BeforeRetirement)
+        );
     }
 }

@@ -50,6 +50,10 @@ pub struct StagedRetiree {
     /// The columns an update keeps as stored (the file lacks them or left the cell empty): a sum of
     /// [`KEEPABLE`] bits.
     pub keep: i64,
+    /// The person's real last certification, loaded with a created person (issue 19.2).
+    pub last_certified_on: Option<Date>,
+    /// Its method code.
+    pub last_certification_method: Option<String>,
 }
 
 /// The optional columns of a roster and their bit in [`StagedRetiree::keep`]: an update keeps the stored value
@@ -142,6 +146,10 @@ pub struct Refused {
     pub party_member: bool,
     /// Notes.
     pub notes: Option<String>,
+    /// Last certification loaded with the person.
+    pub last_certified_on: Option<Date>,
+    /// Its method code.
+    pub last_certification_method: Option<String>,
 }
 
 /// What a merge wrote.
@@ -178,7 +186,8 @@ CREATE TEMP TABLE retiree_import_staging (
     line BIGINT NOT NULL, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
-    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
+    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
+    outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
     existing_path TEXT COLLATE "C", certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
@@ -191,7 +200,8 @@ CREATE TEMP TABLE retiree_import_staging (
     line INTEGER PRIMARY KEY, id_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date DATE NOT NULL,
     retirement_date DATE NOT NULL, category TEXT NOT NULL, management_level TEXT NOT NULL,
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
-    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
+    notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
+    outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
     existing_path TEXT, certified_until DATE);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
@@ -320,6 +330,49 @@ pub fn communities_to_create(conn: &mut DbConnection) -> RepoResult<Vec<StagedCo
     )
 }
 
+/// A community and a last-certification date of the rows to create that load one (issue 19.2).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct StagedLoaded {
+    /// Community code.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub community_code: String,
+    /// Its materialised path.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub path: String,
+    /// The last certification.
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub last_certified_on: Date,
+}
+
+/// The distinct (community, last certification) of the rows to create that load their last certification.
+pub fn loaded_to_create(conn: &mut DbConnection) -> RepoResult<Vec<StagedLoaded>> {
+    crate::sql::load(
+        conn,
+        "SELECT DISTINCT community_code, path, last_certified_on FROM retiree_import_staging \
+         WHERE outcome = 'create' AND last_certified_on IS NOT NULL ORDER BY last_certified_on, community_code",
+        &[],
+    )
+}
+
+/// Sets `until` as the validity of the rows to create of communities `codes` whose last certification is
+/// `certified_on` (issue 19.2: one policy period after it, CS Art. 16(2)).
+pub fn set_loaded_until(conn: &mut DbConnection, until: Date, certified_on: Date, codes: &[String]) -> RepoResult<()> {
+    for chunk in codes.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut binds = vec![Bind::Date(until), Bind::Date(certified_on)];
+        binds.extend(chunk.iter().map(|c| Bind::Text(c)));
+        exec(
+            conn,
+            &format!(
+                "UPDATE retiree_import_staging SET certified_until = ? \
+                 WHERE outcome = 'create' AND last_certified_on = ? AND community_code IN ({marks})"
+            ),
+            &binds,
+        )?;
+    }
+    Ok(())
+}
+
 /// Sets the first certification validity of the rows to create (CS Art. 16(2): one policy period from
 /// registration): `default` for all, then each date of `others` for its communities.
 pub fn set_certified_until(conn: &mut DbConnection, default: Date, others: &[(Date, Vec<String>)]) -> RepoResult<()> {
@@ -365,11 +418,22 @@ pub fn merge(
         conn,
         "INSERT INTO retirees (id_number, name, sex, birth_date, retirement_date, category, management_level, \
          community_code, phone, address, pension_status, monthly_pension_fen, party_member, notes, version, \
-         created_at, updated_at, certified_until) \
+         created_at, updated_at, certified_until, last_certified_on) \
          SELECT id_number, name, sex, birth_date, retirement_date, category, management_level, community_code, \
-         phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ?, certified_until \
-         FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
+         phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ?, certified_until, \
+         last_certified_on FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
         &[Bind::Ts(now), Bind::Ts(now)],
+    )?;
+    // Issue 19.2: the last certification loaded with a created person goes into their history (source `loaded`,
+    // `source_ref` the import job), so their timeline shows it.
+    exec(
+        conn,
+        "INSERT INTO certifications (retiree_id, method, certified_on, valid_until, source, source_ref, operator, \
+         created_at) SELECT r.id, s.last_certification_method, s.last_certified_on, s.certified_until, ?, ?, ?, ? \
+         FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
+         WHERE s.outcome = 'create' AND s.last_certified_on IS NOT NULL AND s.last_certification_method IS NOT NULL \
+         ORDER BY s.line",
+        &[Bind::Text(crate::retirees::CERT_SOURCE_LOADED), Bind::I64(who.job_id), Bind::Text(who.actor), Bind::Ts(now)],
     )?;
     crate::movement::record_imported(conn, today)?;
     crate::movement::record_import_moves(conn, today)?;

@@ -616,6 +616,67 @@ pub fn find_dependent_in_scope(
     if crate::jurisdictions::path_in_scope(&found.2, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
 }
 
+/// `source` of a certification loaded with a new person (issue 19.2): their real last certification given at
+/// registration (`source_ref` null), by a roster import (`source_ref` = import job) or a handover (`source_ref` =
+/// handover item).
+pub const CERT_SOURCE_LOADED: &str = "loaded";
+
+/// Records the last certification loaded with the new person `new.retiree_id` in their certification history and
+/// as their `last_certified_on` (their `certified_until` was set from it on creation). Returns the record.
+pub fn load_certification(conn: &mut DbConnection, new: &crate::pension::NewCertification) -> RepoResult<Retiree> {
+    use crate::schema::certifications;
+    diesel::insert_into(certifications::table).values(new).execute(conn)?;
+    diesel::update(retirees::table.find(new.retiree_id))
+        .set(retirees::last_certified_on.eq(new.certified_on))
+        .execute(conn)?;
+    Ok(retirees::table.find(new.retiree_id).select(Retiree::as_select()).first(conn)?)
+}
+
+/// The date of the latest certification on record of a person (the latest `certified_on`), if any.
+pub fn latest_certified_on(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Date>> {
+    use crate::schema::certifications;
+    Ok(certifications::table
+        .filter(certifications::retiree_id.eq(retiree_id))
+        .select(diesel::dsl::max(certifications::certified_on))
+        .first(conn)?)
+}
+
+/// Sets a person's validity from the certification of `certified_on` the validity now rests on (issue 19.2: the
+/// latest certification on record, even when it gives an earlier last valid day). Version + 1.
+pub fn set_validity(conn: &mut DbConnection, id: i64, until: Date, certified_on: Date) -> RepoResult<()> {
+    diesel::update(retirees::table.find(id))
+        .set((
+            retirees::certified_until.eq(until),
+            retirees::last_certified_on.eq(certified_on),
+            retirees::version.eq(retirees::version + 1),
+            retirees::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The method of the last certification of each of `ids` (the latest recorded certification dated on the
+/// person's `last_certified_on`): `(retiree id, method code)`, for the roster export.
+pub fn last_certification_methods(conn: &mut DbConnection, ids: &[i64]) -> RepoResult<Vec<(i64, String)>> {
+    use crate::schema::certifications;
+    let rows: Vec<(i64, String)> = certifications::table
+        .inner_join(retirees::table)
+        .filter(certifications::retiree_id.eq_any(ids))
+        .filter(retirees::last_certified_on.eq(certifications::certified_on.nullable()))
+        .order((certifications::retiree_id, certifications::id))
+        .select((certifications::retiree_id, certifications::method))
+        .load(conn)?;
+    // The last recorded per person wins.
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for (id, method) in rows {
+        match out.last_mut() {
+            Some(last) if last.0 == id => last.1 = method,
+            _ => out.push((id, method)),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

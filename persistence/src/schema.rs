@@ -236,6 +236,8 @@ diesel::table! {
         notes -> Nullable<Text>,
         has_flags -> Bool,
         keep -> BigInt,
+        last_certified_on -> Nullable<Date>,
+        last_certification_method -> Nullable<Text>,
         outcome -> Nullable<Text>,
         level -> Nullable<Text>,
         path -> Nullable<Text>,

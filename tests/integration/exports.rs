@@ -139,7 +139,7 @@ fn insert_many(app: &TestApp, n: u32) -> Vec<(String, String)> {
             body["id_number"] = json!(id_number("350203", &format!("19{}0101", 40 + i / 1000), (i % 1000) as u16));
             body["name"] = json!(format!("批量{i}"));
             let request: api::routes::retirees::CreateRetireeRequest = serde_json::from_value(body).unwrap();
-            let (data, flags) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
+            let (data, flags, _) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
             persistence::retirees::create(conn, &data, &flags, crate::helpers::today())?;
             out.push((data.id_number, data.community_code));
         }
@@ -160,13 +160,13 @@ both_backends! {
         let date = disposition.strip_prefix("attachment; filename=\"retirees-").and_then(|d| d.strip_suffix(".csv\"")).unwrap();
         assert!(date.len() == 8 && date.chars().all(|c| c.is_ascii_digit()), "{disposition}");
         let text = res.utf8_text();
-        let header = "name,id_number,sex,birth_date,retirement_date,category,management_level,community_code,phone,address,monthly_pension,party_member,special_groups,notes";
+        let header = "name,id_number,sex,birth_date,retirement_date,category,management_level,community_code,phone,address,monthly_pension,party_member,special_groups,notes,last_certified_on,last_certification_method";
         assert_eq!(text.split("\r\n").next(), Some(header));
         // The data platform (integration) sees everything in clear, as in its list.
         let row = format!(
             "张甲,{id},male,1955-01-01,2015-01-01,enterprise_employee,city_managed,350203001001,13812345678,\
              厦门市思明区厦港街道大学路1号,3500.00,true,living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30,\
-             \"住三楼, 说\"\"方言\"\"\"\r\n"
+             \"住三楼, 说\"\"方言\"\"\",,\r\n"
         );
         assert_eq!(text, format!("{header}\r\n{row}"));
         // The service centres see the list view: masked.
@@ -184,7 +184,7 @@ both_backends! {
         let mut errors = Vec::new();
         let request = app::retirees::file::to_request(&cells, &mut errors).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
-        let (data, flags) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
+        let (data, flags, _) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
         assert_eq!(data.id_number, id);
         assert_eq!(data.notes.as_deref(), Some("住三楼, 说\"方言\""));
         assert_eq!(app::retirees::file::format_groups(&flags), "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30");

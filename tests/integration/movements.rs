@@ -98,6 +98,11 @@ both_backends! {
                 continue;
             }
             let login = if i >= 8 { "fengchaoshan" } else { "hongshan" };
+            // Issue 19.12: the archive (or its exemption) and the agreement come before the acceptance.
+            if i >= 2 {
+                app.post(&format!("{base}/{id}/steps"), login, &json!({"step": "archive_received", "volumes": 2, "complete": true})).await.expect(200);
+            }
+            app.post(&format!("{base}/{id}/steps"), login, &json!({"step": "agreement_signed"})).await.expect(200);
             last = app.post(&format!("{base}/{id}/accept"), login, &json!({})).await.expect(200).body;
         }
         app.post(&format!("{base}/{first}/accept"), "hongshan", &json!({})).await.problem(409, "item_settled");
@@ -269,6 +274,10 @@ both_backends! {
         let batch = res.body["id"].as_i64().unwrap();
         let item_id = res.body["items"][0]["id"].as_i64().unwrap();
         let path = format!("/api/v1/handover-batches/{batch}/items/{item_id}/accept");
+        // Issue 19.12: the archive and agreement steps come first.
+        for step in [json!({"step": "archive_received", "volumes": 1, "complete": true}), json!({"step": "agreement_signed"})] {
+            app.post(&format!("/api/v1/handover-batches/{batch}/items/{item_id}/steps"), "hongshan", &step).await.expect(200);
+        }
         app.post(&path, "hongshan", &json!({"received_on": "2026-04-30"})).await.problem(422, "before_batch_month");
         app.post(&path, "hongshan", &json!({"received_on": "2999-01-01"})).await.problem(422, "date_in_future");
         let res = app.post(&path, "hongshan", &json!({"received_on": "2026-05-12"})).await.expect(200);

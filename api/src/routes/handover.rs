@@ -123,7 +123,9 @@ pub async fn add_step(
     Ok(web::Json(answer))
 }
 
-/// Accepts a handed-over person (GUIDE 交接制度): the retiree is registered in the receiving community, checked
+/// Accepts a handed-over person (GUIDE 交接制度) once the `archive_received` step (or its exemption, JN Art. 21(4))
+/// and the `agreement_signed` step are recorded, else 409 `handover_step_missing` naming the missing step
+/// (issue 19.12): the retiree is registered in the receiving community, checked
 /// again as a single create; they join its roll in the month received (`received` in the movement report) and get
 /// a first-visit task due by the end of that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes.

@@ -35,10 +35,10 @@ pub async fn create(
     let body = body.0;
     let fingerprint = crate::idempotency::fingerprint("POST /retirees", &body);
     let key = crate::extract::idempotency_key(&req)?;
-    let (data, flags) = validate_new(body, today).map_err(ApiError::validation)?;
+    let (data, flags, last) = validate_new(body, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
-        let retiree = app::retirees::register::register(conn, &c, today, &data, flags)?;
+        let retiree = app::retirees::register::register(conn, &c, today, &data, flags, last)?;
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/retirees/{}", retiree.id),
             version: retiree.version,

@@ -86,10 +86,11 @@ pub struct CertificationResponse {
     /// Last valid day it gives: one policy period later.
     #[schema(value_type = String, format = Date, example = "2027-07-15")]
     pub valid_until: Date,
-    /// `person` (through the API) or `feed` (a data-platform batch).
+    /// `person` (through the API), `feed` (a data-platform batch) or `loaded` (the last certification loaded with
+    /// the person at registration, by a roster import or a handover; issue 19.2).
     #[schema(example = "person")]
     pub source: String,
-    /// Feed batch id.
+    /// Feed batch id; for `loaded`, the import job or the handover item (`null` for `POST /retirees`).
     pub source_ref: Option<i64>,
     /// Who recorded it.
     pub operator: String,
@@ -103,8 +104,9 @@ pub struct CertificationResponse {
 pub struct CertifyResponse {
     /// The certification.
     pub certification: CertificationResponse,
-    /// Whether it moved the person's validity (a certification older than the one on file is kept as history
-    /// only).
+    /// Whether it moved the person's validity: a later validity always does; an older certification moves it
+    /// only when it is the latest on record (none dated after it), even back (issue 19.2); otherwise it is kept
+    /// as history only.
     pub extended: bool,
     /// The resumption it caused, when the pension was suspended for an overdue certification (CS Art. 32(1)).
     pub resumption: Option<StatusChangeResponse>,
@@ -250,7 +252,9 @@ pub fn check(body: &CertifyRequest, on: Date) -> Result<Checked, Vec<FieldError>
 
 /// Records a certification of one person in the caller's subtree, judged on `on` (XM Art. 15; CS Art. 16(2)).
 /// When it is newer than the one on file the person's validity runs one policy period from its date and an open
-/// home-visit task is closed; a pension suspended for an overdue certification resumes in the month of the
+/// home-visit task is closed; when it is older but still the latest certification on record (say the real last
+/// certification of a person registered with a fresh period) the validity runs from it too, and may fall due at
+/// once (issue 19.2; CS Art. 16(2), 32(1)); a pension suspended for an overdue certification resumes in the month of the
 /// certification, with the back-pay the policy grants (CS Art. 32(1)). A stopped or transferred-out pension
 /// cannot be certified (409).
 pub fn certify(
@@ -269,7 +273,7 @@ pub fn certify(
     }
     let rules = rules_at(conn, &path, checked.certified_on)?;
     let valid_until = pension::certified_until(checked.certified_on, rules.period_months);
-    let (cert, extended) = repo::record_certification(
+    let (cert, mut extended) = repo::record_certification(
         conn,
         &NewCertification {
             retiree_id: id,
@@ -288,6 +292,15 @@ pub fn certify(
             created_at: persistence::now_utc(),
         },
     )?;
+    if !extended {
+        // Issue 19.2; CS Art. 16(2), 32(1): the latest certification on record sets the validity even when it is
+        // older than the period the person got at registration (their real last certification, loaded late).
+        let latest = people::latest_certified_on(conn, id)? == Some(checked.certified_on);
+        if let Some(until) = pension::validity_after(retiree.certified_until, valid_until, latest) {
+            people::set_validity(conn, id, until, checked.certified_on)?;
+            extended = true;
+        }
+    }
     let mut entry = caller.audit("certification.record", "retiree", id, &path);
     entry.retiree_id = Some(id);
     entry.detail = Some(

@@ -127,7 +127,7 @@ pub fn begin(
 #[derive(Debug)]
 pub struct RowPage {
     /// In [`COLUMNS`] order.
-    pub rows: Vec<[String; 14]>,
+    pub rows: Vec<[String; 16]>,
     /// Id of the last retiree: the next page starts after it.
     pub last: Option<i64>,
     /// Whether the page was full, so that more may follow.
@@ -142,23 +142,29 @@ pub fn page_rows(conn: &mut DbConnection, export: &Export, after: Option<i64>) -
     for (id, flag) in repo::flags_of(conn, &ids)? {
         flags.entry(id).or_default().push(flag);
     }
+    let methods: HashMap<i64, String> = repo::last_certification_methods(conn, &ids)?.into_iter().collect();
     let last = ids.last().copied();
     let more = items.len() as i64 == PAGE;
-    let rows =
-        items.iter().map(|(r, _)| row_of(r, flags.get(&r.id).map_or(&[][..], Vec::as_slice), export.role)).collect();
+    let rows = items
+        .iter()
+        .map(|(r, _)| {
+            let flags = flags.get(&r.id).map_or(&[][..], Vec::as_slice);
+            row_of(r, flags, methods.get(&r.id).map(String::as_str), export.role)
+        })
+        .collect();
     Ok(RowPage { rows, last, more })
 }
 
 /// One retiree as a file row, sensitive fields in the list view of the role table; the birth date only with a
 /// clear ID.
-fn row_of(r: &Retiree, flags: &[GroupFlag], role: Role) -> [String; 14] {
+fn row_of(r: &Retiree, flags: &[GroupFlag], method: Option<&str>, role: Role) -> [String; 16] {
     let mut masked = Vec::new();
     let id_number = show(role, SensitiveField::IdNumber, false, &r.id_number, &mut masked);
     let phone = r.phone.as_deref().map(|p| show(role, SensitiveField::Phone, false, p, &mut masked));
     let address = r.address.as_deref().map(|a| show(role, SensitiveField::Address, false, a, &mut masked));
     // The birth date is the masked part of the ID: written only where the ID is (issue 21.1).
     let birth_date = role.visibility(SensitiveField::IdNumber).clear_in(false).then_some(r.birth_date);
-    row_values(r, flags, id_number, birth_date, phone, address)
+    row_values(r, flags, id_number, birth_date, (phone, address), method)
 }
 
 /// CSV lines (CRLF, quoted where needed) in `encoding`; the header line starts with the byte-order mark in UTF-8.

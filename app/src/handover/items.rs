@@ -17,6 +17,7 @@ use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
 use crate::policy_book::rules_at;
+use crate::retirees::register::{load_certification, loaded_json};
 use crate::retirees::registration::{CreateRetireeRequest, first_validity, validate_new};
 
 /// A step to record.
@@ -104,9 +105,12 @@ pub struct AcceptRequest {
     pub received_on: Option<String>,
 }
 
-/// Accepts item `item_id` of batch `batch_id` on `today` (GUIDE 交接制度): the retiree is registered in the
+/// Accepts item `item_id` of batch `batch_id` on `today` (GUIDE 交接制度) once its archive step (the archive
+/// received, or an exemption recorded: JN Art. 21(4)) and its agreement step are recorded, else 409
+/// `handover_step_missing` naming the first missing step: the retiree is registered in the
 /// receiving community, checked again as a single create, certified until one policy period after the day
-/// received (CS Art. 16(2)); they join its roll in the month received and get a first-visit task due by the end of
+/// received (CS Art. 16(2)), or one period after the real last certification handed over with them
+/// (`retiree.last_certified_on`, recorded in their history; issue 19.2); they join its roll in the month received and get a first-visit task due by the end of
 /// that month (GUIDE 走访制度: "当月内"). When no item is left pending the batch
 /// closes. Answers the batch.
 pub fn accept(
@@ -123,19 +127,29 @@ pub fn accept(
         return Err(AppError::validation(errors));
     }
     let (b, item, path) = item_in_scope(conn, caller, batch_id, item_id)?;
-    let accepted = decide(&item, HandoverAction::Accept)?;
+    // Issue 19.12; JN Art. 21(4), GUIDE 交接制度: the archive (or its exemption) and the agreement come first.
+    let steps: Vec<HandoverStep> =
+        repo::steps_of_batch(conn, batch_id)?.into_iter().filter(|s| s.item_id == item_id).map(|s| s.step).collect();
+    let accepted = decide(&item, rules::acceptance(&steps))?;
     if persistence::movement::month_of(received_on) < b.month {
         return Err(AppError::field(FieldError::of("/received_on", ErrorCode::BeforeBatchMonth)));
     }
     let request: CreateRetireeRequest = serde_json::from_str(&item.payload).map_err(AppError::internal)?;
-    let (mut data, flags) = validate_new(request, today).map_err(AppError::validation)?;
-    // Certified from the day received, under the policy of that day (issue 19.9), not from the acceptance call.
-    data.certified_until = first_validity(received_on, rules_at(conn, &path, received_on)?);
+    let (mut data, flags, last) = validate_new(request, today).map_err(AppError::validation)?;
+    // Certified from the day received, under the policy of that day (issue 19.9), not from the acceptance call;
+    // or from the person's real last certification handed over with them (issue 19.2; CS Art. 16(2), 32(1)).
+    data.certified_until = match last {
+        Some(c) => first_validity(c.certified_on, rules_at(conn, &path, c.certified_on)?),
+        None => first_validity(received_on, rules_at(conn, &path, received_on)?),
+    };
     let source = ("handover", Some(item_id));
     let retiree = people::create_as(conn, &data, &flags, "received", received_on, source).map_err(|e| match e {
         persistence::RepoError::Unique(_) => AppError::of(ErrorCode::IdNumberTaken),
         other => other.into(),
     })?;
+    if let Some(c) = last {
+        load_certification(conn, &caller.login, retiree.id, c, data.certified_until, Some(item_id))?;
+    }
     repo::settle_item(conn, &item, accepted.as_str(), Some(retiree.id), None, &caller.login).map_err(settled)?;
     repo::open_visit(
         conn,
@@ -147,8 +161,11 @@ pub fn accept(
     )?;
     let mut entry = caller.audit("handover.accept", "handover_item", item_id, &path);
     entry.retiree_id = Some(retiree.id);
-    entry.detail =
-        Some(serde_json::json!({"batch_id": batch_id, "community_code": retiree.community_code}).to_string());
+    entry.detail = Some(
+        serde_json::json!({"batch_id": batch_id, "community_code": retiree.community_code,
+            "last_certification": last.map(loaded_json)})
+        .to_string(),
+    );
     persistence::audit::append(conn, &entry)?;
     let b = repo::find_batch(conn, b.id)?;
     load(conn, b)

@@ -105,7 +105,7 @@ pub fn submit(
         person["community_code"] = serde_json::Value::String(target.clone());
         let request: CreateRetireeRequest = serde_json::from_value(person.clone()).map_err(AppError::internal)?;
         match validate_new(request, today) {
-            Ok((data, _)) => {
+            Ok((data, _, _)) => {
                 if !seen.insert(data.id_number.clone()) {
                     errors.push(FieldError::of(at("/retiree/id_number"), ErrorCode::DuplicateInBatch));
                 } else if people::find_by_id_number(conn, &data.id_number, "/")?.is_some() {

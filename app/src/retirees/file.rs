@@ -3,6 +3,7 @@
 //! and read. Values are the API's: enumeration codes (Chinese labels are accepted on import), dates
 //! `YYYY-MM-DD`, money `"3500.00"`, `true`/`false`, and special groups as `group:from[:to]` joined by `;`.
 
+use domain::pension::CertificationMethod;
 use domain::{Category, ErrorCode, ManagementLevel, Money, Sex, SpecialGroup};
 use persistence::retirees::{GroupFlag, Retiree};
 
@@ -11,7 +12,7 @@ use super::registration::{CreateRetireeRequest, SpecialGroupInput};
 use crate::error::FieldError;
 
 /// The columns, in export order.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 16] = [
     "name",
     "id_number",
     "sex",
@@ -26,6 +27,8 @@ pub const COLUMNS: [&str; 14] = [
     "party_member",
     "special_groups",
     "notes",
+    "last_certified_on",
+    "last_certification_method",
 ];
 
 /// Columns a file must have.
@@ -45,7 +48,7 @@ pub const REQUIRED: [&str; 6] =
     ["name", "id_number", "retirement_date", "category", "management_level", "community_code"];
 
 /// Chinese headers accepted for each column.
-const ALIASES: [(&str, &[&str]); 14] = [
+const ALIASES: [(&str, &[&str]); 16] = [
     ("name", &["姓名"]),
     ("id_number", &["公民身份号码", "身份证号码", "身份证号"]),
     ("sex", &["性别"]),
@@ -60,6 +63,8 @@ const ALIASES: [(&str, &[&str]); 14] = [
     ("party_member", &["是否党员", "党员"]),
     ("special_groups", &["特殊群体"]),
     ("notes", &["备注"]),
+    ("last_certified_on", &["末次认证日期", "上次认证日期", "最近认证日期"]),
+    ("last_certification_method", &["末次认证方式", "上次认证方式", "认证方式"]),
 ];
 
 /// The column a header names (trimmed; English names case-insensitively, or a Chinese alias).
@@ -93,15 +98,15 @@ pub fn format_groups(flags: &[GroupFlag]) -> String {
 
 /// One row as written to a file, in [`COLUMNS`] order; `id_number`, `phone` and `address` come already shown
 /// or masked for the caller, and `birth_date` only where the ID is shown in clear (empty otherwise: it is the
-/// masked part of the ID).
+/// masked part of the ID); `method` is the method of the last certification (issue 19.2).
 pub fn row_values(
     r: &Retiree,
     flags: &[GroupFlag],
     id_number: String,
     birth_date: Option<time::Date>,
-    phone: Option<String>,
-    address: Option<String>,
-) -> [String; 14] {
+    (phone, address): (Option<String>, Option<String>),
+    method: Option<&str>,
+) -> [String; 16] {
     [
         r.name.clone(),
         id_number,
@@ -117,6 +122,8 @@ pub fn row_values(
         r.party_member.to_string(),
         format_groups(flags),
         r.notes.clone().unwrap_or_default(),
+        r.last_certified_on.map(|d| d.to_string()).unwrap_or_default(),
+        method.unwrap_or_default().to_owned(),
     ]
 }
 
@@ -231,6 +238,17 @@ pub fn to_request(cells: &[(&'static str, String)], errors: &mut Vec<FieldError>
     });
     let party_member = bool_cell("party_member", get("party_member"), errors);
     let groups = text(get("special_groups")).map(|g| groups_cell(&g, errors));
+    let method = text(get("last_certification_method")).and_then(|s| {
+        enum_cell(
+            "last_certification_method",
+            &s,
+            CertificationMethod::parse,
+            CertificationMethod::ALL,
+            CertificationMethod::label_zh,
+            &CertificationMethod::codes(),
+            errors,
+        )
+    });
     let (Some(category), Some(management_level)) = (category, level) else { return None };
     Some(CreateRetireeRequest {
         name: get("name").to_owned(),
@@ -247,6 +265,8 @@ pub fn to_request(cells: &[(&'static str, String)], errors: &mut Vec<FieldError>
         party_member,
         special_groups: groups,
         notes: text(get("notes")),
+        last_certified_on: text(get("last_certified_on")),
+        last_certification_method: method,
     })
 }
 

@@ -6,7 +6,7 @@ use persistence::retirees::{self as repo, GroupFlag, RetireeData};
 use persistence::{DbConnection, RepoError, audit, jurisdictions};
 use time::Date;
 
-use super::registration::{Draft, UpdateRetireeRequest, check_fields, first_validity};
+use super::registration::{Draft, LoadedCertification, UpdateRetireeRequest, check_fields, first_validity};
 use super::view::{RetireeResponse, to_response};
 use crate::audit::changes;
 use crate::caller::Caller;
@@ -37,29 +37,75 @@ fn id_taken(e: RepoError) -> AppError {
 }
 
 /// Registers a checked retiree ([`super::registration::validate_new`]) in a community of the caller's subtree on
-/// `today`: pension status `normal`, the first certification validity one policy period later; writes the row,
-/// its flags, movement and event, and the audit entry with the changes. Answers the single-person view.
+/// `today`: pension status `normal`, the first certification validity one policy period later, or, when the
+/// request loads the person's real last certification, one policy period (of the policy on that date) after it
+/// (issue 19.2; CS Art. 16(2), 32(1): a person overdue is overdue at once); writes the row, its flags, movement
+/// and event, the loaded certification into the history, and the audit entry with the changes. Answers the
+/// single-person view.
 pub fn register(
     conn: &mut DbConnection,
     caller: &Caller,
     today: Date,
     data: &RetireeData,
     flags: Vec<GroupFlag>,
+    last: Option<LoadedCertification>,
 ) -> Result<RetireeResponse, AppError> {
     let path = community_path(conn, caller, &data.community_code)?;
     let rules = rules_at(conn, &path, today)?;
     let mut data = data.clone();
-    data.certified_until = first_validity(today, rules);
-    let retiree = repo::create(conn, &data, &flags, today).map_err(id_taken)?;
+    data.certified_until = match last {
+        Some(c) => first_validity(c.certified_on, rules_at(conn, &path, c.certified_on)?),
+        None => first_validity(today, rules),
+    };
+    let mut retiree = repo::create(conn, &data, &flags, today).map_err(id_taken)?;
+    if let Some(c) = last {
+        retiree = load_certification(conn, &caller.login, retiree.id, c, data.certified_until, None)?;
+    }
     let mut entry = caller.audit("retiree.create", "retiree", retiree.id, &path);
     entry.retiree_id = Some(retiree.id);
     let mut diff = changes(None, &data);
     if !flags.is_empty() {
         diff.insert("special_groups".into(), serde_json::json!({"from": null, "to": flags}));
     }
-    entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
+    entry.detail =
+        Some(serde_json::json!({ "changes": diff, "last_certification": last.map(loaded_json) }).to_string());
     audit::append(conn, &entry)?;
     to_response(retiree, flags, caller.role, true, rules, today)
+}
+
+/// The audit detail of a loaded certification.
+pub fn loaded_json(c: LoadedCertification) -> serde_json::Value {
+    serde_json::json!({"certified_on": c.certified_on.to_string(), "method": c.method.as_str()})
+}
+
+/// Writes the last certification `c` loaded with the new person `retiree_id` into their history (source
+/// `loaded`, `source_ref` the handover item when received by handover) and as their last certification; it
+/// gives `valid_until` (issue 19.2). Returns the record.
+pub fn load_certification(
+    conn: &mut DbConnection,
+    operator: &str,
+    retiree_id: i64,
+    c: LoadedCertification,
+    valid_until: Date,
+    source_ref: Option<i64>,
+) -> Result<repo::Retiree, AppError> {
+    let new = persistence::pension::NewCertification {
+        retiree_id,
+        method: c.method.as_str().to_owned(),
+        data_source: None,
+        provider: None,
+        provider_reference: None,
+        score: None,
+        certifier_name: None,
+        evidence: None,
+        certified_on: c.certified_on,
+        valid_until,
+        source: repo::CERT_SOURCE_LOADED.to_owned(),
+        source_ref,
+        operator: operator.to_owned(),
+        created_at: persistence::now_utc(),
+    };
+    Ok(repo::load_certification(conn, &new)?)
 }
 
 /// Changes a retiree of the caller's subtree as of `today`: absent fields stay, `null` clears optional ones,

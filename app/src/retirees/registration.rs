@@ -1,6 +1,7 @@
 //! Registering a retiree: the input of a create or an update and the checks every new or changed record passes
 //! (one code for the API, roster imports and handover, not copies).
 
+use domain::pension::CertificationMethod;
 use domain::{Category, ErrorCode, IdNumber, ManagementLevel, Money, PensionStatus, Sex, SpecialGroup};
 use persistence::retirees::{GroupFlag, RetireeData};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -69,6 +70,75 @@ pub struct CreateRetireeRequest {
     pub special_groups: Option<Vec<SpecialGroupInput>>,
     /// Notes.
     pub notes: Option<String>,
+    /// The person's real last certification (YYYY-MM-DD), when the city loads an existing roster (issue 19.2):
+    /// not in the future, not before `retirement_date`; `certified_until` is one policy period after it (CS Art.
+    /// 16(2)), so a person overdue is overdue at once. Absent: one policy period from registration. Needs
+    /// `last_certification_method`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date, example = "2025-06-01")]
+    pub last_certified_on: Option<String>,
+    /// How the last certification was made (with `last_certified_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_certification_method: Option<CertificationMethod>,
+}
+
+/// A person's real last certification, loaded with them (issue 19.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadedCertification {
+    /// Date of the certification.
+    pub certified_on: Date,
+    /// How it was made.
+    pub method: CertificationMethod,
+}
+
+/// The last certification of a new person, checked against their retirement date as of `on`: both fields or
+/// neither; the date neither in the future nor before retirement (issue 19.2; CS Art. 16(2)).
+fn check_last_certification(
+    date: Option<&str>,
+    method: Option<CertificationMethod>,
+    retirement: Option<Date>,
+    on: Date,
+    errors: &mut Vec<FieldError>,
+) -> Option<LoadedCertification> {
+    let date = date.map(str::trim).filter(|d| !d.is_empty());
+    let certified_on = date.and_then(|d| parse_date("/last_certified_on", d).map_err(|e| errors.push(e)).ok());
+    match (date, method) {
+        (Some(_), None) => errors.push(FieldError::with(
+            "/last_certification_method",
+            ErrorCode::Required,
+            "填写末次认证日期时须填写认证方式",
+            "last_certification_method is required with last_certified_on",
+        )),
+        (None, Some(_)) => errors.push(FieldError::with(
+            "/last_certified_on",
+            ErrorCode::Required,
+            "填写认证方式时须填写末次认证日期",
+            "last_certified_on is required with last_certification_method",
+        )),
+        _ => {}
+    }
+    let (certified_on, method, retirement) = (certified_on?, method?, retirement?);
+    match domain::pension::loaded_certification_refusal(certified_on, retirement, on) {
+        Some(code @ ErrorCode::DateInFuture) => {
+            errors.push(FieldError::with(
+                "/last_certified_on",
+                code,
+                "末次认证日期不能晚于今天",
+                "the last certification cannot be in the future",
+            ));
+            None
+        }
+        Some(code) => {
+            errors.push(FieldError::with(
+                "/last_certified_on",
+                code,
+                "末次认证日期不能早于退休日期",
+                "the last certification cannot be before the retirement date",
+            ));
+            None
+        }
+        None => Some(LoadedCertification { certified_on, method }),
+    }
 }
 
 fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -179,8 +249,18 @@ pub struct Draft {
 
 /// The checks of a single create, for a new retiree from a request or from a file row (issue 4: the same code,
 /// not a copy). Fields are JSON pointers (`/id_number`).
-pub fn validate_new(body: CreateRetireeRequest, on: Date) -> Result<(RetireeData, Vec<GroupFlag>), Vec<FieldError>> {
-    check_fields(
+/// With the person's last certification when the request loads one (issue 19.2).
+pub fn validate_new(body: CreateRetireeRequest, on: Date) -> Result<NewRetiree, Vec<FieldError>> {
+    let mut cert_errors = Vec::new();
+    let retirement = parse_date("/retirement_date", &body.retirement_date).ok();
+    let last = check_last_certification(
+        body.last_certified_on.as_deref(),
+        body.last_certification_method,
+        retirement,
+        on,
+        &mut cert_errors,
+    );
+    let checked = check_fields(
         Draft {
             name: body.name,
             id_number: body.id_number,
@@ -199,9 +279,19 @@ pub fn validate_new(body: CreateRetireeRequest, on: Date) -> Result<(RetireeData
             pension_status: PensionStatus::Normal,
         },
         on,
-    )
-    .map(|(data, flags)| (data, flags.unwrap_or_default()))
+    );
+    match checked {
+        Ok((data, flags)) if cert_errors.is_empty() => Ok((data, flags.unwrap_or_default(), last)),
+        Ok(_) => Err(cert_errors),
+        Err(mut errors) => {
+            errors.extend(cert_errors);
+            Err(errors)
+        }
+    }
 }
+
+/// A new retiree, checked: the record, its special-group flags and the last certification it loads.
+pub type NewRetiree = (RetireeData, Vec<GroupFlag>, Option<LoadedCertification>);
 
 /// Checks a draft as of `on`: every broken rule is reported at once, with its field (JSON pointers).
 pub fn check_fields(draft: Draft, on: Date) -> Result<(RetireeData, Option<Vec<GroupFlag>>), Vec<FieldError>> {

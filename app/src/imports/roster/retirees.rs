@@ -38,7 +38,7 @@ impl Pipeline<'_> {
         let Some(header) = &self.header else {
             return Err(Stop::Failed(AppError::internal("row before header")));
         };
-        let (data, flags, has_flags, keep) = match check_row(header, &row, self.on) {
+        let (data, flags, has_flags, keep, last) = match check_row(header, &row, self.on) {
             Ok(checked) => checked,
             Err(errors) => return self.reject(row, &errors),
         };
@@ -78,6 +78,8 @@ impl Pipeline<'_> {
             notes: data.notes,
             has_flags,
             keep,
+            last_certified_on: last.map(|c| c.certified_on),
+            last_certification_method: last.map(|c| c.method.as_str().to_owned()),
         });
         if self.rows.len() >= BATCH {
             self.flush()?;
@@ -99,7 +101,9 @@ impl Pipeline<'_> {
 /// What a row checked as a single create is: its data, its special-group flags, whether the file gave any (an
 /// empty cell keeps a person's flags on update, the clear marker removes them) and the columns an update keeps
 /// ([`bulk::KEEPABLE`] bits); or the broken rules named by column.
-pub(crate) type CheckedRow = (RetireeData, Vec<GroupFlag>, bool, i64);
+/// Last: the person's last certification the row loads (issue 19.2).
+pub(crate) type CheckedRow =
+    (RetireeData, Vec<GroupFlag>, bool, i64, Option<crate::retirees::registration::LoadedCertification>);
 
 /// The checks of one data row, before the database: the header's width, the clear markers, the cells
 /// ([`retiree_file::to_request`]) and the checks of a single create
@@ -141,10 +145,10 @@ pub(crate) fn check_row(header: &Header, row: &SourceRow, on: time::Date) -> Res
         },
         _ => None,
     };
-    let Some((data, flags)) = checked else { return Err(errors) };
+    let Some((data, flags, last)) = checked else { return Err(errors) };
     let has_flags = cleared.contains(&"special_groups")
         || cells.iter().any(|(c, v)| *c == "special_groups" && !v.trim().is_empty());
-    Ok((data, flags, has_flags, keep))
+    Ok((data, flags, has_flags, keep, last))
 }
 
 /// The cells of a refused staged row, in the file's column order.
@@ -178,6 +182,8 @@ pub(crate) fn refused_cells(header: &Header, r: &Refused, flags: &[StagedFlag]) 
             Some("party_member") => r.party_member.to_string(),
             Some("special_groups") => retiree_file::format_groups(&groups),
             Some("notes") => r.notes.clone().unwrap_or_default(),
+            Some("last_certified_on") => r.last_certified_on.map(|d| d.to_string()).unwrap_or_default(),
+            Some("last_certification_method") => r.last_certification_method.clone().unwrap_or_default(),
             _ => String::new(),
         })
         .collect()
@@ -382,7 +388,8 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
 }
 
 /// The first certification validity of the people an import creates: one period of their community's policy
-/// from today, the registration date (CS Art. 16(2)); set-based, one statement per distinct date.
+/// from today, the registration date (CS Art. 16(2)), or from the last certification the row loads (issue 19.2);
+/// set-based, one statement per distinct date.
 pub(crate) fn first_validity(conn: &mut persistence::DbConnection, on: time::Date) -> Result<(), AppError> {
     let book = crate::policy_book::PolicyBook::load(conn, on)?;
     let mut by_date: std::collections::BTreeMap<time::Date, Vec<String>> = std::collections::BTreeMap::new();
@@ -396,5 +403,24 @@ pub(crate) fn first_validity(conn: &mut persistence::DbConnection, on: time::Dat
         .map_or_else(|| domain::pension::certified_until(on, book.rules_at("").period_months), |(d, _)| *d);
     let others: Vec<(time::Date, Vec<String>)> = by_date.into_iter().filter(|(d, _)| *d != default).collect();
     bulk::set_certified_until(conn, default, &others)?;
+    // Issue 19.2: a row loading the person's real last certification is valid one period (of the community's
+    // policy on that date) after it, so a person overdue is overdue at once (CS Art. 16(2), 32(1)).
+    let mut loaded = bulk::loaded_to_create(conn)?.into_iter().peekable();
+    while let Some(first) = loaded.next() {
+        let date = first.last_certified_on;
+        let book = crate::policy_book::PolicyBook::load(conn, date)?;
+        let mut by_until: std::collections::BTreeMap<time::Date, Vec<String>> = std::collections::BTreeMap::new();
+        let mut add = |c: bulk::StagedLoaded| {
+            let until = domain::pension::certified_until(date, book.rules_at(&c.path).period_months);
+            by_until.entry(until).or_default().push(c.community_code);
+        };
+        add(first);
+        while let Some(c) = loaded.next_if(|c| c.last_certified_on == date) {
+            add(c);
+        }
+        for (until, codes) in by_until {
+            bulk::set_loaded_until(conn, until, date, &codes)?;
+        }
+    }
     Ok(())
 }
