@@ -21,6 +21,7 @@ pub mod jurisdictions;
 pub mod movement;
 pub mod pension;
 pub mod policies;
+pub mod retention;
 pub mod retirees;
 pub mod rules;
 pub mod schema;
