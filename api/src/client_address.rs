@@ -27,9 +27,11 @@ impl TrustedProxies {
             let max = if ip.is_ipv4() { 32 } else { 128 };
             let prefix = match prefix {
                 None => max,
-                Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| {
-                    format!("'{item}': the prefix length must be a whole number from 0 to {max}")
-                })?,
+                Some(p) => p
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(|| format!("'{item}': the prefix length must be a whole number from 0 to {max}"))?,
             };
             nets.push((ip, prefix));
         }

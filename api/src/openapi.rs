@@ -247,6 +247,22 @@ impl IntoResponses for ReadErrors {
     }
 }
 
+/// Errors of the change feed: those of any read, and a cursor older than the retention mark (issue 21.12).
+pub struct FeedErrors;
+
+impl FeedErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [ReadErrors::codes(), vec![ErrorCode::EventGone]].concat()
+    }
+}
+
+impl IntoResponses for FeedErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
+}
+
 /// Errors any authenticated write may answer.
 pub struct WriteErrors;
 

@@ -40,8 +40,7 @@ struct Got {
 
 /// Every event with an id up to this was deleted by the retention sweep (0: none).
 pub fn events_gone_up_to(conn: &mut DbConnection) -> RepoResult<i64> {
-    let rows: Vec<Mark> =
-        sql::load(conn, "SELECT up_to FROM retention_marks WHERE name = ?", &[Bind::Text("events")])?;
+    let rows: Vec<Mark> = sql::load(conn, "SELECT up_to FROM retention_marks WHERE name = ?", &[Bind::Text("events")])?;
     Ok(rows.first().map_or(0, |m| m.up_to))
 }
 
@@ -50,8 +49,7 @@ fn sweep_lock(conn: &mut DbConnection) -> RepoResult<bool> {
     if let DbConnection::Sqlite(_) = conn {
         return Ok(true);
     }
-    let got: Vec<Got> =
-        sql::load(conn, "SELECT pg_try_advisory_xact_lock(?) AS got", &[Bind::I64(SWEEP_LOCK)])?;
+    let got: Vec<Got> = sql::load(conn, "SELECT pg_try_advisory_xact_lock(?) AS got", &[Bind::I64(SWEEP_LOCK)])?;
     Ok(got.first().is_some_and(|g| g.got))
 }
 
@@ -79,8 +77,7 @@ pub fn sweep_events(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i
             &[],
         )?;
         let held = held.first().map_or(i64::MAX, |m| m.up_to);
-        let Some(last) =
-            oldest.iter().take_while(|e| e.occurred_at < cutoff && e.id <= held).map(|e| e.id).last()
+        let Some(last) = oldest.iter().take_while(|e| e.occurred_at < cutoff && e.id <= held).map(|e| e.id).last()
         else {
             return Ok(Batch::Deleted(0));
         };

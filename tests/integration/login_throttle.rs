@@ -31,9 +31,11 @@ fn outcomes(app: &TestApp, actor: &str, outcome: &str) -> i64 {
 /// Ends the running delay of every login name and address now, as if it had been waited out.
 fn wait_out(app: &TestApp) {
     for table in ["login_throttle", "login_address_throttle"] {
-        diesel::sql_query(format!("UPDATE {table} SET locked_until = window_started_at WHERE locked_until IS NOT NULL"))
-            .execute(&mut *app.conn())
-            .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE {table} SET locked_until = window_started_at WHERE locked_until IS NOT NULL"
+        ))
+        .execute(&mut *app.conn())
+        .unwrap();
     }
 }
 

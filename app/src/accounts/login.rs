@@ -3,8 +3,8 @@
 //! looked up on every request (its role and node as stored now, not as at token issue).
 
 use domain::ErrorCode;
-use persistence::accounts::{self, Claim, ThrottleKey};
 pub use persistence::accounts::ThrottleRule;
+use persistence::accounts::{self, Claim, ThrottleKey};
 use persistence::audit::{self, NewAuditEntry};
 use persistence::{DbConnection, write_tx};
 use serde::{Deserialize, Serialize};
