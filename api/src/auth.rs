@@ -130,7 +130,7 @@ impl FromRequest for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_owned());
-        let client_ip = req.connection_info().realip_remote_addr().map(str::to_owned);
+        let client_ip = crate::client_address::of(req);
         let request_id = req.extensions().get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_default();
         let req = req.clone();
         Box::pin(async move {

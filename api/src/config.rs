@@ -71,8 +71,16 @@ pub struct Config {
     pub login_max_failures: i32,
     /// `LOGIN_FAILURE_WINDOW_SECONDS`.
     pub login_failure_window: Duration,
-    /// `LOGIN_LOCK_SECONDS`.
+    /// `LOGIN_LOCK_SECONDS`: the first delay once the limit is reached (it doubles with each further failure).
     pub login_lock: Duration,
+    /// `LOGIN_LOCK_MAX_SECONDS`: the longest delay.
+    pub login_lock_max: Duration,
+    /// `LOGIN_ADDRESS_MAX_FAILURES`: failed logins from one client address before its delays start.
+    pub login_address_max_failures: i32,
+    /// `TRUSTED_PROXIES`: peers whose forwarding headers name the client (issue 21.6).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// Retention of the change feed and of webhook attempts (issue 21.12).
+    pub retention: app::retention::Retention,
     /// `HTTP_WORKERS` (0: one per core).
     pub workers: usize,
     /// Webhook delivery settings.
@@ -133,7 +141,17 @@ impl Config {
             body_min_rate: number(env, "HTTP_BODY_MIN_BYTES_PER_SECOND", 4096, 1, 1 << 30)?,
             login_max_failures: number(env, "LOGIN_MAX_FAILURES", 5, 1, 1000)? as i32,
             login_failure_window: Duration::from_secs(number(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400)?),
-            login_lock: Duration::from_secs(number(env, "LOGIN_LOCK_SECONDS", 900, 1, 86_400)?),
+            login_lock: Duration::from_secs(number(env, "LOGIN_LOCK_SECONDS", 30, 1, 86_400)?),
+            login_lock_max: Duration::from_secs(number(env, "LOGIN_LOCK_MAX_SECONDS", 900, 1, 86_400)?),
+            login_address_max_failures: number(env, "LOGIN_ADDRESS_MAX_FAILURES", 100, 1, 100_000)? as i32,
+            trusted_proxies: crate::client_address::TrustedProxies::parse(&env("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| ConfigError(format!("TRUSTED_PROXIES: {e}")))?,
+            retention: app::retention::Retention {
+                event_days: days(env, "EVENT_RETENTION_DAYS", None)?,
+                webhook_attempt_days: days(env, "WEBHOOK_ATTEMPT_RETENTION_DAYS", Some(90))?,
+                every: Duration::from_secs(number(env, "RETENTION_SWEEP_SECONDS", 3600, 10, 7 * 86_400)?),
+                batch: number(env, "RETENTION_BATCH_ROWS", 5000, 1, 1_000_000)? as i64,
+            },
             workers: number(env, "HTTP_WORKERS", 0, 0, 256)? as usize,
             webhooks: WebhookConfig {
                 allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
@@ -160,6 +178,19 @@ fn number(env: Env<'_>, key: &str, default: u64, min: u64, max: u64) -> Result<u
     match text.trim().parse::<u64>() {
         Ok(v) if (min..=max).contains(&v) => Ok(v),
         _ => Err(ConfigError(format!("{key}: '{text}' is not a whole number from {min} to {max}"))),
+    }
+}
+
+/// Days to keep: a whole number of days, or `keep` (never delete); unset, `default` (`None`: keep).
+fn days(env: Env<'_>, key: &str, default: Option<u32>) -> Result<Option<u32>, ConfigError> {
+    let Some(text) = env(key) else { return Ok(default) };
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("keep") {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(v) if (1..=36_500).contains(&v) => Ok(Some(v)),
+        _ => Err(ConfigError(format!("{key}: '{text}' is not keep or a whole number of days from 1 to 36500"))),
     }
 }
 

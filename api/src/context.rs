@@ -138,7 +138,7 @@ pub async fn observe(
     res.headers_mut().insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let status = res.status().as_u16();
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let peer = res.request().connection_info().realip_remote_addr().unwrap_or("-").to_owned();
+    let peer = crate::client_address::of(res.request()).unwrap_or_else(|| "-".to_owned());
     log::info!(
         target: "access",
         "[{request_id}] {peer} \"{method} {}\" {status} {:.1}ms",

@@ -43,8 +43,10 @@ where
     F: FnOnce(&mut DbConnection) -> Result<Created, ApiError> + Send + 'static,
 {
     run(state, caller, key, fingerprint, move |conn| {
-        create(conn)
-            .map(|c| (Answer { status: 201, location: Some(c.location), body: c.body.to_string() }, Some(c.version)))
+        create(conn).map(|c| {
+            let etag = Some(crate::extract::etag(c.version));
+            (Answer { status: 201, location: Some(c.location), body: c.body.to_string(), etag }, Some(c.version))
+        })
     })
     .await
 }
@@ -61,7 +63,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<Answered, ApiError> + Send + 'static,
 {
     run(state, caller, key, fingerprint, move |conn| {
-        work(conn).map(|a| (Answer { status: a.status, location: None, body: a.body.to_string() }, None))
+        work(conn).map(|a| (Answer { status: a.status, location: None, body: a.body.to_string(), etag: None }, None))
     })
     .await
 }
@@ -82,7 +84,7 @@ where
 {
     run_inner(state, caller, key, fingerprint, move |conn| {
         start(conn).map(|(location, body, started)| {
-            (Answer { status: 202, location: Some(location), body: body.to_string() }, (None, started))
+            (Answer { status: 202, location: Some(location), body: body.to_string(), etag: None }, (None, started))
         })
     })
     .await
@@ -130,8 +132,15 @@ where
     if let Some(location) = answer.location {
         builder.insert_header((header::LOCATION, location));
     }
-    if let Some(version) = version {
-        builder.insert_header((header::ETAG, crate::extract::etag(version)));
+    // A fresh creation and its replay carry the same ETag (the one stored with the key, issue 21.9).
+    match (&answer.etag, version) {
+        (Some(etag), _) => {
+            builder.insert_header((header::ETAG, etag.clone()));
+        }
+        (None, Some(version)) => {
+            builder.insert_header((header::ETAG, crate::extract::etag(version)));
+        }
+        (None, None) => {}
     }
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));

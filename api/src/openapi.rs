@@ -76,6 +76,7 @@ fn status_meaning(status: u16) -> &'static str {
         405 => "The path has no such method; `Allow` lists those it has.",
         408 => "The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).",
         409 => "Conflicts with existing data.",
+        410 => "Older than the retention period (`EVENT_RETENTION_DAYS`).",
         412 => "`If-Match` names an older version.",
         413 => "Body over the limit.",
         414 => "The path and query exceed 8 KiB.",
@@ -241,6 +242,22 @@ impl ReadErrors {
 }
 
 impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
+}
+
+/// Errors of the change feed: those of any read, and a cursor older than the retention mark (issue 21.12).
+pub struct FeedErrors;
+
+impl FeedErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [ReadErrors::codes(), vec![ErrorCode::EventGone]].concat()
+    }
+}
+
+impl IntoResponses for FeedErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         problem_responses(&Self::codes())
     }

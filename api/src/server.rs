@@ -37,6 +37,8 @@ pub struct Started {
     pub addr: std::net::SocketAddr,
     /// The webhook dispatcher of this replica (`WEBHOOK_DISPATCH`); dropping it stops delivery.
     pub dispatcher: Option<crate::webhook_dispatch::Dispatcher>,
+    /// The retention sweep of this replica (issue 21.12); dropping it stops it.
+    pub retention: Option<app::retention::Sweeper>,
 }
 
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).
@@ -67,6 +69,7 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
     } else {
         None
     };
+    let retention = app::retention::spawn(pool.clone(), config.retention);
     let state = web::Data::new(AppState { clock: config.clock, pool, config, tokens, imports });
     let metrics = web::Data::new(Metrics::default());
     // A request head must arrive within the client timeout (a slow client is answered 408 and cut off); the
@@ -83,5 +86,5 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
     }
     .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = server.addrs().first().copied().ok_or("no listening address")?;
-    Ok(Started { server: server.run(), addr, dispatcher })
+    Ok(Started { server: server.run(), addr, dispatcher, retention })
 }

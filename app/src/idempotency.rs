@@ -17,6 +17,8 @@ pub struct Answer {
     pub status: u16,
     /// `Location`, for creations and started jobs.
     pub location: Option<String>,
+    /// `ETag` of the created resource (issue 21.9: replayed with the answer).
+    pub etag: Option<String>,
     /// The JSON body.
     pub body: String,
 }
@@ -73,6 +75,7 @@ where
             status: i32::from(answer.status),
             location: answer.location.clone(),
             body: answer.body.clone(),
+            etag: answer.etag.clone(),
         };
         idempotency::store(conn, &actor, key, &stored).map_err(AppError::from)?;
     }
@@ -84,5 +87,5 @@ fn replayed(stored: StoredResponse, actor: &str, key: &str) -> Result<Answer, Ap
     let status = u16::try_from(stored.status).ok().filter(|s| (100..=999).contains(s)).ok_or_else(|| {
         persistence::typed::corrupt("idempotency_keys", format!("{actor}/{key}"), "status", stored.status)
     })?;
-    Ok(Answer { status, location: stored.location, body: stored.body })
+    Ok(Answer { status, location: stored.location, body: stored.body, etag: stored.etag })
 }

@@ -34,6 +34,7 @@ pub mod policies;
 pub mod policy_book;
 pub mod precondition;
 pub mod reductions;
+pub mod retention;
 pub mod retirees;
 pub mod scope;
 pub mod seed;

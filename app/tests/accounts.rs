@@ -58,8 +58,13 @@ fn audited(conn: &mut DbConnection, action: &str) -> i64 {
     a::audit_log.filter(a::action.eq(action)).count().get_result(conn).expect("audit")
 }
 
-const THROTTLE: Throttle =
-    Throttle { max_failures: 3, window: time::Duration::minutes(15), lock: time::Duration::minutes(15) };
+const RULE: login::ThrottleRule = login::ThrottleRule {
+    max_failures: 3,
+    window: time::Duration::minutes(15),
+    first_delay: time::Duration::minutes(1),
+    max_delay: time::Duration::minutes(15),
+};
+const THROTTLE: Throttle = Throttle { account: RULE, address: RULE };
 
 fn password(login: &str, secret: &str) -> Credentials {
     login::check_credentials(login::TokenRequest::Password { username: login.into(), password: secret.into() })
@@ -206,7 +211,7 @@ fn failed_logins_lock_the_name_and_every_attempt_is_audited() {
         let who = admin(&district);
         persistence::write_tx(&mut db.conn, |conn| accounts::create_user(conn, &who, new_user("lockme", COMMUNITY)))
             .expect("create");
-        for i in 0..THROTTLE.max_failures {
+        for i in 0..THROTTLE.account.max_failures {
             let e = login::login(&mut db.conn, THROTTLE, password("lockme", "wrong-password"), None, format!("f{i}"))
                 .expect_err("wrong");
             assert_eq!(e.status(), 401, "{}", db.backend);

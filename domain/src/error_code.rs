@@ -10,7 +10,7 @@
 
 /// Status numbers the service answers errors with, each with the Chinese `title` of its problem body (the English
 /// title is the status's reason phrase).
-pub const STATUS_TITLES: [(u16, &str); 16] = [
+pub const STATUS_TITLES: [(u16, &str); 17] = [
     (400, "请求无法解析"),
     (401, "未认证"),
     (403, "无权操作"),
@@ -18,6 +18,7 @@ pub const STATUS_TITLES: [(u16, &str); 16] = [
     (405, "方法不允许"),
     (408, "请求超时"),
     (409, "与现有数据冲突"),
+    (410, "数据已过保留期"),
     (412, "版本不一致"),
     (413, "请求体过大"),
     (414, "地址过长"),
@@ -168,6 +169,8 @@ error_codes! {
     RecoveryDeadlineNotPassed = "recovery_deadline_not_passed", 409, "Recovery deadline not passed", "追回期限未到，不能移交", "the recovery deadline has not passed: no referral yet";
     OverpaymentSettled = "overpayment_settled", 409, "Overpayment settled", "多领养老金已结清", "nothing is owed any more";
     OverpaymentClosed = "overpayment_closed", 409, "Overpayment closed", "该笔多领养老金已结清、移交或作废", "the overpayment is settled, referred or void";
+    // 410: what was asked for is older than the retention period (issue 21.12).
+    EventGone = "event_gone", 410, "Feed position older than the retention period", "该位置之后的部分事件已超过保留期被删除，无法从此处续读；请从全量导出重新同步后自 0 读起", "events after this cursor are past the retention period and deleted; resynchronise from an export and read from 0";
     // 412, 413, 414, 415.
     VersionMismatch = "version_mismatch", 412, "If-Match names an older version", "资源已被修改，If-Match 中的版本已过期，请重新读取后再提交", "the resource changed since the version in If-Match; read it again and retry";
     PayloadTooLarge = "payload_too_large", 413, "Body over the limit", "请求体超过上限", "request body exceeds the limit";

@@ -18,6 +18,8 @@ pub struct StoredResponse {
     pub location: Option<String>,
     /// Body of the first answer.
     pub body: String,
+    /// `ETag` of the first answer (issue 21.9).
+    pub etag: Option<String>,
 }
 
 /// The answer stored for `(actor, key)`, if any. Call it inside the write transaction: on PostgreSQL it first takes
@@ -43,6 +45,7 @@ pub fn store(conn: &mut DbConnection, actor: &str, key: &str, response: &StoredR
             idempotency_keys::status.eq(response.status),
             idempotency_keys::location.eq(&response.location),
             idempotency_keys::body.eq(&response.body),
+            idempotency_keys::etag.eq(&response.etag),
             idempotency_keys::created_at.eq(now_utc()),
         ))
         .execute(conn)?;

@@ -22,6 +22,7 @@ pub mod missing_persons;
 pub mod movement;
 pub mod pension;
 pub mod policies;
+pub mod retention;
 pub mod retirees;
 pub mod rules;
 pub mod schema;

@@ -54,6 +54,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_address_throttle (address) {
+        address -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    retention_marks (name) {
+        name -> Text,
+        up_to -> BigInt,
+        swept_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     retirees (id) {
         id -> BigInt,
         id_number -> Text,
@@ -139,6 +156,7 @@ diesel::table! {
         location -> Nullable<Text>,
         body -> Text,
         created_at -> Timestamp,
+        etag -> Nullable<Text>,
     }
 }
 
@@ -865,6 +883,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     jurisdiction_changes,
     accounts,
     login_throttle,
+    login_address_throttle,
+    retention_marks,
     retirees,
     retiree_special_groups,
     dependents,

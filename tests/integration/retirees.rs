@@ -277,6 +277,9 @@ both_backends! {
         assert_eq!(first.body["id"], again.body["id"]);
         assert_eq!(first.header("location"), again.header("location"));
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        // Issue 21.9: the replay carries the ETag of the first answer.
+        assert_eq!(first.header("etag"), Some("\"1\""));
+        assert_eq!(again.header("etag"), first.header("etag"));
         assert_eq!(app.count("retirees"), 1);
         let other = retiree_body("350203001001", 32);
         app.post_with("/api/v1/retirees", "hongshan", &other, &[("Idempotency-Key", "k-1")]).await.problem(422, "idempotency_key_reused");

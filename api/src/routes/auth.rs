@@ -46,18 +46,20 @@ pub enum TokenErrors {
     /// A field is missing or of the wrong type.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(crate::error::Problem),
-    /// Too many failed logins for this account; retry after `Retry-After` seconds.
+    /// Too many failed logins for this account or from this client address; retry after `Retry-After` seconds.
     #[response(status = 429, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")),
         example = json!({"type": "urn:retiree-service:problem:login_throttled", "title": "请求过于频繁", "status": 429,
-        "detail": "登录失败次数过多，请900秒后再试", "instance": "/api/v1/auth/token", "code": "login_throttled", "request_id": "a1b2c3"}))]
+        "detail": "登录失败次数过多，请30秒后再试", "instance": "/api/v1/auth/token", "code": "login_throttled", "request_id": "a1b2c3"}))]
     TooMany(crate::error::Problem),
     /// Database busy.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(crate::error::Problem),
 }
 
-/// Issues an access token. Repeated failures for one login name lock it for a while (429 with Retry-After);
-/// every failure is written to the audit log.
+/// Issues an access token. Every attempt is counted per login name and per client address before the secret is
+/// checked; from `LOGIN_MAX_FAILURES` failures in a row for a login name (`LOGIN_ADDRESS_MAX_FAILURES` from one
+/// address) each further attempt waits a delay that doubles with each failure (429 with Retry-After); every
+/// attempt is written to the audit log.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse, example = json!({"access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.e30.sig", "token_type": "Bearer", "expires_in": 3600})),
     TokenErrors
@@ -69,14 +71,10 @@ pub async fn token(
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = app::accounts::login::check_credentials(body.0)?;
-    let client_ip = req.connection_info().realip_remote_addr().map(str::to_owned);
+    let client_ip = crate::client_address::of(&req);
     let request_id = crate::context::current().request_id;
     let cfg = &state.config;
-    let throttle = app::accounts::login::Throttle {
-        max_failures: cfg.login_max_failures,
-        window: time::Duration::try_from(cfg.login_failure_window).unwrap_or(time::Duration::MINUTE),
-        lock: time::Duration::try_from(cfg.login_lock).unwrap_or(time::Duration::MINUTE),
-    };
+    let throttle = throttle(cfg);
     let issued = crate::db::run(&state.pool, move |conn| {
         app::accounts::login::login(conn, throttle, credentials, client_ip, request_id)
     })
@@ -100,6 +98,21 @@ pub async fn token(
         token_type: "Bearer".into(),
         expires_in: ttl,
     }))
+}
+
+/// The throttle rules of the configuration (`LOGIN_*`).
+fn throttle(cfg: &crate::config::Config) -> app::accounts::login::Throttle {
+    let secs = |d: std::time::Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MINUTE);
+    let rule = |max_failures| app::accounts::login::ThrottleRule {
+        max_failures,
+        window: secs(cfg.login_failure_window),
+        first_delay: secs(cfg.login_lock),
+        max_delay: secs(cfg.login_lock_max),
+    };
+    app::accounts::login::Throttle {
+        account: rule(cfg.login_max_failures),
+        address: rule(cfg.login_address_max_failures),
+    }
 }
 
 /// The current caller: account, role, jurisdiction and permissions.

@@ -19,7 +19,7 @@ pub use app::events::{
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
-    /// Resume after this cursor (an event id; `0` or absent: from the beginning).
+    /// Resume after this cursor (an event id; `0` or absent: from the oldest event kept).
     pub after: Option<String>,
     /// Comma-separated event types (all when absent), e.g. `pension.suspended,pension.resumed`.
     pub types: Option<String>,
@@ -30,7 +30,9 @@ pub struct EventQuery {
 /// The change feed: events after `after` in commit order, in the caller's subtree (where they happened or, for
 /// moves, where the person came from). No event is skipped or repeated when a consumer resumes from the
 /// `next_cursor` it last stored; after a crash a consumer may see an event twice and deduplicates by `id`.
-/// Personal fields are masked per role as in lists. Each page read is audited.
+/// Personal fields are masked per role as in lists. Each page read is audited. A cursor older than what the
+/// retention sweep deleted (`EVENT_RETENTION_DAYS`) is 410 `event_gone`: resynchronise from an export and read
+/// from `0`, the oldest event kept.
 #[utoipa::path(tag = "events", security(("bearer" = ["event.read"])), params(EventQuery),
     responses((status = 200, body = EventPage,
         example = json!({"items": [{"id": 1001, "type": "pension.suspended", "version": 1,
@@ -45,7 +47,7 @@ pub struct EventQuery {
                 "suspension_reason": "certification_overdue", "certified_until": "2026-11-30", "on_roll": true,
                 "party_member": false, "version": 3}}}],
             "next_cursor": "1001", "has_more": false})),
-        crate::openapi::ReadErrors))]
+        crate::openapi::FeedErrors))]
 #[get("/events")]
 pub async fn list(
     caller: Caller,

@@ -3,7 +3,8 @@
 //! looked up on every request (its role and node as stored now, not as at token issue).
 
 use domain::ErrorCode;
-use persistence::accounts;
+pub use persistence::accounts::ThrottleRule;
+use persistence::accounts::{self, Claim, ThrottleKey};
 use persistence::audit::{self, NewAuditEntry};
 use persistence::{DbConnection, write_tx};
 use serde::{Deserialize, Serialize};
@@ -63,15 +64,15 @@ pub fn check_credentials(body: TokenRequest) -> Result<Credentials, AppError> {
     Ok(Credentials { kind, login, secret })
 }
 
-/// The login throttle: after `max_failures` failures within `window` a login name is refused for `lock`.
+/// The login throttle (issue 21.3): per login name and per client address, each attempt is counted before the
+/// secret is checked; from the limit on each failure starts a delay that doubles with every further failure.
 #[derive(Debug, Clone, Copy)]
 pub struct Throttle {
-    /// Failures that lock.
-    pub max_failures: i32,
-    /// Window they are counted in.
-    pub window: time::Duration,
-    /// How long a lock lasts.
-    pub lock: time::Duration,
+    /// Per login name: `LOGIN_MAX_FAILURES`, `LOGIN_FAILURE_WINDOW_SECONDS`, `LOGIN_LOCK_SECONDS` (first delay),
+    /// `LOGIN_LOCK_MAX_SECONDS`.
+    pub account: accounts::ThrottleRule,
+    /// Per client address: `LOGIN_ADDRESS_MAX_FAILURES` with the same window and delays.
+    pub address: accounts::ThrottleRule,
 }
 
 /// The account a token is issued to.
@@ -96,8 +97,9 @@ enum Outcome {
 }
 
 /// Checks credentials: the account must exist, be active, be of the kind asked for and its hash must match the
-/// secret (an unknown login costs the same hash check). A locked login name is refused with 429 and
-/// `Retry-After`; a failure counts towards the lock and is 401 `invalid_credentials`. Every attempt is written to
+/// secret (an unknown login costs the same hash check). Each attempt is counted (per client address and per login
+/// name) before the secret is checked; while a delay runs the attempt is refused with 429 and `Retry-After`
+/// without a check; a wrong secret is 401 `invalid_credentials`. Every attempt is written to
 /// the audit log, the failures too.
 pub fn login(
     conn: &mut DbConnection,
@@ -130,6 +132,7 @@ fn attempt(
     let now = persistence::now_utc();
     let found = accounts::find_by_login(conn, login)?;
     let scope_path = found.as_ref().map(|(_, p)| p.clone()).unwrap_or_else(|| "/".to_owned());
+    let address = client_ip.clone();
     let mut entry = NewAuditEntry {
         actor: login.to_owned(),
         actor_role: found.as_ref().map(|(a, _)| a.role.as_str().to_owned()),
@@ -143,9 +146,25 @@ fn attempt(
         request_id: Some(request_id),
         detail: None,
     };
-    if let Some(until) = accounts::locked_until(conn, login, now)? {
+    // Counted before the secret is checked, atomically: first the client address, then the login name.
+    let mut refused = None;
+    if let Some(address) = &address
+        && let Claim::Refused(until) = accounts::claim(conn, ThrottleKey::Address, address, now, &throttle.address)?
+    {
+        refused = Some(("address", until));
+    }
+    let mut locked = None;
+    if refused.is_none() {
+        match accounts::claim(conn, ThrottleKey::Login, login, now, &throttle.account)? {
+            Claim::Refused(until) => refused = Some(("login", until)),
+            Claim::Counted { locked_until, .. } => locked = locked_until,
+        }
+    }
+    if let Some((by, until)) = refused {
         entry.outcome = "throttled".into();
-        entry.detail = Some(serde_json::json!({"locked_until": until.assume_utc().unix_timestamp()}).to_string());
+        entry.detail = Some(
+            serde_json::json!({"locked_until": until.assume_utc().unix_timestamp(), "throttled_by": by}).to_string(),
+        );
         audit::append(conn, &entry)?;
         return Ok(Outcome::Locked((until - now).whole_seconds().max(1)));
     }
@@ -159,6 +178,9 @@ fn attempt(
     write_tx(conn, |conn| -> Result<Outcome, AppError> {
         if let (true, Some((account, _))) = (ok, &found) {
             accounts::clear_failures(conn, login)?;
+            if let Some(address) = &address {
+                accounts::address_succeeded(conn, address)?;
+            }
             audit::append(conn, &entry)?;
             return Ok(Outcome::Issued(Issued {
                 login: account.login.clone(),
@@ -168,8 +190,6 @@ fn attempt(
                 generation: account.token_generation,
             }));
         }
-        let locked =
-            accounts::register_failure(conn, login, now, throttle.max_failures, throttle.window, throttle.lock)?;
         entry.outcome = "failed".into();
         entry.detail = Some(
             serde_json::json!({"reason": "invalid_credentials", "locked": locked.is_some(), "grant": kind}).to_string(),
