@@ -32,3 +32,4 @@ mod retirees;
 mod roles;
 mod schema_drift;
 mod upload_bytes;
+mod webhook_tls;
