@@ -21,6 +21,7 @@ mod harness;
 mod import_updates;
 mod imports;
 mod jurisdictions;
+mod masking_rebuild;
 mod movements;
 mod ops;
 mod pension;
