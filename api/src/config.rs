@@ -85,6 +85,9 @@ pub struct Config {
     pub workers: usize,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// `WEBHOOK_CA_BUNDLE`: a PEM file of the CAs `https` webhook receivers' certificates must chain to (only
+    /// those); unset, the operating system's roots. Checked at start: it must hold at least one certificate.
+    pub webhook_ca_bundle: Option<PathBuf>,
     /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
     /// time of day keeps running); unset, the system clock.
     pub clock: app::Clock,
@@ -124,7 +127,12 @@ impl Config {
                 app::Clock::shifted_to(date)
             }
         };
+        let webhook_ca_bundle = env("WEBHOOK_CA_BUNDLE").map(|p| PathBuf::from(p.trim()));
+        if let Some(path) = &webhook_ca_bundle {
+            crate::webhook_dispatch::trust_roots(Some(path)).map_err(ConfigError)?;
+        }
         Ok(Self {
+            webhook_ca_bundle,
             clock,
             database_url,
             bind_addr,

@@ -65,7 +65,7 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
         }
     }
     let dispatcher = if config.webhooks.dispatch {
-        crate::webhook_dispatch::spawn(pool.clone(), config.webhooks.clone())
+        crate::webhook_dispatch::spawn(pool.clone(), config.webhooks.clone(), config.webhook_ca_bundle.as_deref())
     } else {
         None
     };

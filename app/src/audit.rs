@@ -13,7 +13,8 @@ use crate::error::{AppError, FieldError};
 
 pub use persistence::audit::AuditFilter;
 
-/// Field-by-field changes for the audit log and timeline, with sensitive values masked.
+/// Field-by-field changes for the audit log and timeline, with sensitive values masked (the birth date to its
+/// year: it is the masked part of the ID).
 pub fn changes<T: Serialize>(before: Option<&T>, after: &T) -> serde_json::Map<String, serde_json::Value> {
     let old = before.and_then(|b| serde_json::to_value(b).ok()).unwrap_or(serde_json::Value::Null);
     let new = serde_json::to_value(after).unwrap_or(serde_json::Value::Null);
@@ -26,6 +27,10 @@ pub fn changes<T: Serialize>(before: Option<&T>, after: &T) -> serde_json::Map<S
                     ("id_number", serde_json::Value::String(s)) => serde_json::Value::String(mask::id_number(&s)),
                     ("phone", serde_json::Value::String(s)) => serde_json::Value::String(mask::phone(&s)),
                     ("address", serde_json::Value::String(s)) => serde_json::Value::String(mask::address(&s)),
+                    // The masked digits of the ID (issue 21.1).
+                    ("birth_date", serde_json::Value::String(s)) => {
+                        serde_json::Value::String(crate::masking::birth_date(&s))
+                    }
                     (_, v) => v,
                 };
                 out.insert(key.clone(), serde_json::json!({"from": hide(from), "to": hide(to)}));
@@ -124,5 +129,15 @@ pub fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEntryResponse>, AppError> {
-    repo::list(conn, &caller.scope_path, filter, before, limit)?.into_iter().map(entry_response).collect()
+    let mut entries: Vec<AuditEntryResponse> = repo::list(conn, &caller.scope_path, filter, before, limit)?
+        .into_iter()
+        .map(entry_response)
+        .collect::<Result<_, _>>()?;
+    // Entries written before birth dates were masked in diffs (issue 21.1) are masked as they are read.
+    for e in &mut entries {
+        if let Some(detail) = e.detail.as_mut() {
+            crate::masking::hide_in_json(detail, caller.role, false);
+        }
+    }
+    Ok(entries)
 }

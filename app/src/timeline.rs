@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use utoipa::ToSchema;
 
+use domain::Role;
+
 use crate::caller::Caller;
 use crate::certifications::certification_response;
 use crate::error::AppError;
@@ -41,13 +43,16 @@ pub struct TimelineEntry {
 /// The place of an entry in the timeline: when, the rank of its kind (audit, change, certification) and its id.
 pub type Cursor = (PrimitiveDateTime, i16, i64);
 
-fn audit_entry(e: AuditEntry) -> Result<(Cursor, TimelineEntry), AppError> {
+fn audit_entry(e: AuditEntry, role: Role) -> Result<(Cursor, TimelineEntry), AppError> {
     // A detail on record that is not JSON is corrupt (500), not an entry without changes.
     let detail = match e.detail.as_deref() {
         Some(d) => Some(typed::stored_json::<serde_json::Value>("audit_log", e.id, "detail", d)?),
         None => None,
     };
-    let changes = detail.and_then(|v| v.get("changes").cloned()).unwrap_or_else(|| serde_json::json!({}));
+    let mut changes = detail.and_then(|v| v.get("changes").cloned()).unwrap_or_else(|| serde_json::json!({}));
+    // Entries written before birth dates were masked in diffs (issue 21.1): what the role may not see in the
+    // single-person view is masked as it is read.
+    crate::masking::hide_in_json(&mut changes, role, true);
     let key = (e.occurred_at, 0, e.id);
     let entry = TimelineEntry {
         id: e.id,
@@ -128,7 +133,7 @@ pub fn timeline(
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entries: Vec<(Cursor, TimelineEntry)> = Vec::new();
     for e in audit::timeline(conn, id, cursor, limit)? {
-        entries.push(audit_entry(e)?);
+        entries.push(audit_entry(e, caller.role)?);
     }
     for c in audit::timeline_changes(conn, id, cursor, limit)? {
         entries.push(change_entry(c)?);

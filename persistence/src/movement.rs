@@ -733,13 +733,23 @@ pub fn close_visits(
     .execute(conn)?)
 }
 
-/// Tasks in the subtree, by id; of one kind; `open`/`done`; `overdue_on`: open and due before that day.
+/// Which open tasks count as overdue: those due before `on`; the tasks of the kind in `except` (if any) are judged
+/// on its own day instead (a coarser due date shown to some roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overdue<'a> {
+    /// Due before this day.
+    pub on: Date,
+    /// A kind of task and the day its tasks must be due before.
+    pub except: Option<(&'a str, Date)>,
+}
+
+/// Tasks in the subtree, by id; of one kind; `open`/`done`; `overdue`: open and overdue as it says.
 pub fn list_visits(
     conn: &mut DbConnection,
     scope_path: &str,
     kind: Option<&str>,
     status: Option<&str>,
-    overdue_on: Option<Date>,
+    overdue: Option<Overdue<'_>>,
     after: Option<i64>,
     limit: i64,
 ) -> RepoResult<Vec<VisitTask>> {
@@ -756,8 +766,15 @@ pub fn list_visits(
     if let Some(k) = kind {
         q = q.filter(visit_tasks::kind.eq(k.to_owned()));
     }
-    if let Some(d) = overdue_on {
-        q = q.filter(visit_tasks::status.eq("open")).filter(visit_tasks::due_on.lt(d));
+    if let Some(Overdue { on: d, except }) = overdue {
+        q = q.filter(visit_tasks::status.eq("open"));
+        q = match except {
+            Some((k, dk)) => q.filter(
+                (visit_tasks::kind.eq(k.to_owned()).and(visit_tasks::due_on.lt(dk)))
+                    .or(visit_tasks::kind.ne(k.to_owned()).and(visit_tasks::due_on.lt(d))),
+            ),
+            None => q.filter(visit_tasks::due_on.lt(d)),
+        };
     }
     if let Some(a) = after {
         q = q.filter(visit_tasks::id.gt(a));

@@ -73,6 +73,9 @@ pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Resu
 pub fn to_json(e: persistence::events::Event, role: Role) -> Result<Value, AppError> {
     let mut payload: Value = persistence::typed::stored_json("events", e.id, "payload", &e.payload)?;
     mask(&mut payload, role);
+    if let Some(retiree) = payload.get_mut("retiree") {
+        birth_date_as_seen(retiree, role).map_err(|err| persistence::typed::corrupt("events", e.id, "payload", err))?;
+    }
     // Only the published kinds leave: another stored kind is an error, not an undocumented value.
     let subject: SubjectKind = serde_json::from_value(Value::String(e.subject_type.clone()))
         .map_err(|err| persistence::typed::corrupt("events", e.id, "subject_type", err))?;
@@ -90,6 +93,22 @@ pub fn to_json(e: persistence::events::Event, role: Role) -> Result<Value, AppEr
         "subject": { "type": subject, "id": e.subject_id },
         "payload": payload,
     }))
+}
+
+/// The person's birth date as `role` may see it in a list (issue 21.1): `birth_year` for every reader, `birth_date`
+/// only where the resident ID is clear, else `null`. A stored `birth_date` that is not a date is an error.
+fn birth_date_as_seen(retiree: &mut Value, role: Role) -> Result<(), String> {
+    let Some(map) = retiree.as_object_mut() else { return Ok(()) };
+    let Some(stored) = map.get("birth_date").and_then(Value::as_str) else {
+        return Err("retiree.birth_date is missing".into());
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(stored, &format).map_err(|e| format!("retiree.birth_date: {e}"))?;
+    map.insert("birth_year".into(), Value::from(date.year()));
+    if !crate::masking::birth_date_clear(role, false) {
+        map.insert("birth_date".into(), Value::Null);
+    }
+    Ok(())
 }
 
 /// Masks `id_number`, `phone` and `address` wherever they occur, unless `role` sees them in lists.

@@ -7,7 +7,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-/// The person's state after the change (personal fields masked per the reader's role, as in lists).
+/// The person's state after the change (personal fields masked per the reader's role, as in lists; the birth date
+/// only with a clear ID).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetireeState {
@@ -19,8 +20,14 @@ pub struct RetireeState {
     pub name: String,
     #[schema(example = "male")]
     pub sex: String,
+    /// Birth date; `null` for a reader who sees the resident ID masked (the date is the masked part of the ID:
+    /// with the digits shown it would give the whole ID back; `docs/roles.md`). The data platform's
+    /// `integration` role sees IDs and birth dates in clear.
     #[schema(example = "1950-01-01")]
-    pub birth_date: String,
+    pub birth_date: Option<String>,
+    /// Year of birth, for every reader.
+    #[schema(example = 1950)]
+    pub birth_year: i32,
     #[schema(example = "2010-01-01")]
     pub retirement_date: String,
     #[schema(example = "enterprise_employee")]

@@ -192,8 +192,6 @@ fn check_url(text: &str, allowed_hosts: &[String], errors: &mut Vec<FieldError>)
             "URL 不能包含用户名或密码",
             "must not carry user info; use the secret",
         ));
-    } else if url.scheme() == "https" {
-        errors.push(FieldError::of(field, ErrorCode::WebhookSchemeNotSupported));
     } else if !host_allowed(&url, allowed_hosts) {
         errors.push(FieldError::of(field, ErrorCode::WebhookHostNotAllowed));
     }
