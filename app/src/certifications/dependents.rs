@@ -165,8 +165,8 @@ pub struct DependentCertifyResponse {
 /// Records a certification of a supported dependant of a retiree in the caller's subtree, judged on `on` (XM
 /// Art. 15 last paragraph: dependants are certified like retirees). When it is newer than the one on file the
 /// dependant's validity runs one policy period (of the retiree's community) from its date; support suspended for
-/// an overdue certification resumes in the month of the certification, with the months suspended and, where the
-/// policy grants it, paid back (CS Art. 32(1)). A dependant who receives no support cannot be certified (409
+/// an overdue certification (not for another cause, such as a sentence served) resumes in the month of the
+/// certification, with the months suspended and, where the policy grants it, paid back (CS Art. 32(1)). A dependant who receives no support cannot be certified (409
 /// `dependent_not_supported`).
 pub fn certify(
     conn: &mut DbConnection,
@@ -214,7 +214,8 @@ pub fn certify(
     audit::append(conn, &entry)?;
     let current = repo::reload(conn, dependent_id)?;
     let mut resumed = None;
-    if extended && pension::support_resumes(current.support_suspended_from, current.certified_until, on) {
+    let cause = repo::suspension_reason(conn, dependent_id)?;
+    if extended && pension::support_resumes(current.support_suspended_from, cause, current.certified_until, on) {
         // CS Art. 32(1), as for a retiree: resumed in the month of the certification.
         let from = current.support_suspended_from.unwrap_or(on);
         let month = pension::month_of(checked.certified_on).max(from);
@@ -248,11 +249,12 @@ pub fn certify(
         resumed = Some(support_change_response(change));
     }
     let after = repo::reload(conn, dependent_id)?;
+    let started = repo::started_of(conn, id, on)?.contains(&dependent_id);
     Ok(DependentCertifyResponse {
         certification: certification_response(cert),
         extended,
         resumption: resumed,
-        dependent: to_response(after, caller, rules.due_soon_days, on),
+        dependent: to_response(after, caller, rules.due_soon_days, on, started),
     })
 }
 
