@@ -198,7 +198,8 @@ mod tests {
         assert_eq!(deduction_reversal(&after), None);
         assert_eq!(deduction_reversal(&[(K::Repaid, 100_000)]), None);
         let open = OverpaymentStatus::Open;
-        let manual = NewEntry { kind: K::DeductionReversed, amount_fen: Some(1), approved_by: None, on: date!(2026 - 08 - 01) };
+        let manual =
+            NewEntry { kind: K::DeductionReversed, amount_fen: Some(1), approved_by: None, on: date!(2026 - 08 - 01) };
         assert_eq!(apply(open, 10, date!(2026 - 09 - 30), manual), Err(LedgerError::ReservedKind));
     }
 

@@ -93,13 +93,17 @@ pub(crate) fn write_dependant_events(
             FeedKind::Death => {
                 let ended = match &open {
                     Some(a) => {
-                        let action = SupportAction::DependantDied { died_on: m.record_date, support_from: a.support_from };
+                        let action =
+                            SupportAction::DependantDied { died_on: m.record_date, support_from: a.support_from };
                         Some(end_by_event(conn, a, action, SupportEndReason::Died)?)
                     }
                     None => None,
                 };
                 let first_month_without = add_months(month_of(m.record_date), 1).unwrap_or(Date::MAX);
-                let c = dep::stop(conn, &change(dep::SUPPORT_STOPPED, SuspensionReason::SuspectedDeath, first_month_without))?;
+                let c = dep::stop(
+                    conn,
+                    &change(dep::SUPPORT_STOPPED, SuspensionReason::SuspectedDeath, first_month_without),
+                )?;
                 counts.stopped += 1;
                 ("dependent.support.stop", c, ended)
             }

@@ -424,7 +424,11 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         batch_id: s.batch_id.clone(),
         records: read.records,
         matched: matched_count,
-        applied: decision.applied() + dependents_certified + payments_applied + dependents_stopped + dependents_suspended,
+        applied: decision.applied()
+            + dependents_certified
+            + payments_applied
+            + dependents_stopped
+            + dependents_suspended,
         unmatched,
         rejected,
         certified: decision.certified + dependents_certified,
