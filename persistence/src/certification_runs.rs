@@ -180,7 +180,6 @@ pub fn suspend_overdue(
             Bind::I64(run_id),
             Bind::Ts(now),
             Bind::Date(as_of),
-            Bind::Date(as_of),
             Bind::Text(scope_path),
             Bind::Text(&upper),
         ],
