@@ -103,10 +103,12 @@ pub struct SupportChangeResponse {
     pub retiree_id: i64,
     /// The retiree's community at the time.
     pub community_code: String,
-    /// `suspended` or `paid`.
+    /// `suspended`, `paid`, or `stopped` (for good: a death record of the dependant from the data platform, issue
+    /// 19.13).
     #[schema(example = "paid")]
     pub to_status: String,
-    /// Why: `certification_overdue`.
+    /// Why: `certification_overdue` (a run), `imprisoned` (an imprisonment record), `suspected_death` (a death
+    /// record: the support stops).
     pub reason: SuspensionReason,
     /// Month it takes effect (YYYY-MM).
     #[schema(example = "2026-07")]
@@ -117,7 +119,7 @@ pub struct SupportChangeResponse {
     pub back_pay_granted: Option<bool>,
     /// Months paid back (resumptions).
     pub back_pay_months: Option<i32>,
-    /// `person`, `feed` or `run`.
+    /// `person`, `feed` or `run`: where the change came from.
     #[schema(example = "person")]
     pub source: String,
     /// Feed batch or run id.
