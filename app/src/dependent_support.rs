@@ -387,6 +387,27 @@ pub fn terminate(
     reread(conn, updated)
 }
 
+/// Ends an open application by an event outside it (issue 19.13): the dependant's death on record
+/// ([`SupportAction::DependantDied`], reason `died`) or the reversal of the retiree's death
+/// ([`SupportAction::DeathReversed`], reason `death_reversed`), as the domain says; the caller audits it.
+pub(crate) fn end_by_event(
+    conn: &mut DbConnection,
+    current: &Support,
+    action: SupportAction,
+    reason: SupportEndReason,
+) -> Result<Support, AppError> {
+    let outcome = rules::apply(current.status, action).map_err(rule_conflict)?;
+    let change = SupportChange {
+        status: outcome.status.as_str().to_owned(),
+        support_from: None,
+        support_until: outcome.until,
+        end_reason: Some(reason.as_str().to_owned()),
+        fraud_note: None,
+        updated_at: persistence::now_utc(),
+    };
+    repo::change_support(conn, current, &change, None, outcome.supported).map_err(version_error)
+}
+
 /// A fraud flag or its clearance.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -163,7 +163,8 @@ pub fn get_one(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Over
 #[schema(example = json!({"kind": "repaid", "amount": "3000.00", "entry_on": "2026-08-01", "note": "家属转账"}))]
 pub struct CreateEntryRequest {
     /// `repaid`, `written_off` (needs `approved_by`), `referred` (after the deadline; the whole balance, `amount`
-    /// may be omitted) or `deducted_from_benefits`.
+    /// may be omitted) or `deducted_from_benefits`; `deduction_reversed` is booked by the service when a death is
+    /// reversed (422 `entry_kind_reserved`).
     pub kind: RecoveryKind,
     /// Amount in yuan, positive, at most the balance.
     #[schema(example = "3000.00")]
@@ -219,7 +220,8 @@ pub fn check_entry(body: &CreateEntryRequest, today: Date) -> Result<EntryAsked,
 
 /// Records an entry in the recovery ledger of an overpayment in the caller's subtree (CS Art. 31). At a zero
 /// balance the overpayment is `settled`, a referral makes it `referred`. More than the balance is 422
-/// `amount_exceeds_balance`, a write-off without approver 422 `approval_required`, a referral before the deadline
+/// `amount_exceeds_balance`, a write-off without approver 422 `approval_required`, a `deduction_reversed` entry
+/// 422 `entry_kind_reserved` (the service books it on a reversal), a referral before the deadline
 /// 409 `recovery_deadline_not_passed`, anything on a settled or voided overpayment 409. Answers the overpayment
 /// with its ledger after it.
 pub fn add_entry(
@@ -239,6 +241,7 @@ pub fn add_entry(
         on: asked.entry_on,
     };
     let outcome = rules::apply(status, balance, o.due_by, new).map_err(|e| match e {
+        LedgerError::ReservedKind => AppError::field(FieldError::rule("/kind", &e)),
         LedgerError::ExceedsBalance | LedgerError::ApprovalRequired => {
             let field = if e == LedgerError::ApprovalRequired { "/approved_by" } else { "/amount" };
             AppError::field(FieldError::rule(field, &e))

@@ -281,6 +281,7 @@ error_codes! {
     AmountOutOfRange = "amount_out_of_range", 422, "Amount out of range", "金额超出范围", "amount out of range";
     AmountExceedsBalance = "amount_exceeds_balance", 422, "Amount over the balance owed", "金额超过尚欠余额", "the amount exceeds the balance owed";
     ApprovalRequired = "approval_required", 422, "Write-off without approver", "核销须写明批准人", "a write-off needs the approver";
+    EntryKindReserved = "entry_kind_reserved", 422, "Entry kind booked by the service only", "该类分录仅由系统在撤销死亡核实时记账", "this kind of entry is booked by the service when a death is reversed";
     MoneyFormat = "money_format", 422, "Amount not a decimal of yuan", "金额应为以元为单位的十进制数，如\"3500.00\"", "the amount must be a decimal number of yuan such as \"3500.00\"";
     MoneyPrecision = "money_precision", 422, "Amount over two decimals", "金额最多保留两位小数", "the amount has at most two decimals";
     MoneyNegative = "money_negative", 422, "Amount negative", "金额不能为负数", "the amount cannot be negative";
@@ -405,6 +406,7 @@ mod tests {
             Box::new(transfer::OpenError::SameCommunity),
             Box::new(overpayment::LedgerError::ExceedsBalance),
             Box::new(overpayment::LedgerError::ApprovalRequired),
+            Box::new(overpayment::LedgerError::ReservedKind),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

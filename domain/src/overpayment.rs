@@ -30,6 +30,9 @@ crate::code_enum! {
         WrittenOff = "written_off": "经批准核销",
         /// Referred to the social insurance administration after the deadline (CS Art. 31(1)).
         Referred = "referred": "逾期移交行政部门",
+        /// The counter-entry of the deductions from the death benefits when the death is reversed (issue 19.13):
+        /// a negative amount, booked by the service only; history is never deleted.
+        DeductionReversed = "deduction_reversed": "撤销死亡核实，冲回从丧葬抚恤待遇中的扣除",
     }
 }
 
@@ -46,6 +49,8 @@ pub enum LedgerError {
     Settled,
     /// The overpayment is settled, referred or void: it takes no entries.
     Closed,
+    /// A kind the service books itself (the counter-entry of a reversal).
+    ReservedKind,
 }
 
 impl RuleViolation for LedgerError {
@@ -56,6 +61,7 @@ impl RuleViolation for LedgerError {
             Self::DeadlineNotPassed => "recovery_deadline_not_passed",
             Self::Settled => "overpayment_settled",
             Self::Closed => "overpayment_closed",
+            Self::ReservedKind => "entry_kind_reserved",
         }
     }
 
@@ -66,6 +72,7 @@ impl RuleViolation for LedgerError {
             Self::DeadlineNotPassed => "追回期限未到，不能移交".into(),
             Self::Settled => "多领养老金已结清".into(),
             Self::Closed => "该笔多领养老金已结清、移交或作废".into(),
+            Self::ReservedKind => "该类分录仅由系统在撤销死亡核实时记账".into(),
         }
     }
 
@@ -76,6 +83,7 @@ impl RuleViolation for LedgerError {
             Self::DeadlineNotPassed => "the recovery deadline has not passed: no referral yet".into(),
             Self::Settled => "nothing is owed any more".into(),
             Self::Closed => "the overpayment is settled, referred or void".into(),
+            Self::ReservedKind => "this kind of entry is booked by the service when a death is reversed".into(),
         }
     }
 }
@@ -147,6 +155,9 @@ pub fn apply(
     due_by: Date,
     entry: NewEntry<'_>,
 ) -> Result<EntryOutcome, LedgerError> {
+    if entry.kind == RecoveryKind::DeductionReversed {
+        return Err(LedgerError::ReservedKind);
+    }
     if status != OverpaymentStatus::Open {
         return Err(LedgerError::Closed);
     }
@@ -159,10 +170,38 @@ pub fn apply(
     })
 }
 
+/// The counter-entry a reversal of the death books (issue 19.13): the deductions from the death benefits
+/// (`entries`: kind and amount in fen) less what earlier counter-entries gave back, as a negative amount; `None`
+/// when nothing is left to give back. The balance (amount less the sum of the entries) is then as before the
+/// deductions, and the benefits whole again.
+pub fn deduction_reversal(entries: &[(RecoveryKind, i64)]) -> Option<i64> {
+    let deducted: i64 = entries
+        .iter()
+        .filter(|(k, _)| matches!(k, RecoveryKind::DeductedFromBenefits | RecoveryKind::DeductionReversed))
+        .map(|(_, a)| a)
+        .sum();
+    (deducted > 0).then_some(-deducted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn a_reversal_gives_the_deductions_back_once() {
+        // Issue 19.13: a reversed death undoes the deductions from the benefits (GUIDE 四), by a counter-entry.
+        use RecoveryKind as K;
+        let entries = [(K::DeductedFromBenefits, 500_000), (K::Repaid, 100_000)];
+        assert_eq!(deduction_reversal(&entries), Some(-500_000));
+        let after = [(K::DeductedFromBenefits, 500_000), (K::Repaid, 100_000), (K::DeductionReversed, -500_000)];
+        assert_eq!(deduction_reversal(&after), None);
+        assert_eq!(deduction_reversal(&[(K::Repaid, 100_000)]), None);
+        let open = OverpaymentStatus::Open;
+        let manual =
+            NewEntry { kind: K::DeductionReversed, amount_fen: Some(1), approved_by: None, on: date!(2026 - 08 - 01) };
+        assert_eq!(apply(open, 10, date!(2026 - 09 - 30), manual), Err(LedgerError::ReservedKind));
+    }
 
     #[test]
     fn ledger_entries() {

@@ -291,6 +291,9 @@ crate::code_enum! {
     SupportStatus {
         /// Not supported: nothing is paid and no certification is asked for.
         NotSupported = "not_supported": "非供养",
+        /// Supported, registered while the retiree lives (or until the application after the death is approved):
+        /// support starts the month after the retiree's death (GUIDE 五), nothing is paid yet.
+        Registered = "registered": "已登记，未开始发放",
         /// Supported and paid.
         Paid = "paid": "正常发放",
         /// Supported, but suspended for an overdue certification (CS Art. 32(1)).
@@ -298,20 +301,29 @@ crate::code_enum! {
     }
 }
 
-/// The support status of a dependant who is `supported`, suspended since `suspended_from` (if at all).
-pub fn support_status(supported: bool, suspended_from: Option<Date>) -> SupportStatus {
-    match (supported, suspended_from) {
-        (false, _) => SupportStatus::NotSupported,
-        (true, None) => SupportStatus::Paid,
-        (true, Some(_)) => SupportStatus::Suspended,
+/// The support status of a dependant who is `supported`, whose support has `started`
+/// ([`crate::support::support_started`]), suspended since `suspended_from` (if at all): support that has not
+/// started is only registered (GUIDE 五; issue 19.10).
+pub fn support_status(supported: bool, started: bool, suspended_from: Option<Date>) -> SupportStatus {
+    match (supported, started, suspended_from) {
+        (false, _, _) => SupportStatus::NotSupported,
+        (true, false, _) => SupportStatus::Registered,
+        (true, true, None) => SupportStatus::Paid,
+        (true, true, Some(_)) => SupportStatus::Suspended,
     }
 }
 
 /// Whether a certification on `certified_on` that makes a dependant valid until `valid_until` resumes support
 /// suspended for an overdue certification, judged on `on`: only when it leaves them no longer overdue (the same
-/// rule as a retiree's, CS Art. 32(1)).
-pub fn support_resumes(suspended_from: Option<Date>, valid_until: Date, on: Date) -> bool {
-    suspended_from.is_some() && !is_overdue(valid_until, on)
+/// rule as a retiree's, CS Art. 32(1)). `reason` is the cause of the suspension recorded last: support suspended
+/// for another cause (a sentence served, issue 19.13) ends by its own decision, not by certifying.
+pub fn support_resumes(
+    suspended_from: Option<Date>,
+    reason: Option<SuspensionReason>,
+    valid_until: Date,
+    on: Date,
+) -> bool {
+    suspended_from.is_some() && reason.is_none_or(certification_resumes) && !is_overdue(valid_until, on)
 }
 
 /// The validity of a person valid until `until` after recording a certification that is valid until `new_until`
@@ -491,13 +503,20 @@ mod tests {
     fn dependants_are_certified_like_retirees() {
         // XM Art. 15 last paragraph, GUIDE 二: a supported dependant is paid until the certification lapses;
         // CS Art. 32(1): suspended when overdue, resumed by a certification that makes them valid again.
-        assert_eq!(support_status(false, Some(date!(2026 - 03 - 01))), SupportStatus::NotSupported);
-        assert_eq!(support_status(true, None), SupportStatus::Paid);
-        assert_eq!(support_status(true, Some(date!(2026 - 03 - 01))), SupportStatus::Suspended);
+        assert_eq!(support_status(false, true, Some(date!(2026 - 03 - 01))), SupportStatus::NotSupported);
+        assert_eq!(support_status(true, true, None), SupportStatus::Paid);
+        assert_eq!(support_status(true, true, Some(date!(2026 - 03 - 01))), SupportStatus::Suspended);
+        // GUIDE 五, issue 19.10: while the retiree lives the support is registered, not paid.
+        assert_eq!(support_status(true, false, None), SupportStatus::Registered);
+        assert_eq!(support_status(true, false, Some(date!(2026 - 03 - 01))), SupportStatus::Registered);
         let on = date!(2026 - 07 - 10);
-        assert!(support_resumes(Some(date!(2026 - 03 - 01)), date!(2027 - 07 - 10), on));
-        assert!(!support_resumes(Some(date!(2026 - 03 - 01)), date!(2026 - 07 - 09), on));
-        assert!(!support_resumes(None, date!(2027 - 07 - 10), on));
+        let overdue = Some(SuspensionReason::CertificationOverdue);
+        assert!(support_resumes(Some(date!(2026 - 03 - 01)), overdue, date!(2027 - 07 - 10), on));
+        assert!(!support_resumes(Some(date!(2026 - 03 - 01)), overdue, date!(2026 - 07 - 09), on));
+        assert!(!support_resumes(None, None, date!(2027 - 07 - 10), on));
+        // CS Art. 32(3), issue 19.13: a sentence served is not cured by certifying.
+        let jailed = Some(SuspensionReason::Imprisoned);
+        assert!(!support_resumes(Some(date!(2026 - 03 - 01)), jailed, date!(2027 - 07 - 10), on));
         // Four months back, March to June, as for a retiree.
         assert_eq!(months_between(date!(2026 - 03 - 01), on), 4);
     }

@@ -14,6 +14,8 @@ crate::code_enum! {
         Died = "died": "供养亲属死亡",
         /// The dependant lost eligibility.
         Ineligible = "ineligible": "失去供养条件",
+        /// The retiree's death was reversed: the support has no ground (issue 19.13).
+        DeathReversed = "death_reversed": "死亡核实已撤销",
     }
 }
 
@@ -131,6 +133,20 @@ pub fn last_support_month(ended_on: Date) -> Date {
     month_of(ended_on)
 }
 
+/// Whether a dependant's support has started on `on` (GUIDE 五: "退休人员辞世后…享受供养待遇"): an application
+/// approved (or approved and under fraud review) whose support runs from a month on or before `on`, the month
+/// after the retiree's death. Before that a supported dependant is registered, not paid: there is no support for
+/// a certification run to suspend (issue 19.10). Restated in SQL by `persistence::rules::support_started_sql`.
+pub fn support_started(status: SupportApplicationStatus, support_from: Option<Date>, on: Date) -> bool {
+    matches!(status, SupportApplicationStatus::Approved | SupportApplicationStatus::FraudReview)
+        && support_from.is_some_and(|f| f <= on)
+}
+
+/// The month before `month`'s month (a first day).
+fn month_before(month: Date) -> Date {
+    month_of(month).previous_day().map_or(month_of(month), month_of)
+}
+
 /// Whether support running from `from` (a month) through `until` (a month, if ended) is paid in `month`.
 pub fn receives_in(from: Date, until: Option<Date>, month: Date) -> bool {
     let m = month_of(month);
@@ -170,6 +186,22 @@ pub enum SupportAction {
     FlagFraud,
     /// The review cleared the suspicion: payment resumes.
     ClearFraud,
+    /// A death record of the dependant from the data platform (issue 19.13): an open application closes;
+    /// support that was approved is paid through the month of the death, never before it started.
+    DependantDied {
+        /// Day of the death.
+        died_on: Date,
+        /// First month of support, when approved.
+        support_from: Option<Date>,
+    },
+    /// The retiree's verified death was reversed on `on` (issue 19.13): the application closes, approved support
+    /// is paid no more from the month of the reversal (the months already paid stay as history).
+    DeathReversed {
+        /// Day of the reversal.
+        on: Date,
+        /// First month of support, when approved.
+        support_from: Option<Date>,
+    },
 }
 
 /// What an action leads to.
@@ -212,6 +244,22 @@ pub fn apply(from: SupportApplicationStatus, action: SupportAction) -> Result<Su
         SupportAction::FlagFraud => Err(SupportError::NotApproved),
         SupportAction::ClearFraud if from == S::FraudReview => Ok(plain(S::Approved)),
         SupportAction::ClearFraud => Err(SupportError::NotUnderReview),
+        SupportAction::DependantDied { died_on, support_from } => {
+            if matches!(from, S::Rejected | S::Terminated) {
+                return Err(SupportError::Closed);
+            }
+            // Paid through the month of the death; a death before the first month leaves no month paid.
+            let until = support_from.map(|f| last_support_month(died_on).max(month_before(f)));
+            Ok(SupportOutcome { status: S::Terminated, starts: false, until, supported: Some(false) })
+        }
+        SupportAction::DeathReversed { on, support_from } => {
+            if matches!(from, S::Rejected | S::Terminated) {
+                return Err(SupportError::Closed);
+            }
+            // Nothing from the month of the reversal on; the dependant stays registered (the retiree lives).
+            let until = support_from.map(|f| month_before(month_of(on).max(f)));
+            Ok(SupportOutcome { status: S::Terminated, starts: false, until, supported: None })
+        }
     }
 }
 
@@ -292,6 +340,45 @@ mod tests {
         assert_eq!(apply(S::Approved, end(date!(2026 - 04 - 30))).map(|o| o.until), Ok(Some(date!(2026 - 04 - 01))));
         assert_eq!(apply(S::Approved, end(date!(2026 - 03 - 31))), Err(SupportError::EndsBeforeSupport));
         assert_eq!(SupportError::EndsBeforeSupport.code(), "before_support");
+    }
+
+    #[test]
+    fn support_starts_only_after_the_retirees_death_and_its_approval() {
+        // GUIDE 五: "退休人员辞世后…享受供养待遇"; issue 19.10: before that the dependant is registered, not paid.
+        use SupportApplicationStatus as S;
+        let from = Some(date!(2026 - 04 - 01));
+        assert!(!support_started(S::Approved, from, date!(2026 - 03 - 31)));
+        assert!(support_started(S::Approved, from, date!(2026 - 04 - 01)));
+        assert!(support_started(S::FraudReview, from, date!(2026 - 05 - 10)));
+        assert!(!support_started(S::Approved, None, date!(2026 - 05 - 10)));
+        for s in [S::Applied, S::Investigated, S::Reviewed, S::Rejected, S::Terminated] {
+            assert!(!support_started(s, from, date!(2026 - 05 - 10)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_dependants_death_record_ends_support_and_a_reversal_stops_it() {
+        // Issue 19.13; GUIDE 五: support ends when the dependant dies, paid through the month of the death.
+        use SupportApplicationStatus as S;
+        let from = Some(date!(2026 - 04 - 01));
+        let died = |died_on| SupportAction::DependantDied { died_on, support_from: from };
+        let o = apply(S::Approved, died(date!(2026 - 06 - 20))).map(|o| (o.status, o.until, o.supported));
+        assert_eq!(o, Ok((S::Terminated, Some(date!(2026 - 06 - 01)), Some(false))));
+        // Died before the first month: no month paid.
+        let o = apply(S::Approved, died(date!(2026 - 03 - 20))).map(|o| o.until);
+        assert_eq!(o, Ok(Some(date!(2026 - 03 - 01))));
+        let pending = SupportAction::DependantDied { died_on: date!(2026 - 03 - 20), support_from: None };
+        assert_eq!(apply(S::Reviewed, pending).map(|o| (o.status, o.until)), Ok((S::Terminated, None)));
+        assert_eq!(apply(S::Rejected, pending), Err(SupportError::Closed));
+        // A reversal in August: paid April to July, nothing from August; the dependant stays supported.
+        let reversed = |on| SupportAction::DeathReversed { on, support_from: from };
+        let o = apply(S::FraudReview, reversed(date!(2026 - 08 - 05))).map(|o| (o.status, o.until, o.supported));
+        assert_eq!(o, Ok((S::Terminated, Some(date!(2026 - 07 - 01)), None)));
+        // Reversed before support started: no month paid.
+        let o = apply(S::Approved, reversed(date!(2026 - 03 - 25))).map(|o| o.until);
+        assert_eq!(o, Ok(Some(date!(2026 - 03 - 01))));
+        assert!(!receives_in(date!(2026 - 04 - 01), Some(date!(2026 - 03 - 01)), date!(2026 - 04 - 01)));
+        assert_eq!(apply(S::Terminated, reversed(date!(2026 - 08 - 05))), Err(SupportError::Closed));
     }
 
     #[test]

@@ -221,13 +221,16 @@ pub fn suspend_overdue(
     Ok(n)
 }
 
-/// Supported dependants of the retirees in the subtree whose support is paid and whose certification lapsed
-/// before the as-of date (bind: as-of, lower and upper path).
+/// Supported dependants of the retirees in the subtree whose support has started and is paid and whose
+/// certification lapsed before the as-of date (bind: as-of, as-of, lower and upper path). Support that has not
+/// started (the retiree lives, or the application after the death is not approved) is not suspended: there is
+/// nothing paid (GUIDE 五; issue 19.10).
 fn dependents_overdue() -> String {
     format!(
-        "supported AND support_suspended_from IS NULL AND {} AND retiree_id IN \
+        "supported AND support_suspended_from IS NULL AND {} AND {} AND retiree_id IN \
          (SELECT r.id FROM retirees r JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ?)",
-        rules::overdue_sql("certified_until")
+        rules::overdue_sql("certified_until"),
+        rules::support_started_sql("dependents.id")
     )
 }
 
@@ -255,6 +258,7 @@ pub fn suspend_overdue_dependents(
             Bind::Date(effective_month),
             Bind::I64(run_id),
             Bind::Ts(now),
+            Bind::Date(as_of),
             Bind::Date(as_of),
             Bind::Text(scope_path),
             Bind::Text(&upper),
@@ -306,7 +310,7 @@ pub fn count_overdue_dependents(conn: &mut DbConnection, scope_path: &str, as_of
     let rows: Vec<N> = sql::load(
         conn,
         &format!("SELECT COUNT(*) AS n FROM dependents WHERE {}", dependents_overdue()),
-        &[Bind::Date(as_of), Bind::Text(scope_path), Bind::Text(&upper)],
+        &[Bind::Date(as_of), Bind::Date(as_of), Bind::Text(scope_path), Bind::Text(&upper)],
     )?;
     Ok(rows.first().map_or(0, |r| r.n))
 }

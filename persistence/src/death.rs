@@ -628,6 +628,26 @@ pub fn change_support(
     find_support(conn, current.id)
 }
 
+/// The open applications (not rejected, not terminated) of the dependants of death report `report_id`, by id.
+pub fn open_support_of_report(conn: &mut DbConnection, report_id: i64) -> RepoResult<Vec<Support>> {
+    Ok(dependent_support::table
+        .filter(dependent_support::death_report_id.eq(report_id))
+        .filter(dependent_support::status.ne_all(["rejected", "terminated"]))
+        .order(dependent_support::id)
+        .select(Support::as_select())
+        .load(conn)?)
+}
+
+/// The open application (not rejected, not terminated; at most one) of dependant `dependent_id`.
+pub fn open_support_of_dependent(conn: &mut DbConnection, dependent_id: i64) -> RepoResult<Option<Support>> {
+    Ok(dependent_support::table
+        .filter(dependent_support::dependent_id.eq(dependent_id))
+        .filter(dependent_support::status.ne_all(["rejected", "terminated"]))
+        .select(Support::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Gives a dependant whose support is approved a certification validity (they are certified like retirees).
 pub fn start_validity(conn: &mut DbConnection, dependent_id: i64, until: Date) -> RepoResult<()> {
     diesel::update(dependents::table.find(dependent_id))

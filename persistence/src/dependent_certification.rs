@@ -14,6 +14,9 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 pub const SUPPORT_SUSPENDED: &str = "suspended";
 /// `to_status` of a support change that resumes payment.
 pub const SUPPORT_PAID: &str = "paid";
+/// `to_status` of a support change that stops the support for good: the dependant died (a death record of the
+/// data platform, issue 19.13).
+pub const SUPPORT_STOPPED: &str = "stopped";
 
 /// A recorded certification of a dependant.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, serde::Serialize)]
@@ -200,6 +203,11 @@ pub fn resume(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<
     if n == 0 {
         return Err(RepoError::VersionMismatch);
     }
+    insert_change(conn, change)
+}
+
+/// Inserts a support change, emits its `dependent.support_changed` event and answers it.
+fn insert_change(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<SupportChange> {
     diesel::insert_into(dependent_support_changes::table).values(change).execute(conn)?;
     let c: SupportChange = dependent_support_changes::table
         .filter(dependent_support_changes::dependent_id.eq(change.dependent_id))
@@ -208,6 +216,76 @@ pub fn resume(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<
         .first(conn)?;
     crate::events::support_changes(conn, "c.id = ?", &[crate::sql::Bind::I64(c.id)])?;
     Ok(c)
+}
+
+/// Suspends the support of a dependant from the first day of `change.effective_month` (a sentence served, issue
+/// 19.13; CS Art. 32(3)) and records the change; `None` when it is suspended already.
+pub fn suspend(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<Option<SupportChange>> {
+    let n = diesel::update(dependents::table)
+        .filter(dependents::id.eq(change.dependent_id))
+        .filter(dependents::support_suspended_from.is_null())
+        .set((
+            dependents::support_suspended_from.eq(change.effective_month),
+            dependents::status_run_id.eq(None::<i64>),
+            dependents::version.eq(dependents::version + 1),
+            dependents::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    insert_change(conn, change).map(Some)
+}
+
+/// Stops the support of a dependant for good (they died, issue 19.13): no longer supported, no suspension left;
+/// records the change.
+pub fn stop(conn: &mut DbConnection, change: &NewSupportChange) -> RepoResult<SupportChange> {
+    diesel::update(dependents::table)
+        .filter(dependents::id.eq(change.dependent_id))
+        .set((
+            dependents::supported.eq(false),
+            dependents::support_suspended_from.eq(None::<Date>),
+            dependents::status_run_id.eq(None::<i64>),
+            dependents::version.eq(dependents::version + 1),
+            dependents::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    insert_change(conn, change)
+}
+
+/// The cause of the latest suspension recorded for a dependant (what a resumption must cure); `None` when none is
+/// recorded. A stored cause that does not parse is [`RepoError::Corrupt`].
+pub fn suspension_reason(
+    conn: &mut DbConnection,
+    dependent_id: i64,
+) -> RepoResult<Option<domain::policy::SuspensionReason>> {
+    let last: Option<SupportChange> = dependent_support_changes::table
+        .filter(dependent_support_changes::dependent_id.eq(dependent_id))
+        .filter(dependent_support_changes::to_status.eq(SUPPORT_SUSPENDED))
+        .order(dependent_support_changes::id.desc())
+        .select(SupportChange::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(last.map(|c| c.reason))
+}
+
+/// The dependants of retiree `retiree_id` whose support has started on `on` ([`crate::rules::support_started_sql`],
+/// GUIDE 五; issue 19.10).
+pub fn started_of(conn: &mut DbConnection, retiree_id: i64, on: Date) -> RepoResult<std::collections::BTreeSet<i64>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let rows: Vec<Id> = crate::sql::load(
+        conn,
+        &format!(
+            "SELECT d.id AS id FROM dependents d WHERE d.retiree_id = ? AND {}",
+            crate::rules::support_started_sql("d.id")
+        ),
+        &[crate::sql::Bind::I64(retiree_id), crate::sql::Bind::Date(on)],
+    )?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The certifications of a dependant, newest first, before the one with id `before`.

@@ -194,56 +194,104 @@ pub struct Matched {
 }
 
 /// A staged record matched to a supported dependant of a retiree in the caller's subtree (dependants are
-/// certified like retirees: XM Art. 15 last paragraph).
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
+/// certified like retirees: XM Art. 15 last paragraph; their death and imprisonment records act on their support,
+/// issue 19.13).
+#[derive(Debug, Clone, PartialEq)]
 pub struct MatchedDependent {
     /// Line.
-    #[diesel(sql_type = BigInt)]
     pub line: i64,
     /// Record date.
-    #[diesel(sql_type = SqlDate)]
     pub record_date: Date,
     /// Source system.
-    #[diesel(sql_type = Text)]
     pub source: String,
     /// Record id in the source system.
-    #[diesel(sql_type = Nullable<Text>)]
     pub reference: Option<String>,
     /// Dependant.
-    #[diesel(sql_type = BigInt)]
     pub dependent_id: i64,
     /// Their retiree.
-    #[diesel(sql_type = BigInt)]
     pub retiree_id: i64,
     /// The retiree's community.
-    #[diesel(sql_type = Text)]
     pub community_code: String,
     /// Path of the community, for its policy.
-    #[diesel(sql_type = Text)]
     pub path: String,
     /// Last valid day of the dependant's certification on file.
-    #[diesel(sql_type = SqlDate)]
     pub certified_until: Date,
     /// Month the support was suspended, while it is.
-    #[diesel(sql_type = Nullable<SqlDate>)]
     pub support_suspended_from: Option<Date>,
+    /// The cause of the latest suspension recorded (a certification resumes only `certification_overdue`).
+    pub suspension_reason: Option<domain::policy::SuspensionReason>,
+}
+
+#[derive(QueryableByName)]
+struct MatchedDependentRow {
+    #[diesel(sql_type = BigInt)]
+    line: i64,
+    #[diesel(sql_type = SqlDate)]
+    record_date: Date,
+    #[diesel(sql_type = Text)]
+    source: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    reference: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    dependent_id: i64,
+    #[diesel(sql_type = BigInt)]
+    retiree_id: i64,
+    #[diesel(sql_type = Text)]
+    community_code: String,
+    #[diesel(sql_type = Text)]
+    path: String,
+    #[diesel(sql_type = SqlDate)]
+    certified_until: Date,
+    #[diesel(sql_type = Nullable<SqlDate>)]
+    support_suspended_from: Option<Date>,
+    #[diesel(sql_type = Nullable<Text>)]
+    suspension_reason: Option<String>,
 }
 
 /// The staged records (not refused, not matched to a retiree) whose resident ID is a supported dependant of a
-/// retiree in the subtree `scope_path`, by dependant then line.
+/// retiree in the subtree `scope_path`, by dependant then line. A stored suspension cause that does not parse is
+/// [`crate::RepoError::Corrupt`].
 pub fn matched_dependents(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<MatchedDependent>> {
     let upper = crate::jurisdictions::subtree_upper(scope_path);
-    load(
+    let rows: Vec<MatchedDependentRow> = load(
         conn,
         "SELECT s.line AS line, s.record_date AS record_date, s.source AS source, s.reference AS reference, \
          d.id AS dependent_id, r.id AS retiree_id, r.community_code AS community_code, j.path AS path, \
-         d.certified_until AS certified_until, d.support_suspended_from AS support_suspended_from \
+         d.certified_until AS certified_until, d.support_suspended_from AS support_suspended_from, \
+         (SELECT c.reason FROM dependent_support_changes c WHERE c.dependent_id = d.id AND c.to_status = 'suspended' \
+          ORDER BY c.id DESC LIMIT 1) AS suspension_reason \
          FROM feed_staging s JOIN dependents d ON d.id_number = s.id_number AND d.supported \
          JOIN retirees r ON r.id = d.retiree_id JOIN jurisdictions j ON j.code = r.community_code \
          WHERE s.rejection IS NULL AND j.path >= ? AND j.path < ? \
          AND NOT EXISTS (SELECT 1 FROM feed_outcome o WHERE o.line = s.line) ORDER BY d.id, s.line",
         &[Bind::Text(scope_path), Bind::Text(&upper)],
-    )
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            let suspension_reason = match r.suspension_reason.as_deref() {
+                None => None,
+                Some(code) => Some(crate::typed::parse_code(code).map_err(|e| {
+                    crate::RepoError::Corrupt(format!(
+                        "dependent_support_changes.reason of dependant {}: {e}",
+                        r.dependent_id
+                    ))
+                })?),
+            };
+            Ok(MatchedDependent {
+                line: r.line,
+                record_date: r.record_date,
+                source: r.source,
+                reference: r.reference,
+                dependent_id: r.dependent_id,
+                retiree_id: r.retiree_id,
+                community_code: r.community_code,
+                path: r.path,
+                certified_until: r.certified_until,
+                support_suspended_from: r.support_suspended_from,
+                suspension_reason,
+            })
+        })
+        .collect()
 }
 
 /// A stored batch.

@@ -11,6 +11,8 @@
 //! - Advanced age: [`age_at_least`], [`younger_than`] restate `domain::age_on(birth, on) >= years` through
 //!   [`domain::born_on_or_before_for_age`] (GUIDE 五, 走访制度: 70岁以上高龄, the threshold from the policy's
 //!   `advanced_age_years`).
+//! - Dependants' support started: [`support_started_sql`] restates [`domain::support::support_started`] (GUIDE
+//!   五; issue 19.10): a certification run suspends only support that has started.
 //! - Late death report ([`domain::death::is_late`], CS Art. 16(4)) has no restatement: `death_reports.late` is
 //!   decided by the domain when the report is written and stored; queries only read the stored flag.
 //!
@@ -81,4 +83,18 @@ where
     C: Expression<SqlType = sql_types::Date> + ExpressionMethods,
 {
     birth_date.gt(domain::born_on_or_before_for_age(on, years))
+}
+
+/// `EXISTS` an application of the dependant `{dependent_id}` approved (or under fraud review) whose support runs
+/// from a month on or before the bound date: the dependant's support has started on that date —
+/// [`domain::support::support_started`] (GUIDE 五: support follows the retiree's death and its approval; issue
+/// 19.10). Binds the as-of date.
+pub fn support_started_sql(dependent_id: &str) -> String {
+    use domain::support::SupportApplicationStatus as S;
+    format!(
+        "EXISTS (SELECT 1 FROM dependent_support ss WHERE ss.dependent_id = {dependent_id} \
+         AND ss.status IN ('{}', '{}') AND ss.support_from IS NOT NULL AND ss.support_from <= ?)",
+        S::Approved.as_str(),
+        S::FraudReview.as_str()
+    )
 }

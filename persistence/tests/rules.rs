@@ -69,12 +69,53 @@ fn register(conn: &mut DbConnection, people: &[(Date, Date)]) -> Vec<(i64, Date,
                 name: format!("家属{i}"),
                 supported: true,
             };
-            retirees::create_dependent(conn, person.id, &dependant, *until)?;
+            let dep = retirees::create_dependent(conn, person.id, &dependant, *until)?;
+            start_support(conn, person.id, dep.id)?;
             out.push((person.id, *birth, *until));
         }
         Ok(out)
     })
     .expect("register")
+}
+
+/// Gives a dependant support that has started (issue 19.10; GUIDE 五): a verified death of the retiree and an
+/// approved application with support from January 2000, before every as-of date.
+fn start_support(conn: &mut DbConnection, retiree_id: i64, dependent_id: i64) -> Result<(), RepoError> {
+    let (day, now) = (date!(1999 - 12 - 10), persistence::now_utc());
+    sql::exec(
+        conn,
+        "INSERT INTO death_reports (retiree_id, community_code, date_of_death, certificate_number, reporter_kind, \
+         reporter_name, reported_on, deadline, late, status, stop_month, created_by, created_at, updated_at) \
+         VALUES (?, ?, ?, 'DC', 'relative', '家属', ?, ?, FALSE, 'verified', ?, 'test', ?, ?)",
+        &[
+            Bind::I64(retiree_id),
+            Bind::Text(COMMUNITY),
+            Bind::Date(day),
+            Bind::Date(day),
+            Bind::Date(day),
+            Bind::Date(date!(2000 - 01 - 01)),
+            Bind::Ts(now),
+            Bind::Ts(now),
+        ],
+    )?;
+    sql::exec(
+        conn,
+        "INSERT INTO dependent_support (retiree_id, dependent_id, death_report_id, community_code, applied_on, \
+         deadline, status, support_from, created_by, created_at, updated_at) \
+         SELECT ?, ?, dr.id, ?, ?, ?, 'approved', ?, 'test', ?, ? FROM death_reports dr WHERE dr.retiree_id = ?",
+        &[
+            Bind::I64(retiree_id),
+            Bind::I64(dependent_id),
+            Bind::Text(COMMUNITY),
+            Bind::Date(day),
+            Bind::Date(day),
+            Bind::Date(date!(2000 - 01 - 01)),
+            Bind::Ts(now),
+            Bind::Ts(now),
+            Bind::I64(retiree_id),
+        ],
+    )?;
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -281,6 +322,76 @@ fn check_age(db: &mut TestDb) {
                 RetireeFilter { scope_path: scope.clone(), max_age: Some((years, on)), ..RetireeFilter::default() };
             agree(&format!("list age_max {at}"), &births, &listed(conn, &filter), |b| domain::age_on(b, on) <= years);
         }
+    }
+}
+
+/// Issue 19.10, GUIDE 五: `rules::support_started_sql` agrees with `domain::support::support_started` for every
+/// application status, with support from before, on and after each as-of date's month, or none; and the
+/// certification run counts only the dependants whose support has started.
+fn check_support_started(db: &mut TestDb) {
+    use domain::support::{SupportApplicationStatus as S, support_started};
+    let conn = &mut db.conn;
+    let scope = community(conn);
+    let mut froms: BTreeSet<Option<Date>> = [None].into();
+    for on in AS_OF {
+        let month = domain::pension::month_of(on);
+        froms.extend([
+            Some(month),
+            domain::pension::add_months(month, 1),
+            month.previous_day().map(domain::pension::month_of),
+        ]);
+    }
+    let statuses = [S::Applied, S::Investigated, S::Reviewed, S::Approved, S::Rejected, S::FraudReview, S::Terminated];
+    let combos: Vec<(S, Option<Date>)> = statuses.iter().flat_map(|s| froms.iter().map(move |f| (*s, *f))).collect();
+    // Everybody overdue on every as-of date, so the run's count is the started ones.
+    let people: Vec<(Date, Date)> = combos.iter().map(|_| (date!(1950 - 06 - 15), date!(2020 - 01 - 01))).collect();
+    let registered = register(conn, &people);
+    let mut dependants = Vec::new();
+    for ((retiree, _, _), (status, from)) in registered.iter().zip(&combos) {
+        let set = match from {
+            Some(f) => sql::exec(
+                conn,
+                "UPDATE dependent_support SET status = ?, support_from = ? WHERE retiree_id = ?",
+                &[Bind::Text(status.as_str()), Bind::Date(*f), Bind::I64(*retiree)],
+            ),
+            None => sql::exec(
+                conn,
+                "UPDATE dependent_support SET status = ?, support_from = NULL WHERE retiree_id = ?",
+                &[Bind::Text(status.as_str()), Bind::I64(*retiree)],
+            ),
+        };
+        set.expect("application");
+        let dep: Vec<Id> = sql::load(conn, "SELECT id FROM dependents WHERE retiree_id = ?", &[Bind::I64(*retiree)])
+            .expect("dependant");
+        dependants.push((dep[0].id, *status, *from));
+    }
+    for on in AS_OF {
+        let sql = format!("SELECT d.id AS id FROM dependents d WHERE {}", rules::support_started_sql("d.id"));
+        let ids: BTreeSet<i64> =
+            sql::load::<Id>(conn, &sql, &[Bind::Date(on)]).expect("query").into_iter().map(|r| r.id).collect();
+        let disagree: Vec<_> =
+            dependants.iter().filter(|(id, s, f)| ids.contains(id) != support_started(*s, *f, on)).collect();
+        assert_eq!(
+            disagree,
+            Vec::<&(i64, S, Option<Date>)>::new(),
+            "support started on {on}: database and domain disagree"
+        );
+        let started = dependants.iter().filter(|(_, s, f)| support_started(*s, *f, on)).count();
+        assert!(started > 0 && started < dependants.len(), "{on}: rows on both sides");
+        let counted = runs::count_overdue_dependents(conn, &scope, on).expect("dependants");
+        assert_eq!(counted, i64::try_from(started).expect("count"), "a run on {on} counts the started only");
+    }
+}
+
+#[test]
+fn support_started_agrees_with_the_domain_on_sqlite() {
+    check_support_started(&mut sqlite());
+}
+
+#[test]
+fn support_started_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_support_started(&mut db);
     }
 }
 

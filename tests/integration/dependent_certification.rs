@@ -37,6 +37,26 @@ fn suspended_from(app: &TestApp, id: i64) -> Option<Date> {
     dependents::table.find(id).select(dependents::support_suspended_from).first(&mut *app.conn()).unwrap()
 }
 
+/// Starts a dependant's support (issue 19.10; GUIDE 五: only after the retiree's death and its approval): the
+/// retiree dies on 10 October, the application is approved on the 22nd, support from November.
+async fn start_support(app: &TestApp, dep: i64) {
+    let retiree: i64 = dependents::table.find(dep).select(dependents::retiree_id).first(&mut *app.conn()).unwrap();
+    let body = json!({"retiree_id": retiree, "date_of_death": "2026-10-10", "certificate_number": format!("DC-{retiree}"),
+        "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子", "reported_on": "2026-10-12"});
+    let rid = app.post("/api/v1/death-reports", "hongshan", &body).await.expect(201).body["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
+    let res = app
+        .post("/api/v1/dependent-support", "hongshan", &json!({"dependent_id": dep, "applied_on": "2026-10-20"}))
+        .await
+        .expect(201);
+    let steps = format!("/api/v1/dependent-support/{}/steps", res.body["id"]);
+    app.post(&steps, "hongshan", &json!({"step": "investigation", "passed": true, "on_date": "2026-10-22"}))
+        .await
+        .expect(200);
+    app.post(&steps, "xiagang", &json!({"step": "review", "passed": true, "on_date": "2026-10-22"})).await.expect(200);
+    app.post(&steps, "siming", &json!({"step": "approval", "passed": true, "on_date": "2026-10-22"})).await.expect(200);
+}
+
 fn month(d: Date) -> String {
     format!("{:04}-{:02}", d.year(), u8::from(d.month()))
 }
@@ -49,7 +69,8 @@ both_backends! {
         let until = domain::pension::certified_until(today(), 12);
         assert_eq!(res.body["certified_until"], until.to_string());
         assert_eq!(res.body["certification_status"], "certified");
-        assert_eq!(res.body["support_status"], "paid");
+        // Issue 19.10, GUIDE 五: the retiree lives, so the support is registered, not paid.
+        assert_eq!(res.body["support_status"], "registered");
         assert_eq!(res.body["last_certified_on"], Value::Null);
         let (retiree, dep, _) = family(app, 2, false).await;
         let res = app.get(&format!("/api/v1/retirees/{retiree}/dependents/{dep}"), "hongshan").await.expect(200);
@@ -63,6 +84,8 @@ both_backends! {
         let (_, overdue, _) = family(app, 3, true).await;
         let (_, last_day, _) = family(app, 4, true).await;
         let (_, unsupported, _) = family(app, 5, false).await;
+        start_support(app, overdue).await;
+        start_support(app, last_day).await;
         set_dependant(app, overdue, on.previous_day().unwrap(), None);
         set_dependant(app, last_day, on, None);
         set_dependant(app, unsupported, date!(2020 - 01 - 01), None);

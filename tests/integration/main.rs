@@ -15,6 +15,7 @@ mod corrupt;
 mod crash;
 mod deaths;
 mod dependent_certification;
+mod dependent_support_lifecycle;
 mod events;
 mod exports;
 mod feeds;

@@ -103,10 +103,12 @@ pub struct SupportChangeResponse {
     pub retiree_id: i64,
     /// The retiree's community at the time.
     pub community_code: String,
-    /// `suspended` or `paid`.
+    /// `suspended`, `paid`, or `stopped` (for good: a death record of the dependant from the data platform, issue
+    /// 19.13).
     #[schema(example = "paid")]
     pub to_status: String,
-    /// Why: `certification_overdue`.
+    /// Why: `certification_overdue` (a run), `imprisoned` (an imprisonment record), `suspected_death` (a death
+    /// record: the support stops).
     pub reason: SuspensionReason,
     /// Month it takes effect (YYYY-MM).
     #[schema(example = "2026-07")]
@@ -117,7 +119,7 @@ pub struct SupportChangeResponse {
     pub back_pay_granted: Option<bool>,
     /// Months paid back (resumptions).
     pub back_pay_months: Option<i32>,
-    /// `person`, `feed` or `run`.
+    /// `person`, `feed` or `run`: where the change came from.
     #[schema(example = "person")]
     pub source: String,
     /// Feed batch or run id.
@@ -165,8 +167,8 @@ pub struct DependentCertifyResponse {
 /// Records a certification of a supported dependant of a retiree in the caller's subtree, judged on `on` (XM
 /// Art. 15 last paragraph: dependants are certified like retirees). When it is newer than the one on file the
 /// dependant's validity runs one policy period (of the retiree's community) from its date; support suspended for
-/// an overdue certification resumes in the month of the certification, with the months suspended and, where the
-/// policy grants it, paid back (CS Art. 32(1)). A dependant who receives no support cannot be certified (409
+/// an overdue certification (not for another cause, such as a sentence served) resumes in the month of the
+/// certification, with the months suspended and, where the policy grants it, paid back (CS Art. 32(1)). A dependant who receives no support cannot be certified (409
 /// `dependent_not_supported`).
 pub fn certify(
     conn: &mut DbConnection,
@@ -214,7 +216,8 @@ pub fn certify(
     audit::append(conn, &entry)?;
     let current = repo::reload(conn, dependent_id)?;
     let mut resumed = None;
-    if extended && pension::support_resumes(current.support_suspended_from, current.certified_until, on) {
+    let cause = repo::suspension_reason(conn, dependent_id)?;
+    if extended && pension::support_resumes(current.support_suspended_from, cause, current.certified_until, on) {
         // CS Art. 32(1), as for a retiree: resumed in the month of the certification.
         let from = current.support_suspended_from.unwrap_or(on);
         let month = pension::month_of(checked.certified_on).max(from);
@@ -248,11 +251,12 @@ pub fn certify(
         resumed = Some(support_change_response(change));
     }
     let after = repo::reload(conn, dependent_id)?;
+    let started = repo::started_of(conn, id, on)?.contains(&dependent_id);
     Ok(DependentCertifyResponse {
         certification: certification_response(cert),
         extended,
         resumption: resumed,
-        dependent: to_response(after, caller, rules.due_soon_days, on),
+        dependent: to_response(after, caller, rules.due_soon_days, on, started),
     })
 }
 

@@ -1,7 +1,9 @@
 //! Closing a death report: withdrawn before verification (the wrong person was reported), or reversed after it
 //! (the death was wrongly recorded: the pension state, the overpayment and the roll are restored).
 
-use domain::death::{self, DeathAction, PensionEffect};
+use domain::death::{self, DeathAction, PensionEffect, SupportEndReason};
+use domain::overpayment::RecoveryKind;
+use domain::support::SupportAction;
 use domain::{ErrorCode, PensionStatus, pension};
 use persistence::DbConnection;
 use persistence::death::{self as repo};
@@ -13,6 +15,7 @@ use utoipa::ToSchema;
 use super::response::{DeathReportResponse, report_response};
 use super::{rule, visible};
 use crate::caller::Caller;
+use crate::dependent_support::end_by_event;
 use crate::error::AppError;
 use crate::input::check_name;
 
@@ -38,7 +41,10 @@ pub fn withdraw(
 }
 
 /// Reverses verified report `id`: the pension state before the verification is restored (a status change from
-/// `stopped` back to it), the overpayment is voided, and the person is back on the roll from the month of `today`.
+/// `stopped` back to it), the deductions booked against the death benefits are given back by a counter-entry
+/// (the benefits are whole again; the ledger keeps both entries) and the overpayment is voided, the dependants'
+/// support that followed from the death stops from the month of `today` (their applications end, reason
+/// `death_reversed`), and the person is back on the roll from the month of `today` (issue 19.13).
 pub fn reverse(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -74,6 +80,7 @@ fn close(
         persistence::RepoError::VersionMismatch => AppError::precondition_failed(),
         other => other.into(),
     })?;
+    let (mut given_back, mut supports_ended) = (0, Vec::new());
     if outcome.pension == PensionEffect::RestorePrior {
         // The earlier state, restored as it was (a correction, not a transition of the state machine).
         let prior = report.prior_status.clone().unwrap_or_else(|| PensionStatus::Normal.as_str().to_owned());
@@ -91,14 +98,83 @@ fn close(
             other => other.into(),
         })?;
         if let Some(o) = repo::overpayment_of_report(conn, id)? {
+            given_back = give_deductions_back(conn, caller, today, id, &o)?;
             repo::set_overpayment_status(conn, o.id, repo::VOID)?;
         }
         persistence::movement::reinstate(conn, ("death_report", id), pension::month_of(today))?;
+        supports_ended = end_support_of(conn, caller, today, id, &path)?;
     }
     let action = if reversal { "death.reverse" } else { "death.withdraw" };
     let mut entry = caller.audit(action, "death_report", id, &path);
     entry.retiree_id = Some(retiree.id);
-    entry.detail = Some(serde_json::json!({"reason": reason, "restored": report.prior_status}).to_string());
+    entry.detail = Some(
+        serde_json::json!({"reason": reason, "restored": report.prior_status,
+            "deductions_reversed_fen": given_back, "support_ended": supports_ended})
+        .to_string(),
+    );
     persistence::audit::append(conn, &entry)?;
     Ok(report_response(closed))
+}
+
+/// Books the counter-entry of the deductions from the death benefits of report `id` against overpayment `o`
+/// (kind `deduction_reversed`, a negative amount, on `today`; issue 19.13): nothing is deleted, the balance is
+/// as before the deductions. Audited as `overpayment.deduction_reversed`. Returns the fen given back.
+fn give_deductions_back(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+    o: &repo::Overpayment,
+) -> Result<i64, AppError> {
+    let entries: Vec<(RecoveryKind, i64)> =
+        repo::entries_of(conn, o.id)?.into_iter().map(|e| (e.kind, e.amount_fen)).collect();
+    let Some(counter) = domain::overpayment::deduction_reversal(&entries) else { return Ok(0) };
+    repo::add_entry(
+        conn,
+        o,
+        &repo::NewEntry {
+            overpayment_id: o.id,
+            kind: RecoveryKind::DeductionReversed.as_str().to_owned(),
+            amount_fen: counter,
+            entry_on: today,
+            approved_by: None,
+            note: Some(format!("reversal of death report {id}")),
+            operator: caller.login.clone(),
+            created_at: persistence::now_utc(),
+        },
+        o.status.as_str(),
+    )?;
+    let (_, path) = persistence::retirees::find_in_scope(conn, o.retiree_id, &caller.scope_path)?;
+    let mut entry = caller.audit("overpayment.deduction_reversed", "overpayment", o.id, &path);
+    entry.retiree_id = Some(o.retiree_id);
+    entry.detail = Some(serde_json::json!({"death_report_id": id, "amount_fen": counter}).to_string());
+    persistence::audit::append(conn, &entry)?;
+    Ok(-counter)
+}
+
+/// Ends the open applications for dependants' support that followed from report `id` (issue 19.13; GUIDE 五:
+/// support follows a death, and there was none): nothing is paid from the month of `today`; each is audited as
+/// `dependent_support.death_reversed`. Returns their ids.
+fn end_support_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+    path: &str,
+) -> Result<Vec<i64>, AppError> {
+    let mut ended = Vec::new();
+    for current in repo::open_support_of_report(conn, id)? {
+        let action = SupportAction::DeathReversed { on: today, support_from: current.support_from };
+        let after = end_by_event(conn, &current, action, SupportEndReason::DeathReversed)?;
+        let mut entry = caller.audit("dependent_support.death_reversed", "dependent_support", after.id, path);
+        entry.retiree_id = Some(after.retiree_id);
+        entry.detail = Some(
+            serde_json::json!({"death_report_id": id, "dependent_id": after.dependent_id,
+                "from": current.status.as_str(), "support_until": after.support_until.map(crate::input::month_text)})
+            .to_string(),
+        );
+        persistence::audit::append(conn, &entry)?;
+        ended.push(after.id);
+    }
+    Ok(ended)
 }

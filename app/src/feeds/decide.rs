@@ -204,7 +204,7 @@ where
         }
         if let Some(m) = chosen {
             let valid_until = certified_until(m.record_date, period);
-            let resumes = support_resumes(m.support_suspended_from, valid_until, on).then(|| {
+            let resumes = support_resumes(m.support_suspended_from, m.suspension_reason, valid_until, on).then(|| {
                 let from = m.support_suspended_from.unwrap_or(on);
                 let month = month_of(m.record_date).max(from);
                 (month, months_between(from, month), policy.back_pay_for(SuspensionReason::CertificationOverdue))

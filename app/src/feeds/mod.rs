@@ -1,6 +1,7 @@
 //! Feeds from the data platform (信息比对, issue 5): records of medical visits, insurance use and travel certify a
 //! person by data comparison (XM Art. 15(1), CS Art. 27); death records suspend the pension pending verification
-//! and imprisonment records suspend it for that reason (CS Art. 32).
+//! and imprisonment records suspend it for that reason (CS Art. 32). The records of supported dependants act on
+//! their support alike ([`dependants`], issue 19.13).
 //!
 //! A batch is all or nothing: every line is checked first, and one malformed line refuses the whole batch (422
 //! with every line's errors, nothing written), so that a corrected batch can be sent again under the same batch
@@ -31,9 +32,11 @@ use crate::error::{AppError, FieldError};
 
 pub mod batches;
 mod decide;
+mod dependants;
 mod read;
 
 pub(crate) use decide::*;
+pub(crate) use dependants::*;
 pub(crate) use read::*;
 
 /// Media types a feed may be sent as.
@@ -146,7 +149,7 @@ pub struct FeedLinks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 12, "kind": "medical_visit", "batch_id": "his-20260715-001", "records": 4,
     "matched": 3, "applied": 2, "unmatched": 1, "rejected": 0, "certified": 2, "resumed": 1, "suspended": 0,
-    "dependents_certified": 0, "dependents_resumed": 0, "death_reports": 0, "overpayments": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
+    "dependents_certified": 0, "dependents_resumed": 0, "dependents_stopped": 0, "dependents_suspended": 0, "death_reports": 0, "overpayments": 0, "not_applied": {"stale": 1}, "unmatched_items": [{"line": 4, "id_number": "350203********0016", "reason": "not_found"}],
     "rejected_items": [], "items_truncated": false, "submitted_by": "platform", "received_at": "2026-07-16T01:00:00Z",
     "links": {"batch": "/api/v1/feeds/medical_visit/batches/12", "unmatched": "/api/v1/feeds/medical_visit/batches/12/unmatched"}}))]
 pub struct FeedAnswer {
@@ -177,13 +180,19 @@ pub struct FeedAnswer {
     pub dependents_certified: i64,
     /// Supported dependants whose support, suspended for an overdue certification, resumed.
     pub dependents_resumed: i64,
+    /// Supported dependants whose support a death record stopped (issue 19.13): paid through the month of the
+    /// death, no longer supported.
+    pub dependents_stopped: i64,
+    /// Of `suspended`, the supported dependants whose support (started) an imprisonment record suspended.
+    pub dependents_suspended: i64,
     /// Death reports opened for verification (death records of people with none open; reporter `feed`).
     pub death_reports: i64,
     /// Overpayments created or extended by pension-payment records after a verified death.
     pub overpayments: i64,
     /// Matched records not applied, by reason: `stale` (not newer than the certification on file),
     /// `superseded` (another record of the same person in the batch was applied), `already_suspended`,
-    /// `pension_stopped`, `pension_transferred_out`.
+    /// `pension_stopped`, `pension_transferred_out`, `support_not_started` (an imprisonment record of a
+    /// dependant whose support has not started: nothing to suspend).
     #[schema(example = json!({"stale": 1}))]
     pub not_applied: BTreeMap<String, i64>,
     /// The unmatched records, by line (at most 1000; all of them: `links.unmatched`).
@@ -334,16 +343,24 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
     let decision = decide(s.kind, &matched, |path| book.at(path));
     repo::stage_outcomes(conn, &decision.outcomes)?;
     // Supported dependants are certified like retirees (XM Art. 15 last paragraph), by the lines left over.
-    let dependants = if s.kind.certifies() { repo::matched_dependents(conn, &c.scope_path)? } else { Vec::new() };
-    let dep = decide_dependents(&dependants, s.today, |path| book.at(path));
+    // Their death and imprisonment records act on their support (issue 19.13).
+    let acts_on_dependants = s.kind.certifies() || s.kind.suspends().is_some();
+    let dependants = if acts_on_dependants { repo::matched_dependents(conn, &c.scope_path)? } else { Vec::new() };
+    let (certifying, events) = if s.kind.certifies() { (&dependants[..], &[][..]) } else { (&[][..], &dependants[..]) };
+    let dep = decide_dependents(certifying, s.today, |path| book.at(path));
     repo::stage_outcomes(conn, &dep.outcomes)?;
+    let events = choose_dependant_records(events);
+    repo::stage_outcomes(conn, &events.outcomes)?;
     let dependents_certified = i64::try_from(dep.certifying.len()).unwrap_or(i64::MAX);
     let mut not_applied = decision.not_applied.clone();
     for (reason, n) in &dep.not_applied {
         *not_applied.entry(reason.clone()).or_default() += n;
     }
     let now = persistence::now_utc();
-    let matched_count = i64::try_from(matched.len()).unwrap_or(i64::MAX) + dep.matched;
+    for (reason, n) in &events.not_applied {
+        *not_applied.entry(reason.clone()).or_default() += n;
+    }
+    let matched_count = i64::try_from(matched.len()).unwrap_or(i64::MAX) + dep.matched + events.matched;
     let id = repo::create_batch(
         conn,
         &repo::NewFeedBatch {
@@ -369,6 +386,11 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         )));
     }
     let dependents_resumed = write_dependents(conn, s.kind, id, &c.login, &dep)?;
+    let acted = write_dependant_events(conn, s.kind, id, c, s.today, &events)?;
+    for (reason, n) in &acted.not_applied {
+        *not_applied.entry(reason.clone()).or_default() += n;
+    }
+    let (dependents_stopped, dependents_suspended) = (acted.stopped, acted.suspended);
     let mut not_applied_payments = BTreeMap::new();
     let (payments_applied, overpayments) = if s.kind == FeedKind::PensionPayment {
         record_payments(conn, &matched, &c.login, s.today, &mut not_applied_payments, |path| {
@@ -402,14 +424,20 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
         batch_id: s.batch_id.clone(),
         records: read.records,
         matched: matched_count,
-        applied: decision.applied() + dependents_certified + payments_applied,
+        applied: decision.applied()
+            + dependents_certified
+            + payments_applied
+            + dependents_stopped
+            + dependents_suspended,
         unmatched,
         rejected,
         certified: decision.certified + dependents_certified,
         resumed: decision.resumed + dependents_resumed,
-        suspended: decision.suspended,
+        suspended: decision.suspended + dependents_suspended,
         dependents_certified,
         dependents_resumed,
+        dependents_stopped,
+        dependents_suspended,
         death_reports,
         overpayments,
         not_applied,
@@ -428,6 +456,7 @@ fn write(conn: &mut DbConnection, s: &Submission, read: &Read) -> Result<Submitt
             "applied": answer.applied, "unmatched": answer.unmatched, "rejected": answer.rejected,
             "certified": answer.certified, "resumed": answer.resumed, "suspended": answer.suspended,
             "dependents_certified": dependents_certified, "dependents_resumed": dependents_resumed,
+            "dependents_stopped": dependents_stopped, "dependents_suspended": dependents_suspended,
             "death_reports": death_reports, "overpayments": overpayments,
             "not_applied": answer.not_applied, "sha256": s.sha256})
         .to_string(),

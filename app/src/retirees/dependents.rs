@@ -5,6 +5,7 @@
 use domain::pension::{CertificationStatus, SupportStatus, certification_status, support_status};
 use domain::roles::SensitiveField;
 use domain::{ErrorCode, IdNumber, Relation};
+use persistence::dependent_certification::started_of;
 use persistence::retirees::{self as repo, Dependent, DependentData};
 use persistence::{DbConnection, RepoError, audit};
 use serde::{Deserialize, Serialize};
@@ -98,7 +99,9 @@ pub struct DependentResponse {
     /// Supported by the retiree (供养). Supported dependants are certified like retirees (XM Art. 15 last
     /// paragraph; GUIDE 二).
     pub supported: bool,
-    /// Whether the support is paid, suspended for an overdue certification, or not supported at all.
+    /// `registered` while the support has not started (the retiree lives, or the application after the death is
+    /// not approved yet: support starts the month after the death, GUIDE 五), then `paid` or `suspended` (an
+    /// overdue certification, a sentence served); `not_supported` when the dependant receives no support.
     pub support_status: SupportStatus,
     /// First day of the month the support was suspended, while it is.
     #[schema(value_type = Option<String>, format = Date, example = json!(null))]
@@ -124,11 +127,12 @@ pub struct DependentResponse {
     pub updated_at: OffsetDateTime,
 }
 
-/// The API view of a dependant; `due_soon_days` is the reminder window of the retiree's community.
-pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32, today: Date) -> DependentResponse {
+/// The API view of a dependant; `due_soon_days` is the reminder window of the retiree's community, `started`
+/// whether their support has started on `today` ([`domain::support::support_started`]).
+pub fn to_response(d: Dependent, caller: &Caller, due_soon_days: u32, today: Date, started: bool) -> DependentResponse {
     let mut masked = Vec::new();
     DependentResponse {
-        support_status: support_status(d.supported, d.support_suspended_from),
+        support_status: support_status(d.supported, started, d.support_suspended_from),
         support_suspended_from: d.support_suspended_from.filter(|_| d.supported),
         certified_until: d.certified_until,
         last_certified_on: d.last_certified_on,
@@ -165,7 +169,14 @@ pub fn list(
     entry.retiree_id = Some(id);
     audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
-    Ok(repo::dependents_of(conn, id)?.into_iter().map(|d| to_response(d, caller, days, today)).collect())
+    let started = started_of(conn, id, today)?;
+    Ok(repo::dependents_of(conn, id)?
+        .into_iter()
+        .map(|d| {
+            let on = started.contains(&d.id);
+            to_response(d, caller, days, today, on)
+        })
+        .collect())
 }
 
 /// Adds a dependant to a retiree in the caller's subtree, registered on `today`: the checks of [`validate_new`]
@@ -186,7 +197,8 @@ pub fn create(
     entry.retiree_id = Some(id);
     entry.detail = Some(serde_json::json!({"changes": changes(None, &data)}).to_string());
     audit::append(conn, &entry)?;
-    Ok(to_response(dependent, caller, rules.due_soon_days, today))
+    // A new dependant has no application yet: registered, not paid (GUIDE 五).
+    Ok(to_response(dependent, caller, rules.due_soon_days, today, false))
 }
 
 /// One dependant of a retiree in the caller's subtree (an audited read).
@@ -203,7 +215,8 @@ pub fn get_one(
     entry.retiree_id = Some(id);
     audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
-    Ok(to_response(dependent, caller, days, today))
+    let started = started_of(conn, id, today)?.contains(&dependent_id);
+    Ok(to_response(dependent, caller, days, today, started))
 }
 
 /// Changes a dependant at the version `if_match` asks for (412 when stale). Nothing to change answers it as it
@@ -236,8 +249,9 @@ pub fn update(
         supported: current.supported,
     };
     let diff = changes(Some(&before), &data);
+    let started = started_of(conn, id, today)?.contains(&dependent_id);
     if diff.is_empty() {
-        return Ok(to_response(current, caller, rules.due_soon_days, today));
+        return Ok(to_response(current, caller, rules.due_soon_days, today, started));
     }
     // Support that starts now asks for a certification one policy period from today.
     let restart = (!current.supported && data.supported).then(|| first_validity(today, rules));
@@ -246,7 +260,7 @@ pub fn update(
     entry.retiree_id = Some(id);
     entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
     audit::append(conn, &entry)?;
-    Ok(to_response(updated, caller, rules.due_soon_days, today))
+    Ok(to_response(updated, caller, rules.due_soon_days, today, started))
 }
 
 /// Removes a dependant entered in error, at the version `if_match` asks for (412 when stale).
