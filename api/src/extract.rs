@@ -196,48 +196,29 @@ fn field_error_of(pointer: &str, message: &str) -> FieldError {
     FieldError::with(pointer, ErrorCode::InvalidValue, format!("取值无效：{text}"), text)
 }
 
-/// The version an `If-Match` header names: `"3"`, `W/"3"` or `*` (any).
-#[derive(Debug, Clone, Copy)]
-pub enum IfMatch {
-    /// `*`.
-    Any,
-    /// A version.
-    Version(i64),
+pub use app::precondition::IfMatch;
+
+/// Reads a required `If-Match`: `"3"`, `W/"3"` or `*` (any); missing is 428, unreadable is 412 (it cannot match
+/// any version).
+pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(ApiError::precondition_required)?
+        .to_str()
+        .map_err(|_| ApiError::precondition_failed())?
+        .trim();
+    if value == "*" {
+        return Ok(IfMatch::Any);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
+    tag.parse::<i64>().map(IfMatch::Version).map_err(|_| ApiError::precondition_failed())
 }
 
-impl IfMatch {
-    /// Reads `If-Match`; missing is 428, unreadable is 412 (it cannot match any version).
-    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let value = req
-            .headers()
-            .get(header::IF_MATCH)
-            .ok_or_else(ApiError::precondition_required)?
-            .to_str()
-            .map_err(|_| ApiError::precondition_failed())?
-            .trim();
-        if value == "*" {
-            return Ok(IfMatch::Any);
-        }
-        let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
-        tag.parse::<i64>().map(IfMatch::Version).map_err(|_| ApiError::precondition_failed())
-    }
-
-    /// The version the write must find, given the current one: a mismatch is 412.
-    pub fn expect(self, current: i64) -> Result<i64, ApiError> {
-        match self {
-            IfMatch::Any => Ok(current),
-            IfMatch::Version(v) if v == current => Ok(v),
-            IfMatch::Version(_) => Err(ApiError::precondition_failed()),
-        }
-    }
-
-    /// The version named, for a use case that checks it itself (`None`: `*`, any version).
-    pub fn version(self) -> Option<i64> {
-        match self {
-            IfMatch::Any => None,
-            IfMatch::Version(v) => Some(v),
-        }
-    }
+/// `If-Match` when sent, for actions that take it optionally (their state guard already refuses stale
+/// transitions); sent but unreadable is 412.
+pub fn optional_if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
+    if req.headers().contains_key(header::IF_MATCH) { if_match(req).map(Some) } else { Ok(None) }
 }
 
 /// The `ETag` of a version.

@@ -41,7 +41,6 @@ pub mod seed;
 pub mod spreadsheet;
 pub mod timeline;
 pub mod transfers;
-pub mod version;
 pub mod webhooks;
 
 pub use caller::Caller;

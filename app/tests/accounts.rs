@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use retiree_app as app;
+use retiree_app::precondition::IfMatch;
 
 use app::Caller;
 use app::accounts::login::{self, Credentials, Throttle};
@@ -87,12 +88,12 @@ fn a_user_is_created_in_scope_changed_and_audited() {
         // A stale version is 412; the right one changes the user.
         let patch = UserPatch { active: Some(false), ..UserPatch::default() };
         let stale = persistence::write_tx(&mut db.conn, |conn| {
-            accounts::update_user(conn, &who, user.id, Some(user.version + 1), patch.clone())
+            accounts::update_user(conn, &who, user.id, IfMatch::Version(user.version + 1), patch.clone())
         })
         .expect_err("stale");
         assert_eq!(stale.status(), 412, "{}", db.backend);
         let changed = persistence::write_tx(&mut db.conn, |conn| {
-            accounts::update_user(conn, &who, user.id, Some(user.version), patch.clone())
+            accounts::update_user(conn, &who, user.id, IfMatch::Version(user.version), patch.clone())
         })
         .expect("update");
         assert!(!changed.active);
@@ -141,9 +142,10 @@ fn admins_cannot_change_their_own_access() {
         let me = Caller { account_id: user.id, ..admin(&district) };
         let patch = accounts::check_user_patch(UpdateUserRequest { role: Some(Role::Admin), ..Default::default() })
             .expect("patch");
-        let refused =
-            persistence::write_tx(&mut db.conn, |conn| accounts::update_user(conn, &me, user.id, None, patch.clone()))
-                .expect_err("own role");
+        let refused = persistence::write_tx(&mut db.conn, |conn| {
+            accounts::update_user(conn, &me, user.id, IfMatch::Any, patch.clone())
+        })
+        .expect_err("own role");
         assert_eq!((refused.status(), refused.code()), (422, "cannot_change_own_access"), "{}", db.backend);
     }
 }
@@ -193,9 +195,10 @@ fn a_service_account_logs_in_with_its_secret_until_it_is_rotated() {
         let as_user = login::login(&mut db.conn, THROTTLE, password(&svc.client_id, &secret), None, "r2".into())
             .expect_err("wrong grant");
         assert_eq!(as_user.code(), "invalid_credentials", "{}", db.backend);
-        let rotated =
-            persistence::write_tx(&mut db.conn, |conn| accounts::rotate_secret(conn, &who, svc.id, Some(svc.version)))
-                .expect("rotate");
+        let rotated = persistence::write_tx(&mut db.conn, |conn| {
+            accounts::rotate_secret(conn, &who, svc.id, IfMatch::Version(svc.version))
+        })
+        .expect("rotate");
         let new_secret = rotated.client_secret.expect("new secret");
         assert_ne!(new_secret, secret);
         let old = login::login(&mut db.conn, THROTTLE, creds(&secret), None, "r3".into()).expect_err("old secret");
@@ -248,8 +251,10 @@ fn the_caller_is_the_account_as_stored_now() {
             login::authenticate(&mut db.conn, "caller01", "service", 0, None, "r".into()).expect_err("wrong kind");
         assert_eq!(wrong_kind.code(), "account_inactive", "{}", db.backend);
         let patch = UserPatch { active: Some(false), ..UserPatch::default() };
-        persistence::write_tx(&mut db.conn, |conn| accounts::update_user(conn, &who, user.id, None, patch.clone()))
-            .expect("disable");
+        persistence::write_tx(&mut db.conn, |conn| {
+            accounts::update_user(conn, &who, user.id, IfMatch::Any, patch.clone())
+        })
+        .expect("disable");
         let disabled =
             login::authenticate(&mut db.conn, "caller01", "user", 0, None, "r".into()).expect_err("disabled");
         assert_eq!((disabled.status(), disabled.code()), (401, "account_inactive"), "{}", db.backend);
@@ -269,12 +274,14 @@ fn a_new_password_or_secret_ends_the_tokens_issued_before() {
         login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into()).expect("valid");
         // Another change keeps the tokens; a new password ends them.
         let rename = UserPatch { display_name: Some("改名".into()), ..UserPatch::default() };
-        persistence::write_tx(&mut db.conn, |conn| accounts::update_user(conn, &who, user.id, None, rename.clone()))
-            .expect("rename");
+        persistence::write_tx(&mut db.conn, |conn| {
+            accounts::update_user(conn, &who, user.id, IfMatch::Any, rename.clone())
+        })
+        .expect("rename");
         login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into()).expect("still valid");
         let new_password = UserPatch { password: Some("another-long-passphrase".into()), ..UserPatch::default() };
         persistence::write_tx(&mut db.conn, |conn| {
-            accounts::update_user(conn, &who, user.id, None, new_password.clone())
+            accounts::update_user(conn, &who, user.id, IfMatch::Any, new_password.clone())
         })
         .expect("new password");
         let stale = login::authenticate(&mut db.conn, "gen01", "user", issued.generation, None, "r".into())

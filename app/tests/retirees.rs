@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use retiree_app as app;
+use retiree_app::precondition::IfMatch;
 
 use app::Caller;
 use app::retirees::list::{SearchRequest, search, search_key};
@@ -144,16 +145,18 @@ fn an_update_needs_the_current_version_and_writes_only_a_change() {
         let patch = || -> UpdateRetireeRequest {
             serde_json::from_value(serde_json::json!({"phone": "13900001111", "special_groups": []})).expect("patch")
         };
-        let stale = persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, Some(7), patch()))
-            .expect_err("stale");
+        let stale =
+            persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, IfMatch::Version(7), patch()))
+                .expect_err("stale");
         assert_eq!((stale.status(), stale.code()), (412, "version_mismatch"), "{}", db.backend);
-        let changed = persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, Some(1), patch()))
-            .expect("update");
+        let changed =
+            persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, IfMatch::Version(1), patch()))
+                .expect("update");
         assert_eq!((changed.phone.as_deref(), changed.version), (Some("13900001111"), 2), "{}", db.backend);
         assert!(changed.special_groups.is_empty(), "{}", db.backend);
         // The same change again (If-Match `*`) changes nothing and writes nothing.
-        let same =
-            persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, None, patch())).expect("same");
+        let same = persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, IfMatch::Any, patch()))
+            .expect("same");
         assert_eq!(same.version, 2, "{}", db.backend);
         assert_eq!(audited(&mut db, "retiree.update"), 1, "{}", db.backend);
         // Every broken rule is reported at once.
@@ -161,7 +164,8 @@ fn an_update_needs_the_current_version_and_writes_only_a_change() {
             serde_json::from_value(serde_json::json!({"phone": "12345", "retirement_date": "2015-13-01"}))
                 .expect("bad");
         let refused =
-            persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, Some(2), bad)).expect_err("bad");
+            persistence::write_tx(&mut db.conn, |conn| update(conn, &who, TODAY, id, IfMatch::Version(2), bad))
+                .expect_err("bad");
         assert_eq!((refused.status(), refused.errors().len()), (422, 2), "{}", db.backend);
     }
 }

@@ -241,7 +241,6 @@ error_codes! {
     InvalidSecret = "invalid_secret", 422, "Webhook secret malformed", "密钥应为32至256个可见字符", "the secret must be 32 to 256 visible characters";
     InvalidUrl = "invalid_url", 422, "Webhook URL invalid", "不是有效的 URL", "is not a valid absolute URL";
     WebhookHostNotAllowed = "webhook_host_not_allowed", 422, "Webhook host not allowed", "目标主机不在允许列表（WEBHOOK_ALLOWED_HOSTS）中", "the host is not on the allow-list (WEBHOOK_ALLOWED_HOSTS)";
-    WebhookSchemeNotSupported = "webhook_scheme_not_supported", 422, "Webhook scheme not supported", "本服务直接投递 http；https 请经由列入白名单的出口代理", "this service delivers over http; reach https receivers through an allow-listed egress proxy";
     UnknownEventType = "unknown_event_type", 422, "Unknown event type", "未知的事件类型", "unknown event type";
     IdempotencyKeyReused = "idempotency_key_reused", 422, "Idempotency-Key used with another body", "该 Idempotency-Key 已用于另一个请求体", "this Idempotency-Key was used with a different request";
     JurisdictionNotFound = "jurisdiction_not_found", 422, "Jurisdiction absent or outside the subtree", "区划不存在或不在您的管辖范围内", "no such jurisdiction in your subtree";

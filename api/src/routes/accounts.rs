@@ -4,10 +4,10 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::Permission;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::jurisdictions::{PageQuery, version_of};
+use super::jurisdictions::PageQuery;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page};
+use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
 pub use app::accounts::{
@@ -92,7 +92,7 @@ pub async fn update_user(
     body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountManage)?;
-    let if_match = version_of(IfMatch::from_request(&req)?);
+    let if_match = if_match(&req)?;
     let patch = app::accounts::check_user_patch(body.0).map_err(ApiError::validation)?;
     let id = path.into_inner();
     let c = caller.0.clone();
@@ -181,7 +181,7 @@ pub async fn update_service_account(
     body: Json<UpdateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountManage)?;
-    let if_match = version_of(IfMatch::from_request(&req)?);
+    let if_match = if_match(&req)?;
     let patch = body.0;
     let name = app::accounts::check_service_account_patch(&patch).map_err(ApiError::validation)?;
     let id = path.into_inner();
@@ -206,7 +206,7 @@ pub async fn rotate_secret(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountManage)?;
-    let if_match = version_of(IfMatch::from_request(&req)?);
+    let if_match = if_match(&req)?;
     let id = path.into_inner();
     let c = caller.0.clone();
     let account =

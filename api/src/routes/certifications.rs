@@ -10,10 +10,10 @@ use time::Date;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::pension::{PensionStatusResponse, if_match};
+use super::pension::PensionStatusResponse;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{IfMatch, Json, page, parse_date};
+use crate::extract::{IfMatch, Json, if_match, page, parse_date};
 use crate::state::AppState;
 
 pub use app::certifications::barrier::{BarrierRequest, TaskResponse};
@@ -119,8 +119,8 @@ pub async fn set_barrier(
     body: Json<BarrierRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::CertificationRecord)?;
-    let if_match = IfMatch::from_request(&req)?;
-    barrier(caller, state, path.into_inner(), if_match, Some(body.0.barrier)).await
+    let m = if_match(&req)?;
+    barrier(caller, state, path.into_inner(), m, Some(body.0.barrier)).await
 }
 
 /// Clears the home-certification flag; an open home-visit task is cancelled. Needs `If-Match`.
@@ -135,8 +135,8 @@ pub async fn clear_barrier(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::CertificationRecord)?;
-    let if_match = IfMatch::from_request(&req)?;
-    barrier(caller, state, path.into_inner(), if_match, None).await
+    let m = if_match(&req)?;
+    barrier(caller, state, path.into_inner(), m, None).await
 }
 
 async fn barrier(
@@ -149,7 +149,7 @@ async fn barrier(
     let today = state.clock.today();
     let c = caller.clone();
     let status: PensionStatusResponse = crate::db::write(&state.pool, move |conn| {
-        Ok(app::certifications::barrier::set(conn, &c, today, id, if_match(m), barrier)?)
+        Ok(app::certifications::barrier::set(conn, &c, today, id, m, barrier)?)
     })
     .await?;
     Ok(ok_with_etag(&status, status.version))

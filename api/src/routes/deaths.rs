@@ -9,24 +9,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::pension::optional_if_match;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page, parse_date};
+use crate::extract::{Json, optional_if_match, page, parse_date};
 use crate::state::AppState;
 
 pub use app::deaths::{
     BenefitsRequest, BenefitsResponse, CloseRequest, CreateDeathReportRequest, DeathReportResponse, VerifyRequest,
     VerifyResponse, report_response,
 };
-
-/// The version an `If-Match` header names, when sent (`None` for none or `*`).
-pub(super) fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    Ok(optional_if_match(req)?.and_then(|m| match m {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    }))
-}
 
 /// Reports a death (GUIDE 四: the relatives report with the death certificate; CS Art. 16(4): within 20 working
 /// days). The deadline counts the policy's working days after the death on the working-day calendar; a report
@@ -142,7 +133,7 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
-    let if_match = if_match_version(&req)?;
+    let if_match = optional_if_match(&req)?;
     let id = path.into_inner();
     let body = body.0;
     let c = caller.clone();
@@ -197,7 +188,7 @@ async fn close(
     reversal: bool,
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
-    let if_match = if_match_version(&req)?;
+    let if_match = optional_if_match(&req)?;
     let c = caller.clone();
     let report = crate::db::write(&state.pool, move |conn| {
         let act = if reversal { app::deaths::close::reverse } else { app::deaths::close::withdraw };

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::pension::{if_match, optional_if_match, parse_month};
+use super::pension::parse_month;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::optional_if_match;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
@@ -77,7 +78,7 @@ pub async fn record_step(
     if !rules::may_take(caller.role, body.step) {
         return Err(ApiError::forbidden());
     }
-    let m = optional_if_match(&req)?.map(if_match);
+    let m = optional_if_match(&req)?;
     let id = path.into_inner();
     let asked = app::dependent_support::check_step(&body, today).map_err(ApiError::validation)?;
     let c = caller.clone();
@@ -103,7 +104,7 @@ pub async fn terminate(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::PensionManage)?;
-    let m = optional_if_match(&req)?.map(if_match);
+    let m = optional_if_match(&req)?;
     let id = path.into_inner();
     let asked = app::dependent_support::check_termination(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();

@@ -5,10 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::Permission;
 
 use super::common::ok_with_etag;
-use super::pension::if_match;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json};
+use crate::extract::{Json, if_match};
 use crate::state::AppState;
 
 pub use app::retirees::dependents::{CreateDependentRequest, UpdateDependentRequest, check_fields};
@@ -98,7 +97,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
-    let m = if_match(IfMatch::from_request(&req)?);
+    let m = if_match(&req)?;
     let ids = path.into_inner();
     let patch = body.0;
     let c = caller.clone();
@@ -122,7 +121,7 @@ pub async fn remove(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::RetireeWrite)?;
-    let m = if_match(IfMatch::from_request(&req)?);
+    let m = if_match(&req)?;
     let ids = path.into_inner();
     let c = caller.clone();
     crate::db::write(&state.pool, move |conn| Ok(app::retirees::dependents::remove(conn, &c, ids, m)?)).await?;

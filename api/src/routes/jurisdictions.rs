@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::common::{Page, enum_filter, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page};
+use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
 pub use app::jurisdictions::{
@@ -164,7 +164,7 @@ pub async fn rename(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::JurisdictionWrite)?;
     let name = app::jurisdictions::check_rename(&body.0).map_err(ApiError::validation)?;
-    let if_match = version_of(IfMatch::from_request(&req)?);
+    let if_match = if_match(&req)?;
     let code = path.into_inner();
     let c = caller.0.clone();
     let node =
@@ -189,7 +189,7 @@ pub async fn move_node(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::JurisdictionWrite)?;
     let parent_code = app::jurisdictions::check_move(&body.0).map_err(ApiError::field)?;
-    let if_match = version_of(IfMatch::from_request(&req)?);
+    let if_match = if_match(&req)?;
     let code = path.into_inner();
     let c = caller.0.clone();
     let node = crate::db::write(&state.pool, move |conn| {
@@ -198,12 +198,4 @@ pub async fn move_node(
     .await?;
     let version = node.version;
     Ok(ok_with_etag(&node, version))
-}
-
-/// The version `If-Match` names; `None` for `*`.
-pub(crate) fn version_of(if_match: IfMatch) -> Option<i64> {
-    match if_match {
-        IfMatch::Any => None,
-        IfMatch::Version(v) => Some(v),
-    }
 }

@@ -8,7 +8,7 @@ use domain::Permission;
 use super::common::{Page, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page};
+use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
 pub use app::input::{month_text, parse_month};
@@ -87,7 +87,7 @@ pub async fn suspend(
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
-    let if_match = optional_if_match(&req)?.map(if_match);
+    let if_match = optional_if_match(&req)?;
     let asked = app::pension::check_change(body.effective_month.as_deref(), body.note.as_deref(), today)
         .map_err(ApiError::validation)?;
     let fingerprint = crate::idempotency::fingerprint(&format!("POST /retirees/{id}/suspensions"), &body);
@@ -123,31 +123,13 @@ pub async fn resume(
     caller.require(Permission::PensionManage)?;
     let id = path.into_inner();
     let body = body.0;
-    let if_match = optional_if_match(&req)?.map(if_match);
+    let if_match = optional_if_match(&req)?;
     let asked = app::pension::check_change(body.effective_month.as_deref(), body.note.as_deref(), today)
         .map_err(ApiError::validation)?;
     let c = caller.clone();
     let recorded =
         crate::db::write(&state.pool, move |conn| Ok(app::pension::resume(conn, &c, id, if_match, asked)?)).await?;
     Ok(HttpResponse::Ok().json(recorded))
-}
-
-/// `If-Match` when sent (actions on a person take it optionally: the status guard already refuses stale
-/// transitions).
-pub fn optional_if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
-    if req.headers().contains_key(actix_web::http::header::IF_MATCH) {
-        IfMatch::from_request(req).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
-/// `If-Match` as the use cases take it.
-pub fn if_match(m: IfMatch) -> app::precondition::IfMatch {
-    match m {
-        IfMatch::Any => app::precondition::IfMatch::Any,
-        IfMatch::Version(v) => app::precondition::IfMatch::Version(v),
-    }
 }
 
 #[cfg(test)]

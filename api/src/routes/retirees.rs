@@ -7,7 +7,7 @@ use domain::Permission;
 use super::common::{Page, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page};
+use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
 pub use app::audit::changes;
@@ -82,10 +82,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
-    let if_match = match IfMatch::from_request(&req)? {
-        IfMatch::Any => None,
-        IfMatch::Version(v) => Some(v),
-    };
+    let if_match = if_match(&req)?;
     let id = path.into_inner();
     let patch = body.0;
     let c = caller.0.clone();

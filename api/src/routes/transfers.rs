@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::deaths::if_match_version;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
@@ -172,7 +171,7 @@ async fn act(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
-    let if_match = if_match_version(&req)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
     let c = caller.clone();
     let body = crate::db::write(&state.pool, move |conn| {
         Ok(app::transfers::act::act(conn, &c, today, id, if_match, action, body)?)

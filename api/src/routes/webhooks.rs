@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use super::common::{Page, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, page};
+use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 pub use app::webhooks::{
     AttemptResponse, CreateWebhookRequest, CreatedWebhook, ReplayRequest, UpdateWebhookRequest, WebhookResponse,
@@ -110,14 +110,12 @@ pub async fn update(
     body: Json<UpdateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::WebhookManage)?;
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = if_match(&req)?;
     let id = path.into_inner();
     let changes = app::webhooks::check_changes(body.0, &state.config.webhooks.allowed_hosts)?;
     let c = caller.0.clone();
-    let w = crate::db::write(&state.pool, move |conn| {
-        Ok(app::webhooks::update(conn, &c, id, if_match.version(), changes)?)
-    })
-    .await?;
+    let w =
+        crate::db::write(&state.pool, move |conn| Ok(app::webhooks::update(conn, &c, id, if_match, changes)?)).await?;
     Ok(ok_with_etag(&w, w.version))
 }
 
@@ -133,10 +131,10 @@ pub async fn remove(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::WebhookManage)?;
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = if_match(&req)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    crate::db::write(&state.pool, move |conn| Ok(app::webhooks::remove(conn, &c, id, if_match.version())?)).await?;
+    crate::db::write(&state.pool, move |conn| Ok(app::webhooks::remove(conn, &c, id, if_match)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -154,13 +152,12 @@ pub async fn replay(
     body: Json<ReplayRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::WebhookManage)?;
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = if_match(&req)?;
     let id = path.into_inner();
     let after = app::webhooks::check_replay(&body.0)?;
     let c = caller.0.clone();
     let w =
-        crate::db::write(&state.pool, move |conn| Ok(app::webhooks::replay(conn, &c, id, if_match.version(), after)?))
-            .await?;
+        crate::db::write(&state.pool, move |conn| Ok(app::webhooks::replay(conn, &c, id, if_match, after)?)).await?;
     Ok(ok_with_etag(&w, w.version))
 }
 

@@ -312,14 +312,6 @@ fn audit_account(
     Ok(())
 }
 
-/// The version a write must find: `if_match` (`None` for `*`) against the current one; a mismatch is 412.
-fn expected(if_match: Option<i64>, current: i64) -> Result<i64, AppError> {
-    match if_match {
-        Some(v) if v != current => Err(AppError::precondition_failed()),
-        _ => Ok(current),
-    }
-}
-
 /// Creates a user at a node of the admin's subtree (422 `jurisdiction_not_found` otherwise; 409 `login_taken`
 /// when the username is used). Writes the account and the audit entry.
 pub fn create_user(conn: &mut DbConnection, caller: &Caller, new: NewUser) -> Result<UserResponse, AppError> {
@@ -373,11 +365,11 @@ pub fn update_user(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     patch: UserPatch,
 ) -> Result<UserResponse, AppError> {
     let (account, _) = account_in_scope(conn, caller, KIND_USER, id)?;
-    let expected = expected(if_match, account.version)?;
+    let expected = if_match.expect(account.version)?;
     if let Some(code) = &patch.jurisdiction {
         node_in_scope(conn, caller, code, "/jurisdiction")?;
     }
@@ -467,12 +459,12 @@ pub fn update_service_account(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     name: Option<String>,
     patch: UpdateServiceAccountRequest,
 ) -> Result<ServiceAccountResponse, AppError> {
     let (account, _) = account_in_scope(conn, caller, KIND_SERVICE, id)?;
-    let expected = expected(if_match, account.version)?;
+    let expected = if_match.expect(account.version)?;
     if let Some(code) = &patch.jurisdiction {
         node_in_scope(conn, caller, code, "/jurisdiction")?;
     }
@@ -506,10 +498,10 @@ pub fn rotate_secret(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
 ) -> Result<ServiceAccountResponse, AppError> {
     let (account, path) = account_in_scope(conn, caller, KIND_SERVICE, id)?;
-    let expected = expected(if_match, account.version)?;
+    let expected = if_match.expect(account.version)?;
     let secret = new_secret();
     // The new secret ends the tokens issued with the old one (issue 21.2).
     let changes = AccountChanges {

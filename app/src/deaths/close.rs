@@ -34,7 +34,7 @@ pub fn withdraw(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: Option<crate::precondition::IfMatch>,
     body: CloseRequest,
 ) -> Result<DeathReportResponse, AppError> {
     close(conn, caller, today, id, if_match, body, false)
@@ -50,7 +50,7 @@ pub fn reverse(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: Option<crate::precondition::IfMatch>,
     body: CloseRequest,
 ) -> Result<DeathReportResponse, AppError> {
     close(conn, caller, today, id, if_match, body, true)
@@ -61,7 +61,7 @@ fn close(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: Option<crate::precondition::IfMatch>,
     body: CloseRequest,
     reversal: bool,
 ) -> Result<DeathReportResponse, AppError> {
@@ -71,7 +71,7 @@ fn close(
         return Err(AppError::validation(errors));
     }
     let (report, retiree, path) = visible(conn, caller, id)?;
-    let expected = crate::version::expected(report.version, if_match)?;
+    let expected = crate::precondition::expect_if_sent(if_match, report.version)?;
     let from = report.status;
     let outcome =
         death::apply(from, if reversal { DeathAction::Reverse } else { DeathAction::Withdraw }).map_err(rule)?;

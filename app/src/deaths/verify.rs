@@ -67,12 +67,12 @@ pub fn verify(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: Option<crate::precondition::IfMatch>,
     body: VerifyRequest,
 ) -> Result<VerifyResponse, AppError> {
     let (paid_through, note) = check(&body, today)?;
     let (report, retiree, path) = visible(conn, caller, id)?;
-    let expected = crate::version::expected(report.version, if_match)?;
+    let expected = crate::precondition::expect_if_sent(if_match, report.version)?;
     let pension = state_of(&retiree)?;
     let outcome = death::apply(report.status, DeathAction::Verify { pension }).map_err(rule)?;
     let PensionEffect::Stop(to) = outcome.pension else {

@@ -158,14 +158,6 @@ pub fn check_move(body: &MoveJurisdictionRequest) -> Result<JurisdictionCode, Fi
     JurisdictionCode::parse(&body.parent_code).map_err(|e| FieldError::rule("/parent_code", &e as &dyn RuleViolation))
 }
 
-/// The version a write must find: `if_match` (`None` for `*`) against the current one; a mismatch is 412.
-fn expected(if_match: Option<i64>, current: i64) -> Result<i64, AppError> {
-    match if_match {
-        Some(v) if v != current => Err(AppError::precondition_failed()),
-        _ => Ok(current),
-    }
-}
-
 /// Nodes in the caller's subtree by code, optionally of one level and with names starting with `name_prefix`:
 /// up to `limit` after the code `after`.
 pub fn list(
@@ -245,11 +237,11 @@ pub fn rename(
     conn: &mut DbConnection,
     caller: &Caller,
     code: &str,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     name: &str,
 ) -> Result<JurisdictionResponse, AppError> {
     let node = repo::find_in_scope(conn, code, &caller.scope_path)?;
-    let expected = expected(if_match, node.version)?;
+    let expected = if_match.expect(node.version)?;
     let updated = repo::rename(conn, &node, name, expected, &caller.login)?;
     let mut entry = caller.audit("jurisdiction.rename", "jurisdiction", &node.code, &node.path);
     entry.detail = Some(serde_json::json!({"changes": {"name": {"from": node.name, "to": updated.name}}}).to_string());
@@ -264,11 +256,11 @@ pub fn move_node(
     conn: &mut DbConnection,
     caller: &Caller,
     code: &str,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     parent_code: &JurisdictionCode,
 ) -> Result<JurisdictionResponse, AppError> {
     let node = repo::find_in_scope(conn, code, &caller.scope_path)?;
-    let expected = expected(if_match, node.version)?;
+    let expected = if_match.expect(node.version)?;
     if node.path == caller.scope_path {
         return Err(AppError::forbidden());
     }

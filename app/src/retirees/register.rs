@@ -116,15 +116,11 @@ pub fn update(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     patch: UpdateRetireeRequest,
 ) -> Result<RetireeResponse, AppError> {
     let (current, old_path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
-    let expected = match if_match {
-        Some(v) if v != current.version => return Err(AppError::precondition_failed()),
-        Some(v) => v,
-        None => current.version,
-    };
+    let expected = if_match.expect(current.version)?;
     let old_flags = repo::flags(conn, id)?;
     let draft = Draft {
         name: patch.name.unwrap_or_else(|| current.name.clone()),

@@ -55,7 +55,7 @@ pub fn act(
     caller: &Caller,
     today: Date,
     id: i64,
-    if_match: Option<i64>,
+    if_match: Option<crate::precondition::IfMatch>,
     action: Action,
     body: TransferActionRequest,
 ) -> Result<TransferResponse, AppError> {
@@ -83,7 +83,7 @@ pub fn act(
     }
     let t = repo::find_transfer(conn, id)?;
     let sides = sides(conn, caller, &t)?;
-    let expected = crate::version::expected(t.version, if_match)?;
+    let expected = crate::precondition::expect_if_sent(if_match, t.version)?;
     let docs = t.documents()?;
     let (retiree, retiree_path) = people::find_in_scope(conn, t.retiree_id, "/")?;
     let missing = body.missing.unwrap_or_default();

@@ -297,15 +297,6 @@ fn find_in_scope(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<We
     Ok(w)
 }
 
-/// The version a write must find: the one `If-Match` named (`None`: `*`, whatever is current); another is 412.
-fn expect(expected: Option<i64>, current: i64) -> Result<i64, AppError> {
-    match expected {
-        None => Ok(current),
-        Some(v) if v == current => Ok(v),
-        Some(_) => Err(AppError::precondition_failed()),
-    }
-}
-
 /// Subscriptions in `caller`'s subtree, by id, after `after`.
 pub fn list(
     conn: &mut DbConnection,
@@ -347,17 +338,17 @@ pub fn check_changes(body: UpdateWebhookRequest, allowed_hosts: &[String]) -> Re
     Ok(Changes(change))
 }
 
-/// Changes a subscription in `caller`'s subtree whose version is `expected` (`None`: any); audited.
+/// Changes a subscription in `caller`'s subtree whose version is the one `If-Match` names (`*`: any); audited.
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    expected: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     changes: Changes,
 ) -> Result<WebhookResponse, AppError> {
     let change = changes.0;
     let current = find_in_scope(conn, caller, id)?;
-    let expected = expect(expected, current.version)?;
+    let expected = if_match.expect(current.version)?;
     let w = repo::change(conn, id, expected, &change)?;
     let mut entry = caller.audit("webhook.update", "webhook", id, &current.scope_path);
     entry.detail = Some(
@@ -369,11 +360,16 @@ pub fn update(
     webhook_response(w)
 }
 
-/// Deletes a subscription in `caller`'s subtree whose version is `expected` (`None`: any), with its attempts;
+/// Deletes a subscription in `caller`'s subtree whose version is the one `If-Match` names (`*`: any), with its attempts;
 /// audited.
-pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64, expected: Option<i64>) -> Result<(), AppError> {
+pub fn remove(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    if_match: crate::precondition::IfMatch,
+) -> Result<(), AppError> {
     let current = find_in_scope(conn, caller, id)?;
-    let expected = expect(expected, current.version)?;
+    let expected = if_match.expect(current.version)?;
     repo::delete(conn, id, expected)?;
     persistence::audit::append(conn, &caller.audit("webhook.delete", "webhook", id, &current.scope_path))?;
     Ok(())
@@ -393,11 +389,11 @@ pub fn replay(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    expected: Option<i64>,
+    if_match: crate::precondition::IfMatch,
     after: i64,
 ) -> Result<WebhookResponse, AppError> {
     let current = find_in_scope(conn, caller, id)?;
-    let expected = expect(expected, current.version)?;
+    let expected = if_match.expect(current.version)?;
     let change = WebhookChange {
         cursor: Some(after),
         failures: Some(0),
