@@ -15,11 +15,13 @@ where
     app::db::run(pool, f).await.map_err(ApiError::from)
 }
 
-/// Runs `f` in a write transaction (SQLite `BEGIN IMMEDIATE`) with a pooled connection.
-pub async fn write<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+/// Runs `f` in a write transaction (SQLite `BEGIN IMMEDIATE`) with a pooled connection: `f` is usually one use
+/// case (`move |conn| app::x::y(conn, ..)`), answering in its own error type.
+pub async fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: Into<AppError> + From<DieselError> + Send + 'static,
 {
     app::db::write(pool, f).await.map_err(ApiError::from)
 }

@@ -97,8 +97,7 @@ pub async fn update_user(
     let id = path.into_inner();
     let c = caller.0.clone();
     let user =
-        crate::db::write(&state.pool, move |conn| Ok(app::accounts::update_user(conn, &c, id, if_match, patch)?))
-            .await?;
+        crate::db::write(&state.pool, move |conn| app::accounts::update_user(conn, &c, id, if_match, patch)).await?;
     let version = user.version;
     Ok(ok_with_etag(&user, version))
 }
@@ -187,7 +186,7 @@ pub async fn update_service_account(
     let id = path.into_inner();
     let c = caller.0.clone();
     let account = crate::db::write(&state.pool, move |conn| {
-        Ok(app::accounts::update_service_account(conn, &c, id, if_match, name, patch)?)
+        app::accounts::update_service_account(conn, &c, id, if_match, name, patch)
     })
     .await?;
     let version = account.version;
@@ -210,7 +209,7 @@ pub async fn rotate_secret(
     let id = path.into_inner();
     let c = caller.0.clone();
     let account =
-        crate::db::write(&state.pool, move |conn| Ok(app::accounts::rotate_secret(conn, &c, id, if_match)?)).await?;
+        crate::db::write(&state.pool, move |conn| app::accounts::rotate_secret(conn, &c, id, if_match)).await?;
     let version = account.version;
     Ok(ok_with_etag(&account, version))
 }

@@ -81,7 +81,7 @@ pub async fn list(
     let id = path.into_inner();
     let c = caller.clone();
     let items =
-        crate::db::write(&state.pool, move |conn| Ok(app::certifications::list(conn, &c, id, before, limit)?)).await?;
+        crate::db::write(&state.pool, move |conn| app::certifications::list(conn, &c, id, before, limit)).await?;
     let next = next_cursor(&items, limit, "c", |c| c.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
@@ -99,8 +99,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let (id, cert_id) = path.into_inner();
     let c = caller.clone();
-    let cert =
-        crate::db::write(&state.pool, move |conn| Ok(app::certifications::get_one(conn, &c, id, cert_id)?)).await?;
+    let cert = crate::db::write(&state.pool, move |conn| app::certifications::get_one(conn, &c, id, cert_id)).await?;
     Ok(web::Json(cert))
 }
 
@@ -148,10 +147,9 @@ async fn barrier(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     let c = caller.clone();
-    let status: PensionStatusResponse = crate::db::write(&state.pool, move |conn| {
-        Ok(app::certifications::barrier::set(conn, &c, today, id, m, barrier)?)
-    })
-    .await?;
+    let status: PensionStatusResponse =
+        crate::db::write(&state.pool, move |conn| app::certifications::barrier::set(conn, &c, today, id, m, barrier))
+            .await?;
     Ok(ok_with_etag(&status, status.version))
 }
 

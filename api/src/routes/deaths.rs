@@ -110,7 +110,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let report = crate::db::write(&state.pool, move |conn| Ok(app::deaths::list::read(conn, &c, id)?)).await?;
+    let report = crate::db::write(&state.pool, move |conn| app::deaths::list::read(conn, &c, id)).await?;
     let version = report.version;
     Ok(ok_with_etag(&report, version))
 }
@@ -137,10 +137,9 @@ pub async fn verify(
     let id = path.into_inner();
     let body = body.0;
     let c = caller.clone();
-    let answer = crate::db::write(&state.pool, move |conn| {
-        Ok(app::deaths::verify::verify(conn, &c, today, id, if_match, body)?)
-    })
-    .await?;
+    let answer =
+        crate::db::write(&state.pool, move |conn| app::deaths::verify::verify(conn, &c, today, id, if_match, body))
+            .await?;
     let version = answer.report.version;
     Ok(ok_with_etag(&answer, version))
 }
@@ -192,7 +191,7 @@ async fn close(
     let c = caller.clone();
     let report = crate::db::write(&state.pool, move |conn| {
         let act = if reversal { app::deaths::close::reverse } else { app::deaths::close::withdraw };
-        Ok(act(conn, &c, today, id, if_match, body)?)
+        act(conn, &c, today, id, if_match, body)
     })
     .await?;
     let version = report.version;
@@ -218,7 +217,6 @@ pub async fn benefits(
     let id = path.into_inner();
     let c = caller.clone();
     let answer =
-        crate::db::write(&state.pool, move |conn| Ok(app::deaths::benefits::assess(conn, &c, today, id, body.0)?))
-            .await?;
+        crate::db::write(&state.pool, move |conn| app::deaths::benefits::assess(conn, &c, today, id, body.0)).await?;
     Ok(web::Json(answer))
 }

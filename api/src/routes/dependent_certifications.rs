@@ -89,10 +89,9 @@ pub async fn list(
     finish(errors)?;
     let ids = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| {
-        Ok(app::certifications::dependents::list(conn, &c, ids, before, limit)?)
-    })
-    .await?;
+    let items =
+        crate::db::write(&state.pool, move |conn| app::certifications::dependents::list(conn, &c, ids, before, limit))
+            .await?;
     let next = next_cursor(&items, limit, "dc", |c| c.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
@@ -116,7 +115,7 @@ pub async fn support_changes(
     let ids = path.into_inner();
     let c = caller.clone();
     let items = crate::db::write(&state.pool, move |conn| {
-        Ok(app::certifications::dependents::support_changes(conn, &c, ids, after, limit)?)
+        app::certifications::dependents::support_changes(conn, &c, ids, after, limit)
     })
     .await?;
     let next = next_cursor(&items, limit, "ds", |c| c.id.to_string());

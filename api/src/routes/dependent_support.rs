@@ -82,10 +82,9 @@ pub async fn record_step(
     let id = path.into_inner();
     let asked = app::dependent_support::check_step(&body, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let s = crate::db::write(&state.pool, move |conn| {
-        Ok(app::dependent_support::record_step(conn, &c, today, id, m, asked)?)
-    })
-    .await?;
+    let s =
+        crate::db::write(&state.pool, move |conn| app::dependent_support::record_step(conn, &c, today, id, m, asked))
+            .await?;
     Ok(ok_with_etag(&s, s.version))
 }
 
@@ -108,8 +107,8 @@ pub async fn terminate(
     let id = path.into_inner();
     let asked = app::dependent_support::check_termination(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let s = crate::db::write(&state.pool, move |conn| Ok(app::dependent_support::terminate(conn, &c, id, m, asked)?))
-        .await?;
+    let s =
+        crate::db::write(&state.pool, move |conn| app::dependent_support::terminate(conn, &c, id, m, asked)).await?;
     Ok(ok_with_etag(&s, s.version))
 }
 
@@ -153,8 +152,7 @@ async fn fraud(
     caller.require(Permission::PensionManage)?;
     let note = app::dependent_support::check_fraud(&body).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let s =
-        crate::db::write(&state.pool, move |conn| Ok(app::dependent_support::fraud(conn, &c, id, flag, note)?)).await?;
+    let s = crate::db::write(&state.pool, move |conn| app::dependent_support::fraud(conn, &c, id, flag, note)).await?;
     Ok(ok_with_etag(&s, s.version))
 }
 
@@ -213,6 +211,6 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let s = crate::db::write(&state.pool, move |conn| Ok(app::dependent_support::get_one(conn, &c, id)?)).await?;
+    let s = crate::db::write(&state.pool, move |conn| app::dependent_support::get_one(conn, &c, id)).await?;
     Ok(ok_with_etag(&s, s.version))
 }

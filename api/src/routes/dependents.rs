@@ -26,8 +26,7 @@ pub async fn list(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items =
-        crate::db::write(&state.pool, move |conn| Ok(app::retirees::dependents::list(conn, &c, today, id)?)).await?;
+    let items = crate::db::write(&state.pool, move |conn| app::retirees::dependents::list(conn, &c, today, id)).await?;
     Ok(web::Json(items))
 }
 
@@ -76,7 +75,7 @@ pub async fn get_one(
     let (id, dependent_id) = path.into_inner();
     let c = caller.clone();
     let dependent = crate::db::write(&state.pool, move |conn| {
-        Ok(app::retirees::dependents::get_one(conn, &c, today, id, dependent_id)?)
+        app::retirees::dependents::get_one(conn, &c, today, id, dependent_id)
     })
     .await?;
     Ok(ok_with_etag(&dependent, dependent.version))
@@ -101,10 +100,9 @@ pub async fn update(
     let ids = path.into_inner();
     let patch = body.0;
     let c = caller.clone();
-    let dependent = crate::db::write(&state.pool, move |conn| {
-        Ok(app::retirees::dependents::update(conn, &c, today, ids, m, &patch)?)
-    })
-    .await?;
+    let dependent =
+        crate::db::write(&state.pool, move |conn| app::retirees::dependents::update(conn, &c, today, ids, m, &patch))
+            .await?;
     Ok(ok_with_etag(&dependent, dependent.version))
 }
 
@@ -124,6 +122,6 @@ pub async fn remove(
     let m = if_match(&req)?;
     let ids = path.into_inner();
     let c = caller.clone();
-    crate::db::write(&state.pool, move |conn| Ok(app::retirees::dependents::remove(conn, &c, ids, m)?)).await?;
+    crate::db::write(&state.pool, move |conn| app::retirees::dependents::remove(conn, &c, ids, m)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -115,10 +115,8 @@ pub async fn add_member(
     let body = body.0;
     let on = app::care::groups::check_member(&body, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let g = crate::db::write(&state.pool, move |conn| {
-        Ok(app::care::groups::add_member(conn, &c, id, body.retiree_id, on)?)
-    })
-    .await?;
+    let g = crate::db::write(&state.pool, move |conn| app::care::groups::add_member(conn, &c, id, body.retiree_id, on))
+        .await?;
     let version = g.version;
     Ok(ok_with_etag(&g, version))
 }
@@ -139,8 +137,7 @@ pub async fn leave(
     let (id, retiree_id) = path.into_inner();
     let on = app::care::groups::check_leave(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let g =
-        crate::db::write(&state.pool, move |conn| Ok(app::care::groups::leave(conn, &c, id, retiree_id, on)?)).await?;
+    let g = crate::db::write(&state.pool, move |conn| app::care::groups::leave(conn, &c, id, retiree_id, on)).await?;
     let version = g.version;
     Ok(ok_with_etag(&g, version))
 }
@@ -164,7 +161,7 @@ pub async fn elect(
     let id = path.into_inner();
     let election = app::care::groups::check_election(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let l = crate::db::write(&state.pool, move |conn| Ok(app::care::groups::elect(conn, &c, id, election)?)).await?;
+    let l = crate::db::write(&state.pool, move |conn| app::care::groups::elect(conn, &c, id, election)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/group-leaders/{}", l.id))).json(l))
 }
 
@@ -241,8 +238,7 @@ pub async fn add_training(
     let id = path.into_inner();
     let training = app::care::groups::check_training(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let l =
-        crate::db::write(&state.pool, move |conn| Ok(app::care::groups::add_training(conn, &c, id, training)?)).await?;
+    let l = crate::db::write(&state.pool, move |conn| app::care::groups::add_training(conn, &c, id, training)).await?;
     Ok(HttpResponse::Created().json(l))
 }
 
@@ -261,7 +257,7 @@ pub async fn insurance(
     let id = path.into_inner();
     let insurance = app::care::groups::check_insurance(&body.0).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let l = crate::db::write(&state.pool, move |conn| Ok(app::care::groups::set_insurance(conn, &c, id, insurance)?))
-        .await?;
+    let l =
+        crate::db::write(&state.pool, move |conn| app::care::groups::set_insurance(conn, &c, id, insurance)).await?;
     Ok(web::Json(l))
 }

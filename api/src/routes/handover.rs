@@ -117,7 +117,7 @@ pub async fn add_step(
     let (batch_id, item_id) = path.into_inner();
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
-        Ok(app::handover::items::add_step(conn, &c, today, batch_id, item_id, body.0)?)
+        app::handover::items::add_step(conn, &c, today, batch_id, item_id, body.0)
     })
     .await?;
     Ok(web::Json(answer))
@@ -144,7 +144,7 @@ pub async fn accept(
     let (batch_id, item_id) = path.into_inner();
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
-        Ok(app::handover::items::accept(conn, &c, today, batch_id, item_id, body.0)?)
+        app::handover::items::accept(conn, &c, today, batch_id, item_id, body.0)
     })
     .await?;
     Ok(web::Json(answer))
@@ -166,7 +166,7 @@ pub async fn return_item(
     let (batch_id, item_id) = path.into_inner();
     let c = caller.clone();
     let answer = crate::db::write(&state.pool, move |conn| {
-        Ok(app::handover::items::return_item(conn, &c, batch_id, item_id, body.0)?)
+        app::handover::items::return_item(conn, &c, batch_id, item_id, body.0)
     })
     .await?;
     Ok(web::Json(answer))

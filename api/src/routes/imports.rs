@@ -285,9 +285,8 @@ pub async fn errors_csv(
     let c = caller.0.clone();
     let registry = state.imports.clone();
     let en = english();
-    let body =
-        crate::db::write(&state.pool, move |conn| Ok(app::imports::jobs::rejected_csv(conn, &c, &registry, id, en)?))
-            .await?;
+    let body = crate::db::write(&state.pool, move |conn| app::imports::jobs::rejected_csv(conn, &c, &registry, id, en))
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-rejected.csv\"")))

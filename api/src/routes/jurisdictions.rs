@@ -168,8 +168,7 @@ pub async fn rename(
     let code = path.into_inner();
     let c = caller.0.clone();
     let node =
-        crate::db::write(&state.pool, move |conn| Ok(app::jurisdictions::rename(conn, &c, &code, if_match, &name)?))
-            .await?;
+        crate::db::write(&state.pool, move |conn| app::jurisdictions::rename(conn, &c, &code, if_match, &name)).await?;
     let version = node.version;
     Ok(ok_with_etag(&node, version))
 }
@@ -193,7 +192,7 @@ pub async fn move_node(
     let code = path.into_inner();
     let c = caller.0.clone();
     let node = crate::db::write(&state.pool, move |conn| {
-        Ok(app::jurisdictions::move_node(conn, &c, &code, if_match, &parent_code)?)
+        app::jurisdictions::move_node(conn, &c, &code, if_match, &parent_code)
     })
     .await?;
     let version = node.version;

@@ -39,8 +39,7 @@ pub async fn record_missing(
     let id = path.into_inner();
     let asked = app::missing_persons::check_record(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let r = crate::db::write(&state.pool, move |conn| Ok(app::missing_persons::record(conn, &c, today, id, asked)?))
-        .await?;
+    let r = crate::db::write(&state.pool, move |conn| app::missing_persons::record(conn, &c, today, id, asked)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/retirees/{id}/missing"))).json(r))
 }
 
@@ -63,8 +62,7 @@ pub async fn missing_found(
     let id = path.into_inner();
     let asked = app::missing_persons::check_found(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let r =
-        crate::db::write(&state.pool, move |conn| Ok(app::missing_persons::found(conn, &c, today, id, asked)?)).await?;
+    let r = crate::db::write(&state.pool, move |conn| app::missing_persons::found(conn, &c, today, id, asked)).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -81,8 +79,7 @@ pub async fn missing_history(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items =
-        crate::db::write(&state.pool, move |conn| Ok(app::missing_persons::history(conn, &c, today, id)?)).await?;
+    let items = crate::db::write(&state.pool, move |conn| app::missing_persons::history(conn, &c, today, id)).await?;
     Ok(web::Json(items))
 }
 

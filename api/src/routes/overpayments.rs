@@ -65,7 +65,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let answer = crate::db::write(&state.pool, move |conn| Ok(app::overpayments::get_one(conn, &c, id)?)).await?;
+    let answer = crate::db::write(&state.pool, move |conn| app::overpayments::get_one(conn, &c, id)).await?;
     Ok(web::Json(answer))
 }
 
@@ -88,7 +88,6 @@ pub async fn add_entry(
     let id = path.into_inner();
     let asked = app::overpayments::check_entry(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.clone();
-    let answer =
-        crate::db::write(&state.pool, move |conn| Ok(app::overpayments::add_entry(conn, &c, id, asked)?)).await?;
+    let answer = crate::db::write(&state.pool, move |conn| app::overpayments::add_entry(conn, &c, id, asked)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/overpayments/{id}"))).json(answer))
 }

@@ -26,7 +26,7 @@ pub async fn reduce(
     let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let c = caller.clone();
-    let r = crate::db::write(&state.pool, move |conn| Ok(app::reductions::reduce(conn, &c, today, body.0)?)).await?;
+    let r = crate::db::write(&state.pool, move |conn| app::reductions::reduce(conn, &c, today, body.0)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/reductions/{}", r.id))).json(r))
 }
 

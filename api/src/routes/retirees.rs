@@ -61,8 +61,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let retiree =
-        crate::db::write(&state.pool, move |conn| Ok(app::retirees::view::read(conn, &c, today, id)?)).await?;
+    let retiree = crate::db::write(&state.pool, move |conn| app::retirees::view::read(conn, &c, today, id)).await?;
     let version = retiree.version;
     Ok(ok_with_etag(&retiree, version))
 }
@@ -87,7 +86,7 @@ pub async fn update(
     let patch = body.0;
     let c = caller.0.clone();
     let retiree = crate::db::write(&state.pool, move |conn| {
-        Ok(app::retirees::register::update(conn, &c, today, id, if_match, patch)?)
+        app::retirees::register::update(conn, &c, today, id, if_match, patch)
     })
     .await?;
     let version = retiree.version;
@@ -134,8 +133,7 @@ pub async fn search(
     caller.require(Permission::RetireeRead)?;
     let id = app::retirees::list::search_key(&body.0, today)?;
     let c = caller.0.clone();
-    let found =
-        crate::db::write(&state.pool, move |conn| Ok(app::retirees::list::search(conn, &c, today, &id)?)).await?;
+    let found = crate::db::write(&state.pool, move |conn| app::retirees::list::search(conn, &c, today, &id)).await?;
     Ok(web::Json(found))
 }
 

@@ -91,7 +91,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let body = crate::db::write(&state.pool, move |conn| Ok(app::transfers::read(conn, &c, id)?)).await?;
+    let body = crate::db::write(&state.pool, move |conn| app::transfers::read(conn, &c, id)).await?;
     let version = body.version;
     Ok(ok_with_etag(&body, version))
 }
@@ -174,7 +174,7 @@ async fn act(
     let if_match = crate::extract::optional_if_match(&req)?;
     let c = caller.clone();
     let body = crate::db::write(&state.pool, move |conn| {
-        Ok(app::transfers::act::act(conn, &c, today, id, if_match, action, body)?)
+        app::transfers::act::act(conn, &c, today, id, if_match, action, body)
     })
     .await?;
     let version = body.version;

@@ -81,6 +81,6 @@ pub async fn visit_done(
     let id = path.into_inner();
     let visit = app::care::visit_tasks::check_done(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| Ok(app::care::visit_tasks::done(conn, &c, id, visit)?)).await?;
+    let v = crate::db::write(&state.pool, move |conn| app::care::visit_tasks::done(conn, &c, id, visit)).await?;
     Ok(web::Json(v))
 }

@@ -35,10 +35,9 @@ pub async fn generate(
     let body = body.0;
     let as_of = app::care::visits::check_generate(&body, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let out = crate::db::write(&state.pool, move |conn| {
-        Ok(app::care::visits::generate(conn, &c, &body.jurisdiction, as_of)?)
-    })
-    .await?;
+    let out =
+        crate::db::write(&state.pool, move |conn| app::care::visits::generate(conn, &c, &body.jurisdiction, as_of))
+            .await?;
     Ok(web::Json(out))
 }
 
@@ -123,6 +122,6 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| Ok(app::care::visits::read(conn, &c, id)?)).await?;
+    let v = crate::db::write(&state.pool, move |conn| app::care::visits::read(conn, &c, id)).await?;
     Ok(web::Json(v))
 }

@@ -114,8 +114,7 @@ pub async fn update(
     let id = path.into_inner();
     let changes = app::webhooks::check_changes(body.0, &state.config.webhooks.allowed_hosts)?;
     let c = caller.0.clone();
-    let w =
-        crate::db::write(&state.pool, move |conn| Ok(app::webhooks::update(conn, &c, id, if_match, changes)?)).await?;
+    let w = crate::db::write(&state.pool, move |conn| app::webhooks::update(conn, &c, id, if_match, changes)).await?;
     Ok(ok_with_etag(&w, w.version))
 }
 
@@ -134,7 +133,7 @@ pub async fn remove(
     let if_match = if_match(&req)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    crate::db::write(&state.pool, move |conn| Ok(app::webhooks::remove(conn, &c, id, if_match)?)).await?;
+    crate::db::write(&state.pool, move |conn| app::webhooks::remove(conn, &c, id, if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -156,8 +155,7 @@ pub async fn replay(
     let id = path.into_inner();
     let after = app::webhooks::check_replay(&body.0)?;
     let c = caller.0.clone();
-    let w =
-        crate::db::write(&state.pool, move |conn| Ok(app::webhooks::replay(conn, &c, id, if_match, after)?)).await?;
+    let w = crate::db::write(&state.pool, move |conn| app::webhooks::replay(conn, &c, id, if_match, after)).await?;
     Ok(ok_with_etag(&w, w.version))
 }
 

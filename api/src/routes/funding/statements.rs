@@ -40,7 +40,7 @@ pub async fn close_statement(
     let (code, year) = path.into_inner();
     let c = caller.0.clone();
     let out = crate::db::write(&state.pool, move |conn| {
-        Ok(app::care::funding::statements::close_statement(conn, &c, &code, year)?)
+        app::care::funding::statements::close_statement(conn, &c, &code, year)
     })
     .await?;
     Ok(web::Json(out))
