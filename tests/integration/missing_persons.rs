@@ -226,4 +226,28 @@ both_backends! {
         let res = app.get("/api/v1/missing-persons", "siming").await.expect(200);
         assert_eq!(res.body["items"].as_array().map(Vec::len), Some(2));
     }
+
+    async fn a_verified_death_closes_the_missing_record_issue_19_7(app: &TestApp) {
+        // CS Art. 32(2): a missing person whose death is verified is missing no longer; the record closes on the
+        // date of death and the worklist drops them.
+        let a = person(app, 40).await;
+        report(app, a, "2026-03-01").await;
+        let listed = app.get("/api/v1/missing-persons", "siming").await.expect(200);
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.body);
+        let body = json!({"retiree_id": a, "date_of_death": "2026-09-10", "certificate_number": "DC-40",
+            "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子", "reported_on": "2026-09-20"});
+        let r = app.post("/api/v1/death-reports", "hongshan", &body).await.expect(201);
+        let rid = r.body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
+        let stored: (Option<time::Date>, Option<String>, Option<String>) = mp::table
+            .filter(mp::retiree_id.eq(a))
+            .select((mp::found_on, mp::found_note, mp::closed_by))
+            .first(&mut *app.conn())
+            .unwrap();
+        assert_eq!(stored, (Some(date!(2026 - 09 - 10)), Some(format!("death report {rid} verified")), Some("siming".to_owned())));
+        let listed = app.get("/api/v1/missing-persons", "siming").await.expect(200);
+        assert_eq!(listed.body["items"], json!([]));
+        // Nothing is left to report found.
+        app.post(&format!("/api/v1/retirees/{a}/missing/found"), "siming", &json!({})).await.problem(409, "not_missing");
+    }
 }

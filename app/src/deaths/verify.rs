@@ -156,11 +156,19 @@ pub fn verify(
             &caller.login,
         )?;
     }
+    // A person recorded missing is missing no longer once their death is verified (CS Art. 32(2)): the record
+    // closes on the date of death (not before the day they went missing) and they leave the worklist.
+    let mut missing_closed = None;
+    if let Some(open) = persistence::missing_persons::open_of(conn, retiree.id)? {
+        let on = report.date_of_death.max(open.missing_since);
+        let note = format!("death report {id} verified");
+        missing_closed = Some(persistence::missing_persons::close(conn, open.id, on, Some(&note), &caller.login)?.id);
+    }
     let mut entry = caller.audit("death.verify", "death_report", id, &path);
     entry.retiree_id = Some(retiree.id);
     entry.detail = Some(
         serde_json::json!({"stop_month": month_text(report.stop_month), "condolence_fen": condolence,
-            "overpayment_fen": overpayment.as_ref().map(|o| o.amount.clone())})
+            "overpayment_fen": overpayment.as_ref().map(|o| o.amount.clone()), "missing_record_closed": missing_closed})
         .to_string(),
     );
     persistence::audit::append(conn, &entry)?;
