@@ -3,26 +3,24 @@
 //! the minimum-living-allowance referral of a hardship visit, the scope, and what each writes.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 
 use app::Caller;
 use app::care::condolences::{self, CondolenceInput};
 use app::care::visits::{self, VisitInput};
 use app::deaths::{ReportRecord, open_report};
+use common::{COMMUNITY, DISTRICT, city_with_two_districts, district_caller};
 use diesel::prelude::*;
-use domain::Role;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::policy::CondolenceKind;
 use persistence::policies::{self, NewPolicyVersion};
 use persistence::retirees::{self, GroupFlag, RetireeData};
-use persistence::testing::{TestDb, each_backend, node};
+use persistence::testing::{TestDb, each_backend};
 use persistence::{DbConnection, RepoError};
 use time::Date;
 use time::macros::date;
-
-const DISTRICT: &str = "350203";
-const COMMUNITY: &str = "350203001001";
-const OTHER_DISTRICT: &str = "350206";
 
 fn person(conn: &mut DbConnection, seq: u32, flags: &[GroupFlag]) -> i64 {
     let data = RetireeData {
@@ -53,11 +51,7 @@ fn person(conn: &mut DbConnection, seq: u32, flags: &[GroupFlag]) -> i64 {
 /// the two districts.
 fn fixture(db: &mut TestDb) -> (String, String) {
     let conn = &mut db.conn;
-    let city = node(conn, "3502", "city", None);
-    let district = node(conn, DISTRICT, "district", Some(("3502", &city)));
-    let other = node(conn, OTHER_DISTRICT, "district", Some(("3502", &city)));
-    let street = node(conn, "350203001", "street", Some((DISTRICT, &district)));
-    node(conn, COMMUNITY, "community", Some(("350203001", &street)));
+    let (district, other) = city_with_two_districts(conn);
     let version = NewPolicyVersion {
         jurisdiction_code: "3502".into(),
         version: 1,
@@ -74,16 +68,7 @@ fn fixture(db: &mut TestDb) -> (String, String) {
 }
 
 fn caller(scope_path: &str) -> Caller {
-    Caller {
-        account_id: 1,
-        login: "siming".into(),
-        kind: "user".into(),
-        role: Role::DistrictCentre,
-        jurisdiction_code: DISTRICT.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    district_caller("siming", DISTRICT, scope_path)
 }
 
 fn condolence(retiree_id: i64, kind: CondolenceKind, on: Date, paid: bool) -> CondolenceInput {

@@ -2,66 +2,29 @@
 //! the deadline and lateness the regulations set, the scope, and the refusals.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 
 use app::Caller;
 use app::deaths::{DeathNotice, report_death};
+use common::{COMMUNITY, DISTRICT, city_with_two_districts, district_caller, register, retiree_data};
 use diesel::prelude::*;
-use domain::Role;
 use domain::death::ReporterKind;
-use persistence::RepoError;
-use persistence::retirees::{self, RetireeData};
-use persistence::testing::{TestDb, each_backend, node};
+use persistence::testing::{TestDb, each_backend};
 use time::Date;
 use time::macros::date;
-
-const DISTRICT: &str = "350203";
-const COMMUNITY: &str = "350203001001";
-const OTHER_DISTRICT: &str = "350206";
 
 /// A district with one community, another district, and one retiree born 1950-05-06 in the community.
 fn fixture(db: &mut TestDb) -> (i64, String, String) {
     let conn = &mut db.conn;
-    let city = node(conn, "3502", "city", None);
-    let district = node(conn, DISTRICT, "district", Some(("3502", &city)));
-    let other = node(conn, OTHER_DISTRICT, "district", Some(("3502", &city)));
-    let street = node(conn, "350203001", "street", Some((DISTRICT, &district)));
-    node(conn, COMMUNITY, "community", Some(("350203001", &street)));
-    let data = RetireeData {
-        id_number: "350203195005060013".into(),
-        name: "张三".into(),
-        sex: "male".into(),
-        birth_date: date!(1950 - 05 - 06),
-        retirement_date: date!(2010 - 06 - 01),
-        category: "enterprise_employee".into(),
-        management_level: "city_managed".into(),
-        community_code: COMMUNITY.into(),
-        phone: None,
-        address: None,
-        pension_status: "normal".into(),
-        monthly_pension_fen: Some(350_000),
-        party_member: false,
-        notes: None,
-        certified_until: date!(2027 - 01 - 01),
-    };
-    let person = persistence::write_tx(conn, |conn| -> Result<_, RepoError> {
-        retirees::create(conn, &data, &[], date!(2026 - 01 - 05))
-    })
-    .expect("retiree");
-    (person.id, district, other)
+    let (district, other) = city_with_two_districts(conn);
+    let person = register(conn, &retiree_data("350203195005060013", COMMUNITY));
+    (person, district, other)
 }
 
 fn caller(scope_path: &str) -> Caller {
-    Caller {
-        account_id: 1,
-        login: "siming".into(),
-        kind: "user".into(),
-        role: Role::DistrictCentre,
-        jurisdiction_code: DISTRICT.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    district_caller("siming", DISTRICT, scope_path)
 }
 
 fn notice(retiree_id: i64, died: Date, reported: Date) -> DeathNotice {

@@ -2,16 +2,17 @@
 //! who acts on which side, the refusal of a complete application, and what completion moves (JN Art. 22).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 
 use app::Caller;
 use app::transfers::act::act;
 use app::transfers::apply::{apply, check};
 use app::transfers::{Action, CreateTransferRequest, TransferActionRequest, TransferResponse};
+use common::{district_caller, register, retiree_data};
 use diesel::prelude::*;
-use domain::Role;
 use domain::transfer::{TransferDocument as D, TransferStatus};
-use persistence::RepoError;
 use persistence::retirees::{self, RetireeData};
 use persistence::testing::{TestDb, each_backend, node};
 use time::macros::date;
@@ -32,41 +33,9 @@ fn fixture(db: &mut TestDb) -> (i64, String, String) {
     node(conn, FROM, "community", Some(("350203001", &street)));
     let street = node(conn, "350206001", "street", Some((TO_DISTRICT, &to_district)));
     node(conn, TO, "community", Some(("350206001", &street)));
-    let data = RetireeData {
-        id_number: ID_NUMBER.into(),
-        name: "张三".into(),
-        sex: "male".into(),
-        birth_date: date!(1950 - 05 - 06),
-        retirement_date: date!(2010 - 06 - 01),
-        category: "enterprise_employee".into(),
-        management_level: "city_managed".into(),
-        community_code: FROM.into(),
-        phone: None,
-        address: None,
-        pension_status: "normal".into(),
-        monthly_pension_fen: Some(350_000),
-        party_member: true,
-        notes: None,
-        certified_until: date!(2027 - 01 - 01),
-    };
-    let person = persistence::write_tx(conn, |conn| -> Result<_, RepoError> {
-        retirees::create(conn, &data, &[], date!(2026 - 01 - 05))
-    })
-    .expect("retiree");
-    (person.id, from_district, to_district)
-}
-
-fn caller(login: &str, code: &str, scope_path: &str) -> Caller {
-    Caller {
-        account_id: 1,
-        login: login.into(),
-        kind: "user".into(),
-        role: Role::DistrictCentre,
-        jurisdiction_code: code.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    let data = RetireeData { party_member: true, ..retiree_data(ID_NUMBER, FROM) };
+    let person = register(conn, &data);
+    (person, from_district, to_district)
 }
 
 fn within_city(documents: Vec<D>) -> CreateTransferRequest {
@@ -100,7 +69,8 @@ fn take(
 fn a_transfer_within_the_city_moves_the_person_between_the_rolls() {
     for mut db in each_backend() {
         let (id, from_path, to_path) = fixture(&mut db);
-        let (sender, receiver) = (caller("siming", FROM_DISTRICT, &from_path), caller("huli", TO_DISTRICT, &to_path));
+        let (sender, receiver) =
+            (district_caller("siming", FROM_DISTRICT, &from_path), district_caller("huli", TO_DISTRICT, &to_path));
         // JN Art. 22: the retiree applies at the new place of residence, which names them by resident ID.
         let t = open(&mut db, &receiver, within_city(vec![D::ApplicationForm, D::ResidenceProof, D::IdCopy]))
             .expect("apply");
@@ -147,7 +117,7 @@ fn a_transfer_within_the_city_moves_the_person_between_the_rolls() {
 fn a_complete_application_cannot_be_returned_and_an_outsider_sees_nothing() {
     for mut db in each_backend() {
         let (_, from_path, to_path) = fixture(&mut db);
-        let receiver = caller("huli", TO_DISTRICT, &to_path);
+        let receiver = district_caller("huli", TO_DISTRICT, &to_path);
         let t = open(&mut db, &receiver, within_city(vec![D::ApplicationForm, D::ResidenceProof, D::IdCopy]))
             .expect("apply");
         // JN Art. 22: "一律接收，不得推诿".
@@ -156,7 +126,7 @@ fn a_complete_application_cannot_be_returned_and_an_outsider_sees_nothing() {
         assert_eq!((refused.status(), refused.code()), (409, "transfer_cannot_be_refused"), "{}", db.backend);
         // Somebody on neither side cannot tell the transfer exists.
         let street = format!("{from_path}/350203099");
-        let outsider = caller("other", "350203099", &street);
+        let outsider = district_caller("other", "350203099", &street);
         let hidden = persistence::write_tx(&mut db.conn, |conn| app::transfers::read(conn, &outsider, t.id))
             .expect_err("outsider");
         assert_eq!(hidden.status(), 404, "{}", db.backend);
@@ -170,7 +140,7 @@ fn a_complete_application_cannot_be_returned_and_an_outsider_sees_nothing() {
 fn a_move_out_of_the_city_is_registered_and_completed_by_the_sending_side() {
     for mut db in each_backend() {
         let (id, from_path, _) = fixture(&mut db);
-        let sender = caller("siming", FROM_DISTRICT, &from_path);
+        let sender = district_caller("siming", FROM_DISTRICT, &from_path);
         let body = CreateTransferRequest {
             id_number: None,
             to_community: None,
