@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client_address;
 pub mod config;
 pub mod context;
+pub mod contract;
 pub mod db;
 pub mod error;
 pub mod extract;

@@ -311,39 +311,9 @@ impl IntoResponses for FundErrors {
     }
 }
 
-/// Makes every `operationId` unique (OpenAPI requires it; client generators name functions after it): a handler
-/// name used on several paths (`list`, `get_one` …) gets the path's resource words appended
-/// (`list_retirees_dependents`).
-pub fn unique_operation_ids(spec: &mut utoipa::openapi::OpenApi) {
-    use std::collections::HashMap;
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for item in spec.paths.paths.values() {
-        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
-            if let Some(id) = &op.operation_id {
-                *counts.entry(id.clone()).or_default() += 1;
-            }
-        }
-    }
-    for (path, item) in spec.paths.paths.iter_mut() {
-        let words: Vec<&str> =
-            path.trim_start_matches("/api/v1").split('/').filter(|w| !w.is_empty() && !w.starts_with('{')).collect();
-        let suffix = words.join("_").replace(['-', '.'], "_");
-        for op in
-            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
-        {
-            if let Some(id) = &op.operation_id
-                && counts.get(id).copied().unwrap_or(0) > 1
-                && !suffix.is_empty()
-            {
-                op.operation_id = Some(format!("{id}_{suffix}"));
-            }
-        }
-    }
-}
-
 /// The spec as YAML, as committed in `openapi.yaml`.
 pub fn to_yaml(spec: &utoipa::openapi::OpenApi) -> Result<String, String> {
-    spec.to_yaml().map_err(|e| e.to_string())
+    spec.to_yaml().map(|yaml| crate::contract::quote_yaml11(&yaml)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

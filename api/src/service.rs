@@ -29,7 +29,7 @@ where
 /// The OpenAPI document of the real route tree.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = with_routes(App::new().into_utoipa_app()).split_for_parts().1;
-    crate::openapi::unique_operation_ids(&mut spec);
+    crate::contract::finish(&mut spec);
     spec
 }
 
@@ -48,7 +48,7 @@ pub fn build(
     >,
 > {
     let (app, mut api) = with_routes(App::new().into_utoipa_app()).split_for_parts();
-    crate::openapi::unique_operation_ids(&mut api);
+    crate::contract::finish(&mut api);
     app.app_data(state)
         .app_data(metrics)
         .app_data(web::Data::new(limits))

@@ -3,10 +3,9 @@
 /// Defines a string enumeration: serde as `snake_case` codes, `as_str`, `parse`, `label_zh` and `ALL`.
 #[macro_export]
 macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:tt : $label:tt),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:tt : $label:tt),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $code)] $variant),+
@@ -34,6 +33,33 @@ macro_rules! code_enum {
             /// Every code, for error messages.
             pub fn codes() -> Vec<&'static str> {
                 Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+
+        /// The schema carries the Chinese label of every code: in the description and, in code order, in
+        /// `x-enum-descriptions`, so generated clients show them.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let doc: &[&str] = &[$($doc),*];
+                let doc = doc.iter().map(|line| line.trim()).collect::<Vec<_>>().join(" ");
+                let labels = [$(format!("`{}` {}", $code, $label)),+].join(", ");
+                let extensions = utoipa::openapi::extensions::ExtensionsBuilder::new()
+                    .add("x-enum-descriptions", vec![$($label),+])
+                    .build();
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(format!("{doc}\n\n{labels}")))
+                    .enum_values(Some([$($code),+]))
+                    .extensions(Some(extensions))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

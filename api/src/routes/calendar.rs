@@ -22,7 +22,7 @@ pub use app::calendar::{
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Year, 1900-2100.
-    #[param(example = 2026)]
+    #[param(example = "2026")]
     pub year: Option<String>,
 }
 
@@ -76,7 +76,7 @@ pub struct DeadlineQuery {
     #[param(example = "2026-02-13")]
     pub from: Option<String>,
     /// Deadline in working days (工作日), 0-3660. Give this or `days`.
-    #[param(example = 2)]
+    #[param(example = "2")]
     pub working_days: Option<String>,
     /// Deadline in calendar days (日), 0-3660. Give this or `working_days`.
     pub days: Option<String>,

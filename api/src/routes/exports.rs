@@ -102,7 +102,7 @@ fn accepts_xlsx(req: &HttpRequest) -> bool {
 /// the ID is masked. Cells a spreadsheet would run as formulas start with `'`. Ordered by id, the whole filtered
 /// set (no paging), streamed.
 /// Every export is audited (`retiree.export`).
-#[utoipa::path(tag = "exports", operation_id = "export_retirees", security(("bearer" = ["retiree.export"])), params(ExportQuery),
+#[utoipa::path(tag = "exports", security(("bearer" = ["retiree.export"])), params(ExportQuery),
     responses((status = 200, description = "The roster as a file download",
         headers(("Content-Disposition" = String, description = "`attachment; filename=\"retirees-YYYYMMDD.csv\"` (or `.xlsx`)")),
         content(

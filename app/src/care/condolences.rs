@@ -37,8 +37,7 @@ pub struct CreateCondolenceRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 7, "retiree_id": 42, "community_code": "350203001001", "kind": "hospital",
     "on_date": "2026-05-12", "year": 2026, "paid": true, "amount": "200.00", "amount_source": "XM Art. 21(2)",
-    "yearly_cap": 2, "paid_this_year": 1, "festival_list_id": null, "note": null, "created_by": "hongshan",
-    "created_at": "2026-05-12T08:00:00Z"}))]
+    "festival_list_id": null, "note": null, "created_by": "hongshan", "created_at": "2026-05-12T08:00:00Z"}))]
 pub struct CondolenceResponse {
     /// Id.
     pub id: i64,
