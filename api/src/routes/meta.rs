@@ -40,6 +40,12 @@ macro_rules! values {
 #[get("/meta/enums")]
 pub async fn enums(caller: Caller) -> Result<web::Json<Enums>, ApiError> {
     let _ = caller;
+    Ok(web::Json(Enums { enums: table() }))
+}
+
+/// Every enumeration the API uses by name, with Chinese labels (also how a JSON body that sends a label where a
+/// code is wanted is told the code: `crate::body_check`).
+pub fn table() -> BTreeMap<String, Vec<EnumValue>> {
     let mut enums = BTreeMap::new();
     enums.insert("sex".to_owned(), values!(Sex));
     enums.insert("category".to_owned(), values!(Category));
@@ -61,5 +67,5 @@ pub async fn enums(caller: Caller) -> Result<web::Json<Enums>, ApiError> {
     enums.insert("fund_use".to_owned(), values!(domain::policy::FundUse));
     enums.insert("group_basis".to_owned(), values!(domain::care::GroupBasis));
     enums.insert("excellent_rounding".to_owned(), values!(domain::policy::Rounding));
-    Ok(web::Json(Enums { enums }))
+    enums
 }
