@@ -44,7 +44,7 @@ impl Labels {
 }
 
 fn relabel(cell: &mut String, label: impl Fn(&str) -> Option<&'static str>) {
-    if let Some(l) = label(cell) {
+    if let Some(l) = label(cell.as_str()) {
         *cell = l.to_owned();
     }
 }
