@@ -193,7 +193,10 @@ pub fn field_error_of(pointer: &str, message: &str) -> FieldError {
                 format!("“{label}”是代码 {code} 的中文名称，此处请填写代码 {code}（可用代码：{list}）"),
                 format!("'{label}' is the Chinese label of {code}; send the code {code} (accepted codes: {list})"),
             ),
-            None => (format!("取值“{sent}”不在允许范围内，应为：{list}"), format!("'{sent}' is not allowed; expected one of: {list}")),
+            None => (
+                format!("取值“{sent}”不在允许范围内，应为：{list}"),
+                format!("'{sent}' is not allowed; expected one of: {list}"),
+            ),
         };
         return FieldError::with(pointer, ErrorCode::InvalidEnum, zh, en);
     }

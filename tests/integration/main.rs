@@ -6,8 +6,8 @@ mod helpers;
 
 mod accounts;
 mod auth;
-mod body_ids;
 mod body_errors;
+mod body_ids;
 mod calendar;
 mod care;
 mod certification_runs;

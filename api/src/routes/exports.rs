@@ -163,9 +163,10 @@ pub async fn retirees(
 
     let c = caller.0.clone();
     let filters = q.filters();
-    let export =
-        crate::db::write(&state.pool, move |conn| app::exports::begin(conn, &c, pending, &filters, format, encoding, labels))
-            .await?;
+    let export = crate::db::write(&state.pool, move |conn| {
+        app::exports::begin(conn, &c, pending, &filters, format, encoding, labels)
+    })
+    .await?;
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL);
     let job = Job { state: state.clone(), export, request_id: caller.request_id.clone() };

@@ -61,7 +61,14 @@ struct Formats {
 }
 
 /// Writes one cell of a data row by its column's kind (a text that does not parse as its kind stays text).
-fn write_cell(sheet: &mut Worksheet, f: &Formats, row: u32, col: u16, column: &str, value: &str) -> Result<(), XlsxError> {
+fn write_cell(
+    sheet: &mut Worksheet,
+    f: &Formats,
+    row: u32,
+    col: u16,
+    column: &str,
+    value: &str,
+) -> Result<(), XlsxError> {
     if value.is_empty() {
         return Ok(());
     }
