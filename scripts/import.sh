@@ -32,8 +32,11 @@ Environment:
   TOKEN                bearer token; or
   USERNAME, PASSWORD   log in with these (POST /api/v1/auth/token) to get one
 
-Exit status: 0 the job succeeded; 1 it ended rejected (atomic import with bad rows: nothing written) or failed;
-2 the upload was refused (the problem is printed), the service could not be reached, or a usage error.
+Exit status (follows the job's status):
+  0 succeeded: every row was written;
+  1 rejected (nothing written: atomic import with bad rows, every row bad, or an unusable file) or failed;
+  2 the upload was refused (the problem is printed), the service could not be reached, or a usage error;
+  3 completed_with_errors (partial mode: the good rows were written, the bad ones are in FILE.errors.csv).
 
 Example:
   TOKEN=... scripts/import.sh roster.csv --mode partial --on-conflict skip
@@ -180,7 +183,7 @@ while :; do
         printf '%7ss  %-9s %s\n' "$(elapsed)" "$state" "$line"
         last=$line
     fi
-    case "$state" in succeeded | rejected | failed) break ;; esac
+    case "$state" in succeeded | completed_with_errors | rejected | failed) break ;; esac
     sleep "$interval"
     poll=$(curl -sS -o "$tmp/poll" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$location") || {
         echo "import.sh: cannot reach $base, trying again" >&2; sleep 2; continue; }
@@ -218,5 +221,6 @@ fi
 
 case "$(json "$tmp/job" 'g("status")')" in
     succeeded) exit 0 ;;
+    completed_with_errors) exit 3 ;;
     *) exit 1 ;;
 esac

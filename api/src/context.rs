@@ -27,14 +27,45 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// Picks the language from an `Accept-Language` value: English when the first listed language is English.
+    /// Picks the language from an `Accept-Language` value (RFC 9110 §12.5.4): the language range with the highest
+    /// `q` (the first listed among equals; `q=0` means "not this one") decides: English for `en…`, Chinese
+    /// otherwise. `zh-CN;q=0.5, en-US;q=0.9` is English; `*` and unknown languages leave the default, Chinese.
     pub fn from_header(value: Option<&HeaderValue>) -> Self {
-        let first = value
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        if first.starts_with("en") { Lang::En } else { Lang::Zh }
+        let Some(text) = value.and_then(|v| v.to_str().ok()) else { return Lang::Zh };
+        Self::from_accept(text)
+    }
+
+    /// [`Lang::from_header`] on the header's text.
+    pub fn from_accept(text: &str) -> Self {
+        Self::preferred(text).unwrap_or_default()
+    }
+
+    /// The language the header prefers, when it names Chinese or English at all (`None` for `*` or only other
+    /// languages).
+    pub fn preferred(text: &str) -> Option<Self> {
+        let mut best: Option<(f32, Lang)> = None;
+        for item in text.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                .find_map(|v| v.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if tag.is_empty() || q.is_nan() || q <= 0.0 {
+                continue;
+            }
+            let lang = if tag == "en" || tag.starts_with("en-") {
+                Lang::En
+            } else if tag == "zh" || tag.starts_with("zh-") {
+                Lang::Zh
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(b, _)| q > b) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
     }
 }
 
@@ -208,6 +239,14 @@ mod tests {
         assert_eq!(Lang::from_header(Some(&HeaderValue::from_static("en-US,en;q=0.9"))), Lang::En);
         assert_eq!(Lang::from_header(Some(&HeaderValue::from_static("zh-CN,en;q=0.5"))), Lang::Zh);
         assert_eq!(Lang::from_header(None), Lang::Zh);
+        // q-values decide, not the order (issue 22).
+        assert_eq!(Lang::from_accept("zh-CN;q=0.5, en-US;q=0.9"), Lang::En);
+        assert_eq!(Lang::from_accept("en-US;q=0.4, zh-CN;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::from_accept("en;q=0, zh"), Lang::Zh);
+        assert_eq!(Lang::from_accept("fr-FR, en;q=0.7"), Lang::En);
+        assert_eq!(Lang::from_accept("en, zh"), Lang::En);
+        assert_eq!(Lang::from_accept("*"), Lang::Zh);
+        assert_eq!(Lang::from_accept("english"), Lang::Zh);
     }
 
     #[test]

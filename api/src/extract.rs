@@ -10,6 +10,7 @@ use actix_web::web::{self, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 use domain::ErrorCode;
@@ -70,10 +71,11 @@ where
 }
 
 /// A JSON body. Unlike actix's `Json`, a body that does not fit the schema is answered 422 with the JSON pointer
-/// of the offending field; unreadable JSON is 400, a wrong `Content-Type` 415 and an oversized body 413.
+/// of the offending field and every required field that is missing ([`crate::body_check`]); unreadable JSON is
+/// 400, a wrong `Content-Type` 415 and an oversized body 413.
 pub struct Json<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -110,7 +112,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(Json)
+            parse_json_checked(&body, &crate::body_check::BodySchema::of::<T>()).map(Json)
         })
     }
 }
@@ -118,6 +120,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Deserialises `bytes`, turning serde's complaint into a field error with a JSON pointer. Strings holding a
 /// NUL character are refused (PostgreSQL cannot store them, and no field of this API needs one).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_checked(bytes, &crate::body_check::BodySchema::default())
+}
+
+/// [`parse_json`], and when the body does not deserialise, every required field of `schema` that is missing is
+/// named with serde's own complaint (issue 22: all of them at once, not only the first serde meets).
+pub fn parse_json_checked<T: DeserializeOwned>(
+    bytes: &[u8],
+    schema: &crate::body_check::BodySchema,
+) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|inner| {
         ApiError::with(
             ErrorCode::InvalidJson,
@@ -133,11 +144,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "text must not contain the NUL character (\\u0000)",
         )));
     }
+    let missing = schema.missing(&value);
     match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(value) => Ok(value),
         Err(err) => {
             let pointer = pointer_of(err.path());
-            Err(ApiError::field(field_error_of(&pointer, &err.into_inner().to_string())))
+            let first = crate::body_check::field_error_of(&pointer, &err.into_inner().to_string());
+            let mut errors: Vec<FieldError> = missing.iter().map(|p| crate::body_check::missing_field(p)).collect();
+            if !errors.iter().any(|e| e.field == first.field && e.code == first.code) {
+                errors.push(first);
+            }
+            Err(ApiError::validation(errors))
         }
     }
 }
@@ -167,33 +184,6 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
-}
-
-fn backticked(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(&message[start..end])
-}
-
-fn field_error_of(pointer: &str, message: &str) -> FieldError {
-    let text = message.rfind(" at line ").map_or(message, |i| &message[..i]).to_owned();
-    if text.starts_with("missing field") {
-        let name = backticked(&text).unwrap_or("?");
-        return FieldError::with(format!("{pointer}/{name}"), ErrorCode::Required, "必填字段缺失", text);
-    }
-    if text.starts_with("unknown field") {
-        let name = backticked(&text).unwrap_or("?");
-        let field =
-            if pointer.ends_with(&format!("/{name}")) { pointer.to_owned() } else { format!("{pointer}/{name}") };
-        return FieldError::with(field, ErrorCode::UnknownField, format!("不允许的字段：{text}"), text);
-    }
-    if text.starts_with("invalid type") {
-        return FieldError::with(pointer, ErrorCode::InvalidType, format!("字段类型错误：{text}"), text);
-    }
-    if text.starts_with("unknown variant") {
-        return FieldError::with(pointer, ErrorCode::InvalidEnum, format!("取值不在允许范围内：{text}"), text);
-    }
-    FieldError::with(pointer, ErrorCode::InvalidValue, format!("取值无效：{text}"), text)
 }
 
 pub use app::precondition::IfMatch;

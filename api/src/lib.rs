@@ -2,6 +2,7 @@
 //! errors, the OpenAPI contract and the command line.
 
 pub mod auth;
+pub mod body_check;
 pub mod cli;
 pub mod client_address;
 pub mod config;

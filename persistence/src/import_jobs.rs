@@ -10,6 +10,17 @@ use crate::{DbConnection, RepoResult, now_utc};
 /// Status of a job that has not ended.
 pub const LIVE: [&str; 2] = ["queued", "running"];
 
+/// The status a job ends with once its rows are merged (issue 22): `succeeded` when no row was rejected,
+/// `completed_with_errors` when some were (partial mode: the good rows are written), `rejected` when every row
+/// was (nothing was written).
+pub fn merged_status(accepted: i64, rejected: i64) -> &'static str {
+    match (accepted, rejected) {
+        (_, 0) => "succeeded",
+        (0, _) => "rejected",
+        _ => "completed_with_errors",
+    }
+}
+
 /// A job as stored.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = import_jobs)]
@@ -19,7 +30,7 @@ pub struct ImportJob {
     pub id: i64,
     /// `retirees`, `dependents`.
     pub kind: String,
-    /// `queued`, `running`, `succeeded`, `rejected`, `failed`.
+    /// `queued`, `running`, `succeeded`, `completed_with_errors`, `rejected`, `failed`.
     pub status: String,
     /// `atomic` / `partial`.
     pub mode: String,

@@ -184,7 +184,7 @@ both_backends! {
             ids[0], ids[1], ids[2], ids[3], ids[4]
         );
         let job = import(app, "text/csv", csv.as_bytes()).await;
-        assert_eq!((job["status"].as_str(), job["created"].as_i64(), job["rejected"].as_i64()), (Some("succeeded"), Some(2), Some(3)), "{job}");
+        assert_eq!((job["status"].as_str(), job["created"].as_i64(), job["rejected"].as_i64()), (Some("completed_with_errors"), Some(2), Some(3)), "{job}");
         assert_eq!(
             job_errors(app, &job).await,
             vec![

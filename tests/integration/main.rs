@@ -6,10 +6,12 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod body_errors;
 mod body_ids;
 mod calendar;
 mod care;
 mod certification_runs;
+mod clerk_files;
 mod client_address;
 mod corrupt;
 mod crash;

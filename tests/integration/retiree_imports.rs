@@ -179,7 +179,7 @@ both_backends! {
         let res = start(app, &token, "?mode=partial", "text/csv", csv.as_bytes(), Some("roster-2026-11")).await.expect(202);
         let location = res.header("location").unwrap().to_owned();
         let job = follow(app, &token, &location).await;
-        assert_job(&job, "succeeded", i64::from(N), i64::from(N - 1), 0, 0, 1);
+        assert_job(&job, "completed_with_errors", i64::from(N), i64::from(N - 1), 0, 0, 1);
         assert_eq!(job["accepted"], i64::from(N - 1));
         assert_eq!(job_errors(app, "importer", &job["id"]).await, vec![err(line, "id_number", "id_number_checksum")]);
         assert_eq!(app.count("retirees"), i64::from(N - 1));
@@ -260,7 +260,7 @@ both_backends! {
         let bytes = book.save_to_buffer().unwrap();
         let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
         let job = import(app, "city", "?mode=partial", xlsx, &bytes).await;
-        assert_job(&job, "succeeded", 3, 2, 0, 0, 1);
+        assert_job(&job, "completed_with_errors", 3, 2, 0, 0, 1);
         assert_eq!(job["format"], "xlsx");
         let errors = job_errors(app, "city", &job["id"]).await;
         assert!(errors.contains(&err(4, "id_number", "id_number_as_number")), "{errors:?}");
@@ -314,7 +314,7 @@ both_backends! {
         let csv = file([row(1, "350203001001"), row(2, "350206001001"), row(3, "350203003001")]);
         let res = start(app, &token, "?mode=partial", "text/csv", csv.as_bytes(), None).await.expect(202);
         let job = follow(app, &token, res.header("location").unwrap()).await;
-        assert_job(&job, "succeeded", 3, 2, 0, 0, 1);
+        assert_job(&job, "completed_with_errors", 3, 2, 0, 0, 1);
         let id = &job["id"];
         let errors = app.request("GET", &format!("/api/v1/imports/{id}/errors"), Some(&token), &[], None).await.expect(200);
         assert_eq!(row_errors(&json!({"errors": errors.body["items"]})), vec![err(3, "community_code", "community_not_found")]);
@@ -367,7 +367,7 @@ both_backends! {
         let job = import(app, "importer", "", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04 not a zip").await;
         assert_eq!((job["status"].as_str(), job["error"]["code"].as_str()), (Some("rejected"), Some("unreadable_file")));
         let job = import(app, "importer", "?mode=partial", "text/csv", format!("{HEADER}\r\na,b\r\n{}\r\n1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\r\n", row(5, "350203001001")).as_bytes()).await;
-        assert_job(&job, "succeeded", 3, 1, 0, 0, 2);
+        assert_job(&job, "completed_with_errors", 3, 1, 0, 0, 2);
         assert_eq!(job_errors(app, "importer", &job["id"]).await, vec![err(2, "row", "column_count"), err(4, "row", "column_count")]);
         // Its report keeps both rows: the short one padded, the long one whole (a CSV wider in some rows).
         let report = app.get(&format!("/api/v1/imports/{}/errors.csv", job["id"]), "importer").await.expect(200);
@@ -435,7 +435,7 @@ both_backends! {
             .expect(202);
         let job = follow(app, &token, res.header("location").unwrap()).await;
         assert_eq!(job["kind"], "dependents");
-        assert_job(&job, "succeeded", 3, 1, 0, 0, 2);
+        assert_job(&job, "completed_with_errors", 3, 1, 0, 0, 2);
         let errors = app.request("GET", &format!("/api/v1/imports/{}/errors", job["id"]), Some(&token), &[], None).await.expect(200);
         assert_eq!(
             row_errors(&json!({"errors": errors.body["items"]})),

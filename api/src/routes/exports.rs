@@ -18,7 +18,7 @@ use super::retirees::{ListQuery, filter_from_query};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
-use app::exports::{Encoding, Export, Format};
+use app::exports::{Encoding, Export, Format, Labels};
 
 /// Bytes per chunk when streaming the XLSX file.
 const FILE_CHUNK: usize = 64 * 1024;
@@ -57,6 +57,11 @@ pub struct ExportQuery {
     /// CSV only: `utf-8` (default, with a byte-order mark) or `gb18030` (without).
     #[param(example = "utf-8")]
     pub encoding: Option<String>,
+    /// `zh`: Chinese column headers and Chinese labels for enumeration values (`人员类别` / `企业职工`,
+    /// `是`/`否`), for people; `codes`: the API's column and value codes, for machines. Default: `zh` for XLSX;
+    /// for CSV `zh` when `Accept-Language` prefers Chinese (`zh`, `zh-CN;q=0.9`), else `codes`. Both re-import.
+    #[param(example = "zh")]
+    pub labels: Option<String>,
 }
 
 impl ExportQuery {
@@ -85,6 +90,20 @@ impl ExportQuery {
 #[schema(value_type = String, format = Binary)]
 pub struct XlsxFile(Vec<u8>);
 
+/// Labels when `labels` is not sent (issue 22): Chinese for XLSX (a file for people); for CSV, Chinese when
+/// `Accept-Language` prefers Chinese, else the codes machines read.
+fn default_labels(req: &HttpRequest, format: Format) -> Labels {
+    let asked = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::context::Lang::preferred);
+    match (format, asked) {
+        (Format::Xlsx, _) | (Format::Csv, Some(crate::context::Lang::Zh)) => Labels::Zh,
+        (Format::Csv, _) => Labels::Codes,
+    }
+}
+
 /// Whether the `Accept` header asks for XLSX.
 fn accepts_xlsx(req: &HttpRequest) -> bool {
     req.headers()
@@ -100,7 +119,11 @@ fn accepts_xlsx(req: &HttpRequest) -> bool {
 /// retiree import, so a file exported by the data platform re-imports as it is; resident IDs, phones and
 /// addresses are shown or masked as in the list, and the birth date (the masked part of an ID) is left empty where
 /// the ID is masked. Cells a spreadsheet would run as formulas start with `'`. Ordered by id, the whole filtered
-/// set (no paging), streamed.
+/// set (no paging), streamed. For people (`labels=zh`, the XLSX default): Chinese headers (`姓名`, `人员类别` …) and
+/// labels (`企业职工`, `是`/`否`); for machines (`labels=codes`, the CSV default unless `Accept-Language` prefers
+/// Chinese) the API's codes. XLSX cells are typed: dates as dates (`yyyy-mm-dd`), the monthly pension as a number
+/// with two decimals; the header row is frozen with an autofilter; the sheet `退休人员` is followed by `导出条件`
+/// (the filters as sent, the row count and the time of export).
 /// Every export is audited (`retiree.export`).
 #[utoipa::path(tag = "exports", security(("bearer" = ["retiree.export"])), params(ExportQuery),
     responses((status = 200, description = "The roster as a file download",
@@ -132,15 +155,18 @@ pub async fn retirees(
     if format == Some(Format::Xlsx) && q.encoding.is_some() {
         errors.push(FieldError::of("encoding", domain::ErrorCode::EncodingCsvOnly));
     }
+    let labels = enum_filter("labels", q.labels.as_deref(), Labels::parse, vec!["zh", "codes"], &mut errors);
     finish(errors)?;
     let format = format.unwrap_or(Format::Csv);
     let encoding = encoding.unwrap_or(Encoding::Utf8);
+    let labels = labels.unwrap_or_else(|| default_labels(&req, format));
 
     let c = caller.0.clone();
     let filters = q.filters();
-    let export =
-        crate::db::write(&state.pool, move |conn| app::exports::begin(conn, &c, pending, &filters, format, encoding))
-            .await?;
+    let export = crate::db::write(&state.pool, move |conn| {
+        app::exports::begin(conn, &c, pending, &filters, format, encoding, labels)
+    })
+    .await?;
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL);
     let job = Job { state: state.clone(), export, request_id: caller.request_id.clone() };
@@ -180,7 +206,7 @@ async fn fail(tx: &Sender, request_id: &str, cause: impl std::fmt::Display) {
 
 /// Streams the CSV: the header line, then one chunk per page. Stops when the client goes away.
 async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
-    let header = match app::exports::csv_header(encoding) {
+    let header = match app::exports::csv_header(encoding, job.export.labels()) {
         Ok(h) => Bytes::from(h),
         Err(e) => return fail(&tx, &job.request_id, e).await,
     };

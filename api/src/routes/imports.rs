@@ -91,7 +91,9 @@ pub struct RetireeImportQuery {
 /// `POST /retirees` and must name a community in the caller's subtree.
 ///
 /// The upload is streamed to disk and answered at once with 202 and the job (`Location`); follow it until
-/// its status is `succeeded`, `rejected` or `failed`. Nothing of the file is visible before the job ends.
+/// its status is `succeeded`, `completed_with_errors` (partial mode, some rows rejected), `rejected` (nothing
+/// written) or `failed`. Nothing of the file is visible before the job ends. An XLSX exported by
+/// `GET /exports/retirees` (Chinese headers and labels, typed dates and numbers) imports back as it is.
 #[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(RetireeImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "A replay with the same file answers the first job")),
     request_body(content = String, description = "The roster file", content(

@@ -40,26 +40,32 @@ macro_rules! values {
 #[get("/meta/enums")]
 pub async fn enums(caller: Caller) -> Result<web::Json<Enums>, ApiError> {
     let _ = caller;
-    let mut enums = BTreeMap::new();
-    enums.insert("sex".to_owned(), values!(Sex));
-    enums.insert("category".to_owned(), values!(Category));
-    enums.insert("management_level".to_owned(), values!(ManagementLevel));
-    enums.insert("pension_status".to_owned(), values!(PensionStatus));
-    enums.insert("special_group".to_owned(), values!(SpecialGroup));
-    enums.insert("relation".to_owned(), values!(Relation));
-    enums.insert("jurisdiction_level".to_owned(), values!(Level));
-    enums.insert("role".to_owned(), values!(Role));
-    enums.insert("permission".to_owned(), values!(Permission));
-    enums.insert("suspension_reason".to_owned(), values!(domain::policy::SuspensionReason));
-    enums.insert("certification_method".to_owned(), values!(domain::pension::CertificationMethod));
-    enums.insert("data_source".to_owned(), values!(domain::pension::DataSource));
-    enums.insert("certification_barrier".to_owned(), values!(domain::pension::CertificationBarrier));
-    enums.insert("certification_status".to_owned(), values!(domain::pension::CertificationStatus));
-    enums.insert("support_status".to_owned(), values!(domain::pension::SupportStatus));
-    enums.insert("condolence_kind".to_owned(), values!(domain::policy::CondolenceKind));
-    enums.insert("visit_group".to_owned(), values!(domain::policy::VisitGroup));
-    enums.insert("fund_use".to_owned(), values!(domain::policy::FundUse));
-    enums.insert("group_basis".to_owned(), values!(domain::care::GroupBasis));
-    enums.insert("excellent_rounding".to_owned(), values!(domain::policy::Rounding));
-    Ok(web::Json(Enums { enums }))
+    Ok(web::Json(Enums { enums: table() }))
+}
+
+/// Every enumeration the API uses by name, with Chinese labels (also how a JSON body that sends a label where a
+/// code is wanted is told the code: `crate::body_check`).
+pub fn table() -> BTreeMap<String, Vec<EnumValue>> {
+    let mut out = BTreeMap::new();
+    out.insert("sex".to_owned(), values!(Sex));
+    out.insert("category".to_owned(), values!(Category));
+    out.insert("management_level".to_owned(), values!(ManagementLevel));
+    out.insert("pension_status".to_owned(), values!(PensionStatus));
+    out.insert("special_group".to_owned(), values!(SpecialGroup));
+    out.insert("relation".to_owned(), values!(Relation));
+    out.insert("jurisdiction_level".to_owned(), values!(Level));
+    out.insert("role".to_owned(), values!(Role));
+    out.insert("permission".to_owned(), values!(Permission));
+    out.insert("suspension_reason".to_owned(), values!(domain::policy::SuspensionReason));
+    out.insert("certification_method".to_owned(), values!(domain::pension::CertificationMethod));
+    out.insert("data_source".to_owned(), values!(domain::pension::DataSource));
+    out.insert("certification_barrier".to_owned(), values!(domain::pension::CertificationBarrier));
+    out.insert("certification_status".to_owned(), values!(domain::pension::CertificationStatus));
+    out.insert("support_status".to_owned(), values!(domain::pension::SupportStatus));
+    out.insert("condolence_kind".to_owned(), values!(domain::policy::CondolenceKind));
+    out.insert("visit_group".to_owned(), values!(domain::policy::VisitGroup));
+    out.insert("fund_use".to_owned(), values!(domain::policy::FundUse));
+    out.insert("group_basis".to_owned(), values!(domain::care::GroupBasis));
+    out.insert("excellent_rounding".to_owned(), values!(domain::policy::Rounding));
+    out
 }

@@ -15,12 +15,14 @@ use persistence::{DbConnection, audit};
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::masking::show;
-use crate::retirees::file::{COLUMNS, row_values};
+use crate::retirees::file::row_values;
 use crate::retirees::list::{ListQuery, PendingFilter};
 use crate::spreadsheet::neutralise;
 
+mod labels;
 mod xlsx;
 
+pub use labels::{Labels, label_row};
 pub use xlsx::build_xlsx;
 
 /// Rows read per page (one pooled connection each).
@@ -84,11 +86,16 @@ impl Encoding {
     }
 }
 
-/// An export under way: the settled filter and the role whose view the rows show.
+/// An export under way: the settled filter, the role whose view the rows show, whether headers and values are
+/// Chinese labels or codes, and what the XLSX filter sheet tells (the filters as sent, the time of export).
 #[derive(Debug, Clone)]
 pub struct Export {
     filter: RetireeFilter,
     role: Role,
+    labels: Labels,
+    /// `(filter, value as sent)` of every filter sent.
+    sent: Vec<(&'static str, String)>,
+    at: time::OffsetDateTime,
 }
 
 /// Settles the filter of an export (checked by [`crate::retirees::list::filter_from_query`] from `filters`) for the
@@ -101,6 +108,7 @@ pub fn begin(
     filters: &ListQuery,
     format: Format,
     encoding: Encoding,
+    labels: Labels,
 ) -> Result<Export, AppError> {
     let q = filters;
     let mut detail = serde_json::json!({
@@ -111,6 +119,7 @@ pub fn begin(
             "age_max": q.age_max, "name_prefix": q.name_prefix,
         },
         "format": format.as_str(),
+        "labels": labels.as_str(),
     });
     if format == Format::Csv {
         detail["encoding"] = serde_json::json!(encoding.as_str());
@@ -120,13 +129,35 @@ pub fn begin(
     entry.object_id = None;
     entry.detail = Some(detail.to_string());
     audit::append(conn, &entry)?;
-    Ok(Export { filter, role: caller.role })
+    let sent = [
+        ("jurisdiction", &q.jurisdiction),
+        ("category", &q.category),
+        ("management_level", &q.management_level),
+        ("pension_status", &q.pension_status),
+        ("suspension_reason", &q.suspension_reason),
+        ("certification", &q.certification),
+        ("special_group", &q.special_group),
+        ("age_min", &q.age_min),
+        ("age_max", &q.age_max),
+        ("name_prefix", &q.name_prefix),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
+    .collect();
+    Ok(Export { filter, role: caller.role, labels, sent, at: time::OffsetDateTime::now_utc() })
+}
+
+impl Export {
+    /// Chinese labels or codes.
+    pub fn labels(&self) -> Labels {
+        self.labels
+    }
 }
 
 /// One page of file rows.
 #[derive(Debug)]
 pub struct RowPage {
-    /// In [`COLUMNS`] order.
+    /// In [`crate::retirees::file::COLUMNS`] order.
     pub rows: Vec<[String; 16]>,
     /// Id of the last retiree: the next page starts after it.
     pub last: Option<i64>,
@@ -149,7 +180,11 @@ pub fn page_rows(conn: &mut DbConnection, export: &Export, after: Option<i64>) -
         .iter()
         .map(|(r, _)| {
             let flags = flags.get(&r.id).map_or(&[][..], Vec::as_slice);
-            row_of(r, flags, methods.get(&r.id).map(String::as_str), export.role)
+            let mut row = row_of(r, flags, methods.get(&r.id).map(String::as_str), export.role);
+            if export.labels == Labels::Zh {
+                label_row(&mut row);
+            }
+            row
         })
         .collect();
     Ok(RowPage { rows, last, more })
@@ -192,9 +227,10 @@ pub fn csv_chunk<R: AsRef<[u8]>>(rows: &[impl AsRef<[R]>], encoding: Encoding, b
     })
 }
 
-/// The CSV header line in `encoding` (with the byte-order mark in UTF-8).
-pub fn csv_header(encoding: Encoding) -> io::Result<Vec<u8>> {
-    csv_chunk(&[COLUMNS], encoding, true)
+/// The CSV header line in `encoding` (with the byte-order mark in UTF-8): the column codes, or their Chinese
+/// names.
+pub fn csv_header(encoding: Encoding, labels: Labels) -> io::Result<Vec<u8>> {
+    csv_chunk(&[labels.header()], encoding, true)
 }
 
 /// A page of CSV lines after `after`: the bytes, the id the next page starts after, and whether more may follow.

@@ -53,9 +53,10 @@ pub struct ImportJobResponse {
     pub id: i64,
     /// What is imported: `retirees` or `dependents`.
     pub kind: String,
-    /// `queued`, `running`, `succeeded` (written; in partial mode bad rows are reported), `rejected` (nothing
-    /// written: bad rows in atomic mode, or an unusable file) or `failed` (nothing written: interrupted or an
-    /// internal error; send the file again).
+    /// `queued`, `running`, `succeeded` (every row written), `completed_with_errors` (partial mode: the good rows
+    /// written, the bad ones reported), `rejected` (nothing written: bad rows in atomic mode, every row bad in
+    /// partial mode, or an unusable file) or `failed` (nothing written: interrupted or an internal error; send the
+    /// file again).
     #[schema(example = "running")]
     pub status: String,
     /// `atomic` or `partial`.

@@ -67,6 +67,12 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("last_certification_method", &["末次认证方式", "上次认证方式", "认证方式"]),
 ];
 
+/// The Chinese header of a column (the first of its aliases, which [`column_of`] reads back), as exports for
+/// people write it (issue 22).
+pub fn header_zh(column: &str) -> &str {
+    ALIASES.iter().find(|(c, _)| *c == column).and_then(|(_, names)| names.first().copied()).unwrap_or(column)
+}
+
 /// The column a header names (trimmed; English names case-insensitively, or a Chinese alias).
 pub fn column_of(header: &str) -> Option<&'static str> {
     let h = header.trim().trim_start_matches('\u{feff}');

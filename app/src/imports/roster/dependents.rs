@@ -172,7 +172,10 @@ pub(crate) fn execute_dependents(conn: &mut DbConnection, live: &Live, job: &Job
             return Err(Halt::Rolled);
         }
         spool.store(conn, job.id, Vec::new())?;
-        jobs::finish(conn, job.id, "succeeded", &counters, None)?;
+        let accepted = counters.created + counters.updated + counters.skipped;
+        let status = jobs::merged_status(accepted, counters.rejected);
+        let note = super::retirees::rejected_note(status, counters.rejected);
+        jobs::finish(conn, job.id, status, &counters, note.as_ref().map(|m| ("rows_rejected", m.as_str())))?;
         let mut entry = job.caller.audit("dependent.import", "import_job", job.id, &scope);
         entry.detail = Some(
             serde_json::json!({"rows": counters.rows_read, "created": counters.created, "updated": counters.updated,

@@ -347,7 +347,11 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
             skipped: merged.skipped,
             rejected,
         };
-        jobs::finish(conn, job.id, "succeeded", &c, None)?;
+        // Issue 22: a partial import where rows were rejected does not end `succeeded`.
+        let accepted = c.created + c.updated + c.skipped;
+        let status = jobs::merged_status(accepted, rejected);
+        let note = rejected_note(status, rejected);
+        jobs::finish(conn, job.id, status, &c, note.as_ref().map(|m| ("rows_rejected", m.as_str())))?;
         let mut entry = job.caller.audit("retiree.import", "import_job", job.id, &scope);
         entry.detail = Some(
             serde_json::json!({"mode": job.mode, "on_conflict": conflict_code(job.on_conflict),
@@ -385,6 +389,13 @@ pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &J
         })?;
     }
     Ok(())
+}
+
+/// The job's error when every row was rejected in partial mode (nothing was written); the counts tell the rest.
+pub(crate) fn rejected_note(status: &str, rejected: i64) -> Option<String> {
+    (status == "rejected").then(|| {
+        format!("全部 {rejected} 行未通过校验，未写入任何数据 / all {rejected} rows failed; nothing was written")
+    })
 }
 
 /// The first certification validity of the people an import creates: one period of their community's policy
