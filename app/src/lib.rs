@@ -42,6 +42,8 @@ pub mod spreadsheet;
 pub mod timeline;
 pub mod transfers;
 pub mod webhooks;
+pub mod audit_writer;
+pub mod hot_cache;
 
 pub use caller::Caller;
 pub use clock::Clock;

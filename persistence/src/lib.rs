@@ -32,6 +32,7 @@ pub mod testing;
 pub mod typed;
 pub mod visits;
 pub mod webhooks;
+pub mod cache_versions;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

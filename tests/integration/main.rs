@@ -42,3 +42,5 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
+mod audit_group_commit;
+mod accounts_cache;
