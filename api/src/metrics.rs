@@ -75,7 +75,9 @@ impl Metrics {
         out.push_str("# TYPE db_pool_idle_connections gauge\n");
         out.push_str(&format!("db_pool_idle_connections {}\n", state.idle_connections));
         let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::SeqCst);
-        out.push_str("# HELP audit_writer_pending Audit entries handed to the group-committed writer, not yet committed.\n");
+        out.push_str(
+            "# HELP audit_writer_pending Audit entries handed to the group-committed writer, not yet committed.\n",
+        );
         out.push_str("# TYPE audit_writer_pending gauge\n");
         out.push_str(&format!("audit_writer_pending {}\n", load(&audit.pending)));
         out.push_str("# HELP audit_writer_batches_total Group commits of audit entries.\n");

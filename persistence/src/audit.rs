@@ -83,7 +83,7 @@ pub fn append_committed(conn: &mut DbConnection, entries: &[(NewAuditEntry, Prim
             DbConnection::Pg(pg) => {
                 for chunk in entries.chunks(1000) {
                     let rows: Vec<_> = chunk.iter().map(|(e, at)| (e, audit_log::occurred_at.eq(*at))).collect();
-                    diesel::insert_into(audit_log::table).values(&rows).execute(pg)?;
+                    diesel::insert_into(audit_log::table).values(rows).execute(pg)?;
                 }
             }
             DbConnection::Sqlite(lite) => {

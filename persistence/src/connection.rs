@@ -201,7 +201,8 @@ where
         DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
     // The change's events join the feed last, so the commit-order lock is held only for the insert and the commit.
-    finish_tx(conn, f(conn).and_then(|value| crate::events::flush(conn).map(|_| value).map_err(E::from)))
+    let outcome = f(conn).and_then(|value| crate::events::flush(conn).map(|_| value).map_err(E::from));
+    finish_tx(conn, outcome)
 }
 
 /// [`write_tx`] for work that emits no events (the audit writer's group commits): no feed flush before commit.
@@ -214,7 +215,8 @@ where
         DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?,
         DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
-    finish_tx(conn, f(conn))
+    let outcome = f(conn);
+    finish_tx(conn, outcome)
 }
 
 /// Commits after `outcome` is `Ok`, rolls back otherwise.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bulk;
+pub mod cache_versions;
 pub mod calendar;
 pub mod certification_runs;
 pub mod condolences;
@@ -32,7 +33,6 @@ pub mod testing;
 pub mod typed;
 pub mod visits;
 pub mod webhooks;
-pub mod cache_versions;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

@@ -78,8 +78,10 @@ async fn a_change_to_an_account_reaches_the_other_replica_within_a_second() {
         let (status, body) = send(&one.base, "PATCH", &path, &admin, Some(&json!({"jurisdiction": "350203003"}))).await;
         assert_eq!(status, 200, "{body}");
         let moved = Instant::now();
-        within_a_second(&two.base, "/api/v1/auth/me", &street, moved, |s, b| s == 200 && b["jurisdiction"] == "350203003")
-            .await;
+        within_a_second(&two.base, "/api/v1/auth/me", &street, moved, |s, b| {
+            s == 200 && b["jurisdiction"] == "350203003"
+        })
+        .await;
         // Its old street is now out of scope there.
         let (status, _) = send(&two.base, "GET", "/api/v1/jurisdictions/350203001", &street, None).await;
         assert_eq!(status, 404);

@@ -5,6 +5,8 @@
 mod helpers;
 
 mod accounts;
+mod accounts_cache;
+mod audit_group_commit;
 mod auth;
 mod body_ids;
 mod calendar;
@@ -42,5 +44,3 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
-mod audit_group_commit;
-mod accounts_cache;

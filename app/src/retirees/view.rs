@@ -5,18 +5,18 @@ use domain::policy::SuspensionReason;
 use domain::roles::SensitiveField;
 use domain::{Category, ManagementLevel, Money, PensionStatus, Role, Sex, SpecialGroup};
 use persistence::audit::{self, NewAuditEntry};
-use persistence::{DbConnection, Pool};
-use std::sync::Arc;
 use persistence::retirees::{self as repo, GroupFlag, Retiree};
+use persistence::{DbConnection, Pool};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::audit_writer::AuditWriter;
 use crate::caller::Caller;
 use crate::error::AppError;
-use crate::masking::show;
 use crate::hot_cache::HotCache;
+use crate::masking::show;
 use crate::policy_book::{LocalRules, PolicyBook, rules_at};
 
 /// A dated special-group flag as stored.
@@ -250,7 +250,7 @@ pub async fn read_audited(
     let cache = cache.clone();
     let (response, entry) = crate::db::run(pool, move |conn| {
         let book = cache.policy_book(conn, today)?;
-        prepare_read(conn, &caller, today, id, Some(&book))
+        prepare_read(conn, &caller, today, id, Some(book.as_ref()))
     })
     .await?;
     writer.commit(vec![entry]).await?;
