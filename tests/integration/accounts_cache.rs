@@ -24,7 +24,7 @@ async fn send(base: &str, method: &str, path: &str, token: &str, body: Option<&V
     (res.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-/// Polls `base` until `done` holds for the answer to GET `path`, at most 1 s after `since`; answers how long.
+/// Polls `base` until `done` holds for the answer to GET `path`; fails once 1 s has passed since `since`.
 async fn within_a_second(base: &str, path: &str, token: &str, since: Instant, done: impl Fn(u16, &Value) -> bool) {
     loop {
         let (status, body) = send(base, "GET", path, token, None).await;
