@@ -7,6 +7,10 @@
 #   list:  GET /api/v1/retirees?jurisdiction=<the largest community>&pension_status=normal&limit=50, each
 #          connection following next_cursor (back to the first page at the end); baseline: the equivalent keyset
 #          SELECT (same filter, 50 rows after a random id). Target: >= 0.3x.
+#   http:  the limit HTTP itself sets: `retiree-service http-baseline`, an empty actix-web JSON handler with the
+#          service's worker count, loaded by the same wrk script in the same run (issue 20); each ratio is taken
+#          against the lower of the raw database rate and this rate (BENCH_HTTP_BASELINE_BIN: a binary with the
+#          subcommand, when BENCH_BIN is an older one without it).
 #   cold start: an empty SQLite database, migrations included, until /readyz answers 200 (median of 5). Target < 1 s.
 #   memory: the service's peak resident set (VmHWM, reset before each scenario).
 # Writes target/bench/http.json. Never fails because a target is missed.
@@ -17,14 +21,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-rows=1000000 duration=15 backend=both profile=0
+rows=1000000 duration=15 backend=both profile=0 only=all
 while (($#)); do
     case "$1" in
         --profile) profile=1; shift ;;
+        --only) only=${2:?}; shift 2 ;; # read: the read-one scenario only (no list, no cold start)
         --rows) rows=${2:?}; shift 2 ;;
         --duration) duration=${2:?}; shift 2 ;;
         --backend) backend=${2:?}; shift 2 ;;
-        *) echo "usage: scripts/bench-http.sh [--rows N] [--duration SECONDS] [--backend sqlite|postgres|both]" >&2; exit 2 ;;
+        *) echo "usage: scripts/bench-http.sh [--rows N] [--duration SECONDS] [--backend sqlite|postgres|both] [--only read]" >&2; exit 2 ;;
     esac
 done
 case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;; both) backends=(sqlite postgres) ;;
@@ -209,7 +214,9 @@ columns=$(head -n 1 "$rawcsv")
 
 # --- cold start: an empty SQLite database, migrations included ---------------------------------------------------
 cold=()
+[[ $only == read ]] && cold=(0 0 0 0 0)
 for i in 1 2 3 4 5; do
+    [[ $only == read ]] && break
     port=$(free_port)
     s=$(now)
     DATABASE_URL="sqlite://$tmp/cold-$i.db" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port "$bin" serve >/dev/null 2>&1 &
@@ -288,26 +295,47 @@ LUA
     reset_peak
     load read
     read_ours=$(wrk_json "$tmp/wrk-read.txt") read_mib=$(peak_mib)
-    reset_peak
-    load list
-    list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
+    list_ours='{"rate":0}' list_mib=0
+    if [[ $only != read ]]; then
+        reset_peak
+        load list
+        list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
+    fi
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    pid=""
+
+    # The HTTP limit: an empty actix-web JSON handler, the same wrk script (same request), right after.
+    port=$(free_port)
+    BIND_ADDR=127.0.0.1:$port "${BENCH_HTTP_BASELINE_BIN:-$bin}" http-baseline >"$tmp/http-baseline.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
+    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/read.lua" "http://127.0.0.1:$port" >"$tmp/wrk-http.txt"
+    http_base=$(wrk_json "$tmp/wrk-http.txt")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=""
 
     if [[ $b == sqlite ]]; then
         read_base=$(sqlite_json "$dbfile" read "$rows")
-        list_base=$(sqlite_json "$dbfile" list "$community:$rows")
+        list_base='{"rate":0}'
+        [[ $only == read ]] || list_base=$(sqlite_json "$dbfile" list "$community:$rows")
     else
         printf '\\set id random(1, %s)\nSELECT * FROM retirees WHERE id = :id;\n' "$rows" >"$tmp/read.sql"
         printf "\\\\set after random(0, %s)\nSELECT * FROM retirees WHERE community_code = '%s' AND pension_status = 'normal' AND id > :after ORDER BY id LIMIT 50;\n" \
             "$rows" "$community" >"$tmp/list.sql"
         read_base=$(pgbench_json "$url" "$tmp/read.sql")
-        list_base=$(pgbench_json "$url" "$tmp/list.sql")
+        list_base='{"rate":0}'
+        [[ $only == read ]] || list_base=$(pgbench_json "$url" "$tmp/list.sql")
     fi
-    echo "$b read: ours $read_ours, baseline $read_base, peak ${read_mib} MiB"
-    echo "$b list: ours $list_ours, baseline $list_base, peak ${list_mib} MiB"
-    results+="{\"backend\":\"$b\",\"read\":{\"ours\":$read_ours,\"baseline\":$read_base,\"peak_mib\":$read_mib},"
-    results+="\"list\":{\"ours\":$list_ours,\"baseline\":$list_base,\"peak_mib\":$list_mib}},"
+    # Ratios against the lower of the database's raw rate and the HTTP limit.
+    ratio() { python3 -c 'import json, sys; o, d, h = (json.loads(a)["rate"] for a in sys.argv[1:]); l = min(d, h); print(json.dumps({"limit": l, "ratio": round(o / l, 4) if l else None}))' "$@"; }
+    read_ratio=$(ratio "$read_ours" "$read_base" "$http_base")
+    list_ratio=$(ratio "$list_ours" "$list_base" "$http_base")
+    echo "$b http baseline (empty actix-web JSON handler): $http_base"
+    echo "$b read: ours $read_ours, baseline $read_base, against min(db, http): $read_ratio, peak ${read_mib} MiB"
+    [[ $only == read ]] || echo "$b list: ours $list_ours, baseline $list_base, against min(db, http): $list_ratio, peak ${list_mib} MiB"
+    results+="{\"backend\":\"$b\",\"http_baseline\":$http_base,"
+    results+="\"read\":{\"ours\":$read_ours,\"baseline\":$read_base,\"against\":$read_ratio,\"peak_mib\":$read_mib},"
+    results+="\"list\":{\"ours\":$list_ours,\"baseline\":$list_base,\"against\":$list_ratio,\"peak_mib\":$list_mib}},"
 done
 
 python3 -c 'import json, sys; json.dump(json.loads(sys.argv[1]), sys.stdout, indent=2); print()' \

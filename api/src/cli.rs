@@ -57,6 +57,10 @@ pub enum Command {
     },
     /// Print the OpenAPI document as YAML.
     Openapi,
+    /// For scripts/bench only: serve an empty actix-web JSON handler on BIND_ADDR with the service's worker
+    /// count, the rate HTTP itself allows on this machine (issue 20). No database, no routes of the service.
+    #[command(hide = true)]
+    HttpBaseline,
 }
 
 /// Entry point of the binary.
@@ -74,6 +78,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    if let Command::HttpBaseline = command {
+        return http_baseline();
+    }
     if let Command::Openapi = command {
         let yaml = crate::openapi::to_yaml(&crate::service::openapi())?;
         print!("{yaml}");
@@ -142,8 +149,25 @@ fn run(cli: Cli) -> Result<(), String> {
                 started.server.await.map_err(|e| e.to_string())
             })
         }
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::HttpBaseline => Ok(()),
     }
+}
+
+/// The empty JSON handler of `http-baseline`: every GET answers `{"id":1}` with the same server settings (workers
+/// from `HTTP_WORKERS`, 0 = one per core) as `serve`.
+fn http_baseline() -> Result<(), String> {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let bind = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let workers: usize = std::env::var("HTTP_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(0);
+    actix_web::rt::System::new().block_on(async move {
+        let mut server = HttpServer::new(|| {
+            App::new().default_service(web::to(|| async { HttpResponse::Ok().json(serde_json::json!({"id": 1})) }))
+        });
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        server.bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?.run().await.map_err(|e| e.to_string())
+    })
 }
 
 pub use app::seed::bundled_name;

@@ -88,6 +88,9 @@ pub struct Config {
     /// `WEBHOOK_CA_BUNDLE`: a PEM file of the CAs `https` webhook receivers' certificates must chain to (only
     /// those); unset, the operating system's roots. Checked at start: it must hold at least one certificate.
     pub webhook_ca_bundle: Option<PathBuf>,
+    /// `AUDIT_BATCH_MAX` (entries per group commit, default 512) and `AUDIT_BATCH_WAIT_MS` (how long a batch
+    /// gathers after its first entry, default 0: what queued while the previous batch committed) (issue 20).
+    pub audit_writer: app::audit_writer::AuditWriterOptions,
     /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
     /// time of day keeps running); unset, the system clock.
     pub clock: app::Clock,
@@ -161,6 +164,10 @@ impl Config {
                 batch: number(env, "RETENTION_BATCH_ROWS", 5000, 1, 1_000_000)? as i64,
             },
             workers: number(env, "HTTP_WORKERS", 0, 0, 256)? as usize,
+            audit_writer: app::audit_writer::AuditWriterOptions {
+                max_batch: number(env, "AUDIT_BATCH_MAX", 512, 1, 100_000)? as usize,
+                max_wait: Duration::from_millis(number(env, "AUDIT_BATCH_WAIT_MS", 0, 0, 1000)?),
+            },
             webhooks: WebhookConfig {
                 allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
                     .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())

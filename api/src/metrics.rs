@@ -40,7 +40,7 @@ impl Metrics {
     }
 
     /// The exposition text.
-    pub fn render(&self, pool: &app::db::Pool) -> String {
+    pub fn render(&self, pool: &app::db::Pool, audit: &app::audit_writer::AuditWriterStats) -> String {
         let mut out = String::new();
         out.push_str("# HELP http_requests_total Requests answered, by method, route and status.\n");
         out.push_str("# TYPE http_requests_total counter\n");
@@ -74,6 +74,19 @@ impl Metrics {
         out.push_str("# HELP db_pool_idle_connections Idle connections in the pool.\n");
         out.push_str("# TYPE db_pool_idle_connections gauge\n");
         out.push_str(&format!("db_pool_idle_connections {}\n", state.idle_connections));
+        let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::SeqCst);
+        out.push_str(
+            "# HELP audit_writer_pending Audit entries handed to the group-committed writer, not yet committed.\n",
+        );
+        out.push_str("# TYPE audit_writer_pending gauge\n");
+        out.push_str(&format!("audit_writer_pending {}\n", load(&audit.pending)));
+        out.push_str("# HELP audit_writer_batches_total Group commits of audit entries.\n");
+        out.push_str("# TYPE audit_writer_batches_total counter\n");
+        out.push_str(&format!("audit_writer_batches_total {}\n", load(&audit.batches)));
+        out.push_str("# HELP audit_writer_entries_total Audit entries by the outcome of their group commit.\n");
+        out.push_str("# TYPE audit_writer_entries_total counter\n");
+        out.push_str(&format!("audit_writer_entries_total{{outcome=\"committed\"}} {}\n", load(&audit.committed)));
+        out.push_str(&format!("audit_writer_entries_total{{outcome=\"failed\"}} {}\n", load(&audit.failed)));
         out
     }
 }

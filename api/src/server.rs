@@ -70,7 +70,9 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
         None
     };
     let retention = app::retention::spawn(pool.clone(), config.retention);
-    let state = web::Data::new(AppState { clock: config.clock, pool, config, tokens, imports });
+    let audit = app::audit_writer::AuditWriter::spawn(pool.clone(), config.audit_writer)?;
+    let cache = std::sync::Arc::new(app::hot_cache::HotCache::default());
+    let state = web::Data::new(AppState { clock: config.clock, pool, config, tokens, imports, audit, cache });
     let metrics = web::Data::new(Metrics::default());
     // A request head must arrive within the client timeout (a slow client is answered 408 and cut off); the
     // bodies' pace is checked by the extractors (`extract::next_chunk`).

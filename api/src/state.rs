@@ -17,4 +17,8 @@ pub struct AppState {
     pub imports: std::sync::Arc<app::imports::roster::Registry>,
     /// The one source of "today" (`config.clock`).
     pub clock: app::Clock,
+    /// The group-committed audit writer of the personal reads on the hot path (issue 20).
+    pub audit: app::audit_writer::AuditWriter,
+    /// This process's copies of accounts and the policy book, invalidated through `cache_versions` (issue 20).
+    pub cache: std::sync::Arc<app::hot_cache::HotCache>,
 }

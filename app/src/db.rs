@@ -41,5 +41,13 @@ where
     T: Send + 'static,
     E: Into<AppError> + From<persistence::DieselError> + Send + 'static,
 {
-    run(pool, move |conn| persistence::write_tx(conn, f)).await
+    let outcome = run(pool, move |conn| persistence::write_tx(conn, f)).await;
+    // Whatever it changed, this process's cached copies are checked again before their next use.
+    LOCAL_WRITES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    outcome
 }
+
+/// Write transactions this process has ended (committed or not). [`crate::hot_cache`] trusts its copies without
+/// reading `cache_versions` only while this has not moved, so a change made through this process (a disabled
+/// account, a new policy) is seen by its very next request; other replicas see it within the cache's interval.
+pub static LOCAL_WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

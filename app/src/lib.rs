@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_writer;
 pub mod calendar;
 pub mod caller;
 pub mod care;
@@ -20,6 +21,7 @@ pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handover;
+pub mod hot_cache;
 pub mod idempotency;
 pub mod imports;
 pub mod input;

@@ -201,7 +201,30 @@ where
         DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
     // The change's events join the feed last, so the commit-order lock is held only for the insert and the commit.
-    match f(conn).and_then(|value| crate::events::flush(conn).map(|_| value).map_err(E::from)) {
+    let outcome = f(conn).and_then(|value| crate::events::flush(conn).map(|_| value).map_err(E::from));
+    finish_tx(conn, outcome)
+}
+
+/// [`write_tx`] for work that emits no events (the audit writer's group commits): no feed flush before commit.
+pub fn write_tx_without_events<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?,
+        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    let outcome = f(conn);
+    finish_tx(conn, outcome)
+}
+
+/// Commits after `outcome` is `Ok`, rolls back otherwise.
+fn finish_tx<T, E>(conn: &mut DbConnection, outcome: Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match outcome {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)

@@ -932,4 +932,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     fund_budgets,
     fund_expenditures,
     fund_statements,
+    cache_versions,
 );
+
+diesel::table! {
+    cache_versions (name) {
+        name -> Text,
+        version -> BigInt,
+    }
+}

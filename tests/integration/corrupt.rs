@@ -53,6 +53,12 @@ both_backends! {
         let token = app.token("auditor");
         app.request("GET", "/api/v1/auth/me", Some(&token), &[], None).await.expect(200);
         sql(app, "UPDATE accounts SET role = 'superuser' WHERE login = 'auditor'");
+        // Changed behind the service's back: its copy of the account goes within the cache's bound (issue 20: 1 s).
+        let changed = std::time::Instant::now();
+        while app.request("GET", "/api/v1/auth/me", Some(&token), &[], None).await.status == 200 {
+            assert!(changed.elapsed() < std::time::Duration::from_secs(1), "the account's copy outlived 1 s");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
         // Not read as `auditor` (the old default) nor as anything else.
         app.request("GET", "/api/v1/auth/me", Some(&token), &[], None).await.problem(500, "internal_error");
         app.request("GET", "/api/v1/retirees", Some(&token), &[], None).await.problem(500, "internal_error");

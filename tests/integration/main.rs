@@ -5,6 +5,8 @@
 mod helpers;
 
 mod accounts;
+mod accounts_cache;
+mod audit_group_commit;
 mod auth;
 mod body_errors;
 mod body_ids;

@@ -61,7 +61,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let retiree = crate::db::write(&state.pool, move |conn| app::retirees::view::read(conn, &c, today, id)).await?;
+    let retiree = app::retirees::view::read_audited(&state.pool, &state.audit, &state.cache, c, today, id).await?;
     let version = retiree.version;
     Ok(ok_with_etag(&retiree, version))
 }

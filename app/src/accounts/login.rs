@@ -211,7 +211,55 @@ pub fn authenticate(
     client_ip: Option<String>,
     request_id: String,
 ) -> Result<Caller, AppError> {
-    let Some((account, scope_path)) = accounts::find_by_login(conn, login)? else {
+    let account = token_account(conn, login)?;
+    admit(account.as_ref(), kind, generation, client_ip, request_id)
+}
+
+/// What authentication needs of an account: what [`crate::hot_cache`] keeps per process (no secret hash).
+#[derive(Debug, Clone)]
+pub struct TokenAccount {
+    /// Account id.
+    pub id: i64,
+    /// Login.
+    pub login: String,
+    /// `user` or `service`.
+    pub kind: String,
+    /// Role.
+    pub role: domain::Role,
+    /// Node.
+    pub jurisdiction_code: String,
+    /// Path of the node.
+    pub scope_path: String,
+    /// Whether it may act.
+    pub active: bool,
+    /// Generation of the credentials.
+    pub token_generation: i64,
+}
+
+/// The account with `login` as authentication needs it; `None` when there is none.
+pub fn token_account(conn: &mut DbConnection, login: &str) -> Result<Option<TokenAccount>, AppError> {
+    Ok(accounts::find_by_login(conn, login)?.map(|(a, scope_path)| TokenAccount {
+        id: a.id,
+        login: a.login,
+        kind: a.kind,
+        role: a.role,
+        jurisdiction_code: a.jurisdiction_code,
+        scope_path,
+        active: a.active,
+        token_generation: a.token_generation,
+    }))
+}
+
+/// The caller a token of `kind` and credentials `generation` stands for, if `account` admits it: it exists, is
+/// active, of that kind, and its credentials have not changed since the token was issued.
+pub fn admit(
+    account: Option<&TokenAccount>,
+    kind: &str,
+    generation: i64,
+    client_ip: Option<String>,
+    request_id: String,
+) -> Result<Caller, AppError> {
+    let Some(account) = account else {
         return Err(AppError::of(ErrorCode::AccountInactive));
     };
     if !account.active || account.kind != kind {
@@ -226,11 +274,11 @@ pub fn authenticate(
     }
     Ok(Caller {
         account_id: account.id,
-        login: account.login,
-        kind: account.kind,
+        login: account.login.clone(),
+        kind: account.kind.clone(),
         role: account.role,
-        jurisdiction_code: account.jurisdiction_code,
-        scope_path,
+        jurisdiction_code: account.jurisdiction_code.clone(),
+        scope_path: account.scope_path.clone(),
         client_ip,
         request_id,
     })

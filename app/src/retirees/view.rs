@@ -4,17 +4,20 @@ use domain::pension::{CertificationBarrier, CertificationStatus, certification_s
 use domain::policy::SuspensionReason;
 use domain::roles::SensitiveField;
 use domain::{Category, ManagementLevel, Money, PensionStatus, Role, Sex, SpecialGroup};
-use persistence::DbConnection;
-use persistence::audit;
+use persistence::audit::{self, NewAuditEntry};
 use persistence::retirees::{self as repo, GroupFlag, Retiree};
+use persistence::{DbConnection, Pool};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audit_writer::AuditWriter;
 use crate::caller::Caller;
 use crate::error::AppError;
+use crate::hot_cache::HotCache;
 use crate::masking::show;
-use crate::policy_book::{LocalRules, rules_at};
+use crate::policy_book::{LocalRules, PolicyBook, rules_at};
 
 /// A dated special-group flag as stored.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -206,13 +209,50 @@ pub fn to_response(
 }
 
 /// One retiree of the caller's subtree in the single-person view (404 outside it), as of `today`. The read is
-/// audited (`retiree.read`).
+/// audited (`retiree.read`) in the caller's transaction.
 pub fn read(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Result<RetireeResponse, AppError> {
+    let (response, entry) = prepare_read(conn, caller, today, id, None)?;
+    audit::append(conn, &entry)?;
+    Ok(response)
+}
+
+/// The single-person view of one retiree of the caller's subtree (404 outside it) and the audit entry
+/// (`retiree.read`) that must be committed before the view is sent ([`read_audited`]).
+pub fn prepare_read(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+    book: Option<&PolicyBook>,
+) -> Result<(RetireeResponse, NewAuditEntry), AppError> {
     let (retiree, path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
     let flags = repo::flags(conn, id)?;
     let mut entry = caller.audit("retiree.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    let rules = rules_at(conn, &path, today)?;
-    to_response(retiree, flags, caller.role, true, rules, today)
+    let rules = match book {
+        Some(book) => book.rules_at(&path),
+        None => rules_at(conn, &path, today)?,
+    };
+    Ok((to_response(retiree, flags, caller.role, true, rules, today)?, entry))
+}
+
+/// [`read`] with the audit entry committed by the group-committed writer (issue 20): the person is read
+/// outside a write transaction, the entry joins the writer's next batch, and the view is answered only once that
+/// batch has committed; when it does not commit, the answer is the error and no data.
+pub async fn read_audited(
+    pool: &Pool,
+    writer: &AuditWriter,
+    cache: &Arc<HotCache>,
+    caller: Caller,
+    today: Date,
+    id: i64,
+) -> Result<RetireeResponse, AppError> {
+    let cache = cache.clone();
+    let (response, entry) = crate::db::run(pool, move |conn| {
+        let book = cache.policy_book(conn, today)?;
+        prepare_read(conn, &caller, today, id, Some(book.as_ref()))
+    })
+    .await?;
+    writer.commit(vec![entry]).await?;
+    Ok(response)
 }
