@@ -32,6 +32,7 @@ mod missing_persons;
 mod movements;
 mod ops;
 mod pension;
+mod petitions;
 mod platform;
 mod policies;
 mod process;
