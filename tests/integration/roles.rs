@@ -80,6 +80,19 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             app.request("POST", "/api/v1/imports/calendar", Some(token), &headers, Some(csv.into_bytes())).await
         }
         Permission::RetireeRead => app.request("GET", "/api/v1/retirees", Some(token), &[], None).await,
+        Permission::PetitionRegister => {
+            let body = json!({"channel": "phone", "category": "other", "text": "角色测试",
+                "persons": [{"name": "角色测试", "phone": "13800138000"}]});
+            app.request("POST", "/api/v1/petitions", Some(token), &[json_type], Some(body.to_string().into_bytes()))
+                .await
+        }
+        Permission::PetitionHandle => {
+            let body = b"{}".to_vec();
+            app.request("POST", "/api/v1/petitions/999999/acknowledge", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::PetitionSupervise => {
+            app.request("GET", "/api/v1/petitions/stats?month=2026-12", Some(token), &[], None).await
+        }
         Permission::RetireeWrite => {
             let body = retiree_body("350203001001", 100 + n).to_string().into_bytes();
             app.request("POST", "/api/v1/retirees", Some(token), &[json_type], Some(body)).await

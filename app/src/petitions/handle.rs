@@ -288,7 +288,7 @@ pub fn act(
     let due = Deadlines { acknowledge_by: p.acknowledge_due, answer_by: p.answer_due };
     let mut change = PetitionChange::of(&p);
     let mut step_node = owner.clone();
-    let mut step_note: Option<String> = None;
+    let step_note: Option<String>;
     let mut step_assignee = None;
     let mut escalated_from: Option<String> = None;
     let kind: &str = match &act {

@@ -250,7 +250,7 @@ pub fn register(
         received_on: asked.received_on,
         origin_code: node.code.clone(),
         owner_code: owner.code.clone(),
-        escalations,
+        escalations: i32::try_from(escalations).unwrap_or(i32::MAX),
         status: status.as_str().to_owned(),
         basis: basis.as_str().to_owned(),
         clock_started_on: start,
