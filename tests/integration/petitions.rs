@@ -228,12 +228,12 @@ both_backends! {
         let id = register(app, "hongshan", &visit(r)).await["id"].as_i64().unwrap();
         let base = format!("/api/v1/petitions/{id}");
         // Closing without an answer is refused.
-        let res = app.post(&format!("{base}/close"), "hongshan", &json!({"outcome": "已解决", "satisfaction": "satisfied"})).await.problem(422, "validation_failed");
+        let res = app.post(&format!("{base}/close"), "hongshan", &json!({"outcome": "已解决", "satisfaction": "satisfied"})).await.problem(422, "petition_answer_required");
         assert_eq!(fields(&res), vec![("/answer".into(), "petition_answer_required".into())]);
         // Assign to a worker at the community; a worker elsewhere is refused.
         let hongshan: i64 = accounts::table.filter(accounts::login.eq("hongshan")).select(accounts::id).first(&mut *app.conn()).unwrap();
         let other: i64 = accounts::table.filter(accounts::login.eq("fengchaoshan")).select(accounts::id).first(&mut *app.conn()).unwrap();
-        let res = app.post(&format!("{base}/assign"), "hongshan", &json!({"assignee_id": other})).await.problem(422, "validation_failed");
+        let res = app.post(&format!("{base}/assign"), "hongshan", &json!({"assignee_id": other})).await.problem(422, "assignee_not_found");
         assert_eq!(fields(&res), vec![("/assignee_id".into(), "assignee_not_found".into())]);
         let b = app.post(&format!("{base}/assign"), "hongshan", &json!({"assignee_id": hongshan})).await.expect(200).body;
         assert_eq!(b["assignee_id"], hongshan);
@@ -299,6 +299,6 @@ both_backends! {
         assert_eq!(app.get("/api/v1/petitions?worklist=due_today", "hongshan").await.expect(200).body["items"], json!([]));
         let wl = app.get("/api/v1/petitions?worklist=overdue&category=policy_question", "hongshan").await.expect(200);
         assert_eq!(wl.body["items"].as_array().unwrap().len(), 1);
-        app.get("/api/v1/petitions?worklist=soon", "hongshan").await.problem(422, "validation_failed");
+        app.get("/api/v1/petitions?worklist=soon", "hongshan").await.problem(422, "invalid_enum");
     }
 }
