@@ -32,6 +32,7 @@ pub mod movement_report;
 pub mod ops;
 pub mod overpayments;
 pub mod pension;
+pub mod petitions;
 pub mod policies;
 pub mod policy_book;
 pub mod precondition;

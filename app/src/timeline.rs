@@ -22,7 +22,7 @@ pub struct TimelineEntry {
     /// Id within its kind.
     #[schema(example = 17)]
     pub id: i64,
-    /// `audit` (a write in the audit log), `pension_status_change` or `certification`.
+    /// `audit` (a write in the audit log), `pension_status_change`, `certification` or `petition`.
     #[schema(example = "audit")]
     pub kind: String,
     /// When.
@@ -101,6 +101,31 @@ fn certification_entry(c: Certification) -> Result<(Cursor, TimelineEntry), AppE
     Ok((key, entry))
 }
 
+/// A petition about the person or a dependant (issue 24): its text is shown only to roles that handle or
+/// supervise petitions (`***` otherwise).
+fn petition_entry(
+    key: Cursor,
+    p: persistence::petitions::Petition,
+    role: Role,
+) -> Result<(Cursor, TimelineEntry), AppError> {
+    let text =
+        if crate::petitions::text_clear(role) { p.body.clone() } else { crate::petitions::MASKED_TEXT.to_owned() };
+    let changes = serde_json::json!({
+        "petition_id": p.id, "channel": p.channel, "category": p.category, "status": p.status,
+        "received_on": p.received_on.to_string(), "owner": p.owner_code, "answer_due": p.answer_due.to_string(),
+        "text": text,
+    });
+    let entry = TimelineEntry {
+        id: p.id,
+        kind: "petition".into(),
+        at: p.registered_at.assume_utc(),
+        actor: p.registered_by,
+        action: "petition.register".into(),
+        changes,
+    };
+    Ok((key, entry))
+}
+
 /// The text of a cursor, for `next_cursor`.
 pub fn encode_cursor((at, rank, id): Cursor) -> String {
     // Whole nanoseconds: SQLite keeps what was written, and a rounded cursor would sort before its own entry.
@@ -140,6 +165,12 @@ pub fn timeline(
     }
     for c in audit::timeline_certifications(conn, id, cursor, limit)? {
         entries.push(certification_entry(c)?);
+    }
+    for p in persistence::petitions::of_retiree(conn, id)? {
+        let key = (p.registered_at, 3, p.id);
+        if cursor.is_none_or(|c| key > c) {
+            entries.push(petition_entry(key, p, caller.role)?);
+        }
     }
     let mut entry = caller.audit("retiree.timeline.read", "retiree", id, &path);
     entry.retiree_id = Some(id);

@@ -133,6 +133,8 @@ error_codes! {
     BudgetExists = "budget_exists", 409, "Budget of the year exists", "该区本年度预算已编制", "the district has a budget for this year";
     StatementClosed = "statement_closed", 409, "Year's statement closed", "该年度经费已结算，不能再登记支出", "the statement of this year is closed";
     UseLeaderAwards = "use_leader_awards", 409, "Awards go through leader-awards", "优秀小组长奖励金通过 POST /funding/leader-awards 登记", "excellent-leader awards are recorded with POST /funding/leader-awards";
+    PetitionWrongStatus = "petition_wrong_status", 409, "Action does not fit the case's status (GUIDE 接待制度)", "该件当前状态不能办理此操作", "the case's status does not allow this action";
+    PetitionReopenWindowPassed = "petition_reopen_window_passed", 409, "Reopen window over", "已超过重新办理期限", "the reopen window is over";
     CertificationRequired = "certification_required", 409, "Resumes by certification only", "因未按时认证暂停的养老金，登记资格认证后自动恢复", "a pension suspended for an overdue certification resumes when a certification is recorded";
     StatusChanged = "status_changed", 409, "Pension status changed meanwhile", "养老金状态刚被他人变更，请刷新后重试", "the pension status changed meanwhile; reload and retry";
     ReasonContradictsRecord = "reason_contradicts_record", 409, "Reason contradicts the record", "暂停理由与记录不符：该人员的资格认证仍在有效期内", "the reason contradicts the record: the person's certification is still valid";
@@ -310,6 +312,13 @@ error_codes! {
     CannotClear = "cannot_clear", 422, "Clear marker in a column that cannot be empty", "该列不能清空", "this column cannot be cleared";
     MalformedRow = "malformed_row", 422, "Row cannot be parsed", "该行无法解析", "the row cannot be parsed";
     CellError = "cell_error", 422, "Cell holds a spreadsheet error", "单元格含有错误值", "the cell holds a spreadsheet error";
+    PetitionAnswerRequired = "petition_answer_required", 422, "Closing without an answer", "尚未答复，不能办结；请先登记答复意见", "the case has no answer yet; record the answer before closing";
+    PetitionTopLevel = "petition_top_level", 422, "Escalation from the top level", "市级为最高一级，不能再向上报告", "the city is the top level; the case cannot be escalated further";
+    DueDateInPast = "due_date_in_past", 422, "Due date in the past", "办理期限不能早于今天", "the due date cannot be in the past";
+    ReceivedOnRequired = "received_on_required", 422, "Letter without its received date", "来信须填写收信日期", "a letter needs the date it was received";
+    PeopleCount = "people_count", 422, "People count below the persons named", "人数不能少于登记的人员数", "people_count cannot be below the number of persons named";
+    NotAHandlingNode = "not_a_handling_node", 422, "Node cannot hold cases", "该区划不能受理信访件（应为市、区、街道或社区）", "a case is held by a city, district, street or community node";
+    AssigneeNotFound = "assignee_not_found", 422, "Assignee absent, inactive or not at the node", "承办人不存在、已停用或不在本件所在机构", "no such active account at the node holding the case";
     // 428, 429, 500, 503.
     IfMatchRequired = "if_match_required", 428, "Write without If-Match", "修改已有资源须携带 If-Match 请求头（取自 ETag）", "send If-Match with the ETag you read";
     LoginThrottled = "login_throttled", 429, "Too many failed logins", "登录失败次数过多，请稍后再试", "too many failed logins; retry later";
@@ -360,7 +369,7 @@ mod tests {
     fn rule_violations_are_catalogued() {
         use crate::{
             IdNumberError, JurisdictionCodeError, MoneyError, calendar::CalendarEntryError, death, handover,
-            overpayment, pension, support, transfer,
+            overpayment, pension, petition, support, transfer,
         };
         let date = time::macros::date!(2026 - 11 - 03);
         let conflicts: Vec<Box<dyn RuleViolation>> = vec![
@@ -385,6 +394,8 @@ mod tests {
             Box::new(overpayment::LedgerError::DeadlineNotPassed),
             Box::new(overpayment::LedgerError::Settled),
             Box::new(overpayment::LedgerError::Closed),
+            Box::new(petition::PetitionError::WrongStatus(petition::PetitionStatus::Closed)),
+            Box::new(petition::PetitionError::ReopenWindowPassed(date)),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -406,6 +417,8 @@ mod tests {
             Box::new(overpayment::LedgerError::ExceedsBalance),
             Box::new(overpayment::LedgerError::ApprovalRequired),
             Box::new(overpayment::LedgerError::ReservedKind),
+            Box::new(petition::PetitionError::NoAnswer),
+            Box::new(petition::PetitionError::TopLevel),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

@@ -47,6 +47,9 @@ crate::code_enum! {
         TransferChanged = "transfer.changed": "迁移申请状态变更",
         /// A condolence was paid, or a visit recorded without payment (XM Art. 14, 21(2)-(3)).
         CondolenceRecorded = "condolence.recorded": "登记慰问",
+        /// A petition was reported to the level above (GUIDE 接待制度), at once on registration for a collective
+        /// petition or an emergency.
+        PetitionEscalated = "petition.escalated": "信访件逐级上报",
     }
 }
 

@@ -15,6 +15,7 @@ pub mod money;
 pub mod movement;
 pub mod overpayment;
 pub mod pension;
+pub mod petition;
 pub mod policy;
 pub mod roles;
 pub mod support;

@@ -50,6 +50,9 @@ crate::code_enum! {
         EventRead = "event.read": "读取变更事件流",
         WebhookManage = "webhook.manage": "管理事件推送订阅（Webhook）",
         FundManage = "fund.manage": "编制经费预算、登记经费支出、评选奖励优秀小组长、结算经费",
+        PetitionRegister = "petition.register": "登记来访、来电、来信（接待、信访）",
+        PetitionHandle = "petition.handle": "办理信访件（承办、答复、办结、重新办理、逐级上报）",
+        PetitionSupervise = "petition.supervise": "督办信访件（查看辖区全部信访件及统计）",
     }
 }
 
@@ -100,6 +103,12 @@ impl Role {
             P::WebhookManage => matches!(self, R::Integration),
             // The service fund is budgeted and spent by the centres and finance (XM Art. 21, 24, 26; CS Art. 10-11).
             P::FundManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Finance),
+            // Every service body receives visits, calls and letters (GUIDE 接待制度; XM Art. 8-11; CS Art. 21).
+            P::PetitionRegister | P::PetitionHandle => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community)
+            }
+            // The centres that answer for escalated cases supervise them; the auditor reads.
+            P::PetitionSupervise => matches!(self, R::CityCentre | R::DistrictCentre | R::Auditor),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod jurisdictions;
 pub mod missing_persons;
 pub mod movement;
 pub mod pension;
+pub mod petitions;
 pub mod policies;
 pub mod retention;
 pub mod retirees;

@@ -878,6 +878,71 @@ diesel::table! {
 
 diesel::joinable!(webhook_attempts -> webhooks (webhook_id));
 
+diesel::table! {
+    petitions (id) {
+        id -> BigInt,
+        channel -> Text,
+        category -> Text,
+        urgency -> Text,
+        major_policy -> Bool,
+        people_count -> Integer,
+        collective -> Bool,
+        body -> Text,
+        attachments -> Text,
+        received_on -> Date,
+        origin_code -> Text,
+        owner_code -> Text,
+        escalations -> Integer,
+        status -> Text,
+        basis -> Text,
+        clock_started_on -> Date,
+        acknowledge_due -> Date,
+        answer_due -> Date,
+        due_on -> Nullable<Date>,
+        due_fixed -> Bool,
+        assignee_id -> Nullable<BigInt>,
+        acknowledged_on -> Nullable<Date>,
+        answer -> Nullable<Text>,
+        answered_on -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        satisfaction -> Nullable<Text>,
+        closed_on -> Nullable<Date>,
+        reopened -> Integer,
+        registered_by -> Text,
+        registered_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    petition_persons (id) {
+        id -> BigInt,
+        petition_id -> BigInt,
+        retiree_id -> Nullable<BigInt>,
+        dependent_id -> Nullable<BigInt>,
+        name -> Text,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    petition_steps (id) {
+        id -> BigInt,
+        petition_id -> BigInt,
+        kind -> Text,
+        node_code -> Text,
+        on_date -> Date,
+        note -> Nullable<Text>,
+        assignee_id -> Nullable<BigInt>,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(petition_persons -> petitions (petition_id));
+diesel::joinable!(petition_steps -> petitions (petition_id));
+diesel::joinable!(petition_steps -> jurisdictions (node_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     jurisdiction_changes,
@@ -933,6 +998,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     fund_expenditures,
     fund_statements,
     cache_versions,
+    petitions,
+    petition_persons,
+    petition_steps,
 );
 
 diesel::table! {

@@ -31,6 +31,7 @@ use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
+use domain::petition::{AnswerBasis, PetitionCategory, PetitionChannel, PetitionStatus, Satisfaction, Urgency};
 use domain::policy::{CondolenceKind, FundUse, SuspensionReason};
 use domain::support::{SupportApplicationStatus, SupportEndReason, SupportStep};
 use domain::transfer::{TransferDocument, TransferStatus};
@@ -185,6 +186,12 @@ stored_codes!(
     SuspensionReason,
     TransferDocument,
     TransferStatus,
+    PetitionChannel,
+    PetitionCategory,
+    Urgency,
+    PetitionStatus,
+    Satisfaction,
+    AnswerBasis,
 );
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ mod missing_persons;
 mod movements;
 mod ops;
 mod pension;
+mod petitions;
 mod platform;
 mod policies;
 mod process;

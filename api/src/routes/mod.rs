@@ -27,6 +27,7 @@ pub mod movement_report;
 pub mod ops;
 pub mod overpayments;
 pub mod pension;
+pub mod petitions;
 pub mod policies;
 pub mod reductions;
 pub mod retirees;
@@ -187,5 +188,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(visits::list)
         .service(visits::get_one)
         .service(audit::list)
-        .service(meta::enums);
+        .service(meta::enums)
+        .service(petitions::create)
+        .service(petitions::list)
+        .service(petitions::stats)
+        .service(petitions::get_one)
+        .service(petitions::assign)
+        .service(petitions::acknowledge)
+        .service(petitions::action)
+        .service(petitions::answer)
+        .service(petitions::close)
+        .service(petitions::reopen)
+        .service(petitions::escalate);
 }

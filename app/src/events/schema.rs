@@ -74,6 +74,8 @@ pub enum SubjectKind {
     Transfer,
     /// A condolence (`condolence.recorded`).
     Condolence,
+    /// A petition (`petition.escalated`).
+    Petition,
 }
 
 /// What an event is about.
@@ -227,6 +229,37 @@ payloads! {
     }
 }
 
+/// `petition.escalated` (GUIDE 接待制度: "逐级报告"; a collective petition or an emergency "立即向上一级…报告",
+/// `immediate`). The case's text is not in the event; the person's state only when the case names a retiree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PetitionEscalatedPayload {
+    pub petition_id: i64,
+    /// The node that held the case.
+    #[schema(example = "350203001001")]
+    pub from_node: String,
+    /// The node holding it now (the event's `jurisdiction`).
+    #[schema(example = "350203001")]
+    pub to_node: String,
+    /// `street`, `district` or `city`.
+    pub to_level: String,
+    /// Times escalated so far.
+    pub escalations: i32,
+    /// Escalated at once on registration (collective petition or emergency).
+    pub immediate: bool,
+    pub channel: String,
+    pub category: String,
+    /// `normal`, `urgent`, `emergency`.
+    pub urgency: String,
+    pub collective: bool,
+    pub people_count: i32,
+    /// The receiving level's deadlines (its clock starts on the day of the escalation).
+    pub acknowledge_due: String,
+    pub answer_due: String,
+    /// The first retiree the case names, if any.
+    pub retiree: Option<RetireeState>,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -251,6 +284,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::HandoverAccepted => is::<HandoverPayload>(payload),
         E::TransferChanged => is::<TransferPayload>(payload),
         E::CondolenceRecorded => is::<CondolencePayload>(payload),
+        E::PetitionEscalated => is::<PetitionEscalatedPayload>(payload),
     }
 }
 
@@ -306,6 +340,7 @@ envelopes! {
     HandoverAcceptedEvent (HandoverAcceptedType: "handover.accepted" => HandoverAccepted) => HandoverPayload;
     TransferChangedEvent (TransferChangedType: "transfer.changed" => TransferChanged) => TransferPayload;
     CondolenceRecordedEvent (CondolenceRecordedType: "condolence.recorded" => CondolenceRecorded) => CondolencePayload;
+    PetitionEscalatedEvent (PetitionEscalatedType: "petition.escalated" => PetitionEscalated) => PetitionEscalatedPayload;
 }
 
 /// A page of the feed.

@@ -284,6 +284,80 @@ pub struct Petitions {
     pub major_policy_answer_days: Sourced<u32>,
     /// Days to answer a letter.
     pub letter_answer_days: Sourced<u32>,
+    /// Days to acknowledge a case (take it up and tell the person it is being handled); the GUIDE says "热情接待，
+    /// 认真记录" without a number. Versions stored before this value existed read the default.
+    #[serde(default = "default_acknowledge_days")]
+    pub acknowledge_days: Sourced<u32>,
+    /// Days after closing within which the person may have the case reopened (no text gives one). Versions
+    /// stored before this value existed read the default.
+    #[serde(default = "default_reopen_window_days")]
+    pub reopen_window_days: Sourced<u32>,
+    /// People from whom a case counts as a collective petition (集体上访), reported upward at once (GUIDE 接待制度).
+    /// Versions stored before this value existed read the default.
+    #[serde(default = "default_collective_min_people")]
+    pub collective_min_people: Sourced<u32>,
+    /// Whether each deadline counts calendar days (日) or working days (工作日). Versions stored before this value
+    /// existed read the default.
+    #[serde(default = "default_petition_counting")]
+    pub counting: PetitionCounting,
+}
+
+crate::code_enum! {
+    /// How a deadline's days are counted (`domain::calendar`: the event's day is not counted).
+    DayCount {
+        /// Calendar days (日).
+        Calendar = "calendar": "自然日",
+        /// Working days (工作日) on the working-day calendar.
+        Working = "working": "工作日",
+    }
+}
+
+/// Whether each petition deadline counts calendar or working days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PetitionCounting {
+    /// `general_answer_days`.
+    pub general_answer: Sourced<DayCount>,
+    /// `escalated_answer_days`.
+    pub escalated_answer: Sourced<DayCount>,
+    /// `major_policy_answer_days`.
+    pub major_policy_answer: Sourced<DayCount>,
+    /// `letter_answer_days`.
+    pub letter_answer: Sourced<DayCount>,
+    /// `acknowledge_days`.
+    pub acknowledge: Sourced<DayCount>,
+    /// `reopen_window_days`.
+    pub reopen_window: Sourced<DayCount>,
+}
+
+/// The acknowledgement deadline of versions stored before it existed: 1 working day, not stated.
+pub fn default_acknowledge_days() -> Sourced<u32> {
+    Sourced::default_value(1)
+}
+
+/// The reopen window of versions stored before it existed: 30 days, not stated.
+pub fn default_reopen_window_days() -> Sourced<u32> {
+    Sourced::default_value(30)
+}
+
+/// The collective threshold of versions stored before it existed: 5 people, not stated (the national 信访条例
+/// asks collective visitors to send at most five representatives).
+pub fn default_collective_min_people() -> Sourced<u32> {
+    Sourced::default_value(5)
+}
+
+/// The counting of versions stored before it existed: the GUIDE's "日" are calendar days (presets' readings);
+/// acknowledgement in working days; every value not stated.
+pub fn default_petition_counting() -> PetitionCounting {
+    PetitionCounting {
+        general_answer: Sourced::default_value(DayCount::Calendar),
+        escalated_answer: Sourced::default_value(DayCount::Calendar),
+        major_policy_answer: Sourced::default_value(DayCount::Calendar),
+        letter_answer: Sourced::default_value(DayCount::Calendar),
+        acknowledge: Sourced::default_value(DayCount::Working),
+        reopen_window: Sourced::default_value(DayCount::Calendar),
+    }
 }
 
 /// Staffing and archive storage (JN Art. 11, 12, 20).
@@ -530,6 +604,28 @@ impl Policy {
             ("letter_answer_days", &p.letter_answer_days),
         ] {
             check_positive(&format!("/petitions/{name}"), v, &mut out);
+        }
+        check_positive("/petitions/acknowledge_days", &p.acknowledge_days, &mut out);
+        check_positive("/petitions/reopen_window_days", &p.reopen_window_days, &mut out);
+        check_positive("/petitions/collective_min_people", &p.collective_min_people, &mut out);
+        if p.collective_min_people.value < 2 {
+            out.push(violation(
+                "/petitions/collective_min_people/value".into(),
+                "collective_min_people",
+                "集体上访人数下限应至少为2".into(),
+                "a collective petition needs at least 2 people".into(),
+            ));
+        }
+        let c = &p.counting;
+        for (name, v) in [
+            ("general_answer", &c.general_answer),
+            ("escalated_answer", &c.escalated_answer),
+            ("major_policy_answer", &c.major_policy_answer),
+            ("letter_answer", &c.letter_answer),
+            ("acknowledge", &c.acknowledge),
+            ("reopen_window", &c.reopen_window),
+        ] {
+            check_source(&format!("/petitions/counting/{name}"), v, &mut out);
         }
         let s = &self.staffing;
         check_positive("/staffing/retirees_per_worker", &s.retirees_per_worker, &mut out);

@@ -193,6 +193,11 @@ pub fn defaults() -> Policy {
             escalated_answer_days: d(10),
             major_policy_answer_days: d(7),
             letter_answer_days: d(15),
+            // No text gives an acknowledgement deadline, a reopen window or a collective threshold.
+            acknowledge_days: default_acknowledge_days(),
+            reopen_window_days: default_reopen_window_days(),
+            collective_min_people: default_collective_min_people(),
+            counting: default_petition_counting(),
         },
         // JN Art. 11, 12 and 20's figures, the only ones any text gives.
         staffing: Staffing {
@@ -242,6 +247,17 @@ fn guide(p: &mut Policy) {
         escalated_answer_days: s(10, GUIDE_RECEPTION),
         major_policy_answer_days: s(7, GUIDE_RECEPTION),
         letter_answer_days: s(15, GUIDE_RECEPTION),
+        acknowledge_days: default_acknowledge_days(),
+        reopen_window_days: default_reopen_window_days(),
+        collective_min_people: default_collective_min_people(),
+        // "日" are calendar days (readings above): the four answer deadlines count calendar days.
+        counting: PetitionCounting {
+            general_answer: s(DayCount::Calendar, GUIDE_RECEPTION),
+            escalated_answer: s(DayCount::Calendar, GUIDE_RECEPTION),
+            major_policy_answer: s(DayCount::Calendar, GUIDE_RECEPTION),
+            letter_answer: s(DayCount::Calendar, GUIDE_RECEPTION),
+            ..default_petition_counting()
+        },
     };
 }
 
@@ -520,6 +536,12 @@ mod tests {
         assert_eq!(p.petitions.major_policy_answer_days, s(7, "GUIDE 接待制度"));
         // "对来信提出的问题…一般应在15日内作出相应答复".
         assert_eq!(p.petitions.letter_answer_days, s(15, "GUIDE 接待制度"));
+        // "日内": calendar days, as every "日" of the texts (module readings).
+        assert_eq!(p.petitions.counting.general_answer, s(DayCount::Calendar, "GUIDE 接待制度"));
+        assert_eq!(p.petitions.counting.letter_answer, s(DayCount::Calendar, "GUIDE 接待制度"));
+        // No text gives an acknowledgement deadline or a reopen window.
+        assert_eq!(p.petitions.acknowledge_days, d(1));
+        assert_eq!(p.petitions.reopen_window_days, d(30));
         // GUIDE 走访制度: "应在退休人员纳入社区当月内上门走访" (a month = 30 days).
         assert_eq!(visit(p, VisitGroup::NewRetiree), s(30, "GUIDE 走访制度"));
         // "对鳏寡孤独退休人员…每季度上门走访一次" (a quarter = 90 days).
@@ -584,8 +606,9 @@ mod tests {
             ]
         );
         assert!(!p.allows_use(U::OfficeEquipment));
-        // 1 certification + 7 fund + 7 uses + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers.
-        assert_eq!(stated_count(&p), 35);
+        // 1 certification + 7 fund + 7 uses + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers
+        // + 4 answer countings.
+        assert_eq!(stated_count(&p), 39);
     }
 
     #[test]
@@ -631,7 +654,8 @@ mod tests {
         // 1 certification + 1 report + 1 dependants + 7 fund + 4 condolence + 2 visits + 1 age + 4 answers
         // + 1 missing-person months + 9 uses (Art. 10 para. 2).
         assert!(p.allows_use(FundUse::InformationSystem) && !p.allows_use(FundUse::ExcellentLeaderAward));
-        assert_eq!(stated_count(&p), 31);
+        // + 4 answer countings (GUIDE 接待制度).
+        assert_eq!(stated_count(&p), 35);
     }
 
     #[test]
@@ -679,8 +703,9 @@ mod tests {
         assert!(p.back_pay.iter().all(|r| r.back_pay.source == NOT_STATED));
         // Art. 15 "统筹用于…社会化管理服务工作": every use.
         assert!(FundUse::ALL.iter().all(|u| p.allows_use(*u)));
-        // 1 certification + 1 dependants + 2 fund + 15 uses + 4 condolence + 2 visits + 1 age + 4 answers + 6 staffing.
-        assert_eq!(stated_count(&p), 36);
+        // 1 certification + 1 dependants + 2 fund + 15 uses + 4 condolence + 2 visits + 1 age + 4 answers + 6 staffing
+        // + 4 answer countings.
+        assert_eq!(stated_count(&p), 40);
     }
 
     /// Whether `source` cites an article of regulation `reg` (which has `articles` articles) or a GUIDE section.

@@ -1,0 +1,3 @@
+DROP TABLE petition_steps;
+DROP TABLE petition_persons;
+DROP TABLE petitions;
