@@ -132,10 +132,7 @@ fn run(pool: &Pool, jobs: &mpsc::Receiver<Job>, options: AuditWriterOptions, sta
             let next = match jobs.try_recv() {
                 Ok(job) => Some(job),
                 Err(mpsc::TryRecvError::Empty) if !options.max_wait.is_zero() => {
-                    match jobs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                        Ok(job) => Some(job),
-                        Err(_) => None,
-                    }
+                    jobs.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
                 }
                 Err(_) => None,
             };

@@ -406,14 +406,16 @@ pub fn list(conn: &mut DbConnection, scope_path: &str, f: &PetitionFilter, limit
     Ok(q.order(petitions::id).limit(limit).select(Petition::as_select()).load(conn)?)
 }
 
-/// Answered cases seen from `scope_path` with the answer in `[from, to)`: (holding node, answered on, answer due,
-/// satisfaction) for the monthly counts.
+/// One answered case for the monthly counts: holding node, answered on, answer due, satisfaction.
+pub type AnsweredCase = (String, Date, Date, Option<Satisfaction>);
+
+/// Answered cases seen from `scope_path` with the answer in `[from, to)`, for the monthly counts.
 pub fn answered_between(
     conn: &mut DbConnection,
     scope_path: &str,
     from: Date,
     to: Date,
-) -> RepoResult<Vec<(String, Date, Date, Option<Satisfaction>)>> {
+) -> RepoResult<Vec<AnsweredCase>> {
     let rows: Vec<(String, Option<Date>, Date, Option<String>)> = petitions::table
         .filter(seen_from!(scope_path))
         .filter(petitions::answered_on.ge(from))
