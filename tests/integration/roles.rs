@@ -90,8 +90,9 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             // The roles that handle are those that register: the case is the caller's own (else 403 before it).
             let body = json!({"channel": "phone", "category": "other", "text": "角色测试",
                 "persons": [{"name": "角色测试", "phone": "13800138000"}]});
-            let made =
-                app.request("POST", "/api/v1/petitions", Some(token), &[json_type], Some(body.to_string().into_bytes())).await;
+            let made = app
+                .request("POST", "/api/v1/petitions", Some(token), &[json_type], Some(body.to_string().into_bytes()))
+                .await;
             let id = made.body["id"].as_i64().unwrap_or(999_999);
             let path = format!("/api/v1/petitions/{id}/acknowledge");
             app.request("POST", &path, Some(token), &[json_type], Some(b"{}".to_vec())).await
