@@ -85,7 +85,7 @@ fn worklist(code: &str) -> Option<Worklist> {
 
 /// Cases seen from the caller's subtree (held by a node in it now, or before an escalation), by id; `text` is
 /// `***` in lists (read it, audited, with `GET /petitions/{id}`).
-#[utoipa::path(tag = "petitions", security(("bearer" = ["petition.register", "petition.handle", "petition.supervise"])),
+#[utoipa::path(tag = "petitions", security(("bearer" = ["petition.register"]), ("bearer" = ["petition.handle"]), ("bearer" = ["petition.supervise"])),
     params(ListQuery), responses((status = 200, body = Page<PetitionView>), crate::openapi::ReadErrors))]
 #[get("/petitions")]
 pub async fn list(
@@ -137,7 +137,7 @@ pub async fn stats(
 }
 
 /// One case with its people and steps (an audited read of personal data).
-#[utoipa::path(tag = "petitions", security(("bearer" = ["petition.register", "petition.handle", "petition.supervise"])),
+#[utoipa::path(tag = "petitions", security(("bearer" = ["petition.register"]), ("bearer" = ["petition.handle"]), ("bearer" = ["petition.supervise"])),
     params(("id" = i64, Path, description = "Case id")),
     responses((status = 200, body = PetitionView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/petitions/{id}")]
