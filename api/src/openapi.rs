@@ -280,6 +280,23 @@ impl IntoResponses for WriteErrors {
     }
 }
 
+/// Errors of a write that sets a feed cursor (a webhook's `after`): those of any write, and a cursor older than the
+/// retention mark (issue 21.12).
+pub struct CursorWriteErrors;
+
+impl CursorWriteErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [WriteErrors::codes(), vec![ErrorCode::EventGone]].concat()
+    }
+}
+
+impl IntoResponses for CursorWriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
+}
+
 /// Errors of a condolence write: those of any write, and the condolence rules (XM Art. 21(2)).
 pub struct CondolenceErrors;
 

@@ -95,6 +95,60 @@ both_backends! {
         assert_eq!(at_mark.body["items"][0]["id"], old + 1);
         let from_start = app.get("/api/v1/events", "platform").await.expect(200);
         assert_eq!(from_start.body["items"][0]["id"], old + 1);
+
+        // A webhook may not start below the mark either: it would skip the deleted events without knowing.
+        let hooks = app.count("webhooks");
+        app.post("/api/v1/webhooks", "platform", &json!({"url": "http://127.0.0.1:9/gone",
+            "secret": "0123456789abcdef0123456789abcdef", "after": first})).await.problem(410, "event_gone");
+        assert_eq!(app.count("webhooks"), hooks, "a refused subscription is not stored");
+        app.post("/api/v1/webhooks", "platform", &json!({"url": "http://127.0.0.1:9/kept",
+            "secret": "0123456789abcdef0123456789abcdef", "after": old})).await.expect(201);
+        // Nor be replayed from below it; the subscription's cursor stays where it was.
+        let state = app.get(&format!("/api/v1/webhooks/{hook_id}"), "platform").await.expect(200);
+        let (cursor, version) = (state.body["cursor"].clone(), state.header("etag").unwrap().to_owned());
+        let token = app.token("platform");
+        let replay = |after: i64| {
+            let body = format!(r#"{{"after": {after}}}"#).into_bytes();
+            let (token, version) = (token.clone(), version.clone());
+            async move {
+                app.request("POST", &format!("/api/v1/webhooks/{hook_id}/replay"), Some(&token),
+                    &[("Content-Type", "application/json"), ("If-Match", &version)], Some(body)).await
+            }
+        };
+        replay(first).await.problem(410, "event_gone");
+        let kept = app.get(&format!("/api/v1/webhooks/{hook_id}"), "platform").await.expect(200);
+        assert_eq!(kept.body["cursor"], cursor);
+        assert_eq!(kept.header("etag"), Some(version.as_str()));
+        let replayed = replay(0).await.expect(200);
+        assert_eq!(replayed.body["cursor"], 0);
+    }
+
+    async fn the_sweep_thread_of_a_replica_deletes_on_its_own(app: &TestApp) {
+        for seq in 1..=3 {
+            app.create_retiree("hongshan", &retiree_body("350203001001", 90 + seq)).await;
+        }
+        let last = scalar(app, "SELECT CAST(MAX(id) AS BIGINT) AS n FROM events");
+        exec(app, &format!("UPDATE events SET occurred_at = '2020-01-01 00:00:00' WHERE id < {last}"));
+        let before = app.count("events");
+        let every = std::time::Duration::from_millis(300);
+        let sweeper = app::retention::spawn(app.pool.clone(), app::retention::Retention { every, ..settings(1) })
+            .expect("a sweeper starts when something is to be deleted");
+        let started = std::time::Instant::now();
+        while app.count("events") != 1 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "the sweep thread deleted nothing");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(before > 1);
+        assert_eq!(scalar(app, "SELECT CAST(MIN(id) AS BIGINT) AS n FROM events"), last);
+        assert_eq!(scalar(app, "SELECT up_to AS n FROM retention_marks WHERE name = 'events'"), last - 1);
+        // Dropped, it stops: events aged afterwards stay.
+        drop(sweeper);
+        exec(app, "UPDATE events SET occurred_at = '2020-01-01 00:00:00'");
+        actix_web::rt::time::sleep(every * 3).await;
+        assert_eq!(app.count("events"), 1);
+        // Nothing to delete: no thread at all.
+        let off = app::retention::Retention { event_days: None, webhook_attempt_days: None, ..settings(1) };
+        assert!(app::retention::spawn(app.pool.clone(), off).is_none());
     }
 
     async fn an_active_webhook_keeps_the_events_it_has_not_delivered(app: &TestApp) {

@@ -27,7 +27,7 @@ fn generated_secret() -> String {
             "description": "医保系统"})),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = CreatedWebhook, headers(("Location" = String), ("ETag" = String))),
-        crate::openapi::WriteErrors))]
+        crate::openapi::CursorWriteErrors))]
 #[post("/webhooks")]
 pub async fn create(
     req: HttpRequest,
@@ -138,10 +138,11 @@ pub async fn remove(
 }
 
 /// Replays from a cursor: every event after `after` is delivered again, in order; the failure count and the
-/// retry wait are cleared. Needs `If-Match`.
+/// retry wait are cleared. Needs `If-Match`. A cursor below the retention mark is 410 `event_gone`: the events after
+/// it were deleted, so the replay would skip them.
 #[utoipa::path(tag = "events", security(("bearer" = ["webhook.manage"])), request_body = ReplayRequest,
     params(("id" = i64, Path, description = "Webhook id"), ("If-Match" = String, Header, description = "ETag read before")),
-    responses((status = 200, body = WebhookResponse, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+    responses((status = 200, body = WebhookResponse, headers(("ETag" = String))), crate::openapi::CursorWriteErrors))]
 #[post("/webhooks/{id}/replay")]
 pub async fn replay(
     req: HttpRequest,

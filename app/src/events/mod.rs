@@ -35,25 +35,33 @@ impl FeedQuery {
     }
 }
 
+/// Issue 21.12: refuses a cursor `after` whose following events were deleted by retention (410 `event_gone`): the
+/// feed reader or webhook starting there would miss them without knowing. `0` means "from the oldest kept event" and
+/// is always allowed. Used by the feed, by creating a webhook and by replaying one.
+pub fn ensure_kept(conn: &mut DbConnection, after: i64) -> Result<(), AppError> {
+    if after == 0 {
+        return Ok(());
+    }
+    let gone = persistence::retention::events_gone_up_to(conn)?;
+    if after < gone {
+        return Err(AppError::with(
+            ErrorCode::EventGone,
+            format!("事件 {after} 之后至 {gone} 的事件已超过保留期被删除；请从全量导出重新同步，再自 0 读起"),
+            format!(
+                "the events after {after} up to {gone} are past the retention period and deleted; resynchronise \
+                 from an export, then read from 0"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A page of the feed for `caller` (their subtree, masked per their role); the read is audited. A cursor below
 /// the retention mark (events after it were deleted) is 410 `event_gone`; `0` reads from the oldest kept event.
 pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Result<EventPage, AppError> {
     let FeedQuery { after, types, limit } = query;
     let (after, limit) = (*after, *limit);
-    // Issue 21.12: events after this cursor were deleted by retention; the consumer has a gap it must know of.
-    if after > 0 {
-        let gone = persistence::retention::events_gone_up_to(conn)?;
-        if after < gone {
-            return Err(AppError::with(
-                ErrorCode::EventGone,
-                format!("事件 {after} 之后至 {gone} 的事件已超过保留期被删除；请从全量导出重新同步，再自 0 读起"),
-                format!(
-                    "the events after {after} up to {gone} are past the retention period and deleted; resynchronise \
-                     from an export, then read from 0"
-                ),
-            ));
-        }
-    }
+    ensure_kept(conn, after)?;
     let rows = persistence::events::list(conn, &caller.scope_path, after, types, limit + 1)?;
     let mut entry = caller.audit("event.list.read", "event", after, &caller.scope_path);
     entry.detail = Some(serde_json::json!({ "after": after, "count": rows.len().min(limit as usize) }).to_string());

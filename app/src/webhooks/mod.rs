@@ -263,7 +263,10 @@ pub fn check_new(
 /// event now); audited. The answer carries the secret, this once.
 pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewSubscription) -> Result<CreatedWebhook, AppError> {
     let cursor = match new.after {
-        Some(a) => a,
+        Some(a) => {
+            crate::events::ensure_kept(conn, a)?;
+            a
+        }
         None => persistence::events::last_id(conn)?,
     };
     let now = persistence::now_utc();
@@ -394,6 +397,7 @@ pub fn replay(
 ) -> Result<WebhookResponse, AppError> {
     let current = find_in_scope(conn, caller, id)?;
     let expected = if_match.expect(current.version)?;
+    crate::events::ensure_kept(conn, after)?;
     let change = WebhookChange {
         cursor: Some(after),
         failures: Some(0),
