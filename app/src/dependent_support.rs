@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after, month_text, parse_date};
@@ -481,10 +482,10 @@ pub fn list(
 }
 
 /// One application with its steps (an audited read).
-pub fn get_one(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<SupportResponse, AppError> {
+pub fn get_one(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<SupportResponse>, AppError> {
     let (s, path) = visible(conn, caller, id)?;
     let mut entry = caller.audit("dependent_support.read", "dependent_support", id, &path);
     entry.retiree_id = Some(s.retiree_id);
-    audit::append(conn, &entry)?;
-    reread(conn, s)
+    let value = reread(conn, s)?;
+    Ok(Audited::new(value, entry))
 }

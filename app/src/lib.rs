@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod audit_writer;
+pub mod audited;
 pub mod calendar;
 pub mod caller;
 pub mod care;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after, parse_date};
@@ -361,13 +362,15 @@ pub fn history(
     caller: &Caller,
     today: Date,
     id: i64,
-) -> Result<Vec<MissingRecordResponse>, AppError> {
+) -> Result<Audited<Vec<MissingRecordResponse>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("missing.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
     let months = months_at(conn, &path, today)?;
-    Ok(repo::history_of(conn, id)?.into_iter().map(|r| record_response(r, months, today)).collect())
+    Ok(Audited::new(
+        repo::history_of(conn, id)?.into_iter().map(|r| record_response(r, months, today)).collect(),
+        entry,
+    ))
 }
 
 /// Which missing persons to list.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_text, date_not_after, month_text};
@@ -148,13 +149,12 @@ pub fn list(
 }
 
 /// One overpayment with its ledger (an audited read).
-pub fn get_one(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<OverpaymentResponse, AppError> {
+pub fn get_one(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<OverpaymentResponse>, AppError> {
     let (o, path) = visible(conn, caller, id)?;
     let mut entry = caller.audit("overpayment.read", "overpayment", id, &path);
     entry.retiree_id = Some(o.retiree_id);
-    audit::append(conn, &entry)?;
     let entries = repo::entries_of(conn, id)?;
-    Ok(overpayment_response(o, entries))
+    Ok(Audited::new(overpayment_response(o, entries), entry))
 }
 
 /// A ledger entry to record.

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_text, month_text, parse_month};
@@ -274,14 +275,13 @@ pub fn status(
     caller: &Caller,
     id: i64,
     today: Date,
-) -> Result<PensionStatusResponse, AppError> {
+) -> Result<Audited<PensionStatusResponse>, AppError> {
     let (retiree, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("pension.status.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
     let missing = crate::missing_persons::open_view(conn, id, &path, today)?;
-    Ok(PensionStatusResponse { missing, ..status_response(&retiree, days, today) })
+    Ok(Audited::new(PensionStatusResponse { missing, ..status_response(&retiree, days, today) }, entry))
 }
 
 /// A page of the status changes of one person, oldest first, after the change `after` (an audited read).
@@ -291,12 +291,13 @@ pub fn changes(
     id: i64,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<StatusChangeResponse>, AppError> {
+) -> Result<Audited<Vec<StatusChangeResponse>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("pension.changes.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    repo::changes_of(conn, id, after, limit)?.into_iter().map(change_response).collect()
+    let value =
+        repo::changes_of(conn, id, after, limit)?.into_iter().map(change_response).collect::<Result<Vec<_>, _>>()?;
+    Ok(Audited::new(value, entry))
 }
 
 /// A suspension.

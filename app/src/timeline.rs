@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use domain::Role;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::certifications::certification_response;
 use crate::error::AppError;
@@ -154,7 +155,7 @@ pub fn timeline(
     id: i64,
     cursor: Option<Cursor>,
     limit: i64,
-) -> Result<Vec<(Cursor, TimelineEntry)>, AppError> {
+) -> Result<Audited<Vec<(Cursor, TimelineEntry)>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entries: Vec<(Cursor, TimelineEntry)> = Vec::new();
     for e in audit::timeline(conn, id, cursor, limit)? {
@@ -174,10 +175,9 @@ pub fn timeline(
     }
     let mut entry = caller.audit("retiree.timeline.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
     entries.sort_by_key(|(key, _)| *key);
     entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(entries)
+    Ok(Audited::new(entries, entry))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! throttle, and the caller behind a token.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 use retiree_app::precondition::IfMatch;
 
@@ -30,17 +32,8 @@ fn fixture(db: &mut TestDb) -> String {
 }
 
 fn admin(scope_path: &str) -> Caller {
-    Caller {
-        // No stored account: every account the tests make is another one.
-        account_id: -1,
-        login: "siming-admin".into(),
-        kind: "user".into(),
-        role: Role::Admin,
-        jurisdiction_code: DISTRICT.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    // No stored account: every account the tests make is another one.
+    Caller { account_id: -1, ..common::caller_as("siming-admin", "user", Role::Admin, DISTRICT, scope_path) }
 }
 
 fn new_user(username: &str, jurisdiction: &str) -> accounts::NewUser {

@@ -2,6 +2,8 @@
 //! caller's subtree only, newest first, and a stored `detail` that is not JSON is an error, not dropped.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 
 use app::Caller;
@@ -11,16 +13,7 @@ use persistence::audit::{self, NewAuditEntry};
 use persistence::testing::each_backend;
 
 fn auditor(scope_path: &str) -> Caller {
-    Caller {
-        account_id: -1,
-        login: "auditor".into(),
-        kind: "user".into(),
-        role: Role::Auditor,
-        jurisdiction_code: "350203".into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    Caller { account_id: -1, ..common::caller_as("auditor", "user", Role::Auditor, "350203", scope_path) }
 }
 
 fn entry(scope_path: &str, detail: Option<&str>) -> NewAuditEntry {

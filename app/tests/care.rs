@@ -118,7 +118,8 @@ fn hospital_condolences_pay_the_policy_amount_twice_a_year_then_only_unpaid_visi
         // A new calendar year has its own cap.
         record(&mut db, &who, condolence(id, CondolenceKind::Hospital, date!(2027 - 01 - 04), true)).expect("2027");
         assert_eq!(audited(&mut db, "condolence.create", id), 4, "{}", db.backend);
-        let read = persistence::write_tx(&mut db.conn, |conn| condolences::read(conn, &who, unpaid.id)).expect("read");
+        let read = persistence::write_tx(&mut db.conn, |conn| condolences::read(conn, &who, unpaid.id)?.commit(conn))
+            .expect("read");
         assert_eq!(read.id, unpaid.id);
         assert_eq!(audited(&mut db, "condolence.read", id), 1, "{}", db.backend);
     }
@@ -224,7 +225,8 @@ fn a_visit_closes_the_open_tasks_and_a_hardship_visit_states_the_referral() {
             persistence::write_tx(&mut db.conn, |conn| visits::record(conn, &who, input(Some(true)))).expect("visit");
         assert_eq!((v.tasks_closed, v.dibao_referral, v.on_date), (1, true, date!(2026 - 03 - 10)), "{}", db.backend);
         assert_eq!(audited(&mut db, "visit.create", id), 1, "{}", db.backend);
-        let read = persistence::write_tx(&mut db.conn, |conn| visits::read(conn, &who, v.id)).expect("read");
+        let read =
+            persistence::write_tx(&mut db.conn, |conn| visits::read(conn, &who, v.id)?.commit(conn)).expect("read");
         assert_eq!(read.findings, "家庭突发困难");
         assert_eq!(audited(&mut db, "visit.read", id), 1, "{}", db.backend);
     }

@@ -2,6 +2,8 @@
 //! PostgreSQL: register, read, update and search, with their scope, masking, audit entries and refusals.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use retiree_app as app;
 use retiree_app::precondition::IfMatch;
 
@@ -35,16 +37,7 @@ fn fixture(db: &mut TestDb) -> (String, String) {
 }
 
 fn caller(scope_path: &str, role: Role) -> Caller {
-    Caller {
-        account_id: 1,
-        login: "siming".into(),
-        kind: "user".into(),
-        role,
-        jurisdiction_code: DISTRICT.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    common::caller_as("siming", "user", role, DISTRICT, scope_path)
 }
 
 fn request(community: &str) -> CreateRetireeRequest {
@@ -177,12 +170,12 @@ fn a_search_finds_only_within_the_subtree_and_is_audited_with_the_id_masked() {
         create(&mut db, &caller(&district, Role::DistrictCentre), request(COMMUNITY)).expect("register");
         let key = search_key(&SearchRequest { id_number: ID.into() }, TODAY).expect("key");
         let found = persistence::write_tx(&mut db.conn, |conn| {
-            search(conn, &caller(&district, Role::DistrictCentre), TODAY, &key)
+            search(conn, &caller(&district, Role::DistrictCentre), TODAY, &key)?.commit(conn)
         })
         .expect("search");
         assert_eq!(found.items.len(), 1, "{}", db.backend);
         let none = persistence::write_tx(&mut db.conn, |conn| {
-            search(conn, &caller(&other, Role::DistrictCentre), TODAY, &key)
+            search(conn, &caller(&other, Role::DistrictCentre), TODAY, &key)?.commit(conn)
         })
         .expect("search elsewhere");
         assert!(none.items.is_empty(), "{}", db.backend);

@@ -127,8 +127,9 @@ fn a_complete_application_cannot_be_returned_and_an_outsider_sees_nothing() {
         // Somebody on neither side cannot tell the transfer exists.
         let street = format!("{from_path}/350203099");
         let outsider = district_caller("other", "350203099", &street);
-        let hidden = persistence::write_tx(&mut db.conn, |conn| app::transfers::read(conn, &outsider, t.id))
-            .expect_err("outsider");
+        let hidden =
+            persistence::write_tx(&mut db.conn, |conn| app::transfers::read(conn, &outsider, t.id)?.commit(conn))
+                .expect_err("outsider");
         assert_eq!(hidden.status(), 404, "{}", db.backend);
         // A second open transfer of the same person is refused.
         let again = open(&mut db, &receiver, within_city(vec![D::ApplicationForm])).expect_err("second");

@@ -3,6 +3,8 @@
 //! events, one replica per subscription, and events that cannot be read are not sent.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -116,16 +118,7 @@ fn id_number(seq: u32) -> String {
 }
 
 fn integration(scope_path: &str) -> Caller {
-    Caller {
-        account_id: 1,
-        login: "platform".into(),
-        kind: "service".into(),
-        role: Role::Integration,
-        jurisdiction_code: DISTRICT.into(),
-        scope_path: scope_path.into(),
-        client_ip: None,
-        request_id: "test".into(),
-    }
+    common::caller_as("platform", "service", Role::Integration, DISTRICT, scope_path)
 }
 
 fn settings() -> WebhookConfig {

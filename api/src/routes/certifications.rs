@@ -81,7 +81,7 @@ pub async fn list(
     let id = path.into_inner();
     let c = caller.clone();
     let items =
-        crate::db::write(&state.pool, move |conn| app::certifications::list(conn, &c, id, before, limit)).await?;
+        crate::db::read_audited(&state, move |conn| app::certifications::list(conn, &c, id, before, limit)).await?;
     let next = next_cursor(&items, limit, "c", |c| c.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
@@ -99,7 +99,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let (id, cert_id) = path.into_inner();
     let c = caller.clone();
-    let cert = crate::db::write(&state.pool, move |conn| app::certifications::get_one(conn, &c, id, cert_id)).await?;
+    let cert = crate::db::read_audited(&state, move |conn| app::certifications::get_one(conn, &c, id, cert_id)).await?;
     Ok(web::Json(cert))
 }
 

@@ -117,7 +117,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let found = crate::db::write(&state.pool, move |conn| app::care::condolences::read(conn, &c, id)).await?;
+    let found = crate::db::read_audited(&state, move |conn| app::care::condolences::read(conn, &c, id)).await?;
     Ok(web::Json(found))
 }
 

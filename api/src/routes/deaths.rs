@@ -110,7 +110,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let report = crate::db::write(&state.pool, move |conn| app::deaths::list::read(conn, &c, id)).await?;
+    let report = crate::db::read_audited(&state, move |conn| app::deaths::list::read(conn, &c, id)).await?;
     let version = report.version;
     Ok(ok_with_etag(&report, version))
 }

@@ -89,9 +89,10 @@ pub async fn list(
     finish(errors)?;
     let ids = path.into_inner();
     let c = caller.clone();
-    let items =
-        crate::db::write(&state.pool, move |conn| app::certifications::dependents::list(conn, &c, ids, before, limit))
-            .await?;
+    let items = crate::db::read_audited(&state, move |conn| {
+        app::certifications::dependents::list(conn, &c, ids, before, limit)
+    })
+    .await?;
     let next = next_cursor(&items, limit, "dc", |c| c.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
@@ -114,7 +115,7 @@ pub async fn support_changes(
     finish(errors)?;
     let ids = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| {
+    let items = crate::db::read_audited(&state, move |conn| {
         app::certifications::dependents::support_changes(conn, &c, ids, after, limit)
     })
     .await?;

@@ -211,6 +211,6 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let s = crate::db::write(&state.pool, move |conn| app::dependent_support::get_one(conn, &c, id)).await?;
+    let s = crate::db::read_audited(&state, move |conn| app::dependent_support::get_one(conn, &c, id)).await?;
     Ok(ok_with_etag(&s, s.version))
 }

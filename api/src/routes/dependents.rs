@@ -26,7 +26,8 @@ pub async fn list(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| app::retirees::dependents::list(conn, &c, today, id)).await?;
+    let items =
+        crate::db::read_audited(&state, move |conn| app::retirees::dependents::list(conn, &c, today, id)).await?;
     Ok(web::Json(items))
 }
 
@@ -74,7 +75,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let (id, dependent_id) = path.into_inner();
     let c = caller.clone();
-    let dependent = crate::db::write(&state.pool, move |conn| {
+    let dependent = crate::db::read_audited(&state, move |conn| {
         app::retirees::dependents::get_one(conn, &c, today, id, dependent_id)
     })
     .await?;

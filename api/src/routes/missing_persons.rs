@@ -79,7 +79,7 @@ pub async fn missing_history(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| app::missing_persons::history(conn, &c, today, id)).await?;
+    let items = crate::db::read_audited(&state, move |conn| app::missing_persons::history(conn, &c, today, id)).await?;
     Ok(web::Json(items))
 }
 

@@ -65,7 +65,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let answer = crate::db::write(&state.pool, move |conn| app::overpayments::get_one(conn, &c, id)).await?;
+    let answer = crate::db::read_audited(&state, move |conn| app::overpayments::get_one(conn, &c, id)).await?;
     Ok(web::Json(answer))
 }
 

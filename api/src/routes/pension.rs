@@ -29,7 +29,7 @@ pub async fn get_status(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let status = crate::db::write(&state.pool, move |conn| app::pension::status(conn, &c, id, today)).await?;
+    let status = crate::db::read_audited(&state, move |conn| app::pension::status(conn, &c, id, today)).await?;
     Ok(ok_with_etag(&status, status.version))
 }
 
@@ -59,7 +59,7 @@ pub async fn changes(
     finish(errors)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let items = crate::db::write(&state.pool, move |conn| app::pension::changes(conn, &c, id, after, limit)).await?;
+    let items = crate::db::read_audited(&state, move |conn| app::pension::changes(conn, &c, id, after, limit)).await?;
     let next = next_cursor(&items, limit, "p", |c| c.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }

@@ -150,7 +150,7 @@ pub async fn get_one(
     app::petitions::lists::require_read(&caller)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| app::petitions::lists::get(conn, &c, today, id)).await?;
+    let v = crate::db::read_audited(&state, move |conn| app::petitions::lists::get(conn, &c, today, id)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", crate::extract::etag(v.version))).json(v))
 }
 

@@ -113,9 +113,12 @@ pub async fn list(
     let pending = filter_from_query(&caller, &q, today, &mut errors);
     finish(errors)?;
     let c = caller.0.clone();
-    let items =
-        crate::db::run(&state.pool, move |conn| app::retirees::list::list(conn, &c, today, pending, after, limit))
-            .await?;
+    let cache = state.cache.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        let book = cache.policy_book(conn, today)?;
+        app::retirees::list::list(conn, &c, &book, pending, after, limit)
+    })
+    .await?;
     let next = next_cursor(&items, limit, CURSOR, |r| r.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }
@@ -133,7 +136,7 @@ pub async fn search(
     caller.require(Permission::RetireeRead)?;
     let id = app::retirees::list::search_key(&body.0, today)?;
     let c = caller.0.clone();
-    let found = crate::db::write(&state.pool, move |conn| app::retirees::list::search(conn, &c, today, &id)).await?;
+    let found = crate::db::read_audited(&state, move |conn| app::retirees::list::search(conn, &c, today, &id)).await?;
     Ok(web::Json(found))
 }
 

@@ -42,7 +42,7 @@ pub async fn timeline(
     let id = path.into_inner();
     let c = caller.clone();
     let entries =
-        crate::db::write(&state.pool, move |conn| app::timeline::timeline(conn, &c, id, cursor, limit)).await?;
+        crate::db::read_audited(&state, move |conn| app::timeline::timeline(conn, &c, id, cursor, limit)).await?;
     let next = next_cursor(&entries, limit, "t", |(key, _)| app::timeline::encode_cursor(*key));
     Ok(web::Json(Page { items: entries.into_iter().map(|(_, e)| e).collect(), next_cursor: next }))
 }

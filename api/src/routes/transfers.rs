@@ -91,7 +91,7 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.clone();
-    let body = crate::db::write(&state.pool, move |conn| app::transfers::read(conn, &c, id)).await?;
+    let body = crate::db::read_audited(&state, move |conn| app::transfers::read(conn, &c, id)).await?;
     let version = body.version;
     Ok(ok_with_etag(&body, version))
 }

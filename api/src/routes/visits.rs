@@ -122,6 +122,6 @@ pub async fn get_one(
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| app::care::visits::read(conn, &c, id)).await?;
+    let v = crate::db::read_audited(&state, move |conn| app::care::visits::read(conn, &c, id)).await?;
     Ok(web::Json(v))
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_text, date_not_after};
@@ -275,7 +276,7 @@ pub fn list(
 }
 
 /// One condolence, if its community is in the caller's subtree (else 404); the read is audited.
-pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<CondolenceResponse, AppError> {
+pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<CondolenceResponse>, AppError> {
     let found = repo::find_condolence(conn, id)?;
     let path = crate::scope::path_of(conn, &found.community_code)?;
     if !caller.sees(&path) {
@@ -283,6 +284,5 @@ pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Condole
     }
     let mut entry = caller.audit("condolence.read", "condolence", id, &path);
     entry.retiree_id = Some(found.retiree_id);
-    persistence::audit::append(conn, &entry)?;
-    Ok(condolence_response(found))
+    Ok(Audited::new(condolence_response(found), entry))
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
@@ -281,7 +282,7 @@ pub fn list(
 }
 
 /// One visit, if its community is in the caller's subtree (else 404); the read is audited.
-pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<VisitResponse, AppError> {
+pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<VisitResponse>, AppError> {
     let v = repo::find_visit_made(conn, id)?;
     let path = crate::scope::path_of(conn, &v.community_code)?;
     if !caller.sees(&path) {
@@ -289,6 +290,5 @@ pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<VisitRe
     }
     let mut entry = caller.audit("visit.read", "visit", id, &path);
     entry.retiree_id = Some(v.retiree_id);
-    persistence::audit::append(conn, &entry)?;
-    Ok(visit_response(v))
+    Ok(Audited::new(visit_response(v), entry))
 }

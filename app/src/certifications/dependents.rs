@@ -17,6 +17,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::Checked;
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::input::month_text;
@@ -267,13 +268,15 @@ pub fn list(
     (id, dependent_id): (i64, i64),
     before: Option<i64>,
     limit: i64,
-) -> Result<Vec<DependentCertificationResponse>, AppError> {
+) -> Result<Audited<Vec<DependentCertificationResponse>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     people::find_dependent(conn, id, dependent_id)?;
     let mut entry = caller.audit("dependent.certification.list.read", "dependent", dependent_id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    Ok(repo::certifications_of(conn, dependent_id, before, limit)?.into_iter().map(certification_response).collect())
+    Ok(Audited::new(
+        repo::certifications_of(conn, dependent_id, before, limit)?.into_iter().map(certification_response).collect(),
+        entry,
+    ))
 }
 
 /// A page of the suspensions and resumptions of one dependant's support, oldest first, after `after` (an audited
@@ -284,11 +287,13 @@ pub fn support_changes(
     (id, dependent_id): (i64, i64),
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<SupportChangeResponse>, AppError> {
+) -> Result<Audited<Vec<SupportChangeResponse>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     people::find_dependent(conn, id, dependent_id)?;
     let mut entry = caller.audit("dependent.support.list.read", "dependent", dependent_id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    Ok(repo::support_changes_of(conn, dependent_id, after, limit)?.into_iter().map(support_change_response).collect())
+    Ok(Audited::new(
+        repo::support_changes_of(conn, dependent_id, after, limit)?.into_iter().map(support_change_response).collect(),
+        entry,
+    ))
 }

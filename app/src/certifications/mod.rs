@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_text, parse_date};
@@ -341,12 +342,14 @@ pub fn list(
     id: i64,
     before: Option<i64>,
     limit: i64,
-) -> Result<Vec<CertificationResponse>, AppError> {
+) -> Result<Audited<Vec<CertificationResponse>>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("certification.list.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    Ok(repo::certifications_of(conn, id, before, limit)?.into_iter().map(certification_response).collect())
+    Ok(Audited::new(
+        repo::certifications_of(conn, id, before, limit)?.into_iter().map(certification_response).collect(),
+        entry,
+    ))
 }
 
 /// One certification of one person (an audited read).
@@ -355,11 +358,10 @@ pub fn get_one(
     caller: &Caller,
     id: i64,
     cert_id: i64,
-) -> Result<CertificationResponse, AppError> {
+) -> Result<Audited<CertificationResponse>, AppError> {
     let (_, path) = people::find_in_scope(conn, id, &caller.scope_path)?;
     let cert = repo::find_certification(conn, id, cert_id)?;
     let mut entry = caller.audit("certification.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
-    Ok(certification_response(cert))
+    Ok(Audited::new(certification_response(cert), entry))
 }

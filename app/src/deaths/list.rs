@@ -6,6 +6,7 @@ use time::Date;
 
 use super::response::{DeathReportResponse, report_response};
 use super::visible;
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::scope::node_in_scope;
@@ -41,10 +42,9 @@ pub fn list(conn: &mut DbConnection, caller: &Caller, q: ReportList) -> Result<V
 }
 
 /// One report of a person in the caller's subtree (404 otherwise); the read is audited.
-pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<DeathReportResponse, AppError> {
+pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<DeathReportResponse>, AppError> {
     let (report, retiree, path) = visible(conn, caller, id)?;
     let mut entry = caller.audit("death.report.read", "death_report", id, &path);
     entry.retiree_id = Some(retiree.id);
-    persistence::audit::append(conn, &entry)?;
-    Ok(report_response(report))
+    Ok(Audited::new(report_response(report), entry))
 }

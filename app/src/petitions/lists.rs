@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use domain::petition::{PetitionCategory, PetitionStatus, Satisfaction};
 use domain::{ErrorCode, Permission};
+use persistence::DbConnection;
 use persistence::petitions::{self as repo, PetitionFilter};
-use persistence::{DbConnection, audit};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
 use super::{PetitionView, reopen_until_at, view};
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::month_text;
@@ -32,7 +33,7 @@ pub fn require_read(caller: &Caller) -> Result<(), AppError> {
 
 /// One case seen from the caller's subtree (else 404), with its people and steps; the read is audited
 /// (`petition.read`).
-pub fn get(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Result<PetitionView, AppError> {
+pub fn get(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Result<Audited<PetitionView>, AppError> {
     let p = repo::find_visible(conn, id, &caller.scope_path)?;
     let persons = repo::persons_of(conn, id)?;
     let steps = repo::steps_of(conn, id)?;
@@ -43,8 +44,8 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Re
     };
     let mut entry = caller.audit("petition.read", "petition", id, &owner_path);
     entry.retiree_id = persons.iter().find_map(|x| x.retiree_id);
-    audit::append(conn, &entry)?;
-    view(p, persons, steps, reopen_until, today, super::text_clear(caller.role))
+    let value = view(p, persons, steps, reopen_until, today, super::text_clear(caller.role))?;
+    Ok(Audited::new(value, entry))
 }
 
 /// A worklist.

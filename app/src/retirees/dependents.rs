@@ -13,6 +13,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::audit::changes;
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::check_name;
@@ -163,20 +164,22 @@ pub fn list(
     caller: &Caller,
     today: Date,
     id: i64,
-) -> Result<Vec<DependentResponse>, AppError> {
+) -> Result<Audited<Vec<DependentResponse>>, AppError> {
     let (_, path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("dependent.list.read", "retiree", id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
     let started = started_of(conn, id, today)?;
-    Ok(repo::dependents_of(conn, id)?
-        .into_iter()
-        .map(|d| {
-            let on = started.contains(&d.id);
-            to_response(d, caller, days, today, on)
-        })
-        .collect())
+    Ok(Audited::new(
+        repo::dependents_of(conn, id)?
+            .into_iter()
+            .map(|d| {
+                let on = started.contains(&d.id);
+                to_response(d, caller, days, today, on)
+            })
+            .collect(),
+        entry,
+    ))
 }
 
 /// Adds a dependant to a retiree in the caller's subtree, registered on `today`: the checks of [`validate_new`]
@@ -208,15 +211,14 @@ pub fn get_one(
     today: Date,
     id: i64,
     dependent_id: i64,
-) -> Result<DependentResponse, AppError> {
+) -> Result<Audited<DependentResponse>, AppError> {
     let (_, path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
     let dependent = repo::find_dependent(conn, id, dependent_id)?;
     let mut entry = caller.audit("dependent.read", "dependent", dependent_id, &path);
     entry.retiree_id = Some(id);
-    audit::append(conn, &entry)?;
     let days = rules_at(conn, &path, today)?.due_soon_days;
     let started = started_of(conn, id, today)?.contains(&dependent_id);
-    Ok(to_response(dependent, caller, days, today, started))
+    Ok(Audited::new(to_response(dependent, caller, days, today, started), entry))
 }
 
 /// Changes a dependant at the version `if_match` asks for (412 when stale). Nothing to change answers it as it

@@ -5,13 +5,13 @@ use domain::pension::CertificationStatus;
 use domain::policy::SuspensionReason;
 use domain::{Category, ErrorCode, IdNumber, ManagementLevel, PensionStatus, SpecialGroup};
 use persistence::DbConnection;
-use persistence::audit;
 use persistence::retirees::{self as repo, RetireeFilter};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
 use super::view::{RetireeResponse, to_response};
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::policy_book::{PolicyBook, advanced_age_at, rules_at};
@@ -201,20 +201,21 @@ pub fn filter_from_query(caller: &Caller, q: &ListQuery, on: Date, errors: &mut 
 }
 
 /// One page of the retirees matching `pending` (checked as of `today`), by id after `after`, in the list view of
-/// the caller's role; each item judged by the policy in force at its own community.
+/// the caller's role; each item judged by the policy in force at its own community, from `book` (the policy book in
+/// force on `today`: the process's cached copy, [`crate::hot_cache::HotCache::policy_book`], on the hot path).
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    today: Date,
+    book: &PolicyBook,
     pending: PendingFilter,
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<RetireeResponse>, AppError> {
+    let today = book.on();
     let filter = pending.resolve(conn, caller)?;
     let items = repo::list(conn, &filter, after, limit)?;
     let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
     let flags = repo::flags_of(conn, &ids)?;
-    let book = PolicyBook::load(conn, today)?;
     items
         .into_iter()
         .map(|(r, path)| {
@@ -253,7 +254,7 @@ pub fn search(
     caller: &Caller,
     today: Date,
     id: &IdNumber,
-) -> Result<SearchResponse, AppError> {
+) -> Result<Audited<SearchResponse>, AppError> {
     let found = repo::find_by_id_number(conn, id.as_str(), &caller.scope_path)?;
     let mut entry = match &found {
         Some((r, path)) => {
@@ -268,7 +269,6 @@ pub fn search(
         }
     };
     entry.detail = Some(serde_json::json!({"id_number": id.masked(), "found": found.is_some()}).to_string());
-    audit::append(conn, &entry)?;
     let items = match found {
         Some((r, path)) => {
             let flags = repo::flags(conn, r.id)?;
@@ -277,5 +277,5 @@ pub fn search(
         }
         None => vec![],
     };
-    Ok(SearchResponse { items })
+    Ok(Audited::new(SearchResponse { items }, entry))
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::input::month_text;
@@ -144,14 +145,14 @@ pub fn list(
 
 /// One transfer, seen from either side (404 for anybody else below them); the read is audited on the caller's own
 /// subtree.
-pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<TransferResponse, AppError> {
+pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<TransferResponse>, AppError> {
     let t = repo::find_transfer(conn, id)?;
     sides(conn, caller, &t)?;
     // The single view of one person's move is audited, on the caller's own subtree.
     let mut entry = caller.audit("transfer.read", "transfer", id, &caller.scope_path);
     entry.retiree_id = Some(t.retiree_id);
-    persistence::audit::append(conn, &entry)?;
-    transfer_response(conn, t)
+    let value = transfer_response(conn, t)?;
+    Ok(Audited::new(value, entry))
 }
 
 /// The pension of a person moving out of the city becomes `transferred_out` from `month` (CS Art. 16(3), 28),

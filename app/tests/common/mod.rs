@@ -56,16 +56,22 @@ pub fn register(conn: &mut DbConnection, data: &RetireeData) -> i64 {
     .id
 }
 
-/// A district centre worker `login` at node `code` whose subtree is `scope_path`.
-pub fn district_caller(login: &str, code: &str, scope_path: &str) -> Caller {
+/// A caller `login` (account 1) of `kind` (`user` or `service`) with `role` at node `code`, whose subtree is
+/// `scope_path`. Tests that need "no stored account" set `account_id: -1` on it.
+pub fn caller_as(login: &str, kind: &str, role: domain::Role, code: &str, scope_path: &str) -> Caller {
     Caller {
         account_id: 1,
         login: login.into(),
-        kind: "user".into(),
-        role: domain::Role::DistrictCentre,
+        kind: kind.into(),
+        role,
         jurisdiction_code: code.into(),
         scope_path: scope_path.into(),
         client_ip: None,
         request_id: "test".into(),
     }
+}
+
+/// A district centre worker `login` at node `code` whose subtree is `scope_path`.
+pub fn district_caller(login: &str, code: &str, scope_path: &str) -> Caller {
+    caller_as(login, "user", domain::Role::DistrictCentre, code, scope_path)
 }
