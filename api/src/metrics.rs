@@ -168,9 +168,9 @@ impl Metrics {
         let webhook_deliveries = counter_vec(
             &registry,
             "webhook_deliveries_total",
-            "Webhook delivery attempts by subscription id and outcome (delivered: 2xx; rejected: another status; \
-             failed: no answer).",
-            &["webhook", "outcome"],
+            "Webhook delivery attempts by subscription id, outcome (delivered: a 2xx answer; failed: another status \
+             or no answer, as in GET /webhooks/{id}/attempts) and HTTP status (none without an answer).",
+            &["webhook", "outcome", "status"],
         )?;
         let logins = counter_vec(
             &registry,
@@ -323,12 +323,12 @@ impl Metrics {
 
     /// A webhook delivery attempt to subscription `webhook`: its status, or `None` without an answer.
     pub fn webhook_delivery(&self, webhook: &str, status: Option<u16>) {
-        let outcome = match status {
-            Some(s) if (200..300).contains(&s) => "delivered",
-            Some(_) => "rejected",
-            None => "failed",
+        let (outcome, status) = match status {
+            Some(s) if (200..300).contains(&s) => ("delivered", s.to_string()),
+            Some(s) => ("failed", s.to_string()),
+            None => ("failed", "none".to_owned()),
         };
-        self.webhook_deliveries.with_label_values(&[webhook, outcome]).inc();
+        self.webhook_deliveries.with_label_values(&[webhook, outcome, &status]).inc();
     }
 
     /// A login attempt.

@@ -260,6 +260,13 @@ struct Hit {
     body: String,
 }
 
+/// The `/metrics` text of another replica.
+async fn replica_metrics(base: &str) -> String {
+    let mut res = awc::Client::default().get(format!("{base}/metrics")).send().await.expect("metrics");
+    assert_eq!(res.status().as_u16(), 200);
+    String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8")
+}
+
 struct Receiver {
     hits: Arc<Mutex<Vec<Hit>>>,
     url: String,
@@ -413,6 +420,14 @@ both_backends! {
         assert_eq!(state.body["failures"], 0);
         assert_eq!(state.body["status"], "active");
         assert_eq!(state.body["cursor"], all[0].event_id);
+        // Issue 22: the dispatching replica counts each attempt by subscription and outcome.
+        let text = replica_metrics(&dispatcher.base).await;
+        let series = |outcome: &str, status: &str| {
+            format!("webhook_deliveries_total{{webhook=\"{hook_id}\",outcome=\"{outcome}\",status=\"{status}\"}}")
+        };
+        assert_eq!(crate::metrics::sample(&text, &series("failed", "500")), Some(2.0), "{text}");
+        assert_eq!(crate::metrics::sample(&text, &series("delivered", "200")), Some(1.0), "{text}");
+        assert_eq!(crate::metrics::sample(&text, &series("failed", "none")), None, "{text}");
         dispatcher.stop().await;
         rx.handle.stop(false).await;
     }

@@ -35,7 +35,7 @@ async fn follow(app: &TestApp, token: &str, location: &str) -> Value {
 }
 
 /// Imports a file and waits for the job.
-async fn import(app: &TestApp, login: &str, query: &str, content_type: &str, body: &[u8]) -> Value {
+pub(crate) async fn import(app: &TestApp, login: &str, query: &str, content_type: &str, body: &[u8]) -> Value {
     import_to(app, login, &format!("{IMPORT}{query}"), content_type, body).await
 }
 
@@ -85,7 +85,7 @@ fn assert_job(job: &Value, status: &str, rows: i64, created: i64, updated: i64, 
 }
 
 /// A CSV row in the export format for a person in `community`, unique by `n`.
-fn row(n: u32, community: &str) -> String {
+pub(crate) fn row(n: u32, community: &str) -> String {
     let day = time::Date::from_calendar_date(1950, time::Month::January, 1).unwrap()
         + time::Duration::days(i64::from(n / 500));
     let birth = format!("{}{:02}{:02}", day.year(), day.month() as u8, day.day());
@@ -96,7 +96,7 @@ fn row(n: u32, community: &str) -> String {
     )
 }
 
-fn file(rows: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn file(rows: impl IntoIterator<Item = String>) -> String {
     let mut out = format!("{HEADER}\r\n");
     for r in rows {
         out.push_str(&r);
@@ -106,7 +106,7 @@ fn file(rows: impl IntoIterator<Item = String>) -> String {
 }
 
 /// A bad check character on the person of `n`.
-fn bad_checksum(n: u32, community: &str) -> String {
+pub(crate) fn bad_checksum(n: u32, community: &str) -> String {
     let good = row(n, community);
     let id = good.split(',').nth(1).unwrap().to_owned();
     let last = id.chars().last().unwrap();
