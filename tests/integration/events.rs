@@ -423,7 +423,8 @@ both_backends! {
         // Issue 22: the dispatching replica counts each attempt by subscription and outcome.
         let text = replica_metrics(&dispatcher.base).await;
         let series = |outcome: &str, status: &str| {
-            format!("webhook_deliveries_total{{webhook=\"{hook_id}\",outcome=\"{outcome}\",status=\"{status}\"}}")
+            // The encoder writes the labels in name order.
+            format!("webhook_deliveries_total{{outcome=\"{outcome}\",status=\"{status}\",webhook=\"{hook_id}\"}}")
         };
         assert_eq!(crate::metrics::sample(&text, &series("failed", "500")), Some(2.0), "{text}");
         assert_eq!(crate::metrics::sample(&text, &series("delivered", "200")), Some(1.0), "{text}");
