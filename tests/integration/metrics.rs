@@ -21,6 +21,20 @@ pub fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
+/// `webhook_deliveries_total` of subscription `hook` on the server at `base` (another replica): failed with 500,
+/// delivered with 200, failed without an answer (the encoder writes labels in name order).
+pub async fn webhook_deliveries(base: &str, hook: i64) -> [Option<f64>; 3] {
+    let mut res = awc::Client::default().get(format!("{base}/metrics")).send().await.expect("metrics");
+    assert_eq!(res.status().as_u16(), 200);
+    let text = String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8");
+    [("failed", "500"), ("delivered", "200"), ("failed", "none")].map(|(outcome, status)| {
+        sample(
+            &text,
+            &format!("webhook_deliveries_total{{outcome=\"{outcome}\",status=\"{status}\",webhook=\"{hook}\"}}"),
+        )
+    })
+}
+
 fn value(text: &str, series: &str) -> f64 {
     sample(text, series).unwrap_or_else(|| panic!("{series} missing from\n{text}"))
 }
