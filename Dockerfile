@@ -9,9 +9,10 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY domain/Cargo.toml domain/
 COPY persistence/Cargo.toml persistence/build.rs persistence/
-COPY api/Cargo.toml api/
-RUN mkdir -p domain/src persistence/src api/src src \
- && touch domain/src/lib.rs persistence/src/lib.rs api/src/lib.rs \
+COPY app/Cargo.toml app/
+COPY api/Cargo.toml api/build.rs api/
+RUN mkdir -p domain/src persistence/src app/src api/src src \
+ && touch domain/src/lib.rs persistence/src/lib.rs app/src/lib.rs api/src/lib.rs \
  && echo 'fn main() {}' > src/main.rs \
  && cargo build --release --locked --bin retiree-service
 
@@ -21,11 +22,16 @@ RUN mkdir -p domain/src persistence/src api/src src \
 #    workspace crates even if their mtimes predate the stub build.
 COPY docs docs
 COPY resources resources
+# The commit for retiree_service_build_info on /metrics (there is no .git in the build context):
+# docker compose build --build-arg GIT_COMMIT=$(git rev-parse --short=12 HEAD), or GIT_COMMIT in .env.
+ARG GIT_COMMIT=unknown
+ENV GIT_COMMIT=${GIT_COMMIT}
 COPY domain domain
 COPY persistence persistence
+COPY app app
 COPY api api
 COPY src src
-RUN find domain persistence api src -name '*.rs' -exec touch {} + \
+RUN find domain persistence app api src -name '*.rs' -exec touch {} + \
  && cargo build --release --locked --bin retiree-service \
  && install -m 0755 target/release/retiree-service /usr/local/bin/retiree-service
 
@@ -39,6 +45,9 @@ RUN apt-get update \
  && mkdir -p /app/data \
  && chown -R app:app /app
 COPY --from=builder /usr/local/bin/retiree-service /usr/local/bin/retiree-service
+# The bundled division trees, for the first run:
+#   docker compose run --rm app import-divisions resources/divisions/xiamen-3502.csv
+COPY --chown=app:app resources /app/resources
 
 WORKDIR /app
 USER app
@@ -47,7 +56,8 @@ ENV BIND_ADDR=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///app/data/retiree-service.db \
     RUST_LOG=info
 EXPOSE 8080
-# No HEALTHCHECK: the slim image has no curl/wget; probe GET /readyz from the
-# orchestrator instead.
+# The slim image has no curl: the binary GETs its own /readyz (BIND_ADDR; 0.0.0.0 probes 127.0.0.1).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/retiree-service", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/retiree-service"]
 CMD ["serve"]

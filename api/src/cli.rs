@@ -57,6 +57,16 @@ pub enum Command {
     },
     /// Print the OpenAPI document as YAML.
     Openapi,
+    /// GET /readyz of the service on BIND_ADDR (0.0.0.0 probes 127.0.0.1); exit 0 when it answers 200, else 1.
+    /// For the container's healthcheck: the image has no curl.
+    Healthcheck {
+        /// Probe this address instead of BIND_ADDR.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
+    },
     /// For scripts/bench only: serve an empty actix-web JSON handler on BIND_ADDR with the service's worker
     /// count, the rate HTTP itself allows on this machine (issue 20). No database, no routes of the service.
     #[command(hide = true)]
@@ -80,6 +90,16 @@ fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::HttpBaseline = command {
         return http_baseline();
+    }
+    if let Command::Healthcheck { addr, timeout_seconds } = &command {
+        let bind = addr
+            .clone()
+            .or_else(|| std::env::var("BIND_ADDR").ok())
+            .unwrap_or_else(|| crate::config::DEFAULT_BIND_ADDR.into());
+        let target = crate::healthcheck::target(bind.trim())?;
+        let status = crate::healthcheck::probe(target, std::time::Duration::from_secs((*timeout_seconds).max(1)))?;
+        println!("{target}: {status}");
+        return Ok(());
     }
     if let Command::Openapi = command {
         let yaml = crate::openapi::to_yaml(&crate::service::openapi())?;
@@ -149,7 +169,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 started.server.await.map_err(|e| e.to_string())
             })
         }
-        Command::Openapi | Command::HttpBaseline => Ok(()),
+        Command::Openapi | Command::HttpBaseline | Command::Healthcheck { .. } => Ok(()),
     }
 }
 

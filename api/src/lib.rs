@@ -14,6 +14,7 @@ pub mod extract;
 
 pub mod idempotency;
 
+pub mod healthcheck;
 pub mod metrics;
 pub mod openapi;
 

@@ -64,16 +64,35 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
             Err(e) => log::error!("cannot check for interrupted imports: {e}"),
         }
     }
+    let audit = app::audit_writer::AuditWriter::spawn(pool.clone(), config.audit_writer)?;
+    let metrics = std::sync::Arc::new(Metrics::new(crate::metrics::Sources {
+        pool: pool.clone(),
+        audit: audit.clone(),
+        imports: imports.clone(),
+    })?);
     let dispatcher = if config.webhooks.dispatch {
-        crate::webhook_dispatch::spawn(pool.clone(), config.webhooks.clone(), config.webhook_ca_bundle.as_deref())
+        crate::webhook_dispatch::spawn(
+            pool.clone(),
+            config.webhooks.clone(),
+            config.webhook_ca_bundle.as_deref(),
+            metrics.clone(),
+        )
     } else {
         None
     };
     let retention = app::retention::spawn(pool.clone(), config.retention);
-    let audit = app::audit_writer::AuditWriter::spawn(pool.clone(), config.audit_writer)?;
     let cache = std::sync::Arc::new(app::hot_cache::HotCache::default());
-    let state = web::Data::new(AppState { clock: config.clock, pool, config, tokens, imports, audit, cache });
-    let metrics = web::Data::new(Metrics::default());
+    let state = web::Data::new(AppState {
+        clock: config.clock,
+        pool,
+        config,
+        tokens,
+        imports,
+        audit,
+        cache,
+        metrics: metrics.clone(),
+    });
+    let metrics = web::Data::from(metrics);
     // A request head must arrive within the client timeout (a slow client is answered 408 and cut off); the
     // bodies' pace is checked by the extractors (`extract::next_chunk`).
     let mut server = HttpServer::new(move || crate::service::build(state.clone(), metrics.clone(), limits))

@@ -39,17 +39,23 @@ struct Http {
     client: awc::Client,
     /// A pool of its own, used with `force_close`: every retry gets a new connection.
     fresh: awc::Client,
+    /// `webhook_deliveries_total` of the server that started the dispatcher.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Http {
-    fn new(timeout: std::time::Duration, tls: Arc<rustls::ClientConfig>) -> Self {
+    fn new(
+        timeout: std::time::Duration,
+        tls: Arc<rustls::ClientConfig>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let build = || {
             // Connecting and the TLS handshake each get the delivery timeout too; the whole answer must still
             // arrive within it (`Client::timeout`).
             let connector = awc::Connector::new().rustls_0_23(tls.clone()).timeout(timeout).handshake_timeout(timeout);
             awc::Client::builder().connector(connector).timeout(timeout).disable_redirects().finish()
         };
-        Self { client: build(), fresh: build() }
+        Self { client: build(), fresh: build(), metrics }
     }
 }
 
@@ -152,20 +158,31 @@ impl Deliver for Http {
             log::info!("webhook receiver {} closed the connection before answering ({e}); sending again", delivery.url);
             sent = send(&self.fresh, &delivery, true).await;
         }
+        // By subscription id (`X-Webhook-Id`), never by URL (it may carry a token).
+        let webhook = delivery.headers.iter().find(|(name, _)| *name == "X-Webhook-Id").map_or("", |(_, v)| v.as_str());
         match sent {
             Ok(mut res) => {
                 let status = res.status().as_u16();
+                self.metrics.webhook_delivery(webhook, Some(status));
                 let body = res.body().limit(64 * 1024).await.ok().map(|b| String::from_utf8_lossy(&b).into_owned());
                 Reply::Answered { status, body }
             }
-            Err(e) => Reply::Failed(failure_reason(&e)),
+            Err(e) => {
+                self.metrics.webhook_delivery(webhook, None);
+                Reply::Failed(failure_reason(&e))
+            }
         }
     }
 }
 
 /// Starts delivering on a thread of its own; `ca_bundle` is `WEBHOOK_CA_BUNDLE` (see [`trust_roots`]). When the
 /// bundle has become unusable since the settings were read, the dispatcher does not start (logged).
-pub fn spawn(pool: Pool, cfg: WebhookConfig, ca_bundle: Option<&Path>) -> Option<Dispatcher> {
+pub fn spawn(
+    pool: Pool,
+    cfg: WebhookConfig,
+    ca_bundle: Option<&Path>,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Option<Dispatcher> {
     let tls = match trust_roots(ca_bundle).and_then(tls_config) {
         Ok(tls) => tls,
         Err(e) => {
@@ -178,7 +195,7 @@ pub fn spawn(pool: Pool, cfg: WebhookConfig, ca_bundle: Option<&Path>) -> Option
     let replica = format!("{}-{}", std::process::id(), rand::random::<u32>());
     let spawned = std::thread::Builder::new().name("webhooks".into()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let http = Http::new(cfg.timeout, tls);
+            let http = Http::new(cfg.timeout, tls, metrics);
             app::webhooks::dispatch::run(pool, cfg, Rc::new(http), flag, replica).await;
         });
     });

@@ -413,6 +413,9 @@ both_backends! {
         assert_eq!(state.body["failures"], 0);
         assert_eq!(state.body["status"], "active");
         assert_eq!(state.body["cursor"], all[0].event_id);
+        // Issue 22: the dispatching replica counts each attempt by subscription, outcome and status.
+        let counts = crate::metrics::webhook_deliveries(&dispatcher.base, hook_id).await;
+        assert_eq!(counts, [Some(2.0), Some(1.0), None], "failed 500, delivered 200, failed without an answer");
         dispatcher.stop().await;
         rx.handle.stop(false).await;
     }

@@ -451,8 +451,8 @@ impl TestApp {
         })
         .await
         .expect("join");
-        let (handle, dispatcher, _) = serve(config, pool);
-        Replica { handle, _dispatcher: dispatcher }
+        let (handle, dispatcher, addr) = serve(config, pool);
+        Replica { handle, _dispatcher: dispatcher, base: format!("http://{addr}") }
     }
 
     /// Stops the server and drops a PostgreSQL test database (dropping the app without this drops it too).
@@ -604,6 +604,8 @@ fn serve(
 pub struct Replica {
     handle: actix_web::dev::ServerHandle,
     _dispatcher: Option<api::webhook_dispatch::Dispatcher>,
+    /// Its address (`http://127.0.0.1:PORT`): its own `/metrics`.
+    pub base: String,
 }
 
 impl Replica {

@@ -47,3 +47,5 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
+// ops (issue 22): /metrics families and the healthcheck subcommand
+mod metrics;

@@ -35,7 +35,7 @@ async fn follow(app: &TestApp, token: &str, location: &str) -> Value {
 }
 
 /// Imports a file and waits for the job.
-async fn import(app: &TestApp, login: &str, query: &str, content_type: &str, body: &[u8]) -> Value {
+pub(crate) async fn import(app: &TestApp, login: &str, query: &str, content_type: &str, body: &[u8]) -> Value {
     import_to(app, login, &format!("{IMPORT}{query}"), content_type, body).await
 }
 
@@ -85,7 +85,7 @@ fn assert_job(job: &Value, status: &str, rows: i64, created: i64, updated: i64, 
 }
 
 /// A CSV row in the export format for a person in `community`, unique by `n`.
-fn row(n: u32, community: &str) -> String {
+pub(crate) fn row(n: u32, community: &str) -> String {
     let day = time::Date::from_calendar_date(1950, time::Month::January, 1).unwrap()
         + time::Duration::days(i64::from(n / 500));
     let birth = format!("{}{:02}{:02}", day.year(), day.month() as u8, day.day());
@@ -96,7 +96,7 @@ fn row(n: u32, community: &str) -> String {
     )
 }
 
-fn file(rows: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn file(rows: impl IntoIterator<Item = String>) -> String {
     let mut out = format!("{HEADER}\r\n");
     for r in rows {
         out.push_str(&r);
@@ -106,7 +106,7 @@ fn file(rows: impl IntoIterator<Item = String>) -> String {
 }
 
 /// A bad check character on the person of `n`.
-fn bad_checksum(n: u32, community: &str) -> String {
+pub(crate) fn bad_checksum(n: u32, community: &str) -> String {
     let good = row(n, community);
     let id = good.split(',').nth(1).unwrap().to_owned();
     let last = id.chars().last().unwrap();
@@ -325,9 +325,37 @@ both_backends! {
         assert!(report.header("content-type").unwrap().starts_with("text/csv"));
         let text = report.text.strip_prefix('\u{feff}').expect("BOM");
         let lines: Vec<&str> = text.split("\r\n").collect();
-        assert_eq!(lines[0], format!("{HEADER},error_line,error_fields,error_codes,error_messages"));
-        assert!(lines[1].starts_with(&format!("{},3,community_code,community_not_found,", row(2, "350206001001"))), "{}", lines[1]);
+        // For people by default (issue 22): Chinese headers of the report columns, the field by its column name.
+        assert_eq!(lines[0], format!("{HEADER},错误行号,错误字段,错误代码,错误说明"));
+        let prefix = format!("{},3,社区代码,community_not_found,", row(2, "350206001001"));
+        let message = lines[1].strip_prefix(&prefix).unwrap_or_else(|| panic!("{}", lines[1]));
+        assert!(message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "a Chinese message: {message}");
         assert_eq!(lines.len(), 3);
+        // For machines on request: the codes.
+        let codes = app
+            .request("GET", &format!("/api/v1/imports/{id}/errors.csv?labels=codes"), Some(&token), &[], None)
+            .await
+            .expect(200);
+        let codes_text = codes.text.strip_prefix('\u{feff}').expect("BOM");
+        let codes_lines: Vec<&str> = codes_text.split("\r\n").collect();
+        assert_eq!(codes_lines[0], format!("{HEADER},error_line,error_fields,error_codes,error_messages"));
+        assert!(codes_lines[1].starts_with(&format!("{},3,community_code,community_not_found,", row(2, "350206001001"))), "{}", codes_lines[1]);
+        // English readers get the codes and English messages; labels=zh still gives the Chinese headers.
+        let en = [("Accept-Language", "en")];
+        let english =
+            app.request("GET", &format!("/api/v1/imports/{id}/errors.csv"), Some(&token), &en, None).await.expect(200);
+        assert!(english.text.starts_with(&format!("\u{feff}{HEADER},error_line,error_fields,")), "{}", english.text);
+        assert!(!english.text.contains(message), "{}", english.text);
+        let zh_en =
+            app.request("GET", &format!("/api/v1/imports/{id}/errors.csv?labels=zh"), Some(&token), &en, None).await.expect(200);
+        assert!(zh_en.text.contains(",错误行号,错误字段,错误代码,错误说明\r\n"), "{}", zh_en.text);
+        let bad = app
+            .request("GET", &format!("/api/v1/imports/{id}/errors.csv?labels=pinyin"), Some(&token), &[], None)
+            .await
+            .problem(422, "invalid_enum");
+        assert_eq!(bad.first_field(), "labels");
+        // Each download is audited with the labels it used.
+        assert_eq!(app.audit_count("retiree.import.rejected_rows.read"), 4);
         app.get(&format!("/api/v1/imports/{id}"), "city").await.expect(200);
         app.get(&format!("/api/v1/imports/{id}/errors.csv"), "city").await.problem(403, "forbidden");
         // Another district's centre does not see the job at all.

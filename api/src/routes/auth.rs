@@ -75,10 +75,12 @@ pub async fn token(
     let request_id = crate::context::current().request_id;
     let cfg = &state.config;
     let throttle = throttle(cfg);
-    let issued = crate::db::run(&state.pool, move |conn| {
-        app::accounts::login::login(conn, throttle, credentials, client_ip, request_id)
+    let (issued, note) = crate::db::run(&state.pool, move |conn| {
+        app::accounts::login::login_noted(conn, throttle, credentials, client_ip, request_id)
     })
     .await?;
+    state.metrics.login(note);
+    let issued = issued?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let ttl = state.config.token_ttl.as_secs();
     let claims = Claims {

@@ -51,8 +51,10 @@ pub async fn create(
     let key = crate::extract::idempotency_key(&req)?;
     let asked = app::certifications::runs::check(&body, today).map_err(ApiError::validation)?;
     let c = caller.clone();
+    let metrics = state.metrics.clone();
     crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
         let run = app::certifications::runs::run(conn, &c, asked)?;
+        metrics.certification_run(run.dry_run);
         Ok(crate::idempotency::Created {
             location: format!("/api/v1/certification-runs/{}", run.id),
             version: 1,

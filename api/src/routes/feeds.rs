@@ -127,6 +127,20 @@ pub async fn submit_feed(
         answer
     })
     .await?;
+    let metrics = &state.metrics;
+    match &submitted {
+        Submitted::Created(_, body) => {
+            let answer: serde_json::Value = serde_json::from_str(body).map_err(ApiError::internal)?;
+            let mut records = Vec::with_capacity(3);
+            for field in ["matched", "unmatched", "rejected"] {
+                let n =
+                    answer[field].as_u64().ok_or_else(|| ApiError::internal(format!("feed answer without {field}")))?;
+                records.push((field, n));
+            }
+            metrics.feed_batch(kind.as_str(), true, &records);
+        }
+        Submitted::Replayed(..) => metrics.feed_batch(kind.as_str(), false, &[]),
+    }
     let (status, id, body, replayed) = match submitted {
         Submitted::Created(id, body) => (StatusCode::CREATED, id, body, false),
         Submitted::Replayed(id, body) => (StatusCode::OK, id, body, true),

@@ -268,27 +268,50 @@ pub async fn job_errors(
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
+/// Labels of the rejected-rows file.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ErrorsCsvQuery {
+    /// `zh`: Chinese headers of the report columns (`错误行号`, `错误字段`, `错误代码`, `错误说明`) and the fields
+    /// named by their Chinese column names, as exports do; `codes`: `error_line`, `error_fields`, `error_codes`,
+    /// `error_messages` and the API's field names. Default: `zh`, or `codes` when `Accept-Language` prefers English.
+    #[param(example = "zh")]
+    pub labels: Option<String>,
+}
+
 /// The rejected rows as a CSV file (UTF-8 with BOM, opens in Excel): the file's own columns with the values as
-/// sent, then `error_line`, `error_fields`, `error_codes`, `error_messages`. Fix the rows and send the file
-/// again; the `error_*` columns are ignored on import. Only the uploader may download it (it holds the personal
-/// data they sent); the download is audited.
-#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])), params(("id" = i64, Path, description = "Job id")),
+/// sent, then the line, the fields, the error codes and the messages of each rejected row: for people (the
+/// default) with Chinese headers `错误行号`, `错误字段`, `错误代码`, `错误说明`, for machines (`labels=codes`)
+/// `error_line`, `error_fields`, `error_codes`, `error_messages`. Fix the rows and send the file again; these
+/// columns are ignored on import. Only the uploader may download it (it holds the personal data they sent); the
+/// download is audited.
+#[utoipa::path(tag = "imports", security(("bearer" = ["retiree.import"])),
+    params(("id" = i64, Path, description = "Job id"), ErrorsCsvQuery),
     responses((status = 200, content_type = "text/csv", body = String,
-        example = "\u{feff}name,id_number,retirement_date,category,management_level,community_code,error_line,error_fields,error_codes,error_messages\r\n张三,350203195501010018,2015-01-01,enterprise_employee,city_managed,350203001001,2,id_number,id_number_checksum,公民身份号码校验码错误\r\n"),
+        example = "\u{feff}name,id_number,retirement_date,category,management_level,community_code,错误行号,错误字段,错误代码,错误说明\r\n张三,350203195501010018,2015-01-01,enterprise_employee,city_managed,350203001001,2,公民身份号码,id_number_checksum,公民身份号码校验码错误\r\n"),
         crate::openapi::ReadErrors))]
 #[get("/imports/{id}/errors.csv")]
 pub async fn errors_csv(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
+    query: web::Query<ErrorsCsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    use app::exports::Labels;
     caller.require(Permission::RetireeImport)?;
+    let mut errors = Vec::new();
+    let labels =
+        super::common::enum_filter("labels", query.labels.as_deref(), Labels::parse, vec!["zh", "codes"], &mut errors);
+    finish(errors)?;
+    let en = english();
+    let labels = labels.unwrap_or(if en { Labels::Codes } else { Labels::Zh });
     let id = path.into_inner();
     let c = caller.0.clone();
     let registry = state.imports.clone();
-    let en = english();
-    let body = crate::db::write(&state.pool, move |conn| app::imports::jobs::rejected_csv(conn, &c, &registry, id, en))
-        .await?;
+    let body = crate::db::write(&state.pool, move |conn| {
+        app::imports::jobs::rejected_csv(conn, &c, &registry, id, en, labels)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-rejected.csv\"")))

@@ -40,6 +40,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 /// Prometheus text exposition.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render(&state.pool, state.audit.stats()))
+pub async fn metrics(metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
+    let text = metrics.render().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).body(text))
 }

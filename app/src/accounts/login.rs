@@ -93,7 +93,22 @@ pub struct Issued {
 enum Outcome {
     Issued(Issued),
     Locked(i64),
-    Refused,
+    /// A wrong secret; `true` when this failure started a lock of the login name.
+    Refused(bool),
+}
+
+/// What a login attempt came to, for `/metrics` (issue 22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginNote {
+    /// A token was issued.
+    Success,
+    /// Wrong credentials (or a disabled account); `locked` when this failure started a lock of the login name.
+    InvalidCredentials {
+        /// The failure reached `LOGIN_MAX_FAILURES`: further attempts wait.
+        locked: bool,
+    },
+    /// Refused without a check while a delay runs (429).
+    Throttled,
 }
 
 /// Checks credentials: the account must exist, be active, be of the kind asked for and its hash must match the
@@ -108,16 +123,30 @@ pub fn login(
     client_ip: Option<String>,
     request_id: String,
 ) -> Result<Issued, AppError> {
+    login_noted(conn, throttle, credentials, client_ip, request_id)?.0
+}
+
+/// [`login`], with what the attempt came to (for `/metrics`); the outer error is a failure to record the attempt.
+pub fn login_noted(
+    conn: &mut DbConnection,
+    throttle: Throttle,
+    credentials: Credentials,
+    client_ip: Option<String>,
+    request_id: String,
+) -> Result<(Result<Issued, AppError>, LoginNote), AppError> {
     let Credentials { kind, login, secret } = credentials;
-    match attempt(conn, throttle, kind, &login, &secret, client_ip, request_id)? {
-        Outcome::Issued(issued) => Ok(issued),
-        Outcome::Locked(secs) => Err(AppError::too_many_requests(secs.unsigned_abs())),
-        Outcome::Refused => Err(AppError::with(
-            ErrorCode::InvalidCredentials,
-            if kind == "user" { "用户名或密码错误" } else { "客户端标识或密钥错误" },
-            "the credentials are wrong or the account is disabled",
-        )),
-    }
+    Ok(match attempt(conn, throttle, kind, &login, &secret, client_ip, request_id)? {
+        Outcome::Issued(issued) => (Ok(issued), LoginNote::Success),
+        Outcome::Locked(secs) => (Err(AppError::too_many_requests(secs.unsigned_abs())), LoginNote::Throttled),
+        Outcome::Refused(locked) => (
+            Err(AppError::with(
+                ErrorCode::InvalidCredentials,
+                if kind == "user" { "用户名或密码错误" } else { "客户端标识或密钥错误" },
+                "the credentials are wrong or the account is disabled",
+            )),
+            LoginNote::InvalidCredentials { locked },
+        ),
+    })
 }
 
 fn attempt(
@@ -195,7 +224,7 @@ fn attempt(
             serde_json::json!({"reason": "invalid_credentials", "locked": locked.is_some(), "grant": kind}).to_string(),
         );
         audit::append(conn, &entry)?;
-        Ok(Outcome::Refused)
+        Ok(Outcome::Refused(locked.is_some()))
     })
 }
 

@@ -303,7 +303,9 @@ pub fn row_errors(
 }
 
 /// The rejected rows of a job as a CSV file (UTF-8 with BOM): the file's own columns with the values as sent,
-/// then `error_line`, `error_fields`, `error_codes`, `error_messages`. Only the uploader may read it (403 for
+/// then, for people (`labels` Zh), `错误行号`, `错误字段` (the fields' Chinese column names), `错误代码`, `错误说明`;
+/// for machines (Codes) `error_line`, `error_fields`, `error_codes`, `error_messages`. Messages are Chinese, or
+/// English with `en`. The import ignores these columns when the file comes back. Only the uploader may read it (403 for
 /// others: it holds the personal data they sent); the download is audited (`retiree.import.rejected_rows.read`).
 pub fn rejected_csv(
     conn: &mut DbConnection,
@@ -311,7 +313,10 @@ pub fn rejected_csv(
     registry: &Registry,
     id: i64,
     en: bool,
+    labels: crate::exports::Labels,
 ) -> Result<Vec<u8>, AppError> {
+    use crate::exports::Labels;
+    use crate::retirees::file::{REPORT_COLUMNS, REPORT_COLUMNS_ZH, field_zh};
     let job = visible_job(conn, caller, id, registry)?;
     if job.actor != caller.login {
         return Err(AppError::forbidden());
@@ -321,7 +326,8 @@ pub fn rejected_csv(
         None => Vec::new(),
     };
     let width = header.len();
-    header.extend(["error_line", "error_fields", "error_codes", "error_messages"].map(String::from));
+    let report = if labels == Labels::Zh { REPORT_COLUMNS_ZH } else { REPORT_COLUMNS };
+    header.extend(report.map(String::from));
     // Flexible: a row refused for its width keeps all the cells it had.
     let mut out = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     out.write_record(&header).map_err(AppError::internal)?;
@@ -341,7 +347,7 @@ pub fn rejected_csv(
             cells.resize(width.max(cells.len()), String::new());
             let join = |f: &dyn Fn(&RowErrorRecord) -> String| row_errors.iter().map(f).collect::<Vec<_>>().join("; ");
             cells.push(row.line.to_string());
-            cells.push(join(&|e| e.field.clone()));
+            cells.push(join(&|e| if labels == Labels::Zh { field_zh(&e.field).to_owned() } else { e.field.clone() }));
             cells.push(join(&|e| e.code.clone()));
             cells.push(join(&|e| if en { e.message_en.clone() } else { e.message_zh.clone() }));
             out.write_record(&cells).map_err(AppError::internal)?;
@@ -349,7 +355,7 @@ pub fn rejected_csv(
         }
     }
     let mut entry = caller.audit("retiree.import.rejected_rows.read", "import_job", id, &job.scope_path);
-    entry.detail = Some(serde_json::json!({"rows": rows}).to_string());
+    entry.detail = Some(serde_json::json!({"rows": rows, "labels": labels.as_str()}).to_string());
     audit::append(conn, &entry)?;
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     bytes.extend(out.into_inner().map_err(AppError::internal)?);

@@ -84,10 +84,28 @@ pub fn column_of(header: &str) -> Option<&'static str> {
         .or_else(|| ALIASES.iter().find(|(_, names)| names.contains(&h)).map(|(c, _)| *c))
 }
 
-/// Whether a header is one of the extra columns of our own rejected-rows report (`error_line` …), which a clerk
-/// sends back after fixing the row; they are ignored.
+/// The extra columns of our own rejected-rows report, for machines (`labels=codes`).
+pub const REPORT_COLUMNS: [&str; 4] = ["error_line", "error_fields", "error_codes", "error_messages"];
+
+/// The same columns for people (`labels=zh`, the default; issue 22).
+pub const REPORT_COLUMNS_ZH: [&str; 4] = ["错误行号", "错误字段", "错误代码", "错误说明"];
+
+/// Whether a header is one of the extra columns of our own rejected-rows report (`error_line` … or `错误行号` …),
+/// which a clerk sends back after fixing the row; they are ignored.
 pub fn is_report_column(header: &str) -> bool {
-    header.trim().starts_with("error_")
+    let h = header.trim().trim_start_matches('\u{feff}');
+    h.starts_with("error_") || REPORT_COLUMNS_ZH.contains(&h)
+}
+
+/// The Chinese name of a field named in a row error (a column of a retirees or a dependants file), or the field
+/// as it is when it has none.
+pub fn field_zh(field: &str) -> &str {
+    ALIASES
+        .iter()
+        .chain(DEPENDENT_ALIASES.iter())
+        .find(|(c, _)| *c == field)
+        .and_then(|(_, names)| names.first().copied())
+        .unwrap_or(field)
 }
 
 /// Writes special-group flags: `living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30`.
@@ -366,6 +384,13 @@ mod tests {
         assert_eq!(column_of("身份证号"), Some("id_number"));
         assert_eq!(column_of("comunity_code"), None);
         assert!(is_report_column("error_codes"));
+        for zh in REPORT_COLUMNS_ZH {
+            assert!(is_report_column(zh), "{zh}");
+        }
+        assert!(!is_report_column("姓名"));
+        assert_eq!(field_zh("id_number"), "公民身份号码");
+        assert_eq!(field_zh("relation"), "关系");
+        assert_eq!(field_zh("no_such_column"), "no_such_column");
     }
 
     #[test]

@@ -133,6 +133,32 @@ pub struct Registry {
     freed: Condvar,
     max_running: usize,
     waiting: AtomicUsize,
+    /// What the jobs of this process did, for `/metrics`.
+    pub stats: ImportStats,
+}
+
+/// Counters of the jobs this process ran, for `/metrics` (issue 22).
+#[derive(Debug, Default)]
+pub struct ImportStats {
+    /// Jobs ended, by kind (`retirees`, `dependents`) and final status (`succeeded`, `completed_with_errors`,
+    /// `rejected`, `failed`).
+    pub ended: Mutex<std::collections::BTreeMap<(&'static str, String), u64>>,
+    /// Rows read and rows rejected, by kind.
+    pub rows: Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl ImportStats {
+    fn record(&self, kind: Kind, status: String, live: &Live) {
+        if let Ok(mut m) = self.ended.lock() {
+            *m.entry((kind.as_str(), status)).or_default() += 1;
+        }
+        if let Ok(mut m) = self.rows.lock() {
+            let read = live.rows_read.load(Ordering::Relaxed).max(0).unsigned_abs();
+            let rejected = live.rejected.load(Ordering::Relaxed).max(0).unsigned_abs();
+            *m.entry((kind.as_str(), "read")).or_default() += read;
+            *m.entry((kind.as_str(), "rejected")).or_default() += rejected;
+        }
+    }
 }
 
 impl Registry {
@@ -144,7 +170,18 @@ impl Registry {
             freed: Condvar::new(),
             max_running: max_running.max(1),
             waiting: AtomicUsize::new(0),
+            stats: ImportStats::default(),
         }
+    }
+
+    /// Jobs running now in this process.
+    pub fn running(&self) -> usize {
+        self.running.lock().map(|r| *r).unwrap_or_else(|poisoned| *poisoned.into_inner())
+    }
+
+    /// Jobs waiting for a slot in this process.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// The live counters of a job of this process.
@@ -292,6 +329,10 @@ fn run(pool: &Pool, registry: &Registry, live: &Live, job: Job) {
     }
     if let Err(e) = jobs::release_owner_lock(&mut conn, id) {
         log::warn!("import {id}: cannot release the owner lock: {e}");
+    }
+    match jobs::find(&mut conn, id) {
+        Ok(ended) => registry.stats.record(job.kind, ended.status, live),
+        Err(e) => log::warn!("import {id}: cannot read the final status for the metrics: {e}"),
     }
 }
 
