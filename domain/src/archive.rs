@@ -43,6 +43,33 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// The class of a material in a personnel archive (the ten classes of 《干部人事档案工作条例》, which CS Art.
+    /// 12(2) and JN Art. 21(4) name as the standard of sorting).
+    MaterialType {
+        /// 履历材料.
+        Resume = "resume": "履历材料",
+        /// 自传和思想材料.
+        Autobiography = "autobiography": "自传和思想材料",
+        /// 考核鉴定材料.
+        Appraisal = "appraisal": "考核鉴定材料",
+        /// 学历学位、专业技术职务、培训材料.
+        Education = "education": "学历学位、职称、培训材料",
+        /// 政审、审计和审核材料.
+        Vetting = "vetting": "政审、审计和审核材料",
+        /// 党、团材料.
+        Party = "party": "党团材料",
+        /// 表彰奖励材料.
+        Award = "award": "表彰奖励材料",
+        /// 违规违纪处分材料.
+        Discipline = "discipline": "处分材料",
+        /// 工资、任免、出国、退休等材料.
+        Employment = "employment": "工资、任免、退休材料",
+        /// 其他可供参考的材料.
+        Other = "other": "其他材料",
+    }
+}
+
+crate::code_enum! {
     /// Where a loan (利用: consultation or borrowing) stands.
     LoanStatus {
         /// Asked for, waiting for the archivist.

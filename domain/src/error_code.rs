@@ -334,6 +334,7 @@ error_codes! {
     ArchivePersonAlive = "archive_person_alive", 409, "Disposal of a living person's archive", "该人员未死亡，档案不能处置", "the person has not died; the archive cannot be disposed of";
     RepositoryFull = "repository_full", 409, "Repository over capacity (JN Art. 20)", "库房容量不足", "the repository is full";
     ArchiveExists = "archive_exists", 409, "Person has an archive on record", "该人员已有档案记录", "the person has an archive on record already";
+    RepositoryNotFound = "repository_not_found", 422, "Repository absent or outside the subtree", "库房不存在或不在您的管辖范围内", "no such repository in your subtree";
     LocationOutOfJurisdiction = "location_out_of_jurisdiction", 422, "Repository of another jurisdiction", "库房不属于该档案所在辖区", "the repository belongs to another jurisdiction";
 }
 

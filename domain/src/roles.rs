@@ -56,7 +56,6 @@ crate::code_enum! {
         // Personnel archives (issue 23).
         ArchiveManage = "archive.manage": "管理人事档案（接收、存放、审批借阅、借出归还、补充材料归档、转递、数字化、处置）",
         ArchiveReadMaterials = "archive.read_materials": "查看人事档案材料目录及借阅、补充材料记录",
-        ArchiveUse = "archive.use": "申请查阅、借阅人事档案，报送补充材料",
     }
 }
 
@@ -114,12 +113,9 @@ impl Role {
             // The centres that answer for escalated cases supervise them; the auditor reads.
             P::PetitionSupervise => matches!(self, R::CityCentre | R::DistrictCentre | R::Auditor),
             // Personnel archives (issue 23; XM Art. 16; JN Art. 12): the archive keeper does the archive work; the
-            // auditor reads the materials list too; the service bodies ask to use an archive and submit materials.
+            // auditor reads the materials list too.
             P::ArchiveManage => matches!(self, R::Archivist),
             P::ArchiveReadMaterials => matches!(self, R::Archivist | R::Auditor),
-            P::ArchiveUse => {
-                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Archivist)
-            }
         }
     }
 

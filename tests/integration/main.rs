@@ -47,3 +47,5 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
+// Personnel archives (issue 23).
+mod archives;
