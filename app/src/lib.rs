@@ -46,6 +46,8 @@ pub mod spreadsheet;
 pub mod timeline;
 pub mod transfers;
 pub mod webhooks;
+// Personnel archives (issue 23).
+pub mod archives;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -324,6 +324,18 @@ error_codes! {
     LoginThrottled = "login_throttled", 429, "Too many failed logins", "登录失败次数过多，请稍后再试", "too many failed logins; retry later";
     InternalError = "internal_error", 500, "Internal error", "服务器内部错误", "internal server error";
     ServiceUnavailable = "service_unavailable", 503, "Database busy", "服务暂时繁忙，请稍后重试", "the service is busy; retry shortly";
+    // Personnel archives (issue 23).
+    ArchiveUnprepared = "archive_unprepared", 422, "Archive not prepared for the handover (CS Art. 12(2))", "档案移交前须完成整理、编目、装订成册和数字化", "the archive must be sorted, catalogued, bound and digitised before the handover";
+    ArchiveNoVolumes = "archive_no_volumes", 422, "Volumes or pieces not above 0", "档案卷数和件数应大于0", "volumes and pieces must be above 0";
+    ArchiveWrongStatus = "archive_wrong_status", 409, "Action does not fit the archive's status", "档案当前状态不能办理此操作", "the archive's status does not allow this action";
+    LoanWrongStatus = "loan_wrong_status", 409, "Action does not fit the loan's status", "借阅当前状态不能办理此操作", "the loan's status does not allow this action";
+    SupplementWrongStatus = "supplement_wrong_status", 409, "Action does not fit the supplement's status (JN Art. 27)", "补充材料当前状态不能办理此操作", "the supplement's status does not allow this action";
+    DispatchReceived = "dispatch_received", 409, "Dispatch confirmed already", "该档案转递已确认接收", "the dispatch was confirmed received already";
+    ArchivePersonAlive = "archive_person_alive", 409, "Disposal of a living person's archive", "该人员未死亡，档案不能处置", "the person has not died; the archive cannot be disposed of";
+    RepositoryFull = "repository_full", 409, "Repository over capacity (JN Art. 20)", "库房容量不足", "the repository is full";
+    ArchiveExists = "archive_exists", 409, "Person has an archive on record", "该人员已有档案记录", "the person has an archive on record already";
+    RepositoryNotFound = "repository_not_found", 422, "Repository absent or outside the subtree", "库房不存在或不在您的管辖范围内", "no such repository in your subtree";
+    LocationOutOfJurisdiction = "location_out_of_jurisdiction", 422, "Repository of another jurisdiction", "库房不属于该档案所在辖区", "the repository belongs to another jurisdiction";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -368,7 +380,7 @@ mod tests {
     #[test]
     fn rule_violations_are_catalogued() {
         use crate::{
-            IdNumberError, JurisdictionCodeError, MoneyError, calendar::CalendarEntryError, death, handover,
+            IdNumberError, JurisdictionCodeError, MoneyError, archive, calendar::CalendarEntryError, death, handover,
             overpayment, pension, petition, support, transfer,
         };
         let date = time::macros::date!(2026 - 11 - 03);
@@ -396,6 +408,12 @@ mod tests {
             Box::new(overpayment::LedgerError::Closed),
             Box::new(petition::PetitionError::WrongStatus(petition::PetitionStatus::Closed)),
             Box::new(petition::PetitionError::ReopenWindowPassed(date)),
+            Box::new(archive::ArchiveError::ArchiveStatus(archive::ArchiveStatus::InTransit)),
+            Box::new(archive::ArchiveError::LoanStatus(archive::LoanStatus::Returned)),
+            Box::new(archive::ArchiveError::SupplementStatus(archive::SupplementStatus::Filed)),
+            Box::new(archive::ArchiveError::DispatchReceived),
+            Box::new(archive::ArchiveError::NotDeceased),
+            Box::new(archive::ArchiveError::OverCapacity { capacity: 1, occupancy: 2 }),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -419,6 +437,8 @@ mod tests {
             Box::new(overpayment::LedgerError::ReservedKind),
             Box::new(petition::PetitionError::NoAnswer),
             Box::new(petition::PetitionError::TopLevel),
+            Box::new(archive::ArchiveError::Unprepared(vec![archive::PreparationItem::Bound])),
+            Box::new(archive::ArchiveError::NoVolumes),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

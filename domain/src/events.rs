@@ -50,6 +50,17 @@ crate::code_enum! {
         /// A petition was reported to the level above (GUIDE 接待制度), at once on registration for a collective
         /// petition or an emergency.
         PetitionEscalated = "petition.escalated": "信访件逐级上报",
+        // Personnel archives (issue 23).
+        /// A personnel archive was received (XM Art. 16; CS Art. 12(2); JN Art. 21(3)).
+        ArchiveReceived = "archive.received": "接收人事档案",
+        /// An archive was lent out for use (JN Art. 7(12) "档案利用").
+        ArchiveLent = "archive.lent": "借出人事档案",
+        /// A lent archive came back.
+        ArchiveReturned = "archive.returned": "归还人事档案",
+        /// An archive was sent to, or confirmed received by, another authority (JN Art. 7(12) "档案传递").
+        ArchiveTransferred = "archive.transferred": "转递人事档案",
+        /// A supplementary material was filed (JN Art. 27).
+        ArchiveSupplemented = "archive.supplemented": "补充材料归档",
     }
 }
 

@@ -20,6 +20,8 @@ pub mod policy;
 pub mod roles;
 pub mod support;
 pub mod transfer;
+// Personnel archives (issue 23).
+pub mod archive;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -53,6 +53,9 @@ crate::code_enum! {
         PetitionRegister = "petition.register": "登记来访、来电、来信（接待、信访）",
         PetitionHandle = "petition.handle": "办理信访件（承办、答复、办结、重新办理、逐级上报）",
         PetitionSupervise = "petition.supervise": "督办信访件（查看辖区全部信访件及统计）",
+        // Personnel archives (issue 23).
+        ArchiveManage = "archive.manage": "管理人事档案（接收、存放、审批借阅、借出归还、补充材料归档、转递、数字化、处置）",
+        ArchiveReadMaterials = "archive.read_materials": "查看人事档案材料目录及借阅、补充材料记录",
     }
 }
 
@@ -109,6 +112,10 @@ impl Role {
             }
             // The centres that answer for escalated cases supervise them; the auditor reads.
             P::PetitionSupervise => matches!(self, R::CityCentre | R::DistrictCentre | R::Auditor),
+            // Personnel archives (issue 23; XM Art. 16; JN Art. 12): the archive keeper does the archive work; the
+            // auditor reads the materials list too.
+            P::ArchiveManage => matches!(self, R::Archivist),
+            P::ArchiveReadMaterials => matches!(self, R::Archivist | R::Auditor),
         }
     }
 

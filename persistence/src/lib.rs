@@ -34,6 +34,8 @@ pub mod testing;
 pub mod typed;
 pub mod visits;
 pub mod webhooks;
+// Personnel archives (issue 23).
+pub mod archives;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

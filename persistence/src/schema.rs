@@ -943,6 +943,77 @@ diesel::joinable!(petition_persons -> petitions (petition_id));
 diesel::joinable!(petition_steps -> petitions (petition_id));
 diesel::joinable!(petition_steps -> jurisdictions (node_code));
 
+// Personnel archives (issue 23).
+diesel::table! {
+    archive_repositories (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        jurisdiction_code -> Text,
+        area_m2 -> BigInt,
+        keepers -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    archives (id) {
+        id -> BigInt,
+        retiree_id -> Nullable<BigInt>,
+        handover_item_id -> Nullable<BigInt>,
+        person_name -> Text,
+        id_number -> Text,
+        community_code -> Text,
+        volumes -> Integer,
+        pieces -> Integer,
+        sorted_on -> Nullable<Date>,
+        catalogued_on -> Nullable<Date>,
+        bound_on -> Nullable<Date>,
+        digitised_on -> Nullable<Date>,
+        missing_items -> Text,
+        delivered_by -> Text,
+        received_by -> Text,
+        received_on -> Date,
+        status -> Text,
+        repository_id -> Nullable<BigInt>,
+        room -> Nullable<Text>,
+        shelf -> Nullable<Text>,
+        #[sql_name = "box"]
+        box_ -> Nullable<Text>,
+        stored_on -> Nullable<Date>,
+        digital_uri -> Nullable<Text>,
+        digital_pages -> Nullable<Integer>,
+        digital_checksum -> Nullable<Text>,
+        disposal_kind -> Nullable<Text>,
+        disposed_on -> Nullable<Date>,
+        disposal_note -> Nullable<Text>,
+        retention_until -> Nullable<Date>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    archive_materials (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        piece_no -> Integer,
+        material_type -> Text,
+        title -> Text,
+        dated -> Nullable<Date>,
+        pages -> Integer,
+        source -> Text,
+        filed_on -> Date,
+    }
+}
+
+diesel::joinable!(archives -> jurisdictions (community_code));
+diesel::joinable!(archives -> archive_repositories (repository_id));
+diesel::joinable!(archive_materials -> archives (archive_id));
+diesel::joinable!(archive_repositories -> jurisdictions (jurisdiction_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     jurisdiction_changes,
@@ -1001,6 +1072,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     petitions,
     petition_persons,
     petition_steps,
+    // Personnel archives (issue 23).
+    archive_repositories,
+    archives,
+    archive_materials,
 );
 
 diesel::table! {

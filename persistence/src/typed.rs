@@ -25,6 +25,9 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
+use domain::archive::{
+    ArchiveStatus, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
+};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
@@ -192,6 +195,14 @@ stored_codes!(
     PetitionStatus,
     Satisfaction,
     AnswerBasis,
+    // Personnel archives (issue 23).
+    ArchiveStatus,
+    MaterialType,
+    LoanStatus,
+    LoanKind,
+    SupplementStatus,
+    DispatchStatus,
+    DisposalKind,
 );
 
 #[cfg(test)]

@@ -394,13 +394,13 @@ both_backends! {
         assert_eq!(b["fund"]["total"], "0.00");
         // JN Art. 11: under 500 received, a part-time worker; streets and district office +2 each. Art. 12: a keeper
         // per 10,000 volumes; Art. 20: 60 m² per 10,000 volumes.
-        let r = app.get("/api/v1/reports/staffing?jurisdiction=350206&archive_volumes=25000", "huli").await.expect(200).body;
+        // Issue 23: the archive volumes come from the archive records (none here), no longer from a query parameter.
+        let r = app.get("/api/v1/reports/staffing?jurisdiction=350206", "huli").await.expect(200).body;
         assert_eq!(r["communities"][0], json!({"code": "350206001001", "name": "湖里社区居委会", "retirees": 2, "full_time_workers": 0, "part_time": true}));
         assert_eq!(r["communities"][1]["part_time"], false);
         assert_eq!((r["streets"].clone(), r["street_workers"].clone(), r["district_office_workers"].clone(), r["total_workers"].clone()), (json!(1), json!(2), json!(2), json!(4)));
-        assert_eq!((r["archive_keepers"].clone(), r["archive_area_m2"].clone()), (json!(3), json!(150)));
+        assert_eq!((r["archive_volumes"].clone(), r["archive_keepers"].clone(), r["archive_area_m2"].clone()), (json!(0), json!(0), json!(0)));
         assert_eq!(r["sources"]["archive_m2_per_10000_volumes"], "JN Art. 20");
-        app.get("/api/v1/reports/staffing?jurisdiction=350206&archive_volumes=-1", "huli").await.problem(422, "out_of_range");
         app.get("/api/v1/reports/staffing?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
         app.get("/api/v1/reports/staffing?jurisdiction=350206001", "huli").await.problem(422, "not_a_district");
         app.get("/api/v1/reports/staffing?jurisdiction=350206", "admin").await.problem(403, "forbidden");

@@ -49,3 +49,5 @@ mod upload_bytes;
 mod webhook_tls;
 // ops (issue 22): /metrics families and the healthcheck subcommand
 mod metrics;
+// Personnel archives (issue 23).
+mod archives;

@@ -154,6 +154,21 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let body = json!({"jurisdiction": NODE, "year": 2000 + i32::from(n)}).to_string().into_bytes();
             app.request("POST", "/api/v1/funding/budgets", Some(token), &[json_type], Some(body)).await
         }
+        // Personnel archives (issue 23).
+        Permission::ArchiveManage => {
+            let body = json!({"code": format!("PROBE-{n}"), "name": "角色测试库房", "jurisdiction": NODE, "area_m2": 10,
+                "keepers": 0});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/archive-repositories", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::ArchiveReadMaterials => {
+            let r = app.create_retiree("siming", &retiree_body("350203001001", 500 + n)).await["id"].clone();
+            let body = json!({"retiree_id": r, "volumes": 1, "pieces": 1, "delivered_by": "角色测试",
+                "preparation": {"sorted": "2026-11-02", "catalogued": "2026-11-02", "bound": "2026-11-02",
+                    "digitised": "2026-11-02"}});
+            let id = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body["id"].clone();
+            app.request("GET", &format!("/api/v1/archives/{id}/materials"), Some(token), &[], None).await
+        }
     }
 }
 
@@ -207,6 +222,8 @@ both_backends! {
                         Permission::EventRead => assert!(res.body["items"].is_array(), "{role}: {}", res.text),
                         Permission::WebhookManage => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::FundManage => assert_eq!(res.body["year"], 2000 + i32::from(n), "{role}: {}", res.text),
+                        Permission::ArchiveManage => assert_eq!(status, 201, "{role}: {}", res.text),
+                        Permission::ArchiveReadMaterials => assert!(res.body["items"].is_array(), "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -217,7 +234,9 @@ both_backends! {
         // Refused writes left nothing behind; allowed ones left exactly one thing each.
         let allowed = |p: Permission| Role::ALL.iter().filter(|r| r.allows(p)).count() as i64;
         // The pension and certification probes register one person each per role first.
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 2 * Role::ALL.len() as i64);
+        // Issue 23: the materials probe registers one more person (and an archive) per role.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 3 * Role::ALL.len() as i64);
+        assert_eq!(app.count("archive_repositories"), allowed(Permission::ArchiveManage));
         assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));
         assert_eq!(app.count("certifications"), allowed(Permission::CertificationRecord));
         assert_eq!(app.count("certification_runs"), allowed(Permission::CertificationRun));

@@ -36,6 +36,8 @@ pub mod transfers;
 pub mod visit_tasks;
 pub mod visits;
 pub mod webhooks;
+// Personnel archives (issue 23).
+pub mod archives;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -199,5 +201,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(petitions::answer)
         .service(petitions::close)
         .service(petitions::reopen)
-        .service(petitions::escalate);
+        .service(petitions::escalate)
+        // Personnel archives (issue 23).
+        .service(archives::receive)
+        .service(archives::list)
+        .service(archives::get_one)
+        .service(archives::materials)
+        .service(archives::place)
+        .service(archives::create_repository)
+        .service(archives::list_repositories);
 }

@@ -76,6 +76,8 @@ pub enum SubjectKind {
     Condolence,
     /// A petition (`petition.escalated`).
     Petition,
+    /// A personnel archive (`archive.*`).
+    Archive,
 }
 
 /// What an event is about.
@@ -260,6 +262,31 @@ pub struct PetitionEscalatedPayload {
     pub retiree: Option<RetireeState>,
 }
 
+/// `archive.received`, `archive.lent`, `archive.returned`, `archive.transferred`, `archive.supplemented` (issue 23;
+/// XM Art. 16; JN Art. 7(12), 27). No material's content is in the event; the person's state when the archive is
+/// linked to a retiree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivePayload {
+    pub archive_id: i64,
+    /// The archive's status after the change (`in_store`, `on_loan`, `in_transit`, `transferred_out`, `disposed`).
+    #[schema(example = "in_store")]
+    pub status: String,
+    pub volumes: i32,
+    pub pieces: i32,
+    /// `archive.lent`, `archive.returned`: the loan.
+    pub loan_id: Option<i64>,
+    /// `archive.supplemented`: the supplement and the piece number it was filed under.
+    pub supplement_id: Option<i64>,
+    pub piece_no: Option<i32>,
+    /// `archive.transferred`: the dispatch, its transfer, and whether the receiver confirmed it.
+    pub dispatch_id: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub received: Option<bool>,
+    /// The retiree, once the archive is linked to one.
+    pub retiree: Option<RetireeState>,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -285,6 +312,9 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::TransferChanged => is::<TransferPayload>(payload),
         E::CondolenceRecorded => is::<CondolencePayload>(payload),
         E::PetitionEscalated => is::<PetitionEscalatedPayload>(payload),
+        E::ArchiveReceived | E::ArchiveLent | E::ArchiveReturned | E::ArchiveTransferred | E::ArchiveSupplemented => {
+            is::<ArchivePayload>(payload)
+        }
     }
 }
 
@@ -341,6 +371,9 @@ envelopes! {
     TransferChangedEvent (TransferChangedType: "transfer.changed" => TransferChanged) => TransferPayload;
     CondolenceRecordedEvent (CondolenceRecordedType: "condolence.recorded" => CondolenceRecorded) => CondolencePayload;
     PetitionEscalatedEvent (PetitionEscalatedType: "petition.escalated" => PetitionEscalated) => PetitionEscalatedPayload;
+    ArchiveEvent (ArchiveEventType: "archive.received" => Received, "archive.lent" => Lent,
+        "archive.returned" => Returned, "archive.transferred" => Transferred,
+        "archive.supplemented" => Supplemented) => ArchivePayload;
 }
 
 /// A page of the feed.

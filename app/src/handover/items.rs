@@ -151,6 +151,8 @@ pub fn accept(
         load_certification(conn, &caller.login, retiree.id, c, data.certified_until, Some(item_id))?;
     }
     repo::settle_item(conn, &item, accepted.as_str(), Some(retiree.id), None, &caller.login).map_err(settled)?;
+    // Issue 23: the archive received with the person (the handover's archive step) now belongs to the retiree.
+    persistence::archives::link_retiree(conn, item_id, retiree.id, &retiree.community_code)?;
     repo::open_visit(
         conn,
         retiree.id,

@@ -264,7 +264,7 @@ fn rule(e: rules::HandoverError) -> AppError {
 }
 
 /// The outcome of `action` on `item` (GUIDE 交接制度; JN Art. 21).
-fn decide(item: &Item, action: HandoverAction) -> Result<HandoverItemStatus, AppError> {
+pub(crate) fn decide(item: &Item, action: HandoverAction) -> Result<HandoverItemStatus, AppError> {
     let status = HandoverItemStatus::parse(&item.status)
         .ok_or_else(|| AppError::internal(format!("handover item {} has unknown status {:?}", item.id, item.status)))?;
     rules::apply(status, action).map_err(rule)
@@ -272,7 +272,7 @@ fn decide(item: &Item, action: HandoverAction) -> Result<HandoverItemStatus, App
 
 /// The item if its batch is visible and its receiving community is in the caller's subtree (or the batch was
 /// handed to the caller's node); with the community's path.
-fn item_in_scope(
+pub(crate) fn item_in_scope(
     conn: &mut DbConnection,
     caller: &Caller,
     batch_id: i64,

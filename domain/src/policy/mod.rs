@@ -406,6 +406,26 @@ pub struct Policy {
     pub petitions: Petitions,
     /// Staffing and archive ratios.
     pub staffing: Staffing,
+    /// Personnel archive work (issue 23). Versions stored before this value existed read the defaults.
+    #[serde(default = "default_archives")]
+    pub archives: Archives,
+}
+
+/// Personnel archive work (人事档案; JN Art. 7(12), 27): how long a loan runs and how soon a supplementary material is
+/// reviewed. No text gives a number; keepers and storage are in [`Staffing`] (JN Art. 12, 20).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Archives {
+    /// Days an archive may stay out on loan (JN Art. 7(12) "档案利用").
+    pub loan_days: Sourced<u32>,
+    /// Days to review a supplementary material (JN Art. 27: "经审核后归档").
+    pub supplement_review_days: Sourced<u32>,
+}
+
+/// The archive values of versions stored before they existed: a 30-day loan and 15 days to review, not stated.
+pub fn default_archives() -> Archives {
+    Archives { loan_days: Sourced::default_value(30), supplement_review_days: Sourced::default_value(15) }
 }
 
 /// A broken rule in a policy: JSON pointer, code and messages.
@@ -630,6 +650,8 @@ impl Policy {
         let s = &self.staffing;
         check_positive("/staffing/retirees_per_worker", &s.retirees_per_worker, &mut out);
         check_positive("/staffing/archive_volumes_per_keeper", &s.archive_volumes_per_keeper, &mut out);
+        check_positive("/archives/loan_days", &self.archives.loan_days, &mut out);
+        check_positive("/archives/supplement_review_days", &self.archives.supplement_review_days, &mut out);
         out
     }
 

@@ -208,6 +208,8 @@ pub fn defaults() -> Policy {
             archive_volumes_per_keeper: d(10_000),
             archive_m2_per_10000_volumes: d(60),
         },
+        // No text gives a loan period or a review deadline for archives (JN Art. 7(12), 27 name the work only).
+        archives: default_archives(),
     }
 }
 

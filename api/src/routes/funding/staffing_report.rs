@@ -10,13 +10,13 @@ pub use app::care::funding::staffing::{CommunityStaffing, StaffingReport};
 pub struct StaffingQuery {
     /// A district in the caller's subtree (default: the caller's node).
     pub jurisdiction: Option<String>,
-    /// Personnel archive volumes held (default 0), for the keepers and storage area.
-    pub archive_volumes: Option<i64>,
 }
 
 /// The staffing and archive-facility requirements of a district under its policy (JN Art. 11: a worker per 1,500
 /// retirees received, one for 500-1,500, a part-time worker under 500, the district office and each street at least
-/// 2 more; Art. 12: an archive keeper per 10,000 volumes; Art. 20: 60 m² of storage per 10,000 volumes).
+/// 2 more; Art. 12: an archive keeper per 10,000 volumes; Art. 20: 60 m² of storage per 10,000 volumes). The archive
+/// volumes are counted from the archive records (issue 23), with the shortfall of keepers and storage of the
+/// district's repositories together and of each one.
 #[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])), params(StaffingQuery),
     responses((status = 200, body = StaffingReport), crate::openapi::ReadErrors))]
 #[get("/reports/staffing")]
@@ -28,12 +28,9 @@ pub async fn staffing(
     let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();
-    let volumes = app::care::funding::staffing::check_volumes(q.archive_volumes).map_err(ApiError::field)?;
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.0.clone();
-    let out = crate::db::run(&state.pool, move |conn| {
-        app::care::funding::staffing::staffing(conn, &c, &code, today, volumes)
-    })
-    .await?;
+    let out =
+        crate::db::run(&state.pool, move |conn| app::care::funding::staffing::staffing(conn, &c, &code, today)).await?;
     Ok(web::Json(out))
 }

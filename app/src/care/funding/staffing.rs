@@ -1,6 +1,6 @@
 //! The staffing and archive-facility report (JN Art. 11, 12, 20).
 
-use domain::{ErrorCode, Level, care};
+use domain::{Level, care};
 use persistence::DbConnection;
 use persistence::fund as repo;
 use persistence::jurisdictions;
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::district_in_scope;
 use crate::caller::Caller;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::policy_book::policy_at;
 
 /// One community of the staffing report.
@@ -35,7 +35,10 @@ pub struct CommunityStaffing {
     "street_workers": 2, "district_office_workers": 2, "total_workers": 4, "archive_volumes": 25000,
     "archive_keepers": 3, "archive_area_m2": 150,
     "sources": {"retirees_per_worker": "JN Art. 11", "archive_volumes_per_keeper": "JN Art. 12",
-        "archive_m2_per_10000_volumes": "JN Art. 20"}}))]
+        "archive_m2_per_10000_volumes": "JN Art. 20"},
+    "archive_storage": {"archives": 12000, "volumes": 25000, "digitised": 9000,
+        "node": {"volumes": 25000, "keepers": 1, "area_m2": 120, "keepers_required": 3, "keepers_short": 2,
+            "area_required_m2": 150, "area_short_m2": 30}, "repositories": []}}))]
 pub struct StaffingReport {
     /// The district.
     pub jurisdiction: String,
@@ -51,7 +54,7 @@ pub struct StaffingReport {
     pub district_office_workers: i64,
     /// Community + street + district office workers.
     pub total_workers: i64,
-    /// Archive volumes.
+    /// Archive volumes held for the district's people, counted from the archive records (issue 23).
     pub archive_volumes: i64,
     /// Archive keepers (JN Art. 12: one per 10,000 volumes, rounded up).
     pub archive_keepers: i64,
@@ -59,34 +62,21 @@ pub struct StaffingReport {
     pub archive_area_m2: i64,
     /// The article of each ratio used.
     pub sources: serde_json::Value,
-}
-
-/// The archive volumes of a report query: default 0, at most 100 million (422 `out_of_range` on
-/// `archive_volumes`).
-pub fn check_volumes(volumes: Option<i64>) -> Result<i64, FieldError> {
-    let volumes = volumes.unwrap_or(0);
-    if (0..=100_000_000).contains(&volumes) {
-        Ok(volumes)
-    } else {
-        Err(FieldError::with(
-            "archive_volumes",
-            ErrorCode::OutOfRange,
-            "档案卷数应在0至1亿之间",
-            "archive_volumes must be 0 to 100,000,000",
-        ))
-    }
+    /// The archives of the district from the records: volumes, digitised, and the shortfall of keepers and storage
+    /// of the district's repositories together and of each one (JN Art. 12, 20; issue 23).
+    pub archive_storage: crate::archives::store::ArchiveStaffing,
 }
 
 /// The staffing and archive-facility requirements of a district in the caller's subtree (else 422
 /// `jurisdiction_not_found`, `not_a_district`) under its policy on `on` (JN Art. 11: a worker per 1,500 retirees
 /// received, one for 500-1,500, a part-time worker under 500, the district office and each street at least 2
-/// more; Art. 12: an archive keeper per 10,000 volumes; Art. 20: 60 m² of storage per 10,000 volumes).
+/// more; Art. 12: an archive keeper per 10,000 volumes; Art. 20: 60 m² of storage per 10,000 volumes). The archive
+/// volumes are counted from the archive records of the district's people (issue 23).
 pub fn staffing(
     conn: &mut DbConnection,
     caller: &Caller,
     jurisdiction: &str,
     on: Date,
-    volumes: i64,
 ) -> Result<StaffingReport, AppError> {
     let node = district_in_scope(conn, caller, jurisdiction, "jurisdiction")?;
     let policy = policy_at(conn, &node.path, on)?;
@@ -112,6 +102,8 @@ pub fn staffing(
     let community_workers = communities.iter().map(|c| c.full_time_workers).sum();
     let street_workers = streets * i64::from(s.street_extra_workers.value);
     let district_office_workers = i64::from(s.district_office_extra_workers.value);
+    let archive_storage = crate::archives::store::staffing_of(conn, &node.path, on)?;
+    let volumes = archive_storage.volumes;
     Ok(StaffingReport {
         jurisdiction: node.code,
         communities,
@@ -131,5 +123,6 @@ pub fn staffing(
             "archive_volumes_per_keeper": s.archive_volumes_per_keeper.source,
             "archive_m2_per_10000_volumes": s.archive_m2_per_10000_volumes.source,
         }),
+        archive_storage,
     })
 }

@@ -1,0 +1,194 @@
+//! Personnel archives (issue 23; XM Art. 16; CS Art. 12(2); JN Art. 7(12), 12, 20, 21, 27): receiving an archive
+//! (on its own or with a handed-over person), the repositories with their capacity and occupancy, and the place of
+//! each archive. The use cases are in [`app::archives`].
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use domain::Permission;
+use domain::archive::ArchiveStatus;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::common::{Page, enum_filter, finish, next_cursor};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{Json, page};
+use crate::state::AppState;
+
+pub use app::archives::receive::{HandoverRef, MaterialInput, ReceiveRequest};
+pub use app::archives::store::{ArchiveStaffing, CreateRepositoryRequest, PlaceRequest, RepositoryView, ShortfallView};
+pub use app::archives::{ArchiveView, DigitalView, DisposalView, MaterialList, MaterialView, PlaceView, Preparation};
+
+const CURSOR: &str = "ar";
+
+/// Receives a personnel archive (XM Art. 16; JN Art. 21(3)): for a retiree on the roll (`retiree_id`) or with a
+/// handed-over person (`handover`: the handover's archive step is recorded, and the archive joins the retiree on
+/// acceptance). An archive not sorted, catalogued, bound and digitised (CS Art. 12(2)) is refused with one 422
+/// `archive_unprepared` per missing item unless `accept_unprepared`; volumes or pieces not above 0: 422
+/// `archive_no_volumes`; a person with an archive on record: 409 `archive_exists`. Emits `archive.received`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = ReceiveRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
+    responses((status = 201, body = ArchiveView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives")]
+pub async fn receive(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<ReceiveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let body = body.0;
+    let asked = app::archives::receive::check(&body, today).map_err(ApiError::validation)?;
+    let fingerprint = crate::idempotency::fingerprint("POST /archives", &body);
+    let key = crate::extract::idempotency_key(&req)?;
+    let c = caller.0.clone();
+    crate::idempotency::create(&state, &caller, key, fingerprint, move |conn| {
+        let saved = app::archives::receive::receive(conn, &c, today, asked)?;
+        Ok(crate::idempotency::Created {
+            location: format!("/api/v1/archives/{}", saved.id),
+            version: saved.version,
+            body: serde_json::to_value(saved).map_err(ApiError::internal)?,
+        })
+    })
+    .await
+}
+
+/// Filters of the archive list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Status.
+    pub status: Option<String>,
+    /// Only archives in this repository.
+    pub repository_id: Option<i64>,
+    /// Only the archive of this retiree.
+    pub retiree_id: Option<i64>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Archives of people in the caller's subtree, by id: the summary (volumes, place, status), never the materials.
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    params(ListQuery), responses((status = 200, body = Page<ArchiveView>), crate::openapi::ReadErrors))]
+#[get("/archives")]
+pub async fn list(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<ArchiveView>>, ApiError> {
+    app::archives::require_read(&caller)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>(CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let status = enum_filter("status", q.status.as_deref(), ArchiveStatus::parse, ArchiveStatus::codes(), &mut errors);
+    finish(errors)?;
+    let lq =
+        app::archives::ListQuery { status, repository_id: q.repository_id, retiree_id: q.retiree_id, after, limit };
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| app::archives::list(conn, &c, lq)).await?;
+    let next = next_cursor(&items, limit, CURSOR, |v| v.id.to_string());
+    Ok(web::Json(Page { items, next_cursor: next }))
+}
+
+/// One archive: the summary, and for `archive.read_materials` (the archivist, the auditor) its materials list.
+/// An audited read of personal data (`archive.read`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    params(("id" = i64, Path, description = "Archive id")),
+    responses((status = 200, body = ArchiveView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/archives/{id}")]
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    app::archives::require_read(&caller)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| app::archives::get(conn, &c, id)).await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", crate::extract::etag(v.version))).json(v))
+}
+
+/// The materials list of an archive by running piece number (`archive.read_materials`: the archivist, the
+/// auditor); an audited read of personal data (`archive.read_materials`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.read_materials"])),
+    params(("id" = i64, Path, description = "Archive id")),
+    responses((status = 200, body = MaterialList), crate::openapi::ReadErrors))]
+#[get("/archives/{id}/materials")]
+pub async fn materials(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<web::Json<MaterialList>, ApiError> {
+    caller.require(Permission::ArchiveReadMaterials)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| app::archives::materials(conn, &c, id)).await?;
+    Ok(web::Json(v))
+}
+
+/// Stores an archive at a place: a repository of the city or district the person belongs to (else 422
+/// `location_out_of_jurisdiction`; absent or outside the subtree: 422 `repository_not_found`), room, shelf and box.
+/// A repository without room for the volumes (JN Art. 20: its floor area's capacity): 409 `repository_full`; an
+/// archive not in store: 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = PlaceRequest,
+    params(("id" = i64, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = ArchiveView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/place")]
+pub async fn place(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<PlaceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| app::archives::store::place(conn, &c, today, id, if_match, body))
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", crate::extract::etag(v.version))).json(v))
+}
+
+/// Creates a repository (库房) of a city or district archive authority with its floor area and keepers; its
+/// capacity follows from the area (JN Art. 20). A code taken: 409 `conflict`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = CreateRepositoryRequest,
+    responses((status = 201, body = RepositoryView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-repositories")]
+pub async fn create_repository(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<CreateRepositoryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| app::archives::store::create_repository(conn, &c, today, body))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/archive-repositories/{}", v.id)))
+        .insert_header(("ETag", crate::extract::etag(v.version)))
+        .json(v))
+}
+
+/// The repositories in the caller's subtree with capacity (JN Art. 20), occupancy, and the shortfall of keepers
+/// (JN Art. 12) and storage against the volumes on their shelves.
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    responses((status = 200, body = Vec<RepositoryView>), crate::openapi::ReadErrors))]
+#[get("/archive-repositories")]
+pub async fn list_repositories(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<RepositoryView>>, ApiError> {
+    let today = state.clock.today();
+    app::archives::require_read(&caller)?;
+    let c = caller.0.clone();
+    let items =
+        crate::db::run(&state.pool, move |conn| app::archives::store::list_repositories(conn, &c, today)).await?;
+    Ok(web::Json(items))
+}

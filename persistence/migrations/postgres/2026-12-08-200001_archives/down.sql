@@ -1,0 +1,3 @@
+DROP TABLE archive_materials;
+DROP TABLE archives;
+DROP TABLE archive_repositories;

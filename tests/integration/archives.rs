@@ -1,0 +1,193 @@
+//! Personnel archives over HTTP (issue 23; XM Art. 16; CS Art. 12(2); JN Art. 12, 20, 21): receiving an archive on
+//! its own and with a handed-over person, the receipt check naming what is missing, repositories with capacity and
+//! occupancy, places in the person's own jurisdiction only, summaries for other roles and the materials list for
+//! the archivist (an audited read), and the staffing report counting volumes from the records. The default policy
+//! carries JN Art. 12 and 20's figures (a keeper per 10,000 volumes, 60 m² per 10,000 volumes).
+
+use diesel::prelude::*;
+use persistence::schema::{archive_materials, archives as ar, handover_steps};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn person(app: &TestApp, community: &str, seq: u16) -> i64 {
+    app.create_retiree("city", &retiree_body(community, seq)).await["id"].as_i64().unwrap()
+}
+
+fn prepared() -> Value {
+    json!({"sorted": "2026-11-02", "catalogued": "2026-11-02", "bound": "2026-11-03", "digitised": "2026-11-10"})
+}
+
+fn receipt(retiree: i64, volumes: i32) -> Value {
+    json!({"retiree_id": retiree, "volumes": volumes, "pieces": 40, "preparation": prepared(),
+        "delivered_by": "厦门港务集团 李四",
+        "materials": [{"material_type": "employment", "title": "退休审批表", "dated": "2026-10-20", "pages": 2},
+            {"material_type": "resume", "title": "干部履历表", "pages": 4}]})
+}
+
+async fn repository(app: &TestApp, code: &str, node: &str, area: i64, keepers: i32) -> i64 {
+    let body = json!({"code": code, "name": format!("{code} 库房"), "jurisdiction": node, "area_m2": area, "keepers": keepers});
+    app.post("/api/v1/archive-repositories", "archivist", &body).await.expect(201).body["id"].as_i64().unwrap()
+}
+
+fn fields(res: &Resp) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = res.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn archive_events(app: &TestApp, kind: &str) -> Vec<Value> {
+    let page = app.get(&format!("/api/v1/events?after=0&limit=500&types={kind}"), "platform").await.expect(200);
+    let items = page.body["items"].as_array().unwrap().clone();
+    for e in &items {
+        let t = domain::events::EventType::parse(kind).unwrap();
+        api::routes::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
+        assert_eq!(e["subject"]["type"], "archive");
+    }
+    items
+}
+
+both_backends! {
+    async fn receipt_checks_preparation_and_places_within_the_jurisdiction_cs_12_2_jn_20(app: &TestApp) {
+        let r = person(app, "350203001001", 1).await;
+        let sm = repository(app, "SM-01", "350203", 60, 0).await;
+        let hl = repository(app, "HL-01", "350206", 60, 1).await;
+
+        // CS Art. 12(2): an archive not bound and not digitised is refused, naming both; volumes ≤ 0 too.
+        let mut body = receipt(r, 0);
+        body["pieces"] = json!(0);
+        body["preparation"] = json!({"sorted": "2026-11-02", "catalogued": "2026-11-02", "bound": null, "digitised": null});
+        let res = app.post("/api/v1/archives", "archivist", &body).await.problem(422, "validation_failed");
+        assert_eq!(fields(&res), vec![
+            ("/pieces".into(), "archive_no_volumes".into()),
+            ("/preparation/bound".into(), "archive_unprepared".into()),
+            ("/preparation/digitised".into(), "archive_unprepared".into()),
+            ("/volumes".into(), "archive_no_volumes".into()),
+        ]);
+        assert_eq!(app.count("archives"), 0);
+        // Wrong role: the district centre and the community do not receive archives.
+        app.post("/api/v1/archives", "siming", &receipt(r, 2)).await.problem(403, "forbidden");
+        app.post("/api/v1/archives", "hongshan", &receipt(r, 2)).await.problem(403, "forbidden");
+
+        // Received: 201, Location, ETag, materials numbered from 1, `archive.received` on the feed.
+        let res = app.post("/api/v1/archives", "archivist", &receipt(r, 2)).await.expect(201);
+        let id = res.body["id"].as_i64().unwrap();
+        assert_eq!(res.header("location"), Some(format!("/api/v1/archives/{id}").as_str()));
+        assert_eq!(res.header("etag"), Some("\"1\""));
+        let b = &res.body;
+        assert_eq!((b["status"].as_str(), b["volumes"].as_i64(), b["pieces"].as_i64()), (Some("in_store"), Some(2), Some(40)));
+        assert_eq!((b["retiree_id"].as_i64(), b["community"].as_str(), b["received_by"].as_str()), (Some(r), Some("350203001001"), Some("archivist")));
+        assert_eq!(b["unprepared"], json!([]));
+        assert_eq!(b["materials"][1]["piece_no"], 2);
+        assert_eq!(b["materials"][1]["title"], "干部履历表");
+        assert_eq!((app.count("archives"), app.count("archive_materials"), app.audit_count("archive.receive")), (1, 2, 1));
+        let ev = archive_events(app, "archive.received").await;
+        assert_eq!(ev.len(), 1);
+        assert_eq!((ev[0]["subject"]["id"].as_i64(), ev[0]["payload"]["volumes"].as_i64()), (Some(id), Some(2)));
+        assert_eq!(ev[0]["payload"]["retiree"]["id"], r);
+        // One archive per person.
+        app.post("/api/v1/archives", "archivist", &receipt(r, 1)).await.problem(409, "archive_exists");
+        // Accepted as it is, the missing items stay on the record.
+        let r2 = person(app, "350203001001", 2).await;
+        let mut body = receipt(r2, 1);
+        body["preparation"]["digitised"] = Value::Null;
+        body["accept_unprepared"] = json!(true);
+        body["missing_items"] = json!(["退休审批表原件"]);
+        let b2 = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body;
+        assert_eq!((b2["unprepared"].clone(), b2["missing_items"].clone()), (json!(["digitised"]), json!(["退休审批表原件"])));
+
+        // A repository of another district: 422 location_out_of_jurisdiction; an unknown one 422.
+        let place = |repo: i64| json!({"repository_id": repo, "room": "2", "shelf": "A-03", "box": "0117"});
+        let res = app.post(&format!("/api/v1/archives/{id}/place"), "archivist", &place(hl)).await.problem(422, "location_out_of_jurisdiction");
+        assert_eq!(res.first_field(), "/repository_id");
+        app.post(&format!("/api/v1/archives/{id}/place"), "archivist", &place(999_999)).await.problem(422, "repository_not_found");
+        app.post(&format!("/api/v1/archives/{id}/place"), "siming", &place(sm)).await.problem(403, "forbidden");
+        let res = app.post(&format!("/api/v1/archives/{id}/place"), "archivist", &place(sm)).await.expect(200);
+        assert_eq!(res.body["place"], json!({"repository_id": sm, "repository": "SM-01", "room": "2", "shelf": "A-03", "box": "0117", "stored_on": "2026-12-06"}));
+        assert_eq!(res.header("etag"), Some("\"2\""));
+        let stored: (Option<i64>, Option<String>) = ar::table.find(id).select((ar::repository_id, ar::box_)).first(&mut *app.conn()).unwrap();
+        assert_eq!(stored, (Some(sm), Some("0117".into())));
+        // JN Art. 20: a repository of 1 m² holds 166 volumes; 200 do not fit.
+        let tiny = repository(app, "SM-02", "350203", 1, 0).await;
+        let r3 = person(app, "350203001004", 3).await;
+        let big = app.post("/api/v1/archives", "archivist", &receipt(r3, 200)).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/archives/{big}/place"), "archivist", &place(tiny)).await.problem(409, "repository_full");
+
+        // Repositories: capacity from the area (JN Art. 20), occupancy from the shelves, keepers short (JN Art. 12).
+        let list = app.get("/api/v1/archive-repositories", "siming").await.expect(200).body;
+        let smv = list.as_array().unwrap().iter().find(|x| x["id"] == sm).cloned().unwrap();
+        assert_eq!((smv["capacity_volumes"].as_i64(), smv["occupancy_volumes"].as_i64(), smv["free_volumes"].as_i64()), (Some(10_000), Some(2), Some(9_998)));
+        assert_eq!((smv["shortfall"]["keepers_required"].as_i64(), smv["shortfall"]["keepers_short"].as_i64()), (Some(1), Some(1)));
+        assert!(list.as_array().unwrap().iter().all(|x| x["jurisdiction"] == "350203"), "siming sees its own repositories only");
+
+        // Summary for other roles, the materials list for the archivist and the auditor; reads audited.
+        let one = app.get(&format!("/api/v1/archives/{id}"), "hongshan").await.expect(200).body;
+        assert_eq!((one["volumes"].as_i64(), one["status"].as_str(), one["materials"].clone()), (Some(2), Some("in_store"), Value::Null));
+        assert_eq!(one["place"]["shelf"], "A-03");
+        let full = app.get(&format!("/api/v1/archives/{id}"), "auditor").await.expect(200).body;
+        assert_eq!(full["materials"].as_array().unwrap().len(), 2);
+        assert_eq!(app.audit_count("archive.read"), 2);
+        // Out of scope: another community, another district.
+        app.get(&format!("/api/v1/archives/{id}"), "fengchaoshan").await.problem(404, "not_found");
+        app.get(&format!("/api/v1/archives/{id}"), "huli").await.problem(404, "not_found");
+        app.get(&format!("/api/v1/archives/{id}"), "admin").await.problem(403, "forbidden");
+        let l = app.get("/api/v1/archives?status=in_store", "hongshan").await.expect(200).body;
+        assert_eq!(l["items"].as_array().unwrap().len(), 2, "hongshan sees its two people's archives");
+        assert!(l["items"].as_array().unwrap().iter().all(|x| x["materials"].is_null()));
+        app.get("/api/v1/archives?status=lost", "hongshan").await.problem(422, "invalid_enum");
+
+        // The staffing report counts volumes from the records (2 + 1 + 200 in 思明区) and shows the shortfall.
+        let rep = app.get("/api/v1/reports/staffing?jurisdiction=350203", "siming").await.expect(200).body;
+        assert_eq!((rep["archive_volumes"].as_i64(), rep["archive_keepers"].as_i64(), rep["archive_area_m2"].as_i64()), (Some(203), Some(1), Some(2)));
+        let node = &rep["archive_storage"]["node"];
+        assert_eq!((node["volumes"].as_i64(), node["keepers"].as_i64(), node["area_m2"].as_i64(), node["keepers_short"].as_i64(), node["area_short_m2"].as_i64()), (Some(203), Some(0), Some(61), Some(1), Some(0)));
+        assert_eq!(rep["archive_storage"]["archives"], 3);
+        assert_eq!(rep["archive_storage"]["repositories"].as_array().unwrap().len(), 2);
+        let huli = app.get("/api/v1/reports/staffing?jurisdiction=350206", "huli").await.expect(200).body;
+        assert_eq!((huli["archive_volumes"].as_i64(), huli["archive_storage"]["node"]["keepers"].as_i64()), (Some(0), Some(1)));
+    }
+
+    async fn the_handovers_archive_step_creates_the_archive_and_acceptance_links_it_jn_21_3(app: &TestApp) {
+        // JN Art. 21(3): "退休人员人事档案随人移交" — received with the handed-over person.
+        let items = vec![json!({"retiree": retiree_body("350203001001", 80)})];
+        let body = json!({"jurisdiction": "350203", "month": today().to_string()[..7].to_owned(),
+            "employer": {"name": "厦门港务集团有限公司", "community_code": "350203001001"}, "items": items});
+        let batch = app.post("/api/v1/handover-batches", "siming", &body).await.expect(201).body;
+        let (b, item) = (batch["id"].as_i64().unwrap(), batch["items"][0]["id"].as_i64().unwrap());
+        let mut body = receipt(0, 3);
+        body.as_object_mut().unwrap().remove("retiree_id");
+        body["handover"] = json!({"batch_id": b, "item_id": item});
+        let a = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body;
+        assert_eq!((a["handover_item_id"].as_i64(), a["retiree_id"].clone(), a["community"].as_str()), (Some(item), Value::Null, Some("350203001001")));
+        // The handover's archive step is recorded with the archive.
+        let steps: Vec<(String, Option<String>)> = handover_steps::table
+            .filter(handover_steps::item_id.eq(item))
+            .select((handover_steps::step, handover_steps::detail))
+            .load(&mut *app.conn())
+            .unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].0, "archive_received");
+        let detail: Value = serde_json::from_str(steps[0].1.as_deref().unwrap()).unwrap();
+        assert_eq!((detail["volumes"].as_i64(), detail["complete"].as_bool(), detail["archive_id"].clone()), (Some(3), Some(true), a["id"].clone()));
+        // Both ids at once, or neither: 422.
+        let mut both = receipt(1, 1);
+        both["handover"] = json!({"batch_id": b, "item_id": item});
+        let res = app.post("/api/v1/archives", "archivist", &both).await.problem(422, "invalid_value");
+        assert_eq!(res.first_field(), "/retiree_id");
+        // The acceptance needs only the agreement now, and links the archive to the new retiree.
+        let base = format!("/api/v1/handover-batches/{b}/items/{item}");
+        app.post(&format!("{base}/steps"), "hongshan", &json!({"step": "agreement_signed"})).await.expect(200);
+        let res = app.post(&format!("{base}/accept"), "hongshan", &json!({})).await.expect(200);
+        let rid = res.body["items"][0]["retiree_id"].as_i64().unwrap();
+        let linked: Option<i64> = ar::table.find(a["id"].as_i64().unwrap()).select(ar::retiree_id).first(&mut *app.conn()).unwrap();
+        assert_eq!(linked, Some(rid));
+        let pieces: i64 = archive_materials::table.count().get_result(&mut *app.conn()).unwrap();
+        assert_eq!(pieces, 2);
+    }
+}
