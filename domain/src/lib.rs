@@ -20,6 +20,8 @@ pub mod policy;
 pub mod roles;
 pub mod support;
 pub mod transfer;
+// Elderly care services (issue 26).
+pub mod elder_care;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

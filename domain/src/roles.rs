@@ -53,6 +53,9 @@ crate::code_enum! {
         PetitionRegister = "petition.register": "登记来访、来电、来信（接待、信访）",
         PetitionHandle = "petition.handle": "办理信访件（承办、答复、办结、重新办理、逐级上报）",
         PetitionSupervise = "petition.supervise": "督办信访件（查看辖区全部信访件及统计）",
+        // Elderly care services (issue 26; GUIDE 第二部分六).
+        CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
+        CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
     }
 }
 
@@ -109,6 +112,12 @@ impl Role {
             }
             // The centres that answer for escalated cases supervise them; the auditor reads.
             P::PetitionSupervise => matches!(self, R::CityCentre | R::DistrictCentre | R::Auditor),
+            // Elderly care (issue 26; GUIDE 第二部分六): the service bodies keep the institutions and caregivers and
+            // run the ten steps; the auditor reads.
+            P::CareServiceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            P::CareServiceRead => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
+            }
         }
     }
 

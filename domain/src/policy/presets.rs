@@ -208,6 +208,8 @@ pub fn defaults() -> Policy {
             archive_volumes_per_keeper: d(10_000),
             archive_m2_per_10000_volumes: d(60),
         },
+        // GUIDE 第二部分六 gives no number for elderly care: see [`default_elder_care`].
+        elder_care: default_elder_care(),
     }
 }
 
