@@ -26,6 +26,9 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
 use domain::care::GroupBasis;
+use domain::elder_care::{
+    CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
+};
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::movement::ReductionKind;
@@ -192,6 +195,14 @@ stored_codes!(
     PetitionStatus,
     Satisfaction,
     AnswerBasis,
+    // Elderly care services (issue 26).
+    InstitutionKind,
+    CaregiverGrade,
+    CostBearer,
+    CarePlace,
+    CareFrequency,
+    CareStatus,
+    SupervisionResult,
 );
 
 #[cfg(test)]
