@@ -685,3 +685,26 @@ pub fn for_month(conn: &mut DbConnection, scope_path: &str, from: Date, to: Date
         .select(CareRequest::as_select())
         .load(conn)?)
 }
+
+/// Sets the address of retiree `id` (moving into an institution), at `expected_version`; the version rises.
+pub fn set_retiree_address(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    address: &str,
+) -> RepoResult<()> {
+    use crate::schema::retirees;
+    let n = diesel::update(retirees::table)
+        .filter(retirees::id.eq(id))
+        .filter(retirees::version.eq(expected_version))
+        .set((
+            retirees::address.eq(address),
+            retirees::version.eq(retirees::version + 1),
+            retirees::updated_at.eq(crate::now_utc()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(RepoError::VersionMismatch);
+    }
+    Ok(())
+}

@@ -76,6 +76,8 @@ pub enum SubjectKind {
     Condolence,
     /// A petition (`petition.escalated`).
     Petition,
+    /// A care request (`care.request_created`, `care.booked`, `care.delivered`, `care.evaluated`; issue 26).
+    CareRequest,
 }
 
 /// What an event is about.
@@ -260,6 +262,46 @@ pub struct PetitionEscalatedPayload {
     pub retiree: Option<RetireeState>,
 }
 
+/// `care.request_created`, `care.booked`, `care.delivered`, `care.evaluated` (issue 26; GUIDE 第二部分六 4): the
+/// request after the step. Times are China time `YYYY-MM-DDTHH:MM`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CareRequestPayload {
+    pub request_id: i64,
+    /// Status after the step.
+    pub status: String,
+    /// Items (`meal_help`, `bathing`, …).
+    pub items: Vec<String>,
+    /// `home` or `institution`.
+    pub place: String,
+    pub institution_id: Option<i64>,
+    /// `self_paid`, `government_subsidy`, `care_insurance`.
+    pub cost_bearer: String,
+    pub caregiver_id: Option<i64>,
+    pub slot_start: Option<String>,
+    pub slot_end: Option<String>,
+    pub delivered_start: Option<String>,
+    pub delivered_end: Option<String>,
+    pub score: Option<i32>,
+    /// The person's state after the step.
+    pub retiree: RetireeState,
+}
+
+/// `care.moved_in` (issue 26; JN Art. 7(3)): the person moved into a care institution; their address is the
+/// institution's and they are certified at home (`certification_barrier` `care_home`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CareMovedInPayload {
+    pub institution_id: i64,
+    pub institution_kind: String,
+    /// The institution's node.
+    pub institution_node: String,
+    pub moved_in_on: String,
+    pub certification_barrier: String,
+    /// The person's state after the move.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -285,6 +327,10 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::TransferChanged => is::<TransferPayload>(payload),
         E::CondolenceRecorded => is::<CondolencePayload>(payload),
         E::PetitionEscalated => is::<PetitionEscalatedPayload>(payload),
+        E::CareRequestCreated | E::CareBooked | E::CareDelivered | E::CareEvaluated => {
+            is::<CareRequestPayload>(payload)
+        }
+        E::CareMovedIn => is::<CareMovedInPayload>(payload),
     }
 }
 
@@ -341,6 +387,9 @@ envelopes! {
     TransferChangedEvent (TransferChangedType: "transfer.changed" => TransferChanged) => TransferPayload;
     CondolenceRecordedEvent (CondolenceRecordedType: "condolence.recorded" => CondolenceRecorded) => CondolencePayload;
     PetitionEscalatedEvent (PetitionEscalatedType: "petition.escalated" => PetitionEscalated) => PetitionEscalatedPayload;
+    CareRequestEvent (CareRequestEventType: "care.request_created" => RequestCreated, "care.booked" => Booked,
+        "care.delivered" => Delivered, "care.evaluated" => Evaluated) => CareRequestPayload;
+    CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
 }
 
 /// A page of the feed.
