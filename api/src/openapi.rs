@@ -42,6 +42,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "care", description = "Condolences and festival lists, visit rules and recorded visits, self-management groups and their leaders (XM Art. 12, 14, 21-24; CS Art. 19, 25; JN Art. 31-32; GUIDE 走访制度)"),
         (name = "funding", description = "The service fund: budgets from headcounts and the per-retiree standard, city/district splits, leader allowances, excellent-leader quotas and awards, the expenditure ledger, reproducible statements, the staffing report (XM Art. 21-24; CS Art. 10; JN Art. 11-20)"),
         (name = "petitions", description = "Reception, petitions and letters: registration, handling, escalation level by level, worklists, monthly counts (GUIDE 接待制度; CS Art. 21; XM Art. 11)"),
+        (name = "elder-care", description = "Elderly care services: institutions and the stale-information worklist, caregivers in four grades, the ten-step request flow (eligibility, matching, booking without double booking, delivery, spot checks, evaluation), moving into an institution, the monthly summary (GUIDE 第二部分六; JN Art. 7(3))"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics")
