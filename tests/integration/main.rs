@@ -47,3 +47,5 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
+// Elderly care services (issue 26).
+mod elder_care;
