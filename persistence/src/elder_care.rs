@@ -87,10 +87,13 @@ pub struct NewInstitution {
     /// Verified via.
     pub verified_via: String,
     /// Login.
+    #[diesel(skip_update)]
     pub created_by: String,
     /// Now.
+    #[diesel(skip_update)]
     pub created_at: PrimitiveDateTime,
-    /// Version.
+    /// Version (set by the save, not by the changeset).
+    #[diesel(skip_update)]
     pub version: i64,
 }
 
@@ -164,10 +167,13 @@ pub struct NewCaregiver {
     /// Grade history JSON.
     pub grade_history: String,
     /// Login.
+    #[diesel(skip_update)]
     pub created_by: String,
     /// Now.
+    #[diesel(skip_update)]
     pub created_at: PrimitiveDateTime,
-    /// Version.
+    /// Version (set by the save, not by the changeset).
+    #[diesel(skip_update)]
     pub version: i64,
 }
 
@@ -470,9 +476,7 @@ pub fn certificate_taken(conn: &mut DbConnection, certificate_no: &str) -> RepoR
 macro_rules! caregiver_seen_from {
     ($scope:expr) => {
         caregivers::jurisdiction_code
-            .eq_any(
-                jurisdictions::table.filter(crate::jurisdictions::in_subtree($scope)).select(jurisdictions::code),
-            )
+            .eq_any(jurisdictions::table.filter(crate::jurisdictions::in_subtree($scope)).select(jurisdictions::code))
             .or(caregivers::id.eq_any(
                 caregiver_areas::table
                     .inner_join(jurisdictions::table)
@@ -534,11 +538,13 @@ pub fn list_caregivers(
         q = q.filter(caregivers::grade.eq(g.to_owned()));
     }
     if let Some(code) = serving {
-        q = q.filter(caregivers::jurisdiction_code.eq(code.to_owned()).or(caregivers::id.eq_any(
-            caregiver_areas::table
-                .filter(caregiver_areas::jurisdiction_code.eq(code.to_owned()))
-                .select(caregiver_areas::caregiver_id),
-        )));
+        q = q.filter(
+            caregivers::jurisdiction_code.eq(code.to_owned()).or(caregivers::id.eq_any(
+                caregiver_areas::table
+                    .filter(caregiver_areas::jurisdiction_code.eq(code.to_owned()))
+                    .select(caregiver_areas::caregiver_id),
+            )),
+        );
     }
     if let Some(a) = after {
         q = q.filter(caregivers::id.gt(a));
@@ -687,12 +693,7 @@ pub fn for_month(conn: &mut DbConnection, scope_path: &str, from: Date, to: Date
 }
 
 /// Sets the address of retiree `id` (moving into an institution), at `expected_version`; the version rises.
-pub fn set_retiree_address(
-    conn: &mut DbConnection,
-    id: i64,
-    expected_version: i64,
-    address: &str,
-) -> RepoResult<()> {
+pub fn set_retiree_address(conn: &mut DbConnection, id: i64, expected_version: i64, address: &str) -> RepoResult<()> {
     use crate::schema::retirees;
     let n = diesel::update(retirees::table)
         .filter(retirees::id.eq(id))

@@ -26,10 +26,10 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
 use domain::care::GroupBasis;
+use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
     CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
 };
-use domain::death::{DeathReportStatus, ReporterKind};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};

@@ -43,7 +43,8 @@ pub async fn create(
     caller.require(Permission::CareServiceManage)?;
     let asked = app::elder_care::requests::check_create(&body.0).map_err(ApiError::validation)?;
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| app::elder_care::requests::create(conn, &c, today, asked)).await?;
+    let v =
+        crate::db::write(&state.pool, move |conn| app::elder_care::requests::create(conn, &c, today, asked)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/care/requests/{}", v.id)))
         .insert_header(("ETag", etag(v.version)))

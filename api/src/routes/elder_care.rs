@@ -137,10 +137,9 @@ pub async fn verify_institution(
     let asked = app::elder_care::institutions::check(&body.0, today).map_err(ApiError::validation)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| {
-        app::elder_care::institutions::verify(conn, &c, today, id, m, asked)
-    })
-    .await?;
+    let v =
+        crate::db::write(&state.pool, move |conn| app::elder_care::institutions::verify(conn, &c, today, id, m, asked))
+            .await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
 }
 
@@ -231,8 +230,7 @@ async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let m = if_match(&req)?;
     let c = caller.0.clone();
-    let v =
-        crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::change(conn, &c, id, m, ch)).await?;
+    let v = crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::change(conn, &c, id, m, ch)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
 }
 
@@ -291,8 +289,7 @@ pub async fn move_in(
     let asked = app::elder_care::move_in::check(&body.0, today).map_err(ApiError::validation)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v =
-        crate::db::write(&state.pool, move |conn| app::elder_care::move_in::move_in(conn, &c, today, id, m, asked))
-            .await?;
+    let v = crate::db::write(&state.pool, move |conn| app::elder_care::move_in::move_in(conn, &c, today, id, m, asked))
+        .await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.retiree_version))).json(v))
 }

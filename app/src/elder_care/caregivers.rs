@@ -382,8 +382,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<CaregiverView>, AppError> {
     super::require_read(caller)?;
-    let rows =
-        repo::list_caregivers(conn, &caller.scope_path, grade.map(|g| g.as_str()), serving, after, limit)?;
+    let rows = repo::list_caregivers(conn, &caller.scope_path, grade.map(|g| g.as_str()), serving, after, limit)?;
     rows.into_iter().map(|c| view(conn, c, false)).collect()
 }
 

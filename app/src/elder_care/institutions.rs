@@ -242,7 +242,12 @@ pub fn check(body: &InstitutionInput, today: Date) -> Result<InstitutionAsked, V
 }
 
 /// The institution `i` as shown on `today` under the policy at `path`.
-pub(crate) fn view(conn: &mut DbConnection, i: Institution, path: &str, today: Date) -> Result<InstitutionView, AppError> {
+pub(crate) fn view(
+    conn: &mut DbConnection,
+    i: Institution,
+    path: &str,
+    today: Date,
+) -> Result<InstitutionView, AppError> {
     let policy = policy_at(conn, path, today)?;
     let services: Vec<ServiceOffer> = json("care_institutions", i.id, "services", &i.services)?;
     Ok(InstitutionView {
@@ -371,14 +376,7 @@ pub fn list(
     let mut out = Vec::new();
     let mut after = q.after;
     loop {
-        let rows = repo::list_institutions(
-            conn,
-            &caller.scope_path,
-            q.kind.map(|k| k.as_str()),
-            None,
-            after,
-            q.limit,
-        )?;
+        let rows = repo::list_institutions(conn, &caller.scope_path, q.kind.map(|k| k.as_str()), None, after, q.limit)?;
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == q.limit;
         for i in rows {
             after = Some(i.id);

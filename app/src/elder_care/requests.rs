@@ -323,7 +323,8 @@ pub fn create(
     let stored = repo::create_request(conn, &row)?;
     let mut entry = caller.audit("care.request.create", "care_request", stored.id, &path);
     entry.retiree_id = Some(retiree.id);
-    entry.detail = Some(serde_json::json!({"items": asked.items, "place": b.place, "cost_bearer": b.cost_bearer}).to_string());
+    entry.detail =
+        Some(serde_json::json!({"items": asked.items, "place": b.place, "cost_bearer": b.cost_bearer}).to_string());
     audit::append(conn, &entry)?;
     emit(conn, EventType::CareRequestCreated, &stored, event_details(&stored)?)?;
     view(conn, stored, &path, today, true)
@@ -633,7 +634,9 @@ pub fn act(
         Step::Eligibility => {
             let retiree = persistence::retirees::find_in_scope(conn, r.retiree_id, "/")?.0;
             let mut reasons = Vec::new();
-            if !retiree.on_roll || matches!(retiree.pension_status, PensionStatus::Stopped | PensionStatus::TransferredOut) {
+            if !retiree.on_roll
+                || matches!(retiree.pension_status, PensionStatus::Stopped | PensionStatus::TransferredOut)
+            {
                 reasons.push(format!("不在册或已终止发放（{}）", retiree.pension_status.label_zh()));
             }
             for item in elder_care::ineligible_items(p, &items, r.cost_bearer) {
