@@ -195,10 +195,10 @@ pub fn check(body: &InstitutionInput, today: Date) -> Result<InstitutionAsked, V
     }
     if beds_occupied < 0 {
         errors.push(FieldError::of("/beds_occupied", ErrorCode::InvalidValue));
-    } else if let (Ok(t), Ok(o)) = (u32::try_from(body.beds_total), u32::try_from(beds_occupied)) {
-        if let Err(e) = elder_care::check_beds(t, o) {
-            errors.push(FieldError::rule("/beds_occupied", &e));
-        }
+    } else if let (Ok(t), Ok(o)) = (u32::try_from(body.beds_total), u32::try_from(beds_occupied))
+        && let Err(e) = elder_care::check_beds(t, o)
+    {
+        errors.push(FieldError::rule("/beds_occupied", &e));
     }
     let mut seen = Vec::new();
     if body.services.is_empty() {
