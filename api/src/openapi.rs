@@ -43,6 +43,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "funding", description = "The service fund: budgets from headcounts and the per-retiree standard, city/district splits, leader allowances, excellent-leader quotas and awards, the expenditure ledger, reproducible statements, the staffing report (XM Art. 21-24; CS Art. 10; JN Art. 11-20)"),
         (name = "petitions", description = "Reception, petitions and letters: registration, handling, escalation level by level, worklists, monthly counts (GUIDE 接待制度; CS Art. 21; XM Art. 11)"),
         (name = "archives", description = "Personnel archives: receipt, repositories and places, loans, supplements, transfer dispatch, digitisation, disposal (XM Art. 16; CS Art. 12(2); JN Art. 7(12), 12, 20, 21, 27)"),
+        (name = "elder-care", description = "Elderly care services: institutions and the stale-information worklist, caregivers in four grades, the ten-step request flow (eligibility, matching, booking without double booking, delivery, spot checks, evaluation), moving into an institution, the monthly summary (GUIDE 第二部分六; JN Art. 7(3))"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics")

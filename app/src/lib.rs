@@ -34,6 +34,8 @@ pub mod ops;
 pub mod overpayments;
 pub mod pension;
 pub mod petitions;
+// Elderly care services (issue 26).
+pub mod elder_care;
 pub mod policies;
 pub mod policy_book;
 pub mod precondition;

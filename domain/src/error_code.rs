@@ -138,6 +138,9 @@ error_codes! {
     CertificationRequired = "certification_required", 409, "Resumes by certification only", "因未按时认证暂停的养老金，登记资格认证后自动恢复", "a pension suspended for an overdue certification resumes when a certification is recorded";
     StatusChanged = "status_changed", 409, "Pension status changed meanwhile", "养老金状态刚被他人变更，请刷新后重试", "the pension status changed meanwhile; reload and retry";
     ReasonContradictsRecord = "reason_contradicts_record", 409, "Reason contradicts the record", "暂停理由与记录不符：该人员的资格认证仍在有效期内", "the reason contradicts the record: the person's certification is still valid";
+    // Elderly care services (issue 26; GUIDE 第二部分六).
+    CareWrongStatus = "care_wrong_status", 409, "Action does not fit the request's status (GUIDE 第二部分六 4)", "该服务申请当前状态不能办理此操作", "the request's status does not allow this action";
+    CareBookingConflict = "care_booking_conflict", 409, "Caregiver booked in an overlapping slot", "该护理员在该时段已有预约", "the caregiver is booked in an overlapping slot";
     AlreadyMissing = "already_missing", 409, "Recorded missing already (CS Art. 32(2))", "该人员已登记为下落不明", "the person is recorded missing already; record that they were found first";
     NotMissing = "not_missing", 409, "Not recorded missing (CS Art. 32(2))", "该人员未登记为下落不明", "the person is not recorded missing";
     AlreadySuspended = "already_suspended", 409, "Pension suspended already", "养老金已暂停发放", "the pension is already suspended";
@@ -319,6 +322,18 @@ error_codes! {
     PeopleCount = "people_count", 422, "People count below the persons named", "人数不能少于登记的人员数", "people_count cannot be below the number of persons named";
     NotAHandlingNode = "not_a_handling_node", 422, "Node cannot hold cases", "该区划不能受理信访件（应为市、区、街道或社区）", "a case is held by a city, district, street or community node";
     AssigneeNotFound = "assignee_not_found", 422, "Assignee absent, inactive or not at the node", "承办人不存在、已停用或不在本件所在机构", "no such active account at the node holding the case";
+    // Elderly care services (issue 26; GUIDE 第二部分六).
+    BookingInPast = "booking_in_past", 422, "Booking starts in the past", "预约时间不能早于当前时间", "a booking cannot start in the past";
+    SlotOrder = "slot_order", 422, "Slot ends before it starts", "结束时间应晚于开始时间", "the slot must end after it starts";
+    CaregiverGradeTooLow = "caregiver_grade_too_low", 422, "Caregiver below the grade the item requires", "护理员等级低于该项目要求", "the caregiver's grade is below the one the item requires";
+    LicenceExpired = "licence_expired", 422, "Institution licence expired", "机构资质已过期", "the institution's licence has expired";
+    CareItemNotServed = "care_item_not_served", 422, "Caregiver does not give the item", "该护理员不提供该服务项目", "the caregiver does not give this item";
+    CareItemNotOffered = "care_item_not_offered", 422, "Institution does not offer the item", "该机构不提供该服务项目", "the institution does not offer this item";
+    CareBearerNotAllowed = "care_bearer_not_allowed", 422, "Item not receivable at this bearer's cost", "按现行政策该项目不能由该方承担费用", "under the policy in force this item cannot be paid by this bearer";
+    ScoreOutOfRange = "score_out_of_range", 422, "Score outside the policy's scale", "评分超出范围", "the score is outside the scale";
+    BedsOverCapacity = "beds_over_capacity", 422, "More beds occupied than the institution has", "入住床位数不能超过床位总数", "occupied beds cannot exceed the beds";
+    InstitutionNotFound = "institution_not_found", 422, "Institution absent or outside the subtree", "养老机构不存在或不在您的管辖范围内", "no such institution in your jurisdiction";
+    CaregiverNotFound = "caregiver_not_found", 422, "Caregiver absent or outside the subtree", "护理员不存在或不在您的管辖范围内", "no such caregiver in your jurisdiction";
     // 428, 429, 500, 503.
     IfMatchRequired = "if_match_required", 428, "Write without If-Match", "修改已有资源须携带 If-Match 请求头（取自 ETag）", "send If-Match with the ETag you read";
     LoginThrottled = "login_throttled", 429, "Too many failed logins", "登录失败次数过多，请稍后再试", "too many failed logins; retry later";
@@ -414,6 +429,8 @@ mod tests {
             Box::new(archive::ArchiveError::DispatchReceived),
             Box::new(archive::ArchiveError::NotDeceased),
             Box::new(archive::ArchiveError::OverCapacity { capacity: 1, occupancy: 2 }),
+            Box::new(crate::elder_care::CareError::WrongStatus(crate::elder_care::CareStatus::Booked)),
+            Box::new(crate::elder_care::CareError::BookingConflict),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -439,6 +456,21 @@ mod tests {
             Box::new(petition::PetitionError::TopLevel),
             Box::new(archive::ArchiveError::Unprepared(vec![archive::PreparationItem::Bound])),
             Box::new(archive::ArchiveError::NoVolumes),
+            Box::new(crate::elder_care::CareError::SlotInPast),
+            Box::new(crate::elder_care::CareError::SlotOrder),
+            Box::new(crate::elder_care::CareError::GradeTooLow {
+                required: crate::elder_care::CaregiverGrade::Senior,
+                actual: crate::elder_care::CaregiverGrade::Junior,
+            }),
+            Box::new(crate::elder_care::CareError::LicenceExpired(date)),
+            Box::new(crate::elder_care::CareError::ItemNotServed(crate::elder_care::CareItem::Bathing)),
+            Box::new(crate::elder_care::CareError::ItemNotOffered(crate::elder_care::CareItem::Bathing)),
+            Box::new(crate::elder_care::CareError::BearerNotAllowed(
+                crate::elder_care::CareItem::Bathing,
+                crate::elder_care::CostBearer::GovernmentSubsidy,
+            )),
+            Box::new(crate::elder_care::CareError::ScoreOutOfRange(5)),
+            Box::new(crate::elder_care::CareError::BedsOverCapacity),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

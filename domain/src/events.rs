@@ -61,6 +61,17 @@ crate::code_enum! {
         ArchiveTransferred = "archive.transferred": "转递人事档案",
         /// A supplementary material was filed (JN Art. 27).
         ArchiveSupplemented = "archive.supplemented": "补充材料归档",
+        // Elderly care services (issue 26; GUIDE 第二部分六).
+        /// A care request was received (step 3).
+        CareRequestCreated = "care.request_created": "受理养老护理服务申请",
+        /// A care request was booked with a caregiver and a time slot (steps 5-6).
+        CareBooked = "care.booked": "预约养老护理服务",
+        /// A booked service was given.
+        CareDelivered = "care.delivered": "完成养老护理服务",
+        /// A service was evaluated by the person or the family (step 9).
+        CareEvaluated = "care.evaluated": "评价养老护理服务",
+        /// A person moved into a care institution (JN Art. 7(3): certified at home there).
+        CareMovedIn = "care.moved_in": "入住养老机构",
     }
 }
 

@@ -22,6 +22,8 @@ pub mod support;
 pub mod transfer;
 // Personnel archives (issue 23).
 pub mod archive;
+// Elderly care services (issue 26).
+pub mod elder_care;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

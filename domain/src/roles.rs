@@ -56,6 +56,9 @@ crate::code_enum! {
         // Personnel archives (issue 23).
         ArchiveManage = "archive.manage": "管理人事档案（接收、存放、审批借阅、借出归还、补充材料归档、转递、数字化、处置）",
         ArchiveReadMaterials = "archive.read_materials": "查看人事档案材料目录及借阅、补充材料记录",
+        // Elderly care services (issue 26; GUIDE 第二部分六).
+        CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
+        CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
     }
 }
 
@@ -116,6 +119,12 @@ impl Role {
             // auditor reads the materials list too.
             P::ArchiveManage => matches!(self, R::Archivist),
             P::ArchiveReadMaterials => matches!(self, R::Archivist | R::Auditor),
+            // Elderly care (issue 26; GUIDE 第二部分六): the service bodies keep the institutions and caregivers and
+            // run the ten steps; the auditor reads.
+            P::CareServiceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            P::CareServiceRead => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
+            }
         }
     }
 

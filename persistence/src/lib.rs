@@ -23,6 +23,8 @@ pub mod missing_persons;
 pub mod movement;
 pub mod pension;
 pub mod petitions;
+// Elderly care services (issue 26).
+pub mod elder_care;
 pub mod policies;
 pub mod retention;
 pub mod retirees;

@@ -1076,6 +1076,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     archive_repositories,
     archives,
     archive_materials,
+    // Elderly care services (issue 26).
+    care_institutions,
+    caregivers,
+    caregiver_areas,
+    care_requests,
+    care_supervisions,
 );
 
 diesel::table! {
@@ -1084,3 +1090,105 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+// Elderly care services (issue 26; GUIDE 第二部分六).
+diesel::table! {
+    care_institutions (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        jurisdiction_code -> Text,
+        address -> Text,
+        licence_no -> Nullable<Text>,
+        licence_expires_on -> Nullable<Date>,
+        beds_total -> Integer,
+        beds_occupied -> Integer,
+        services -> Text,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        last_verified_on -> Date,
+        verified_via -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    caregivers (id) {
+        id -> BigInt,
+        name -> Text,
+        phone -> Nullable<Text>,
+        grade -> Text,
+        certificate_no -> Text,
+        certificate_on -> Date,
+        institution_id -> Nullable<BigInt>,
+        jurisdiction_code -> Text,
+        items -> Text,
+        languages -> Text,
+        available -> Bool,
+        trainings -> Text,
+        grade_history -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    caregiver_areas (id) {
+        id -> BigInt,
+        caregiver_id -> BigInt,
+        jurisdiction_code -> Text,
+    }
+}
+
+diesel::table! {
+    care_requests (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        jurisdiction_code -> Text,
+        items -> Text,
+        frequency -> Text,
+        preferred_time -> Nullable<Text>,
+        place -> Text,
+        institution_id -> Nullable<BigInt>,
+        cost_bearer -> Text,
+        status -> Text,
+        requested_on -> Date,
+        eligibility_note -> Nullable<Text>,
+        checked_on -> Nullable<Date>,
+        caregiver_id -> Nullable<BigInt>,
+        slot_start -> Nullable<Timestamp>,
+        slot_end -> Nullable<Timestamp>,
+        delivered_start -> Nullable<Timestamp>,
+        delivered_end -> Nullable<Timestamp>,
+        delivered_by -> Nullable<Text>,
+        score -> Nullable<Integer>,
+        evaluation -> Nullable<Text>,
+        evaluated_by -> Nullable<Text>,
+        evaluated_on -> Nullable<Date>,
+        cancel_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    care_supervisions (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        on_date -> Date,
+        result -> Text,
+        note -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(care_institutions -> jurisdictions (jurisdiction_code));
+diesel::joinable!(caregiver_areas -> caregivers (caregiver_id));
+diesel::joinable!(caregiver_areas -> jurisdictions (jurisdiction_code));
+diesel::joinable!(care_requests -> jurisdictions (jurisdiction_code));
+diesel::joinable!(care_supervisions -> care_requests (request_id));

@@ -30,6 +30,9 @@ use domain::archive::{
 };
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
+use domain::elder_care::{
+    CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
+};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
@@ -203,6 +206,14 @@ stored_codes!(
     SupplementStatus,
     DispatchStatus,
     DisposalKind,
+    // Elderly care services (issue 26).
+    InstitutionKind,
+    CaregiverGrade,
+    CostBearer,
+    CarePlace,
+    CareFrequency,
+    CareStatus,
+    SupervisionResult,
 );
 
 #[cfg(test)]

@@ -51,3 +51,5 @@ mod webhook_tls;
 mod metrics;
 // Personnel archives (issue 23).
 mod archives;
+// Elderly care services (issue 26).
+mod elder_care;

@@ -100,6 +100,14 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
         Permission::PetitionSupervise => {
             app.request("GET", "/api/v1/petitions/stats?month=2026-12", Some(token), &[], None).await
         }
+        // Elderly care services (issue 26).
+        Permission::CareServiceManage => {
+            let body = json!({"name": "角色测试", "kind": "home_care_provider", "address": "角色测试路1号",
+                "beds_total": 0, "services": [{"item": "meal_help", "price": "10.00"}], "verified_via": "phone"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/care/institutions", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::CareServiceRead => app.request("GET", "/api/v1/care/institutions", Some(token), &[], None).await,
         Permission::RetireeWrite => {
             let body = retiree_body("350203001001", 100 + n).to_string().into_bytes();
             app.request("POST", "/api/v1/retirees", Some(token), &[json_type], Some(body)).await

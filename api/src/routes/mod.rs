@@ -28,6 +28,9 @@ pub mod ops;
 pub mod overpayments;
 pub mod pension;
 pub mod petitions;
+// Elderly care services (issue 26).
+pub mod care_requests;
+pub mod elder_care;
 pub mod policies;
 pub mod reductions;
 pub mod retirees;
@@ -209,5 +212,28 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::materials)
         .service(archives::place)
         .service(archives::create_repository)
-        .service(archives::list_repositories);
+        .service(archives::list_repositories)
+        // Elderly care services (issue 26).
+        .service(elder_care::create_institution)
+        .service(elder_care::list_institutions)
+        .service(elder_care::get_institution)
+        .service(elder_care::verify_institution)
+        .service(elder_care::create_caregiver)
+        .service(elder_care::list_caregivers)
+        .service(elder_care::get_caregiver)
+        .service(elder_care::add_training)
+        .service(elder_care::change_grade)
+        .service(elder_care::move_in)
+        .service(care_requests::create)
+        .service(care_requests::list)
+        .service(care_requests::summary)
+        .service(care_requests::get_one)
+        .service(care_requests::candidates)
+        .service(care_requests::eligibility)
+        .service(care_requests::match_caregiver)
+        .service(care_requests::book)
+        .service(care_requests::deliver)
+        .service(care_requests::supervise)
+        .service(care_requests::evaluate)
+        .service(care_requests::cancel);
 }

@@ -78,6 +78,8 @@ pub enum SubjectKind {
     Petition,
     /// A personnel archive (`archive.*`).
     Archive,
+    /// A care request (`care.request_created`, `care.booked`, `care.delivered`, `care.evaluated`; issue 26).
+    CareRequest,
 }
 
 /// What an event is about.
@@ -287,6 +289,46 @@ pub struct ArchivePayload {
     pub retiree: Option<RetireeState>,
 }
 
+/// `care.request_created`, `care.booked`, `care.delivered`, `care.evaluated` (issue 26; GUIDE 第二部分六 4): the
+/// request after the step. Times are China time `YYYY-MM-DDTHH:MM`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CareRequestPayload {
+    pub request_id: i64,
+    /// Status after the step.
+    pub status: String,
+    /// Items (`meal_help`, `bathing`, …).
+    pub items: Vec<String>,
+    /// `home` or `institution`.
+    pub place: String,
+    pub institution_id: Option<i64>,
+    /// `self_paid`, `government_subsidy`, `care_insurance`.
+    pub cost_bearer: String,
+    pub caregiver_id: Option<i64>,
+    pub slot_start: Option<String>,
+    pub slot_end: Option<String>,
+    pub delivered_start: Option<String>,
+    pub delivered_end: Option<String>,
+    pub score: Option<i32>,
+    /// The person's state after the step.
+    pub retiree: RetireeState,
+}
+
+/// `care.moved_in` (issue 26; JN Art. 7(3)): the person moved into a care institution; their address is the
+/// institution's and they are certified at home (`certification_barrier` `care_home`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CareMovedInPayload {
+    pub institution_id: i64,
+    pub institution_kind: String,
+    /// The institution's node.
+    pub institution_node: String,
+    pub moved_in_on: String,
+    pub certification_barrier: String,
+    /// The person's state after the move.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -315,6 +357,10 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::ArchiveReceived | E::ArchiveLent | E::ArchiveReturned | E::ArchiveTransferred | E::ArchiveSupplemented => {
             is::<ArchivePayload>(payload)
         }
+        E::CareRequestCreated | E::CareBooked | E::CareDelivered | E::CareEvaluated => {
+            is::<CareRequestPayload>(payload)
+        }
+        E::CareMovedIn => is::<CareMovedInPayload>(payload),
     }
 }
 
@@ -374,6 +420,9 @@ envelopes! {
     ArchiveEvent (ArchiveEventType: "archive.received" => Received, "archive.lent" => Lent,
         "archive.returned" => Returned, "archive.transferred" => Transferred,
         "archive.supplemented" => Supplemented) => ArchivePayload;
+    CareRequestEvent (CareRequestEventType: "care.request_created" => RequestCreated, "care.booked" => Booked,
+        "care.delivered" => Delivered, "care.evaluated" => Evaluated) => CareRequestPayload;
+    CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
 }
 
 /// A page of the feed.

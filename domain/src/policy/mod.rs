@@ -379,6 +379,58 @@ pub struct Staffing {
     pub archive_m2_per_10000_volumes: Sourced<u32>,
 }
 
+/// Elderly care services (养老护理服务; GUIDE 第二部分六). The GUIDE names the grades and the ten steps but gives no
+/// number: every value here is local policy, `not stated` unless a local text states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ElderCare {
+    /// Days after its last verification from which an institution's information is stale and on the worklist
+    /// (GUIDE 第二部分六 6: information collected by visits, mail, phone and online and kept current).
+    pub institution_stale_days: Sourced<u32>,
+    /// The top of the evaluation scale (scores 1 to this; GUIDE 第二部分六 4, step 9 评价服务).
+    pub evaluation_max_score: Sourced<u32>,
+    /// Per item: the grade required and who may bear the cost (step 7 资格审查). An item not listed needs the lowest
+    /// grade and is received at the person's own cost only.
+    pub items: Vec<CareItemRule>,
+}
+
+/// The rule of one care item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CareItemRule {
+    /// The item.
+    pub item: crate::elder_care::CareItem,
+    /// The lowest caregiver grade that may give it.
+    pub required_grade: Sourced<crate::elder_care::CaregiverGrade>,
+    /// Who may bear its cost.
+    pub cost_bearers: Vec<Sourced<crate::elder_care::CostBearer>>,
+}
+
+/// The elder-care values of versions stored before the section existed, and of the defaults: information stale
+/// after 180 days, scores 1-5, intermediate caregivers for medical assistance and rehabilitation, senior for full
+/// care, junior otherwise, every item at the person's own cost; all not stated (GUIDE 第二部分六 gives no number).
+pub fn default_elder_care() -> ElderCare {
+    use crate::elder_care::{CareItem, CaregiverGrade, CostBearer};
+    ElderCare {
+        institution_stale_days: Sourced::default_value(180),
+        evaluation_max_score: Sourced::default_value(5),
+        items: CareItem::ALL
+            .iter()
+            .map(|item| CareItemRule {
+                item: *item,
+                required_grade: Sourced::default_value(match item {
+                    CareItem::MedicalAssistance | CareItem::Rehabilitation => CaregiverGrade::Intermediate,
+                    CareItem::FullCare => CaregiverGrade::Senior,
+                    _ => CaregiverGrade::Junior,
+                }),
+                cost_bearers: vec![Sourced::default_value(CostBearer::SelfPaid)],
+            })
+            .collect(),
+    }
+}
+
 /// Every parameter the service applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -409,6 +461,9 @@ pub struct Policy {
     /// Personnel archive work (issue 23). Versions stored before this value existed read the defaults.
     #[serde(default = "default_archives")]
     pub archives: Archives,
+    /// Elderly care services (GUIDE 第二部分六). Versions stored before this section existed read the defaults.
+    #[serde(default = "default_elder_care")]
+    pub elder_care: ElderCare,
 }
 
 /// Personnel archive work (人事档案; JN Art. 7(12), 27): how long a loan runs and how soon a supplementary material is
@@ -652,6 +707,34 @@ impl Policy {
         check_positive("/staffing/archive_volumes_per_keeper", &s.archive_volumes_per_keeper, &mut out);
         check_positive("/archives/loan_days", &self.archives.loan_days, &mut out);
         check_positive("/archives/supplement_review_days", &self.archives.supplement_review_days, &mut out);
+        // Elderly care (GUIDE 第二部分六).
+        let e = &self.elder_care;
+        check_positive("/elder_care/institution_stale_days", &e.institution_stale_days, &mut out);
+        check_positive("/elder_care/evaluation_max_score", &e.evaluation_max_score, &mut out);
+        let mut items: Vec<_> = e.items.iter().map(|r| r.item).collect();
+        items.sort();
+        if items.windows(2).any(|w| w[0] == w[1]) {
+            out.push(violation(
+                "/elder_care/items".into(),
+                "duplicate_item",
+                "护理项目重复".into(),
+                "a care item appears twice".into(),
+            ));
+        }
+        for (i, r) in e.items.iter().enumerate() {
+            check_source(&format!("/elder_care/items/{i}/required_grade"), &r.required_grade, &mut out);
+            if r.cost_bearers.is_empty() {
+                out.push(violation(
+                    format!("/elder_care/items/{i}/cost_bearers"),
+                    "cost_bearers_required",
+                    "每个护理项目应至少有一个费用承担方".into(),
+                    "each care item needs at least one cost bearer".into(),
+                ));
+            }
+            for (j, b) in r.cost_bearers.iter().enumerate() {
+                check_source(&format!("/elder_care/items/{i}/cost_bearers/{j}"), b, &mut out);
+            }
+        }
         out
     }
 

@@ -210,6 +210,8 @@ pub fn defaults() -> Policy {
         },
         // No text gives a loan period or a review deadline for archives (JN Art. 7(12), 27 name the work only).
         archives: default_archives(),
+        // GUIDE 第二部分六 gives no number for elderly care: see [`default_elder_care`].
+        elder_care: default_elder_care(),
     }
 }
 
