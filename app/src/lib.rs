@@ -45,6 +45,8 @@ pub mod spreadsheet;
 pub mod timeline;
 pub mod transfers;
 pub mod webhooks;
+// Encryption at rest (issue 21.10).
+pub mod data_keys;
 
 pub use caller::Caller;
 pub use clock::Clock;

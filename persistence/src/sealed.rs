@@ -190,9 +190,9 @@ pub fn key_id_of(stored: &str) -> Option<&str> {
 static KEYS: RwLock<Option<Arc<DataKeys>>> = RwLock::new(None);
 
 /// Installs the process's keys (at start; tests install the fixed test keys, the same in every test).
-pub fn install(keys: DataKeys) {
+pub fn install(keys: impl Into<Arc<DataKeys>>) {
     let mut slot = KEYS.write().unwrap_or_else(|p| p.into_inner());
-    *slot = Some(Arc::new(keys));
+    *slot = Some(keys.into());
 }
 
 /// Installs the fixed test keys unless keys are installed already.
