@@ -21,6 +21,8 @@ pub const BATCH: i64 = 500;
 /// A table with sealed columns.
 struct Target {
     table: &'static str,
+    /// The row's key as one integer expression (`id`, or a composite key folded).
+    key: &'static str,
     /// Columns holding a sealed value, and the column of its keyed hash (if searched).
     columns: &'static [(&'static str, Option<&'static str>)],
     /// A JSON column whose `id_number` / `phone` members are sealed (event payloads).
@@ -28,11 +30,18 @@ struct Target {
 }
 
 const TARGETS: &[Target] = &[
-    Target { table: "retirees", columns: &[("id_number", Some("id_number_hash")), ("phone", None)], json: false },
-    Target { table: "dependents", columns: &[("id_number", Some("id_number_hash"))], json: false },
-    Target { table: "handover_items", columns: &[("id_number", None), ("payload", None)], json: false },
-    Target { table: "petition_persons", columns: &[("phone", None)], json: false },
-    Target { table: "events", columns: &[("payload", None)], json: true },
+    Target {
+        table: "retirees",
+        key: "id",
+        columns: &[("id_number", Some("id_number_hash")), ("phone", None)],
+        json: false,
+    },
+    Target { table: "dependents", key: "id", columns: &[("id_number", Some("id_number_hash"))], json: false },
+    Target { table: "handover_items", key: "id", columns: &[("id_number", None), ("payload", None)], json: false },
+    Target { table: "petition_persons", key: "id", columns: &[("phone", None)], json: false },
+    // Rejected import rows (the cells as sent): keyed by job and line (lines stay below 2^32).
+    Target { table: "import_rejected_rows", key: "(job_id * 4294967296 + line)", columns: &[("cells", None)], json: false },
+    Target { table: "events", key: "id", columns: &[("payload", None)], json: true },
 ];
 
 /// What a run did, per table: (table, rows examined, rows rewritten, rows left to a concurrent write).
@@ -71,15 +80,16 @@ pub fn run(conn: &mut DbConnection, keys: &DataKeys) -> RepoResult<Report> {
     let mut report = Report::default();
     for t in TARGETS {
         let (mut examined, mut rewritten, mut lost) = (0, 0, 0);
-        let mut after = 0i64;
+        let mut after = -1i64;
         loop {
             let (a, b) = (t.columns[0].0, t.columns.get(1).map(|c| c.0).unwrap_or("NULL"));
             let h = t.columns[0].1.unwrap_or("NULL");
             let rows: Vec<Row> = load(
                 conn,
                 &format!(
-                    "SELECT id, {a} AS a, {b} AS b, {h} AS h FROM {} WHERE id > ? ORDER BY id LIMIT ?",
-                    t.table
+                    "SELECT {key} AS id, {a} AS a, {b} AS b, {h} AS h FROM {} WHERE {key} > ? ORDER BY {key} LIMIT ?",
+                    t.table,
+                    key = t.key
                 ),
                 &[Bind::I64(after), Bind::I64(BATCH)],
             )?;
@@ -125,7 +135,7 @@ fn rewrite_batch(conn: &mut DbConnection, keys: &DataKeys, t: &Target, rows: &[R
             continue;
         }
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
-        let mut sql = format!("UPDATE {} SET {} WHERE id = ?", t.table, assignments.join(", "));
+        let mut sql = format!("UPDATE {} SET {} WHERE {} = ?", t.table, assignments.join(", "), t.key);
         let mut binds: Vec<Bind<'_>> = sets.iter().map(|(_, v)| Bind::Text(v)).collect();
         binds.push(Bind::I64(row.id));
         // Only if the row still holds what was read.

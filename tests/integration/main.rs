@@ -47,3 +47,4 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
+mod encryption; // issue 21.10
