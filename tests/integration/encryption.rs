@@ -5,7 +5,7 @@
 //! error (500), never a default. The test servers use the fixed test keys t1 (active) and t2.
 
 use diesel::prelude::*;
-use persistence::schema::{dependents, events, import_rejected_rows, retirees};
+use persistence::schema::{dependents, import_rejected_rows, retirees};
 use persistence::sealed::{DataKeys, key_id_of};
 use serde_json::json;
 
@@ -23,7 +23,13 @@ fn raw_retiree(app: &TestApp, id: i64) -> (String, Option<String>, Option<String
 
 /// Every stored event payload.
 fn raw_events(app: &TestApp) -> Vec<String> {
-    events::table.select(events::payload).load(&mut *app.conn()).unwrap()
+    #[derive(QueryableByName)]
+    struct Payload {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        payload: String,
+    }
+    let rows: Vec<Payload> = persistence::sql::load(&mut app.conn(), "SELECT payload FROM events ORDER BY id", &[]).unwrap();
+    rows.into_iter().map(|r| r.payload).collect()
 }
 
 both_backends! {
