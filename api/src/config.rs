@@ -326,17 +326,29 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A configuration from `vars`, with generated data keys unless `vars` name any `DATA_*` setting (so no test
+    /// writes a development key file).
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !map.keys().any(|k| k.starts_with("DATA_")) {
+            let (keys, active, hash) = app::data_keys::DataKeys::generate();
+            map.extend([("DATA_KEYS".into(), keys), ("DATA_KEY_ID".into(), active), ("DATA_HASH_KEY".into(), hash)]);
+        }
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    /// A configuration from `vars` alone.
+    fn bare_config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(&|k| map.get(k).cloned())
     }
 
     #[test]
     fn postgres_without_data_keys_is_refused() {
-        let err = config(&[("JWT_SECRET", &"s".repeat(40)), ("DATABASE_URL", "postgres://x@y/z")]).unwrap_err();
+        let err = bare_config(&[("JWT_SECRET", &"s".repeat(40)), ("DATABASE_URL", "postgres://x@y/z")]).unwrap_err();
         assert!(err.0.contains("DATA_KEYS, DATA_KEY_ID and DATA_HASH_KEY must be set"), "{}", err.0);
         let (keys, active, hash) = app::data_keys::DataKeys::generate();
-        let ok = config(&[
+        let ok = bare_config(&[
             ("JWT_SECRET", &"s".repeat(40)),
             ("DATABASE_URL", "postgres://x@y/z"),
             ("DATA_KEYS", &keys),
@@ -345,7 +357,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(ok.data_keys.active_id(), "dev1");
-        let err = config(&[("DATABASE_URL", "postgres://x@y/z"), ("DATA_KEYS", &keys)]).unwrap_err();
+        let err =
+            bare_config(&[("JWT_SECRET", &"s".repeat(40)), ("DATABASE_URL", "postgres://x@y/z"), ("DATA_KEYS", &keys)])
+                .unwrap_err();
         assert!(err.0.contains("together"), "{}", err.0);
     }
 
