@@ -280,7 +280,8 @@ pub fn add_errors(conn: &mut DbConnection, errors: &[RowErrorRecord], rows: &[Re
         crate::on_each_backend!(conn, |c| diesel::insert_into(import_errors::table).values(chunk).execute(c))?;
     }
     let keys = crate::sealed::keys()?;
-    let sealed: Vec<RejectedRow> = rows.iter().map(|r| RejectedRow { cells: keys.seal(&r.cells), ..r.clone() }).collect();
+    let sealed: Vec<RejectedRow> =
+        rows.iter().map(|r| RejectedRow { cells: keys.seal(&r.cells), ..r.clone() }).collect();
     for chunk in sealed.chunks(500) {
         crate::on_each_backend!(conn, |c| diesel::insert_into(import_rejected_rows::table).values(chunk).execute(c))?;
     }

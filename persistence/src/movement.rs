@@ -245,7 +245,8 @@ pub fn create_batch(
     let keys = crate::sealed::keys()?;
     for item in items {
         // The ID number and the person's JSON are sealed (issue 21.10).
-        let sealed = NewItem { id_number: keys.seal(&item.id_number), payload: keys.seal(&item.payload), ..item.clone() };
+        let sealed =
+            NewItem { id_number: keys.seal(&item.id_number), payload: keys.seal(&item.payload), ..item.clone() };
         diesel::insert_into(handover_items::table).values((&sealed, handover_items::batch_id.eq(id))).execute(conn)?;
     }
     Ok(id)

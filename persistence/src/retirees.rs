@@ -181,7 +181,12 @@ pub fn create_as(
     let now = now_utc();
     let (stored, hash) = data.sealed()?;
     diesel::insert_into(retirees::table)
-        .values((&stored, retirees::id_number_hash.eq(&hash), retirees::created_at.eq(now), retirees::updated_at.eq(now)))
+        .values((
+            &stored,
+            retirees::id_number_hash.eq(&hash),
+            retirees::created_at.eq(now),
+            retirees::updated_at.eq(now),
+        ))
         .execute(conn)?;
     let retiree: Retiree =
         retirees::table.filter(retirees::id_number_hash.eq(&hash)).select(Retiree::as_select()).first(conn)?;
@@ -586,7 +591,12 @@ pub fn update_dependent(
     let updated = diesel::update(
         dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
     )
-    .set((&stored, dependents::id_number_hash.eq(&hash), dependents::version.eq(dependents::version + 1), dependents::updated_at.eq(now_utc())))
+    .set((
+        &stored,
+        dependents::id_number_hash.eq(&hash),
+        dependents::version.eq(dependents::version + 1),
+        dependents::updated_at.eq(now_utc()),
+    ))
     .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);

@@ -105,9 +105,8 @@ impl DataKeys {
         if keys.is_empty() {
             return Err(KeyError::Config("DATA_KEYS is empty".to_owned()));
         }
-        let hash = B64
-            .decode(hash_key.trim())
-            .map_err(|e| KeyError::Config(format!("DATA_HASH_KEY is not base64 ({e})")))?;
+        let hash =
+            B64.decode(hash_key.trim()).map_err(|e| KeyError::Config(format!("DATA_HASH_KEY is not base64 ({e})")))?;
         Self::new(&keys, active.trim(), hash)
     }
 
@@ -234,7 +233,13 @@ pub fn open(table: &str, id: impl fmt::Display, column: &str, stored: &str) -> R
 }
 
 /// Opens a stored value with `keys`; failure is [`RepoError::Corrupt`] naming `table`, `id` and `column`, logged.
-pub fn open_with(keys: &DataKeys, table: &str, id: impl fmt::Display, column: &str, stored: &str) -> RepoResult<String> {
+pub fn open_with(
+    keys: &DataKeys,
+    table: &str,
+    id: impl fmt::Display,
+    column: &str,
+    stored: &str,
+) -> RepoResult<String> {
     keys.open(stored).map_err(|e| crate::typed::corrupt(table, id, column, e))
 }
 

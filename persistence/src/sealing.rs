@@ -40,7 +40,12 @@ const TARGETS: &[Target] = &[
     Target { table: "handover_items", key: "id", columns: &[("id_number", None), ("payload", None)], json: false },
     Target { table: "petition_persons", key: "id", columns: &[("phone", None)], json: false },
     // Rejected import rows (the cells as sent): keyed by job and line (lines stay below 2^32).
-    Target { table: "import_rejected_rows", key: "(job_id * 4294967296 + line)", columns: &[("cells", None)], json: false },
+    Target {
+        table: "import_rejected_rows",
+        key: "(job_id * 4294967296 + line)",
+        columns: &[("cells", None)],
+        json: false,
+    },
     Target { table: "events", key: "id", columns: &[("payload", None)], json: true },
 ];
 
@@ -96,11 +101,15 @@ pub fn run(conn: &mut DbConnection, keys: &DataKeys) -> RepoResult<Report> {
             let Some(last) = rows.last() else { break };
             after = last.id;
             examined += rows.len() as i64;
-            let (done, raced) = crate::connection::write_tx_without_events(conn, |conn| rewrite_batch(conn, keys, t, &rows))?;
+            let (done, raced) =
+                crate::connection::write_tx_without_events(conn, |conn| rewrite_batch(conn, keys, t, &rows))?;
             rewritten += done;
             lost += raced;
         }
-        log::info!("encrypt-data: {}: {examined} rows examined, {rewritten} rewritten, {lost} changed meanwhile", t.table);
+        log::info!(
+            "encrypt-data: {}: {examined} rows examined, {rewritten} rewritten, {lost} changed meanwhile",
+            t.table
+        );
         report.tables.push((t.table.to_owned(), examined, rewritten, lost));
     }
     Ok(report)

@@ -28,7 +28,8 @@ fn raw_events(app: &TestApp) -> Vec<String> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         payload: String,
     }
-    let rows: Vec<Payload> = persistence::sql::load(&mut app.conn(), "SELECT payload FROM events ORDER BY id", &[]).unwrap();
+    let rows: Vec<Payload> =
+        persistence::sql::load(&mut app.conn(), "SELECT payload FROM events ORDER BY id", &[]).unwrap();
     rows.into_iter().map(|r| r.payload).collect()
 }
 

@@ -365,7 +365,8 @@ pub fn today() -> time::Date {
 }
 
 /// `DATA_KEYS` of the test servers: the fixed test keys t1 and t2.
-pub const TEST_DATA_KEYS: &str = "t1:ERERERERERERERERERERERERERERERERERERERERERE=,t2:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=";
+pub const TEST_DATA_KEYS: &str =
+    "t1:ERERERERERERERERERERERERERERERERERERERERERE=,t2:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=";
 /// `DATA_HASH_KEY` of the test servers.
 pub const TEST_HASH_KEY: &str = "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=";
 

@@ -20,6 +20,7 @@ mod crash;
 mod deaths;
 mod dependent_certification;
 mod dependent_support_lifecycle;
+mod encryption; // issue 21.10
 mod events;
 mod exports;
 mod feeds;
@@ -47,4 +48,3 @@ mod roles;
 mod schema_drift;
 mod upload_bytes;
 mod webhook_tls;
-mod encryption; // issue 21.10
