@@ -261,6 +261,11 @@ for b in "${backends[@]}"; do
             -c "SELECT setval(pg_get_serial_sequence('retirees', 'id'), $rows)" -c "VACUUM ANALYZE" >/dev/null
         community=$(psql -tAq "$url" -c "SELECT community_code FROM retirees GROUP BY community_code ORDER BY count(*) DESC LIMIT 1")
     fi
+    # The raw load writes clear values: a binary with encryption at rest (issue 21.10) seals them, as an upgraded
+    # installation would, so reads pay the opening.
+    if "$bin" help encrypt-data >/dev/null 2>&1; then
+        "$bin" encrypt-data >/dev/null
+    fi
     echo "$b: $rows retirees loaded; the list scenario pages through community $community"
 
     if ((profile)) && [[ $b == postgres ]]; then # plans of slow statements into the server log, for the report
