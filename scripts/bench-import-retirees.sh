@@ -43,6 +43,9 @@ pg_base="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 bin=${BENCH_BIN:-target/release/retiree-service}
 source "$(dirname "${BASH_SOURCE[0]}")/bench-profile.sh"
 secret=bench-secret-bench-secret-bench-secret-0123
+# Data keys (issue 21.10), fixed so every run seals alike; a binary older than 21.10 ignores them.
+export DATA_KEYS=bench1:YmVuY2gtZGF0YS1rZXktYmVuY2gtZGF0YS1rZXktMDE= DATA_KEY_ID=bench1
+export DATA_HASH_KEY=YmVuY2gtaGFzaC1rZXktYmVuY2gtaGFzaC1rZXktMDE=
 password=bench-password-2026
 export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
 

@@ -1,5 +1,5 @@
 //! The `retiree-service` command line: `serve` (default), `migrate`, `create-admin`, `seed-demo`,
-//! `import-divisions` and `openapi`.
+//! `import-divisions`, `encrypt-data` and `openapi`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +66,14 @@ pub enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 3)]
         timeout_seconds: u64,
+    },
+    /// Seal the resident ID numbers and phones still in clear and re-seal those under another key than
+    /// DATA_KEY_ID, in batches (restartable; safe while the service serves) (issue 21.10).
+    #[command(alias = "rotate-data-keys")]
+    EncryptData {
+        /// Only count the rows not yet under the active key; change nothing.
+        #[arg(long)]
+        check: bool,
     },
     /// For scripts/bench only: serve an empty actix-web JSON handler on BIND_ADDR with the service's worker
     /// count, the rate HTTP itself allows on this machine (issue 20). No database, no routes of the service.
@@ -168,6 +176,28 @@ fn run(cli: Cli) -> Result<(), String> {
                 );
                 started.server.await.map_err(|e| e.to_string())
             })
+        }
+        Command::EncryptData { check } => {
+            let mut conn = conn()?;
+            let keys = config.data_keys.clone();
+            let problem = |e: app::AppError| {
+                let e = ApiError::from(e);
+                format!("{e}: {}", serde_json::to_string(&e.problem()).unwrap_or_default())
+            };
+            if !check {
+                let started = std::time::Instant::now();
+                let report = app::data_keys::encrypt_data(&mut conn, &keys).map_err(problem)?;
+                for (table, examined, rewritten, raced) in &report.tables {
+                    println!("{table}: {examined} rows examined, {rewritten} rewritten, {raced} changed meanwhile");
+                }
+                println!("sealed under key {} in {:.1} s", keys.active_id(), started.elapsed().as_secs_f64());
+            }
+            let pending = app::data_keys::pending(&mut conn, &keys).map_err(problem)?;
+            let left: i64 = pending.iter().map(|(_, n)| n).sum();
+            for (table, n) in &pending {
+                println!("{table}: {n} rows not under key {}", keys.active_id());
+            }
+            if check && left > 0 { Err(format!("{left} rows are not under key {}", keys.active_id())) } else { Ok(()) }
         }
         Command::Openapi | Command::HttpBaseline | Command::Healthcheck { .. } => Ok(()),
     }

@@ -94,6 +94,9 @@ pub struct Config {
     /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
     /// time of day keeps running); unset, the system clock.
     pub clock: app::Clock,
+    /// `DATA_KEYS`, `DATA_KEY_ID`, `DATA_HASH_KEY`: the keys sealing resident ID numbers and phones at rest (issue
+    /// 21.10). Required on PostgreSQL; on SQLite without them, a generated key file beside the database.
+    pub data_keys: std::sync::Arc<app::data_keys::DataKeys>,
 }
 
 /// Webhook delivery (issue 11).
@@ -117,6 +120,7 @@ impl Config {
         let database_url = DatabaseUrl::parse(&env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
             .map_err(ConfigError)?;
         let jwt_keys = jwt_keys(env, &database_url)?;
+        let data_keys = std::sync::Arc::new(data_keys(env, &database_url)?);
         let bind_addr = env("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into());
         if bind_addr.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!("BIND_ADDR: '{bind_addr}' is not host:port, e.g. 127.0.0.1:8080")));
@@ -140,6 +144,7 @@ impl Config {
             database_url,
             bind_addr,
             jwt_keys,
+            data_keys,
             jwt_issuer: env("JWT_ISSUER").unwrap_or_else(|| "retiree-service".into()),
             jwt_audience: env("JWT_AUDIENCE").unwrap_or_else(|| "retiree-api".into()),
             token_ttl: Duration::from_secs(number(env, "TOKEN_TTL_SECONDS", 3600, 60, 86_400)?),
@@ -251,6 +256,37 @@ fn jwt_keys(env: Env<'_>, database_url: &DatabaseUrl) -> Result<JwtKeys, ConfigE
     }
 }
 
+/// The data keys (issue 21.10): from `DATA_KEYS` / `DATA_KEY_ID` / `DATA_HASH_KEY`; on SQLite without them, the
+/// development key file `data-keys` beside the database (generated on first start); on PostgreSQL, required.
+fn data_keys(env: Env<'_>, database_url: &DatabaseUrl) -> Result<app::data_keys::DataKeys, ConfigError> {
+    match (env("DATA_KEYS"), env("DATA_KEY_ID"), env("DATA_HASH_KEY")) {
+        (Some(keys), Some(active), Some(hash)) => {
+            app::data_keys::DataKeys::parse(&keys, &active, &hash).map_err(|e| ConfigError(e.to_string()))
+        }
+        (None, None, None) => match database_url {
+            DatabaseUrl::Sqlite(path) => {
+                let dir = std::path::Path::new(path).parent().map(PathBuf::from).unwrap_or_default();
+                let file = dir.join("data-keys");
+                let (keys, created) = app::data_keys::dev_key_file(&file).map_err(ConfigError)?;
+                if created {
+                    log::warn!(
+                        "DATA_KEYS is not set: sealing ID numbers and phones with generated development keys kept in \
+                         {} (back it up apart from the database; set DATA_KEYS in production)",
+                        file.display()
+                    );
+                }
+                Ok(keys)
+            }
+            DatabaseUrl::Postgres(_) => Err(ConfigError(
+                "DATA_KEYS, DATA_KEY_ID and DATA_HASH_KEY must be set when running on PostgreSQL: resident ID \
+                 numbers and phones are encrypted at rest with them (docs/configuration.md)"
+                    .into(),
+            )),
+        },
+        _ => Err(ConfigError("DATA_KEYS, DATA_KEY_ID and DATA_HASH_KEY are set together or not at all".into())),
+    }
+}
+
 /// On the embedded database with no key configured, a random secret is kept beside the database file
 /// (`jwt-secret`, mode 0600), so that `cargo run` works on a bare machine and tokens survive restarts.
 fn local_secret(db_path: &str) -> Result<Vec<u8>, ConfigError> {
@@ -290,9 +326,41 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A configuration from `vars`, with generated data keys unless `vars` name any `DATA_*` setting (so no test
+    /// writes a development key file).
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !map.keys().any(|k| k.starts_with("DATA_")) {
+            let (keys, active, hash) = app::data_keys::DataKeys::generate();
+            map.extend([("DATA_KEYS".into(), keys), ("DATA_KEY_ID".into(), active), ("DATA_HASH_KEY".into(), hash)]);
+        }
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    /// A configuration from `vars` alone.
+    fn bare_config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn postgres_without_data_keys_is_refused() {
+        let err = bare_config(&[("JWT_SECRET", &"s".repeat(40)), ("DATABASE_URL", "postgres://x@y/z")]).unwrap_err();
+        assert!(err.0.contains("DATA_KEYS, DATA_KEY_ID and DATA_HASH_KEY must be set"), "{}", err.0);
+        let (keys, active, hash) = app::data_keys::DataKeys::generate();
+        let ok = bare_config(&[
+            ("JWT_SECRET", &"s".repeat(40)),
+            ("DATABASE_URL", "postgres://x@y/z"),
+            ("DATA_KEYS", &keys),
+            ("DATA_KEY_ID", &active),
+            ("DATA_HASH_KEY", &hash),
+        ])
+        .unwrap();
+        assert_eq!(ok.data_keys.active_id(), "dev1");
+        let err =
+            bare_config(&[("JWT_SECRET", &"s".repeat(40)), ("DATABASE_URL", "postgres://x@y/z"), ("DATA_KEYS", &keys)])
+                .unwrap_err();
+        assert!(err.0.contains("together"), "{}", err.0);
     }
 
     #[test]

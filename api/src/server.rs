@@ -13,6 +13,8 @@ use crate::state::AppState;
 
 /// Opens the pool and brings the schema up to date (under an advisory lock on PostgreSQL).
 pub fn prepare(config: &Config) -> Result<Pool, String> {
+    // The keys that seal ID numbers and phones, for every connection of this process (issue 21.10).
+    app::data_keys::install(config.data_keys.clone());
     let (pool, applied) = app::db::open(
         &config.database_url,
         &PoolOptions { max_size: config.pool_size, connection_timeout: config.pool_timeout },

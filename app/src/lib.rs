@@ -50,6 +50,8 @@ pub mod transfers;
 pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
+// Encryption at rest (issue 21.10).
+pub mod data_keys;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -52,6 +52,8 @@ fn options() -> PoolOptions {
 
 /// SQLite, and PostgreSQL when `TEST_POSTGRES_URL` is set (required under `REQUIRE_POSTGRES=1`).
 fn each_backend() -> Vec<TestPool> {
+    // The fixed test data keys (issue 21.10), as every test database has.
+    persistence::sealed::install_test_keys();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("test.db").to_string_lossy().into_owned();
     let (pool, _) = app::db::open(&DatabaseUrl::Sqlite(path), &options()).expect("SQLite");

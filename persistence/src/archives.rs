@@ -71,7 +71,8 @@ pub struct Archive {
     pub handover_item_id: Option<i64>,
     /// Name.
     pub person_name: String,
-    /// Resident ID.
+    /// Resident ID (sealed at rest, issue 21.10).
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub id_number: String,
     /// The person's community.
     pub community_code: String,
@@ -292,10 +293,13 @@ pub fn counts_in(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Counts
     })
 }
 
-/// Inserts an archive; a resident ID on record already is `Unique`.
+/// Inserts an archive, its resident ID sealed and hashed (issue 21.10); a resident ID on record already is
+/// `Unique` (through the hash).
 pub fn create(conn: &mut DbConnection, new: &NewArchive) -> RepoResult<Archive> {
-    diesel::insert_into(archives::table).values(new).execute(conn)?;
-    Ok(archives::table.filter(archives::id_number.eq(&new.id_number)).select(Archive::as_select()).first(conn)?)
+    let hash = crate::sealed::hash(&new.id_number)?;
+    let row = NewArchive { id_number: crate::sealed::seal(&new.id_number)?, ..new.clone() };
+    diesel::insert_into(archives::table).values((&row, archives::id_number_hash.eq(&hash))).execute(conn)?;
+    Ok(archives::table.filter(archives::id_number_hash.eq(&hash)).select(Archive::as_select()).first(conn)?)
 }
 
 /// One archive, if the person's community lies in the subtree `scope_path`; otherwise `NotFound`.

@@ -54,6 +54,8 @@ pub struct StagedRetiree {
     pub last_certified_on: Option<Date>,
     /// Its method code.
     pub last_certification_method: Option<String>,
+    /// Keyed hash of the resident ID: leave empty, [`stage`] sets it when it seals the ID and the phone.
+    pub id_number_hash: String,
 }
 
 /// The optional columns of a roster and their bit in [`StagedRetiree::keep`]: an update keeps the stored value
@@ -120,7 +122,8 @@ pub struct Refused {
     /// `community_not_found`, `not_a_community` or `id_number_taken` (only refused rows are read, whose outcome is set).
     #[diesel(select_expression = retiree_import_staging::outcome.assume_not_null())]
     pub code: String,
-    /// Resident ID.
+    /// Resident ID (staged sealed).
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub id_number: String,
     /// Name.
     pub name: String,
@@ -136,7 +139,8 @@ pub struct Refused {
     pub management_level: String,
     /// Community code.
     pub community_code: String,
-    /// Phone.
+    /// Phone (staged sealed).
+    #[diesel(deserialize_as = crate::sealed::OptOpened)]
     pub phone: Option<String>,
     /// Address.
     pub address: Option<String>,
@@ -188,7 +192,7 @@ CREATE TEMP TABLE retiree_import_staging (
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
     outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
-    existing_path TEXT COLLATE "C", certified_until DATE);
+    existing_path TEXT COLLATE "C", certified_until DATE, id_number_hash TEXT NOT NULL);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -202,7 +206,7 @@ CREATE TEMP TABLE retiree_import_staging (
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
     outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
-    existing_path TEXT, certified_until DATE);
+    existing_path TEXT, certified_until DATE, id_number_hash TEXT NOT NULL);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -230,8 +234,21 @@ pub fn end(conn: &mut DbConnection) -> RepoResult<()> {
 }
 
 /// Stages checked rows and their flags: `COPY` on PostgreSQL, prepared multi-row inserts of 1,000 rows in one
-/// transaction on SQLite.
+/// transaction on SQLite. The resident ID and the phone are sealed here, in Rust, and the ID's keyed hash set
+/// (issue 21.10): the staging table, like the roster, never holds them in clear, and the set-based checks and
+/// merge match people through the hash.
 pub fn stage(conn: &mut DbConnection, rows: &[StagedRetiree], flags: &[StagedFlag]) -> RepoResult<()> {
+    let keys = crate::sealed::keys()?;
+    let sealed: Vec<StagedRetiree> = rows
+        .iter()
+        .map(|r| StagedRetiree {
+            id_number: keys.seal(&r.id_number),
+            phone: r.phone.as_deref().map(|p| keys.seal(p)),
+            id_number_hash: keys.hash(&r.id_number),
+            ..r.clone()
+        })
+        .collect();
+    let rows = sealed.as_slice();
     match conn {
         DbConnection::Pg(c) => {
             if !rows.is_empty() {
@@ -282,7 +299,7 @@ pub fn check(conn: &mut DbConnection, scope_path: &str, on_conflict: OnConflict)
          FROM (SELECT s.line AS line, j.level AS level, j.path AS path, r.id AS rid, rj.path AS rpath \
          FROM retiree_import_staging s \
          LEFT JOIN jurisdictions j ON j.code = s.community_code \
-         LEFT JOIN retirees r ON r.id_number = s.id_number \
+         LEFT JOIN retirees r ON r.id_number_hash = s.id_number_hash \
          LEFT JOIN jurisdictions rj ON rj.code = r.community_code) x \
          WHERE x.line = retiree_import_staging.line"
     );
@@ -416,10 +433,10 @@ pub fn merge(
     }
     let created = exec(
         conn,
-        "INSERT INTO retirees (id_number, name, sex, birth_date, retirement_date, category, management_level, \
-         community_code, phone, address, pension_status, monthly_pension_fen, party_member, notes, version, \
-         created_at, updated_at, certified_until, last_certified_on) \
-         SELECT id_number, name, sex, birth_date, retirement_date, category, management_level, community_code, \
+        "INSERT INTO retirees (id_number, id_number_hash, name, sex, birth_date, retirement_date, category, \
+         management_level, community_code, phone, address, pension_status, monthly_pension_fen, party_member, notes, \
+         version, created_at, updated_at, certified_until, last_certified_on) \
+         SELECT id_number, id_number_hash, name, sex, birth_date, retirement_date, category, management_level, community_code, \
          phone, address, 'normal', monthly_pension_fen, party_member, notes, 1, ?, ?, certified_until, \
          last_certified_on FROM retiree_import_staging WHERE outcome = 'create' ORDER BY line",
         &[Bind::Ts(now), Bind::Ts(now)],
@@ -430,7 +447,7 @@ pub fn merge(
         conn,
         "INSERT INTO certifications (retiree_id, method, certified_on, valid_until, source, source_ref, operator, \
          created_at) SELECT r.id, s.last_certification_method, s.last_certified_on, s.certified_until, ?, ?, ?, ? \
-         FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
+         FROM retiree_import_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash \
          WHERE s.outcome = 'create' AND s.last_certified_on IS NOT NULL AND s.last_certification_method IS NOT NULL \
          ORDER BY s.line",
         &[Bind::Text(crate::retirees::CERT_SOURCE_LOADED), Bind::I64(who.job_id), Bind::Text(who.actor), Bind::Ts(now)],
@@ -450,7 +467,7 @@ pub fn merge(
         conn,
         "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date, to_date) \
          SELECT r.id, f.group_code, f.from_date, f.to_date FROM retiree_import_flags f \
-         JOIN retiree_import_staging s ON s.line = f.line JOIN retirees r ON r.id_number = s.id_number \
+         JOIN retiree_import_staging s ON s.line = f.line JOIN retirees r ON r.id_number_hash = s.id_number_hash \
          WHERE s.outcome IN ('create', 'update')",
         &[],
     )?;
@@ -461,7 +478,7 @@ pub fn merge(
          scope_path, outcome, client_ip, request_id, detail) \
          SELECT ?, ?, ?, CASE s.outcome WHEN 'create' THEN 'retiree.import.create' ELSE 'retiree.import.update' END, \
          'retiree', CAST(r.id AS TEXT), r.id, s.path, 'success', NULLIF(?, ''), NULLIF(?, ''), ? || CAST(s.line AS TEXT) || '}' \
-         FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number \
+         FROM retiree_import_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash \
          WHERE s.outcome IN ('create', 'update')",
         &[
             Bind::Ts(now),
@@ -508,8 +525,10 @@ struct ColumnCount {
 /// Counts, before the update, the stored values it will change: per column, the matched records whose value
 /// differs from the one the update writes (null-safe).
 fn field_changes(conn: &mut DbConnection) -> RepoResult<FieldChanges> {
+    // Sealed phones differ at every sealing: they are compared opened, in Rust (below), not in SQL.
     let mut parts: Vec<String> = STORED_AS
         .iter()
+        .filter(|(column, _)| *column != "phone")
         .map(|(column, stored)| {
             let kept = keep_bit(column).map(|bit| format!("(s.keep & {bit}) = 0 AND ")).unwrap_or_default();
             format!(
@@ -531,7 +550,46 @@ fn field_changes(conn: &mut DbConnection) -> RepoResult<FieldChanges> {
          (SELECT 1 FROM retiree_import_flags f WHERE f.line = s.line AND {same})))"
     ));
     let counts: Vec<ColumnCount> = crate::sql::load(conn, &parts.join(" UNION ALL "), &[])?;
-    Ok(counts.into_iter().filter(|c| c.changed > 0).map(|c| (c.column_name, c.changed)).collect())
+    let mut out: FieldChanges =
+        counts.into_iter().filter(|c| c.changed > 0).map(|c| (c.column_name, c.changed)).collect();
+    let phones = phone_changes(conn)?;
+    if phones > 0 {
+        out.insert("phone".to_owned(), phones);
+    }
+    Ok(out)
+}
+
+#[derive(QueryableByName)]
+struct PhonePair {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    stored: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    staged: Option<String>,
+}
+
+/// The matched records whose phone the update changes: both sides opened (sealed values never compare equal).
+fn phone_changes(conn: &mut DbConnection) -> RepoResult<i64> {
+    let Some(bit) = keep_bit("phone") else { return Ok(0) };
+    let pairs: Vec<PhonePair> = crate::sql::load(
+        conn,
+        &format!(
+            "SELECT r.id AS id, r.phone AS stored, s.phone AS staged FROM retiree_import_staging s \
+             JOIN retirees r ON r.id = s.existing_id WHERE s.outcome = 'update' AND (s.keep & {bit}) = 0 \
+             AND (r.phone IS NOT NULL OR s.phone IS NOT NULL)"
+        ),
+        &[],
+    )?;
+    let mut changed = 0;
+    for p in pairs {
+        let stored = p.stored.map(|v| crate::sealed::open("retirees", p.id, "phone", &v)).transpose()?;
+        let staged = p.staged.map(|v| crate::sealed::open("retiree_import_staging", p.id, "phone", &v)).transpose()?;
+        if stored != staged {
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
 
 /// The change feed's events of an import, set-based, in file order (before the update is applied, so moves still
@@ -544,7 +602,7 @@ fn emit_import_events(conn: &mut DbConnection, job_id: i64) -> RepoResult<()> {
     emit_select(
         conn,
         &format!(
-            "SELECT 'retiree.created', 'retiree', r.id, r.id, NULL, NULL, {created}              FROM retiree_import_staging s JOIN retirees r ON r.id_number = s.id_number              WHERE s.outcome = 'create' ORDER BY s.line"
+            "SELECT 'retiree.created', 'retiree', r.id, r.id, NULL, NULL, {created}              FROM retiree_import_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash              WHERE s.outcome = 'create' ORDER BY s.line"
         ),
         &[],
     )?;

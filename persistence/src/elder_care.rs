@@ -106,7 +106,8 @@ pub struct Caregiver {
     pub id: i64,
     /// Name.
     pub name: String,
-    /// Phone (personal data).
+    /// Phone (personal data; sealed at rest, issue 21.10).
+    #[diesel(deserialize_as = crate::sealed::OptOpened)]
     pub phone: Option<String>,
     /// Grade.
     #[diesel(deserialize_as = Stored<CaregiverGrade>)]
@@ -453,7 +454,7 @@ pub fn list_institutions(
 
 /// Inserts a caregiver and its areas; answers it.
 pub fn create_caregiver(conn: &mut DbConnection, new: &NewCaregiver, areas: &[String]) -> RepoResult<Caregiver> {
-    diesel::insert_into(caregivers::table).values(new).execute(conn)?;
+    diesel::insert_into(caregivers::table).values(&sealed_caregiver(new)?).execute(conn)?;
     let stored: Caregiver = caregivers::table
         .filter(caregivers::certificate_no.eq(&new.certificate_no))
         .select(Caregiver::as_select())
@@ -510,12 +511,17 @@ pub fn areas_of(conn: &mut DbConnection, id: i64) -> RepoResult<Vec<String>> {
         .load(conn)?)
 }
 
+/// `new` with its phone sealed (issue 21.10): what is written to the table.
+fn sealed_caregiver(new: &NewCaregiver) -> RepoResult<NewCaregiver> {
+    Ok(NewCaregiver { phone: crate::sealed::seal_opt(new.phone.as_deref())?, ..new.clone() })
+}
+
 /// Writes `row` to caregiver `id` at `version`.
 pub fn save_caregiver(conn: &mut DbConnection, id: i64, version: i64, row: &NewCaregiver) -> RepoResult<Caregiver> {
     let n = diesel::update(caregivers::table)
         .filter(caregivers::id.eq(id))
         .filter(caregivers::version.eq(version))
-        .set((row, caregivers::version.eq(version + 1)))
+        .set((&sealed_caregiver(row)?, caregivers::version.eq(version + 1)))
         .execute(conn)?;
     if n == 0 {
         return Err(RepoError::VersionMismatch);

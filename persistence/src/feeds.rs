@@ -21,7 +21,7 @@ diesel::table! {
     /// Temporary (per connection): the records of the batch being processed, as received.
     feed_staging (line) {
         line -> BigInt,
-        id_number -> Text,
+        id_number_hash -> Text,
         masked -> Text,
         record_date -> Date,
         source -> Text,
@@ -73,7 +73,9 @@ pub const DATE_IN_FUTURE: &str = "date_in_future";
 pub struct StagedRecord {
     /// Line in the body.
     pub line: i64,
-    /// Resident ID (18 characters, checked).
+    /// Resident ID (18 characters, checked), clear in memory: [`stage`] writes only its keyed hash (issue 21.10),
+    /// which the matching joins on.
+    #[diesel(column_name = id_number_hash)]
     pub id_number: String,
     /// The same, masked, as stored for unmatched records.
     pub masked: String,
@@ -260,7 +262,7 @@ pub fn matched_dependents(conn: &mut DbConnection, scope_path: &str) -> RepoResu
          d.certified_until AS certified_until, d.support_suspended_from AS support_suspended_from, \
          (SELECT c.reason FROM dependent_support_changes c WHERE c.dependent_id = d.id AND c.to_status = 'suspended' \
           ORDER BY c.id DESC LIMIT 1) AS suspension_reason \
-         FROM feed_staging s JOIN dependents d ON d.id_number = s.id_number AND d.supported \
+         FROM feed_staging s JOIN dependents d ON d.id_number_hash = s.id_number_hash AND d.supported \
          JOIN retirees r ON r.id = d.retiree_id JOIN jurisdictions j ON j.code = r.community_code \
          WHERE s.rejection IS NULL AND j.path >= ? AND j.path < ? \
          AND NOT EXISTS (SELECT 1 FROM feed_outcome o WHERE o.line = s.line) ORDER BY d.id, s.line",
@@ -369,7 +371,7 @@ pub struct UnmatchedLine {
 const PG_DDL: &str = r#"
 DROP TABLE IF EXISTS pg_temp.feed_outcome;
 DROP TABLE IF EXISTS pg_temp.feed_staging;
-CREATE TEMP TABLE feed_staging (line BIGINT PRIMARY KEY, id_number TEXT NOT NULL, masked TEXT NOT NULL,
+CREATE TEMP TABLE feed_staging (line BIGINT PRIMARY KEY, id_number_hash TEXT NOT NULL, masked TEXT NOT NULL,
     record_date DATE NOT NULL, source TEXT NOT NULL, reference TEXT, rejection TEXT);
 CREATE TEMP TABLE feed_outcome (line BIGINT PRIMARY KEY, retiree_id BIGINT NOT NULL, community_code TEXT NOT NULL,
     action TEXT NOT NULL, certified_on DATE, valid_until DATE, provider TEXT, provider_reference TEXT,
@@ -380,7 +382,7 @@ CREATE TEMP TABLE feed_outcome (line BIGINT PRIMARY KEY, retiree_id BIGINT NOT N
 const SQLITE_DDL: &str = r#"
 DROP TABLE IF EXISTS temp.feed_outcome;
 DROP TABLE IF EXISTS temp.feed_staging;
-CREATE TEMP TABLE feed_staging (line INTEGER PRIMARY KEY, id_number TEXT NOT NULL, masked TEXT NOT NULL,
+CREATE TEMP TABLE feed_staging (line INTEGER PRIMARY KEY, id_number_hash TEXT NOT NULL, masked TEXT NOT NULL,
     record_date DATE NOT NULL, source TEXT NOT NULL, reference TEXT, rejection TEXT);
 CREATE TEMP TABLE feed_outcome (line INTEGER PRIMARY KEY, retiree_id BIGINT NOT NULL, community_code TEXT NOT NULL,
     action TEXT NOT NULL, certified_on DATE, valid_until DATE, provider TEXT, provider_reference TEXT,
@@ -415,6 +417,10 @@ pub fn stage(conn: &mut DbConnection, rows: &[StagedRecord]) -> RepoResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    let keys = crate::sealed::keys()?;
+    let hashed: Vec<StagedRecord> =
+        rows.iter().map(|r| StagedRecord { id_number: keys.hash(&r.id_number), ..r.clone() }).collect();
+    let rows = hashed.as_slice();
     match conn {
         DbConnection::Pg(c) => {
             diesel::copy_from(feed_staging::table).from_insertable(rows).execute(c)?;
@@ -489,7 +495,7 @@ pub fn matched(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<Matc
          r.pension_status AS pension_status, r.suspension_reason AS suspension_reason, \
          r.suspended_from AS suspended_from, r.certified_until AS certified_until, \
          r.monthly_pension_fen AS monthly_pension_fen \
-         FROM feed_staging s JOIN retirees r ON r.id_number = s.id_number \
+         FROM feed_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash \
          JOIN jurisdictions j ON j.code = r.community_code \
          WHERE s.rejection IS NULL AND j.path >= ? AND j.path < ? ORDER BY r.id, s.line{}",
         if pg { " FOR UPDATE OF r" } else { "" }

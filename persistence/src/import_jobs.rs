@@ -149,7 +149,9 @@ pub struct RejectedRow {
     pub job_id: i64,
     /// Line.
     pub line: i64,
-    /// Cells in the file's column order (JSON array of strings).
+    /// Cells in the file's column order (JSON array of strings); they hold the person's ID number and phone as
+    /// sent, so they are sealed whole at rest (issue 21.10).
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub cells: String,
 }
 
@@ -277,7 +279,10 @@ pub fn add_errors(conn: &mut DbConnection, errors: &[RowErrorRecord], rows: &[Re
     for chunk in errors.chunks(500) {
         crate::on_each_backend!(conn, |c| diesel::insert_into(import_errors::table).values(chunk).execute(c))?;
     }
-    for chunk in rows.chunks(500) {
+    let keys = crate::sealed::keys()?;
+    let sealed: Vec<RejectedRow> =
+        rows.iter().map(|r| RejectedRow { cells: keys.seal(&r.cells), ..r.clone() }).collect();
+    for chunk in sealed.chunks(500) {
         crate::on_each_backend!(conn, |c| diesel::insert_into(import_rejected_rows::table).values(chunk).execute(c))?;
     }
     Ok(())

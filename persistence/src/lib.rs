@@ -29,6 +29,7 @@ pub mod policies;
 pub mod retention;
 pub mod retirees;
 pub mod rules;
+
 pub mod schema;
 pub mod sql;
 #[cfg(feature = "testing")]
@@ -38,6 +39,9 @@ pub mod visits;
 pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
+// Encryption at rest (issue 21.10).
+pub mod sealed;
+pub mod sealing;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
 pub use diesel::result::Error as DieselError;

@@ -157,8 +157,12 @@ pub struct Item {
     pub batch_id: i64,
     pub seq: i32,
     pub name: String,
+    /// Sealed at rest (issue 21.10).
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub id_number: String,
     pub party_member: bool,
+    /// The person as submitted (JSON holding the ID number and phone): sealed whole at rest.
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub payload: String,
     pub residence_community: Option<String>,
     pub proposed_community: String,
@@ -238,8 +242,12 @@ pub fn create_batch(
         ))
         .returning(handover_batches::id)
         .get_result(conn)?;
+    let keys = crate::sealed::keys()?;
     for item in items {
-        diesel::insert_into(handover_items::table).values((item, handover_items::batch_id.eq(id))).execute(conn)?;
+        // The ID number and the person's JSON are sealed (issue 21.10).
+        let sealed =
+            NewItem { id_number: keys.seal(&item.id_number), payload: keys.seal(&item.payload), ..item.clone() };
+        diesel::insert_into(handover_items::table).values((&sealed, handover_items::batch_id.eq(id))).execute(conn)?;
     }
     Ok(id)
 }

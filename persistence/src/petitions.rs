@@ -218,7 +218,8 @@ pub struct PetitionPerson {
     pub dependent_id: Option<i64>,
     /// Name (from the roll, or as given).
     pub name: String,
-    /// Phone (people not on the roll).
+    /// Phone (people not on the roll), sealed at rest (issue 21.10).
+    #[diesel(deserialize_as = crate::sealed::OptOpened)]
     pub phone: Option<String>,
 }
 
@@ -294,7 +295,8 @@ pub fn create(conn: &mut DbConnection, new: &NewPetition, persons: &[NewPetition
         .select(Petition::as_select())
         .first(conn)?;
     for p in persons {
-        let row = NewPetitionPerson { petition_id: stored.id, ..p.clone() };
+        let phone = crate::sealed::seal_opt(p.phone.as_deref())?;
+        let row = NewPetitionPerson { petition_id: stored.id, phone, ..p.clone() };
         diesel::insert_into(petition_persons::table).values(&row).execute(conn)?;
     }
     Ok(stored)

@@ -21,7 +21,8 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 pub struct Retiree {
     /// Id.
     pub id: i64,
-    /// Resident ID number (18 characters).
+    /// Resident ID number (18 characters), sealed at rest.
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub id_number: String,
     /// Name.
     pub name: String,
@@ -40,7 +41,8 @@ pub struct Retiree {
     pub management_level: ManagementLevel,
     /// Community of residence.
     pub community_code: String,
-    /// Phone.
+    /// Phone, sealed at rest.
+    #[diesel(deserialize_as = crate::sealed::OptOpened)]
     pub phone: Option<String>,
     /// Address.
     pub address: Option<String>,
@@ -115,6 +117,18 @@ pub struct RetireeData {
     pub certified_until: Date,
 }
 
+impl RetireeData {
+    /// The row as written: ID number and phone sealed under the active key (issue 21.10), with the ID's keyed hash.
+    pub fn sealed(&self) -> RepoResult<(Self, String)> {
+        let keys = crate::sealed::keys()?;
+        let hash = keys.hash(&self.id_number);
+        let mut out = self.clone();
+        out.id_number = keys.seal(&self.id_number);
+        out.phone = self.phone.as_deref().map(|p| keys.seal(p));
+        Ok((out, hash))
+    }
+}
+
 impl From<&Retiree> for RetireeData {
     fn from(r: &Retiree) -> Self {
         Self {
@@ -165,11 +179,17 @@ pub fn create_as(
     source: (&str, Option<i64>),
 ) -> RepoResult<Retiree> {
     let now = now_utc();
+    let (stored, hash) = data.sealed()?;
     diesel::insert_into(retirees::table)
-        .values((data, retirees::created_at.eq(now), retirees::updated_at.eq(now)))
+        .values((
+            &stored,
+            retirees::id_number_hash.eq(&hash),
+            retirees::created_at.eq(now),
+            retirees::updated_at.eq(now),
+        ))
         .execute(conn)?;
     let retiree: Retiree =
-        retirees::table.filter(retirees::id_number.eq(&data.id_number)).select(Retiree::as_select()).first(conn)?;
+        retirees::table.filter(retirees::id_number_hash.eq(&hash)).select(Retiree::as_select()).first(conn)?;
     replace_flags(conn, retiree.id, flags)?;
     // On the community's roll from `month` (the monthly movement report).
     crate::movement::record(conn, retiree.id, &retiree.community_code, kind, month, source)?;
@@ -196,9 +216,15 @@ pub fn update(
 ) -> RepoResult<Retiree> {
     let old: Retiree = retirees::table.find(id).select(Retiree::as_select()).first(conn)?;
     let (before, on_roll) = (old.community_code.clone(), old.on_roll);
+    let (stored, hash) = data.sealed()?;
     let updated =
         diesel::update(retirees::table.filter(retirees::id.eq(id)).filter(retirees::version.eq(expected_version)))
-            .set((data, retirees::version.eq(retirees::version + 1), retirees::updated_at.eq(now_utc())))
+            .set((
+                &stored,
+                retirees::id_number_hash.eq(&hash),
+                retirees::version.eq(retirees::version + 1),
+                retirees::updated_at.eq(now_utc()),
+            ))
             .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
@@ -306,15 +332,16 @@ pub fn find_in_scope(conn: &mut DbConnection, id: i64, scope_path: &str) -> Repo
     if crate::jurisdictions::path_in_scope(&found.1, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
 }
 
-/// The retiree with this resident ID number, if in scope.
+/// The retiree with this resident ID number, if in scope: an exact match through the keyed hash (issue 21.10).
 pub fn find_by_id_number(
     conn: &mut DbConnection,
     id_number: &str,
     scope_path: &str,
 ) -> RepoResult<Option<(Retiree, String)>> {
+    let hash = crate::sealed::hash(id_number)?;
     Ok(retirees::table
         .inner_join(jurisdictions::table)
-        .filter(retirees::id_number.eq(id_number))
+        .filter(retirees::id_number_hash.eq(hash))
         .filter(crate::jurisdictions::in_subtree(scope_path))
         .select((Retiree::as_select(), jurisdictions::path))
         .first(conn)
@@ -445,7 +472,8 @@ pub struct Dependent {
     /// Relation code.
     #[diesel(deserialize_as = Stored<domain::Relation>)]
     pub relation: domain::Relation,
-    /// Resident ID number.
+    /// Resident ID number, sealed at rest.
+    #[diesel(deserialize_as = crate::sealed::Opened)]
     pub id_number: String,
     /// Name.
     pub name: String,
@@ -481,6 +509,14 @@ pub struct DependentData {
     pub supported: bool,
 }
 
+impl DependentData {
+    /// The row as written: ID number sealed, with its keyed hash (issue 21.10).
+    pub fn sealed(&self) -> RepoResult<(Self, String)> {
+        let keys = crate::sealed::keys()?;
+        Ok((Self { id_number: keys.seal(&self.id_number), ..self.clone() }, keys.hash(&self.id_number)))
+    }
+}
+
 /// Adds a dependent to a retiree, certified until `certified_until` (one policy period from registration).
 pub fn create_dependent(
     conn: &mut DbConnection,
@@ -489,9 +525,11 @@ pub fn create_dependent(
     certified_until: Date,
 ) -> RepoResult<Dependent> {
     let now = now_utc();
+    let (stored, hash) = data.sealed()?;
     diesel::insert_into(dependents::table)
         .values((
-            data,
+            &stored,
+            dependents::id_number_hash.eq(&hash),
             dependents::certified_until.eq(certified_until),
             dependents::retiree_id.eq(retiree_id),
             dependents::created_at.eq(now),
@@ -500,24 +538,26 @@ pub fn create_dependent(
         .execute(conn)?;
     let d: Dependent = dependents::table
         .filter(dependents::retiree_id.eq(retiree_id))
-        .filter(dependents::id_number.eq(&data.id_number))
+        .filter(dependents::id_number_hash.eq(&hash))
         .select(Dependent::as_select())
         .first(conn)?;
-    emit(conn, &dependent_event(EventType::DependentCreated, &d))?;
+    emit(conn, &dependent_event(EventType::DependentCreated, &d)?)?;
     Ok(d)
 }
 
-/// An event about a dependant, with the dependant's fields under `dependent`.
-pub fn dependent_event(kind: EventType, d: &Dependent) -> Emit<'static> {
-    Emit::retiree(
+/// An event about a dependant, with the dependant's fields under `dependent` (the ID number sealed: events are
+/// opened when read, `app::events::to_json`).
+pub fn dependent_event(kind: EventType, d: &Dependent) -> RepoResult<Emit<'static>> {
+    let id_number = crate::sealed::seal(&d.id_number)?;
+    Ok(Emit::retiree(
         kind.as_str(),
         d.retiree_id,
         serde_json::json!({ "dependent": {
-            "id": d.id, "relation": d.relation, "id_number": d.id_number, "name": d.name, "supported": d.supported,
+            "id": d.id, "relation": d.relation, "id_number": id_number, "name": d.name, "supported": d.supported,
             "certified_until": d.certified_until.to_string(),
         } }),
     )
-    .about("dependent", d.id)
+    .about("dependent", d.id))
 }
 
 /// Dependents of a retiree, by id.
@@ -547,10 +587,16 @@ pub fn update_dependent(
     data: &DependentData,
     restart: Option<Date>,
 ) -> RepoResult<Dependent> {
+    let (stored, hash) = data.sealed()?;
     let updated = diesel::update(
         dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
     )
-    .set((data, dependents::version.eq(dependents::version + 1), dependents::updated_at.eq(now_utc())))
+    .set((
+        &stored,
+        dependents::id_number_hash.eq(&hash),
+        dependents::version.eq(dependents::version + 1),
+        dependents::updated_at.eq(now_utc()),
+    ))
     .execute(conn)?;
     if updated == 0 {
         return Err(RepoError::VersionMismatch);
@@ -566,14 +612,14 @@ pub fn update_dependent(
             .execute(conn)?;
     }
     let d: Dependent = dependents::table.find(id).select(Dependent::as_select()).first(conn)?;
-    emit(conn, &dependent_event(EventType::DependentUpdated, &d))?;
+    emit(conn, &dependent_event(EventType::DependentUpdated, &d)?)?;
     Ok(d)
 }
 
 /// Removes a dependent if the version is still `expected_version`.
 pub fn delete_dependent(conn: &mut DbConnection, id: i64, expected_version: i64) -> RepoResult<()> {
     if let Some(d) = dependents::table.find(id).select(Dependent::as_select()).first(conn).optional()? {
-        emit(conn, &dependent_event(EventType::DependentRemoved, &d))?;
+        emit(conn, &dependent_event(EventType::DependentRemoved, &d)?)?;
     }
     let deleted = diesel::delete(
         dependents::table.filter(dependents::id.eq(id)).filter(dependents::version.eq(expected_version)),
@@ -590,7 +636,7 @@ pub fn find_dependent_by_id_number(
 ) -> RepoResult<Option<Dependent>> {
     Ok(dependents::table
         .filter(dependents::retiree_id.eq(retiree_id))
-        .filter(dependents::id_number.eq(id_number))
+        .filter(dependents::id_number_hash.eq(crate::sealed::hash(id_number)?))
         .select(Dependent::as_select())
         .first(conn)
         .optional()?)

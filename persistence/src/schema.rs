@@ -98,6 +98,8 @@ diesel::table! {
         status_run_id -> Nullable<BigInt>,
         on_roll -> Bool,
         remote_certification -> Bool,
+        // Keyed hash of id_number (issue 21.10, encryption).
+        id_number_hash -> Nullable<Text>,
     }
 }
 
@@ -126,6 +128,8 @@ diesel::table! {
         last_certified_on -> Nullable<Date>,
         support_suspended_from -> Nullable<Date>,
         status_run_id -> Nullable<BigInt>,
+        // Keyed hash of id_number (issue 21.10, encryption).
+        id_number_hash -> Nullable<Text>,
     }
 }
 
@@ -261,6 +265,8 @@ diesel::table! {
         path -> Nullable<Text>,
         existing_id -> Nullable<BigInt>,
         existing_path -> Nullable<Text>,
+        // Keyed hash of id_number (issue 21.10, encryption).
+        id_number_hash -> Text,
     }
 }
 
@@ -965,6 +971,7 @@ diesel::table! {
         handover_item_id -> Nullable<BigInt>,
         person_name -> Text,
         id_number -> Text,
+        id_number_hash -> Text,
         community_code -> Text,
         volumes -> Integer,
         pieces -> Integer,

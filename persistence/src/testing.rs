@@ -32,6 +32,7 @@ impl Drop for TestDb {
 
 /// A fresh SQLite database with the migrations applied.
 pub fn sqlite() -> TestDb {
+    crate::sealed::install_test_keys();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("test.db").to_string_lossy().into_owned();
     let mut conn = crate::connection::establish(&DatabaseUrl::Sqlite(path)).expect("open SQLite");
@@ -55,6 +56,7 @@ pub fn with_database(url: &str, db: &str) -> String {
 /// A fresh PostgreSQL database with the migrations applied, dropped with the value; `None` without
 /// `TEST_POSTGRES_URL` (a panic under `REQUIRE_POSTGRES=1`).
 pub fn postgres() -> Option<TestDb> {
+    crate::sealed::install_test_keys();
     static N: AtomicU32 = AtomicU32::new(0);
     let base = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty());
     assert!(

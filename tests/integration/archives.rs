@@ -91,7 +91,24 @@ both_backends! {
         assert_eq!(ev.len(), 1);
         assert_eq!((ev[0]["subject"]["id"].as_i64(), ev[0]["payload"]["volumes"].as_i64()), (Some(id), Some(2)));
         assert_eq!(ev[0]["payload"]["retiree"]["id"], r);
-        // One archive per person.
+        // The resident ID is sealed at rest (issue 21.10): the row holds neither the clear ID nor its digits.
+        #[derive(diesel::QueryableByName)]
+        struct Raw {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id_number: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id_number_hash: String,
+        }
+        let raw: Raw = diesel::RunQueryDsl::get_result(
+            diesel::sql_query(format!("SELECT id_number, id_number_hash FROM archives WHERE id = {id}")),
+            &mut *app.conn(),
+        )
+        .unwrap();
+        let clear = app.get(&format!("/api/v1/retirees/{r}"), "siming").await.expect(200).body["id_number"].as_str().unwrap().to_owned();
+        assert!(!clear.contains('*'), "{clear}");
+        assert!(raw.id_number.starts_with("v1:"), "{}", raw.id_number);
+        assert!(!raw.id_number.contains(&clear[6..14]) && !raw.id_number_hash.contains(&clear[6..14]));
+        // One archive per person (the unique hash).
         app.post("/api/v1/archives", "archivist", &receipt(r, 1)).await.problem(409, "archive_exists");
         // Accepted as it is, the missing items stay on the record.
         let r2 = person(app, "350203001001", 2).await;

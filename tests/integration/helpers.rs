@@ -364,6 +364,12 @@ pub fn today() -> time::Date {
     time::Date::parse(TODAY, time::macros::format_description!("[year]-[month]-[day]")).expect("TODAY")
 }
 
+/// `DATA_KEYS` of the test servers: the fixed test keys t1 and t2.
+pub const TEST_DATA_KEYS: &str =
+    "t1:ERERERERERERERERERERERERERERERERERERERERERE=,t2:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=";
+/// `DATA_HASH_KEY` of the test servers.
+pub const TEST_HASH_KEY: &str = "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=";
+
 /// Configuration of a test server.
 pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = [
@@ -379,6 +385,10 @@ pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
         // Webhook tests turn delivery on; elsewhere no dispatcher polls the test database.
         ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
         ("WEBHOOK_DISPATCH", "off"),
+        // The fixed test data keys (persistence::sealed::DataKeys::for_tests): t1 active, t2 known (issue 21.10).
+        ("DATA_KEYS", TEST_DATA_KEYS),
+        ("DATA_KEY_ID", "t1"),
+        ("DATA_HASH_KEY", TEST_HASH_KEY),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

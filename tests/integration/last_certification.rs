@@ -42,7 +42,8 @@ fn history(app: &TestApp, id: i64) -> Vec<(String, Date, Date, String, Option<i6
 
 /// The id of the person with resident ID `id_number`.
 fn id_of(app: &TestApp, id_number: &str) -> i64 {
-    retirees::table.filter(retirees::id_number.eq(id_number)).select(retirees::id).first(&mut *app.conn()).unwrap()
+    let hash = persistence::sealed::hash(id_number).unwrap();
+    retirees::table.filter(retirees::id_number_hash.eq(hash)).select(retirees::id).first(&mut *app.conn()).unwrap()
 }
 
 /// Follows an import job to its end.

@@ -20,6 +20,7 @@ mod crash;
 mod deaths;
 mod dependent_certification;
 mod dependent_support_lifecycle;
+mod encryption; // issue 21.10
 mod events;
 mod exports;
 mod feeds;

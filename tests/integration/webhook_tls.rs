@@ -216,6 +216,9 @@ fn webhook_tls_an_unusable_ca_bundle_is_a_setting_error() {
             ("DATABASE_URL", "postgres://x@y/z".to_owned()),
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef-jwt".to_owned()),
             ("WEBHOOK_CA_BUNDLE", bundle.to_owned()),
+            ("DATA_KEYS", crate::helpers::TEST_DATA_KEYS.to_owned()),
+            ("DATA_KEY_ID", "t1".to_owned()),
+            ("DATA_HASH_KEY", crate::helpers::TEST_HASH_KEY.to_owned()),
         ]
         .into_iter()
         .collect();

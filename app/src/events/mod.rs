@@ -80,6 +80,7 @@ pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Resu
 /// JSON is [`persistence::RepoError::Corrupt`] (500), never sent as `null`.
 pub fn to_json(e: persistence::events::Event, role: Role) -> Result<Value, AppError> {
     let mut payload: Value = persistence::typed::stored_json("events", e.id, "payload", &e.payload)?;
+    open_sealed(&mut payload, e.id)?;
     mask(&mut payload, role);
     if let Some(retiree) = payload.get_mut("retiree") {
         birth_date_as_seen(retiree, role).map_err(|err| persistence::typed::corrupt("events", e.id, "payload", err))?;
@@ -115,6 +116,30 @@ fn birth_date_as_seen(retiree: &mut Value, role: Role) -> Result<(), String> {
     map.insert("birth_year".into(), Value::from(date.year()));
     if !crate::masking::birth_date_clear(role, false) {
         map.insert("birth_date".into(), Value::Null);
+    }
+    Ok(())
+}
+
+/// Opens the sealed `id_number` and `phone` members wherever they occur (issue 21.10: stored events hold them
+/// sealed); one that does not open is [`persistence::RepoError::Corrupt`] naming the event.
+fn open_sealed(value: &mut Value, id: i64) -> Result<(), AppError> {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match (k.as_str(), v.as_str()) {
+                    ("id_number" | "phone", Some(stored)) => {
+                        *v = Value::String(persistence::sealed::open("events", id, k, stored)?);
+                    }
+                    _ => open_sealed(v, id)?,
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                open_sealed(v, id)?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -80,6 +80,7 @@ impl Pipeline<'_> {
             keep,
             last_certified_on: last.map(|c| c.certified_on),
             last_certification_method: last.map(|c| c.method.as_str().to_owned()),
+            id_number_hash: String::new(),
         });
         if self.rows.len() >= BATCH {
             self.flush()?;

@@ -22,6 +22,7 @@ CREATE TABLE archives (
     handover_item_id BIGINT REFERENCES handover_items (id),
     person_name TEXT NOT NULL,
     id_number TEXT NOT NULL,
+    id_number_hash TEXT NOT NULL,
     community_code TEXT NOT NULL REFERENCES jurisdictions (code),
     volumes INTEGER NOT NULL,
     pieces INTEGER NOT NULL,
@@ -49,7 +50,7 @@ CREATE TABLE archives (
     created_at TIMESTAMP NOT NULL,
     version BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX archives_id_number_idx ON archives (id_number);
+CREATE UNIQUE INDEX archives_id_number_hash_idx ON archives (id_number_hash);
 CREATE INDEX archives_retiree_idx ON archives (retiree_id);
 CREATE INDEX archives_handover_item_idx ON archives (handover_item_id);
 CREATE INDEX archives_community_idx ON archives (community_code);
