@@ -645,6 +645,17 @@ pub fn list_requests(
     Ok(q.order(care_requests::id).limit(limit).select(CareRequest::as_select()).load(conn)?)
 }
 
+/// Locks caregiver `id`'s row until the caller's transaction ends, so that two bookings of one caregiver check for
+/// clashes and book one after the other (under PostgreSQL's read committed both would otherwise see no clash and
+/// both book; SQLite's write transactions are serialised already). Call it in the booking's write transaction
+/// before [`overlapping_bookings`].
+pub fn lock_caregiver(conn: &mut DbConnection, id: i64) -> RepoResult<()> {
+    diesel::update(caregivers::table.filter(caregivers::id.eq(id)))
+        .set(caregivers::version.eq(caregivers::version))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The booked slots of a caregiver (other than request `except`) that overlap `[start, end)`: the ids of the
 /// requests holding them.
 pub fn overlapping_bookings(

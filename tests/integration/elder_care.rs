@@ -250,4 +250,58 @@ both_backends! {
         assert_eq!((evaluated[0]["subject"]["type"].as_str(), evaluated[0]["payload"]["score"].as_i64()), (Some("care_request"), Some(5)));
         assert_eq!(app.audit_count("care.request.book"), 2);
     }
+
+    async fn two_overlapping_bookings_at_once_book_one_after_the_other(app: &TestApp) {
+        let r = app.create_retiree("siming", &retiree_body("350203001001", 4)).await["id"].as_i64().unwrap();
+        let inter = caregiver(app, "intermediate", "YL-C", json!(["bathing"])).await;
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let b = json!({"retiree_id": r, "items": ["bathing"], "frequency": "once", "place": "home", "cost_bearer": "self_paid"});
+            let id = app.post("/api/v1/care/requests", "hongshan", &b).await.expect(201).body["id"].as_i64().unwrap();
+            step(app, id, "eligibility", &json!({})).await.expect(200);
+            step(app, id, "match", &json!({"caregiver_id": inter})).await.expect(200);
+            ids.push(id);
+        }
+        // The first booking holds its transaction open after booking; the second, sent meanwhile, must wait for it
+        // and then see the clash (without the caregiver's row lock PostgreSQL lets both book).
+        let path: String = persistence::schema::jurisdictions::table
+            .filter(persistence::schema::jurisdictions::code.eq("350203001001"))
+            .select(persistence::schema::jurisdictions::path)
+            .first(&mut *app.conn())
+            .unwrap();
+        let account: i64 = persistence::schema::accounts::table
+            .filter(persistence::schema::accounts::login.eq("hongshan"))
+            .select(persistence::schema::accounts::id)
+            .first(&mut *app.conn())
+            .unwrap();
+        let who = app::Caller {
+            account_id: account,
+            login: "hongshan".into(),
+            kind: "user".into(),
+            role: domain::Role::Community,
+            jurisdiction_code: "350203001001".into(),
+            scope_path: path,
+            client_ip: None,
+            request_id: "test".into(),
+        };
+        let at = |h: u8| time::PrimitiveDateTime::new(time::macros::date!(2026 - 12 - 09), time::Time::from_hms(h, 0, 0).unwrap());
+        let (booked_tx, booked_rx) = std::sync::mpsc::channel();
+        let pool = app.pool.clone();
+        let first = ids[0];
+        let holder = std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            persistence::write_tx(&mut conn, |conn| {
+                let v = app::elder_care::requests::act(conn, &who, today(), first, None,
+                    app::elder_care::requests::Step::Book(at(9), at(11)))?;
+                booked_tx.send(v.status.as_str().to_owned()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(700));
+                Ok::<_, app::AppError>(())
+            })
+        });
+        assert_eq!(booked_rx.recv().unwrap(), "booked");
+        step(app, ids[1], "book", &json!({"start": "2026-12-09T10:00", "end": "2026-12-09T12:00"})).await.problem(409, "care_booking_conflict");
+        holder.join().unwrap().unwrap();
+        let st: Vec<String> = cr::table.filter(cr::id.eq_any(&ids)).order(cr::id).select(cr::status).load(&mut *app.conn()).unwrap();
+        assert_eq!(st, vec!["booked".to_owned(), "matched".to_owned()]);
+    }
 }

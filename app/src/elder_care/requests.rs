@@ -689,6 +689,7 @@ pub fn act(
                     return Err(AppError::field(FieldError::rule("/start", &CareError::LicenceExpired(d))));
                 }
             }
+            repo::lock_caregiver(conn, cid)?;
             let clash = repo::overlapping_bookings(conn, cid, r.id, *start, *end)?;
             if let Some(other) = clash.first() {
                 return Err(refused(CareError::BookingConflict).with_detail(
