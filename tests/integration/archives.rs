@@ -31,17 +31,6 @@ async fn repository(app: &TestApp, code: &str, node: &str, area: i64, keepers: i
     app.post("/api/v1/archive-repositories", "archivist", &body).await.expect(201).body["id"].as_i64().unwrap()
 }
 
-fn fields(res: &Resp) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = res.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
-        .collect();
-    v.sort();
-    v
-}
-
 async fn archive_events(app: &TestApp, kind: &str) -> Vec<Value> {
     let page = app.get(&format!("/api/v1/events?after=0&limit=500&types={kind}"), "platform").await.expect(200);
     let items = page.body["items"].as_array().unwrap().clone();
@@ -64,7 +53,7 @@ both_backends! {
         body["pieces"] = json!(0);
         body["preparation"] = json!({"sorted": "2026-11-02", "catalogued": "2026-11-02", "bound": null, "digitised": null});
         let res = app.post("/api/v1/archives", "archivist", &body).await.problem(422, "validation_failed");
-        assert_eq!(fields(&res), vec![
+        assert_eq!(res.fields(), vec![
             ("/pieces".into(), "archive_no_volumes".into()),
             ("/preparation/bound".into(), "archive_unprepared".into()),
             ("/preparation/digitised".into(), "archive_unprepared".into()),

@@ -20,17 +20,6 @@ fn institution(verified_on: &str) -> Value {
         "contact_name": "陈院长", "contact_phone": "13800000009", "verified_via": "visit", "verified_on": verified_on})
 }
 
-fn fields(res: &Resp) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = res.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
-        .collect();
-    v.sort();
-    v
-}
-
 async fn caregiver(app: &TestApp, grade: &str, cert: &str, items: Value) -> i64 {
     let body = json!({"name": "林秀英", "phone": "13800000001", "grade": grade, "certificate_no": cert,
         "certificate_on": "2024-05-20", "items": items, "languages": ["闽南语"], "jurisdiction": "350203001",
@@ -71,7 +60,7 @@ both_backends! {
         bad["services"][0]["price"] = json!("abc");
         bad["licence_no"] = Value::Null;
         let res = app.post("/api/v1/care/institutions", "hongshan", &bad).await.problem(422, "validation_failed");
-        let got: Vec<String> = fields(&res).into_iter().map(|(f, c)| format!("{f} {c}")).collect();
+        let got: Vec<String> = res.fields().into_iter().map(|(f, c)| format!("{f} {c}")).collect();
         assert!(got.contains(&"/licence_expires_on licence_expired".to_owned()), "{got:?}");
         assert!(got.contains(&"/beds_occupied beds_over_capacity".to_owned()), "{got:?}");
         assert!(got.contains(&"/licence_no required".to_owned()), "{got:?}");
@@ -142,10 +131,10 @@ both_backends! {
         // The institution is full now: the next person is refused.
         let r2 = app.create_retiree("siming", &retiree_body("350203001001", 2)).await["id"].as_i64().unwrap();
         let res = app.post_with(&format!("/api/v1/retirees/{r2}/care-institution"), "hongshan", &json!({"institution_id": id}), &[("If-Match", "*")]).await.problem(422, "beds_over_capacity");
-        assert_eq!(fields(&res), vec![("/institution_id".into(), "beds_over_capacity".into())]);
+        assert_eq!(res.fields(), vec![("/institution_id".into(), "beds_over_capacity".into())]);
         // An institution out of scope is not found.
         let res = app.post_with(&format!("/api/v1/retirees/{r2}/care-institution"), "hongshan", &json!({"institution_id": 999_999}), &[("If-Match", "*")]).await.problem(422, "institution_not_found");
-        assert_eq!(fields(&res), vec![("/institution_id".into(), "institution_not_found".into())]);
+        assert_eq!(res.fields(), vec![("/institution_id".into(), "institution_not_found".into())]);
         assert_eq!(app.audit_count("care.move_in"), 1);
         let moved = events(app, "care.moved_in").await;
         assert_eq!(moved.len(), 1);
@@ -166,7 +155,7 @@ both_backends! {
         assert_eq!((res.body["status"].as_str(), res.body["required_grade"].as_str()), (Some("received"), Some("intermediate")));
         let bad = json!({"retiree_id": 999_999, "items": [], "frequency": "weekly", "place": "institution", "cost_bearer": "self_paid"});
         let res = app.post("/api/v1/care/requests", "hongshan", &bad).await.problem(422, "validation_failed");
-        assert_eq!(fields(&res), vec![("/institution_id".into(), "required".into()), ("/items".into(), "invalid_value".into())]);
+        assert_eq!(res.fields(), vec![("/institution_id".into(), "required".into()), ("/items".into(), "invalid_value".into())]);
         // Booking before matching: wrong status.
         step(app, id, "book", &json!({"start": "2026-12-08T09:00", "end": "2026-12-08T11:00"})).await.problem(409, "care_wrong_status");
         // Step 7: eligibility (every item at the person's own cost).
@@ -177,12 +166,12 @@ both_backends! {
         let ids: Vec<i64> = c.body.as_array().unwrap().iter().map(|v| v["caregiver_id"].as_i64().unwrap()).collect();
         assert_eq!(ids, vec![inter]);
         let res = step(app, id, "match", &json!({"caregiver_id": junior})).await.problem(422, "validation_failed");
-        assert_eq!(fields(&res), vec![("/caregiver_id".into(), "care_item_not_served".into()), ("/caregiver_id".into(), "caregiver_grade_too_low".into())]);
+        assert_eq!(res.fields(), vec![("/caregiver_id".into(), "care_item_not_served".into()), ("/caregiver_id".into(), "caregiver_grade_too_low".into())]);
         step(app, id, "match", &json!({"caregiver_id": 999_999})).await.problem(422, "caregiver_not_found");
         assert_eq!(step(app, id, "match", &json!({"caregiver_id": inter})).await.expect(200).body["status"], "matched");
         // Steps 5-6: a booking in the past is refused; a good one books.
         let res = step(app, id, "book", &json!({"start": "2026-12-05T09:00", "end": "2026-12-05T08:00"})).await.problem(422, "validation_failed");
-        assert_eq!(fields(&res), vec![("/end".into(), "slot_order".into()), ("/start".into(), "booking_in_past".into())]);
+        assert_eq!(res.fields(), vec![("/end".into(), "slot_order".into()), ("/start".into(), "booking_in_past".into())]);
         let b = step(app, id, "book", &json!({"start": "2026-12-08T09:00", "end": "2026-12-08T11:00"})).await.expect(200);
         assert_eq!((b.body["status"].as_str(), b.body["slot_start"].as_str()), (Some("booked"), Some("2026-12-08T09:00")));
         // A second request of the same caregiver overlapping the slot: 409, nothing written.
@@ -205,7 +194,7 @@ both_backends! {
         assert_eq!(s.body["supervisions"][0]["result"], "satisfactory");
         // Step 9: the score is on the policy's scale (1-5, not stated).
         let res = step(app, id, "evaluate", &json!({"score": 6, "by": "family"})).await.problem(422, "score_out_of_range");
-        assert_eq!(fields(&res), vec![("/score".into(), "score_out_of_range".into())]);
+        assert_eq!(res.fields(), vec![("/score".into(), "score_out_of_range".into())]);
         let ev = step(app, id, "evaluate", &json!({"score": 5, "text": "细致耐心", "by": "family"})).await.expect(200);
         assert_eq!((ev.body["status"].as_str(), ev.body["score"].as_i64()), (Some("evaluated"), Some(5)));
         step(app, id, "evaluate", &json!({"score": 4, "by": "person"})).await.problem(409, "care_wrong_status");

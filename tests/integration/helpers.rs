@@ -107,6 +107,20 @@ impl Resp {
     pub fn first_field(&self) -> &str {
         self.body["errors"][0]["field"].as_str().unwrap_or_default()
     }
+
+    /// Every `(field, code)` pair of `errors`, sorted.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                (e["field"].as_str().unwrap_or_default().to_owned(), e["code"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect();
+        v.sort();
+        v
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -25,17 +25,6 @@ async fn register(app: &TestApp, login: &str, body: &Value) -> Value {
     app.post("/api/v1/petitions", login, body).await.expect(201).body
 }
 
-fn fields(res: &Resp) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = res.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
-        .collect();
-    v.sort();
-    v
-}
-
 async fn escalated_events(app: &TestApp) -> Vec<Value> {
     let page = app.get("/api/v1/events?after=0&limit=500&types=petition.escalated", "platform").await.expect(200);
     let items = page.body["items"].as_array().unwrap().clone();
@@ -88,7 +77,7 @@ both_backends! {
         let body = json!({"channel": "letter", "category": "policy_question", "due_on": "2026-12-05", "people_count": 1,
             "persons": [{"retiree_id": r}, {"name": "王五"}], "text": "来信询问", "attachments": ["scan.pdf"]});
         let res = app.post("/api/v1/petitions", "hongshan", &body).await.problem(422, "validation_failed");
-        assert_eq!(fields(&res), vec![
+        assert_eq!(res.fields(), vec![
             ("/attachments/0".into(), "invalid_value".into()),
             ("/due_on".into(), "due_date_in_past".into()),
             ("/people_count".into(), "people_count".into()),
@@ -229,12 +218,12 @@ both_backends! {
         let base = format!("/api/v1/petitions/{id}");
         // Closing without an answer is refused.
         let res = app.post(&format!("{base}/close"), "hongshan", &json!({"outcome": "已解决", "satisfaction": "satisfied"})).await.problem(422, "petition_answer_required");
-        assert_eq!(fields(&res), vec![("/answer".into(), "petition_answer_required".into())]);
+        assert_eq!(res.fields(), vec![("/answer".into(), "petition_answer_required".into())]);
         // Assign to a worker at the community; a worker elsewhere is refused.
         let hongshan: i64 = accounts::table.filter(accounts::login.eq("hongshan")).select(accounts::id).first(&mut *app.conn()).unwrap();
         let other: i64 = accounts::table.filter(accounts::login.eq("fengchaoshan")).select(accounts::id).first(&mut *app.conn()).unwrap();
         let res = app.post(&format!("{base}/assign"), "hongshan", &json!({"assignee_id": other})).await.problem(422, "assignee_not_found");
-        assert_eq!(fields(&res), vec![("/assignee_id".into(), "assignee_not_found".into())]);
+        assert_eq!(res.fields(), vec![("/assignee_id".into(), "assignee_not_found".into())]);
         let b = app.post(&format!("{base}/assign"), "hongshan", &json!({"assignee_id": hongshan})).await.expect(200).body;
         assert_eq!(b["assignee_id"], hongshan);
         // Acknowledge: the due date moves to the answer deadline.
