@@ -107,7 +107,7 @@ pub async fn get_one(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::archives::get(conn, &c, id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", crate::extract::etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// The materials list of an archive by running piece number (`archive.read_materials`: the archivist, the
@@ -151,7 +151,7 @@ pub async fn place(
     let body = body.0;
     let v = crate::db::write(&state.pool, move |conn| app::archives::store::place(conn, &c, today, id, if_match, body))
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", crate::extract::etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Creates a repository (库房) of a city or district archive authority with its floor area and keepers; its

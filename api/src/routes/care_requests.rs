@@ -133,7 +133,7 @@ pub async fn get_one(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::requests::get(conn, &c, today, id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Candidates query.
@@ -192,7 +192,7 @@ async fn act(
     let c = caller.0.clone();
     let v =
         crate::db::write(&state.pool, move |conn| app::elder_care::requests::act(conn, &c, today, id, m, step)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Checks eligibility (step 7): the person on the roll and every item receivable at the bearer's cost under the

@@ -115,7 +115,7 @@ pub async fn get_institution(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::run(&state.pool, move |conn| app::elder_care::institutions::get(conn, &c, today, id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Records a verification of an institution (GUIDE 第二部分六 6: visits, mail, phone, online): every field as found,
@@ -140,7 +140,7 @@ pub async fn verify_institution(
     let v =
         crate::db::write(&state.pool, move |conn| app::elder_care::institutions::verify(conn, &c, today, id, m, asked))
             .await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Registers a caregiver (GUIDE 第二部分六 5): grade (初级/中级/高级/技师), certificate, employer, items, areas
@@ -218,7 +218,7 @@ pub async fn get_caregiver(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::get(conn, &c, id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 async fn change(
@@ -231,7 +231,7 @@ async fn change(
     let m = if_match(&req)?;
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::change(conn, &c, id, m, ch)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
 /// Records a training of a caregiver. Needs `If-Match`; only the registering node's subtree (else 403).
@@ -291,5 +291,5 @@ pub async fn move_in(
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::move_in::move_in(conn, &c, today, id, m, asked))
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(v.retiree_version))).json(v))
+    Ok(crate::routes::common::ok_with_etag(&v, v.retiree_version))
 }
