@@ -1,4 +1,4 @@
-//! Cells of CSV files that spreadsheets open (OWASP "CSV Injection"): Excel, WPS and LibreOffice read a cell that
+//! Spreadsheet cells: Excel serial dates ([`excel_date`]), and cells of CSV files that spreadsheets open (OWASP "CSV Injection"): Excel, WPS and LibreOffice read a cell that
 //! starts with `=`, `+`, `-` or `@` (and, after a tab or carriage return, what follows) as a formula, which can
 //! run commands or send data away. An export writes such a cell with a leading `'`, which the spreadsheet shows as
 //! text; the roster import takes that one `'` off again, so that a file exported here re-imports unchanged.
@@ -29,6 +29,16 @@ pub fn restore(value: &str) -> &str {
         Some(rest) if starts_like_formula(rest) => rest,
         _ => value,
     }
+}
+
+/// An Excel serial date (1900 system) as `YYYY-MM-DD`.
+pub fn excel_date(serial: f64) -> Option<String> {
+    let epoch = time::Date::from_calendar_date(1899, time::Month::December, 30).ok()?;
+    let days = serial.floor();
+    if !(1.0..=2_958_465.0).contains(&days) {
+        return None;
+    }
+    epoch.checked_add(time::Duration::days(days as i64)).map(|d| d.to_string())
 }
 
 #[cfg(test)]

@@ -314,6 +314,7 @@ error_codes! {
     ColumnCount = "column_count", 422, "Row with the wrong number of cells", "该行的列数与表头不符", "the row's cell count does not match the header";
     CannotClear = "cannot_clear", 422, "Clear marker in a column that cannot be empty", "该列不能清空", "this column cannot be cleared";
     MalformedRow = "malformed_row", 422, "Row cannot be parsed", "该行无法解析", "the row cannot be parsed";
+    TooManyRows = "too_many_rows", 413, "Register file too long", "登记表行数超过上限", "the register file has more rows than the limit";
     CellError = "cell_error", 422, "Cell holds a spreadsheet error", "单元格含有错误值", "the cell holds a spreadsheet error";
     PetitionAnswerRequired = "petition_answer_required", 422, "Closing without an answer", "尚未答复，不能办结；请先登记答复意见", "the case has no answer yet; record the answer before closing";
     PetitionTopLevel = "petition_top_level", 422, "Escalation from the top level", "市级为最高一级，不能再向上报告", "the city is the top level; the case cannot be escalated further";

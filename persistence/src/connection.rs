@@ -219,6 +219,16 @@ where
     finish_tx(conn, outcome)
 }
 
+/// Runs `f` inside the open transaction as a savepoint: what it wrote (its pending events included, which live in
+/// a temporary table) is rolled back when it fails, and the transaction goes on (one row of an import).
+pub fn savepoint<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
+}
+
 /// Commits after `outcome` is `Ok`, rolls back otherwise.
 fn finish_tx<T, E>(conn: &mut DbConnection, outcome: Result<T, E>) -> Result<T, E>
 where

@@ -43,7 +43,7 @@ pub mod archives;
 pub mod sealed;
 pub mod sealing;
 
-pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, write_tx};
+pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, savepoint, write_tx};
 pub use diesel::result::Error as DieselError;
 pub use error::{RepoError, RepoResult};
 

@@ -13,12 +13,13 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{enum_filter, finish};
+use super::common::finish;
+use super::files::{FileOptions, FileParams};
 use super::retirees::{ListQuery, filter_from_query};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::state::AppState;
-use app::exports::{Encoding, Export, Format, Labels};
+use app::exports::{Encoding, Export, Format};
 
 /// Bytes per chunk when streaming the XLSX file.
 const FILE_CHUNK: usize = 64 * 1024;
@@ -90,29 +91,6 @@ impl ExportQuery {
 #[schema(value_type = String, format = Binary)]
 pub struct XlsxFile(Vec<u8>);
 
-/// Labels when `labels` is not sent (issue 22): Chinese for XLSX (a file for people); for CSV, Chinese when
-/// `Accept-Language` prefers Chinese, else the codes machines read.
-fn default_labels(req: &HttpRequest, format: Format) -> Labels {
-    let asked = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::context::Lang::preferred);
-    match (format, asked) {
-        (Format::Xlsx, _) | (Format::Csv, Some(crate::context::Lang::Zh)) => Labels::Zh,
-        (Format::Csv, _) => Labels::Codes,
-    }
-}
-
-/// Whether the `Accept` header asks for XLSX.
-fn accepts_xlsx(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(XLSX_TYPE)))
-}
-
 /// The retirees of the caller's subtree (or of a node inside it) matching the list filters, as a file to open
 /// in Excel or WPS: CSV (UTF-8 with a byte-order mark, or `encoding=gb18030`) or XLSX (`format=xlsx`, or
 /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`). The columns are those of the
@@ -145,21 +123,12 @@ pub async fn retirees(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let pending = filter_from_query(&caller, &q.filters(), today, &mut errors);
-    let format = match q.format.as_deref() {
-        Some(v) => enum_filter("format", Some(v), Format::parse, vec!["csv", "xlsx"], &mut errors),
-        None if accepts_xlsx(&req) => Some(Format::Xlsx),
-        None => Some(Format::Csv),
-    };
-    let encoding =
-        enum_filter("encoding", q.encoding.as_deref(), Encoding::parse, vec!["utf-8", "gb18030"], &mut errors);
-    if format == Some(Format::Xlsx) && q.encoding.is_some() {
-        errors.push(FieldError::of("encoding", domain::ErrorCode::EncodingCsvOnly));
-    }
-    let labels = enum_filter("labels", q.labels.as_deref(), Labels::parse, vec!["zh", "codes"], &mut errors);
+    let file = FileParams { format: q.format.clone(), encoding: q.encoding.clone(), labels: q.labels.clone() }
+        .settle(&req, &mut errors);
     finish(errors)?;
-    let format = format.unwrap_or(Format::Csv);
-    let encoding = encoding.unwrap_or(Encoding::Utf8);
-    let labels = labels.unwrap_or_else(|| default_labels(&req, format));
+    let Some(FileOptions { format, encoding, labels }) = file else {
+        return Err(ApiError::internal("file options settled without errors"));
+    };
 
     let c = caller.0.clone();
     let filters = q.filters();

@@ -16,6 +16,7 @@ pub mod dependents;
 pub mod events;
 pub mod exports;
 pub mod feeds;
+pub mod files;
 pub mod funding;
 pub mod groups;
 pub mod handover;

@@ -20,6 +20,7 @@ use crate::retirees::list::{ListQuery, PendingFilter};
 use crate::spreadsheet::neutralise;
 
 mod labels;
+pub mod table;
 mod xlsx;
 
 pub use labels::{Labels, label_row};

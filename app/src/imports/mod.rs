@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 pub mod divisions;
 pub mod jobs;
+pub mod register;
 pub mod roster;
 
 /// All rows or none (default), or keep the good rows.

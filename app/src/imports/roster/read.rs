@@ -407,15 +407,7 @@ pub(crate) fn read_ndjson<R: BufRead>(
     Ok(())
 }
 
-/// An Excel serial date (1900 system) as `YYYY-MM-DD`.
-pub(crate) fn excel_date(serial: f64) -> Option<String> {
-    let epoch = time::Date::from_calendar_date(1899, time::Month::December, 30).ok()?;
-    let days = serial.floor();
-    if !(1.0..=2_958_465.0).contains(&days) {
-        return None;
-    }
-    epoch.checked_add(time::Duration::days(days as i64)).map(|d| d.to_string())
-}
+pub(crate) use crate::spreadsheet::excel_date;
 
 pub(crate) fn xlsx_cell(value: &calamine::DataRef<'_>, column: Option<&str>, problems: &mut Vec<FieldError>) -> String {
     use calamine::DataRef as D;
