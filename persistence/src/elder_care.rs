@@ -401,6 +401,16 @@ pub fn find_institution(conn: &mut DbConnection, id: i64, scope_path: &str) -> R
     one(found)
 }
 
+/// Whether an institution named `name` belongs to node `code` (an import's duplicate check).
+pub fn institution_named(conn: &mut DbConnection, name: &str, code: &str) -> RepoResult<bool> {
+    let n: i64 = care_institutions::table
+        .filter(care_institutions::name.eq(name))
+        .filter(care_institutions::jurisdiction_code.eq(code))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// One institution by id, wherever it is (for a caregiver's employer and a request's place read from a row).
 pub fn institution_by_id(conn: &mut DbConnection, id: i64) -> RepoResult<Institution> {
     one(care_institutions::table.find(id).select(Institution::as_select()).first(conn).optional()?)
@@ -433,7 +443,7 @@ pub fn list_institutions(
     verified_before: Option<Date>,
     after: Option<i64>,
     limit: i64,
-) -> RepoResult<Vec<Institution>> {
+) -> RepoResult<Vec<(Institution, String)>> {
     let mut q = care_institutions::table
         .inner_join(jurisdictions::table)
         .filter(crate::jurisdictions::in_subtree(scope_path))
@@ -447,7 +457,10 @@ pub fn list_institutions(
     if let Some(a) = after {
         q = q.filter(care_institutions::id.gt(a));
     }
-    Ok(q.order(care_institutions::id).limit(limit).select(Institution::as_select()).load(conn)?)
+    Ok(q.order(care_institutions::id)
+        .limit(limit)
+        .select((Institution::as_select(), jurisdictions::path))
+        .load(conn)?)
 }
 
 // ---- caregivers ----
@@ -625,7 +638,7 @@ pub fn list_requests(
     scope_path: &str,
     f: &RequestFilter,
     limit: i64,
-) -> RepoResult<Vec<CareRequest>> {
+) -> RepoResult<Vec<(CareRequest, String)>> {
     let mut q = care_requests::table
         .inner_join(jurisdictions::table)
         .filter(crate::jurisdictions::in_subtree(scope_path))
@@ -642,7 +655,7 @@ pub fn list_requests(
     if let Some(a) = f.after {
         q = q.filter(care_requests::id.gt(a));
     }
-    Ok(q.order(care_requests::id).limit(limit).select(CareRequest::as_select()).load(conn)?)
+    Ok(q.order(care_requests::id).limit(limit).select((CareRequest::as_select(), jurisdictions::path)).load(conn)?)
 }
 
 /// Locks caregiver `id`'s row until the caller's transaction ends, so that two bookings of one caregiver check for

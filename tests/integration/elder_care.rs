@@ -140,6 +140,11 @@ both_backends! {
         assert_eq!(moved.len(), 1);
         assert_eq!(moved[0]["payload"]["institution_id"], id);
         assert_eq!(moved[0]["subject"]["id"], r);
+        // The record changed like any other edit: subscribers keeping the address see retiree.updated.
+        let updated = events(app, "retiree.updated").await;
+        let mine: Vec<&Value> = updated.iter().filter(|e| e["subject"]["id"] == r).collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0]["payload"]["changed"], json!(["address", "certification_barrier"]));
     }
 
     async fn the_ten_steps_and_every_refusal_guide_part2_6_4(app: &TestApp) {

@@ -53,4 +53,5 @@ mod metrics;
 // Personnel archives (issue 23).
 mod archives;
 // Elderly care services (issue 26).
+mod care_files;
 mod elder_care;

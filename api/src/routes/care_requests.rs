@@ -83,8 +83,10 @@ pub async fn list(
     finish(errors)?;
     let c = caller.0.clone();
     let cg = q.caregiver_id;
+    let cache = state.cache.clone();
     let items = crate::db::run(&state.pool, move |conn| {
-        app::elder_care::requests::list(conn, &c, today, status, cg, after, limit)
+        let policies = cache.policy_book(conn, today)?;
+        app::elder_care::requests::list(conn, &c, &policies, status, cg, after, limit)
     })
     .await?;
     let next = next_cursor(&items, limit, CURSOR, |v| v.id.to_string());

@@ -80,3 +80,15 @@ pub fn code_filter(field: &str, value: Option<&str>, allowed: &[&str], errors: &
         None
     }
 }
+
+/// A `true`/`false` query parameter (absent: `false`), collecting a field error `invalid_value` for anything else.
+pub fn flag(name: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> bool {
+    match v {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(FieldError::with(name, domain::ErrorCode::InvalidValue, "应为 true 或 false", "true or false"));
+            false
+        }
+    }
+}

@@ -8,7 +8,7 @@ use domain::elder_care::{CaregiverGrade, InstitutionKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{Page, enum_filter, finish, next_cursor};
+use super::common::{Page, enum_filter, finish, flag, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, etag, if_match, page};
@@ -59,22 +59,6 @@ pub struct InstitutionQuery {
     pub cursor: Option<String>,
 }
 
-fn flag(name: &str, v: Option<&str>, errors: &mut Vec<app::error::FieldError>) -> bool {
-    match v {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errors.push(app::error::FieldError::with(
-                name,
-                domain::ErrorCode::InvalidValue,
-                "应为 true 或 false",
-                "true or false",
-            ));
-            false
-        }
-    }
-}
-
 /// Institutions of the nodes in the caller's subtree, by id; `stale=true` gives the verification worklist.
 #[utoipa::path(tag = "elder-care", security(("bearer" = ["care_service.read"]), ("bearer" = ["care_service.manage"])),
     params(InstitutionQuery), responses((status = 200, body = Page<InstitutionView>), crate::openapi::ReadErrors))]
@@ -94,8 +78,12 @@ pub async fn list_institutions(
     finish(errors)?;
     let iq = app::elder_care::institutions::InstitutionQuery { kind, stale, after, limit };
     let c = caller.0.clone();
-    let items =
-        crate::db::run(&state.pool, move |conn| app::elder_care::institutions::list(conn, &c, today, &iq)).await?;
+    let cache = state.cache.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        let book = cache.policy_book(conn, today)?;
+        app::elder_care::institutions::list(conn, &c, &book, &iq)
+    })
+    .await?;
     let next = next_cursor(&items, limit, INSTITUTION_CURSOR, |v| v.id.to_string());
     Ok(web::Json(Page { items, next_cursor: next }))
 }

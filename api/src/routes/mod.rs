@@ -30,6 +30,7 @@ pub mod overpayments;
 pub mod pension;
 pub mod petitions;
 // Elderly care services (issue 26).
+pub mod care_files;
 pub mod care_requests;
 pub mod elder_care;
 pub mod policies;
@@ -236,5 +237,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_requests::deliver)
         .service(care_requests::supervise)
         .service(care_requests::evaluate)
-        .service(care_requests::cancel);
+        .service(care_requests::cancel)
+        .service(care_files::export_institutions)
+        .service(care_files::export_caregivers)
+        .service(care_files::export_requests)
+        .service(care_files::export_summary)
+        .service(care_files::import_institutions)
+        .service(care_files::import_caregivers);
 }

@@ -4,6 +4,7 @@
 //! list with the worklist of stale information, and the single view.
 
 use domain::elder_care::{self, CareError, CareItem, InstitutionKind};
+use domain::policy::Policy;
 use domain::{ErrorCode, Money, Permission};
 use persistence::elder_care::{self as repo, Institution, NewInstitution};
 use persistence::jurisdictions;
@@ -16,7 +17,7 @@ use super::{json, to_json};
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_phone, check_text, date_not_after, parse_date};
-use crate::policy_book::policy_at;
+use crate::policy_book::{PolicyBook, policy_at};
 use crate::precondition::IfMatch;
 use crate::scope::node_in_scope;
 
@@ -249,6 +250,11 @@ pub(crate) fn view(
     today: Date,
 ) -> Result<InstitutionView, AppError> {
     let policy = policy_at(conn, path, today)?;
+    view_under(i, &policy, today)
+}
+
+/// The institution `i` as shown on `today` under `policy` (that of its node).
+pub(crate) fn view_under(i: Institution, policy: &Policy, today: Date) -> Result<InstitutionView, AppError> {
     let services: Vec<ServiceOffer> = json("care_institutions", i.id, "services", &i.services)?;
     Ok(InstitutionView {
         current_until: elder_care::current_until(&policy.elder_care, i.last_verified_on),
@@ -369,19 +375,19 @@ pub struct InstitutionQuery {
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    today: Date,
+    book: &PolicyBook,
     q: &InstitutionQuery,
 ) -> Result<Vec<InstitutionView>, AppError> {
+    let today = book.on();
     super::require_read(caller)?;
     let mut out = Vec::new();
     let mut after = q.after;
     loop {
         let rows = repo::list_institutions(conn, &caller.scope_path, q.kind.map(|k| k.as_str()), None, after, q.limit)?;
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == q.limit;
-        for i in rows {
+        for (i, path) in rows {
             after = Some(i.id);
-            let path = crate::scope::path_of(conn, &i.jurisdiction_code)?;
-            let v = view(conn, i, &path, today)?;
+            let v = view_under(i, book.at(&path), today)?;
             if !q.stale || v.stale {
                 out.push(v);
             }

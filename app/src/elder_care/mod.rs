@@ -3,13 +3,15 @@
 //! ([`move_in`]), caregivers in the four grades with their trainings, grade changes and evaluations
 //! ([`caregivers`]), the ten steps of a care request ([`requests`]: receive, check eligibility, propose and
 //! confirm a caregiver, book a slot with no double booking, deliver, supervise, evaluate), the monthly summary per
-//! node ([`summary`]). The rules are `domain::elder_care`; every number comes
+//! node ([`summary`]), and the registers and lists as files ([`files`]: imports of the institution and caregiver
+//! registers, exports with Chinese headers). The rules are `domain::elder_care`; every number comes
 //! from the policy section `elder_care` in force at the node.
 //!
 //! Scope: an institution and a request belong to a node and are seen from its subtree; a caregiver is registered
 //! at a node and may serve several (`areas`), and is seen from the subtree of each.
 
 pub mod caregivers;
+pub mod files;
 pub mod institutions;
 pub mod move_in;
 pub mod requests;

@@ -63,7 +63,7 @@ pub fn check(body: &MoveInRequest, today: Date) -> Result<(i64, Date), Vec<Field
 /// Moves retiree `id` (in the caller's subtree, else 404) into the institution, at the person's version
 /// `if_match`. An institution outside the subtree: 422 `institution_not_found`; an expired licence: 422
 /// `licence_expired`; no free bed: 422 `beds_over_capacity` (both on `/institution_id`). Audited
-/// `care.move_in`; emits `care.moved_in`.
+/// `care.move_in`; emits `care.moved_in` and `retiree.updated` (address and certification barrier changed).
 pub fn move_in(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -146,6 +146,15 @@ pub fn move_in(
                 "institution_node": inst.jurisdiction_code, "moved_in_on": on.to_string(),
                 "certification_barrier": barrier}),
         },
+    )?;
+    // The person's record changed too: subscribers that keep the address see it like any other edit.
+    events::emit(
+        conn,
+        &Emit::retiree(
+            domain::events::EventType::RetireeUpdated.as_str(),
+            id,
+            serde_json::json!({"changed": ["address", "certification_barrier"], "source": "api", "source_id": null}),
+        ),
     )?;
     let (after, _) = persistence::retirees::find_in_scope(conn, id, &caller.scope_path)?;
     Ok(MoveInView {

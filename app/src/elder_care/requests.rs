@@ -9,6 +9,7 @@ use domain::elder_care::{
     SupervisionResult,
 };
 use domain::events::EventType;
+use domain::policy::Policy;
 use domain::{ErrorCode, PensionStatus, Permission, RuleViolation};
 use persistence::elder_care::{self as repo, CareRequest, NewSupervision, RequestRow};
 use persistence::events::{self, Emit};
@@ -21,7 +22,7 @@ use super::{check_items, json, local_text, parse_local, to_json};
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
-use crate::policy_book::policy_at;
+use crate::policy_book::{PolicyBook, policy_at};
 use crate::precondition::IfMatch;
 use crate::scope::referenced_retiree;
 
@@ -151,7 +152,6 @@ pub(crate) fn view(
     today: Date,
     with_checks: bool,
 ) -> Result<CareRequestView, AppError> {
-    let items: Vec<CareItem> = json("care_requests", r.id, "items", &r.items)?;
     let policy = policy_at(conn, path, today)?;
     let supervisions = if with_checks {
         repo::supervisions_of(conn, r.id)?
@@ -161,6 +161,16 @@ pub(crate) fn view(
     } else {
         Vec::new()
     };
+    view_under(r, &policy, supervisions)
+}
+
+/// The request `r` under `policy` (that of its node), with the spot checks given.
+pub(crate) fn view_under(
+    r: CareRequest,
+    policy: &Policy,
+    supervisions: Vec<SupervisionView>,
+) -> Result<CareRequestView, AppError> {
+    let items: Vec<CareItem> = json("care_requests", r.id, "items", &r.items)?;
     let hours = r.delivered_start.zip(r.delivered_end).map(|(s, e)| hours_text(minutes(s, e)));
     Ok(CareRequestView {
         id: r.id,
@@ -344,7 +354,7 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Re
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    today: Date,
+    book: &PolicyBook,
     status: Option<CareStatus>,
     caregiver_id: Option<i64>,
     after: Option<i64>,
@@ -358,12 +368,7 @@ pub fn list(
         ..repo::RequestFilter::default()
     };
     let rows = repo::list_requests(conn, &caller.scope_path, &f, limit)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let path = crate::scope::path_of(conn, &r.jurisdiction_code)?;
-        out.push(view(conn, r, &path, today, false)?);
-    }
-    Ok(out)
+    rows.into_iter().map(|(r, path)| view_under(r, book.at(&path), Vec::new())).collect()
 }
 
 /// A caregiver proposed for a request (step 4).

@@ -40,6 +40,21 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of `parts` together: hours and the average from their minutes and scores, not from the rounded
+    /// text (the totals row of the filed summary).
+    pub fn sum<'a>(parts: impl IntoIterator<Item = &'a Counts>) -> Counts {
+        let mut total = Counts::default();
+        for c in parts {
+            total.requests += c.requests;
+            total.delivered += c.delivered;
+            total.evaluated += c.evaluated;
+            total.minutes += c.minutes;
+            total.score_sum += c.score_sum;
+        }
+        total.finish();
+        total
+    }
+
     fn finish(&mut self) {
         self.hours = hours_text(self.minutes);
         self.average_score = average(i64::from(self.evaluated), self.score_sum);

@@ -156,9 +156,10 @@ fn csv(tables: &[Table], encoding: Encoding, labels: Labels) -> std::io::Result<
     let mut out = Vec::new();
     for (i, table) in tables.iter().enumerate() {
         let width = table.columns.len();
-        let mut lines: Vec<Vec<String>> = Vec::with_capacity(table.rows.len() + 3);
+        let mut lines: Vec<Vec<String>> = Vec::with_capacity(table.rows.len() + 2);
         if i > 0 {
-            lines.push(Vec::new());
+            // An empty line between tables (written as bytes: the CSV writer wants records of one width).
+            out.extend_from_slice(b"\r\n");
         }
         lines.push(table.columns.iter().map(|c| c.header(labels).to_owned()).collect());
         for row in table.rows.iter().chain(table.totals.iter()) {
@@ -330,6 +331,15 @@ mod tests {
         assert_eq!(text, "\u{feff}姓名,日期,金额\r\n张三,2026-01-02,12.50\r\n'=cmd,,\r\n合计,,12.50\r\n");
         let codes = render(&[table()], Format::Csv, Encoding::Utf8, Labels::Codes, "c").unwrap();
         assert!(String::from_utf8(codes.bytes).unwrap().starts_with("\u{feff}name,since,amount\r\n"));
+    }
+
+    #[test]
+    fn csv_of_several_tables_puts_an_empty_line_between_them() {
+        let small = Table::new("b", vec![Column::number("n", "数")], vec![vec!["1".into()]]);
+        let file = render(&[table(), small], Format::Csv, Encoding::Gb18030, Labels::Codes, "s").unwrap();
+        let (text, _, bad) = encoding_rs::GB18030.decode(&file.bytes);
+        assert!(!bad);
+        assert!(text.ends_with("合计,,12.50\r\n\r\nn\r\n1\r\n"), "{text}");
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::exports::table::Column;
 use crate::files::{normalise, unreadable};
 use crate::spreadsheet::restore;
 
+/// An enumeration's code and Chinese label (`as_str`, `label_zh`), to read a cell that holds either.
+pub type Labelled<T> = (fn(T) -> &'static str, fn(T) -> &'static str);
+
 /// Rows listed in a report or a refusal at most.
 const MAX_LISTED_ERRORS: usize = 1000;
 /// Rows a register file may hold.
@@ -40,6 +43,82 @@ impl Row {
     pub fn get(&self, code: &str) -> Option<&str> {
         self.cells.iter().find(|(c, _)| *c == code).map(|(_, v)| restore(v.trim())).filter(|v| !v.is_empty())
     }
+}
+
+impl Row {
+    /// The cell of `column` as one of an enumeration's values, given by its code or its Chinese label (`all`,
+    /// `code` and `zh` are the enumeration's `ALL`, `as_str` and `label_zh`); a cell that is neither is a field
+    /// error naming the column and the codes.
+    pub fn enumeration<T: Copy>(
+        &self,
+        column: &str,
+        all: &[T],
+        (code, zh): Labelled<T>,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<T> {
+        let cell = self.get(column)?;
+        enum_value(cell, all, (code, zh)).or_else(|| {
+            errors.push(invalid_enum(column, cell, all.iter().map(|v| code(*v))));
+            None
+        })
+    }
+
+    /// The cell of `column` split at `;` (also the Chinese `；` and `、`), each part trimmed, empty parts dropped.
+    pub fn list(&self, column: &str) -> Vec<String> {
+        self.get(column)
+            .map(|cell| {
+                cell.split([';', '；', '、']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The cell of `column` as a whole number, or a field error `invalid_value`.
+    pub fn integer<T: std::str::FromStr>(&self, column: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+        let cell = self.get(column)?;
+        cell.parse().ok().or_else(|| {
+            errors.push(FieldError::with(
+                column,
+                ErrorCode::InvalidValue,
+                format!("{column} 应为整数，而不是 {cell}"),
+                format!("{column} must be a whole number, not {cell}"),
+            ));
+            None
+        })
+    }
+
+    /// The cell of `column` as a yes/no: `是`/`否`, `true`/`false`, `1`/`0`, `Y`/`N`; else a field error.
+    pub fn flag(&self, column: &str, errors: &mut Vec<FieldError>) -> Option<bool> {
+        let cell = self.get(column)?;
+        match cell.to_ascii_lowercase().as_str() {
+            "是" | "true" | "1" | "y" | "yes" => Some(true),
+            "否" | "false" | "0" | "n" | "no" => Some(false),
+            _ => {
+                errors.push(FieldError::with(
+                    column,
+                    ErrorCode::InvalidValue,
+                    format!("{column} 应为 是 或 否，而不是 {cell}"),
+                    format!("{column} must be 是/否 (true/false), not {cell}"),
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// An enumeration value by its code or its Chinese label.
+pub fn enum_value<T: Copy>(cell: &str, all: &[T], (code, zh): Labelled<T>) -> Option<T> {
+    all.iter().copied().find(|v| code(*v).eq_ignore_ascii_case(cell) || zh(*v) == cell)
+}
+
+/// The field error of a cell that is not one of the codes.
+pub fn invalid_enum<'a>(column: &str, cell: &str, codes: impl Iterator<Item = &'a str>) -> FieldError {
+    let codes: Vec<&str> = codes.collect();
+    FieldError::with(
+        column,
+        ErrorCode::InvalidEnum,
+        format!("{column} 取值应为 {} 或其中文名称，而不是 {cell}", codes.join("、")),
+        format!("{column} must be one of {} or its Chinese label, not {cell}", codes.join(", ")),
+    )
 }
 
 /// What an import of a register did.
@@ -316,6 +395,36 @@ mod tests {
         assert_eq!(row.get("name"), Some("=x"));
         assert_eq!(row.get("beds"), None);
         assert_eq!(row.get("since"), None);
+    }
+
+    #[test]
+    fn cells_as_enumerations_lists_numbers_and_flags() {
+        use domain::Sex;
+        let row = Row {
+            line: 3,
+            cells: vec![
+                ("sex", "女".into()),
+                ("other", "MALE".into()),
+                ("bad", "x".into()),
+                ("langs", "普通话；闽南语、 ;英语".into()),
+                ("n", "12".into()),
+                ("yes", "是".into()),
+            ],
+        };
+        let mut errors = Vec::new();
+        let pair: Labelled<Sex> = (Sex::as_str, Sex::label_zh);
+        assert_eq!(row.enumeration("sex", Sex::ALL, pair, &mut errors), Some(Sex::Female));
+        assert_eq!(row.enumeration("other", Sex::ALL, pair, &mut errors), Some(Sex::Male));
+        assert_eq!(row.enumeration("missing", Sex::ALL, pair, &mut errors), None);
+        assert!(errors.is_empty());
+        assert_eq!(row.enumeration("bad", Sex::ALL, pair, &mut errors), None);
+        assert_eq!(row.list("langs"), vec!["普通话", "闽南语", "英语"]);
+        assert_eq!(row.integer::<i32>("n", &mut errors), Some(12));
+        assert_eq!(row.integer::<i32>("langs", &mut errors), None);
+        assert_eq!(row.flag("yes", &mut errors), Some(true));
+        assert_eq!(row.flag("n", &mut errors), None);
+        let codes: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(codes, vec![("bad", "invalid_enum"), ("langs", "invalid_value"), ("n", "invalid_value")]);
     }
 
     #[test]
