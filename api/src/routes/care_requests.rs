@@ -134,7 +134,7 @@ pub async fn get_one(
     app::elder_care::require_read(&caller)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| app::elder_care::requests::get(conn, &c, today, id)).await?;
+    let v = crate::db::read_audited(&state, move |conn| app::elder_care::requests::get(conn, &c, today, id)).await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 

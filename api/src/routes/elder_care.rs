@@ -205,7 +205,7 @@ pub async fn get_caregiver(
     app::elder_care::require_read(&caller)?;
     let id = path.into_inner();
     let c = caller.0.clone();
-    let v = crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::get(conn, &c, id)).await?;
+    let v = crate::db::read_audited(&state, move |conn| app::elder_care::caregivers::get(conn, &c, id)).await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 

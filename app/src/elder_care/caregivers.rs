@@ -12,6 +12,7 @@ use time::Date;
 use utoipa::ToSchema;
 
 use super::{check_items, json, to_json};
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_phone, date_not_after};
@@ -362,13 +363,12 @@ pub fn change(
 }
 
 /// One caregiver seen from the caller's subtree (else 404), with the phone; an audited read (`care.caregiver.read`).
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<CaregiverView, AppError> {
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<CaregiverView>, AppError> {
     super::require_read(caller)?;
     let c = repo::find_caregiver(conn, id, &caller.scope_path)?;
     let path = crate::scope::path_of(conn, &c.jurisdiction_code)?;
     let entry = caller.audit("care.caregiver.read", "caregiver", id, &path);
-    audit::append(conn, &entry)?;
-    view(conn, c, true)
+    Ok(Audited::new(view(conn, c, true)?, entry))
 }
 
 /// A page of caregivers seen from the caller's subtree, by id, phones left out; `grade` one grade, `serving` those

@@ -19,6 +19,7 @@ use time::{Date, PrimitiveDateTime};
 use utoipa::ToSchema;
 
 use super::{check_items, json, local_text, parse_local, to_json};
+use crate::audited::Audited;
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
@@ -341,13 +342,17 @@ pub fn create(
 }
 
 /// One request in the caller's subtree (else 404), with its spot checks; an audited read (`care.request.read`).
-pub fn get(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Result<CareRequestView, AppError> {
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    today: Date,
+    id: i64,
+) -> Result<Audited<CareRequestView>, AppError> {
     super::require_read(caller)?;
     let (r, path) = repo::find_request(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("care.request.read", "care_request", id, &path);
     entry.retiree_id = Some(r.retiree_id);
-    audit::append(conn, &entry)?;
-    view(conn, r, &path, today, true)
+    Ok(Audited::new(view(conn, r, &path, today, true)?, entry))
 }
 
 /// A page of the requests in the caller's subtree, by id.
