@@ -43,6 +43,10 @@ impl std::fmt::Debug for JwtKeys {
 pub struct Config {
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
+    /// `DATABASE_READ_URL`: a PostgreSQL read replica for lists, reports, exports and the change feed (issue 28).
+    pub read_database_url: Option<DatabaseUrl>,
+    /// `READ_REPLICA_MAX_LAG_SECONDS`, `READ_YOUR_WRITES_SECONDS`, `READ_REPLICA_CHECK_MS`.
+    pub replica: app::replica::ReplicaSettings,
     /// `BIND_ADDR`.
     pub bind_addr: String,
     /// `JWT_SECRET` or `JWT_PRIVATE_KEY_FILE` + `JWT_PUBLIC_KEY_FILE` (+ `JWT_ALGORITHM`).
@@ -119,6 +123,18 @@ impl Config {
     pub fn from_lookup(env: Env<'_>) -> Result<Self, ConfigError> {
         let database_url = DatabaseUrl::parse(&env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
             .map_err(ConfigError)?;
+        let read_database_url = match env("DATABASE_READ_URL") {
+            None => None,
+            Some(text) => match (DatabaseUrl::parse(&text).map_err(ConfigError)?, &database_url) {
+                (read @ DatabaseUrl::Postgres(_), DatabaseUrl::Postgres(_)) => Some(read),
+                _ => {
+                    return Err(ConfigError(
+                        "DATABASE_READ_URL: a read replica is a PostgreSQL standby of the PostgreSQL DATABASE_URL"
+                            .into(),
+                    ));
+                }
+            },
+        };
         let jwt_keys = jwt_keys(env, &database_url)?;
         let data_keys = std::sync::Arc::new(data_keys(env, &database_url)?);
         let bind_addr = env("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into());
@@ -142,6 +158,12 @@ impl Config {
             webhook_ca_bundle,
             clock,
             database_url,
+            read_database_url,
+            replica: app::replica::ReplicaSettings {
+                max_lag: Duration::from_secs(number(env, "READ_REPLICA_MAX_LAG_SECONDS", 10, 1, 3600)?),
+                read_your_writes: Duration::from_secs(number(env, "READ_YOUR_WRITES_SECONDS", 5, 0, 3600)?),
+                check_every: Duration::from_millis(number(env, "READ_REPLICA_CHECK_MS", 1000, 50, 60_000)?),
+            },
             bind_addr,
             jwt_keys,
             data_keys,
@@ -371,6 +393,8 @@ mod tests {
 
     #[test]
     fn unknown_scheme_is_refused() {
+        let err = config(&[("DATABASE_READ_URL", "postgres://x@y/z")]).unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_READ_URL:"), "{err}");
         let err = config(&[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
         assert!(err.0.contains("unknown scheme 'mysql'"), "{}", err.0);
     }

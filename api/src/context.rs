@@ -179,8 +179,23 @@ pub async fn observe(
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, status, elapsed);
     }
+    note_write(&res, &method);
     audit_refused_write(&res, &method, &route, status).await;
     Ok(res)
+}
+
+/// A write by an authenticated caller sends that caller's next reads to the primary for the read-your-writes
+/// window (issue 28), whatever its outcome.
+fn note_write<B>(res: &ServiceResponse<B>, method: &str) {
+    if !matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
+        return;
+    }
+    let req = res.request();
+    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else { return };
+    let Some(replica) = &state.replica else { return };
+    if let Some(caller) = req.extensions().get::<crate::auth::Caller>() {
+        replica.wrote(&caller.login);
+    }
 }
 
 /// Writes that were refused (403, 4xx, 5xx) by an authenticated caller are audited with their outcome; the

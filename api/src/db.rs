@@ -42,3 +42,30 @@ impl From<DieselError> for ApiError {
         ApiError::from(AppError::from(e))
     }
 }
+
+/// The pool the caller reads lists, reports, exports and the feed from: the read replica when one is set, the
+/// caller has not written through this process within the read-your-writes window and the replica's lag is within
+/// its bound; else the primary (issue 28).
+pub fn reading_pool(state: &AppState, login: &str) -> app::db::Pool {
+    state.replica.as_ref().and_then(|r| r.pool_for(login)).cloned().unwrap_or_else(|| state.pool.clone())
+}
+
+/// Runs the read `f` on [`reading_pool`]: it must not write (replica connections are read-only).
+pub async fn read<T, E, F>(state: &AppState, login: &str, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    app::db::run(&reading_pool(state, login), f).await.map_err(ApiError::from)
+}
+
+/// [`read_audited`] on [`reading_pool`]: the value is read from the replica, its audit entries are committed on
+/// the primary by the group-committed writer before it is answered.
+pub async fn read_audited_listing<T, F>(state: &AppState, login: &str, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<app::audited::Audited<T>, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    app::audited::read(&reading_pool(state, login), &state.audit, f).await.map_err(ApiError::from)
+}

@@ -106,6 +106,8 @@ pub struct Sources {
     pub audit: app::audit_writer::AuditWriter,
     /// The import jobs of this process.
     pub imports: Arc<app::imports::roster::Registry>,
+    /// The read replica, if any (issue 28).
+    pub replica: Option<Arc<app::replica::Replica>>,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, String> {
@@ -213,7 +215,30 @@ impl Metrics {
     }
 
     fn register_pulled(registry: &Registry, sources: Sources) -> Result<(), String> {
-        let Sources { pool, audit, imports } = sources;
+        let Sources { pool, audit, imports, replica } = sources;
+        if let Some(r) = replica {
+            let lag = r.clone();
+            pulled(
+                registry,
+                "db_replica_lag_seconds",
+                "Replay lag of the read replica (DATABASE_READ_URL) as last measured; -1 when it does not answer.",
+                MetricType::GAUGE,
+                &[],
+                move || one(lag.lag().map_or(-1.0, |d| d.as_secs_f64())),
+            )?;
+            pulled(
+                registry,
+                "db_replica_reads_total",
+                "Reads of lists, reports, exports and the feed, by the database that answered them (replica, or \
+                 primary after the caller's own write or while the replica lags).",
+                MetricType::COUNTER,
+                &["target"],
+                move || {
+                    let (replica, primary) = r.reads();
+                    vec![(vec!["replica".to_owned()], replica as f64), (vec!["primary".to_owned()], primary as f64)]
+                },
+            )?;
+        }
         let p = pool.clone();
         pulled(registry, "db_pool_connections", "Connections held by the pool.", MetricType::GAUGE, &[], move || {
             one(f64::from(p.state().connections))

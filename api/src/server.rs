@@ -67,10 +67,21 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
         }
     }
     let audit = app::audit_writer::AuditWriter::spawn(pool.clone(), config.audit_writer)?;
+    let replica = match &config.read_database_url {
+        Some(url) => {
+            let options = PoolOptions { max_size: config.pool_size, connection_timeout: config.pool_timeout };
+            let replica = app::replica::Replica::open(url, &options, config.replica);
+            app::replica::spawn_monitor(&replica)?;
+            log::info!("reads of lists, reports, exports and the feed go to the read replica ({:?})", replica.state());
+            Some(replica)
+        }
+        None => None,
+    };
     let metrics = std::sync::Arc::new(Metrics::new(crate::metrics::Sources {
         pool: pool.clone(),
         audit: audit.clone(),
         imports: imports.clone(),
+        replica: replica.clone(),
     })?);
     let dispatcher = if config.webhooks.dispatch {
         crate::webhook_dispatch::spawn(
@@ -92,6 +103,7 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
         imports,
         audit,
         cache,
+        replica,
         metrics: metrics.clone(),
     });
     let metrics = web::Data::from(metrics);

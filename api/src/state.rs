@@ -21,6 +21,8 @@ pub struct AppState {
     pub audit: app::audit_writer::AuditWriter,
     /// This process's copies of accounts and the policy book, invalidated through `cache_versions` (issue 20).
     pub cache: std::sync::Arc<app::hot_cache::HotCache>,
+    /// The read replica, when `DATABASE_READ_URL` is set (issue 28).
+    pub replica: Option<std::sync::Arc<app::replica::Replica>>,
     /// This server's `/metrics` (issue 22).
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }

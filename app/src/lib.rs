@@ -53,6 +53,8 @@ pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod data_keys;
 
+pub mod replica;
+
 pub use caller::Caller;
 pub use clock::Clock;
 pub use error::{AppError, FieldError, Msg};

@@ -401,10 +401,12 @@ fn the_feed_refuses_an_event_whose_stored_payload_does_not_parse() {
         let reader = integration(&district);
         register(&mut conn, 1);
         let query = app::events::FeedQuery::parse(None, None, None).unwrap();
-        let page = persistence::write_tx(&mut conn, |conn| app::events::page(conn, &reader, &query)).unwrap();
+        let page =
+            persistence::write_tx(&mut conn, |conn| app::events::page(conn, &reader, &query)?.commit(conn)).unwrap();
         assert_eq!(page.items.len(), 1, "{}", db.backend);
         set_payload(&mut conn, None, "{\"retiree\": ");
-        let err = persistence::write_tx(&mut conn, |conn| app::events::page(conn, &reader, &query)).unwrap_err();
+        let err = persistence::write_tx(&mut conn, |conn| app::events::page(conn, &reader, &query)?.commit(conn))
+            .unwrap_err();
         assert_eq!((err.status(), err.code()), (500, "internal_error"), "{}", db.backend);
     }
 }

@@ -83,13 +83,58 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    read_only: bool,
 }
 
 impl Manager {
     /// A manager for `url`.
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self { url, read_only: false }
     }
+}
+
+/// Opens one read-only PostgreSQL connection for a read replica (issue 28): every transaction is read-only, and no
+/// temporary table is created (a hot standby refuses DDL, temporary tables included). A write through it fails.
+pub fn establish_read_only(url: &DatabaseUrl) -> Result<DbConnection, ConnectionError> {
+    match url {
+        DatabaseUrl::Postgres(u) => {
+            let mut conn = PgConnection::establish(u)?;
+            conn.batch_execute("SET default_transaction_read_only = on")
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConnection::Pg(conn))
+        }
+        DatabaseUrl::Sqlite(_) => {
+            Err(ConnectionError::BadConnection("a read replica is a PostgreSQL database".to_owned()))
+        }
+    }
+}
+
+/// The pool of a read replica: read-only connections ([`establish_read_only`]). It is built without connecting,
+/// so that the service starts while the replica is down; its reads then go to the primary.
+pub fn build_read_pool(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(options.connection_timeout)
+        .build_unchecked(Manager { url: url.clone(), read_only: true })
+}
+
+/// How far the replica behind `conn` is behind its primary, in milliseconds: 0 when it has replayed all it
+/// received (or is not a standby at all), else the age of the last transaction it replayed.
+pub fn replica_lag_ms(conn: &mut DbConnection) -> Result<i64, RepoError> {
+    #[derive(diesel::QueryableByName)]
+    struct Lag {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        lag: i64,
+    }
+    let DbConnection::Pg(pg) = conn else { return Ok(0) };
+    let row: Lag = diesel::sql_query(
+        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 \
+         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+         ELSE COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0) END AS lag",
+    )
+    .get_result(pg)?;
+    Ok(row.lag.max(0))
 }
 
 /// Opens one connection, configured as the pool would.
@@ -129,7 +174,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+        if self.read_only {
+            establish_read_only(&self.url).map_err(r2d2::Error::ConnectionError)
+        } else {
+            establish(&self.url).map_err(r2d2::Error::ConnectionError)
+        }
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {

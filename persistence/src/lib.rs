@@ -43,7 +43,10 @@ pub mod archives;
 pub mod sealed;
 pub mod sealing;
 
-pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, savepoint, write_tx};
+pub use connection::{
+    DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,
+    savepoint, write_tx,
+};
 pub use diesel::result::Error as DieselError;
 pub use error::{RepoError, RepoResult};
 

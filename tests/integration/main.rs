@@ -55,3 +55,4 @@ mod archives;
 // Elderly care services (issue 26).
 mod care_files;
 mod elder_care;
+mod read_replica;

@@ -66,7 +66,7 @@ pub async fn export_institutions(
     let asked = settle(&req, &file, errors)?;
     let c = caller.0.clone();
     let cache = state.cache.clone();
-    let file = crate::db::run(&state.pool, move |conn| {
+    let file = crate::db::read(&state, &caller.login, move |conn| {
         let policies = cache.policy_book(conn, today)?;
         app::elder_care::files::institutions_file(conn, &c, &policies, kind, stale, asked)
     })
@@ -200,7 +200,7 @@ pub async fn export_summary(
     let month = month.ok_or_else(|| ApiError::internal("month settled without errors"))?;
     let text = query.month.trim().to_owned();
     let c = caller.0.clone();
-    let file = crate::db::run(&state.pool, move |conn| {
+    let file = crate::db::read(&state, &caller.login, move |conn| {
         let nodes = app::elder_care::summary::monthly(conn, &c, today, month)?;
         app::elder_care::files::summary_file(&nodes, &text, asked)
     })

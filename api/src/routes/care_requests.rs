@@ -84,7 +84,7 @@ pub async fn list(
     let c = caller.0.clone();
     let cg = q.caregiver_id;
     let cache = state.cache.clone();
-    let items = crate::db::run(&state.pool, move |conn| {
+    let items = crate::db::read(&state, &caller.login, move |conn| {
         let policies = cache.policy_book(conn, today)?;
         app::elder_care::requests::list(conn, &c, &policies, status, cg, after, limit)
     })
@@ -116,7 +116,8 @@ pub async fn summary(
     let month = app::input::parse_month("month", &query.month).map_err(|e| ApiError::validation(vec![e]))?;
     let c = caller.0.clone();
     let items =
-        crate::db::run(&state.pool, move |conn| app::elder_care::summary::monthly(conn, &c, today, month)).await?;
+        crate::db::read(&state, &caller.login, move |conn| app::elder_care::summary::monthly(conn, &c, today, month))
+            .await?;
     Ok(web::Json(items))
 }
 

@@ -55,6 +55,7 @@ pub async fn deaths_report(
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
     let answer =
-        crate::db::run(&state.pool, move |conn| app::deaths::report::deaths_report(conn, &c, &code, year)).await?;
+        crate::db::read(&state, &caller.login, move |conn| app::deaths::report::deaths_report(conn, &c, &code, year))
+            .await?;
     Ok(web::Json(answer))
 }

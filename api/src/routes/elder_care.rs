@@ -79,7 +79,7 @@ pub async fn list_institutions(
     let iq = app::elder_care::institutions::InstitutionQuery { kind, stale, after, limit };
     let c = caller.0.clone();
     let cache = state.cache.clone();
-    let items = crate::db::run(&state.pool, move |conn| {
+    let items = crate::db::read(&state, &caller.login, move |conn| {
         let book = cache.policy_book(conn, today)?;
         app::elder_care::institutions::list(conn, &c, &book, &iq)
     })
@@ -184,7 +184,7 @@ pub async fn list_caregivers(
     finish(errors)?;
     let c = caller.0.clone();
     let serving = q.serving;
-    let items = crate::db::run(&state.pool, move |conn| {
+    let items = crate::db::read(&state, &caller.login, move |conn| {
         app::elder_care::caregivers::list(conn, &c, grade, serving.as_deref(), after, limit)
     })
     .await?;

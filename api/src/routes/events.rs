@@ -58,6 +58,7 @@ pub async fn list(
     let q = query.into_inner();
     let query = app::events::FeedQuery::parse(q.after.as_deref(), q.types.as_deref(), q.limit.as_deref())?;
     let c = caller.0.clone();
-    let page = crate::db::write(&state.pool, move |conn| app::events::page(conn, &c, &query)).await?;
+    let login = c.login.clone();
+    let page = crate::db::read_audited_listing(&state, &login, move |conn| app::events::page(conn, &c, &query)).await?;
     Ok(web::Json(page))
 }

@@ -138,7 +138,8 @@ pub async fn retirees(
     .await?;
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL);
-    let job = Job { state: state.clone(), export, request_id: caller.request_id.clone() };
+    let job =
+        Job { pool: crate::db::reading_pool(&state, &caller.login), export, request_id: caller.request_id.clone() };
     let stamp = format!("{:04}{:02}{:02}", today.year(), u8::from(today.month()), today.day());
     let (content_type, file_name) = match format {
         Format::Csv => {
@@ -160,7 +161,8 @@ pub async fn retirees(
 
 /// What a producer needs.
 struct Job {
-    state: web::Data<AppState>,
+    /// The pool the rows are read from: the read replica when it may serve this caller (issue 28).
+    pool: app::db::Pool,
     export: Export,
     request_id: String,
 }
@@ -189,8 +191,7 @@ async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
             return;
         }
         let export = job.export.clone();
-        let page =
-            crate::db::run(&job.state.pool, move |conn| app::exports::csv_page(conn, &export, encoding, after)).await;
+        let page = crate::db::run(&job.pool, move |conn| app::exports::csv_page(conn, &export, encoding, after)).await;
         match page {
             Ok((chunk, last, more)) => {
                 if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
@@ -211,7 +212,7 @@ async fn produce_csv(job: Job, encoding: Encoding, tx: Sender) {
 async fn produce_xlsx(job: Job, tx: Sender) {
     let request_id = job.request_id.clone();
     let watch = tx.clone();
-    let built = web::block(move || app::exports::build_xlsx(&job.state.pool, &job.export, || watch.is_closed())).await;
+    let built = web::block(move || app::exports::build_xlsx(&job.pool, &job.export, || watch.is_closed())).await;
     let (dir, path) = match built {
         Ok(Ok(Some(done))) => done,
         Ok(Ok(None)) => {

@@ -48,7 +48,9 @@ pub async fn movement_report(
     let month = month.unwrap_or_else(|| pension_rules::month_of(today));
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.clone();
-    let report =
-        crate::db::run(&state.pool, move |conn| app::movement_report::movement_report(conn, &c, &code, month)).await?;
+    let report = crate::db::read(&state, &caller.login, move |conn| {
+        app::movement_report::movement_report(conn, &c, &code, month)
+    })
+    .await?;
     Ok(web::Json(report))
 }

@@ -114,7 +114,7 @@ pub async fn list(
     finish(errors)?;
     let c = caller.0.clone();
     let cache = state.cache.clone();
-    let items = crate::db::run(&state.pool, move |conn| {
+    let items = crate::db::read(&state, &caller.login, move |conn| {
         let book = cache.policy_book(conn, today)?;
         app::retirees::list::list(conn, &c, &book, pending, after, limit)
     })

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 pub use schema::*;
 
+use crate::audited::Audited;
 use crate::{AppError, Caller, FieldError};
 
 /// A checked query of the feed.
@@ -58,14 +59,14 @@ pub fn ensure_kept(conn: &mut DbConnection, after: i64) -> Result<(), AppError> 
 
 /// A page of the feed for `caller` (their subtree, masked per their role); the read is audited. A cursor below
 /// the retention mark (events after it were deleted) is 410 `event_gone`; `0` reads from the oldest kept event.
-pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Result<EventPage, AppError> {
+/// It writes nothing: the page leaves with its audit entry ([`Audited`]), so it can be read from a replica.
+pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Result<Audited<EventPage>, AppError> {
     let FeedQuery { after, types, limit } = query;
     let (after, limit) = (*after, *limit);
     ensure_kept(conn, after)?;
     let rows = persistence::events::list(conn, &caller.scope_path, after, types, limit + 1)?;
     let mut entry = caller.audit("event.list.read", "event", after, &caller.scope_path);
     entry.detail = Some(serde_json::json!({ "after": after, "count": rows.len().min(limit as usize) }).to_string());
-    persistence::audit::append(conn, &entry)?;
     let has_more = rows.len() as i64 > limit;
     let mut next = after;
     let mut items = Vec::with_capacity(rows.len().min(limit as usize));
@@ -73,7 +74,7 @@ pub fn page(conn: &mut DbConnection, caller: &Caller, query: &FeedQuery) -> Resu
         next = e.id;
         items.push(to_json(e, caller.role)?);
     }
-    Ok(EventPage { items, next_cursor: next.to_string(), has_more })
+    Ok(Audited::new(EventPage { items, next_cursor: next.to_string(), has_more }, entry))
 }
 
 /// The event as a consumer sees it: personal fields masked per `role` as in lists. A stored payload that is not

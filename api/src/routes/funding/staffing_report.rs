@@ -30,7 +30,9 @@ pub async fn staffing(
     let q = query.into_inner();
     let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let c = caller.0.clone();
-    let out =
-        crate::db::run(&state.pool, move |conn| app::care::funding::staffing::staffing(conn, &c, &code, today)).await?;
+    let out = crate::db::read(&state, &caller.login, move |conn| {
+        app::care::funding::staffing::staffing(conn, &c, &code, today)
+    })
+    .await?;
     Ok(web::Json(out))
 }

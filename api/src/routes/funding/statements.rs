@@ -19,8 +19,10 @@ pub async fn statement(
     caller.require(Permission::RetireeRead)?;
     let (code, year) = path.into_inner();
     let c = caller.0.clone();
-    let out = crate::db::run(&state.pool, move |conn| app::care::funding::statements::statement(conn, &c, &code, year))
-        .await?;
+    let out = crate::db::read(&state, &caller.login, move |conn| {
+        app::care::funding::statements::statement(conn, &c, &code, year)
+    })
+    .await?;
     Ok(web::Json(out))
 }
 
