@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use super::common::{Page, enum_filter, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{Json, etag, page};
+use crate::extract::{Json, page};
 use crate::state::AppState;
 
 pub use app::elder_care::requests::{
@@ -45,10 +45,7 @@ pub async fn create(
     let c = caller.0.clone();
     let v =
         crate::db::write(&state.pool, move |conn| app::elder_care::requests::create(conn, &c, today, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/care/requests/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/care/requests/{}", v.id), &v, v.version))
 }
 
 /// Filters of the request list.

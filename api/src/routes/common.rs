@@ -27,6 +27,14 @@ pub fn ok_with_etag<T: Serialize>(body: &T, version: i64) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::ETAG, crate::extract::etag(version))).json(body)
 }
 
+/// 201 with the new resource's `Location` and `ETag`.
+pub fn created_with_etag<T: Serialize>(location: String, body: &T, version: i64) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, crate::extract::etag(version)))
+        .json(body)
+}
+
 /// Fails with every collected field error, if any.
 pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }

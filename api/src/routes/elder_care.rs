@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use super::common::{Page, enum_filter, finish, flag, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{Json, etag, if_match, page};
+use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
 pub use app::elder_care::caregivers::{CaregiverInput, CaregiverView, GradeChange, GradeRequest, Training};
@@ -38,10 +38,7 @@ pub async fn create_institution(
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::institutions::create(conn, &c, today, asked))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/care/institutions/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/care/institutions/{}", v.id), &v, v.version))
 }
 
 /// Filters of the institution list.
@@ -146,10 +143,7 @@ pub async fn create_caregiver(
     let asked = app::elder_care::caregivers::check(&body.0, today).map_err(ApiError::validation)?;
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::elder_care::caregivers::create(conn, &c, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/care/caregivers/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/care/caregivers/{}", v.id), &v, v.version))
 }
 
 /// Filters of the caregiver list.
