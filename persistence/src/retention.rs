@@ -15,8 +15,12 @@ use time::PrimitiveDateTime;
 use crate::sql::{self, Bind};
 use crate::{DbConnection, RepoResult, now_utc, write_tx};
 
-/// Advisory lock key of the sweep ("RTNS").
-const SWEEP_LOCK: i64 = 0x5254_4e53;
+/// Advisory lock key of the events sweep ("RTNS"). Each table has its own key: with one key for both, a replica
+/// sweeping webhook attempts made another stop sweeping events halfway (it took the lock for "another replica is
+/// sweeping events"), leaving them to the next period.
+const EVENTS_LOCK: i64 = 0x5254_4e53;
+/// Advisory lock key of the webhook-attempts sweep ("RTNT").
+const ATTEMPTS_LOCK: i64 = 0x5254_4e54;
 
 #[derive(QueryableByName)]
 struct Id {
@@ -44,12 +48,12 @@ pub fn events_gone_up_to(conn: &mut DbConnection) -> RepoResult<i64> {
     Ok(rows.first().map_or(0, |m| m.up_to))
 }
 
-/// On PostgreSQL: whether this transaction got the sweep's lock (another replica holds it otherwise).
-fn sweep_lock(conn: &mut DbConnection) -> RepoResult<bool> {
+/// On PostgreSQL: whether this transaction got the sweep's lock `key` (another replica holds it otherwise).
+fn sweep_lock(conn: &mut DbConnection, key: i64) -> RepoResult<bool> {
     if let DbConnection::Sqlite(_) = conn {
         return Ok(true);
     }
-    let got: Vec<Got> = sql::load(conn, "SELECT pg_try_advisory_xact_lock(?) AS got", &[Bind::I64(SWEEP_LOCK)])?;
+    let got: Vec<Got> = sql::load(conn, "SELECT pg_try_advisory_xact_lock(?) AS got", &[Bind::I64(key)])?;
     Ok(got.first().is_some_and(|g| g.got))
 }
 
@@ -66,7 +70,7 @@ pub enum Batch {
 /// cursor of the slowest active webhook) and raises the mark.
 pub fn sweep_events(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i64) -> RepoResult<Batch> {
     write_tx(conn, |conn| {
-        if !sweep_lock(conn)? {
+        if !sweep_lock(conn, EVENTS_LOCK)? {
             return Ok(Batch::Busy);
         }
         let oldest: Vec<Id> =
@@ -96,7 +100,7 @@ pub fn sweep_events(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i
 /// Deletes at most `limit` of the oldest webhook attempts made before `cutoff`.
 pub fn sweep_webhook_attempts(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i64) -> RepoResult<Batch> {
     write_tx(conn, |conn| {
-        if !sweep_lock(conn)? {
+        if !sweep_lock(conn, ATTEMPTS_LOCK)? {
             return Ok(Batch::Busy);
         }
         let n = sql::exec(
