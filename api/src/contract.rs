@@ -202,6 +202,9 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/care/requests/{id}/supervise", "superviseCare"),
     ("POST /api/v1/care/requests/{id}/evaluate", "evaluateCare"),
     ("POST /api/v1/care/requests/{id}/cancel", "cancelCareRequest"),
+    // Monthly reports, month close (issue 27).
+    ("GET /api/v1/reports/monthly", "getMonthlyReport"),
+    ("GET /api/v1/reports/monthly/export", "exportMonthlyReport"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -322,7 +322,34 @@ fn check_age(db: &mut TestDb) {
                 RetireeFilter { scope_path: scope.clone(), max_age: Some((years, on)), ..RetireeFilter::default() };
             agree(&format!("list age_max {at}"), &births, &listed(conn, &filter), |b| domain::age_on(b, on) <= years);
         }
+        // The monthly report's age bands (issue 27): rules::age_band_sql agrees with domain::report::age_band for
+        // the preset's bands and for bands at each threshold.
+        let preset = domain::policy::presets::defaults().reports.bands();
+        let at_thresholds: Vec<u32> = thresholds().iter().map(|y| u32::try_from(*y).expect("years")).collect();
+        for bands in [preset, at_thresholds] {
+            let sql = format!("SELECT id, {} AS band FROM retirees", rules::age_band_sql("birth_date", &bands));
+            let binds: Vec<Bind<'_>> = rules::age_band_binds(&bands, on).into_iter().map(Bind::Date).collect();
+            let rows: Vec<Band> = sql::load(conn, &sql, &binds).expect("bands");
+            assert_eq!(rows.len(), births.len());
+            let disagree: Vec<(i64, String, u32)> = rows
+                .iter()
+                .filter_map(|r| {
+                    let birth = births.iter().find(|(id, _)| *id == r.id).expect("person").1;
+                    let want = domain::report::age_band(birth, on, &bands);
+                    (r.band != want.to_string()).then(|| (r.id, r.band.clone(), want))
+                })
+                .collect();
+            assert_eq!(disagree, [], "age bands {bands:?} on {on}: database and domain disagree (id, db, domain)");
+        }
     }
+}
+
+#[derive(QueryableByName)]
+struct Band {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    band: String,
 }
 
 /// Issue 19.10, GUIDE 五: `rules::support_started_sql` agrees with `domain::support::support_started` for every

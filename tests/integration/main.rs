@@ -54,3 +54,5 @@ mod metrics;
 mod archives;
 // Elderly care services (issue 26).
 mod elder_care;
+// Monthly reports, month close (issue 27).
+mod reports;

@@ -42,6 +42,8 @@ pub mod visits;
 pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
+// Monthly reports, month close (issue 27).
+pub mod reports;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -236,5 +238,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_requests::deliver)
         .service(care_requests::supervise)
         .service(care_requests::evaluate)
-        .service(care_requests::cancel);
+        .service(care_requests::cancel)
+        // Monthly reports, month close (issue 27).
+        .service(reports::export_monthly_report)
+        .service(reports::monthly_report);
 }

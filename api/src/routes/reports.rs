@@ -1,0 +1,111 @@
+//! Monthly statistical reports (issue 27; 按月计报, GUIDE 交接制度, 第四章二; JN Art. 28). The use cases are in
+//! [`app::reports`].
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use domain::Permission;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::common::{finish, ok_with_etag};
+use super::files::{FileOptions, FileParams};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use app::reports::monthly::{MonthlyReport, ReportColumn, ReportRow, ReportSection, ValueKind};
+
+/// Query of the monthly report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthlyQuery {
+    /// A node in the caller's subtree (default: the caller's node); rows are its children.
+    #[param(example = "350203")]
+    pub jurisdiction: Option<String>,
+    /// Month (`YYYY-MM`), default this month.
+    #[param(example = "2026-11")]
+    pub month: Option<String>,
+}
+
+/// The node and month asked for.
+fn node_and_month(caller: &Caller, q: &MonthlyQuery, today: time::Date) -> Result<(String, time::Date), ApiError> {
+    let mut errors = Vec::new();
+    let month = match q.month.as_deref() {
+        Some(m) => app::input::parse_month("month", m).map_err(|e| errors.push(e)).ok(),
+        None => Some(domain::report::month_start(today)),
+    };
+    finish(errors)?;
+    let month = month.unwrap_or_else(|| domain::report::month_start(today));
+    Ok((q.jurisdiction.clone().unwrap_or_else(|| caller.jurisdiction_code.clone()), month))
+}
+
+/// A stable version of a report's content for its ETag (FNV-1a of the JSON).
+fn content_version(report: &MonthlyReport) -> i64 {
+    let bytes = serde_json::to_vec(report).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes()) & i64::MAX
+}
+
+/// The monthly statistical report of a node (按月计报): roll counts by category, management level, sex and age band
+/// (bands from the policy's `reports.age_bands`), special groups, movements (the movement report), certification
+/// (due, certified by method, overdue, suspended, resumed with back-pay), deaths (reported, late, verified,
+/// overpayments raised and recovered), condolences by kind with amounts, visits, self-management groups and
+/// leaders, and the service fund (budget, spending in the month by category, year to date, balance). One row per
+/// child, the node's total the sum of its rows, compared with the previous month and the same month last year.
+/// Counts are whole numbers, amounts yuan with two decimals, all as text.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])), params(MonthlyQuery),
+    responses((status = 200, body = MonthlyReport, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/reports/monthly")]
+pub async fn monthly_report(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<MonthlyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let (code, month) = node_and_month(&caller, &query, today)?;
+    let c = caller.0.clone();
+    let report =
+        crate::db::run(&state.pool, move |conn| app::reports::monthly::monthly_report(conn, &c, &code, month, today))
+            .await?;
+    Ok(ok_with_etag(&report, content_version(&report)))
+}
+
+/// The monthly report as a file in the layout a clerk files: XLSX with one sheet per section (Chinese headers, the
+/// node and month in the title, a bold totals row) and a sheet comparing the totals with the previous month and
+/// the same month last year; or CSV with the tables one after the other.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])), params(MonthlyQuery, FileParams),
+    responses((status = 200, description = "The report file",
+        content(
+            (String = "text/csv", example = json!("code,name,enterprise_employee,total\r\n350203001,厦港街道,120,120\r\n")),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
+        crate::openapi::ReadErrors))]
+#[get("/reports/monthly/export")]
+pub async fn export_monthly_report(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<MonthlyQuery>,
+    params: web::Query<FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let mut errors = Vec::new();
+    let file = params.settle(&req, &mut errors);
+    finish(errors)?;
+    let Some(FileOptions { format, encoding, labels }) = file else {
+        return Err(ApiError::internal("file options settled without errors"));
+    };
+    let (code, month) = node_and_month(&caller, &query, today)?;
+    let c = caller.0.clone();
+    let file = crate::db::run(&state.pool, move |conn| {
+        let report = app::reports::monthly::monthly_report(conn, &c, &code, month, today)?;
+        app::reports::monthly::report_file(&report, format, encoding, labels)
+    })
+    .await?;
+    Ok(super::files::file_response(file))
+}

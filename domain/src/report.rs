@@ -1,0 +1,126 @@
+//! Monthly statistical reports (按月计报; GUIDE 交接制度, 第四章二; JN Art. 28: electronic ledgers at every level):
+//! the month a report covers, its age bands and the comparison months.
+//!
+//! The bands come from the policy (`reports.age_bands`, lower bounds in years, ascending); no text sets them.
+
+use time::{Date, Month};
+
+/// The first day of the month of `day`.
+pub fn month_start(day: Date) -> Date {
+    crate::pension::month_of(day)
+}
+
+/// The last day of the month of `day`.
+pub fn month_end(day: Date) -> Date {
+    day.replace_day(day.month().length(day.year())).unwrap_or(day)
+}
+
+/// The first day of the month before the month of `day`.
+pub fn previous_month(day: Date) -> Date {
+    let first = month_start(day);
+    first.previous_day().map_or(first, month_start)
+}
+
+/// The first day of the same month one year earlier (GUIDE 第四章二: a report is read against the same month of
+/// last year).
+pub fn same_month_last_year(day: Date) -> Date {
+    let first = month_start(day);
+    Date::from_calendar_date(first.year() - 1, first.month(), 1).unwrap_or(first)
+}
+
+/// The day a month's figures are judged on: its last day, or `today` when the month is not over yet (a report of
+/// the running month shows the state so far).
+pub fn as_of(month: Date, today: Date) -> Date {
+    month_end(month).min(today.max(month_start(month)))
+}
+
+/// The band of a person born on `birth` on `on`: the greatest lower bound in `bands` (ascending) not above their
+/// age, or 0 when they are younger than the first bound.
+pub fn age_band(birth: Date, on: Date, bands: &[u32]) -> u32 {
+    let age = crate::age_on(birth, on);
+    bands.iter().copied().filter(|b| i64::from(*b) <= i64::from(age)).max().unwrap_or(0)
+}
+
+/// The Chinese label of the band starting at `lower` among `bands`: `60岁以下`, `60-69岁`, `90岁及以上`.
+pub fn band_label_zh(lower: u32, bands: &[u32]) -> String {
+    let first = bands.first().copied().unwrap_or(0);
+    if lower < first || (lower == 0 && first > 0) {
+        return format!("{first}岁以下");
+    }
+    match bands.iter().copied().find(|b| *b > lower) {
+        Some(next) => format!("{lower}-{}岁", next - 1),
+        None => format!("{lower}岁及以上"),
+    }
+}
+
+/// The stable code of the band starting at `lower`: `under_60`, `60_69`, `90_plus`.
+pub fn band_code(lower: u32, bands: &[u32]) -> String {
+    let first = bands.first().copied().unwrap_or(0);
+    if lower < first || (lower == 0 && first > 0) {
+        return format!("under_{first}");
+    }
+    match bands.iter().copied().find(|b| *b > lower) {
+        Some(next) => format!("{lower}_{}", next - 1),
+        None => format!("{lower}_plus"),
+    }
+}
+
+/// Every band's lower bound, the "below the first" band (0) first.
+pub fn band_bounds(bands: &[u32]) -> Vec<u32> {
+    let mut out = vec![0];
+    out.extend(bands.iter().copied().filter(|b| *b > 0));
+    out
+}
+
+/// `YYYY-MM` of the month of `day`.
+pub fn month_code(day: Date) -> String {
+    format!("{:04}-{:02}", day.year(), u8::from(day.month()))
+}
+
+/// January of the year of `day`.
+pub fn year_start(day: Date) -> Date {
+    Date::from_calendar_date(day.year(), Month::January, 1).unwrap_or(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const BANDS: [u32; 4] = [60, 70, 80, 90];
+
+    #[test]
+    fn months_around_a_report() {
+        // GUIDE 第四章二 按月计报: the month, the one before it and the same month a year earlier.
+        assert_eq!(month_end(date!(2024 - 02 - 10)), date!(2024 - 02 - 29));
+        assert_eq!(month_end(date!(2026 - 12 - 01)), date!(2026 - 12 - 31));
+        assert_eq!(previous_month(date!(2026 - 01 - 15)), date!(2025 - 12 - 01));
+        assert_eq!(same_month_last_year(date!(2024 - 02 - 29)), date!(2023 - 02 - 01));
+        assert_eq!(as_of(date!(2026 - 12 - 01), date!(2026 - 12 - 06)), date!(2026 - 12 - 06));
+        assert_eq!(as_of(date!(2026 - 11 - 01), date!(2026 - 12 - 06)), date!(2026 - 11 - 30));
+        assert_eq!(month_code(date!(2026 - 03 - 31)), "2026-03");
+    }
+
+    #[test]
+    fn age_bands_count_the_birthday() {
+        // Bands are policy values (not stated); age is counted as domain::age_on does.
+        let on = date!(2026 - 11 - 30);
+        assert_eq!(age_band(date!(1966 - 11 - 30), on, &BANDS), 60);
+        assert_eq!(age_band(date!(1966 - 12 - 01), on, &BANDS), 0);
+        assert_eq!(age_band(date!(1956 - 11 - 30), on, &BANDS), 70);
+        assert_eq!(age_band(date!(1930 - 01 - 01), on, &BANDS), 90);
+        assert_eq!(age_band(date!(1952 - 02 - 29), date!(2022 - 02 - 28), &BANDS), 60);
+        assert_eq!(age_band(date!(1952 - 02 - 29), date!(2022 - 03 - 01), &BANDS), 70);
+    }
+
+    #[test]
+    fn band_labels() {
+        assert_eq!(band_label_zh(0, &BANDS), "60岁以下");
+        assert_eq!(band_label_zh(60, &BANDS), "60-69岁");
+        assert_eq!(band_label_zh(90, &BANDS), "90岁及以上");
+        assert_eq!(band_code(0, &BANDS), "under_60");
+        assert_eq!(band_code(80, &BANDS), "80_89");
+        assert_eq!(band_code(90, &BANDS), "90_plus");
+        assert_eq!(band_bounds(&BANDS), vec![0, 60, 70, 80, 90]);
+    }
+}
