@@ -205,6 +205,9 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     // Monthly reports, month close (issue 27).
     ("GET /api/v1/reports/monthly", "getMonthlyReport"),
     ("GET /api/v1/reports/monthly/export", "exportMonthlyReport"),
+    ("POST /api/v1/reports/monthly/closes", "closeMonth"),
+    ("GET /api/v1/reports/monthly/closes/{jurisdiction}/{month}", "getMonthClose"),
+    ("POST /api/v1/reports/monthly/closes/{jurisdiction}/{month}/reopen", "reopenMonth"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -82,6 +82,77 @@ pub fn year_start(day: Date) -> Date {
     Date::from_calendar_date(day.year(), Month::January, 1).unwrap_or(day)
 }
 
+crate::code_enum! {
+    /// Where a node's month stands.
+    MonthStatus {
+        /// Not closed: the figures are counted when asked for.
+        Open = "open": "未结账",
+        /// Closed: the report is a frozen snapshot.
+        Closed = "closed": "已结账",
+        /// Closed, then reopened by an administrator with a reason.
+        Reopened = "reopened": "已重新打开",
+    }
+}
+
+/// Why a month cannot be closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseError {
+    /// The month has not ended on `today`.
+    NotOver,
+    /// Closed already.
+    AlreadyClosed,
+    /// These children have not closed it (GUIDE 交接制度: the community first, then the street, the district, the
+    /// city).
+    ChildrenOpen(Vec<String>),
+}
+
+impl crate::RuleViolation for CloseError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotOver => "month_not_over",
+            Self::AlreadyClosed => "month_closed",
+            Self::ChildrenOpen(_) => "children_not_closed",
+        }
+    }
+    fn message_zh(&self) -> String {
+        match self {
+            Self::NotOver => "该月尚未结束，不能结账".into(),
+            Self::AlreadyClosed => "该月已结账".into(),
+            Self::ChildrenOpen(c) => format!("下级尚未结账：{}", c.join("、")),
+        }
+    }
+    fn message_en(&self) -> String {
+        match self {
+            Self::NotOver => "the month is not over; it cannot be closed yet".into(),
+            Self::AlreadyClosed => "the month is closed already".into(),
+            Self::ChildrenOpen(c) => format!("these children have not closed the month: {}", c.join(", ")),
+        }
+    }
+}
+
+/// Whether a node may close `month` on `today`: the month is over, the node has not closed it (`status`), and every
+/// child has (`children`: code and status) — a community closes first, then its street, district and city
+/// (GUIDE 交接制度 "按月计报"; JN Art. 28: ledgers at every level).
+pub fn check_close(
+    month: Date,
+    today: Date,
+    status: MonthStatus,
+    children: &[(String, MonthStatus)],
+) -> Result<(), CloseError> {
+    if today <= month_end(month) {
+        return Err(CloseError::NotOver);
+    }
+    if status == MonthStatus::Closed {
+        return Err(CloseError::AlreadyClosed);
+    }
+    let open: Vec<String> =
+        children.iter().filter(|(_, s)| *s != MonthStatus::Closed).map(|(c, _)| c.clone()).collect();
+    if !open.is_empty() {
+        return Err(CloseError::ChildrenOpen(open));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +182,22 @@ mod tests {
         assert_eq!(age_band(date!(1930 - 01 - 01), on, &BANDS), 90);
         assert_eq!(age_band(date!(1952 - 02 - 29), date!(2022 - 02 - 28), &BANDS), 60);
         assert_eq!(age_band(date!(1952 - 02 - 29), date!(2022 - 03 - 01), &BANDS), 70);
+    }
+
+    #[test]
+    fn a_parent_closes_after_its_children() {
+        // GUIDE 交接制度 按月计报: community → street → district → city; a month closes once it is over.
+        let nov = date!(2026 - 11 - 01);
+        let closed = MonthStatus::Closed;
+        let kids = |s: MonthStatus| vec![("350203001001".to_owned(), closed), ("350203001004".to_owned(), s)];
+        assert_eq!(check_close(nov, date!(2026 - 11 - 30), MonthStatus::Open, &[]), Err(CloseError::NotOver));
+        assert_eq!(check_close(nov, date!(2026 - 12 - 01), MonthStatus::Open, &[]), Ok(()));
+        assert_eq!(check_close(nov, date!(2026 - 12 - 06), closed, &[]), Err(CloseError::AlreadyClosed));
+        assert_eq!(
+            check_close(nov, date!(2026 - 12 - 06), MonthStatus::Open, &kids(MonthStatus::Reopened)),
+            Err(CloseError::ChildrenOpen(vec!["350203001004".to_owned()]))
+        );
+        assert_eq!(check_close(nov, date!(2026 - 12 - 06), MonthStatus::Reopened, &kids(closed)), Ok(()));
     }
 
     #[test]

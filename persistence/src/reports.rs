@@ -327,3 +327,113 @@ pub fn funds(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> 
     )?);
     Ok(out)
 }
+
+/// The close of one node's month.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = crate::schema::month_closes)]
+pub struct MonthClose {
+    /// Id.
+    pub id: i64,
+    /// The node.
+    pub jurisdiction_code: String,
+    /// First day of the month.
+    pub month: Date,
+    /// `closed` or `reopened`.
+    pub status: String,
+    /// The frozen report (JSON).
+    pub snapshot: String,
+    /// The children whose filed figures differ from the parent's count (JSON array).
+    pub differences: String,
+    /// Who closed it (last).
+    pub closed_by: String,
+    /// When.
+    pub closed_at: time::PrimitiveDateTime,
+    /// Who reopened it.
+    pub reopened_by: Option<String>,
+    /// When.
+    pub reopened_at: Option<time::PrimitiveDateTime>,
+    /// Why.
+    pub reopen_reason: Option<String>,
+    /// Version (ETag).
+    pub version: i64,
+}
+
+/// The close row of `code`'s month, closed or reopened.
+pub fn close_of(conn: &mut DbConnection, code: &str, month: Date) -> RepoResult<Option<MonthClose>> {
+    use crate::schema::month_closes as m;
+    Ok(m::table
+        .filter(m::jurisdiction_code.eq(code))
+        .filter(m::month.eq(month))
+        .select(MonthClose::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The close rows of the children of `code` for `month`.
+pub fn closes_of_children(conn: &mut DbConnection, code: &str, month: Date) -> RepoResult<Vec<MonthClose>> {
+    use crate::schema::{jurisdictions as j, month_closes as m};
+    Ok(m::table
+        .inner_join(j::table)
+        .filter(j::parent_code.eq(code))
+        .filter(m::month.eq(month))
+        .select(MonthClose::as_select())
+        .load(conn)?)
+}
+
+/// Closes `code`'s month with `snapshot` and `differences`: a new row, or the reopened row closed again (version
+/// + 1, the reopening kept).
+pub fn close(
+    conn: &mut DbConnection,
+    code: &str,
+    month: Date,
+    snapshot: &str,
+    differences: &str,
+    actor: &str,
+) -> RepoResult<MonthClose> {
+    use crate::schema::month_closes as m;
+    let now = crate::now_utc();
+    match close_of(conn, code, month)? {
+        Some(row) => {
+            diesel::update(m::table.find(row.id))
+                .set((
+                    m::status.eq("closed"),
+                    m::snapshot.eq(snapshot),
+                    m::differences.eq(differences),
+                    m::closed_by.eq(actor),
+                    m::closed_at.eq(now),
+                    m::version.eq(m::version + 1),
+                ))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(m::table)
+                .values((
+                    m::jurisdiction_code.eq(code),
+                    m::month.eq(month),
+                    m::status.eq("closed"),
+                    m::snapshot.eq(snapshot),
+                    m::differences.eq(differences),
+                    m::closed_by.eq(actor),
+                    m::closed_at.eq(now),
+                    m::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+        }
+    }
+    close_of(conn, code, month)?.ok_or(crate::RepoError::NotFound)
+}
+
+/// Reopens a closed month with a reason (version + 1; the snapshot is kept for the record).
+pub fn reopen(conn: &mut DbConnection, id: i64, reason: &str, actor: &str) -> RepoResult<()> {
+    use crate::schema::month_closes as m;
+    diesel::update(m::table.find(id))
+        .set((
+            m::status.eq("reopened"),
+            m::reopened_by.eq(actor),
+            m::reopened_at.eq(crate::now_utc()),
+            m::reopen_reason.eq(reason),
+            m::version.eq(m::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

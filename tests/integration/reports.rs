@@ -230,3 +230,105 @@ both_backends! {
         assert_eq!(cells[h + 3].last().map(String::as_str), Some("2"));
     }
 }
+
+/// A hospital condolence for `id` on `on` (XM Art. 21(2): 200.00 paid).
+async fn condolence(app: &TestApp, id: i64, on: &str, paid: bool) {
+    let body = json!({"retiree_id": id, "kind": "hospital", "on_date": on, "paid": paid});
+    app.post("/api/v1/condolences", "city", &body).await.expect(201);
+}
+
+async fn close(app: &TestApp, node: &str, login: &str) -> Resp {
+    app.post("/api/v1/reports/monthly/closes", login, &json!({"jurisdiction": node, "month": "2026-11"})).await
+}
+
+async fn reopen(app: &TestApp, node: &str, reason: &str) -> Resp {
+    app.post(&format!("/api/v1/reports/monthly/closes/{node}/2026-11/reopen"), "admin", &json!({"reason": reason}))
+        .await
+}
+
+both_backends! {
+    async fn months_close_from_the_community_up_and_stay_as_filed(app: &TestApp) {
+        preset(app).await;
+        let id = person(app, "350203001001", 1, false, "19550101", "enterprise_employee").await;
+        condolence(app, id, "2026-11-20", true).await;
+        // Roles: closing is for the service bodies; the auditor and the admin do not close.
+        close(app, "350203001001", "auditor").await.problem(403, "forbidden");
+        close(app, "350203001001", "admin").await.problem(403, "forbidden");
+        // Bad input and other nodes.
+        let res = app.post("/api/v1/reports/monthly/closes", "hongshan", &json!({"jurisdiction": "350203001001", "month": "11/2026"})).await.problem(422, "invalid_month");
+        assert_eq!(res.fields(), [("/month".to_owned(), "invalid_month".to_owned())]);
+        let res = close(app, "350203001001", "fengchaoshan").await.problem(422, "jurisdiction_not_found");
+        assert_eq!(res.fields(), [("/jurisdiction".to_owned(), "jurisdiction_not_found".to_owned())]);
+        // The running month is not over.
+        app.post("/api/v1/reports/monthly/closes", "hongshan", &json!({"jurisdiction": "350203001001", "month": "2026-12"})).await.problem(409, "month_not_over");
+        // A street cannot close before its communities: the open ones are named.
+        let res = close(app, "350203001", "xiagang").await.problem(409, "children_not_closed");
+        assert!(res.body["detail"].as_str().unwrap().contains("350203001004"), "{}", res.text);
+        assert_eq!(app.count("month_closes"), 0);
+
+        let res = close(app, "350203001001", "hongshan").await.expect(201);
+        assert_eq!(res.header("location"), Some("/api/v1/reports/monthly/closes/350203001001/2026-11"));
+        assert_eq!((res.body["status"].as_str(), res.body["closed_by"].as_str()), (Some("closed"), Some("hongshan")));
+        assert_eq!(res.body["report"], "/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-11");
+        close(app, "350203001001", "hongshan").await.problem(409, "month_closed");
+        close(app, "350203001004", "fengchaoshan").await.expect(201);
+        let street = close(app, "350203001", "xiagang").await.expect(201);
+        assert_eq!(street.body["differences"], json!([]), "厦港 counts each community as it filed");
+        // The district still waits for 中华街道.
+        close(app, "350203", "siming").await.problem(409, "children_not_closed");
+        assert_eq!(app.audit_count("report.close"), 3);
+
+        // The data platform learns of each close, with the link to the report.
+        let feed = app.get("/api/v1/events?types=report.month_closed", "platform").await.expect(200);
+        let items = feed.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!((items[0]["jurisdiction"].as_str(), items[0]["subject"]["type"].as_str()), (Some("350203001001"), Some("month_close")));
+        assert_eq!(items[0]["payload"]["report"], "/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-11");
+        assert_eq!((items[2]["payload"]["level"].as_str(), items[2]["payload"]["month"].as_str()), (Some("street"), Some("2026-11")));
+
+        // A later entry for November: the filed report stays; December shows the correction.
+        condolence(app, id, "2026-11-25", true).await;
+        let nov = app.get("/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-11", "hongshan").await.expect(200).body;
+        assert_eq!(nov["status"], "closed");
+        assert_eq!((total(&nov, "condolences", "hospital"), total(&nov, "condolences", "hospital_amount")), (1, 20_000));
+        let dec = app.get("/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-12", "hongshan").await.expect(200).body;
+        assert_eq!(dec["status"], "open");
+        let fixes: Vec<&Value> = dec["corrections"].as_array().unwrap().iter().filter(|c| c["section"] == "condolences").collect();
+        assert_eq!(fixes, [
+            &json!({"month": "2026-11", "section": "condolences", "column": "hospital", "filed": "1", "now": "2", "difference": "1"}),
+            &json!({"month": "2026-11", "section": "condolences", "column": "hospital_amount", "filed": "200.00", "now": "400.00", "difference": "200.00"}),
+        ]);
+        // December compares with November as filed.
+        let s = section(&dec, "condolences");
+        let i = s["columns"].as_array().unwrap().iter().position(|c| c["code"] == "hospital").unwrap();
+        assert_eq!(s["previous_month"][i], "1");
+
+        // Reopening: the admin only, with a reason, the parent first.
+        app.post("/api/v1/reports/monthly/closes/350203001001/2026-11/reopen", "hongshan", &json!({"reason": "补录"})).await.problem(403, "forbidden");
+        reopen(app, "350203001001", "补录11月住院慰问").await.problem(409, "parent_month_closed");
+        let res = reopen(app, "350203001", "  ").await.problem(422, "required");
+        assert_eq!(res.fields(), [("/reason".to_owned(), "required".to_owned())]);
+        reopen(app, "350206001", "补录").await.problem(409, "month_not_closed");
+        app.post("/api/v1/reports/monthly/closes/350203001/2026-11/reopen", "admin", &json!({"reason": "x"}))
+            .await.expect(200);
+        let res = app.get("/api/v1/reports/monthly/closes/350203001/2026-11", "xiagang").await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["reopen_reason"].as_str()), (Some("reopened"), Some("x")));
+        let etag = res.header("etag").unwrap().to_owned();
+        assert_eq!(etag, api::extract::etag(res.body["version"].as_i64().unwrap()));
+        app.get("/api/v1/reports/monthly/closes/350203001/2026-11", "huli").await.problem(404, "not_found");
+        app.get("/api/v1/reports/monthly/closes/350203003/2026-11", "siming").await.problem(404, "not_found");
+        reopen(app, "350203001001", "补录11月住院慰问").await.expect(200);
+        assert_eq!(app.audit_count("report.reopen"), 2);
+        let open = app.get("/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-11", "hongshan").await.expect(200).body;
+        assert_eq!((open["status"].as_str(), total(&open, "condolences", "hospital")), (Some("open"), 2));
+
+        // 鸿山 files again (2); an entry after that makes 厦港's count differ from what 鸿山 filed, shown at close.
+        close(app, "350203001001", "hongshan").await.expect(201);
+        condolence(app, id, "2026-11-28", false).await;
+        let street = close(app, "350203001", "xiagang").await.expect(201);
+        assert_eq!(street.body["differences"], json!([
+            {"child": "350203001001", "section": "condolences", "column": "hospital", "filed": "2", "counted": "3"},
+        ]));
+        assert_eq!(street.body["version"], 3, "closed, reopened, closed");
+    }
+}

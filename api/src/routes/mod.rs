@@ -241,5 +241,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_requests::cancel)
         // Monthly reports, month close (issue 27).
         .service(reports::export_monthly_report)
-        .service(reports::monthly_report);
+        .service(reports::monthly_report)
+        .service(reports::close_month)
+        .service(reports::get_month_close)
+        .service(reports::reopen_month);
 }

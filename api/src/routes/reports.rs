@@ -1,7 +1,7 @@
 //! Monthly statistical reports (issue 27; 按月计报, GUIDE 交接制度, 第四章二; JN Art. 28). The use cases are in
 //! [`app::reports`].
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -10,6 +10,7 @@ use super::common::{finish, ok_with_etag};
 use super::files::{FileOptions, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::state::AppState;
 
 pub use app::reports::monthly::{MonthlyReport, ReportColumn, ReportRow, ReportSection, ValueKind};
@@ -108,4 +109,90 @@ pub async fn export_monthly_report(
     })
     .await?;
     Ok(super::files::file_response(file))
+}
+
+pub use app::reports::close::{CloseDifference, CloseMonthRequest, MonthCloseView, ReopenMonthRequest};
+pub use app::reports::monthly::Correction;
+
+fn close_location(v: &MonthCloseView) -> String {
+    format!("/api/v1/reports/monthly/closes/{}/{}", v.jurisdiction, v.month)
+}
+
+/// Closes a node's month (月报结账; GUIDE 交接制度 "按月计报"): the community first, then the street, the district
+/// and the city. The report is frozen as filed; later entries for the month show as corrections in the next open
+/// month. Each child's filed figures are compared with the parent's count and the differences kept
+/// (`differences`). A month not over: 409 `month_not_over`; closed already: 409 `month_closed`; a child still open:
+/// 409 `children_not_closed` naming them. Emits `report.month_closed` with the link to the report.
+#[utoipa::path(tag = "reports", security(("bearer" = ["report.close"])), request_body = CloseMonthRequest,
+    responses((status = 201, body = MonthCloseView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/reports/monthly/closes")]
+pub async fn close_month(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<CloseMonthRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ReportClose)?;
+    let body = body.0;
+    let month = app::input::parse_month("/month", &body.month).map_err(|e| ApiError::validation(vec![e]))?;
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::reports::close::close(conn, &c, &body.jurisdiction, month, today)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", close_location(&v)))
+        .insert_header(("ETag", crate::extract::etag(v.version)))
+        .json(v))
+}
+
+/// Parses the path's node and month; a malformed month is 404 (no such close).
+fn close_path(path: (String, String)) -> Result<(String, time::Date), ApiError> {
+    let month = app::input::parse_month("month", &path.1)
+        .map_err(|_| ApiError::from(app::AppError::of(domain::ErrorCode::NotFound)))?;
+    Ok((path.0, month))
+}
+
+/// The close of a node's month (closed or reopened, with the differences found at close); never closed: 404.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("jurisdiction" = String, Path, description = "Node code"), ("month" = String, Path, description = "Month `YYYY-MM`")),
+    responses((status = 200, body = MonthCloseView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/reports/monthly/closes/{jurisdiction}/{month}")]
+pub async fn get_month_close(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let (code, month) = close_path(path.into_inner())?;
+    let c = caller.0.clone();
+    let v = crate::db::run(&state.pool, move |conn| app::reports::close::get(conn, &c, &code, month)).await?;
+    Ok(ok_with_etag(&v, v.version))
+}
+
+/// Reopens a closed month (an administrator, with a reason; audited with it). Not closed: 409 `month_not_closed`;
+/// the parent's month closed: 409 `parent_month_closed` (reopen the parent first). The next close files a new
+/// snapshot.
+#[utoipa::path(tag = "reports", security(("bearer" = ["report.reopen"])), request_body = ReopenMonthRequest,
+    params(("jurisdiction" = String, Path, description = "Node code"), ("month" = String, Path, description = "Month `YYYY-MM`"),
+        ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = MonthCloseView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/reports/monthly/closes/{jurisdiction}/{month}/reopen")]
+pub async fn reopen_month(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Json<ReopenMonthRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReportReopen)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let (code, month) = close_path(path.into_inner())?;
+    let c = caller.0.clone();
+    let reason = body.0.reason;
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::reports::close::reopen(conn, &c, &code, month, if_match, &reason)
+    })
+    .await?;
+    Ok(ok_with_etag(&v, v.version))
 }

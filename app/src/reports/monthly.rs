@@ -90,8 +90,31 @@ pub struct MonthlyReport {
     /// The day states and ages are judged on: the month's last day, or today within the running month.
     #[schema(value_type = String, format = Date)]
     pub as_of: Date,
+    /// `open` (counted when asked for) or `closed` (the snapshot filed at close).
+    pub status: domain::report::MonthStatus,
     /// The sections.
     pub sections: Vec<ReportSection>,
+    /// Entries made after an earlier month was closed, shown here in the next open month: per closed month, section
+    /// and column, the filed figure, the figure counted now and the difference. Empty in a closed month's snapshot.
+    pub corrections: Vec<Correction>,
+}
+
+/// A change to a closed month's figure, shown in the next open month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"month": "2026-11", "section": "deaths", "column": "reported", "filed": "1", "now": "2", "difference": "1"}))]
+pub struct Correction {
+    /// The closed month (`YYYY-MM`).
+    pub month: String,
+    /// Section code.
+    pub section: String,
+    /// Column code.
+    pub column: String,
+    /// The node's total filed at close.
+    pub filed: String,
+    /// The node's total counted now.
+    pub now: String,
+    /// now − filed.
+    pub difference: String,
 }
 
 /// Integers per child code for one section, before they are rendered.
@@ -449,8 +472,15 @@ pub(crate) fn assemble(
         name: node.name.clone(),
         month: rules::month_code(month),
         as_of: on,
+        status: domain::report::MonthStatus::Open,
         sections,
+        corrections: Vec::new(),
     }
+}
+
+/// The totals per section of a report, rendered.
+fn totals(report: &MonthlyReport) -> BTreeMap<String, Vec<String>> {
+    report.sections.iter().map(|s| (s.code.clone(), s.total.values.clone())).collect()
 }
 
 /// The totals per section of a month for comparison: a closed month's snapshot, else counted now.
@@ -461,6 +491,9 @@ fn totals_of(
     month: Date,
     today: Date,
 ) -> Result<BTreeMap<String, Vec<String>>, AppError> {
+    if let Some(filed) = super::close::snapshot_of(conn, &node.code, month)? {
+        return Ok(totals(&filed));
+    }
     let on = rules::as_of(month, today);
     let figures = compute(conn, caller, node, month, on)?;
     Ok(figures
@@ -472,8 +505,69 @@ fn totals_of(
         .collect())
 }
 
-/// The monthly report of node `code` (in the caller's subtree, else 422 `jurisdiction_not_found`) for `month`
-/// (a month after the current one is 422 `month_in_future`), counted now.
+/// The report of `node`'s `month` counted now (what a close freezes), with the comparison totals.
+pub(crate) fn counted(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    node: &Jurisdiction,
+    month: Date,
+    today: Date,
+) -> Result<MonthlyReport, AppError> {
+    let on = rules::as_of(month, today);
+    let now = compute(conn, caller, node, month, on)?;
+    let previous = totals_of(conn, caller, node, rules::previous_month(month), today)?;
+    let last_year = totals_of(conn, caller, node, rules::same_month_last_year(month), today)?;
+    Ok(assemble(node, month, on, &now, &previous, &last_year))
+}
+
+/// How many closed months before an open one are checked for corrections.
+const CORRECTION_MONTHS: usize = 12;
+
+/// Corrections of the closed months just before `month` (back to the first open one): their totals counted now
+/// against their snapshots.
+fn corrections(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    node: &Jurisdiction,
+    month: Date,
+    today: Date,
+) -> Result<Vec<Correction>, AppError> {
+    let mut out = Vec::new();
+    let mut m = rules::previous_month(month);
+    for _ in 0..CORRECTION_MONTHS {
+        let Some(filed) = super::close::snapshot_of(conn, &node.code, m)? else { break };
+        let now = compute(conn, caller, node, m, rules::as_of(m, today))?;
+        for f in &now {
+            let Some(section) = filed.sections.iter().find(|s| s.code == f.code) else { continue };
+            let total = f.total();
+            for ((code, _, kind), value) in f.columns.iter().zip(&total) {
+                let before = section
+                    .columns
+                    .iter()
+                    .position(|c| &c.code == code)
+                    .and_then(|j| section.total.values.get(j))
+                    .and_then(|v| parse_value(*kind, v))
+                    .unwrap_or(0);
+                if before != *value {
+                    out.push(Correction {
+                        month: rules::month_code(m),
+                        section: f.code.to_owned(),
+                        column: code.clone(),
+                        filed: render(*kind, before),
+                        now: render(*kind, *value),
+                        difference: render(*kind, value - before),
+                    });
+                }
+            }
+        }
+        m = rules::previous_month(m);
+    }
+    Ok(out)
+}
+
+/// The monthly report of node `code` (in the caller's subtree, else 422 `jurisdiction_not_found`) for `month`: the
+/// snapshot filed at close when the month is closed; else counted now, with the corrections of the closed months
+/// just before it.
 pub fn monthly_report(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -483,11 +577,14 @@ pub fn monthly_report(
 ) -> Result<MonthlyReport, AppError> {
     let node = node_in_scope(conn, caller, code, "jurisdiction")?;
     let month = rules::month_start(month);
-    let on = rules::as_of(month, today);
-    let now = compute(conn, caller, &node, month, on)?;
-    let previous = totals_of(conn, caller, &node, rules::previous_month(month), today)?;
-    let last_year = totals_of(conn, caller, &node, rules::same_month_last_year(month), today)?;
-    Ok(assemble(&node, month, on, &now, &previous, &last_year))
+    if let Some(mut filed) = super::close::snapshot_of(conn, &node.code, month)? {
+        filed.status = domain::report::MonthStatus::Closed;
+        filed.corrections = Vec::new();
+        return Ok(filed);
+    }
+    let mut report = counted(conn, caller, &node, month, today)?;
+    report.corrections = corrections(conn, caller, &node, month, today)?;
+    Ok(report)
 }
 
 /// The report as a file: one sheet per section (Chinese headers, the node and month in the title, a totals row),
