@@ -72,6 +72,12 @@ pub fn band_bounds(bands: &[u32]) -> Vec<u32> {
     out
 }
 
+/// Whether a special-group flag from `from` to `to` (inclusive; open-ended without it) is in force on `on` (GUIDE
+/// 第四章五: flags with dates for the groups the data cannot compute).
+pub fn flag_in_force(from: Date, to: Option<Date>, on: Date) -> bool {
+    from <= on && to.is_none_or(|t| t >= on)
+}
+
 /// `YYYY-MM` of the month of `day`.
 pub fn month_code(day: Date) -> String {
     format!("{:04}-{:02}", day.year(), u8::from(day.month()))
@@ -198,6 +204,17 @@ mod tests {
             Err(CloseError::ChildrenOpen(vec!["350203001004".to_owned()]))
         );
         assert_eq!(check_close(nov, date!(2026 - 12 - 06), MonthStatus::Reopened, &kids(closed)), Ok(()));
+    }
+
+    #[test]
+    fn flags_count_both_ends() {
+        // GUIDE 第四章五: a flag holds from its start to its end day inclusive.
+        let (from, to) = (date!(2026 - 01 - 01), Some(date!(2026 - 06 - 30)));
+        assert!(!flag_in_force(from, to, date!(2025 - 12 - 31)));
+        assert!(flag_in_force(from, to, from));
+        assert!(flag_in_force(from, to, date!(2026 - 06 - 30)));
+        assert!(!flag_in_force(from, to, date!(2026 - 07 - 01)));
+        assert!(flag_in_force(from, None, date!(2099 - 01 - 01)));
     }
 
     #[test]

@@ -101,8 +101,8 @@ pub fn special_groups(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec
             "SELECT j.path AS path, 'special_group' AS section, g.group_code AS key, \
              CAST(COUNT(DISTINCT r.id) AS BIGINT) AS n, CAST(0 AS BIGINT) AS fen FROM retiree_special_groups g \
              JOIN retirees r ON r.id = g.retiree_id JOIN jurisdictions j ON j.code = r.community_code \
-             WHERE {IN_SCOPE} AND r.on_roll AND g.from_date <= ? AND (g.to_date IS NULL OR g.to_date >= ?) \
-             GROUP BY j.path, g.group_code"
+             WHERE {IN_SCOPE} AND r.on_roll AND {} GROUP BY j.path, g.group_code",
+            rules::flag_in_force_sql("g.from_date", "g.to_date")
         ),
         &[Bind::Text(p.scope_path), Bind::Text(&upper), Bind::Date(p.on), Bind::Date(p.on)],
     )?;

@@ -13,6 +13,7 @@
 //!   `advanced_age_years`).
 //! - Age band of the monthly report: [`age_band_sql`] with [`age_band_binds`] restates
 //!   [`domain::report::age_band`] (GUIDE 第四章二 按月计报; the bands from the policy's `reports.age_bands`).
+//! - Special-group flag in force: [`flag_in_force_sql`] restates [`domain::report::flag_in_force`] (GUIDE 第四章五).
 //! - Dependants' support started: [`support_started_sql`] restates [`domain::support::support_started`] (GUIDE
 //!   五; issue 19.10): a certification run suspends only support that has started.
 //! - Late death report ([`domain::death::is_late`], CS Art. 16(4)) has no restatement: `death_reports.late` is
@@ -129,4 +130,10 @@ pub fn age_band_binds(bands: &[u32], on: Date) -> Vec<Date> {
     sorted.sort_unstable();
     sorted.dedup();
     sorted.iter().rev().map(|b| domain::born_on_or_before_for_age(on, i32::try_from(*b).unwrap_or(i32::MAX))).collect()
+}
+
+/// `{from} <= ? AND ({to} IS NULL OR {to} >= ?)`: a special-group flag in force on the as-of date (bound twice) —
+/// [`domain::report::flag_in_force`] (GUIDE 第四章五; the end day counts).
+pub fn flag_in_force_sql(from: &str, to: &str) -> String {
+    format!("{from} <= ? AND ({to} IS NULL OR {to} >= ?)")
 }

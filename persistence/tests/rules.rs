@@ -341,6 +341,14 @@ fn check_age(db: &mut TestDb) {
                 .collect();
             assert_eq!(disagree, [], "age bands {bands:?} on {on}: database and domain disagree (id, db, domain)");
         }
+        // The report's advanced-age count: rules::age_at_least_sql agrees with domain::age_on.
+        for years in thresholds() {
+            let sql = rules::age_at_least_sql("birth_date");
+            let bind = domain::born_on_or_before_for_age(on, years);
+            agree(&format!("rules::age_at_least_sql {years} on {on}"), &births, &ids_where(conn, &sql, bind), |b| {
+                domain::age_on(b, on) >= years
+            });
+        }
     }
 }
 
@@ -407,6 +415,69 @@ fn check_support_started(db: &mut TestDb) {
         assert!(started > 0 && started < dependants.len(), "{on}: rows on both sides");
         let counted = runs::count_overdue_dependents(conn, &scope, on).expect("dependants");
         assert_eq!(counted, i64::try_from(started).expect("count"), "a run on {on} counts the started only");
+    }
+}
+
+/// GUIDE 第四章五: `rules::flag_in_force_sql` agrees with `domain::report::flag_in_force` for flags ending before,
+/// on and after each as-of date, and open-ended ones.
+fn check_flags(db: &mut TestDb) {
+    let conn = &mut db.conn;
+    community(conn);
+    let people: Vec<(Date, Date)> = vec![(date!(1950 - 06 - 15), date!(2100 - 01 - 01))];
+    let person = register(conn, &people)[0].0;
+    let mut flags = Vec::new();
+    for on in AS_OF {
+        for from in around(on) {
+            for to in [None, Some(on - Duration::days(1)), Some(on), Some(on + Duration::days(1))] {
+                flags.push((from, to));
+            }
+        }
+    }
+    for (i, (from, to)) in flags.iter().enumerate() {
+        let group = format!("g{i}");
+        let insert = match to {
+            Some(t) => sql::exec(
+                conn,
+                "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date, to_date) VALUES (?, ?, ?, ?)",
+                &[Bind::I64(person), Bind::Text(&group), Bind::Date(*from), Bind::Date(*t)],
+            ),
+            None => sql::exec(
+                conn,
+                "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date) VALUES (?, ?, ?)",
+                &[Bind::I64(person), Bind::Text(&group), Bind::Date(*from)],
+            ),
+        };
+        insert.expect("flag");
+    }
+    for on in AS_OF {
+        let sql =
+            format!("SELECT id FROM retiree_special_groups WHERE {}", rules::flag_in_force_sql("from_date", "to_date"));
+        let ids: BTreeSet<i64> = sql::load::<Id>(conn, &sql, &[Bind::Date(on), Bind::Date(on)])
+            .expect("flags")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let all: Vec<Id> = sql::load(conn, "SELECT id FROM retiree_special_groups ORDER BY id", &[]).expect("all");
+        let in_force: BTreeSet<i64> = all
+            .iter()
+            .zip(&flags)
+            .filter(|(_, (from, to))| domain::report::flag_in_force(*from, *to, on))
+            .map(|(r, _)| r.id)
+            .collect();
+        assert_eq!(ids, in_force, "flags in force on {on}: database and domain disagree");
+        assert!(!ids.is_empty() && ids.len() < flags.len(), "{on}: rows on both sides");
+    }
+}
+
+#[test]
+fn flag_in_force_agrees_with_the_domain_on_sqlite() {
+    check_flags(&mut sqlite());
+}
+
+#[test]
+fn flag_in_force_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_flags(&mut db);
     }
 }
 
