@@ -78,6 +78,49 @@ pub fn flag_in_force(from: Date, to: Option<Date>, on: Date) -> bool {
     from <= on && to.is_none_or(|t| t >= on)
 }
 
+/// The six groups of the special-group ledgers (特殊群体台账, GUIDE 第四章五).
+pub const LEDGER_GROUPS: [crate::SpecialGroup; 6] = [
+    crate::SpecialGroup::AdvancedAge,
+    crate::SpecialGroup::WidowedChildless,
+    crate::SpecialGroup::SeriouslyIll,
+    crate::SpecialGroup::SevereHardship,
+    crate::SpecialGroup::PreLiberationWorker,
+    crate::SpecialGroup::ModelWorker,
+];
+
+crate::code_enum! {
+    /// Where a person stands in a special-group ledger (GUIDE 第四章五: classify, verify, maintain).
+    LedgerStatus {
+        /// Computed a member and confirmed by a worker within the policy's interval.
+        Verified = "verified": "已核实",
+        /// Computed a member, never verified.
+        Unverified = "unverified": "待核实",
+        /// Recorded a member, the last verification older than the interval.
+        Stale = "stale": "核实已过期",
+        /// The computed and the recorded membership disagree.
+        Disagrees = "disagrees": "计算与核实结果不一致",
+    }
+}
+
+/// The ledger status of a person: `computed` (from the data: age, dated flags), the last verification (`member`,
+/// day), judged on `on` with the interval `interval_days` (policy `reports.ledger_verification_days`); `None` when
+/// the person is not in the ledger (neither computed nor recorded a member). GUIDE 第四章五 steps 1, 2, 5.
+pub fn ledger_status(computed: bool, last: Option<(bool, Date)>, on: Date, interval_days: u32) -> Option<LedgerStatus> {
+    match last {
+        None if computed => Some(LedgerStatus::Unverified),
+        None => None,
+        Some((member, _)) if member != computed => Some(LedgerStatus::Disagrees),
+        Some((false, _)) => None,
+        Some((true, day)) if day < stale_before(on, interval_days) => Some(LedgerStatus::Stale),
+        Some((true, _)) => Some(LedgerStatus::Verified),
+    }
+}
+
+/// The first day a verification is still fresh on `on`: `on − interval_days`.
+pub fn stale_before(on: Date, interval_days: u32) -> Date {
+    on.checked_sub(time::Duration::days(i64::from(interval_days))).unwrap_or(on)
+}
+
 /// `YYYY-MM` of the month of `day`.
 pub fn month_code(day: Date) -> String {
     format!("{:04}-{:02}", day.year(), u8::from(day.month()))
@@ -215,6 +258,22 @@ mod tests {
         assert!(flag_in_force(from, to, date!(2026 - 06 - 30)));
         assert!(!flag_in_force(from, to, date!(2026 - 07 - 01)));
         assert!(flag_in_force(from, None, date!(2099 - 01 - 01)));
+    }
+
+    #[test]
+    fn ledger_statuses() {
+        // GUIDE 第四章五: 1 classify (computed), 2 verify (worker, date), 5 maintain (stale or disagreeing).
+        let on = date!(2026 - 12 - 06);
+        let fresh = date!(2025 - 12 - 06);
+        let old = date!(2025 - 12 - 05);
+        assert_eq!(ledger_status(true, None, on, 365), Some(LedgerStatus::Unverified));
+        assert_eq!(ledger_status(false, None, on, 365), None);
+        assert_eq!(ledger_status(true, Some((true, fresh)), on, 365), Some(LedgerStatus::Verified));
+        assert_eq!(ledger_status(true, Some((true, old)), on, 365), Some(LedgerStatus::Stale));
+        assert_eq!(ledger_status(true, Some((false, fresh)), on, 365), Some(LedgerStatus::Disagrees));
+        assert_eq!(ledger_status(false, Some((true, fresh)), on, 365), Some(LedgerStatus::Disagrees));
+        assert_eq!(ledger_status(false, Some((false, old)), on, 365), None);
+        assert_eq!(LEDGER_GROUPS.len(), 6);
     }
 
     #[test]

@@ -437,3 +437,203 @@ pub fn reopen(conn: &mut DbConnection, id: i64, reason: &str, actor: &str) -> Re
         .execute(conn)?;
     Ok(())
 }
+
+/// A verification of a person's membership of a special group (GUIDE 第四章五 step 2).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = crate::schema::special_group_verifications)]
+pub struct Verification {
+    /// Id.
+    pub id: i64,
+    /// The person.
+    pub retiree_id: i64,
+    /// The group's code.
+    pub group_code: String,
+    /// Confirmed a member (or not).
+    pub member: bool,
+    /// The day of the verification.
+    pub verified_on: Date,
+    /// The worker who verified.
+    pub worker: String,
+    /// The evidence seen.
+    pub evidence: String,
+    /// Who recorded it.
+    pub created_by: String,
+    /// When.
+    pub created_at: time::PrimitiveDateTime,
+}
+
+/// Records a verification; returns it.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_verification(
+    conn: &mut DbConnection,
+    retiree_id: i64,
+    group_code: &str,
+    member: bool,
+    verified_on: Date,
+    worker: &str,
+    evidence: &str,
+    actor: &str,
+) -> RepoResult<Verification> {
+    use crate::schema::special_group_verifications as v;
+    diesel::insert_into(v::table)
+        .values((
+            v::retiree_id.eq(retiree_id),
+            v::group_code.eq(group_code),
+            v::member.eq(member),
+            v::verified_on.eq(verified_on),
+            v::worker.eq(worker),
+            v::evidence.eq(evidence),
+            v::created_by.eq(actor),
+            v::created_at.eq(crate::now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(v::table
+        .filter(v::retiree_id.eq(retiree_id))
+        .filter(v::group_code.eq(group_code))
+        .order(v::id.desc())
+        .select(Verification::as_select())
+        .first(conn)?)
+}
+
+/// One verification, with the path of the person's community.
+pub fn find_verification(conn: &mut DbConnection, id: i64) -> RepoResult<(Verification, String)> {
+    use crate::schema::{jurisdictions as j, retirees as r, special_group_verifications as v};
+    Ok(v::table
+        .inner_join(r::table.inner_join(j::table))
+        .filter(v::id.eq(id))
+        .select((Verification::as_select(), j::path))
+        .first(conn)?)
+}
+
+/// How a group's membership is computed from the data (GUIDE 第四章五 step 1).
+#[derive(Debug, Clone, Copy)]
+pub enum Computed<'a> {
+    /// At least this old on the as-of day: born on or before the date ([`rules::age_at_least_sql`]).
+    BornOnOrBefore(Date),
+    /// A dated flag of this group in force on the as-of day ([`rules::flag_in_force_sql`]).
+    Flag(&'a str),
+}
+
+/// One person of a special-group ledger.
+#[derive(Debug, Clone, QueryableByName, PartialEq, Eq)]
+pub struct LedgerRow {
+    /// The person.
+    #[diesel(sql_type = BigInt)]
+    pub retiree_id: i64,
+    /// Path of their community.
+    #[diesel(sql_type = Text)]
+    pub path: String,
+    /// Their community.
+    #[diesel(sql_type = Text)]
+    pub community_code: String,
+    /// Computed a member from the data.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub computed: bool,
+    /// The last verification's answer.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+    pub member: Option<bool>,
+    /// Its day.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub verified_on: Option<Date>,
+    /// Its worker.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub worker: Option<String>,
+    /// The ledger status ([`rules::ledger_status_sql`]).
+    #[diesel(sql_type = Text)]
+    pub status: String,
+}
+
+/// The rows of a ledger with their status, as SQL with binds, for [`ledger`] and [`ledger_counts`].
+fn ledger_sql<'a>(
+    scope_path: &'a str,
+    upper: &'a str,
+    group: &'a str,
+    computed: Computed<'a>,
+    on: Date,
+    stale_cutoff: Date,
+) -> (String, Vec<Bind<'a>>) {
+    let (computed_sql, binds): (String, Vec<Bind<'a>>) = match computed {
+        Computed::BornOnOrBefore(d) => (rules::age_at_least_sql("r.birth_date"), vec![Bind::Date(d)]),
+        Computed::Flag(code) => (
+            format!(
+                "EXISTS (SELECT 1 FROM retiree_special_groups g WHERE g.retiree_id = r.id AND g.group_code = ? AND {})",
+                rules::flag_in_force_sql("g.from_date", "g.to_date")
+            ),
+            vec![Bind::Text(code), Bind::Date(on), Bind::Date(on)],
+        ),
+    };
+    let status_sql = rules::ledger_status_sql("t.computed", "t.member", "t.verified_on");
+    let mut all = vec![Bind::Date(stale_cutoff)];
+    all.extend(binds);
+    all.extend([Bind::Text(group), Bind::Text(scope_path), Bind::Text(upper)]);
+    (
+        format!(
+            "SELECT t.*, {status_sql} AS status FROM \
+             (SELECT r.id AS retiree_id, j.path AS path, r.community_code AS community_code, ({computed_sql}) AS computed, \
+             v.member AS member, v.verified_on AS verified_on, v.worker AS worker \
+             FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
+             LEFT JOIN special_group_verifications v ON v.id = (SELECT MAX(v2.id) FROM special_group_verifications v2 \
+             WHERE v2.retiree_id = r.id AND v2.group_code = ?) \
+             WHERE {IN_SCOPE} AND r.on_roll) t"
+        ),
+        all,
+    )
+}
+
+/// The ledger of `group` in the subtree on `on`: people on the roll computed a member or recorded one, each with
+/// their status (`stale_cutoff`: [`domain::report::stale_before`]); only `status` when given; by person id, after
+/// `after`, at most `limit`.
+#[allow(clippy::too_many_arguments)]
+pub fn ledger(
+    conn: &mut DbConnection,
+    scope_path: &str,
+    group: &str,
+    computed: Computed<'_>,
+    on: Date,
+    stale_cutoff: Date,
+    status: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> RepoResult<Vec<LedgerRow>> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    let (inner, mut all) = ledger_sql(scope_path, &upper, group, computed, on, stale_cutoff);
+    all.push(Bind::I64(after));
+    let filter = if let Some(s) = status {
+        all.push(Bind::Text(s));
+        " AND u.status = ?"
+    } else {
+        ""
+    };
+    all.push(Bind::I64(limit));
+    sql::load(
+        conn,
+        &format!(
+            "SELECT u.retiree_id, u.path, u.community_code, u.computed, u.member, u.verified_on, u.worker, u.status \
+             FROM ({inner}) u WHERE u.status IS NOT NULL AND u.retiree_id > ?{filter} ORDER BY u.retiree_id LIMIT ?"
+        ),
+        &all,
+    )
+}
+
+/// How many people of the ledger of `group` have each status, by the path of their community (a [`Tally`] with
+/// section `group` and key the status).
+pub fn ledger_counts(
+    conn: &mut DbConnection,
+    scope_path: &str,
+    group: &str,
+    computed: Computed<'_>,
+    on: Date,
+    stale_cutoff: Date,
+) -> RepoResult<Vec<Tally>> {
+    let upper = crate::jurisdictions::subtree_upper(scope_path);
+    let (inner, all) = ledger_sql(scope_path, &upper, group, computed, on, stale_cutoff);
+    sql::load(
+        conn,
+        &format!(
+            "SELECT u.path AS path, '{group}' AS section, u.status AS key, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(0 AS BIGINT) AS fen FROM ({inner}) u WHERE u.status IS NOT NULL GROUP BY u.path, u.status",
+            group = group.replace('\'', "")
+        ),
+        &all,
+    )
+}

@@ -137,3 +137,21 @@ pub fn age_band_binds(bands: &[u32], on: Date) -> Vec<Date> {
 pub fn flag_in_force_sql(from: &str, to: &str) -> String {
     format!("{from} <= ? AND ({to} IS NULL OR {to} >= ?)")
 }
+
+/// The ledger status of a person as SQL — [`domain::report::ledger_status`] (GUIDE 第四章五): `{computed}` a boolean
+/// expression, `{member}` / `{verified_on}` the last verification's columns (NULL without one). Yields the status
+/// code, or NULL when the person is not in the ledger. Binds the stale cutoff
+/// [`domain::report::stale_before`]`(on, interval_days)`.
+pub fn ledger_status_sql(computed: &str, member: &str, verified_on: &str) -> String {
+    use domain::report::LedgerStatus as L;
+    format!(
+        "CASE WHEN {member} IS NULL THEN (CASE WHEN {computed} THEN '{unverified}' END) \
+         WHEN ({member} AND NOT ({computed})) OR (NOT {member} AND ({computed})) THEN '{disagrees}' \
+         WHEN NOT {member} THEN NULL \
+         WHEN {verified_on} < ? THEN '{stale}' ELSE '{verified}' END",
+        unverified = L::Unverified.as_str(),
+        disagrees = L::Disagrees.as_str(),
+        stale = L::Stale.as_str(),
+        verified = L::Verified.as_str(),
+    )
+}

@@ -1217,5 +1217,22 @@ diesel::table! {
         version -> BigInt,
     }
 }
+diesel::table! {
+    special_group_verifications (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        group_code -> Text,
+        member -> Bool,
+        verified_on -> Date,
+        worker -> Text,
+        evidence -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(month_closes -> jurisdictions (jurisdiction_code));
+diesel::joinable!(special_group_verifications -> retirees (retiree_id));
+diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, retirees);
+diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, jurisdictions);
 diesel::allow_tables_to_appear_in_same_query!(month_closes, jurisdictions);

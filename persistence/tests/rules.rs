@@ -469,6 +469,81 @@ fn check_flags(db: &mut TestDb) {
     }
 }
 
+#[derive(QueryableByName)]
+struct Status {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    status: Option<String>,
+}
+
+/// GUIDE 第四章五: `rules::ledger_status_sql` agrees with `domain::report::ledger_status` for every combination of
+/// computed membership, recorded membership (none, yes, no) and a verification the day before, on and after the
+/// cutoff, with the preset's interval and a one-day one.
+fn check_ledger_status(db: &mut TestDb) {
+    use domain::report::{ledger_status, stale_before};
+    let conn = &mut db.conn;
+    sql::exec(
+        conn,
+        "CREATE TEMPORARY TABLE ledger_cases (id BIGINT PRIMARY KEY, computed BOOLEAN NOT NULL, member BOOLEAN, \
+         verified_on DATE)",
+        &[],
+    )
+    .expect("table");
+    let on = date!(2026 - 12 - 06);
+    for interval in [1, domain::policy::presets::defaults().reports.ledger_verification_days.value] {
+        sql::exec(conn, "DELETE FROM ledger_cases", &[]).expect("clear");
+        let cutoff = stale_before(on, interval);
+        let mut cases = Vec::new();
+        for computed in [false, true] {
+            cases.push((computed, None));
+            for member in [false, true] {
+                for day in around(cutoff) {
+                    cases.push((computed, Some((member, day))));
+                }
+            }
+        }
+        for (i, (computed, last)) in cases.iter().enumerate() {
+            let id = i64::try_from(i).expect("id");
+            let done = match last {
+                Some((member, day)) => sql::exec(
+                    conn,
+                    "INSERT INTO ledger_cases (id, computed, member, verified_on) VALUES (?, ?, ?, ?)",
+                    &[Bind::I64(id), Bind::Bool(*computed), Bind::Bool(*member), Bind::Date(*day)],
+                ),
+                None => sql::exec(
+                    conn,
+                    "INSERT INTO ledger_cases (id, computed) VALUES (?, ?)",
+                    &[Bind::I64(id), Bind::Bool(*computed)],
+                ),
+            };
+            done.expect("case");
+        }
+        let sql = format!(
+            "SELECT id, {} AS status FROM ledger_cases ORDER BY id",
+            rules::ledger_status_sql("computed", "member", "verified_on")
+        );
+        let rows: Vec<Status> = sql::load(conn, &sql, &[Bind::Date(cutoff)]).expect("statuses");
+        assert_eq!(rows.len(), cases.len());
+        for (row, (computed, last)) in rows.iter().zip(&cases) {
+            let want = ledger_status(*computed, *last, on, interval).map(|s| s.as_str().to_owned());
+            assert_eq!(row.status, want, "case {} {computed} {last:?} interval {interval}", row.id);
+        }
+    }
+}
+
+#[test]
+fn ledger_status_agrees_with_the_domain_on_sqlite() {
+    check_ledger_status(&mut sqlite());
+}
+
+#[test]
+fn ledger_status_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_ledger_status(&mut db);
+    }
+}
+
 #[test]
 fn flag_in_force_agrees_with_the_domain_on_sqlite() {
     check_flags(&mut sqlite());

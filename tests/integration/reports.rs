@@ -332,3 +332,86 @@ both_backends! {
         assert_eq!(street.body["version"], 3, "closed, reopened, closed");
     }
 }
+
+both_backends! {
+    async fn special_group_ledgers_classify_verify_and_keep_a_worklist(app: &TestApp) {
+        // GUIDE 第四章五. 鸿山: A born 1950 (高龄 by the policy's 70), B with a 特困 flag since 2024, C with none.
+        let a = person(app, "350203001001", 1, false, "19500101", "enterprise_employee").await;
+        let mut body = retiree_body("350203001001", 2);
+        body["id_number"] = json!(id_number("350203", "19640101", 5));
+        body["special_groups"] = json!([{"group": "severe_hardship", "from": "2024-01-01"}]);
+        let b = app.create_retiree("city", &body).await["id"].as_i64().unwrap();
+        let c = person(app, "350203001001", 3, false, "19640301", "enterprise_employee").await;
+
+        let ledger = |group: &str, query: &str| {
+            let path = format!("/api/v1/ledgers/{group}?jurisdiction=350203001001{query}");
+            async move { app.get(&path, "hongshan").await.expect(200).body }
+        };
+        let page = ledger("advanced_age", "").await;
+        assert_eq!(page["items"], json!([{"retiree_id": a, "community_code": "350203001001", "computed": true,
+            "recorded": null, "verified_on": null, "worker": null, "status": "unverified"}]));
+
+        // Step 2: verifications with worker, day and evidence.
+        let verify = |group: &str, body: Value, login: &str| {
+            let path = format!("/api/v1/ledgers/{group}/verifications");
+            let login = login.to_owned();
+            async move { app.post(&path, &login, &body).await }
+        };
+        let res = verify("advanced_age", json!({"retiree_id": a, "member": true, "verified_on": "2025-11-01",
+            "worker": "李四", "evidence": "户口簿"}), "hongshan").await.expect(201);
+        let location = res.header("location").unwrap().to_owned();
+        assert_eq!(location, format!("/api/v1/ledgers/verifications/{}", res.body["id"]));
+        assert_eq!((res.body["group"].as_str(), res.body["worker"].as_str()), (Some("advanced_age"), Some("李四")));
+        assert_eq!(app.get(&location, "xiagang").await.expect(200).body["evidence"], "户口簿");
+        app.get(&location, "huli").await.problem(404, "not_found");
+        verify("severe_hardship", json!({"retiree_id": b, "member": true, "worker": "李四", "evidence": "特困人员认定书"}), "hongshan").await.expect(201);
+        verify("severe_hardship", json!({"retiree_id": c, "member": true, "worker": "李四", "evidence": "本人口述"}), "hongshan").await.expect(201);
+        assert_eq!(app.audit_count("ledger.verify"), 3);
+        assert_eq!(app.count("special_group_verifications"), 3);
+
+        // Bad input, every field at once; a group that is not one of the six; wrong role; another community.
+        let res = verify("severe_hardship", json!({"retiree_id": 999_999, "member": true, "verified_on": "2027-01-01",
+            "worker": " ", "evidence": "x"}), "hongshan").await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), [("/retiree_id".to_owned(), "retiree_not_found".to_owned()),
+            ("/verified_on".to_owned(), "date_in_future".to_owned()), ("/worker".to_owned(), "length".to_owned())]);
+        verify("party_member", json!({"retiree_id": a, "member": true, "worker": "李四", "evidence": "x"}), "hongshan").await.problem(404, "not_found");
+        verify("advanced_age", json!({"retiree_id": a, "member": true, "worker": "李四", "evidence": "x"}), "auditor").await.problem(403, "forbidden");
+        let res = verify("advanced_age", json!({"retiree_id": a, "member": true, "worker": "李四", "evidence": "x"}), "fengchaoshan").await.problem(422, "retiree_not_found");
+        assert_eq!(res.fields(), [("/retiree_id".to_owned(), "retiree_not_found".to_owned())]);
+        assert_eq!(app.count("special_group_verifications"), 3);
+
+        // Step 5: the verification of 2025-11-01 is older than the policy's 365 days; C was recorded a member the
+        // data does not show.
+        let stale = ledger("advanced_age", "&status=stale").await;
+        assert_eq!(stale["items"].as_array().unwrap().iter().map(|i| i["retiree_id"].as_i64().unwrap()).collect::<Vec<_>>(), [a]);
+        let hardship = ledger("severe_hardship", "").await;
+        let statuses: Vec<(i64, &str)> = hardship["items"].as_array().unwrap().iter()
+            .map(|i| (i["retiree_id"].as_i64().unwrap(), i["status"].as_str().unwrap())).collect();
+        assert_eq!(statuses, [(b, "verified"), (c, "disagrees")]);
+        app.get("/api/v1/ledgers/advanced_age?jurisdiction=350203001001&status=late", "hongshan").await.problem(422, "invalid_enum");
+        app.get("/api/v1/ledgers/advanced_age?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
+
+        // Step 4: the summary per child; the total is the sum of the rows.
+        let s = app.get("/api/v1/ledgers/summary?jurisdiction=350203001", "xiagang").await.expect(200).body;
+        let rows = s["rows"].as_array().unwrap();
+        assert_eq!(rows.iter().map(|r| r["code"].as_str().unwrap()).collect::<Vec<_>>(), ["350203001001", "350203001004"]);
+        let group = |row: &Value, g: &str| row["groups"].as_array().unwrap().iter().find(|x| x["group"] == g).unwrap().clone();
+        assert_eq!(group(&rows[0], "advanced_age"), json!({"group": "advanced_age", "verified": 0, "unverified": 0, "stale": 1, "disagrees": 0}));
+        assert_eq!(group(&rows[0], "severe_hardship"), json!({"group": "severe_hardship", "verified": 1, "unverified": 0, "stale": 0, "disagrees": 1}));
+        assert_eq!(group(&s["total"], "severe_hardship"), group(&rows[0], "severe_hardship"), "蜂巢山 has nobody");
+        assert_eq!(s["total"]["groups"].as_array().unwrap().len(), 6);
+
+        // The ledger as a clerk's file, audited.
+        let res = app.get("/api/v1/ledgers/severe_hardship/export?jurisdiction=350203001001&format=xlsx", "hongshan").await.expect(200);
+        assert_eq!(res.header("content-type"), Some(app::exports::XLSX_TYPE));
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(res.bytes.clone())).unwrap();
+        assert_eq!(book.sheet_names(), ["特困"]);
+        let sheet = book.worksheet_range("特困").unwrap();
+        let cells: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(ToString::to_string).collect()).collect();
+        assert!(cells[0][0].starts_with("鸿山社区居委会（350203001001）特殊群体台账 — 特困"), "{:?}", cells[0]);
+        let h = cells.iter().position(|r| r[0] == "人员编号").unwrap();
+        assert_eq!(cells[h][6], "台账状态");
+        assert_eq!(cells[h + 2][6], "计算与核实结果不一致");
+        assert_eq!(app.audit_count("ledger.export"), 1);
+    }
+}

@@ -244,5 +244,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reports::monthly_report)
         .service(reports::close_month)
         .service(reports::get_month_close)
-        .service(reports::reopen_month);
+        .service(reports::reopen_month)
+        .service(reports::ledger_summary)
+        .service(reports::get_verification)
+        .service(reports::verify_membership)
+        .service(reports::export_ledger)
+        .service(reports::ledger);
 }

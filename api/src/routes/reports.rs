@@ -196,3 +196,169 @@ pub async fn reopen_month(
     .await?;
     Ok(ok_with_etag(&v, v.version))
 }
+
+pub use app::reports::ledgers::{
+    GroupCounts, LedgerCounts, LedgerEntry, LedgerSummary, LedgerSummaryRow, VerificationView, VerifyRequest,
+};
+
+const LEDGER_CURSOR: &str = "lg";
+
+/// Records a worker's verification of a person's membership of a special group (特殊群体台账, GUIDE 第四章五 step
+/// 2: worker, day, evidence). `group` is one of `advanced_age`, `widowed_childless`, `seriously_ill`,
+/// `severe_hardship`, `pre_liberation_worker`, `model_worker` (else 404). The last verification is the recorded
+/// membership. Audited `ledger.verify`.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.write"])), request_body = VerifyRequest,
+    params(("group" = String, Path, description = "Ledger group")),
+    responses((status = 201, body = VerificationView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/ledgers/{group}/verifications")]
+pub async fn verify_membership(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: Json<VerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeWrite)?;
+    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
+    let c = caller.0.clone();
+    let body = body.0;
+    let v =
+        crate::db::write(&state.pool, move |conn| app::reports::ledgers::verify(conn, &c, today, group, body)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/ledgers/verifications/{}", v.id)))
+        .insert_header(("ETag", crate::extract::etag(1)))
+        .json(v))
+}
+
+/// One verification (they are never changed: the next one supersedes it). Outside the subtree: 404.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("id" = i64, Path, description = "Verification id")),
+    responses((status = 200, body = VerificationView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/ledgers/verifications/{id}")]
+pub async fn get_verification(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::run(&state.pool, move |conn| app::reports::ledgers::get_verification(conn, &c, id)).await?;
+    Ok(ok_with_etag(&v, 1))
+}
+
+/// Query of a ledger.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+    /// Only this status: `verified`, `unverified`, `stale`, `disagrees` (the last three are the worklist).
+    pub status: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The ledger of a special group (GUIDE 第四章五): people on the roll computed a member (age from the policy; a
+/// dated flag in force) or recorded one by a verification, each with its status — `verified`, `unverified`,
+/// `stale` (older than the policy's `reports.ledger_verification_days`) or `disagrees` (computed and recorded
+/// differ). `status=` filters it: the worklist is the last three. By person id.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("group" = String, Path, description = "Ledger group"), LedgerQuery),
+    responses((status = 200, body = super::common::Page<LedgerEntry>), crate::openapi::ReadErrors))]
+#[get("/ledgers/{group}")]
+pub async fn ledger(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<LedgerQuery>,
+) -> Result<web::Json<super::common::Page<LedgerEntry>>, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) =
+        crate::extract::page::<i64>(LEDGER_CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let status = super::common::enum_filter(
+        "status",
+        q.status.as_deref(),
+        domain::report::LedgerStatus::parse,
+        domain::report::LedgerStatus::codes(),
+        &mut errors,
+    );
+    finish(errors)?;
+    let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        app::reports::ledgers::ledger(conn, &c, today, group, &code, status, after.unwrap_or(0), limit)
+    })
+    .await?;
+    let next = super::common::next_cursor(&items, limit, LEDGER_CURSOR, |v| v.retiree_id.to_string());
+    Ok(web::Json(super::common::Page { items, next_cursor: next }))
+}
+
+/// Query of a ledger export or summary.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerNodeQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+}
+
+/// The ledger of a special group as a file (XLSX with the group, node and day in the title and Chinese headers,
+/// or CSV). Audited `ledger.export`.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("group" = String, Path, description = "Ledger group"), LedgerNodeQuery, FileParams),
+    responses((status = 200, description = "The ledger file",
+        content(
+            (String = "text/csv", example = json!("retiree_id,community_code,computed,recorded,verified_on,worker,status\r\n42,350203001001,true,true,2026-12-01,李四,verified\r\n")),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
+        crate::openapi::ReadErrors))]
+#[get("/ledgers/{group}/export")]
+pub async fn export_ledger(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<LedgerNodeQuery>,
+    params: web::Query<FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
+    let mut errors = Vec::new();
+    let file = params.settle(&req, &mut errors);
+    finish(errors)?;
+    let Some(FileOptions { format, encoding, labels }) = file else {
+        return Err(ApiError::internal("file options settled without errors"));
+    };
+    let code = query.into_inner().jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let file = crate::db::write(&state.pool, move |conn| {
+        app::reports::ledgers::export(conn, &c, today, group, &code, (format, encoding, labels))
+    })
+    .await?;
+    Ok(super::files::file_response(file))
+}
+
+/// The ledgers summarised per child of a node (GUIDE 第四章五 step 4): per group, how many are verified,
+/// unverified, stale and disagreeing; the node's total is the sum of its rows.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])), params(LedgerNodeQuery),
+    responses((status = 200, body = LedgerSummary), crate::openapi::ReadErrors))]
+#[get("/ledgers/summary")]
+pub async fn ledger_summary(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<LedgerNodeQuery>,
+) -> Result<web::Json<LedgerSummary>, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let code = query.into_inner().jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let s = crate::db::run(&state.pool, move |conn| app::reports::ledgers::summary(conn, &c, today, &code)).await?;
+    Ok(web::Json(s))
+}

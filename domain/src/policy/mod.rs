@@ -477,12 +477,24 @@ pub struct Policy {
 pub struct Reports {
     /// Lower bounds of the age bands of the roll counts, years, ascending (below the first is a band of its own).
     pub age_bands: Vec<Sourced<u32>>,
+    /// Days after which a special-group verification is stale and the person is on the ledger worklist (GUIDE
+    /// 第四章五 step 5 "维护"; no text gives a number). Versions stored before this value existed read the default.
+    #[serde(default = "default_ledger_verification_days")]
+    pub ledger_verification_days: Sourced<u32>,
+}
+
+/// The ledger interval of versions stored before it existed: a year, not stated.
+pub fn default_ledger_verification_days() -> Sourced<u32> {
+    Sourced::default_value(365)
 }
 
 /// The report values of versions stored before they existed: bands from 60 in steps of ten years, not stated (no
 /// text sets bands; 70 is the GUIDE's advanced age).
 pub fn default_reports() -> Reports {
-    Reports { age_bands: [60, 70, 80, 90].into_iter().map(Sourced::default_value).collect() }
+    Reports {
+        age_bands: [60, 70, 80, 90].into_iter().map(Sourced::default_value).collect(),
+        ledger_verification_days: default_ledger_verification_days(),
+    }
 }
 
 impl Reports {
@@ -762,6 +774,7 @@ impl Policy {
             }
         }
         // Monthly reports (issue 27).
+        check_positive("/reports/ledger_verification_days", &self.reports.ledger_verification_days, &mut out);
         for (i, b) in self.reports.age_bands.iter().enumerate() {
             check_positive(&format!("/reports/age_bands/{i}"), b, &mut out);
         }
