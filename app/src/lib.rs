@@ -52,6 +52,8 @@ pub mod webhooks;
 pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod data_keys;
+// Monthly reports, month close (issue 27).
+pub mod reports;
 
 pub mod replica;
 

@@ -352,6 +352,12 @@ error_codes! {
     ArchiveExists = "archive_exists", 409, "Person has an archive on record", "该人员已有档案记录", "the person has an archive on record already";
     RepositoryNotFound = "repository_not_found", 422, "Repository absent or outside the subtree", "库房不存在或不在您的管辖范围内", "no such repository in your subtree";
     LocationOutOfJurisdiction = "location_out_of_jurisdiction", 422, "Repository of another jurisdiction", "库房不属于该档案所在辖区", "the repository belongs to another jurisdiction";
+    // Monthly reports, month close (issue 27).
+    MonthNotOver = "month_not_over", 409, "Month not over yet", "该月尚未结束，不能结账", "the month is not over; it cannot be closed yet";
+    ChildrenNotClosed = "children_not_closed", 409, "Lower levels have not closed the month", "下级尚未结账，上级不能结账", "every child must close the month before its parent";
+    MonthClosed = "month_closed", 409, "Month closed already", "该月已结账", "the month is closed already";
+    MonthNotClosed = "month_not_closed", 409, "Month not closed", "该月未结账", "the month is not closed";
+    ParentMonthClosed = "parent_month_closed", 409, "The level above has closed the month", "上级已结账，须先重新打开上级", "the parent has closed the month; reopen the parent first";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -432,6 +438,10 @@ mod tests {
             Box::new(archive::ArchiveError::OverCapacity { capacity: 1, occupancy: 2 }),
             Box::new(crate::elder_care::CareError::WrongStatus(crate::elder_care::CareStatus::Booked)),
             Box::new(crate::elder_care::CareError::BookingConflict),
+            // Monthly reports, month close (issue 27).
+            Box::new(crate::report::CloseError::NotOver),
+            Box::new(crate::report::CloseError::AlreadyClosed),
+            Box::new(crate::report::CloseError::ChildrenOpen(vec!["350203001001".into()])),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),

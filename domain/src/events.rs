@@ -72,6 +72,9 @@ crate::code_enum! {
         CareEvaluated = "care.evaluated": "评价养老护理服务",
         /// A person moved into a care institution (JN Art. 7(3): certified at home there).
         CareMovedIn = "care.moved_in": "入住养老机构",
+        // Monthly reports (issue 27).
+        /// A node closed its month: the report is filed (GUIDE 交接制度 "按月计报"); `report` links to it.
+        ReportMonthClosed = "report.month_closed": "月报结账",
     }
 }
 

@@ -24,6 +24,8 @@ pub mod transfer;
 pub mod archive;
 // Elderly care services (issue 26).
 pub mod elder_care;
+// Monthly reports, month close, special-group ledgers (issue 27).
+pub mod report;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -59,6 +59,9 @@ crate::code_enum! {
         // Elderly care services (issue 26; GUIDE 第二部分六).
         CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
         CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
+        // Monthly reports, month close (issue 27).
+        ReportClose = "report.close": "月报结账（社区、街道、区、市逐级）",
+        ReportReopen = "report.reopen": "重新打开已结账月份（须写明理由）",
     }
 }
 
@@ -125,6 +128,10 @@ impl Role {
             P::CareServiceRead => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
             }
+            // Monthly reports (issue 27; GUIDE 交接制度 按月计报): each service body closes its own month; an
+            // administrator reopens one, with a reason.
+            P::ReportClose => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            P::ReportReopen => matches!(self, R::Admin),
         }
     }
 

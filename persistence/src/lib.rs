@@ -42,6 +42,8 @@ pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod sealed;
 pub mod sealing;
+// Monthly reports, month close (issue 27).
+pub mod reports;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -11,6 +11,9 @@
 //! - Advanced age: [`age_at_least`], [`younger_than`] restate `domain::age_on(birth, on) >= years` through
 //!   [`domain::born_on_or_before_for_age`] (GUIDE 五, 走访制度: 70岁以上高龄, the threshold from the policy's
 //!   `advanced_age_years`).
+//! - Age band of the monthly report: [`age_band_sql`] with [`age_band_binds`] restates
+//!   [`domain::report::age_band`] (GUIDE 第四章二 按月计报; the bands from the policy's `reports.age_bands`).
+//! - Special-group flag in force: [`flag_in_force_sql`] restates [`domain::report::flag_in_force`] (GUIDE 第四章五).
 //! - Dependants' support started: [`support_started_sql`] restates [`domain::support::support_started`] (GUIDE
 //!   五; issue 19.10): a certification run suspends only support that has started.
 //! - Late death report ([`domain::death::is_late`], CS Art. 16(4)) has no restatement: `death_reports.late` is
@@ -77,6 +80,12 @@ where
     birth_date.le(domain::born_on_or_before_for_age(on, years))
 }
 
+/// [`age_at_least`] as SQL for hand-written statements: `{birth_date} <= ?`, binding
+/// [`domain::born_on_or_before_for_age`]`(on, years)`.
+pub fn age_at_least_sql(birth_date: &str) -> String {
+    format!("{birth_date} <= ?")
+}
+
 /// The complement of [`age_at_least`]: `domain::age_on(birth_date, on) < years`.
 pub fn younger_than<C>(birth_date: C, years: i32, on: Date) -> dsl::Gt<C, Date>
 where
@@ -96,5 +105,53 @@ pub fn support_started_sql(dependent_id: &str) -> String {
          AND ss.status IN ('{}', '{}') AND ss.support_from IS NOT NULL AND ss.support_from <= ?)",
         S::Approved.as_str(),
         S::FraudReview.as_str()
+    )
+}
+
+/// `CASE WHEN {birth_date} <= ? THEN '<band>' … ELSE '0' END`: the lower bound of the age band (as text) of a person
+/// born on `{birth_date}` on the as-of date — [`domain::report::age_band`] (GUIDE 第四章二 按月计报; the bands are
+/// the policy's `reports.age_bands`, each `age_at_least` through [`domain::born_on_or_before_for_age`]). Binds
+/// [`age_band_binds`], the greatest band first. The bands are numbers of the policy, never input text.
+pub fn age_band_sql(birth_date: &str, bands: &[u32]) -> String {
+    let mut sorted: Vec<u32> = bands.iter().copied().filter(|b| *b > 0).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::from("CASE");
+    for b in sorted.iter().rev() {
+        out.push_str(&format!(" WHEN {birth_date} <= ? THEN '{b}'"));
+    }
+    out.push_str(" ELSE '0' END");
+    out
+}
+
+/// The binds of [`age_band_sql`] for the as-of date `on`: the last birth date of each band, the greatest first.
+pub fn age_band_binds(bands: &[u32], on: Date) -> Vec<Date> {
+    let mut sorted: Vec<u32> = bands.iter().copied().filter(|b| *b > 0).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted.iter().rev().map(|b| domain::born_on_or_before_for_age(on, i32::try_from(*b).unwrap_or(i32::MAX))).collect()
+}
+
+/// `{from} <= ? AND ({to} IS NULL OR {to} >= ?)`: a special-group flag in force on the as-of date (bound twice) —
+/// [`domain::report::flag_in_force`] (GUIDE 第四章五; the end day counts).
+pub fn flag_in_force_sql(from: &str, to: &str) -> String {
+    format!("{from} <= ? AND ({to} IS NULL OR {to} >= ?)")
+}
+
+/// The ledger status of a person as SQL — [`domain::report::ledger_status`] (GUIDE 第四章五): `{computed}` a boolean
+/// expression, `{member}` / `{verified_on}` the last verification's columns (NULL without one). Yields the status
+/// code, or NULL when the person is not in the ledger. Binds the stale cutoff
+/// [`domain::report::stale_before`]`(on, interval_days)`.
+pub fn ledger_status_sql(computed: &str, member: &str, verified_on: &str) -> String {
+    use domain::report::LedgerStatus as L;
+    format!(
+        "CASE WHEN {member} IS NULL THEN (CASE WHEN {computed} THEN '{unverified}' END) \
+         WHEN ({member} AND NOT ({computed})) OR (NOT {member} AND ({computed})) THEN '{disagrees}' \
+         WHEN NOT {member} THEN NULL \
+         WHEN {verified_on} < ? THEN '{stale}' ELSE '{verified}' END",
+        unverified = L::Unverified.as_str(),
+        disagrees = L::Disagrees.as_str(),
+        stale = L::Stale.as_str(),
+        verified = L::Verified.as_str(),
     )
 }

@@ -1199,3 +1199,40 @@ diesel::joinable!(caregiver_areas -> caregivers (caregiver_id));
 diesel::joinable!(caregiver_areas -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_requests -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_supervisions -> care_requests (request_id));
+
+// Monthly reports, month close (issue 27).
+diesel::table! {
+    month_closes (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        month -> Date,
+        status -> Text,
+        snapshot -> Text,
+        differences -> Text,
+        closed_by -> Text,
+        closed_at -> Timestamp,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+diesel::table! {
+    special_group_verifications (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        group_code -> Text,
+        member -> Bool,
+        verified_on -> Date,
+        worker -> Text,
+        evidence -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(month_closes -> jurisdictions (jurisdiction_code));
+diesel::joinable!(special_group_verifications -> retirees (retiree_id));
+diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, retirees);
+diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, jurisdictions);
+diesel::allow_tables_to_appear_in_same_query!(month_closes, jurisdictions);

@@ -322,7 +322,42 @@ fn check_age(db: &mut TestDb) {
                 RetireeFilter { scope_path: scope.clone(), max_age: Some((years, on)), ..RetireeFilter::default() };
             agree(&format!("list age_max {at}"), &births, &listed(conn, &filter), |b| domain::age_on(b, on) <= years);
         }
+        // The monthly report's age bands (issue 27): rules::age_band_sql agrees with domain::report::age_band for
+        // the preset's bands and for bands at each threshold.
+        let preset = domain::policy::presets::defaults().reports.bands();
+        let at_thresholds: Vec<u32> = thresholds().iter().map(|y| u32::try_from(*y).expect("years")).collect();
+        for bands in [preset, at_thresholds] {
+            let sql = format!("SELECT id, {} AS band FROM retirees", rules::age_band_sql("birth_date", &bands));
+            let binds: Vec<Bind<'_>> = rules::age_band_binds(&bands, on).into_iter().map(Bind::Date).collect();
+            let rows: Vec<Band> = sql::load(conn, &sql, &binds).expect("bands");
+            assert_eq!(rows.len(), births.len());
+            let disagree: Vec<(i64, String, u32)> = rows
+                .iter()
+                .filter_map(|r| {
+                    let birth = births.iter().find(|(id, _)| *id == r.id).expect("person").1;
+                    let want = domain::report::age_band(birth, on, &bands);
+                    (r.band != want.to_string()).then(|| (r.id, r.band.clone(), want))
+                })
+                .collect();
+            assert_eq!(disagree, [], "age bands {bands:?} on {on}: database and domain disagree (id, db, domain)");
+        }
+        // The report's advanced-age count: rules::age_at_least_sql agrees with domain::age_on.
+        for years in thresholds() {
+            let sql = rules::age_at_least_sql("birth_date");
+            let bind = domain::born_on_or_before_for_age(on, years);
+            agree(&format!("rules::age_at_least_sql {years} on {on}"), &births, &ids_where(conn, &sql, bind), |b| {
+                domain::age_on(b, on) >= years
+            });
+        }
     }
+}
+
+#[derive(QueryableByName)]
+struct Band {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    band: String,
 }
 
 /// Issue 19.10, GUIDE 五: `rules::support_started_sql` agrees with `domain::support::support_started` for every
@@ -380,6 +415,144 @@ fn check_support_started(db: &mut TestDb) {
         assert!(started > 0 && started < dependants.len(), "{on}: rows on both sides");
         let counted = runs::count_overdue_dependents(conn, &scope, on).expect("dependants");
         assert_eq!(counted, i64::try_from(started).expect("count"), "a run on {on} counts the started only");
+    }
+}
+
+/// GUIDE 第四章五: `rules::flag_in_force_sql` agrees with `domain::report::flag_in_force` for flags ending before,
+/// on and after each as-of date, and open-ended ones.
+fn check_flags(db: &mut TestDb) {
+    let conn = &mut db.conn;
+    community(conn);
+    let people: Vec<(Date, Date)> = vec![(date!(1950 - 06 - 15), date!(2100 - 01 - 01))];
+    let person = register(conn, &people)[0].0;
+    let mut flags = Vec::new();
+    for on in AS_OF {
+        for from in around(on) {
+            for to in [None, Some(on - Duration::days(1)), Some(on), Some(on + Duration::days(1))] {
+                flags.push((from, to));
+            }
+        }
+    }
+    for (i, (from, to)) in flags.iter().enumerate() {
+        let group = format!("g{i}");
+        let insert = match to {
+            Some(t) => sql::exec(
+                conn,
+                "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date, to_date) VALUES (?, ?, ?, ?)",
+                &[Bind::I64(person), Bind::Text(&group), Bind::Date(*from), Bind::Date(*t)],
+            ),
+            None => sql::exec(
+                conn,
+                "INSERT INTO retiree_special_groups (retiree_id, group_code, from_date) VALUES (?, ?, ?)",
+                &[Bind::I64(person), Bind::Text(&group), Bind::Date(*from)],
+            ),
+        };
+        insert.expect("flag");
+    }
+    for on in AS_OF {
+        let sql =
+            format!("SELECT id FROM retiree_special_groups WHERE {}", rules::flag_in_force_sql("from_date", "to_date"));
+        let ids: BTreeSet<i64> = sql::load::<Id>(conn, &sql, &[Bind::Date(on), Bind::Date(on)])
+            .expect("flags")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let all: Vec<Id> = sql::load(conn, "SELECT id FROM retiree_special_groups ORDER BY id", &[]).expect("all");
+        let in_force: BTreeSet<i64> = all
+            .iter()
+            .zip(&flags)
+            .filter(|(_, (from, to))| domain::report::flag_in_force(*from, *to, on))
+            .map(|(r, _)| r.id)
+            .collect();
+        assert_eq!(ids, in_force, "flags in force on {on}: database and domain disagree");
+        assert!(!ids.is_empty() && ids.len() < flags.len(), "{on}: rows on both sides");
+    }
+}
+
+#[derive(QueryableByName)]
+struct Status {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    status: Option<String>,
+}
+
+/// GUIDE 第四章五: `rules::ledger_status_sql` agrees with `domain::report::ledger_status` for every combination of
+/// computed membership, recorded membership (none, yes, no) and a verification the day before, on and after the
+/// cutoff, with the preset's interval and a one-day one.
+fn check_ledger_status(db: &mut TestDb) {
+    use domain::report::{ledger_status, stale_before};
+    let conn = &mut db.conn;
+    sql::exec(
+        conn,
+        "CREATE TEMPORARY TABLE ledger_cases (id BIGINT PRIMARY KEY, computed BOOLEAN NOT NULL, member BOOLEAN, \
+         verified_on DATE)",
+        &[],
+    )
+    .expect("table");
+    let on = date!(2026 - 12 - 06);
+    for interval in [1, domain::policy::presets::defaults().reports.ledger_verification_days.value] {
+        sql::exec(conn, "DELETE FROM ledger_cases", &[]).expect("clear");
+        let cutoff = stale_before(on, interval);
+        let mut cases = Vec::new();
+        for computed in [false, true] {
+            cases.push((computed, None));
+            for member in [false, true] {
+                for day in around(cutoff) {
+                    cases.push((computed, Some((member, day))));
+                }
+            }
+        }
+        for (i, (computed, last)) in cases.iter().enumerate() {
+            let id = i64::try_from(i).expect("id");
+            let done = match last {
+                Some((member, day)) => sql::exec(
+                    conn,
+                    "INSERT INTO ledger_cases (id, computed, member, verified_on) VALUES (?, ?, ?, ?)",
+                    &[Bind::I64(id), Bind::Bool(*computed), Bind::Bool(*member), Bind::Date(*day)],
+                ),
+                None => sql::exec(
+                    conn,
+                    "INSERT INTO ledger_cases (id, computed) VALUES (?, ?)",
+                    &[Bind::I64(id), Bind::Bool(*computed)],
+                ),
+            };
+            done.expect("case");
+        }
+        let sql = format!(
+            "SELECT id, {} AS status FROM ledger_cases ORDER BY id",
+            rules::ledger_status_sql("computed", "member", "verified_on")
+        );
+        let rows: Vec<Status> = sql::load(conn, &sql, &[Bind::Date(cutoff)]).expect("statuses");
+        assert_eq!(rows.len(), cases.len());
+        for (row, (computed, last)) in rows.iter().zip(&cases) {
+            let want = ledger_status(*computed, *last, on, interval).map(|s| s.as_str().to_owned());
+            assert_eq!(row.status, want, "case {} {computed} {last:?} interval {interval}", row.id);
+        }
+    }
+}
+
+#[test]
+fn ledger_status_agrees_with_the_domain_on_sqlite() {
+    check_ledger_status(&mut sqlite());
+}
+
+#[test]
+fn ledger_status_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_ledger_status(&mut db);
+    }
+}
+
+#[test]
+fn flag_in_force_agrees_with_the_domain_on_sqlite() {
+    check_flags(&mut sqlite());
+}
+
+#[test]
+fn flag_in_force_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_flags(&mut db);
     }
 }
 

@@ -56,3 +56,5 @@ mod archives;
 mod care_files;
 mod elder_care;
 mod read_replica;
+// Monthly reports, month close (issue 27).
+mod reports;

@@ -108,6 +108,21 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             app.request("POST", "/api/v1/care/institutions", Some(token), &[json_type], Some(body)).await
         }
         Permission::CareServiceRead => app.request("GET", "/api/v1/care/institutions", Some(token), &[], None).await,
+        // Monthly reports (issue 27): each probe closes its own month of a community (no children to wait for).
+        Permission::ReportClose => {
+            let body =
+                json!({"jurisdiction": "350203001001", "month": format!("2025-{n:02}")}).to_string().into_bytes();
+            app.request("POST", "/api/v1/reports/monthly/closes", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::ReportReopen => {
+            let month =
+                time::Date::from_calendar_date(2024, time::Month::try_from(u8::try_from(n).unwrap()).unwrap(), 1)
+                    .unwrap();
+            persistence::reports::close(&mut app.conn(), "350203001004", month, "{}", "[]", "probe").unwrap();
+            let body = json!({"reason": "角色测试"}).to_string().into_bytes();
+            let path = format!("/api/v1/reports/monthly/closes/350203001004/2024-{n:02}/reopen");
+            app.request("POST", &path, Some(token), &[json_type], Some(body)).await
+        }
         Permission::RetireeWrite => {
             let body = retiree_body("350203001001", 100 + n).to_string().into_bytes();
             app.request("POST", "/api/v1/retirees", Some(token), &[json_type], Some(body)).await

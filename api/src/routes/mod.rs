@@ -43,6 +43,8 @@ pub mod visits;
 pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
+// Monthly reports, month close (issue 27).
+pub mod reports;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -243,5 +245,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_files::export_requests)
         .service(care_files::export_summary)
         .service(care_files::import_institutions)
-        .service(care_files::import_caregivers);
+        .service(care_files::import_caregivers)
+        // Monthly reports, month close (issue 27).
+        .service(reports::export_monthly_report)
+        .service(reports::monthly_report)
+        .service(reports::close_month)
+        .service(reports::get_month_close)
+        .service(reports::reopen_month)
+        .service(reports::ledger_summary)
+        .service(reports::get_verification)
+        .service(reports::verify_membership)
+        .service(reports::export_ledger)
+        .service(reports::ledger);
 }

@@ -80,6 +80,8 @@ pub enum SubjectKind {
     Archive,
     /// A care request (`care.request_created`, `care.booked`, `care.delivered`, `care.evaluated`; issue 26).
     CareRequest,
+    /// A node's month close (`report.month_closed`; issue 27).
+    MonthClose,
 }
 
 /// What an event is about.
@@ -289,6 +291,25 @@ pub struct ArchivePayload {
     pub retiree: Option<RetireeState>,
 }
 
+/// `report.month_closed` (issue 27; GUIDE 交接制度 "按月计报"): a node closed its month; the report is filed as a
+/// snapshot at `report`. No personal data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonthClosedPayload {
+    pub close_id: i64,
+    /// The month `YYYY-MM`.
+    #[schema(example = "2026-11")]
+    pub month: String,
+    /// The node's level (`community`, `street`, `district`, `city`).
+    #[schema(example = "community")]
+    pub level: String,
+    /// How many of the children's filed figures differ from the parent's count at close.
+    pub differences: i64,
+    /// The link to the filed report.
+    #[schema(example = "/api/v1/reports/monthly?jurisdiction=350203001001&month=2026-11")]
+    pub report: String,
+}
+
 /// `care.request_created`, `care.booked`, `care.delivered`, `care.evaluated` (issue 26; GUIDE 第二部分六 4): the
 /// request after the step. Times are China time `YYYY-MM-DDTHH:MM`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -361,6 +382,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
             is::<CareRequestPayload>(payload)
         }
         E::CareMovedIn => is::<CareMovedInPayload>(payload),
+        E::ReportMonthClosed => is::<MonthClosedPayload>(payload),
     }
 }
 
@@ -423,6 +445,7 @@ envelopes! {
     CareRequestEvent (CareRequestEventType: "care.request_created" => RequestCreated, "care.booked" => Booked,
         "care.delivered" => Delivered, "care.evaluated" => Evaluated) => CareRequestPayload;
     CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
+    MonthClosedEvent (MonthClosedType: "report.month_closed" => MonthClosed) => MonthClosedPayload;
 }
 
 /// A page of the feed.

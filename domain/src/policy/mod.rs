@@ -464,6 +464,44 @@ pub struct Policy {
     /// Elderly care services (GUIDE 第二部分六). Versions stored before this section existed read the defaults.
     #[serde(default = "default_elder_care")]
     pub elder_care: ElderCare,
+    /// Monthly reports and special-group ledgers (issue 27). Versions stored before this section existed read the
+    /// defaults.
+    #[serde(default = "default_reports")]
+    pub reports: Reports,
+}
+
+/// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reports {
+    /// Lower bounds of the age bands of the roll counts, years, ascending (below the first is a band of its own).
+    pub age_bands: Vec<Sourced<u32>>,
+    /// Days after which a special-group verification is stale and the person is on the ledger worklist (GUIDE
+    /// 第四章五 step 5 "维护"; no text gives a number). Versions stored before this value existed read the default.
+    #[serde(default = "default_ledger_verification_days")]
+    pub ledger_verification_days: Sourced<u32>,
+}
+
+/// The ledger interval of versions stored before it existed: a year, not stated.
+pub fn default_ledger_verification_days() -> Sourced<u32> {
+    Sourced::default_value(365)
+}
+
+/// The report values of versions stored before they existed: bands from 60 in steps of ten years, not stated (no
+/// text sets bands; 70 is the GUIDE's advanced age).
+pub fn default_reports() -> Reports {
+    Reports {
+        age_bands: [60, 70, 80, 90].into_iter().map(Sourced::default_value).collect(),
+        ledger_verification_days: default_ledger_verification_days(),
+    }
+}
+
+impl Reports {
+    /// The lower bounds, ascending.
+    pub fn bands(&self) -> Vec<u32> {
+        self.age_bands.iter().map(|b| b.value).collect()
+    }
 }
 
 /// Personnel archive work (人事档案; JN Art. 7(12), 27): how long a loan runs and how soon a supplementary material is
@@ -734,6 +772,19 @@ impl Policy {
             for (j, b) in r.cost_bearers.iter().enumerate() {
                 check_source(&format!("/elder_care/items/{i}/cost_bearers/{j}"), b, &mut out);
             }
+        }
+        // Monthly reports (issue 27).
+        check_positive("/reports/ledger_verification_days", &self.reports.ledger_verification_days, &mut out);
+        for (i, b) in self.reports.age_bands.iter().enumerate() {
+            check_positive(&format!("/reports/age_bands/{i}"), b, &mut out);
+        }
+        if self.reports.age_bands.is_empty() || self.reports.age_bands.windows(2).any(|w| w[0].value >= w[1].value) {
+            out.push(violation(
+                "/reports/age_bands".into(),
+                "age_bands_ascending",
+                "年龄段下限应至少一个且严格递增".into(),
+                "age bands need at least one lower bound, strictly ascending".into(),
+            ));
         }
         out
     }

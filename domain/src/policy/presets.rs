@@ -212,6 +212,8 @@ pub fn defaults() -> Policy {
         archives: default_archives(),
         // GUIDE 第二部分六 gives no number for elderly care: see [`default_elder_care`].
         elder_care: default_elder_care(),
+        // No text sets age bands for the monthly report: see [`default_reports`].
+        reports: default_reports(),
     }
 }
 

@@ -1,0 +1,1 @@
+DROP TABLE special_group_verifications;
