@@ -300,6 +300,36 @@ pub fn loan_due(lent_on: Date, asked_until: Option<Date>, p: &Archives) -> Date 
     asked_until.map_or(cap, |d| d.min(cap))
 }
 
+/// The asked period of a loan (JN Art. 7(12) "档案利用"): it ends on or after the day it starts and runs at most the
+/// policy's loan period. Answers the last day, `asked_until` or, when none is asked, the end of the loan period.
+pub fn loan_period(from: Date, asked_until: Option<Date>, p: &Archives) -> Result<Date, LoanPeriodError> {
+    let cap = from.saturating_add(time::Duration::days(i64::from(p.loan_days.value)));
+    match asked_until {
+        None => Ok(cap),
+        Some(d) if d < from => Err(LoanPeriodError::EndsBeforeStart),
+        Some(d) if d > cap => Err(LoanPeriodError::TooLong { days: p.loan_days.value }),
+        Some(d) => Ok(d),
+    }
+}
+
+/// Why an asked loan period is refused (422 at `/asked_until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoanPeriodError {
+    /// The end lies before the start.
+    EndsBeforeStart,
+    /// Longer than the policy's loan period.
+    TooLong {
+        /// The loan period, days.
+        days: u32,
+    },
+}
+
+/// The archive's status after a loan action on a loan that is `online` (the digitised copy is used: the paper
+/// archive stays where it is; XM Art. 16 "便捷的线上利用").
+pub fn archive_after_use(archive: ArchiveStatus, action: LoanAction, online: bool) -> ArchiveStatus {
+    if online { archive } else { archive_after_loan(archive, action) }
+}
+
 /// Whether a loan in `status` due on `due` is overdue on `today` (lent and not back after the due day).
 pub fn loan_overdue(status: LoanStatus, due: Date, today: Date) -> bool {
     status == LoanStatus::Lent && today > due
@@ -469,6 +499,20 @@ mod tests {
         assert!(!loan_overdue(LoanStatus::Lent, date!(2026 - 12 - 31), date!(2026 - 12 - 31)));
         assert!(loan_overdue(LoanStatus::Lent, date!(2026 - 12 - 31), date!(2027 - 01 - 01)));
         assert!(!loan_overdue(LoanStatus::Returned, date!(2026 - 12 - 31), date!(2027 - 01 - 01)));
+    }
+
+    // JN Art. 7(12) "档案利用": the asked period runs at most the policy's loan period (30 days, not stated).
+    #[test]
+    fn the_asked_loan_period_is_capped_by_the_policy() {
+        let p = presets::jinning_2020().archives;
+        let from = date!(2026 - 12 - 07);
+        assert_eq!(loan_period(from, None, &p), Ok(date!(2027 - 01 - 06)));
+        assert_eq!(loan_period(from, Some(from), &p), Ok(from));
+        assert_eq!(loan_period(from, Some(date!(2026 - 12 - 06)), &p), Err(LoanPeriodError::EndsBeforeStart));
+        assert_eq!(loan_period(from, Some(date!(2027 - 01 - 07)), &p), Err(LoanPeriodError::TooLong { days: 30 }));
+        // XM Art. 16: online use leaves the paper archive in store.
+        assert_eq!(archive_after_use(ArchiveStatus::InStore, LoanAction::Lend, true), ArchiveStatus::InStore);
+        assert_eq!(archive_after_use(ArchiveStatus::InStore, LoanAction::Lend, false), ArchiveStatus::OnLoan);
     }
 
     // JN Art. 27: new materials are reviewed, then filed with a running piece number.

@@ -59,6 +59,8 @@ crate::code_enum! {
         // Elderly care services (issue 26; GUIDE 第二部分六).
         CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
         CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
+        // Personnel archives: use (issue 23; JN Art. 7(12)).
+        ArchiveUse = "archive.use": "申请查阅、借阅人事档案（利用）",
     }
 }
 
@@ -124,6 +126,11 @@ impl Role {
             P::CareServiceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
             P::CareServiceRead => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
+            }
+            // Personnel archives, use (issue 23; JN Art. 7(12) "档案利用"): the service bodies ask to consult or
+            // borrow the archive of a person they serve; the archivist asks on a visitor's behalf and decides.
+            P::ArchiveUse => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Archivist)
             }
         }
     }

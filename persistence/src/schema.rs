@@ -1089,6 +1089,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     caregiver_areas,
     care_requests,
     care_supervisions,
+    // Personnel archives, use, supplements, transfer, digitisation (issue 23).
+    archive_loans,
 );
 
 diesel::table! {
@@ -1199,3 +1201,33 @@ diesel::joinable!(caregiver_areas -> caregivers (caregiver_id));
 diesel::joinable!(caregiver_areas -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_requests -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_supervisions -> care_requests (request_id));
+
+// Personnel archives: use (利用), supplements, transfer, digitisation (issue 23).
+diesel::table! {
+    archive_loans (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        kind -> Text,
+        online -> Bool,
+        requester -> Text,
+        purpose -> Text,
+        pieces -> Text,
+        asked_from -> Date,
+        asked_until -> Date,
+        status -> Text,
+        requested_by -> Text,
+        requested_on -> Date,
+        decided_by -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        decision_note -> Nullable<Text>,
+        lent_by -> Nullable<Text>,
+        lent_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        returned_by -> Nullable<Text>,
+        returned_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_loans -> archives (archive_id));

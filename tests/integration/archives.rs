@@ -197,3 +197,151 @@ both_backends! {
         assert_eq!(pieces, 2);
     }
 }
+
+async fn received(app: &TestApp, community: &str, seq: u16) -> (i64, i64) {
+    let r = person(app, community, seq).await;
+    let a = app.post("/api/v1/archives", "archivist", &receipt(r, 2)).await.expect(201).body["id"].as_i64().unwrap();
+    (r, a)
+}
+
+fn archive_status(app: &TestApp, id: i64) -> String {
+    ar::table.find(id).select(ar::status).first(&mut *app.conn()).unwrap()
+}
+
+both_backends! {
+    async fn loans_run_requested_approved_lent_returned_once_jn_7_12(app: &TestApp) {
+        use persistence::schema::archive_loans as al;
+        let (r, a) = received(app, "350203001001", 1).await;
+        let ask = json!({"kind": "borrow", "requester": "思明区人社局 王五", "purpose": "核对工龄", "pieces": [1, 2],
+            "asked_from": "2026-12-06", "asked_until": "2026-12-10"});
+
+        // Bad input, every rule at once: the end before the start, a piece not on the list, no purpose.
+        let bad = json!({"kind": "borrow", "requester": "王五", "purpose": " ", "pieces": [1, 7],
+            "asked_from": "2026-12-06", "asked_until": "2026-12-01"});
+        let res = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &bad).await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), vec![
+            ("/asked_until".into(), "date_order".into()),
+            ("/pieces/1".into(), "invalid_value".into()),
+            ("/purpose".into(), "length".into()),
+        ]);
+        // Longer than the policy's loan period (30 days): 422 at /asked_until.
+        let mut long = ask.clone();
+        long["asked_until"] = json!("2027-01-06");
+        let res = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &long).await.problem(422, "out_of_range");
+        assert_eq!(res.fields(), vec![("/asked_until".into(), "out_of_range".into())]);
+        // Online use needs a digitised copy.
+        let online = json!({"kind": "consult", "online": true, "requester": "王五", "purpose": "查阅"});
+        let res = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &online).await.problem(422, "invalid_value");
+        assert_eq!(res.first_field(), "/online");
+        assert_eq!(app.count("archive_loans"), 0);
+        // Wrong role (the auditor, finance) and out of scope (another community, another district).
+        app.post(&format!("/api/v1/archives/{a}/loans"), "auditor", &ask).await.problem(403, "forbidden");
+        app.post(&format!("/api/v1/archives/{a}/loans"), "finance", &ask).await.problem(403, "forbidden");
+        app.post(&format!("/api/v1/archives/{a}/loans"), "fengchaoshan", &ask).await.problem(404, "not_found");
+        app.post(&format!("/api/v1/archives/{a}/loans"), "huli", &ask).await.problem(404, "not_found");
+
+        // Requested by the community: 201, Location, ETag.
+        let res = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &ask).await.expect(201);
+        let id = res.body["id"].as_i64().unwrap();
+        assert_eq!(res.header("location"), Some(format!("/api/v1/archive-loans/{id}").as_str()));
+        assert_eq!(res.header("etag"), Some("\"1\""));
+        assert_eq!((res.body["status"].as_str(), res.body["kind"].as_str(), res.body["pieces"].clone()), (Some("requested"), Some("borrow"), json!([1, 2])));
+        assert_eq!(app.audit_count("archive_loan.request"), 1);
+        let base = format!("/api/v1/archive-loans/{id}");
+        // Only the archivist decides; lending before approval is refused.
+        app.post(&format!("{base}/approve"), "hongshan", &json!({})).await.problem(403, "forbidden");
+        app.post(&format!("{base}/approve"), "auditor", &json!({})).await.problem(403, "forbidden");
+        app.post(&format!("{base}/lend"), "archivist", &json!({})).await.problem(409, "loan_wrong_status");
+        app.post_with(&format!("{base}/approve"), "archivist", &json!({}), &[("If-Match", "\"7\"")]).await.problem(412, "version_mismatch");
+        let res = app.post_with(&format!("{base}/approve"), "archivist", &json!({"note": "同意"}), &[("If-Match", "\"1\"")]).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["decided_by"].as_str()), (Some("approved"), Some("archivist")));
+        assert_eq!(res.header("etag"), Some("\"2\""));
+        // Lent: due on the last asked day; the archive is on loan; audited as a consultation; `archive.lent`.
+        let res = app.post(&format!("{base}/lend"), "archivist", &json!({})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["lent_on"].as_str(), res.body["due_on"].as_str()), (Some("lent"), Some("2026-12-06"), Some("2026-12-10")));
+        assert_eq!(res.body["overdue"], false);
+        assert_eq!(archive_status(app, a), "on_loan");
+        assert_eq!(app.audit_count("archive.consult"), 1);
+        let ev = archive_events(app, "archive.lent").await;
+        assert_eq!(ev.len(), 1);
+        assert_eq!((ev[0]["subject"]["id"].as_i64(), ev[0]["payload"]["loan_id"].as_i64(), ev[0]["payload"]["status"].as_str()), (Some(a), Some(id), Some("on_loan")));
+        assert_eq!(ev[0]["payload"]["retiree"]["id"], r);
+        // A second request for an archive on loan: 409.
+        app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &ask).await.problem(409, "archive_wrong_status");
+        // Returned once: in store again, `archive.returned`; returning twice: 409.
+        let res = app.post(&format!("{base}/return"), "archivist", &json!({})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["returned_on"].as_str()), (Some("returned"), Some("2026-12-06")));
+        assert_eq!(archive_status(app, a), "in_store");
+        app.post(&format!("{base}/return"), "archivist", &json!({})).await.problem(409, "loan_wrong_status");
+        assert_eq!(archive_events(app, "archive.returned").await.len(), 1);
+        let stored: (String, Option<String>) = al::table.find(id).select((al::status, al::returned_by)).first(&mut *app.conn()).unwrap();
+        assert_eq!(stored, ("returned".into(), Some("archivist".into())));
+
+        // A rejection needs a reason.
+        let id2 = app.post(&format!("/api/v1/archives/{a}/loans"), "siming", &ask).await.expect(201).body["id"].as_i64().unwrap();
+        let res = app.post(&format!("/api/v1/archive-loans/{id2}/reject"), "archivist", &json!({})).await.problem(422, "required");
+        assert_eq!(res.first_field(), "/note");
+        let res = app.post(&format!("/api/v1/archive-loans/{id2}/reject"), "archivist", &json!({"note": "用途不明"})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["decision_note"].as_str()), (Some("rejected"), Some("用途不明")));
+
+        // An archive in transit is not lent: refused at the request and at the hand-out of an approved loan.
+        let id3 = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &ask).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/archive-loans/{id3}/approve"), "archivist", &json!({})).await.expect(200);
+        diesel::update(ar::table.find(a)).set(ar::status.eq("in_transit")).execute(&mut *app.conn()).unwrap();
+        app.post(&format!("/api/v1/archive-loans/{id3}/lend"), "archivist", &json!({})).await.problem(409, "archive_wrong_status");
+        app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &ask).await.problem(409, "archive_wrong_status");
+        diesel::update(ar::table.find(a)).set(ar::status.eq("in_store")).execute(&mut *app.conn()).unwrap();
+
+        // The overdue worklist: a loan lent for 2026-11-01..05 is overdue on 2026-12-06.
+        let (_, b) = received(app, "350203001001", 2).await;
+        let past = json!({"kind": "consult", "requester": "王五", "purpose": "查阅", "asked_from": "2026-11-01", "asked_until": "2026-11-05"});
+        let id4 = app.post(&format!("/api/v1/archives/{b}/loans"), "hongshan", &past).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/archive-loans/{id4}/approve"), "archivist", &json!({})).await.expect(200);
+        let res = app.post(&format!("/api/v1/archive-loans/{id4}/lend"), "archivist", &json!({"on": "2026-11-01"})).await.expect(200);
+        assert_eq!((res.body["due_on"].as_str(), res.body["overdue"].as_bool()), (Some("2026-11-05"), Some(true)));
+        let list = app.get("/api/v1/archive-loans?overdue=true", "archivist").await.expect(200).body;
+        let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![id4]);
+        assert_eq!(app.get("/api/v1/archive-loans?overdue=true", "hongshan").await.expect(200).body["items"].as_array().unwrap().len(), 1);
+        assert_eq!(app.get("/api/v1/archive-loans?overdue=true", "huli").await.expect(200).body["items"].as_array().unwrap().len(), 0);
+        assert_eq!(app.get("/api/v1/archive-loans", "fengchaoshan").await.expect(200).body["items"].as_array().unwrap().len(), 0);
+        app.get("/api/v1/archive-loans?overdue=maybe", "archivist").await.problem(422, "invalid_boolean");
+        app.get("/api/v1/archive-loans", "finance").await.problem(403, "forbidden");
+        assert_eq!(app.get(&format!("/api/v1/archive-loans?archive_id={a}&status=returned"), "auditor").await.expect(200).body["items"].as_array().unwrap().len(), 1);
+        // One loan: an audited read; out of scope 404.
+        let one = app.get(&format!("/api/v1/archive-loans/{id4}"), "hongshan").await.expect(200);
+        assert_eq!(one.header("etag"), Some("\"3\""));
+        assert_eq!(app.audit_count("archive_loan.read"), 1);
+        app.get(&format!("/api/v1/archive-loans/{id4}"), "fengchaoshan").await.problem(404, "not_found");
+    }
+
+    async fn online_use_references_the_digitised_copy_xm_16(app: &TestApp) {
+        let (_, a) = received(app, "350203001001", 1).await;
+        let sum = format!("sha256:{}", "ab".repeat(32));
+        // Bad input: not https, no pages, a malformed checksum.
+        let res = app.post(&format!("/api/v1/archives/{a}/digital"), "archivist", &json!({"uri": "ftp://x", "pages": 0, "checksum": "md5:1"})).await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), vec![
+            ("/checksum".into(), "invalid_value".into()),
+            ("/pages".into(), "out_of_range".into()),
+            ("/uri".into(), "invalid_value".into()),
+        ]);
+        let copy = json!({"uri": "https://dams.example.gov.cn/archives/1", "pages": 120, "checksum": sum});
+        app.post(&format!("/api/v1/archives/{a}/digital"), "siming", &copy).await.problem(403, "forbidden");
+        let res = app.post(&format!("/api/v1/archives/{a}/digital"), "archivist", &copy).await.expect(200);
+        assert_eq!(res.body["digital"], json!({"uri": "https://dams.example.gov.cn/archives/1", "pages": 120, "checksum": sum}));
+        assert_eq!(app.audit_count("archive.digitise"), 1);
+        // Online consultation: only a consultation; lent, the copy is shown and the paper archive stays in store.
+        let borrow = json!({"kind": "borrow", "online": true, "requester": "王五", "purpose": "查阅"});
+        app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &borrow).await.problem(422, "invalid_value");
+        let ask = json!({"kind": "consult", "online": true, "requester": "王五", "purpose": "查阅"});
+        let id = app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &ask).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/archive-loans/{id}/approve"), "archivist", &json!({})).await.expect(200);
+        let res = app.post(&format!("/api/v1/archive-loans/{id}/lend"), "archivist", &json!({})).await.expect(200);
+        assert_eq!(res.body["digital"]["pages"], 120);
+        assert_eq!(res.body["due_on"], "2027-01-05", "the policy's 30 days");
+        assert_eq!(archive_status(app, a), "in_store");
+        let res = app.post(&format!("/api/v1/archive-loans/{id}/return"), "archivist", &json!({})).await.expect(200);
+        assert_eq!(res.body["digital"], Value::Null);
+        assert_eq!(app.audit_count("archive.consult"), 1);
+    }
+}

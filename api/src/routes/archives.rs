@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Permission;
-use domain::archive::ArchiveStatus;
+use domain::archive::{ArchiveStatus, LoanStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -191,4 +191,213 @@ pub async fn list_repositories(
     let items =
         crate::db::run(&state.pool, move |conn| app::archives::store::list_repositories(conn, &c, today)).await?;
     Ok(web::Json(items))
+}
+
+// Use (利用; JN Art. 7(12); XM Art. 16): loans, the overdue worklist, the digitised copy for online use.
+
+pub use app::archives::loans::{DigitalRequest, LoanRequest, LoanStep, LoanView};
+
+const LOAN_CURSOR: &str = "al";
+
+/// Asks to consult or borrow an archive (`archive.use`: the service bodies, the archivist): who, purpose, which
+/// pieces, from-to within the policy's loan period (`archives.loan_days`), on site or online through the digitised
+/// copy. An archive in transit, on loan, transferred out or disposed of: 409 `archive_wrong_status`; a period
+/// ending before it starts: 422 `date_order`; longer than the loan period: 422 `out_of_range` at `/asked_until`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"])), request_body = LoanRequest,
+    params(("id" = i64, Path, description = "Archive id")),
+    responses((status = 201, body = LoanView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/loans")]
+pub async fn request_loan(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<LoanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveUse)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| app::archives::loans::request(conn, &c, today, id, body)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/archive-loans/{}", v.id)))
+        .insert_header(("ETag", crate::extract::etag(v.version)))
+        .json(v))
+}
+
+/// Filters of the loan list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LoanListQuery {
+    /// Status (`requested`, `approved`, `rejected`, `lent`, `returned`).
+    pub status: Option<String>,
+    /// Only loans of this archive.
+    pub archive_id: Option<i64>,
+    /// `true`: the overdue worklist (lent and past the due day).
+    pub overdue: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Loans of archives of people in the caller's subtree, by id (`archive.use` or `archive.read_materials`);
+/// `overdue=true` gives the worklist of archives lent and not back after their due day.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"]), ("bearer" = ["archive.read_materials"])),
+    params(LoanListQuery), responses((status = 200, body = Page<LoanView>), crate::openapi::ReadErrors))]
+#[get("/archive-loans")]
+pub async fn list_loans(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<LoanListQuery>,
+) -> Result<web::Json<Page<LoanView>>, ApiError> {
+    let today = state.clock.today();
+    app::archives::loans::require_read(&caller)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>(LOAN_CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let status = enum_filter("status", q.status.as_deref(), LoanStatus::parse, LoanStatus::codes(), &mut errors);
+    let overdue = match q.overdue.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(app::error::FieldError::of("overdue", domain::ErrorCode::InvalidBoolean));
+            false
+        }
+    };
+    finish(errors)?;
+    let lq = app::archives::loans::ListQuery { status, archive_id: q.archive_id, overdue, after, limit };
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| app::archives::loans::list(conn, &c, today, lq)).await?;
+    let next = next_cursor(&items, limit, LOAN_CURSOR, |v| v.id.to_string());
+    Ok(web::Json(Page { items, next_cursor: next }))
+}
+
+/// One loan (`archive.use` or `archive.read_materials`); an audited read of personal data (`archive_loan.read`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"]), ("bearer" = ["archive.read_materials"])),
+    params(("id" = i64, Path, description = "Loan id")),
+    responses((status = 200, body = LoanView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/archive-loans/{id}")]
+pub async fn get_loan(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    app::archives::loans::require_read(&caller)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| app::archives::loans::get(conn, &c, today, id)).await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+async fn loan_step(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: i64,
+    step: app::archives::loans::Step,
+    body: LoanStep,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::archives::loans::step(conn, &c, today, id, step, if_match, body)
+    })
+    .await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+/// Approves a loan request (`archive.manage`). A loan not requested: 409 `loan_wrong_status`; an archive not in
+/// store (e.g. in transit): 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = LoanStep,
+    params(("id" = i64, Path, description = "Loan id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = LoanView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-loans/{id}/approve")]
+pub async fn approve_loan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<LoanStep>,
+) -> Result<HttpResponse, ApiError> {
+    loan_step(req, caller, state, path.into_inner(), app::archives::loans::Step::Approve, body.0).await
+}
+
+/// Refuses a loan request with a reason (`note`, required) (`archive.manage`). A loan not requested: 409
+/// `loan_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = LoanStep,
+    params(("id" = i64, Path, description = "Loan id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = LoanView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-loans/{id}/reject")]
+pub async fn reject_loan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<LoanStep>,
+) -> Result<HttpResponse, ApiError> {
+    loan_step(req, caller, state, path.into_inner(), app::archives::loans::Step::Reject, body.0).await
+}
+
+/// Hands an approved loan out (`archive.manage`): due on the last asked day, at most `archives.loan_days` after
+/// the hand-out; the archive is on loan (an online consultation leaves it in store and shows the digitised copy).
+/// Audited as a read of personal data (`archive.consult`); emits `archive.lent`. A loan not approved: 409
+/// `loan_wrong_status`; an archive not in store (e.g. in transit): 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = LoanStep,
+    params(("id" = i64, Path, description = "Loan id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = LoanView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-loans/{id}/lend")]
+pub async fn lend_loan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<LoanStep>,
+) -> Result<HttpResponse, ApiError> {
+    loan_step(req, caller, state, path.into_inner(), app::archives::loans::Step::Lend, body.0).await
+}
+
+/// Takes a lent archive back (`archive.manage`): back in store; emits `archive.returned`. Returning twice (a loan
+/// not lent): 409 `loan_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = LoanStep,
+    params(("id" = i64, Path, description = "Loan id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = LoanView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-loans/{id}/return")]
+pub async fn return_loan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<LoanStep>,
+) -> Result<HttpResponse, ApiError> {
+    loan_step(req, caller, state, path.into_inner(), app::archives::loans::Step::Return, body.0).await
+}
+
+/// Records the digitised copy of an archive by reference (XM Art. 16: online use): URI, pages, checksum; the pages
+/// are not stored here (`archive.manage`). `If-Match` checked when sent.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = DigitalRequest,
+    params(("id" = i64, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = ArchiveView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/digital")]
+pub async fn record_digital(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<DigitalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::archives::loans::record_digital(conn, &c, today, id, if_match, body)
+    })
+    .await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }

@@ -236,5 +236,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_requests::deliver)
         .service(care_requests::supervise)
         .service(care_requests::evaluate)
-        .service(care_requests::cancel);
+        .service(care_requests::cancel)
+        // Personnel archives: use, supplements, transfer, digitisation, disposal, register (issue 23).
+        .service(archives::request_loan)
+        .service(archives::list_loans)
+        .service(archives::get_loan)
+        .service(archives::approve_loan)
+        .service(archives::reject_loan)
+        .service(archives::lend_loan)
+        .service(archives::return_loan)
+        .service(archives::record_digital);
 }

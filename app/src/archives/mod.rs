@@ -10,6 +10,8 @@
 
 pub mod receive;
 pub mod store;
+// Use, supplements, transfer, digitisation (steps 3-8).
+pub mod loans;
 
 use domain::Permission;
 use domain::archive::{ArchiveStatus, DisposalKind, MaterialType, PreparationItem};
