@@ -353,6 +353,26 @@ pub fn apply_supplement(s: SupplementStatus, action: SupplementAction) -> Result
     }
 }
 
+/// Whether a supplementary material may be submitted for an archive (JN Art. 27): the archive is held here (in store
+/// or out on loan); one in transit, transferred out or disposed of is refused (the material goes to the archive's
+/// new keeper).
+pub fn supplement_allowed(archive: ArchiveStatus) -> Result<(), ArchiveError> {
+    match archive {
+        ArchiveStatus::InStore | ArchiveStatus::OnLoan => Ok(()),
+        other => Err(ArchiveError::ArchiveStatus(other)),
+    }
+}
+
+/// Whether an accepted material may be filed now: the archive is on its shelf (in store).
+pub fn filing_allowed(archive: ArchiveStatus) -> Result<(), ArchiveError> {
+    if archive == ArchiveStatus::InStore { Ok(()) } else { Err(ArchiveError::ArchiveStatus(archive)) }
+}
+
+/// Whether the review of a supplement due on `due` is late on `today`.
+pub fn review_overdue(status: SupplementStatus, due: Date, today: Date) -> bool {
+    status == SupplementStatus::Submitted && today > due
+}
+
 /// The last day to review a supplement submitted on `submitted_on` (policy `supplement_review_days`).
 pub fn review_due(submitted_on: Date, p: &Archives) -> Date {
     submitted_on.saturating_add(time::Duration::days(i64::from(p.supplement_review_days.value)))
@@ -531,6 +551,15 @@ mod tests {
             Err(ArchiveError::SupplementStatus(SupplementStatus::Filed))
         );
         assert_eq!(next_piece_number(40), 41);
+        // Held here: submitted in store or on loan, filed only in store; never for an archive gone elsewhere.
+        assert_eq!(supplement_allowed(ArchiveStatus::OnLoan), Ok(()));
+        assert_eq!(
+            supplement_allowed(ArchiveStatus::InTransit),
+            Err(ArchiveError::ArchiveStatus(ArchiveStatus::InTransit))
+        );
+        assert_eq!(filing_allowed(ArchiveStatus::OnLoan), Err(ArchiveError::ArchiveStatus(ArchiveStatus::OnLoan)));
+        assert!(review_overdue(SupplementStatus::Submitted, date!(2026 - 12 - 16), date!(2026 - 12 - 17)));
+        assert!(!review_overdue(SupplementStatus::Filed, date!(2026 - 12 - 16), date!(2026 - 12 - 17)));
         let p = presets::jinning_2020().archives;
         assert_eq!(review_due(date!(2026 - 12 - 01), &p), date!(2026 - 12 - 16));
     }

@@ -60,7 +60,7 @@ crate::code_enum! {
         CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
         CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
         // Personnel archives: use (issue 23; JN Art. 7(12)).
-        ArchiveUse = "archive.use": "申请查阅、借阅人事档案（利用）",
+        ArchiveUse = "archive.use": "申请查阅、借阅人事档案（利用），报送补充材料",
     }
 }
 
@@ -128,7 +128,8 @@ impl Role {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
             }
             // Personnel archives, use (issue 23; JN Art. 7(12) "档案利用"): the service bodies ask to consult or
-            // borrow the archive of a person they serve; the archivist asks on a visitor's behalf and decides.
+            // borrow the archive of a person they serve and submit new materials (JN Art. 27); the archivist does both
+            // on a visitor's behalf and decides.
             P::ArchiveUse => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Archivist)
             }

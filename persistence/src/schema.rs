@@ -1091,6 +1091,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     care_supervisions,
     // Personnel archives, use, supplements, transfer, digitisation (issue 23).
     archive_loans,
+    archive_supplements,
 );
 
 diesel::table! {
@@ -1231,3 +1232,27 @@ diesel::table! {
 }
 
 diesel::joinable!(archive_loans -> archives (archive_id));
+
+diesel::table! {
+    archive_supplements (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        material_type -> Text,
+        title -> Text,
+        dated -> Nullable<Date>,
+        pages -> Integer,
+        delivered_by -> Text,
+        submitted_by -> Text,
+        submitted_on -> Date,
+        review_due -> Date,
+        status -> Text,
+        reviewed_by -> Nullable<Text>,
+        reviewed_on -> Nullable<Date>,
+        return_reason -> Nullable<Text>,
+        piece_no -> Nullable<Integer>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_supplements -> archives (archive_id));

@@ -345,3 +345,89 @@ both_backends! {
         assert_eq!(app.audit_count("archive.consult"), 1);
     }
 }
+
+both_backends! {
+    async fn supplements_are_reviewed_then_filed_with_the_next_piece_number_jn_27(app: &TestApp) {
+        use persistence::schema::archive_supplements as su;
+        let (r, a) = received(app, "350203001001", 1).await;
+        let body = json!({"material": {"material_type": "award", "title": "2026年度优秀小组长表彰决定", "dated": "2026-11-20", "pages": 1},
+            "delivered_by": "鹭江街道退管站 赵六"});
+        // Bad input: pages 0, a date in the future, no deliverer, a class not in the catalogue.
+        let bad = json!({"material": {"material_type": "award", "title": "表彰", "dated": "2027-01-01", "pages": 0}, "delivered_by": ""});
+        let res = app.post(&format!("/api/v1/archives/{a}/supplements"), "hongshan", &bad).await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), vec![
+            ("/delivered_by".into(), "length".into()),
+            ("/material/dated".into(), "date_in_future".into()),
+            ("/material/pages".into(), "out_of_range".into()),
+        ]);
+        let mut unknown = body.clone();
+        unknown["material"]["material_type"] = json!("poetry");
+        assert_eq!(app.post(&format!("/api/v1/archives/{a}/supplements"), "hongshan", &unknown).await.status.as_u16(), 422);
+        // Wrong role and out of scope.
+        app.post(&format!("/api/v1/archives/{a}/supplements"), "auditor", &body).await.problem(403, "forbidden");
+        app.post(&format!("/api/v1/archives/{a}/supplements"), "leader", &body).await.problem(403, "forbidden");
+        app.post(&format!("/api/v1/archives/{a}/supplements"), "fengchaoshan", &body).await.problem(404, "not_found");
+        assert_eq!(app.count("archive_supplements"), 0);
+
+        // Submitted: reviewed within the policy's 15 days.
+        let res = app.post(&format!("/api/v1/archives/{a}/supplements"), "hongshan", &body).await.expect(201);
+        let id = res.body["id"].as_i64().unwrap();
+        assert_eq!(res.header("location"), Some(format!("/api/v1/archive-supplements/{id}").as_str()));
+        assert_eq!((res.body["status"].as_str(), res.body["review_due"].as_str(), res.body["piece_no"].clone()), (Some("submitted"), Some("2026-12-21"), Value::Null));
+        assert_eq!(app.audit_count("archive_supplement.submit"), 1);
+        let base = format!("/api/v1/archive-supplements/{id}");
+        app.post(&format!("{base}/accept"), "hongshan", &json!({})).await.problem(403, "forbidden");
+        // Filed only while the archive is on its shelf.
+        diesel::update(ar::table.find(a)).set(ar::status.eq("on_loan")).execute(&mut *app.conn()).unwrap();
+        app.post(&format!("{base}/accept"), "archivist", &json!({})).await.problem(409, "archive_wrong_status");
+        diesel::update(ar::table.find(a)).set(ar::status.eq("in_store")).execute(&mut *app.conn()).unwrap();
+        // Accepted: piece 3 after the two received; the archive counts 41 pieces; `archive.supplemented`.
+        let res = app.post_with(&format!("{base}/accept"), "archivist", &json!({}), &[("If-Match", "\"1\"")]).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["piece_no"].as_i64(), res.body["reviewed_by"].as_str()), (Some("filed"), Some(3), Some("archivist")));
+        assert_eq!(res.header("etag"), Some("\"2\""));
+        let pieces: Vec<(i32, String, String)> = archive_materials::table
+            .filter(archive_materials::archive_id.eq(a))
+            .order(archive_materials::piece_no)
+            .select((archive_materials::piece_no, archive_materials::title, archive_materials::source))
+            .load(&mut *app.conn())
+            .unwrap();
+        assert_eq!(pieces.last().unwrap(), &(3, "2026年度优秀小组长表彰决定".to_owned(), "supplement".to_owned()));
+        let count: i32 = ar::table.find(a).select(ar::pieces).first(&mut *app.conn()).unwrap();
+        assert_eq!(count, 41);
+        let ev = archive_events(app, "archive.supplemented").await;
+        assert_eq!(ev.len(), 1);
+        assert_eq!((ev[0]["payload"]["supplement_id"].as_i64(), ev[0]["payload"]["piece_no"].as_i64(), ev[0]["payload"]["pieces"].as_i64()), (Some(id), Some(3), Some(41)));
+        assert_eq!(ev[0]["payload"]["retiree"]["id"], r);
+        // Reviewed once.
+        app.post(&format!("{base}/accept"), "archivist", &json!({})).await.problem(409, "supplement_wrong_status");
+        app.post(&format!("{base}/return"), "archivist", &json!({"reason": "重复"})).await.problem(409, "supplement_wrong_status");
+
+        // Returned with a reason; the next filed piece is 4.
+        let id2 = app.post(&format!("/api/v1/archives/{a}/supplements"), "archivist", &body).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/archive-supplements/{id2}/return"), "archivist", &json!({})).await.problem(422, "required");
+        let res = app.post(&format!("/api/v1/archive-supplements/{id2}/return"), "archivist", &json!({"reason": "材料未加盖公章"})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["return_reason"].as_str()), (Some("returned"), Some("材料未加盖公章")));
+        let id3 = app.post(&format!("/api/v1/archives/{a}/supplements"), "siming", &body).await.expect(201).body["id"].as_i64().unwrap();
+        // The review worklist: a submission past its review day.
+        diesel::update(su::table.find(id3)).set(su::review_due.eq(time::macros::date!(2026 - 12 - 01))).execute(&mut *app.conn()).unwrap();
+        let list = app.get("/api/v1/archive-supplements?review_overdue=true", "archivist").await.expect(200).body;
+        let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![id3]);
+        assert_eq!(list["items"][0]["review_overdue"], true);
+        let res = app.post(&format!("/api/v1/archive-supplements/{id3}/accept"), "archivist", &json!({})).await.expect(200);
+        assert_eq!(res.body["piece_no"], 4);
+        assert_eq!(app.get(&format!("/api/v1/archive-supplements?archive_id={a}&status=filed"), "auditor").await.expect(200).body["items"].as_array().unwrap().len(), 2);
+        assert_eq!(app.get("/api/v1/archive-supplements", "huli").await.expect(200).body["items"].as_array().unwrap().len(), 0);
+        app.get("/api/v1/archive-supplements", "finance").await.problem(403, "forbidden");
+        app.get(&format!("/api/v1/archive-supplements/{id}"), "hongshan").await.expect(200);
+        assert_eq!(app.audit_count("archive_supplement.read"), 1);
+        app.get(&format!("/api/v1/archive-supplements/{id}"), "fengchaoshan").await.problem(404, "not_found");
+        // The materials list shows the filed pieces in running order.
+        let m = app.get(&format!("/api/v1/archives/{a}/materials"), "archivist").await.expect(200).body;
+        let nos: Vec<i64> = m["items"].as_array().unwrap().iter().map(|x| x["piece_no"].as_i64().unwrap()).collect();
+        assert_eq!(nos, vec![1, 2, 3, 4]);
+        // An archive in transit takes no new material.
+        diesel::update(ar::table.find(a)).set(ar::status.eq("in_transit")).execute(&mut *app.conn()).unwrap();
+        app.post(&format!("/api/v1/archives/{a}/supplements"), "hongshan", &body).await.problem(409, "archive_wrong_status");
+    }
+}

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Permission;
-use domain::archive::{ArchiveStatus, LoanStatus};
+use domain::archive::{ArchiveStatus, LoanStatus, SupplementStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -257,14 +257,7 @@ pub async fn list_loans(
     let mut errors = Vec::new();
     let (limit, after) = page::<i64>(LOAN_CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
     let status = enum_filter("status", q.status.as_deref(), LoanStatus::parse, LoanStatus::codes(), &mut errors);
-    let overdue = match q.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errors.push(app::error::FieldError::of("overdue", domain::ErrorCode::InvalidBoolean));
-            false
-        }
-    };
+    let overdue = bool_filter("overdue", q.overdue.as_deref(), &mut errors);
     finish(errors)?;
     let lq = app::archives::loans::ListQuery { status, archive_id: q.archive_id, overdue, after, limit };
     let c = caller.0.clone();
@@ -400,4 +393,161 @@ pub async fn record_digital(
     })
     .await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+// Supplementary materials (补充材料; JN Art. 27).
+
+pub use app::archives::supplements::{SupplementRequest, SupplementReturn, SupplementView};
+
+const SUPPLEMENT_CURSOR: &str = "as";
+
+/// Submits a new material for a person's archive (`archive.use`): class from the catalogue, title, date, pages, who
+/// delivered it; reviewed by `archives.supplement_review_days` later (JN Art. 27). An archive in transit,
+/// transferred out or disposed of: 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"])), request_body = SupplementRequest,
+    params(("id" = i64, Path, description = "Archive id")),
+    responses((status = 201, body = SupplementView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/supplements")]
+pub async fn submit_supplement(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<SupplementRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveUse)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| app::archives::supplements::submit(conn, &c, today, id, body))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/archive-supplements/{}", v.id)))
+        .insert_header(("ETag", crate::extract::etag(v.version)))
+        .json(v))
+}
+
+/// Filters of the supplement list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SupplementListQuery {
+    /// Status (`submitted`, `filed`, `returned`).
+    pub status: Option<String>,
+    /// Only supplements of this archive.
+    pub archive_id: Option<i64>,
+    /// `true`: submitted and past the review day (the review worklist).
+    pub review_overdue: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Supplementary materials of archives of people in the caller's subtree, by id (`archive.use` or
+/// `archive.read_materials`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"]), ("bearer" = ["archive.read_materials"])),
+    params(SupplementListQuery), responses((status = 200, body = Page<SupplementView>), crate::openapi::ReadErrors))]
+#[get("/archive-supplements")]
+pub async fn list_supplements(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<SupplementListQuery>,
+) -> Result<web::Json<Page<SupplementView>>, ApiError> {
+    let today = state.clock.today();
+    app::archives::loans::require_read(&caller)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>(SUPPLEMENT_CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let status =
+        enum_filter("status", q.status.as_deref(), SupplementStatus::parse, SupplementStatus::codes(), &mut errors);
+    let review_overdue = bool_filter("review_overdue", q.review_overdue.as_deref(), &mut errors);
+    finish(errors)?;
+    let lq = app::archives::supplements::ListQuery { status, archive_id: q.archive_id, review_overdue, after, limit };
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| app::archives::supplements::list(conn, &c, today, lq)).await?;
+    let next = next_cursor(&items, limit, SUPPLEMENT_CURSOR, |v| v.id.to_string());
+    Ok(web::Json(Page { items, next_cursor: next }))
+}
+
+/// One supplementary material (`archive.use` or `archive.read_materials`); an audited read of personal data
+/// (`archive_supplement.read`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.use"]), ("bearer" = ["archive.read_materials"])),
+    params(("id" = i64, Path, description = "Supplement id")),
+    responses((status = 200, body = SupplementView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+#[get("/archive-supplements/{id}")]
+pub async fn get_supplement(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    app::archives::loans::require_read(&caller)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| app::archives::supplements::get(conn, &c, today, id)).await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+async fn review_supplement(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: i64,
+    action: domain::archive::SupplementAction,
+    body: SupplementReturn,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::archives::supplements::review(conn, &c, today, id, action, if_match, body)
+    })
+    .await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+/// Accepts a submitted material and files it with the next running piece number of the archive (`archive.manage`;
+/// JN Art. 27); emits `archive.supplemented`. Not submitted: 409 `supplement_wrong_status`; the archive not in store:
+/// 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = SupplementReturn,
+    params(("id" = i64, Path, description = "Supplement id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = SupplementView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-supplements/{id}/accept")]
+pub async fn accept_supplement(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<SupplementReturn>,
+) -> Result<HttpResponse, ApiError> {
+    review_supplement(req, caller, state, path.into_inner(), domain::archive::SupplementAction::Accept, body.0).await
+}
+
+/// Returns a submitted material with a reason (`reason`, required) (`archive.manage`). Not submitted: 409
+/// `supplement_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = SupplementReturn,
+    params(("id" = i64, Path, description = "Supplement id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = SupplementView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-supplements/{id}/return")]
+pub async fn return_supplement(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<SupplementReturn>,
+) -> Result<HttpResponse, ApiError> {
+    review_supplement(req, caller, state, path.into_inner(), domain::archive::SupplementAction::Return, body.0).await
+}
+
+/// A `true`/`false` query flag (absent: `false`); anything else 422 `invalid_boolean` on `field`.
+fn bool_filter(field: &str, value: Option<&str>, errors: &mut Vec<app::error::FieldError>) -> bool {
+    match value {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(app::error::FieldError::of(field, domain::ErrorCode::InvalidBoolean));
+            false
+        }
+    }
 }

@@ -245,5 +245,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::reject_loan)
         .service(archives::lend_loan)
         .service(archives::return_loan)
-        .service(archives::record_digital);
+        .service(archives::record_digital)
+        .service(archives::submit_supplement)
+        .service(archives::list_supplements)
+        .service(archives::get_supplement)
+        .service(archives::accept_supplement)
+        .service(archives::return_supplement);
 }

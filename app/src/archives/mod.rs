@@ -12,6 +12,7 @@ pub mod receive;
 pub mod store;
 // Use, supplements, transfer, digitisation (steps 3-8).
 pub mod loans;
+pub mod supplements;
 
 use domain::Permission;
 use domain::archive::{ArchiveStatus, DisposalKind, MaterialType, PreparationItem};
