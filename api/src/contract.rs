@@ -216,6 +216,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/archive-supplements/{id}", "getArchiveSupplement"),
     ("POST /api/v1/archive-supplements/{id}/accept", "acceptArchiveSupplement"),
     ("POST /api/v1/archive-supplements/{id}/return", "returnArchiveSupplement"),
+    ("POST /api/v1/archives/{id}/dispatches", "dispatchArchive"),
+    ("POST /api/v1/archive-dispatches/{id}/receive", "receiveArchiveDispatch"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -118,6 +118,16 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// How an archive is sent (档案转递方式).
+    DispatchMeans {
+        /// Confidential mail (机要邮寄).
+        ConfidentialMail = "confidential_mail": "机要邮寄",
+        /// Carried by a staff member (专人送取).
+        ByHand = "by_hand": "专人送取",
+    }
+}
+
+crate::code_enum! {
     /// What happens to the archive of a person who died (处置).
     DisposalKind {
         /// Kept by the archive authority under its retention (保管).
@@ -174,6 +184,9 @@ pub enum ArchiveError {
     DispatchReceived,
     /// A disposal of the archive of a person who did not die (409).
     NotDeceased,
+    /// A transfer completed before the person's archive was received or an exemption recorded (JN Art. 21(3)-(4))
+    /// (409).
+    ArchivePending,
     /// A repository full: the volumes exceed its capacity (409).
     OverCapacity {
         /// Volumes the repository holds for its floor area.
@@ -194,6 +207,7 @@ impl RuleViolation for ArchiveError {
             Self::DispatchReceived => "dispatch_received",
             Self::NotDeceased => "archive_person_alive",
             Self::OverCapacity { .. } => "repository_full",
+            Self::ArchivePending => "transfer_archive_pending",
         }
     }
 
@@ -212,6 +226,7 @@ impl RuleViolation for ArchiveError {
             Self::OverCapacity { capacity, occupancy } => {
                 format!("库房容量不足：可存{capacity}卷，存入后将达{occupancy}卷")
             }
+            Self::ArchivePending => "人事档案尚未转递接收，也未登记免于移交的情形，迁移不能办结".into(),
         }
     }
 
@@ -229,6 +244,10 @@ impl RuleViolation for ArchiveError {
             Self::NotDeceased => "the person has not died; the archive cannot be disposed of".into(),
             Self::OverCapacity { capacity, occupancy } => {
                 format!("the repository holds {capacity} volumes; it would hold {occupancy}")
+            }
+            Self::ArchivePending => {
+                "the personnel archive has not been received and no exemption is recorded; the transfer cannot complete"
+                    .into()
             }
         }
     }
@@ -399,6 +418,18 @@ pub fn confirm_dispatch(d: DispatchStatus) -> Result<(DispatchStatus, ArchiveSta
         DispatchStatus::Sent => Ok((DispatchStatus::Received, ArchiveStatus::TransferredOut)),
         DispatchStatus::Received => Err(ArchiveError::DispatchReceived),
     }
+}
+
+/// The archive's status once the receiver confirms a dispatch: within the city the archive stays in the system and
+/// is in store again at the receiving authority (to be placed there); out of the city it is transferred out.
+pub fn archive_after_receipt(within_city: bool) -> ArchiveStatus {
+    if within_city { ArchiveStatus::InStore } else { ArchiveStatus::TransferredOut }
+}
+
+/// Whether a transfer may complete (JN Art. 21(3): "退休人员人事档案随人移交"; Art. 21(4): the exemptions): an
+/// archive held here must have been received at the other end, or an exemption recorded for the transfer.
+pub fn transfer_archive_ready(archive_held: bool, received: bool, exempted: bool) -> Result<(), ArchiveError> {
+    if !archive_held || received || exempted { Ok(()) } else { Err(ArchiveError::ArchivePending) }
 }
 
 /// Disposal after death: only of a dead person's archive in store.
@@ -574,6 +605,18 @@ mod tests {
             Ok((DispatchStatus::Received, ArchiveStatus::TransferredOut))
         );
         assert_eq!(confirm_dispatch(DispatchStatus::Received), Err(ArchiveError::DispatchReceived));
+    }
+
+    // JN Art. 21(3)-(4): a transfer completes once the archive is received, or an exemption is recorded.
+    #[test]
+    fn a_transfer_waits_for_the_archive_or_an_exemption() {
+        assert_eq!(transfer_archive_ready(true, false, false), Err(ArchiveError::ArchivePending));
+        assert_eq!(ArchiveError::ArchivePending.code(), "transfer_archive_pending");
+        assert_eq!(transfer_archive_ready(true, true, false), Ok(()));
+        assert_eq!(transfer_archive_ready(true, false, true), Ok(()));
+        assert_eq!(transfer_archive_ready(false, false, false), Ok(()), "no archive held here");
+        assert_eq!(archive_after_receipt(true), ArchiveStatus::InStore);
+        assert_eq!(archive_after_receipt(false), ArchiveStatus::TransferredOut);
     }
 
     // JN Art. 8(7): "监督、指导…人事档案移交、管理与处置工作" — disposal only after death, never of a lent archive.

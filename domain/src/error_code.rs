@@ -352,6 +352,8 @@ error_codes! {
     ArchiveExists = "archive_exists", 409, "Person has an archive on record", "该人员已有档案记录", "the person has an archive on record already";
     RepositoryNotFound = "repository_not_found", 422, "Repository absent or outside the subtree", "库房不存在或不在您的管辖范围内", "no such repository in your subtree";
     LocationOutOfJurisdiction = "location_out_of_jurisdiction", 422, "Repository of another jurisdiction", "库房不属于该档案所在辖区", "the repository belongs to another jurisdiction";
+    // Personnel archives: transfer (issue 23).
+    TransferArchivePending = "transfer_archive_pending", 409, "Transfer before the archive is received (JN Art. 21(3)-(4))", "人事档案尚未转递接收，也未登记免于移交的情形", "the archive has not been received and no exemption is recorded";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -432,6 +434,7 @@ mod tests {
             Box::new(archive::ArchiveError::OverCapacity { capacity: 1, occupancy: 2 }),
             Box::new(crate::elder_care::CareError::WrongStatus(crate::elder_care::CareStatus::Booked)),
             Box::new(crate::elder_care::CareError::BookingConflict),
+            Box::new(archive::ArchiveError::ArchivePending),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),

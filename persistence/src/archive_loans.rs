@@ -392,3 +392,164 @@ pub fn add_piece(conn: &mut DbConnection, id: i64, version: i64) -> RepoResult<c
             .map(|_| ())
     })
 }
+
+// Transfer (传递; JN Art. 7(12), 21(3)-(4)).
+
+/// A dispatch of an archive for a transfer, or the exemption recorded instead.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = crate::schema::archive_dispatches)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Dispatch {
+    /// Id.
+    pub id: i64,
+    /// Archive.
+    pub archive_id: i64,
+    /// Transfer.
+    pub transfer_id: i64,
+    /// The exemption recorded instead of a dispatch (JN Art. 21(4)).
+    #[diesel(deserialize_as = crate::typed::OptStored<domain::handover::ArchiveExemption>)]
+    pub exemption: Option<domain::handover::ArchiveExemption>,
+    /// The receiving archive authority.
+    pub to_authority: String,
+    /// How sent.
+    #[diesel(deserialize_as = crate::typed::OptStored<domain::archive::DispatchMeans>)]
+    pub means: Option<domain::archive::DispatchMeans>,
+    /// Tracking number.
+    pub tracking_no: Option<String>,
+    /// Day sent (or the exemption recorded).
+    pub sent_on: Date,
+    /// Login that sent.
+    pub sent_by: String,
+    /// Status.
+    #[diesel(deserialize_as = Stored<domain::archive::DispatchStatus>)]
+    pub status: domain::archive::DispatchStatus,
+    /// Day received.
+    pub received_on: Option<Date>,
+    /// Who received it at the other end.
+    pub received_by: Option<String>,
+    /// Login that recorded the receipt.
+    pub confirmed_by: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// When created.
+    pub created_at: PrimitiveDateTime,
+    /// Version (ETag).
+    pub version: i64,
+}
+
+/// A new dispatch (or exemption).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = crate::schema::archive_dispatches)]
+pub struct NewDispatch {
+    /// Archive.
+    pub archive_id: i64,
+    /// Transfer.
+    pub transfer_id: i64,
+    /// Exemption code.
+    pub exemption: Option<String>,
+    /// Receiving authority.
+    pub to_authority: String,
+    /// Means code.
+    pub means: Option<String>,
+    /// Tracking number.
+    pub tracking_no: Option<String>,
+    /// Sent on.
+    pub sent_on: Date,
+    /// Login.
+    pub sent_by: String,
+    /// Status code.
+    pub status: String,
+    /// Received on (an exemption: the day recorded).
+    pub received_on: Option<Date>,
+    /// Note.
+    pub note: Option<String>,
+    /// Now.
+    pub created_at: PrimitiveDateTime,
+    /// 1.
+    pub version: i64,
+}
+
+/// Inserts a dispatch.
+pub fn create_dispatch(conn: &mut DbConnection, new: &NewDispatch) -> RepoResult<Dispatch> {
+    use crate::schema::archive_dispatches as d;
+    let id: i64 = diesel::insert_into(d::table).values(new).returning(d::id).get_result(conn)?;
+    Ok(d::table.find(id).select(Dispatch::as_select()).first(conn)?)
+}
+
+/// One dispatch, if its archive's person lives in the subtree `scope_path`; otherwise `NotFound`.
+pub fn find_dispatch(conn: &mut DbConnection, id: i64, scope_path: &str) -> RepoResult<Dispatch> {
+    use crate::schema::archive_dispatches as d;
+    d::table
+        .inner_join(archives::table.inner_join(jurisdictions::table))
+        .filter(d::id.eq(id))
+        .filter(in_subtree(scope_path))
+        .select(Dispatch::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(RepoError::NotFound)
+}
+
+/// The dispatches and exemptions recorded for transfer `transfer_id`, by id.
+pub fn dispatches_of_transfer(conn: &mut DbConnection, transfer_id: i64) -> RepoResult<Vec<Dispatch>> {
+    use crate::schema::archive_dispatches as d;
+    Ok(d::table.filter(d::transfer_id.eq(transfer_id)).order(d::id).select(Dispatch::as_select()).load(conn)?)
+}
+
+/// Records the receipt of dispatch `id` at `version`.
+pub fn save_receipt(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i64,
+    received_on: Date,
+    received_by: &str,
+    confirmed_by: &str,
+) -> RepoResult<Dispatch> {
+    use crate::schema::archive_dispatches as d;
+    let n = diesel::update(d::table)
+        .filter(d::id.eq(id))
+        .filter(d::version.eq(version))
+        .set((
+            d::status.eq(domain::archive::DispatchStatus::Received.as_str()),
+            d::received_on.eq(received_on),
+            d::received_by.eq(received_by),
+            d::confirmed_by.eq(confirmed_by),
+            d::version.eq(version + 1),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(RepoError::VersionMismatch);
+    }
+    Ok(d::table.find(id).select(Dispatch::as_select()).first(conn)?)
+}
+
+/// Sets the status of archive `id` at `version`, clearing its place when `clear_place` (it left the shelf for good).
+pub fn save_moved(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i64,
+    status: domain::archive::ArchiveStatus,
+    clear_place: bool,
+) -> RepoResult<crate::archives::Archive> {
+    crate::archives::bump(conn, id, version, |conn| {
+        diesel::update(archives::table.find(id)).set(archives::status.eq(status.as_str())).execute(conn)?;
+        if clear_place {
+            diesel::update(archives::table.find(id))
+                .set((
+                    archives::repository_id.eq(None::<i64>),
+                    archives::room.eq(None::<String>),
+                    archives::shelf.eq(None::<String>),
+                    archives::box_.eq(None::<String>),
+                    archives::stored_on.eq(None::<Date>),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Moves archive `id` to the community `community` (its person moved there within the city).
+pub fn move_archive(conn: &mut DbConnection, id: i64, community: &str) -> RepoResult<usize> {
+    Ok(diesel::update(archives::table.find(id))
+        .set((archives::community_code.eq(community), archives::version.eq(archives::version + 1)))
+        .execute(conn)?)
+}

@@ -1092,6 +1092,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     // Personnel archives, use, supplements, transfer, digitisation (issue 23).
     archive_loans,
     archive_supplements,
+    archive_dispatches,
 );
 
 diesel::table! {
@@ -1256,3 +1257,27 @@ diesel::table! {
 }
 
 diesel::joinable!(archive_supplements -> archives (archive_id));
+
+diesel::table! {
+    archive_dispatches (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        transfer_id -> BigInt,
+        exemption -> Nullable<Text>,
+        to_authority -> Text,
+        means -> Nullable<Text>,
+        tracking_no -> Nullable<Text>,
+        sent_on -> Date,
+        sent_by -> Text,
+        status -> Text,
+        received_on -> Nullable<Date>,
+        received_by -> Nullable<Text>,
+        confirmed_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_dispatches -> archives (archive_id));
+diesel::joinable!(archive_dispatches -> transfers (transfer_id));

@@ -431,3 +431,76 @@ both_backends! {
         app.post(&format!("/api/v1/archives/{a}/supplements"), "hongshan", &body).await.problem(409, "archive_wrong_status");
     }
 }
+
+both_backends! {
+    async fn a_transfer_completes_once_the_archive_is_received_or_exempted_jn_21_3_4(app: &TestApp) {
+        use persistence::schema::archive_dispatches as ad;
+        let (r, a) = received(app, "350203001001", 1).await;
+        let sm = repository(app, "SM-01", "350203", 60, 1).await;
+        app.post(&format!("/api/v1/archives/{a}/place"), "archivist", &json!({"repository_id": sm, "room": "1", "shelf": "A", "box": "1"})).await.expect(200);
+        let idn = retiree_body("350203001001", 1)["id_number"].as_str().unwrap().to_owned();
+        let all = json!(["application_form", "residence_proof", "id_copy"]);
+        let tid = app.post("/api/v1/transfers", "huli", &json!({"id_number": idn, "to_community": "350206001001", "documents": all})).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/transfers/{tid}/release"), "hongshan", &json!({})).await.expect(200);
+        // JN Art. 21(3): the archive held here has not gone with the person: the transfer waits.
+        app.post(&format!("/api/v1/transfers/{tid}/complete"), "huli", &json!({})).await.problem(409, "transfer_archive_pending");
+
+        // Bad input: no means, another person's transfer; wrong role.
+        let send = json!({"transfer_id": tid, "to_authority": "湖里区退休人员服务中心档案室", "means": "confidential_mail", "tracking_no": "JY20261206001"});
+        let res = app.post(&format!("/api/v1/archives/{a}/dispatches"), "archivist", &json!({"transfer_id": 999_999, "to_authority": "湖里"})).await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), vec![("/means".into(), "required".into()), ("/transfer_id".into(), "invalid_value".into())]);
+        app.post(&format!("/api/v1/archives/{a}/dispatches"), "siming", &send).await.problem(403, "forbidden");
+        app.post(&format!("/api/v1/archives/{a}/dispatches"), "hongshan", &send).await.problem(403, "forbidden");
+        // Sent: in transit, `archive.transferred`.
+        let res = app.post(&format!("/api/v1/archives/{a}/dispatches"), "archivist", &send).await.expect(201);
+        let did = res.body["id"].as_i64().unwrap();
+        assert_eq!(res.header("location"), Some(format!("/api/v1/archive-dispatches/{did}").as_str()));
+        assert_eq!((res.body["status"].as_str(), res.body["archive_status"].as_str(), res.body["means"].as_str()), (Some("sent"), Some("in_transit"), Some("confidential_mail")));
+        assert_eq!(archive_status(app, a), "in_transit");
+        // A loan of an archive in transit: 409; sending it twice: 409.
+        app.post(&format!("/api/v1/archives/{a}/loans"), "hongshan", &json!({"kind": "consult", "requester": "王五", "purpose": "查阅"})).await.problem(409, "archive_wrong_status");
+        app.post(&format!("/api/v1/archives/{a}/dispatches"), "archivist", &send).await.problem(409, "archive_wrong_status");
+        // Still in transit: the transfer waits.
+        app.post(&format!("/api/v1/transfers/{tid}/complete"), "huli", &json!({})).await.problem(409, "transfer_archive_pending");
+        // The receiver confirms: in store again (within the city), its old place cleared; confirmed once.
+        app.post(&format!("/api/v1/archive-dispatches/{did}/receive"), "archivist", &json!({"received_by": ""})).await.problem(422, "length");
+        let res = app.post(&format!("/api/v1/archive-dispatches/{did}/receive"), "archivist", &json!({"received_by": "湖里区档案室 陈七"})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["archive_status"].as_str(), res.body["received_on"].as_str()), (Some("received"), Some("in_store"), Some("2026-12-06")));
+        assert_eq!(res.header("etag"), Some("\"2\""));
+        app.post(&format!("/api/v1/archive-dispatches/{did}/receive"), "archivist", &json!({"received_by": "陈七"})).await.problem(409, "dispatch_received");
+        let place: Option<i64> = ar::table.find(a).select(ar::repository_id).first(&mut *app.conn()).unwrap();
+        assert_eq!(place, None);
+        let ev = archive_events(app, "archive.transferred").await;
+        assert_eq!(ev.len(), 2);
+        assert_eq!((ev[0]["payload"]["received"].as_bool(), ev[1]["payload"]["received"].as_bool()), (Some(false), Some(true)));
+        assert_eq!((ev[1]["payload"]["transfer_id"].as_i64(), ev[1]["payload"]["dispatch_id"].as_i64()), (Some(tid), Some(did)));
+        assert_eq!(ev[1]["payload"]["retiree"]["id"], r);
+        assert_eq!(app.audit_count("archive.dispatch"), 1);
+        // Now the transfer completes, and the archive follows the person to 湖里.
+        app.post(&format!("/api/v1/transfers/{tid}/complete"), "huli", &json!({})).await.expect(200);
+        let community: String = ar::table.find(a).select(ar::community_code).first(&mut *app.conn()).unwrap();
+        assert_eq!(community, "350206001001");
+        app.get(&format!("/api/v1/archives/{a}"), "huli").await.expect(200);
+        app.get(&format!("/api/v1/archives/{a}"), "siming").await.problem(404, "not_found");
+        // A completed transfer takes no more dispatches.
+        app.post(&format!("/api/v1/archives/{a}/dispatches"), "archivist", &send).await.problem(409, "transfer_wrong_status");
+
+        // JN Art. 21(4): an exemption recorded instead; the archive does not move and the transfer completes.
+        let (_, b) = received(app, "350203001001", 2).await;
+        let idn = retiree_body("350203001001", 2)["id_number"].as_str().unwrap().to_owned();
+        let tid2 = app.post("/api/v1/transfers", "huli", &json!({"id_number": idn, "to_community": "350206001001", "documents": all})).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/transfers/{tid2}/release"), "hongshan", &json!({})).await.expect(200);
+        let res = app.post(&format!("/api/v1/archives/{b}/dispatches"), "archivist", &json!({"transfer_id": tid2, "to_authority": "市委组织部", "exemption": "party_committee_managed"})).await.expect(201);
+        assert_eq!((res.body["exemption"].as_str(), res.body["archive_status"].as_str()), (Some("party_committee_managed"), Some("in_store")));
+        assert_eq!(app.audit_count("archive.exempt"), 1);
+        app.post(&format!("/api/v1/transfers/{tid2}/complete"), "huli", &json!({})).await.expect(200);
+        let stays: (String, String) = ar::table.find(b).select((ar::status, ar::community_code)).first(&mut *app.conn()).unwrap();
+        assert_eq!(stays, ("in_store".into(), "350203001001".into()));
+        let n: i64 = ad::table.count().get_result(&mut *app.conn()).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(archive_events(app, "archive.transferred").await.len(), 2, "an exemption moves nothing");
+
+        // Out of scope: another community does not see the archive.
+        app.get(&format!("/api/v1/archives/{b}"), "fengchaoshan").await.problem(404, "not_found");
+    }
+}

@@ -551,3 +551,62 @@ fn bool_filter(field: &str, value: Option<&str>, errors: &mut Vec<app::error::Fi
         }
     }
 }
+
+// Transfer (传递; JN Art. 7(12), 21(3)-(4)).
+
+pub use app::archives::transfer::{DispatchRequest, DispatchView, ReceiptRequest};
+
+/// Sends an archive with its person's transfer (issue 6), or records why it does not go (`exemption`, JN Art.
+/// 21(4)) (`archive.manage`). Sent, the archive is in transit until the receiver confirms, and `archive.transferred`
+/// is emitted; the transfer completes only once the archive is received or an exemption is recorded. Not the
+/// person's transfer: 422 `invalid_value` at `/transfer_id`; a completed transfer: 409 `transfer_wrong_status`; an
+/// archive not in store: 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = DispatchRequest,
+    params(("id" = i64, Path, description = "Archive id")),
+    responses((status = 201, body = DispatchView, headers(("Location" = String), ("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/dispatches")]
+pub async fn dispatch_archive(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<DispatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v =
+        crate::db::write(&state.pool, move |conn| app::archives::transfer::dispatch(conn, &c, today, id, body)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/archive-dispatches/{}", v.id)))
+        .insert_header(("ETag", crate::extract::etag(v.version)))
+        .json(v))
+}
+
+/// The receiver confirms a dispatched archive (`archive.manage`): within the city it is in store again at the
+/// receiving authority (to be placed there), out of the city transferred out; emits `archive.transferred`.
+/// Confirmed already: 409 `dispatch_received`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = ReceiptRequest,
+    params(("id" = i64, Path, description = "Dispatch id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = DispatchView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archive-dispatches/{id}/receive")]
+pub async fn receive_dispatch(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<ReceiptRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::archives::transfer::confirm(conn, &c, today, id, if_match, body)
+    })
+    .await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}

@@ -250,5 +250,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::list_supplements)
         .service(archives::get_supplement)
         .service(archives::accept_supplement)
-        .service(archives::return_supplement);
+        .service(archives::return_supplement)
+        .service(archives::dispatch_archive)
+        .service(archives::receive_dispatch);
 }

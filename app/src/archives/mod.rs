@@ -13,6 +13,7 @@ pub mod store;
 // Use, supplements, transfer, digitisation (steps 3-8).
 pub mod loans;
 pub mod supplements;
+pub mod transfer;
 
 use domain::Permission;
 use domain::archive::{ArchiveStatus, DisposalKind, MaterialType, PreparationItem};
