@@ -218,6 +218,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/archive-supplements/{id}/return", "returnArchiveSupplement"),
     ("POST /api/v1/archives/{id}/dispatches", "dispatchArchive"),
     ("POST /api/v1/archive-dispatches/{id}/receive", "receiveArchiveDispatch"),
+    ("POST /api/v1/archives/{id}/disposal", "disposeArchive"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -553,3 +553,29 @@ pub fn move_archive(conn: &mut DbConnection, id: i64, community: &str) -> RepoRe
         .set((archives::community_code.eq(community), archives::version.eq(archives::version + 1)))
         .execute(conn)?)
 }
+
+// Disposal after death (处置).
+
+/// Records the disposal of archive `id` at `version`: disposed, with what happened, when, the record and how long it
+/// is kept; an archive handed to the family leaves its place.
+pub fn save_disposal(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i64,
+    kind: domain::archive::DisposalKind,
+    on: Date,
+    note: Option<&str>,
+    retention_until: Option<Date>,
+) -> RepoResult<crate::archives::Archive> {
+    let leaves = kind == domain::archive::DisposalKind::HandedToFamily;
+    let a = save_moved(conn, id, version, domain::archive::ArchiveStatus::Disposed, leaves)?;
+    diesel::update(archives::table.find(id))
+        .set((
+            archives::disposal_kind.eq(kind.as_str()),
+            archives::disposed_on.eq(on),
+            archives::disposal_note.eq(note),
+            archives::retention_until.eq(retention_until),
+        ))
+        .execute(conn)?;
+    Ok(archives::table.find(a.id).select(crate::archives::Archive::as_select()).first(conn)?)
+}

@@ -504,3 +504,52 @@ both_backends! {
         app.get(&format!("/api/v1/archives/{b}"), "fengchaoshan").await.problem(404, "not_found");
     }
 }
+
+both_backends! {
+    async fn disposal_after_death_keeps_the_record_jn_8_7(app: &TestApp) {
+        let (r, a) = received(app, "350203001001", 1).await;
+        let sm = repository(app, "SM-01", "350203", 60, 1).await;
+        app.post(&format!("/api/v1/archives/{a}/place"), "archivist", &json!({"repository_id": sm, "room": "1", "shelf": "A", "box": "1"})).await.expect(200);
+        let family = json!({"kind": "handed_to_family", "note": "应其子张小明书面申请移交"});
+        // A living person's archive is not disposed of.
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &family).await.problem(409, "archive_person_alive");
+        let died = (today() - time::Duration::days(3)).to_string();
+        let report = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": r, "date_of_death": died,
+            "certificate_number": "DC-1", "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子"})).await.expect(201);
+        app.post(&format!("/api/v1/death-reports/{}/verify", report.body["id"]), "siming", &json!({})).await.expect(200);
+        // Bad input: handed over without a record; kept without a retention; a day before the death.
+        let res = app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &json!({"kind": "handed_to_family", "on": "2026-11-01"})).await.problem(422, "validation_failed");
+        assert_eq!(res.fields(), vec![("/note".into(), "required".into()), ("/on".into(), "before_death".into())]);
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &json!({"kind": "kept"})).await.problem(422, "required");
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &json!({"kind": "kept", "retention_until": "2026-12-01"})).await.problem(422, "date_order");
+        // Wrong role; out of scope is 404 for the reading roles.
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "siming", &family).await.problem(403, "forbidden");
+        app.get(&format!("/api/v1/archives/{a}"), "fengchaoshan").await.problem(404, "not_found");
+        // On loan: not disposed of.
+        diesel::update(ar::table.find(a)).set(ar::status.eq("on_loan")).execute(&mut *app.conn()).unwrap();
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &family).await.problem(409, "archive_wrong_status");
+        diesel::update(ar::table.find(a)).set(ar::status.eq("in_store")).execute(&mut *app.conn()).unwrap();
+        // Handed to the family with a record: disposed, its place freed, the record kept.
+        let res = app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &family).await.expect(200);
+        assert_eq!(res.body["status"], "disposed");
+        assert_eq!(res.body["disposal"], json!({"kind": "handed_to_family", "on": "2026-12-06", "note": "应其子张小明书面申请移交", "retention_until": null}));
+        assert_eq!(res.body["place"], Value::Null);
+        assert_eq!(app.audit_count("archive.dispose"), 1);
+        app.post(&format!("/api/v1/archives/{a}/disposal"), "archivist", &family).await.problem(409, "archive_wrong_status");
+        // Never deleted through the API.
+        let del = app.request("DELETE", &format!("/api/v1/archives/{a}"), Some(&app.token("archivist")), &[], None).await;
+        assert!(!del.status.is_success(), "{}", del.status);
+        assert_eq!(app.count("archives"), 1);
+        assert_eq!(app.get(&format!("/api/v1/archives/{a}"), "hongshan").await.expect(200).body["status"], "disposed");
+
+        // Kept under a retention: still counted in the staffing report.
+        let (r2, b) = received(app, "350203001001", 2).await;
+        let report = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": r2, "date_of_death": died,
+            "certificate_number": "DC-2", "reporter_kind": "relative", "reporter_name": "李小明", "reporter_relation": "儿子"})).await.expect(201);
+        app.post(&format!("/api/v1/death-reports/{}/verify", report.body["id"]), "siming", &json!({})).await.expect(200);
+        let res = app.post_with(&format!("/api/v1/archives/{b}/disposal"), "archivist", &json!({"kind": "kept", "retention_until": "2056-12-06"}), &[("If-Match", "\"1\"")]).await.expect(200);
+        assert_eq!((res.body["disposal"]["kind"].as_str(), res.body["disposal"]["retention_until"].as_str()), (Some("kept"), Some("2056-12-06")));
+        let rep = app.get("/api/v1/reports/staffing?jurisdiction=350203", "siming").await.expect(200).body;
+        assert_eq!((rep["archive_storage"]["archives"].as_i64(), rep["archive_volumes"].as_i64()), (Some(1), Some(2)), "the kept archive counts, the one handed over does not");
+    }
+}

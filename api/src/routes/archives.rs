@@ -610,3 +610,34 @@ pub async fn receive_dispatch(
     .await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
+
+// Disposal after death (处置).
+
+pub use app::archives::disposal::DisposalRequest;
+
+/// Disposes of the archive of a person whose death is verified (`archive.manage`): kept until a recorded day, or
+/// handed to the family on request with a record. The archive record stays (never deleted through the API). A
+/// living person: 409 `archive_person_alive`; an archive not in store: 409 `archive_wrong_status`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["archive.manage"])), request_body = DisposalRequest,
+    params(("id" = i64, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "ETag read")),
+    responses((status = 200, body = ArchiveView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/archives/{id}/disposal")]
+pub async fn dispose_archive(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<DisposalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::ArchiveManage)?;
+    let if_match = crate::extract::optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let body = body.0;
+    let v = crate::db::write(&state.pool, move |conn| {
+        app::archives::disposal::dispose(conn, &c, today, id, if_match, body)
+    })
+    .await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}

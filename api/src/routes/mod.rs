@@ -252,5 +252,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::accept_supplement)
         .service(archives::return_supplement)
         .service(archives::dispatch_archive)
-        .service(archives::receive_dispatch);
+        .service(archives::receive_dispatch)
+        .service(archives::dispose_archive);
 }
