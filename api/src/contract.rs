@@ -219,6 +219,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/archives/{id}/dispatches", "dispatchArchive"),
     ("POST /api/v1/archive-dispatches/{id}/receive", "receiveArchiveDispatch"),
     ("POST /api/v1/archives/{id}/disposal", "disposeArchive"),
+    ("GET /api/v1/archive-digitisation", "getArchiveDigitisation"),
+    ("GET /api/v1/archive-digitisation/export", "exportArchiveDigitisation"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

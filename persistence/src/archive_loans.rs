@@ -579,3 +579,26 @@ pub fn save_disposal(
         .execute(conn)?;
     Ok(archives::table.find(a.id).select(crate::archives::Archive::as_select()).first(conn)?)
 }
+
+// Digitisation (数字化; XM Art. 16).
+
+/// The archives held for people of the subtree `scope_path` (as [`crate::archives::counts_in`] counts them): their
+/// repository, whether digitised, and the path of the person's community.
+pub fn digitisation_rows(
+    conn: &mut DbConnection,
+    scope_path: &str,
+) -> RepoResult<Vec<(Option<i64>, Option<Date>, String)>> {
+    use domain::archive::{ArchiveStatus, DisposalKind};
+    Ok(archives::table
+        .inner_join(jurisdictions::table)
+        .filter(in_subtree(scope_path))
+        .filter(
+            archives::status
+                .eq_any([ArchiveStatus::InStore, ArchiveStatus::OnLoan, ArchiveStatus::InTransit].map(|s| s.as_str()))
+                .or(archives::status
+                    .eq(ArchiveStatus::Disposed.as_str())
+                    .and(archives::disposal_kind.eq(DisposalKind::Kept.as_str()))),
+        )
+        .select((archives::repository_id, archives::digitised_on, jurisdictions::path))
+        .load(conn)?)
+}

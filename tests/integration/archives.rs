@@ -553,3 +553,42 @@ both_backends! {
         assert_eq!((rep["archive_storage"]["archives"].as_i64(), rep["archive_volumes"].as_i64()), (Some(1), Some(2)), "the kept archive counts, the one handed over does not");
     }
 }
+
+both_backends! {
+    async fn digitisation_progress_per_repository_and_node_xm_16(app: &TestApp) {
+        let sm = repository(app, "SM-01", "350203", 60, 1).await;
+        let (_, a) = received(app, "350203001001", 1).await;
+        let (_, b) = received(app, "350203001004", 2).await;
+        let r3 = person(app, "350203001001", 3).await;
+        let mut body = receipt(r3, 1);
+        body["preparation"]["digitised"] = Value::Null;
+        body["accept_unprepared"] = json!(true);
+        let c = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body["id"].as_i64().unwrap();
+        for id in [a, c] {
+            app.post(&format!("/api/v1/archives/{id}/place"), "archivist", &json!({"repository_id": sm, "room": "1", "shelf": "A", "box": "1"})).await.expect(200);
+        }
+        let _ = b;
+        let r = app.get("/api/v1/archive-digitisation?jurisdiction=350203", "siming").await.expect(200).body;
+        assert_eq!(r["node"], json!({"code": "350203", "name": "思明区", "archives": 3, "digitised": 2, "per_mille": 666}));
+        let sm_row = r["repositories"].as_array().unwrap().iter().find(|x| x["code"] == "SM-01").cloned().unwrap();
+        assert_eq!((sm_row["archives"].as_i64(), sm_row["digitised"].as_i64(), sm_row["per_mille"].as_i64()), (Some(2), Some(1), Some(500)));
+        let unplaced = r["repositories"].as_array().unwrap().iter().find(|x| x["code"].is_null()).cloned().unwrap();
+        assert_eq!((unplaced["archives"].as_i64(), unplaced["digitised"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(r["children"][0]["archives"], 3);
+        // Scope: a community sees its own; another district's node is refused.
+        let h = app.get("/api/v1/archive-digitisation?jurisdiction=350203001001", "hongshan").await.expect(200).body;
+        assert_eq!((h["node"]["archives"].as_i64(), h["node"]["digitised"].as_i64()), (Some(2), Some(1)));
+        app.get("/api/v1/archive-digitisation?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
+        app.get("/api/v1/archive-digitisation?jurisdiction=350203", "admin").await.problem(403, "forbidden");
+        // The report as a file: Chinese headers, CSV and XLSX.
+        let csv = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&labels=zh", "siming").await.expect(200);
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        assert!(csv.text.contains("编码,名称,档案数,已数字化,数字化率（‰）"), "{}", csv.text);
+        assert!(csv.text.contains("350203,思明区,3,2,666"), "{}", csv.text);
+        let codes = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&labels=codes", "siming").await.expect(200);
+        assert!(codes.text.contains("code,name,archives,digitised,per_mille"), "{}", codes.text);
+        let x = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&format=xlsx", "siming").await.expect(200);
+        assert!(x.bytes.starts_with(b"PK"));
+        app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&format=pdf", "siming").await.problem(422, "invalid_enum");
+    }
+}

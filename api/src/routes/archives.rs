@@ -641,3 +641,69 @@ pub async fn dispose_archive(
     .await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
+
+// Digitisation progress (数字化; XM Art. 16).
+
+pub use app::archives::digitisation::{DigitisationReport, DigitisedShare};
+
+/// The node of a digitisation report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DigitisationQuery {
+    /// A node in the caller's subtree.
+    pub jurisdiction: String,
+}
+
+/// Digitisation progress (XM Art. 16 "推进人事档案数字化"): of the archives held for the node's people, how many are
+/// digitised — for the node, each child node and each repository. A node outside the subtree: 422
+/// `jurisdiction_not_found`.
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    params(DigitisationQuery), responses((status = 200, body = DigitisationReport), crate::openapi::ReadErrors))]
+#[get("/archive-digitisation")]
+pub async fn digitisation(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<DigitisationQuery>,
+) -> Result<web::Json<DigitisationReport>, ApiError> {
+    let today = state.clock.today();
+    app::archives::require_read(&caller)?;
+    let code = query.into_inner().jurisdiction;
+    let c = caller.0.clone();
+    let r =
+        crate::db::run(&state.pool, move |conn| app::archives::digitisation::report(conn, &c, today, &code)).await?;
+    Ok(web::Json(r))
+}
+
+/// The digitisation progress as a CSV or XLSX report (Chinese headers with `labels=zh`): the node and its child
+/// nodes, and the repositories.
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    params(DigitisationQuery, super::files::FileParams),
+    responses((status = 200, description = "The report as a file download",
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"archive-digitisation-<node>.csv\"` (or `.xlsx`)")),
+        content(
+            (String = "text/csv", example = json!("code,name,archives,digitised,per_mille\r\n350203,思明区,3,2,666\r\n")),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::ReadErrors))]
+#[get("/archive-digitisation/export")]
+pub async fn export_digitisation(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<DigitisationQuery>,
+    params: web::Query<super::files::FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    app::archives::require_read(&caller)?;
+    let mut errors = Vec::new();
+    let options = params.settle(&req, &mut errors);
+    finish(errors)?;
+    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let code = query.into_inner().jurisdiction;
+    let c = caller.0.clone();
+    let file = crate::db::run(&state.pool, move |conn| {
+        let r = app::archives::digitisation::report(conn, &c, today, &code)?;
+        app::archives::digitisation::export(&r, o.format, o.encoding, o.labels)
+    })
+    .await?;
+    Ok(super::files::file_response(file))
+}

@@ -253,5 +253,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::return_supplement)
         .service(archives::dispatch_archive)
         .service(archives::receive_dispatch)
-        .service(archives::dispose_archive);
+        .service(archives::dispose_archive)
+        .service(archives::digitisation)
+        .service(archives::export_digitisation);
 }

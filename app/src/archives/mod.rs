@@ -11,6 +11,7 @@
 pub mod receive;
 pub mod store;
 // Use, supplements, transfer, digitisation (steps 3-8).
+pub mod digitisation;
 pub mod disposal;
 pub mod loans;
 pub mod supplements;

@@ -156,9 +156,10 @@ fn csv(tables: &[Table], encoding: Encoding, labels: Labels) -> std::io::Result<
     let mut out = Vec::new();
     for (i, table) in tables.iter().enumerate() {
         let width = table.columns.len();
-        let mut lines: Vec<Vec<String>> = Vec::with_capacity(table.rows.len() + 3);
+        let mut lines: Vec<Vec<String>> = Vec::with_capacity(table.rows.len() + 2);
         if i > 0 {
-            lines.push(Vec::new());
+            // The empty line between tables is written as such: the CSV writer refuses a record of another width.
+            out.extend_from_slice(b"\r\n");
         }
         lines.push(table.columns.iter().map(|c| c.header(labels).to_owned()).collect());
         for row in table.rows.iter().chain(table.totals.iter()) {
