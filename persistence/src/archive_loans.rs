@@ -582,12 +582,12 @@ pub fn save_disposal(
 
 // Digitisation (数字化; XM Art. 16).
 
+/// An archive counted for digitisation: its repository, the day digitised, the path of the person's community.
+pub type DigitisationRow = (Option<i64>, Option<Date>, String);
+
 /// The archives held for people of the subtree `scope_path` (as [`crate::archives::counts_in`] counts them): their
 /// repository, whether digitised, and the path of the person's community.
-pub fn digitisation_rows(
-    conn: &mut DbConnection,
-    scope_path: &str,
-) -> RepoResult<Vec<(Option<i64>, Option<Date>, String)>> {
+pub fn digitisation_rows(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<DigitisationRow>> {
     use domain::archive::{ArchiveStatus, DisposalKind};
     Ok(archives::table
         .inner_join(jurisdictions::table)

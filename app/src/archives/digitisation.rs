@@ -52,7 +52,7 @@ pub struct DigitisationReport {
     pub repositories: Vec<DigitisedShare>,
 }
 
-fn share(code: Option<String>, name: String, rows: &[&(Option<i64>, Option<Date>, String)]) -> DigitisedShare {
+fn share(code: Option<String>, name: String, rows: &[&repo::DigitisationRow]) -> DigitisedShare {
     let archives = rows.len() as i64;
     let digitised = rows.iter().filter(|r| r.1.is_some()).count() as i64;
     DigitisedShare { code, name, archives, digitised, per_mille: rules::digitised_per_mille(digitised, archives) }
