@@ -221,6 +221,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/archives/{id}/disposal", "disposeArchive"),
     ("GET /api/v1/archive-digitisation", "getArchiveDigitisation"),
     ("GET /api/v1/archive-digitisation/export", "exportArchiveDigitisation"),
+    ("GET /api/v1/archives/export", "exportArchiveRegister"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

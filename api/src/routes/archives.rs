@@ -707,3 +707,36 @@ pub async fn export_digitisation(
     .await?;
     Ok(super::files::file_response(file))
 }
+
+// The register as a file.
+
+/// The archive register of the caller's subtree as CSV or XLSX (Chinese headers with `labels=zh`): name, community,
+/// volumes, pieces, status, place and preparation — the summary, never the materials. Audited (`archive.export`).
+#[utoipa::path(tag = "archives", security(("bearer" = ["retiree.read"]), ("bearer" = ["archive.read_materials"]), ("bearer" = ["archive.manage"])),
+    params(super::files::FileParams),
+    responses((status = 200, description = "The register as a file download",
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"archive-register-YYYY-MM-DD.csv\"` (or `.xlsx`)")),
+        content(
+            (String = "text/csv", example = json!("name,community,volumes,pieces,status,repository,room,shelf,box,received_on,sorted,catalogued,bound,digitised\r\n张三,350203001001,2,40,in_store,SM-01,2,A-03,0117,2026-12-06,2026-11-02,2026-11-02,2026-11-03,2026-11-10\r\n")),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::ReadErrors))]
+#[get("/archives/export")]
+pub async fn export_register(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    params: web::Query<super::files::FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    app::archives::require_read(&caller)?;
+    let mut errors = Vec::new();
+    let options = params.settle(&req, &mut errors);
+    finish(errors)?;
+    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let c = caller.0.clone();
+    let file = crate::db::write(&state.pool, move |conn| {
+        app::archives::register::export(conn, &c, today, o.format, o.encoding, o.labels)
+    })
+    .await?;
+    Ok(super::files::file_response(file))
+}

@@ -209,6 +209,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         // Personnel archives (issue 23).
         .service(archives::receive)
         .service(archives::list)
+        .service(archives::export_register)
         .service(archives::get_one)
         .service(archives::materials)
         .service(archives::place)

@@ -14,6 +14,7 @@ pub mod store;
 pub mod digitisation;
 pub mod disposal;
 pub mod loans;
+pub mod register;
 pub mod supplements;
 pub mod transfer;
 
