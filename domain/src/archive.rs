@@ -118,6 +118,16 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// How an archive is sent (档案转递方式).
+    DispatchMeans {
+        /// Confidential mail (机要邮寄).
+        ConfidentialMail = "confidential_mail": "机要邮寄",
+        /// Carried by a staff member (专人送取).
+        ByHand = "by_hand": "专人送取",
+    }
+}
+
+crate::code_enum! {
     /// What happens to the archive of a person who died (处置).
     DisposalKind {
         /// Kept by the archive authority under its retention (保管).
@@ -174,6 +184,9 @@ pub enum ArchiveError {
     DispatchReceived,
     /// A disposal of the archive of a person who did not die (409).
     NotDeceased,
+    /// A transfer completed before the person's archive was received or an exemption recorded (JN Art. 21(3)-(4))
+    /// (409).
+    ArchivePending,
     /// A repository full: the volumes exceed its capacity (409).
     OverCapacity {
         /// Volumes the repository holds for its floor area.
@@ -194,6 +207,7 @@ impl RuleViolation for ArchiveError {
             Self::DispatchReceived => "dispatch_received",
             Self::NotDeceased => "archive_person_alive",
             Self::OverCapacity { .. } => "repository_full",
+            Self::ArchivePending => "transfer_archive_pending",
         }
     }
 
@@ -212,6 +226,7 @@ impl RuleViolation for ArchiveError {
             Self::OverCapacity { capacity, occupancy } => {
                 format!("库房容量不足：可存{capacity}卷，存入后将达{occupancy}卷")
             }
+            Self::ArchivePending => "人事档案尚未转递接收，也未登记免于移交的情形，迁移不能办结".into(),
         }
     }
 
@@ -229,6 +244,10 @@ impl RuleViolation for ArchiveError {
             Self::NotDeceased => "the person has not died; the archive cannot be disposed of".into(),
             Self::OverCapacity { capacity, occupancy } => {
                 format!("the repository holds {capacity} volumes; it would hold {occupancy}")
+            }
+            Self::ArchivePending => {
+                "the personnel archive has not been received and no exemption is recorded; the transfer cannot complete"
+                    .into()
             }
         }
     }
@@ -300,6 +319,36 @@ pub fn loan_due(lent_on: Date, asked_until: Option<Date>, p: &Archives) -> Date 
     asked_until.map_or(cap, |d| d.min(cap))
 }
 
+/// The asked period of a loan (JN Art. 7(12) "档案利用"): it ends on or after the day it starts and runs at most the
+/// policy's loan period. Answers the last day, `asked_until` or, when none is asked, the end of the loan period.
+pub fn loan_period(from: Date, asked_until: Option<Date>, p: &Archives) -> Result<Date, LoanPeriodError> {
+    let cap = from.saturating_add(time::Duration::days(i64::from(p.loan_days.value)));
+    match asked_until {
+        None => Ok(cap),
+        Some(d) if d < from => Err(LoanPeriodError::EndsBeforeStart),
+        Some(d) if d > cap => Err(LoanPeriodError::TooLong { days: p.loan_days.value }),
+        Some(d) => Ok(d),
+    }
+}
+
+/// Why an asked loan period is refused (422 at `/asked_until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoanPeriodError {
+    /// The end lies before the start.
+    EndsBeforeStart,
+    /// Longer than the policy's loan period.
+    TooLong {
+        /// The loan period, days.
+        days: u32,
+    },
+}
+
+/// The archive's status after a loan action on a loan that is `online` (the digitised copy is used: the paper
+/// archive stays where it is; XM Art. 16 "便捷的线上利用").
+pub fn archive_after_use(archive: ArchiveStatus, action: LoanAction, online: bool) -> ArchiveStatus {
+    if online { archive } else { archive_after_loan(archive, action) }
+}
+
 /// Whether a loan in `status` due on `due` is overdue on `today` (lent and not back after the due day).
 pub fn loan_overdue(status: LoanStatus, due: Date, today: Date) -> bool {
     status == LoanStatus::Lent && today > due
@@ -321,6 +370,26 @@ pub fn apply_supplement(s: SupplementStatus, action: SupplementAction) -> Result
         (SupplementStatus::Submitted, SupplementAction::Return) => Ok(SupplementStatus::Returned),
         (s, _) => Err(ArchiveError::SupplementStatus(s)),
     }
+}
+
+/// Whether a supplementary material may be submitted for an archive (JN Art. 27): the archive is held here (in store
+/// or out on loan); one in transit, transferred out or disposed of is refused (the material goes to the archive's
+/// new keeper).
+pub fn supplement_allowed(archive: ArchiveStatus) -> Result<(), ArchiveError> {
+    match archive {
+        ArchiveStatus::InStore | ArchiveStatus::OnLoan => Ok(()),
+        other => Err(ArchiveError::ArchiveStatus(other)),
+    }
+}
+
+/// Whether an accepted material may be filed now: the archive is on its shelf (in store).
+pub fn filing_allowed(archive: ArchiveStatus) -> Result<(), ArchiveError> {
+    if archive == ArchiveStatus::InStore { Ok(()) } else { Err(ArchiveError::ArchiveStatus(archive)) }
+}
+
+/// Whether the review of a supplement due on `due` is late on `today`.
+pub fn review_overdue(status: SupplementStatus, due: Date, today: Date) -> bool {
+    status == SupplementStatus::Submitted && today > due
 }
 
 /// The last day to review a supplement submitted on `submitted_on` (policy `supplement_review_days`).
@@ -349,6 +418,18 @@ pub fn confirm_dispatch(d: DispatchStatus) -> Result<(DispatchStatus, ArchiveSta
         DispatchStatus::Sent => Ok((DispatchStatus::Received, ArchiveStatus::TransferredOut)),
         DispatchStatus::Received => Err(ArchiveError::DispatchReceived),
     }
+}
+
+/// The archive's status once the receiver confirms a dispatch: within the city the archive stays in the system and
+/// is in store again at the receiving authority (to be placed there); out of the city it is transferred out.
+pub fn archive_after_receipt(within_city: bool) -> ArchiveStatus {
+    if within_city { ArchiveStatus::InStore } else { ArchiveStatus::TransferredOut }
+}
+
+/// Whether a transfer may complete (JN Art. 21(3): "退休人员人事档案随人移交"; Art. 21(4): the exemptions): an
+/// archive held here must have been received at the other end, or an exemption recorded for the transfer.
+pub fn transfer_archive_ready(archive_held: bool, received: bool, exempted: bool) -> Result<(), ArchiveError> {
+    if !archive_held || received || exempted { Ok(()) } else { Err(ArchiveError::ArchivePending) }
 }
 
 /// Disposal after death: only of a dead person's archive in store.
@@ -471,6 +552,20 @@ mod tests {
         assert!(!loan_overdue(LoanStatus::Returned, date!(2026 - 12 - 31), date!(2027 - 01 - 01)));
     }
 
+    // JN Art. 7(12) "档案利用": the asked period runs at most the policy's loan period (30 days, not stated).
+    #[test]
+    fn the_asked_loan_period_is_capped_by_the_policy() {
+        let p = presets::jinning_2020().archives;
+        let from = date!(2026 - 12 - 07);
+        assert_eq!(loan_period(from, None, &p), Ok(date!(2027 - 01 - 06)));
+        assert_eq!(loan_period(from, Some(from), &p), Ok(from));
+        assert_eq!(loan_period(from, Some(date!(2026 - 12 - 06)), &p), Err(LoanPeriodError::EndsBeforeStart));
+        assert_eq!(loan_period(from, Some(date!(2027 - 01 - 07)), &p), Err(LoanPeriodError::TooLong { days: 30 }));
+        // XM Art. 16: online use leaves the paper archive in store.
+        assert_eq!(archive_after_use(ArchiveStatus::InStore, LoanAction::Lend, true), ArchiveStatus::InStore);
+        assert_eq!(archive_after_use(ArchiveStatus::InStore, LoanAction::Lend, false), ArchiveStatus::OnLoan);
+    }
+
     // JN Art. 27: new materials are reviewed, then filed with a running piece number.
     #[test]
     fn supplements_are_reviewed_then_filed_with_the_next_piece_number() {
@@ -487,6 +582,15 @@ mod tests {
             Err(ArchiveError::SupplementStatus(SupplementStatus::Filed))
         );
         assert_eq!(next_piece_number(40), 41);
+        // Held here: submitted in store or on loan, filed only in store; never for an archive gone elsewhere.
+        assert_eq!(supplement_allowed(ArchiveStatus::OnLoan), Ok(()));
+        assert_eq!(
+            supplement_allowed(ArchiveStatus::InTransit),
+            Err(ArchiveError::ArchiveStatus(ArchiveStatus::InTransit))
+        );
+        assert_eq!(filing_allowed(ArchiveStatus::OnLoan), Err(ArchiveError::ArchiveStatus(ArchiveStatus::OnLoan)));
+        assert!(review_overdue(SupplementStatus::Submitted, date!(2026 - 12 - 16), date!(2026 - 12 - 17)));
+        assert!(!review_overdue(SupplementStatus::Filed, date!(2026 - 12 - 16), date!(2026 - 12 - 17)));
         let p = presets::jinning_2020().archives;
         assert_eq!(review_due(date!(2026 - 12 - 01), &p), date!(2026 - 12 - 16));
     }
@@ -501,6 +605,18 @@ mod tests {
             Ok((DispatchStatus::Received, ArchiveStatus::TransferredOut))
         );
         assert_eq!(confirm_dispatch(DispatchStatus::Received), Err(ArchiveError::DispatchReceived));
+    }
+
+    // JN Art. 21(3)-(4): a transfer completes once the archive is received, or an exemption is recorded.
+    #[test]
+    fn a_transfer_waits_for_the_archive_or_an_exemption() {
+        assert_eq!(transfer_archive_ready(true, false, false), Err(ArchiveError::ArchivePending));
+        assert_eq!(ArchiveError::ArchivePending.code(), "transfer_archive_pending");
+        assert_eq!(transfer_archive_ready(true, true, false), Ok(()));
+        assert_eq!(transfer_archive_ready(true, false, true), Ok(()));
+        assert_eq!(transfer_archive_ready(false, false, false), Ok(()), "no archive held here");
+        assert_eq!(archive_after_receipt(true), ArchiveStatus::InStore);
+        assert_eq!(archive_after_receipt(false), ArchiveStatus::TransferredOut);
     }
 
     // JN Art. 8(7): "监督、指导…人事档案移交、管理与处置工作" — disposal only after death, never of a lent archive.

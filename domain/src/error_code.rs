@@ -358,6 +358,8 @@ error_codes! {
     MonthClosed = "month_closed", 409, "Month closed already", "该月已结账", "the month is closed already";
     MonthNotClosed = "month_not_closed", 409, "Month not closed", "该月未结账", "the month is not closed";
     ParentMonthClosed = "parent_month_closed", 409, "The level above has closed the month", "上级已结账，须先重新打开上级", "the parent has closed the month; reopen the parent first";
+    // Personnel archives: transfer (issue 23).
+    TransferArchivePending = "transfer_archive_pending", 409, "Transfer before the archive is received (JN Art. 21(3)-(4))", "人事档案尚未转递接收，也未登记免于移交的情形", "the archive has not been received and no exemption is recorded";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -442,6 +444,7 @@ mod tests {
             Box::new(crate::report::CloseError::NotOver),
             Box::new(crate::report::CloseError::AlreadyClosed),
             Box::new(crate::report::CloseError::ChildrenOpen(vec!["350203001001".into()])),
+            Box::new(archive::ArchiveError::ArchivePending),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),

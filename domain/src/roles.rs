@@ -62,6 +62,8 @@ crate::code_enum! {
         // Monthly reports, month close (issue 27).
         ReportClose = "report.close": "月报结账（社区、街道、区、市逐级）",
         ReportReopen = "report.reopen": "重新打开已结账月份（须写明理由）",
+        // Personnel archives: use (issue 23; JN Art. 7(12)).
+        ArchiveUse = "archive.use": "申请查阅、借阅人事档案（利用），报送补充材料",
     }
 }
 
@@ -132,6 +134,12 @@ impl Role {
             // administrator reopens one, with a reason.
             P::ReportClose => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
             P::ReportReopen => matches!(self, R::Admin),
+            // Personnel archives, use (issue 23; JN Art. 7(12) "档案利用"): the service bodies ask to consult or
+            // borrow the archive of a person they serve and submit new materials (JN Art. 27); the archivist does both
+            // on a visitor's behalf and decides.
+            P::ArchiveUse => {
+                matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Archivist)
+            }
         }
     }
 

@@ -44,6 +44,8 @@ pub mod sealed;
 pub mod sealing;
 // Monthly reports, month close (issue 27).
 pub mod reports;
+// Personnel archives: use, supplements, transfer, digitisation (issue 23).
+pub mod archive_loans;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

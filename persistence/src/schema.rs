@@ -1089,6 +1089,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     caregiver_areas,
     care_requests,
     care_supervisions,
+    // Personnel archives, use, supplements, transfer, digitisation (issue 23).
+    archive_loans,
+    archive_supplements,
+    archive_dispatches,
 );
 
 diesel::table! {
@@ -1236,3 +1240,80 @@ diesel::joinable!(special_group_verifications -> retirees (retiree_id));
 diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, retirees);
 diesel::allow_tables_to_appear_in_same_query!(special_group_verifications, jurisdictions);
 diesel::allow_tables_to_appear_in_same_query!(month_closes, jurisdictions);
+// Personnel archives: use (利用), supplements, transfer, digitisation (issue 23).
+diesel::table! {
+    archive_loans (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        kind -> Text,
+        online -> Bool,
+        requester -> Text,
+        purpose -> Text,
+        pieces -> Text,
+        asked_from -> Date,
+        asked_until -> Date,
+        status -> Text,
+        requested_by -> Text,
+        requested_on -> Date,
+        decided_by -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        decision_note -> Nullable<Text>,
+        lent_by -> Nullable<Text>,
+        lent_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        returned_by -> Nullable<Text>,
+        returned_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_loans -> archives (archive_id));
+
+diesel::table! {
+    archive_supplements (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        material_type -> Text,
+        title -> Text,
+        dated -> Nullable<Date>,
+        pages -> Integer,
+        delivered_by -> Text,
+        submitted_by -> Text,
+        submitted_on -> Date,
+        review_due -> Date,
+        status -> Text,
+        reviewed_by -> Nullable<Text>,
+        reviewed_on -> Nullable<Date>,
+        return_reason -> Nullable<Text>,
+        piece_no -> Nullable<Integer>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_supplements -> archives (archive_id));
+
+diesel::table! {
+    archive_dispatches (id) {
+        id -> BigInt,
+        archive_id -> BigInt,
+        transfer_id -> BigInt,
+        exemption -> Nullable<Text>,
+        to_authority -> Text,
+        means -> Nullable<Text>,
+        tracking_no -> Nullable<Text>,
+        sent_on -> Date,
+        sent_by -> Text,
+        status -> Text,
+        received_on -> Nullable<Date>,
+        received_by -> Nullable<Text>,
+        confirmed_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(archive_dispatches -> archives (archive_id));
+diesel::joinable!(archive_dispatches -> transfers (transfer_id));

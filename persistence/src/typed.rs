@@ -26,7 +26,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
 use domain::archive::{
-    ArchiveStatus, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
+    ArchiveStatus, DispatchMeans, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
@@ -214,6 +214,8 @@ stored_codes!(
     CareFrequency,
     CareStatus,
     SupervisionResult,
+    // Personnel archives: transfer (issue 23).
+    DispatchMeans,
 );
 
 #[cfg(test)]

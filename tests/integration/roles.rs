@@ -192,6 +192,17 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let id = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body["id"].clone();
             app.request("GET", &format!("/api/v1/archives/{id}/materials"), Some(token), &[], None).await
         }
+        // Personnel archives: use (issue 23).
+        Permission::ArchiveUse => {
+            let r = app.create_retiree("siming", &retiree_body("350203001001", 700 + n)).await["id"].clone();
+            let body = json!({"retiree_id": r, "volumes": 1, "pieces": 1, "delivered_by": "角色测试",
+                "preparation": {"sorted": "2026-11-02", "catalogued": "2026-11-02", "bound": "2026-11-02",
+                    "digitised": "2026-11-02"}});
+            let id = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body["id"].clone();
+            let body =
+                json!({"kind": "consult", "requester": "角色测试", "purpose": "角色测试"}).to_string().into_bytes();
+            app.request("POST", &format!("/api/v1/archives/{id}/loans"), Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -247,6 +258,7 @@ both_backends! {
                         Permission::FundManage => assert_eq!(res.body["year"], 2000 + i32::from(n), "{role}: {}", res.text),
                         Permission::ArchiveManage => assert_eq!(status, 201, "{role}: {}", res.text),
                         Permission::ArchiveReadMaterials => assert!(res.body["items"].is_array(), "{role}: {}", res.text),
+                        Permission::ArchiveUse => assert_eq!(res.body["status"], "requested", "{role}: {}", res.text),
                         _ => {}
                     }
                 }
@@ -258,7 +270,9 @@ both_backends! {
         let allowed = |p: Permission| Role::ALL.iter().filter(|r| r.allows(p)).count() as i64;
         // The pension and certification probes register one person each per role first.
         // Issue 23: the materials probe registers one more person (and an archive) per role.
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 3 * Role::ALL.len() as i64);
+        // Issue 23, use: the loan probe registers one more person (and an archive) per role.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 4 * Role::ALL.len() as i64);
+        assert_eq!(app.count("archive_loans"), allowed(Permission::ArchiveUse));
         assert_eq!(app.count("archive_repositories"), allowed(Permission::ArchiveManage));
         assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));
         assert_eq!(app.count("certifications"), allowed(Permission::CertificationRecord));

@@ -212,6 +212,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         // Personnel archives (issue 23).
         .service(archives::receive)
         .service(archives::list)
+        .service(archives::export_register)
         .service(archives::get_one)
         .service(archives::materials)
         .service(archives::place)
@@ -256,5 +257,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reports::get_verification)
         .service(reports::verify_membership)
         .service(reports::export_ledger)
-        .service(reports::ledger);
+        .service(reports::ledger)
+        // Personnel archives: use, supplements, transfer, digitisation, disposal, register (issue 23).
+        .service(archives::request_loan)
+        .service(archives::list_loans)
+        .service(archives::get_loan)
+        .service(archives::approve_loan)
+        .service(archives::reject_loan)
+        .service(archives::lend_loan)
+        .service(archives::return_loan)
+        .service(archives::record_digital)
+        .service(archives::submit_supplement)
+        .service(archives::list_supplements)
+        .service(archives::get_supplement)
+        .service(archives::accept_supplement)
+        .service(archives::return_supplement)
+        .service(archives::dispatch_archive)
+        .service(archives::receive_dispatch)
+        .service(archives::dispose_archive)
+        .service(archives::digitisation)
+        .service(archives::export_digitisation);
 }

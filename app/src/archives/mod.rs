@@ -10,6 +10,13 @@
 
 pub mod receive;
 pub mod store;
+// Use, supplements, transfer, digitisation (steps 3-8).
+pub mod digitisation;
+pub mod disposal;
+pub mod loans;
+pub mod register;
+pub mod supplements;
+pub mod transfer;
 
 use domain::Permission;
 use domain::archive::{ArchiveStatus, DisposalKind, MaterialType, PreparationItem};

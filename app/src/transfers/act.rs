@@ -98,6 +98,10 @@ pub fn act(
         ActionError::NotYourSide => AppError::forbidden(),
         ActionError::Rule(e) => rule(e),
     })?;
+    if outcome.completion.is_some() {
+        // JN Art. 21(3)-(4): the archive held here goes with the person, or an exemption is recorded (issue 23).
+        crate::archives::transfer::transfer_ready(conn, retiree.id, t.id)?;
+    }
     let step = outcome.step.as_str();
     let mut change = TransferChange::to(outcome.status.as_str());
     match action {
@@ -121,6 +125,7 @@ pub fn act(
             (Some(to), Some(due)) => {
                 repo::record(conn, retiree.id, to, "transferred_in", month, source)?;
                 repo::relocate(conn, retiree.id, to, true, false)?;
+                crate::archives::transfer::follow_person(conn, retiree.id, t.id, to)?;
                 repo::open_visit(conn, retiree.id, to, "new_arrival", due, source)?;
             }
             _ => {
