@@ -52,6 +52,8 @@ pub mod webhooks;
 pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod data_keys;
+// Community services (issue 25).
+pub mod health_records;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -352,6 +352,10 @@ error_codes! {
     ArchiveExists = "archive_exists", 409, "Person has an archive on record", "该人员已有档案记录", "the person has an archive on record already";
     RepositoryNotFound = "repository_not_found", 422, "Repository absent or outside the subtree", "库房不存在或不在您的管辖范围内", "no such repository in your subtree";
     LocationOutOfJurisdiction = "location_out_of_jurisdiction", 422, "Repository of another jurisdiction", "库房不属于该档案所在辖区", "the repository belongs to another jurisdiction";
+    // Community services (issue 25).
+    AgreementOrder = "agreement_order", 422, "Agreement ends before it starts", "协议终止日期不能早于生效日期", "the agreement must end on or after the day it starts";
+    HealthAgreementInactive = "health_agreement_inactive", 422, "No cooperation agreement in force (GUIDE 第五部分第四章四)", "该卫生服务机构没有有效的合作协议", "the institution has no cooperation agreement in force";
+    HealthRecordExists = "health_record_exists", 409, "Person has a health record already", "该人员已有健康档案", "the person has a health record already";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -472,6 +476,9 @@ mod tests {
             )),
             Box::new(crate::elder_care::CareError::ScoreOutOfRange(5)),
             Box::new(crate::elder_care::CareError::BedsOverCapacity),
+            // Community services (issue 25).
+            Box::new(crate::health::HealthError::AgreementOrder),
+            Box::new(crate::health::HealthError::AgreementInactive(date)),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

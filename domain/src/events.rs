@@ -72,6 +72,11 @@ crate::code_enum! {
         CareEvaluated = "care.evaluated": "评价养老护理服务",
         /// A person moved into a care institution (JN Art. 7(3): certified at home there).
         CareMovedIn = "care.moved_in": "入住养老机构",
+        // Community services (issue 25).
+        /// A health record was created (GUIDE 第五部分第四章四 2(7)); the payload carries no health data.
+        HealthRecordCreated = "health.record_created": "建立健康档案",
+        /// A health record was updated or adjusted (2(8)-(9)); the payload carries no health data.
+        HealthRecordUpdated = "health.record_updated": "更新健康档案",
     }
 }
 

@@ -24,6 +24,8 @@ pub mod transfer;
 pub mod archive;
 // Elderly care services (issue 26).
 pub mod elder_care;
+// Community services (issue 25).
+pub mod health;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

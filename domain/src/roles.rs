@@ -59,6 +59,9 @@ crate::code_enum! {
         // Elderly care services (issue 26; GUIDE 第二部分六).
         CareServiceManage = "care_service.manage": "管理养老护理服务（机构、护理员、服务申请、预约、监督、评价、入住机构）",
         CareServiceRead = "care_service.read": "查看养老护理服务（机构、护理员、服务申请及月度汇总）",
+        // Community services (issue 25): health records are sensitive personal information (PIPL Art. 28).
+        HealthRead = "health.read": "查看健康档案（体检、慢性病、残疾等级；敏感个人信息）",
+        HealthWrite = "health.write": "建立、更新健康档案，登记社区卫生服务机构及合作协议",
     }
 }
 
@@ -125,6 +128,12 @@ impl Role {
             P::CareServiceRead => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Auditor)
             }
+            // Health records (issue 25; GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25): sensitive personal
+            // information (PIPL Art. 28), read only by the service bodies that keep the records with the community
+            // health institutions; the street and the community build and update them, the district centre too.
+            // Group leaders, the archivist, finance, the auditor and the data platform see the masked summary only.
+            P::HealthRead => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            P::HealthWrite => matches!(self, R::DistrictCentre | R::Street | R::Community),
         }
     }
 

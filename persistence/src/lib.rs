@@ -42,6 +42,8 @@ pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod sealed;
 pub mod sealing;
+// Community services (issue 25).
+pub mod health_records;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, savepoint, write_tx};
 pub use diesel::result::Error as DieselError;

@@ -1089,6 +1089,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     caregiver_areas,
     care_requests,
     care_supervisions,
+    // Community services (issue 25).
+    health_institutions,
+    health_records,
+    health_examinations,
 );
 
 diesel::table! {
@@ -1199,3 +1203,55 @@ diesel::joinable!(caregiver_areas -> caregivers (caregiver_id));
 diesel::joinable!(caregiver_areas -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_requests -> jurisdictions (jurisdiction_code));
 diesel::joinable!(care_supervisions -> care_requests (request_id));
+
+// Community services (issue 25): health records (GUIDE 第五部分第四章四).
+diesel::table! {
+    health_institutions (id) {
+        id -> BigInt,
+        name -> Text,
+        jurisdiction_code -> Text,
+        address -> Text,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        agreement_no -> Nullable<Text>,
+        agreement_from -> Nullable<Date>,
+        agreement_until -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    health_records (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        institution_id -> BigInt,
+        conditions -> Text,
+        disability_level -> Text,
+        created_on -> Date,
+        last_updated_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    health_examinations (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        examined_on -> Date,
+        institution_id -> BigInt,
+        summary -> Text,
+        chronic_disease -> Bool,
+        disability_level -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(health_institutions -> jurisdictions (jurisdiction_code));
+diesel::joinable!(health_records -> retirees (retiree_id));
+diesel::joinable!(health_records -> health_institutions (institution_id));
+diesel::joinable!(health_examinations -> health_records (record_id));

@@ -34,6 +34,7 @@ use domain::elder_care::{
     CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
 };
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
+use domain::health::DisabilityLevel;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
@@ -214,6 +215,8 @@ stored_codes!(
     CareFrequency,
     CareStatus,
     SupervisionResult,
+    // Community services (issue 25).
+    DisabilityLevel,
 );
 
 #[cfg(test)]

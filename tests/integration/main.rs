@@ -54,3 +54,5 @@ mod metrics;
 mod archives;
 // Elderly care services (issue 26).
 mod elder_care;
+// Community services (issue 25).
+mod health_records;

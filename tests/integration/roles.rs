@@ -177,6 +177,13 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let id = app.post("/api/v1/archives", "archivist", &body).await.expect(201).body["id"].clone();
             app.request("GET", &format!("/api/v1/archives/{id}/materials"), Some(token), &[], None).await
         }
+        // Community services (issue 25): health records.
+        Permission::HealthRead => app.request("GET", "/api/v1/health-records/missing", Some(token), &[], None).await,
+        Permission::HealthWrite => {
+            let body = json!({"name": format!("角色测试卫生站{n}"), "address": "角色测试路2号"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/health-institutions", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 

@@ -42,6 +42,8 @@ pub mod visits;
 pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
+// Community services (issue 25).
+pub mod health_records;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -236,5 +238,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(care_requests::deliver)
         .service(care_requests::supervise)
         .service(care_requests::evaluate)
-        .service(care_requests::cancel);
+        .service(care_requests::cancel)
+        // Community services (issue 25): health records.
+        .service(health_records::create_institution)
+        .service(health_records::list_institutions)
+        .service(health_records::get_institution)
+        .service(health_records::sign_agreement)
+        .service(health_records::create_record)
+        .service(health_records::list_records)
+        .service(health_records::missing)
+        .service(health_records::export)
+        .service(health_records::get_record)
+        .service(health_records::adjust_record)
+        .service(health_records::add_examination);
 }

@@ -80,6 +80,8 @@ pub enum SubjectKind {
     Archive,
     /// A care request (`care.request_created`, `care.booked`, `care.delivered`, `care.evaluated`; issue 26).
     CareRequest,
+    /// A health record (`health.record_created`, `health.record_updated`; issue 25).
+    HealthRecord,
 }
 
 /// What an event is about.
@@ -329,6 +331,20 @@ pub struct CareMovedInPayload {
     pub retiree: RetireeState,
 }
 
+/// `health.record_created`, `health.record_updated` (issue 25; GUIDE 第五部分第四章四): the dates of the record
+/// only; health data (PIPL Art. 28) never leaves through the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthRecordPayload {
+    pub record_id: i64,
+    /// Day of the last update.
+    pub last_updated_on: String,
+    /// Day the next update is due.
+    pub next_due_on: Option<String>,
+    /// The person's state after the change.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -361,6 +377,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
             is::<CareRequestPayload>(payload)
         }
         E::CareMovedIn => is::<CareMovedInPayload>(payload),
+        E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
     }
 }
 
@@ -423,6 +440,8 @@ envelopes! {
     CareRequestEvent (CareRequestEventType: "care.request_created" => RequestCreated, "care.booked" => Booked,
         "care.delivered" => Delivered, "care.evaluated" => Evaluated) => CareRequestPayload;
     CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
+    HealthRecordEvent (HealthRecordEventType: "health.record_created" => RecordCreated,
+        "health.record_updated" => RecordUpdated) => HealthRecordPayload;
 }
 
 /// A page of the feed.

@@ -212,6 +212,8 @@ pub fn defaults() -> Policy {
         archives: default_archives(),
         // GUIDE 第二部分六 gives no number for elderly care: see [`default_elder_care`].
         elder_care: default_elder_care(),
+        // No text gives a health-record interval or age (GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25).
+        health: default_health(),
     }
 }
 
