@@ -53,6 +53,7 @@ pub mod archives;
 // Encryption at rest (issue 21.10).
 pub mod data_keys;
 // Community services (issue 25).
+pub mod activities;
 pub mod health_records;
 
 pub use caller::Caller;

@@ -356,6 +356,10 @@ error_codes! {
     AgreementOrder = "agreement_order", 422, "Agreement ends before it starts", "协议终止日期不能早于生效日期", "the agreement must end on or after the day it starts";
     HealthAgreementInactive = "health_agreement_inactive", 422, "No cooperation agreement in force (GUIDE 第五部分第四章四)", "该卫生服务机构没有有效的合作协议", "the institution has no cooperation agreement in force";
     HealthRecordExists = "health_record_exists", 409, "Person has a health record already", "该人员已有健康档案", "the person has a health record already";
+    ActivityFull = "activity_full", 409, "Every place of the activity is taken", "该活动名额已满", "every place of the activity is taken";
+    ActivityOutsidePlan = "activity_outside_plan", 422, "Activity outside its plan's year (CS Art. 20)", "活动日期应在活动计划年度内", "the activity must be held in its plan's year";
+    ActivityNotHeld = "activity_not_held", 422, "Attendance before the activity is held", "活动举行前不能登记参加情况", "attendance is recorded from the day the activity is held";
+    PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -436,6 +440,8 @@ mod tests {
             Box::new(archive::ArchiveError::OverCapacity { capacity: 1, occupancy: 2 }),
             Box::new(crate::elder_care::CareError::WrongStatus(crate::elder_care::CareStatus::Booked)),
             Box::new(crate::elder_care::CareError::BookingConflict),
+            // Community services (issue 25).
+            Box::new(crate::activity::ActivityError::Full { capacity: 2 }),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -479,6 +485,8 @@ mod tests {
             // Community services (issue 25).
             Box::new(crate::health::HealthError::AgreementOrder),
             Box::new(crate::health::HealthError::AgreementInactive(date)),
+            Box::new(crate::activity::ActivityError::OutsidePlan { year: 2026 }),
+            Box::new(crate::activity::ActivityError::NotHeldYet(date)),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

@@ -77,6 +77,10 @@ crate::code_enum! {
         HealthRecordCreated = "health.record_created": "建立健康档案",
         /// A health record was updated or adjusted (2(8)-(9)); the payload carries no health data.
         HealthRecordUpdated = "health.record_updated": "更新健康档案",
+        /// A retiree or dependant signed up for an activity (XM Art. 17; CS Art. 20).
+        ActivitySignedUp = "activity.signed_up": "报名参加文体健康活动",
+        /// Attendance of an activity was recorded.
+        ActivityAttended = "activity.attended": "登记活动参加情况",
     }
 }
 

@@ -25,6 +25,7 @@ pub mod archive;
 // Elderly care services (issue 26).
 pub mod elder_care;
 // Community services (issue 25).
+pub mod activity;
 pub mod health;
 
 pub use calendar::{Calendar, DayKind};

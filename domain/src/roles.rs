@@ -62,6 +62,7 @@ crate::code_enum! {
         // Community services (issue 25): health records are sensitive personal information (PIPL Art. 28).
         HealthRead = "health.read": "查看健康档案（体检、慢性病、残疾等级；敏感个人信息）",
         HealthWrite = "health.write": "建立、更新健康档案，登记社区卫生服务机构及合作协议",
+        ActivityManage = "activity.manage": "组织文体健康活动（活动计划、活动、报名、参加登记）",
     }
 }
 
@@ -134,6 +135,8 @@ impl Role {
             // Group leaders, the archivist, finance, the auditor and the data platform see the masked summary only.
             P::HealthRead => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
             P::HealthWrite => matches!(self, R::DistrictCentre | R::Street | R::Community),
+            // Activities (issue 25; XM Art. 17: 市、区退服中心和镇（街道）、村（社区）应组织退休人员开展文体健康活动).
+            P::ActivityManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
         }
     }
 

@@ -43,6 +43,7 @@ pub mod archives;
 pub mod sealed;
 pub mod sealing;
 // Community services (issue 25).
+pub mod activities;
 pub mod health_records;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, savepoint, write_tx};

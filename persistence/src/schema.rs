@@ -1093,6 +1093,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_institutions,
     health_records,
     health_examinations,
+    activity_plans,
+    activities,
+    activity_participants,
 );
 
 diesel::table! {
@@ -1255,3 +1258,55 @@ diesel::joinable!(health_institutions -> jurisdictions (jurisdiction_code));
 diesel::joinable!(health_records -> retirees (retiree_id));
 diesel::joinable!(health_records -> health_institutions (institution_id));
 diesel::joinable!(health_examinations -> health_records (record_id));
+
+// Community services (issue 25): activities (XM Art. 17; CS Art. 20; JN Art. 30).
+diesel::table! {
+    activity_plans (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        year -> Integer,
+        title -> Text,
+        content -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        jurisdiction_code -> Text,
+        kind -> Text,
+        title -> Text,
+        held_on -> Date,
+        place -> Text,
+        organiser -> Text,
+        capacity -> Nullable<Integer>,
+        signed_up -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    activity_participants (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        retiree_id -> BigInt,
+        dependent_id -> Nullable<BigInt>,
+        participant_key -> Text,
+        signed_up_on -> Date,
+        attended -> Nullable<Bool>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(activity_plans -> jurisdictions (jurisdiction_code));
+diesel::joinable!(activities -> jurisdictions (jurisdiction_code));
+diesel::joinable!(activities -> activity_plans (plan_id));
+diesel::joinable!(activity_participants -> activities (activity_id));
+diesel::joinable!(activity_participants -> retirees (retiree_id));

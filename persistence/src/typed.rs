@@ -25,6 +25,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
+use domain::activity::ActivityKind;
 use domain::archive::{
     ArchiveStatus, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
@@ -217,6 +218,7 @@ stored_codes!(
     SupervisionResult,
     // Community services (issue 25).
     DisabilityLevel,
+    ActivityKind,
 );
 
 #[cfg(test)]

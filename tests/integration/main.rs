@@ -55,4 +55,5 @@ mod archives;
 // Elderly care services (issue 26).
 mod elder_care;
 // Community services (issue 25).
+mod activities;
 mod health_records;

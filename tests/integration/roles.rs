@@ -184,6 +184,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let body = body.to_string().into_bytes();
             app.request("POST", "/api/v1/health-institutions", Some(token), &[json_type], Some(body)).await
         }
+        Permission::ActivityManage => {
+            let body = json!({"year": 2000 + i32::from(n), "title": "角色测试活动计划", "content": "角色测试"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/activity-plans", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 

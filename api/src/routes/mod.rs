@@ -43,6 +43,7 @@ pub mod webhooks;
 // Personnel archives (issue 23).
 pub mod archives;
 // Community services (issue 25).
+pub mod activities;
 pub mod health_records;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -250,5 +251,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health_records::export)
         .service(health_records::get_record)
         .service(health_records::adjust_record)
-        .service(health_records::add_examination);
+        .service(health_records::add_examination)
+        // Community services (issue 25): activities.
+        .service(activities::create_plan)
+        .service(activities::list_plans)
+        .service(activities::create_activity)
+        .service(activities::list_activities)
+        .service(activities::counts)
+        .service(activities::inactive)
+        .service(activities::export)
+        .service(activities::get_activity)
+        .service(activities::sign_up)
+        .service(activities::participants)
+        .service(activities::attend);
 }

@@ -82,6 +82,8 @@ pub enum SubjectKind {
     CareRequest,
     /// A health record (`health.record_created`, `health.record_updated`; issue 25).
     HealthRecord,
+    /// An activity (`activity.signed_up`, `activity.attended`; issue 25).
+    Activity,
 }
 
 /// What an event is about.
@@ -345,6 +347,24 @@ pub struct HealthRecordPayload {
     pub retiree: RetireeState,
 }
 
+/// `activity.signed_up`, `activity.attended` (issue 25; XM Art. 17; CS Art. 20): a retiree, or a dependant of the
+/// retiree, signed up for an activity, or their attendance was recorded.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityPayload {
+    pub activity_id: i64,
+    pub participant_id: i64,
+    /// The dependant taking part, if one.
+    pub dependent_id: Option<i64>,
+    /// `culture`, `sports`, `health_education`, `disease_prevention`, `outing`, `interest_group`.
+    pub kind: String,
+    pub held_on: String,
+    /// `null` until attendance is recorded.
+    pub attended: Option<bool>,
+    /// The retiree's state.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -378,6 +398,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         }
         E::CareMovedIn => is::<CareMovedInPayload>(payload),
         E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
+        E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
     }
 }
 
@@ -442,6 +463,7 @@ envelopes! {
     CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
     HealthRecordEvent (HealthRecordEventType: "health.record_created" => RecordCreated,
         "health.record_updated" => RecordUpdated) => HealthRecordPayload;
+    ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
 }
 
 /// A page of the feed.
