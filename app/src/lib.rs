@@ -55,6 +55,7 @@ pub mod data_keys;
 // Community services (issue 25).
 pub mod activities;
 pub mod health_records;
+pub mod volunteers;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -359,6 +359,9 @@ error_codes! {
     ActivityFull = "activity_full", 409, "Every place of the activity is taken", "该活动名额已满", "every place of the activity is taken";
     ActivityOutsidePlan = "activity_outside_plan", 422, "Activity outside its plan's year (CS Art. 20)", "活动日期应在活动计划年度内", "the activity must be held in its plan's year";
     ActivityNotHeld = "activity_not_held", 422, "Attendance before the activity is held", "活动举行前不能登记参加情况", "attendance is recorded from the day the activity is held";
+    PoolLevel = "pool_level", 422, "Volunteer pool not at city or district level (CS Art. 22)", "志愿者资源库设在市、区两级", "volunteer pools are kept at city and district level";
+    HoursOutOfRange = "hours_out_of_range", 422, "Hours not above 0 or above a day", "服务时长应大于0、不超过24小时，最多一位小数", "hours are above 0, at most 24, with at most one decimal";
+    VolunteerNotFound = "volunteer_not_found", 422, "Volunteer absent or outside the subtree", "志愿者不存在或不在您的管辖范围内", "no such volunteer in your jurisdiction";
     PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
 }
 
@@ -487,6 +490,8 @@ mod tests {
             Box::new(crate::health::HealthError::AgreementInactive(date)),
             Box::new(crate::activity::ActivityError::OutsidePlan { year: 2026 }),
             Box::new(crate::activity::ActivityError::NotHeldYet(date)),
+            Box::new(crate::volunteer::VolunteerError::PoolLevel(crate::Level::Street)),
+            Box::new(crate::volunteer::VolunteerError::Hours),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

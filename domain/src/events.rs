@@ -81,6 +81,8 @@ crate::code_enum! {
         ActivitySignedUp = "activity.signed_up": "报名参加文体健康活动",
         /// Attendance of an activity was recorded.
         ActivityAttended = "activity.attended": "登记活动参加情况",
+        /// A volunteer's service was recorded (CS Art. 22).
+        VolunteerServed = "volunteer.served": "登记志愿服务",
     }
 }
 

@@ -27,6 +27,7 @@ pub mod elder_care;
 // Community services (issue 25).
 pub mod activity;
 pub mod health;
+pub mod volunteer;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

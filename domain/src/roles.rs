@@ -63,6 +63,7 @@ crate::code_enum! {
         HealthRead = "health.read": "查看健康档案（体检、慢性病、残疾等级；敏感个人信息）",
         HealthWrite = "health.write": "建立、更新健康档案，登记社区卫生服务机构及合作协议",
         ActivityManage = "activity.manage": "组织文体健康活动（活动计划、活动、报名、参加登记）",
+        VolunteerManage = "volunteer.manage": "管理志愿者资源库（登记、导入志愿者，登记服务时长）",
     }
 }
 
@@ -137,6 +138,9 @@ impl Role {
             P::HealthWrite => matches!(self, R::DistrictCentre | R::Street | R::Community),
             // Activities (issue 25; XM Art. 17: 市、区退服中心和镇（街道）、村（社区）应组织退休人员开展文体健康活动).
             P::ActivityManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Volunteers (issue 25; CS Art. 22: city and district pools; the streets and communities where they
+            // serve record the hours).
+            P::VolunteerManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
         }
     }
 

@@ -45,6 +45,7 @@ pub mod sealing;
 // Community services (issue 25).
 pub mod activities;
 pub mod health_records;
+pub mod volunteers;
 
 pub use connection::{DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, run_migrations, savepoint, write_tx};
 pub use diesel::result::Error as DieselError;

@@ -1096,6 +1096,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_plans,
     activities,
     activity_participants,
+    volunteers,
+    volunteer_services,
 );
 
 diesel::table! {
@@ -1310,3 +1312,37 @@ diesel::joinable!(activities -> jurisdictions (jurisdiction_code));
 diesel::joinable!(activities -> activity_plans (plan_id));
 diesel::joinable!(activity_participants -> activities (activity_id));
 diesel::joinable!(activity_participants -> retirees (retiree_id));
+
+// Community services (issue 25): volunteers (CS Art. 22).
+diesel::table! {
+    volunteers (id) {
+        id -> BigInt,
+        pool_code -> Text,
+        name -> Text,
+        retiree_id -> Nullable<BigInt>,
+        skills -> Text,
+        availability -> Nullable<Text>,
+        organisation -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    volunteer_services (id) {
+        id -> BigInt,
+        volunteer_id -> BigInt,
+        served_on -> Date,
+        community_code -> Text,
+        retiree_id -> Nullable<BigInt>,
+        activity_id -> Nullable<BigInt>,
+        what -> Text,
+        tenths -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(volunteers -> jurisdictions (pool_code));
+diesel::joinable!(volunteer_services -> volunteers (volunteer_id));

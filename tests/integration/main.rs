@@ -57,3 +57,4 @@ mod elder_care;
 // Community services (issue 25).
 mod activities;
 mod health_records;
+mod volunteers;

@@ -189,6 +189,11 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let body = body.to_string().into_bytes();
             app.request("POST", "/api/v1/activity-plans", Some(token), &[json_type], Some(body)).await
         }
+        Permission::VolunteerManage => {
+            let body = json!({"pool": "350203", "name": format!("角色测试志愿者{n}"), "skills": []});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/volunteers", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 

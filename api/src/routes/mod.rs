@@ -45,6 +45,7 @@ pub mod archives;
 // Community services (issue 25).
 pub mod activities;
 pub mod health_records;
+pub mod volunteers;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -263,5 +264,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(activities::get_activity)
         .service(activities::sign_up)
         .service(activities::participants)
-        .service(activities::attend);
+        .service(activities::attend)
+        // Community services (issue 25): volunteers.
+        .service(volunteers::create)
+        .service(volunteers::list)
+        .service(volunteers::hours)
+        .service(volunteers::export)
+        .service(volunteers::get_one)
+        .service(volunteers::add_service)
+        .service(volunteers::import);
 }

@@ -84,6 +84,8 @@ pub enum SubjectKind {
     HealthRecord,
     /// An activity (`activity.signed_up`, `activity.attended`; issue 25).
     Activity,
+    /// A volunteer (`volunteer.served`; issue 25).
+    Volunteer,
 }
 
 /// What an event is about.
@@ -365,6 +367,20 @@ pub struct ActivityPayload {
     pub retiree: RetireeState,
 }
 
+/// `volunteer.served` (issue 25; CS Art. 22): a volunteer served the person.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolunteerServedPayload {
+    pub volunteer_id: i64,
+    pub service_id: i64,
+    pub served_on: String,
+    pub activity_id: Option<i64>,
+    /// Hours, one decimal (`"2.5"`).
+    pub hours: String,
+    /// The person served.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -399,6 +415,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::CareMovedIn => is::<CareMovedInPayload>(payload),
         E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
         E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
+        E::VolunteerServed => is::<VolunteerServedPayload>(payload),
     }
 }
 
@@ -464,6 +481,7 @@ envelopes! {
     HealthRecordEvent (HealthRecordEventType: "health.record_created" => RecordCreated,
         "health.record_updated" => RecordUpdated) => HealthRecordPayload;
     ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
+    VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
 }
 
 /// A page of the feed.
