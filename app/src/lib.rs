@@ -56,6 +56,10 @@ pub mod data_keys;
 pub mod reports;
 
 pub mod replica;
+// Community services (issue 25).
+pub mod activities;
+pub mod health_records;
+pub mod volunteers;
 
 pub use caller::Caller;
 pub use clock::Clock;

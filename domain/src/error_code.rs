@@ -360,6 +360,17 @@ error_codes! {
     ParentMonthClosed = "parent_month_closed", 409, "The level above has closed the month", "上级已结账，须先重新打开上级", "the parent has closed the month; reopen the parent first";
     // Personnel archives: transfer (issue 23).
     TransferArchivePending = "transfer_archive_pending", 409, "Transfer before the archive is received (JN Art. 21(3)-(4))", "人事档案尚未转递接收，也未登记免于移交的情形", "the archive has not been received and no exemption is recorded";
+    // Community services (issue 25).
+    AgreementOrder = "agreement_order", 422, "Agreement ends before it starts", "协议终止日期不能早于生效日期", "the agreement must end on or after the day it starts";
+    HealthAgreementInactive = "health_agreement_inactive", 422, "No cooperation agreement in force (GUIDE 第五部分第四章四)", "该卫生服务机构没有有效的合作协议", "the institution has no cooperation agreement in force";
+    HealthRecordExists = "health_record_exists", 409, "Person has a health record already", "该人员已有健康档案", "the person has a health record already";
+    ActivityFull = "activity_full", 409, "Every place of the activity is taken", "该活动名额已满", "every place of the activity is taken";
+    ActivityOutsidePlan = "activity_outside_plan", 422, "Activity outside its plan's year (CS Art. 20)", "活动日期应在活动计划年度内", "the activity must be held in its plan's year";
+    ActivityNotHeld = "activity_not_held", 422, "Attendance before the activity is held", "活动举行前不能登记参加情况", "attendance is recorded from the day the activity is held";
+    PoolLevel = "pool_level", 422, "Volunteer pool not at city or district level (CS Art. 22)", "志愿者资源库设在市、区两级", "volunteer pools are kept at city and district level";
+    HoursOutOfRange = "hours_out_of_range", 422, "Hours not above 0 or above a day", "服务时长应大于0、不超过24小时，最多一位小数", "hours are above 0, at most 24, with at most one decimal";
+    VolunteerNotFound = "volunteer_not_found", 422, "Volunteer absent or outside the subtree", "志愿者不存在或不在您的管辖范围内", "no such volunteer in your jurisdiction";
+    PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -445,6 +456,8 @@ mod tests {
             Box::new(crate::report::CloseError::AlreadyClosed),
             Box::new(crate::report::CloseError::ChildrenOpen(vec!["350203001001".into()])),
             Box::new(archive::ArchiveError::ArchivePending),
+            // Community services (issue 25).
+            Box::new(crate::activity::ActivityError::Full { capacity: 2 }),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -485,6 +498,13 @@ mod tests {
             )),
             Box::new(crate::elder_care::CareError::ScoreOutOfRange(5)),
             Box::new(crate::elder_care::CareError::BedsOverCapacity),
+            // Community services (issue 25).
+            Box::new(crate::health::HealthError::AgreementOrder),
+            Box::new(crate::health::HealthError::AgreementInactive(date)),
+            Box::new(crate::activity::ActivityError::OutsidePlan { year: 2026 }),
+            Box::new(crate::activity::ActivityError::NotHeldYet(date)),
+            Box::new(crate::volunteer::VolunteerError::PoolLevel(crate::Level::Street)),
+            Box::new(crate::volunteer::VolunteerError::Hours),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

@@ -75,6 +75,17 @@ crate::code_enum! {
         // Monthly reports (issue 27).
         /// A node closed its month: the report is filed (GUIDE 交接制度 "按月计报"); `report` links to it.
         ReportMonthClosed = "report.month_closed": "月报结账",
+        // Community services (issue 25).
+        /// A health record was created (GUIDE 第五部分第四章四 2(7)); the payload carries no health data.
+        HealthRecordCreated = "health.record_created": "建立健康档案",
+        /// A health record was updated or adjusted (2(8)-(9)); the payload carries no health data.
+        HealthRecordUpdated = "health.record_updated": "更新健康档案",
+        /// A retiree or dependant signed up for an activity (XM Art. 17; CS Art. 20).
+        ActivitySignedUp = "activity.signed_up": "报名参加文体健康活动",
+        /// Attendance of an activity was recorded.
+        ActivityAttended = "activity.attended": "登记活动参加情况",
+        /// A volunteer's service was recorded (CS Art. 22).
+        VolunteerServed = "volunteer.served": "登记志愿服务",
     }
 }
 

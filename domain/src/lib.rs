@@ -26,6 +26,10 @@ pub mod archive;
 pub mod elder_care;
 // Monthly reports, month close, special-group ledgers (issue 27).
 pub mod report;
+// Community services (issue 25).
+pub mod activity;
+pub mod health;
+pub mod volunteer;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

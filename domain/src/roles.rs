@@ -64,6 +64,11 @@ crate::code_enum! {
         ReportReopen = "report.reopen": "重新打开已结账月份（须写明理由）",
         // Personnel archives: use (issue 23; JN Art. 7(12)).
         ArchiveUse = "archive.use": "申请查阅、借阅人事档案（利用），报送补充材料",
+        // Community services (issue 25): health records are sensitive personal information (PIPL Art. 28).
+        HealthRead = "health.read": "查看健康档案（体检、慢性病、残疾等级；敏感个人信息）",
+        HealthWrite = "health.write": "建立、更新健康档案，登记社区卫生服务机构及合作协议",
+        ActivityManage = "activity.manage": "组织文体健康活动（活动计划、活动、报名、参加登记）",
+        VolunteerManage = "volunteer.manage": "管理志愿者资源库（登记、导入志愿者，登记服务时长）",
     }
 }
 
@@ -140,6 +145,17 @@ impl Role {
             P::ArchiveUse => {
                 matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community | R::Archivist)
             }
+            // Health records (issue 25; GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25): sensitive personal
+            // information (PIPL Art. 28), read only by the service bodies that keep the records with the community
+            // health institutions; the street and the community build and update them, the district centre too.
+            // Group leaders, the archivist, finance, the auditor and the data platform see the masked summary only.
+            P::HealthRead => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            P::HealthWrite => matches!(self, R::DistrictCentre | R::Street | R::Community),
+            // Activities (issue 25; XM Art. 17: 市、区退服中心和镇（街道）、村（社区）应组织退休人员开展文体健康活动).
+            P::ActivityManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Volunteers (issue 25; CS Art. 22: city and district pools; the streets and communities where they
+            // serve record the hours).
+            P::VolunteerManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
         }
     }
 

@@ -46,6 +46,10 @@ pub mod sealing;
 pub mod reports;
 // Personnel archives: use, supplements, transfer, digitisation (issue 23).
 pub mod archive_loans;
+// Community services (issue 25).
+pub mod activities;
+pub mod health_records;
+pub mod volunteers;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

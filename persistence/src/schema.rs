@@ -1093,6 +1093,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     archive_loans,
     archive_supplements,
     archive_dispatches,
+    // Community services (issue 25).
+    health_institutions,
+    health_records,
+    health_examinations,
+    activity_plans,
+    activities,
+    activity_participants,
+    volunteers,
+    volunteer_services,
 );
 
 diesel::table! {
@@ -1317,3 +1326,141 @@ diesel::table! {
 
 diesel::joinable!(archive_dispatches -> archives (archive_id));
 diesel::joinable!(archive_dispatches -> transfers (transfer_id));
+
+// Community services (issue 25): health records (GUIDE 第五部分第四章四).
+diesel::table! {
+    health_institutions (id) {
+        id -> BigInt,
+        name -> Text,
+        jurisdiction_code -> Text,
+        address -> Text,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        agreement_no -> Nullable<Text>,
+        agreement_from -> Nullable<Date>,
+        agreement_until -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    health_records (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        institution_id -> BigInt,
+        conditions -> Text,
+        disability_level -> Text,
+        created_on -> Date,
+        last_updated_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    health_examinations (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        examined_on -> Date,
+        institution_id -> BigInt,
+        summary -> Text,
+        chronic_disease -> Bool,
+        disability_level -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(health_institutions -> jurisdictions (jurisdiction_code));
+diesel::joinable!(health_records -> retirees (retiree_id));
+diesel::joinable!(health_records -> health_institutions (institution_id));
+diesel::joinable!(health_examinations -> health_records (record_id));
+
+// Community services (issue 25): activities (XM Art. 17; CS Art. 20; JN Art. 30).
+diesel::table! {
+    activity_plans (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        year -> Integer,
+        title -> Text,
+        content -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        jurisdiction_code -> Text,
+        kind -> Text,
+        title -> Text,
+        held_on -> Date,
+        place -> Text,
+        organiser -> Text,
+        capacity -> Nullable<Integer>,
+        signed_up -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    activity_participants (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        retiree_id -> BigInt,
+        dependent_id -> Nullable<BigInt>,
+        participant_key -> Text,
+        signed_up_on -> Date,
+        attended -> Nullable<Bool>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(activity_plans -> jurisdictions (jurisdiction_code));
+diesel::joinable!(activities -> jurisdictions (jurisdiction_code));
+diesel::joinable!(activities -> activity_plans (plan_id));
+diesel::joinable!(activity_participants -> activities (activity_id));
+diesel::joinable!(activity_participants -> retirees (retiree_id));
+
+// Community services (issue 25): volunteers (CS Art. 22).
+diesel::table! {
+    volunteers (id) {
+        id -> BigInt,
+        pool_code -> Text,
+        name -> Text,
+        retiree_id -> Nullable<BigInt>,
+        skills -> Text,
+        availability -> Nullable<Text>,
+        organisation -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    volunteer_services (id) {
+        id -> BigInt,
+        volunteer_id -> BigInt,
+        served_on -> Date,
+        community_code -> Text,
+        retiree_id -> Nullable<BigInt>,
+        activity_id -> Nullable<BigInt>,
+        what -> Text,
+        tenths -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(volunteers -> jurisdictions (pool_code));
+diesel::joinable!(volunteer_services -> volunteers (volunteer_id));

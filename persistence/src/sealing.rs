@@ -41,6 +41,9 @@ const TARGETS: &[Target] = &[
     Target { table: "petition_persons", key: "id", columns: &[("phone", None)], json: false },
     Target { table: "archives", key: "id", columns: &[("id_number", Some("id_number_hash"))], json: false },
     Target { table: "caregivers", key: "id", columns: &[("phone", None)], json: false },
+    // Health data (issue 25; PIPL Art. 28).
+    Target { table: "health_records", key: "id", columns: &[("conditions", None)], json: false },
+    Target { table: "health_examinations", key: "id", columns: &[("summary", None)], json: false },
     // Rejected import rows (the cells as sent): keyed by job and line (lines stay below 2^32).
     Target {
         table: "import_rejected_rows",

@@ -25,6 +25,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
 use crate::{RepoError, RepoResult};
+use domain::activity::ActivityKind;
 use domain::archive::{
     ArchiveStatus, DispatchMeans, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
@@ -34,6 +35,7 @@ use domain::elder_care::{
     CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
 };
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
+use domain::health::DisabilityLevel;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
@@ -216,6 +218,9 @@ stored_codes!(
     SupervisionResult,
     // Personnel archives: transfer (issue 23).
     DispatchMeans,
+    // Community services (issue 25).
+    DisabilityLevel,
+    ActivityKind,
 );
 
 #[cfg(test)]

@@ -58,3 +58,7 @@ mod elder_care;
 mod read_replica;
 // Monthly reports, month close (issue 27).
 mod reports;
+// Community services (issue 25).
+mod activities;
+mod health_records;
+mod volunteers;

@@ -203,6 +203,23 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
                 json!({"kind": "consult", "requester": "角色测试", "purpose": "角色测试"}).to_string().into_bytes();
             app.request("POST", &format!("/api/v1/archives/{id}/loans"), Some(token), &[json_type], Some(body)).await
         }
+        // Community services (issue 25): health records.
+        Permission::HealthRead => app.request("GET", "/api/v1/health-records/missing", Some(token), &[], None).await,
+        Permission::HealthWrite => {
+            let body = json!({"name": format!("角色测试卫生站{n}"), "address": "角色测试路2号"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/health-institutions", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::ActivityManage => {
+            let body = json!({"year": 2000 + i32::from(n), "title": "角色测试活动计划", "content": "角色测试"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/activity-plans", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::VolunteerManage => {
+            let body = json!({"pool": "350203", "name": format!("角色测试志愿者{n}"), "skills": []});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/volunteers", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 

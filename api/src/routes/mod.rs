@@ -45,6 +45,10 @@ pub mod webhooks;
 pub mod archives;
 // Monthly reports, month close (issue 27).
 pub mod reports;
+// Community services (issue 25).
+pub mod activities;
+pub mod health_records;
+pub mod volunteers;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -276,5 +280,37 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archives::receive_dispatch)
         .service(archives::dispose_archive)
         .service(archives::digitisation)
-        .service(archives::export_digitisation);
+        .service(archives::export_digitisation)
+        // Community services (issue 25): health records.
+        .service(health_records::create_institution)
+        .service(health_records::list_institutions)
+        .service(health_records::get_institution)
+        .service(health_records::sign_agreement)
+        .service(health_records::create_record)
+        .service(health_records::list_records)
+        .service(health_records::missing)
+        .service(health_records::export)
+        .service(health_records::get_record)
+        .service(health_records::adjust_record)
+        .service(health_records::add_examination)
+        // Community services (issue 25): activities.
+        .service(activities::create_plan)
+        .service(activities::list_plans)
+        .service(activities::create_activity)
+        .service(activities::list_activities)
+        .service(activities::counts)
+        .service(activities::inactive)
+        .service(activities::export)
+        .service(activities::get_activity)
+        .service(activities::sign_up)
+        .service(activities::participants)
+        .service(activities::attend)
+        // Community services (issue 25): volunteers.
+        .service(volunteers::create)
+        .service(volunteers::list)
+        .service(volunteers::hours)
+        .service(volunteers::export)
+        .service(volunteers::get_one)
+        .service(volunteers::add_service)
+        .service(volunteers::import);
 }

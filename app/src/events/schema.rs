@@ -82,6 +82,12 @@ pub enum SubjectKind {
     CareRequest,
     /// A node's month close (`report.month_closed`; issue 27).
     MonthClose,
+    /// A health record (`health.record_created`, `health.record_updated`; issue 25).
+    HealthRecord,
+    /// An activity (`activity.signed_up`, `activity.attended`; issue 25).
+    Activity,
+    /// A volunteer (`volunteer.served`; issue 25).
+    Volunteer,
 }
 
 /// What an event is about.
@@ -350,6 +356,52 @@ pub struct CareMovedInPayload {
     pub retiree: RetireeState,
 }
 
+/// `health.record_created`, `health.record_updated` (issue 25; GUIDE 第五部分第四章四): the dates of the record
+/// only; health data (PIPL Art. 28) never leaves through the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthRecordPayload {
+    pub record_id: i64,
+    /// Day of the last update.
+    pub last_updated_on: String,
+    /// Day the next update is due.
+    pub next_due_on: Option<String>,
+    /// The person's state after the change.
+    pub retiree: RetireeState,
+}
+
+/// `activity.signed_up`, `activity.attended` (issue 25; XM Art. 17; CS Art. 20): a retiree, or a dependant of the
+/// retiree, signed up for an activity, or their attendance was recorded.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityPayload {
+    pub activity_id: i64,
+    pub participant_id: i64,
+    /// The dependant taking part, if one.
+    pub dependent_id: Option<i64>,
+    /// `culture`, `sports`, `health_education`, `disease_prevention`, `outing`, `interest_group`.
+    pub kind: String,
+    pub held_on: String,
+    /// `null` until attendance is recorded.
+    pub attended: Option<bool>,
+    /// The retiree's state.
+    pub retiree: RetireeState,
+}
+
+/// `volunteer.served` (issue 25; CS Art. 22): a volunteer served the person.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolunteerServedPayload {
+    pub volunteer_id: i64,
+    pub service_id: i64,
+    pub served_on: String,
+    pub activity_id: Option<i64>,
+    /// Hours, one decimal (`"2.5"`).
+    pub hours: String,
+    /// The person served.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -383,6 +435,9 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         }
         E::CareMovedIn => is::<CareMovedInPayload>(payload),
         E::ReportMonthClosed => is::<MonthClosedPayload>(payload),
+        E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
+        E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
+        E::VolunteerServed => is::<VolunteerServedPayload>(payload),
     }
 }
 
@@ -446,6 +501,10 @@ envelopes! {
         "care.delivered" => Delivered, "care.evaluated" => Evaluated) => CareRequestPayload;
     CareMovedInEvent (CareMovedInType: "care.moved_in" => MovedIn) => CareMovedInPayload;
     MonthClosedEvent (MonthClosedType: "report.month_closed" => MonthClosed) => MonthClosedPayload;
+    HealthRecordEvent (HealthRecordEventType: "health.record_created" => RecordCreated,
+        "health.record_updated" => RecordUpdated) => HealthRecordPayload;
+    ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
+    VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
 }
 
 /// A page of the feed.

@@ -468,6 +468,9 @@ pub struct Policy {
     /// defaults.
     #[serde(default = "default_reports")]
     pub reports: Reports,
+    /// Health records (issue 25; GUIDE 第五部分第四章四). Versions stored before this section existed read the defaults.
+    #[serde(default = "default_health")]
+    pub health: Health,
 }
 
 /// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
@@ -502,6 +505,26 @@ impl Reports {
     pub fn bands(&self) -> Vec<u32> {
         self.age_bands.iter().map(|b| b.value).collect()
     }
+}
+
+/// Health records (健康档案; GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25). The texts ask for records kept and
+/// updated regularly ("进行定期更新") without a number: every value here is local policy, `not stated` unless a
+/// local text states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// Days after its last update from which a record is due for the next (GUIDE 四 2(8) 进行定期更新).
+    pub update_interval_days: Sourced<u32>,
+    /// Age from which a person without a record is on the worklist (the issue's "70+"; GUIDE 走访制度 calls 70 and
+    /// above advanced age, no text ties it to health records).
+    pub record_age_years: Sourced<u32>,
+}
+
+/// The health values of versions stored before the section existed, and of the defaults: a yearly update (365
+/// days) and the worklist from 70; both not stated.
+pub fn default_health() -> Health {
+    Health { update_interval_days: Sourced::default_value(365), record_age_years: Sourced::default_value(70) }
 }
 
 /// Personnel archive work (人事档案; JN Art. 7(12), 27): how long a loan runs and how soon a supplementary material is
@@ -749,6 +772,9 @@ impl Policy {
         let e = &self.elder_care;
         check_positive("/elder_care/institution_stale_days", &e.institution_stale_days, &mut out);
         check_positive("/elder_care/evaluation_max_score", &e.evaluation_max_score, &mut out);
+        // Health records (GUIDE 第五部分第四章四).
+        check_positive("/health/update_interval_days", &self.health.update_interval_days, &mut out);
+        check_positive("/health/record_age_years", &self.health.record_age_years, &mut out);
         let mut items: Vec<_> = e.items.iter().map(|r| r.item).collect();
         items.sort();
         if items.windows(2).any(|w| w[0] == w[1]) {

@@ -214,6 +214,8 @@ pub fn defaults() -> Policy {
         elder_care: default_elder_care(),
         // No text sets age bands for the monthly report: see [`default_reports`].
         reports: default_reports(),
+        // No text gives a health-record interval or age (GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25).
+        health: default_health(),
     }
 }
 

@@ -1,0 +1,3 @@
+DROP TABLE activity_participants;
+DROP TABLE activities;
+DROP TABLE activity_plans;

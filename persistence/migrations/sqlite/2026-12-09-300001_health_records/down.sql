@@ -1,0 +1,3 @@
+DROP TABLE health_examinations;
+DROP TABLE health_records;
+DROP TABLE health_institutions;

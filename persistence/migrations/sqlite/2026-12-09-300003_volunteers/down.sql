@@ -1,0 +1,2 @@
+DROP TABLE volunteer_services;
+DROP TABLE volunteers;
