@@ -369,6 +369,17 @@ pub fn close_of(conn: &mut DbConnection, code: &str, month: Date) -> RepoResult<
         .optional()?)
 }
 
+/// Takes the month-close lock of `month` until the caller's transaction ends (PostgreSQL; SQLite's write
+/// transactions are serialised already), so that a parent's close (which checks its children) and a child's reopen
+/// (which checks its parent) of the same month run one after the other instead of both passing their checks.
+pub fn lock_month(conn: &mut DbConnection, month: Date) -> RepoResult<()> {
+    if let DbConnection::Pg(_) = conn {
+        // Key space 0x4D43 ("MC"), then the month's Julian day.
+        sql::exec(conn, "SELECT pg_advisory_xact_lock(19779, ?)", &[Bind::I32(month.to_julian_day())])?;
+    }
+    Ok(())
+}
+
 /// The close rows of the children of `code` for `month`.
 pub fn closes_of_children(conn: &mut DbConnection, code: &str, month: Date) -> RepoResult<Vec<MonthClose>> {
     use crate::schema::{jurisdictions as j, month_closes as m};

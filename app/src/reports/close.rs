@@ -192,6 +192,7 @@ pub fn close(
 ) -> Result<MonthCloseView, AppError> {
     let node = node_in_scope(conn, caller, code, "/jurisdiction")?;
     let month = rules::month_start(month);
+    repo::lock_month(conn, month)?;
     let status = status_of(conn, &node.code, month)?;
     let children = persistence::jurisdictions::children(conn, &node.code, None, i64::MAX)?;
     let closes = repo::closes_of_children(conn, &node.code, month)?;
@@ -251,6 +252,7 @@ pub fn reopen(
 ) -> Result<MonthCloseView, AppError> {
     let node = path_node(conn, caller, code)?;
     let month = rules::month_start(month);
+    repo::lock_month(conn, month)?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::field(FieldError::of("/reason", domain::ErrorCode::Required)));
