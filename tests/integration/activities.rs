@@ -117,13 +117,13 @@ both_backends! {
         app.get("/api/v1/activities/inactive", "admin").await.problem(403, "forbidden");
 
         // Files with Chinese headers, audited.
-        let f = app.get("/api/v1/activities/export?list=counts&labels=zh", "siming").await.expect(200);
+        let f = app.get("/api/v1/exports/activities?list=counts&labels=zh", "siming").await.expect(200);
         assert!(f.text.contains("活动次数") && f.text.contains("350203001001,2026-12,2,3,1"), "{}", f.text);
-        let f = app.get("/api/v1/activities/export?labels=zh", "hongshan").await.expect(200);
+        let f = app.get("/api/v1/exports/activities?labels=zh", "hongshan").await.expect(200);
         assert!(f.text.contains("活动类别") && f.text.contains("健康教育"), "{}", f.text);
-        let f = app.get("/api/v1/activities/export?list=inactive&format=xlsx", "hongshan").await.expect(200);
+        let f = app.get("/api/v1/exports/activities?list=inactive&format=xlsx", "hongshan").await.expect(200);
         assert_eq!(&f.bytes[..2], b"PK");
-        app.get("/api/v1/activities/export?list=people", "hongshan").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/activities?list=people", "hongshan").await.problem(422, "invalid_enum");
         assert_eq!(app.audit_count("activity.export"), 3);
 
         // The feed.

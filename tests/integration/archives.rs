@@ -581,15 +581,15 @@ both_backends! {
         app.get("/api/v1/archive-digitisation?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
         app.get("/api/v1/archive-digitisation?jurisdiction=350203", "admin").await.problem(403, "forbidden");
         // The report as a file: Chinese headers, CSV and XLSX.
-        let csv = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&labels=zh", "siming").await.expect(200);
+        let csv = app.get("/api/v1/exports/archive-digitisation?jurisdiction=350203&labels=zh", "siming").await.expect(200);
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         assert!(csv.text.contains("编码,名称,档案数,已数字化,数字化率（‰）"), "{}", csv.text);
         assert!(csv.text.contains("350203,思明区,3,2,666"), "{}", csv.text);
-        let codes = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&labels=codes", "siming").await.expect(200);
+        let codes = app.get("/api/v1/exports/archive-digitisation?jurisdiction=350203&labels=codes", "siming").await.expect(200);
         assert!(codes.text.contains("code,name,archives,digitised,per_mille"), "{}", codes.text);
-        let x = app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&format=xlsx", "siming").await.expect(200);
+        let x = app.get("/api/v1/exports/archive-digitisation?jurisdiction=350203&format=xlsx", "siming").await.expect(200);
         assert!(x.bytes.starts_with(b"PK"));
-        app.get("/api/v1/archive-digitisation/export?jurisdiction=350203&format=pdf", "siming").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/archive-digitisation?jurisdiction=350203&format=pdf", "siming").await.problem(422, "invalid_enum");
     }
 }
 
@@ -599,20 +599,20 @@ both_backends! {
         let (_, a) = received(app, "350203001001", 1).await;
         received(app, "350203001004", 2).await;
         app.post(&format!("/api/v1/archives/{a}/place"), "archivist", &json!({"repository_id": sm, "room": "2", "shelf": "A-03", "box": "0117"})).await.expect(200);
-        let res = app.get("/api/v1/archives/export?labels=zh", "siming").await.expect(200);
+        let res = app.get("/api/v1/exports/archives?labels=zh", "siming").await.expect(200);
         assert!(res.header("content-type").unwrap().starts_with("text/csv"));
         assert!(res.text.contains("姓名,社区,卷数,件数,状态,库房,房间,架,盒,接收日期,整理日期,编目日期,装订日期,数字化日期"), "{}", res.text);
         assert!(res.text.contains("张三,350203001001,2,40,在库,SM-01,2,A-03,0117,2026-12-06,2026-11-02,2026-11-02,2026-11-03,2026-11-10"), "{}", res.text);
         assert_eq!(res.text.lines().count(), 3, "{}", res.text);
         assert_eq!(app.audit_count("archive.export"), 1);
         // Codes for machines; scope: a community exports its own people's archives only.
-        let codes = app.get("/api/v1/archives/export?labels=codes", "hongshan").await.expect(200);
+        let codes = app.get("/api/v1/exports/archives?labels=codes", "hongshan").await.expect(200);
         assert!(codes.text.contains("name,community,volumes"), "{}", codes.text);
         assert!(codes.text.contains(",in_store,"), "{}", codes.text);
         assert_eq!(codes.text.lines().count(), 2, "{}", codes.text);
-        let x = app.get("/api/v1/archives/export?format=xlsx", "archivist").await.expect(200);
+        let x = app.get("/api/v1/exports/archives?format=xlsx", "archivist").await.expect(200);
         assert!(x.bytes.starts_with(b"PK"));
-        app.get("/api/v1/archives/export", "admin").await.problem(403, "forbidden");
-        app.get("/api/v1/archives/export?labels=fr", "siming").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/archives", "admin").await.problem(403, "forbidden");
+        app.get("/api/v1/exports/archives?labels=fr", "siming").await.problem(422, "invalid_enum");
     }
 }

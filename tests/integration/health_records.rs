@@ -163,14 +163,14 @@ both_backends! {
         assert_eq!(app.audit_count("health.record.list"), 3);
 
         // Files: Chinese headers; the health columns only for health.read; audited.
-        let file = app.get("/api/v1/health-records/export?labels=zh&list=due", "hongshan").await.expect(200);
+        let file = app.get("/api/v1/exports/health-records?labels=zh&list=due", "hongshan").await.expect(200);
         assert!(file.text.contains("姓名") && file.text.contains("慢性病") && file.text.contains("高血压"), "{}", file.text);
-        let file = app.get("/api/v1/health-records/export?labels=zh", "leader").await.expect(200);
+        let file = app.get("/api/v1/exports/health-records?labels=zh", "leader").await.expect(200);
         assert!(file.text.contains("最近更新日期") && !file.text.contains("慢性病") && !file.text.contains("高血压"), "{}", file.text);
-        let file = app.get("/api/v1/health-records/export?format=xlsx&list=missing", "hongshan").await.expect(200);
+        let file = app.get("/api/v1/exports/health-records?format=xlsx&list=missing", "hongshan").await.expect(200);
         assert_eq!(&file.bytes[..2], b"PK");
-        app.get("/api/v1/health-records/export?list=missing", "leader").await.problem(403, "forbidden");
-        app.get("/api/v1/health-records/export?list=other", "hongshan").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/health-records?list=missing", "leader").await.problem(403, "forbidden");
+        app.get("/api/v1/exports/health-records?list=other", "hongshan").await.problem(422, "invalid_enum");
         assert_eq!(app.audit_count("health.record.export"), 3);
 
         // GUIDE 四 2(8): an examination updates the record and takes it off the due worklist.

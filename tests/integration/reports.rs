@@ -194,8 +194,8 @@ both_backends! {
         // Another district is not in 思明's subtree: answered as if it did not exist.
         let res = app.get("/api/v1/reports/monthly?jurisdiction=350206", "siming").await.problem(422, "jurisdiction_not_found");
         assert_eq!(res.fields(), [("jurisdiction".to_owned(), "jurisdiction_not_found".to_owned())]);
-        app.get("/api/v1/reports/monthly/export?jurisdiction=350206&format=xlsx", "siming").await.problem(422, "jurisdiction_not_found");
-        app.get("/api/v1/reports/monthly/export?format=pdf", "siming").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/monthly-report?jurisdiction=350206&format=xlsx", "siming").await.problem(422, "jurisdiction_not_found");
+        app.get("/api/v1/exports/monthly-report?format=pdf", "siming").await.problem(422, "invalid_enum");
         // Without a node and month: the caller's node, this month; the ETag is the content's.
         let res = app.get("/api/v1/reports/monthly", "siming").await.expect(200);
         assert_eq!((res.body["jurisdiction"].as_str(), res.body["month"].as_str()), (Some("350203"), Some(MONTH)));
@@ -208,7 +208,7 @@ both_backends! {
     async fn the_xlsx_has_one_sheet_per_section_with_title_and_totals(app: &TestApp) {
         person(app, "350203001001", 1, false, "19550101", "enterprise_employee").await;
         person(app, "350203001004", 2, true, "19550101", "institution").await;
-        let res = app.get(&format!("/api/v1/reports/monthly/export?jurisdiction=350203001&month={MONTH}&format=xlsx"), "xiagang").await.expect(200);
+        let res = app.get(&format!("/api/v1/exports/monthly-report?jurisdiction=350203001&month={MONTH}&format=xlsx"), "xiagang").await.expect(200);
         assert_eq!(res.header("content-type"), Some(app::exports::XLSX_TYPE));
         assert_eq!(res.header("content-disposition"), Some("attachment; filename=\"monthly-report-350203001-2026-12.xlsx\""));
         let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(res.bytes.clone())).unwrap();
@@ -402,7 +402,7 @@ both_backends! {
         assert_eq!(s["total"]["groups"].as_array().unwrap().len(), 6);
 
         // The ledger as a clerk's file, audited.
-        let res = app.get("/api/v1/ledgers/severe_hardship/export?jurisdiction=350203001001&format=xlsx", "hongshan").await.expect(200);
+        let res = app.get("/api/v1/exports/ledgers/severe_hardship?jurisdiction=350203001001&format=xlsx", "hongshan").await.expect(200);
         assert_eq!(res.header("content-type"), Some(app::exports::XLSX_TYPE));
         let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(res.bytes.clone())).unwrap();
         assert_eq!(book.sheet_names(), ["特困"]);

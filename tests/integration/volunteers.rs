@@ -92,11 +92,11 @@ both_backends! {
         app.get("/api/v1/volunteers/hours?year=x", "city").await.problem(422, "invalid_value");
 
         // Files with Chinese headers.
-        let f = app.get("/api/v1/volunteers/export?list=hours&year=2026&labels=zh", "city").await.expect(200);
+        let f = app.get("/api/v1/exports/volunteers?list=hours&year=2026&labels=zh", "city").await.expect(200);
         assert!(f.text.contains("服务时长（小时）") && f.text.contains("陈志华"), "{}", f.text);
-        let xlsx = app.get("/api/v1/volunteers/export?format=xlsx", "siming").await.expect(200);
+        let xlsx = app.get("/api/v1/exports/volunteers?format=xlsx", "siming").await.expect(200);
         assert_eq!(&xlsx.bytes[..2], b"PK");
-        app.get("/api/v1/volunteers/export?list=all", "siming").await.problem(422, "invalid_enum");
+        app.get("/api/v1/exports/volunteers?list=all", "siming").await.problem(422, "invalid_enum");
         assert_eq!(app.audit_count("volunteer.export"), 2);
 
         // Import with Chinese headers: per-row errors; atomic refuses the file, partial keeps the good rows.

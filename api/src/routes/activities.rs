@@ -259,7 +259,7 @@ pub struct ExportQuery {
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]
-#[get("/activities/export")]
+#[get("/exports/activities")]
 pub async fn export(
     req: HttpRequest,
     caller: Caller,

@@ -684,7 +684,7 @@ pub async fn digitisation(
             (String = "text/csv", example = json!("code,name,archives,digitised,per_mille\r\n350203,思明区,3,2,666\r\n")),
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         crate::openapi::ReadErrors))]
-#[get("/archive-digitisation/export")]
+#[get("/exports/archive-digitisation")]
 pub async fn export_digitisation(
     req: HttpRequest,
     caller: Caller,
@@ -720,7 +720,7 @@ pub async fn export_digitisation(
             (String = "text/csv", example = json!("name,community,volumes,pieces,status,repository,room,shelf,box,received_on,sorted,catalogued,bound,digitised\r\n张三,350203001001,2,40,in_store,SM-01,2,A-03,0117,2026-12-06,2026-11-02,2026-11-02,2026-11-03,2026-11-10\r\n")),
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         crate::openapi::ReadErrors))]
-#[get("/archives/export")]
+#[get("/exports/archives")]
 pub async fn export_register(
     req: HttpRequest,
     caller: Caller,

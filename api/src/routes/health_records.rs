@@ -238,7 +238,7 @@ pub struct ExportQuery {
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]
-#[get("/health-records/export")]
+#[get("/exports/health-records")]
 pub async fn export(
     req: HttpRequest,
     caller: Caller,

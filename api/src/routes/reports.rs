@@ -85,7 +85,7 @@ pub async fn monthly_report(
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]
-#[get("/reports/monthly/export")]
+#[get("/exports/monthly-report")]
 pub async fn export_monthly_report(
     req: HttpRequest,
     caller: Caller,
@@ -318,7 +318,7 @@ pub struct LedgerNodeQuery {
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]
-#[get("/ledgers/{group}/export")]
+#[get("/exports/ledgers/{group}")]
 pub async fn export_ledger(
     req: HttpRequest,
     caller: Caller,

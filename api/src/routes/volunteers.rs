@@ -141,7 +141,7 @@ pub struct ExportQuery {
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         crate::openapi::ReadErrors))]
-#[get("/volunteers/export")]
+#[get("/exports/volunteers")]
 pub async fn export(
     req: HttpRequest,
     caller: Caller,
