@@ -54,7 +54,7 @@ pub struct InstitutionInput {
 
 /// An institution.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 2, "name": "鸿山社区卫生服务站", "jurisdiction": "350203001001",
+#[schema(as = HealthInstitutionView, example = json!({"id": 2, "name": "鸿山社区卫生服务站", "jurisdiction": "350203001001",
     "address": "思明区鸿山路10号", "contact_name": "王医生", "contact_phone": "0592-2061235",
     "agreement_no": "SMWS-2026-01", "agreement_from": "2026-01-01", "agreement_until": "2027-12-31",
     "agreement_active": true, "version": 1}))]

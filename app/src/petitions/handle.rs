@@ -64,7 +64,7 @@ pub struct AnswerRequest {
 /// Closing.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"outcome": "已解决", "satisfaction": "satisfied"}))]
+#[schema(as = PetitionCloseRequest, example = json!({"outcome": "已解决", "satisfaction": "satisfied"}))]
 pub struct CloseRequest {
     /// Outcome, 1-500 characters.
     pub outcome: String,

@@ -29,7 +29,7 @@ pub fn ledger_group(code: &str) -> Result<SpecialGroup, AppError> {
 /// Record a verification.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"retiree_id": 42, "member": true, "verified_on": "2026-12-01", "worker": "李四",
+#[schema(as = LedgerVerifyRequest, example = json!({"retiree_id": 42, "member": true, "verified_on": "2026-12-01", "worker": "李四",
     "evidence": "民政部门特困人员认定书（厦民〔2026〕12号）"}))]
 pub struct VerifyRequest {
     /// The person (in the caller's subtree).

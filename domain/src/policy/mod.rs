@@ -513,6 +513,7 @@ impl Reports {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(as = HealthPolicy))]
 pub struct Health {
     /// Days after its last update from which a record is due for the next (GUIDE 四 2(8) 进行定期更新).
     pub update_interval_days: Sourced<u32>,
