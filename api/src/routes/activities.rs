@@ -13,7 +13,7 @@ use super::common::{Page, code_filter, enum_filter, finish, next_cursor};
 use super::files::{self, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{Json, etag, page};
+use crate::extract::{Json, page};
 use crate::state::AppState;
 
 pub use app::activities::{
@@ -58,10 +58,7 @@ pub async fn create_plan(
     let asked = app::activities::check_plan(&body.0).map_err(ApiError::validation)?;
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::activities::create_plan(conn, &c, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/activity-plans?year={}", v.year)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/activity-plans?year={}", v.year), &v, v.version))
 }
 
 /// Filters of the plan list.
@@ -113,10 +110,7 @@ pub async fn create_activity(
     let asked = app::activities::check_activity(&body.0).map_err(ApiError::validation)?;
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::activities::create_activity(conn, &c, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/activities/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/activities/{}", v.id), &v, v.version))
 }
 
 /// Filters of the activity list.

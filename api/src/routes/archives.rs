@@ -170,10 +170,7 @@ pub async fn create_repository(
     let body = body.0;
     let v = crate::db::write(&state.pool, move |conn| app::archives::store::create_repository(conn, &c, today, body))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/archive-repositories/{}", v.id)))
-        .insert_header(("ETag", crate::extract::etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/archive-repositories/{}", v.id), &v, v.version))
 }
 
 /// The repositories in the caller's subtree with capacity (JN Art. 20), occupancy, and the shortfall of keepers
@@ -219,10 +216,7 @@ pub async fn request_loan(
     let c = caller.0.clone();
     let body = body.0;
     let v = crate::db::write(&state.pool, move |conn| app::archives::loans::request(conn, &c, today, id, body)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/archive-loans/{}", v.id)))
-        .insert_header(("ETag", crate::extract::etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/archive-loans/{}", v.id), &v, v.version))
 }
 
 /// Filters of the loan list.
@@ -421,10 +415,7 @@ pub async fn submit_supplement(
     let body = body.0;
     let v = crate::db::write(&state.pool, move |conn| app::archives::supplements::submit(conn, &c, today, id, body))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/archive-supplements/{}", v.id)))
-        .insert_header(("ETag", crate::extract::etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/archive-supplements/{}", v.id), &v, v.version))
 }
 
 /// Filters of the supplement list.
@@ -578,10 +569,7 @@ pub async fn dispatch_archive(
     let body = body.0;
     let v =
         crate::db::write(&state.pool, move |conn| app::archives::transfer::dispatch(conn, &c, today, id, body)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/archive-dispatches/{}", v.id)))
-        .insert_header(("ETag", crate::extract::etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/archive-dispatches/{}", v.id), &v, v.version))
 }
 
 /// The receiver confirms a dispatched archive (`archive.manage`): within the city it is in store again at the

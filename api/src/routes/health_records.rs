@@ -13,7 +13,7 @@ use super::common::{Page, code_filter, finish, next_cursor};
 use super::files::{self, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{Json, etag, if_match, optional_if_match, page};
+use crate::extract::{Json, if_match, optional_if_match, page};
 use crate::state::AppState;
 
 pub use app::health_records::institutions::{AgreementInput, InstitutionInput, InstitutionView};
@@ -43,10 +43,7 @@ pub async fn create_institution(
     let v =
         crate::db::write(&state.pool, move |conn| app::health_records::institutions::create(conn, &c, today, asked))
             .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/health-institutions/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/health-institutions/{}", v.id), &v, v.version))
 }
 
 /// Paging of a list.
@@ -144,10 +141,7 @@ pub async fn create_record(
     let c = caller.0.clone();
     let v =
         crate::db::write(&state.pool, move |conn| app::health_records::records::create(conn, &c, today, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/health-records/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/health-records/{}", v.id), &v, v.version))
 }
 
 /// Filters of the record list.

@@ -12,7 +12,7 @@ use super::common::{Page, code_filter, finish, next_cursor};
 use super::files::{self, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{BodyLimits, Json, etag, page};
+use crate::extract::{BodyLimits, Json, page};
 use crate::state::AppState;
 
 pub use app::imports::register::RegisterReport;
@@ -52,10 +52,7 @@ pub async fn create(
     let asked = app::volunteers::check(&body.0).map_err(ApiError::validation)?;
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::volunteers::create(conn, &c, asked)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/volunteers/{}", v.id)))
-        .insert_header(("ETag", etag(v.version)))
-        .json(v))
+    Ok(crate::routes::common::created_with_etag(format!("/api/v1/volunteers/{}", v.id), &v, v.version))
 }
 
 /// Filters of the volunteer list.
