@@ -85,6 +85,9 @@ pub struct Config {
     pub trusted_proxies: crate::client_address::TrustedProxies,
     /// Retention of the change feed and of webhook attempts (issue 21.12).
     pub retention: app::retention::Retention,
+    /// The monthly partitions of the audit log and the change feed on PostgreSQL (issue 28): months ahead,
+    /// audit retention and archive, run period.
+    pub partitioning: app::partitions::Partitioning,
     /// `HTTP_WORKERS` (0: one per core).
     pub workers: usize,
     /// Webhook delivery settings.
@@ -190,6 +193,14 @@ impl Config {
                 every: Duration::from_secs(number(env, "RETENTION_SWEEP_SECONDS", 3600, 10, 7 * 86_400)?),
                 batch: number(env, "RETENTION_BATCH_ROWS", 5000, 1, 1_000_000)? as i64,
             },
+            partitioning: app::partitions::Partitioning {
+                enabled: on_off(env, "PARTITION_JOB", true)?,
+                months_ahead: number(env, "PARTITION_MONTHS_AHEAD", 3, 1, 24)? as u32,
+                audit_retention_months: audit_months(env)?,
+                archive_dir: env("AUDIT_ARCHIVE_DIR").map(PathBuf::from),
+                event_days: days(env, "EVENT_RETENTION_DAYS", None)?,
+                every: Duration::from_secs(number(env, "PARTITION_JOB_SECONDS", 3600, 10, 7 * 86_400)?),
+            },
             workers: number(env, "HTTP_WORKERS", 0, 0, 256)? as usize,
             audit_writer: app::audit_writer::AuditWriterOptions {
                 max_batch: number(env, "AUDIT_BATCH_MAX", 512, 1, 100_000)? as usize,
@@ -220,6 +231,33 @@ fn number(env: Env<'_>, key: &str, default: u64, min: u64, max: u64) -> Result<u
     match text.trim().parse::<u64>() {
         Ok(v) if (min..=max).contains(&v) => Ok(v),
         _ => Err(ConfigError(format!("{key}: '{text}' is not a whole number from {min} to {max}"))),
+    }
+}
+
+/// A switch: `on`/`true`/`1` or `off`/`false`/`0`; unset, `default`.
+fn on_off(env: Env<'_>, key: &str, default: bool) -> Result<bool, ConfigError> {
+    match env(key).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("on") | Some("true") | Some("1") => Ok(true),
+        Some("off") | Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(ConfigError(format!("{key}: '{other}' is not on or off"))),
+    }
+}
+
+/// `AUDIT_RETENTION_MONTHS`: `keep` or unset (never drop), or whole months from 6 (Cybersecurity Law Art. 21: network
+/// logs are kept no less than six months) to 1200.
+fn audit_months(env: Env<'_>) -> Result<Option<u32>, ConfigError> {
+    const KEY: &str = "AUDIT_RETENTION_MONTHS";
+    let Some(text) = env(KEY) else { return Ok(None) };
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("keep") {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(v) if (6..=1200).contains(&v) => Ok(Some(v)),
+        _ => Err(ConfigError(format!(
+            "{KEY}: '{text}' is not keep or a whole number of months from 6 (Cybersecurity Law Art. 21) to 1200"
+        ))),
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Started {
     pub dispatcher: Option<crate::webhook_dispatch::Dispatcher>,
     /// The retention sweep of this replica (issue 21.12); dropping it stops it.
     pub retention: Option<app::retention::Sweeper>,
+    /// The partition job of this replica on PostgreSQL (issue 28); dropping it stops it.
+    pub partitions: Option<app::partitions::Job>,
 }
 
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).
@@ -94,6 +96,7 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
         None
     };
     let retention = app::retention::spawn(pool.clone(), config.retention);
+    let partitions = app::partitions::spawn(pool.clone(), config.partitioning.clone(), config.clock);
     let cache = std::sync::Arc::new(app::hot_cache::HotCache::default());
     let state = web::Data::new(AppState {
         clock: config.clock,
@@ -121,5 +124,5 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
     }
     .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = server.addrs().first().copied().ok_or("no listening address")?;
-    Ok(Started { server: server.run(), addr, dispatcher, retention })
+    Ok(Started { server: server.run(), addr, dispatcher, retention, partitions })
 }

@@ -36,6 +36,7 @@ pub mod pension;
 pub mod petitions;
 // Elderly care services (issue 26).
 pub mod elder_care;
+pub mod partitions;
 pub mod policies;
 pub mod policy_book;
 pub mod precondition;

@@ -48,6 +48,19 @@ pub fn events_gone_up_to(conn: &mut DbConnection) -> RepoResult<i64> {
     Ok(rows.first().map_or(0, |m| m.up_to))
 }
 
+/// Records that every event with an id up to `up_to` is gone (the mark never moves back). Called in the
+/// transaction that deleted them (the row sweep, or the drop of a month's partition).
+pub fn raise_events_mark(conn: &mut DbConnection, up_to: i64, at: time::PrimitiveDateTime) -> RepoResult<()> {
+    sql::exec(
+        conn,
+        "INSERT INTO retention_marks (name, up_to, swept_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE \
+         SET up_to = CASE WHEN retention_marks.up_to > excluded.up_to THEN retention_marks.up_to \
+         ELSE excluded.up_to END, swept_at = excluded.swept_at",
+        &[Bind::Text("events"), Bind::I64(up_to), Bind::Ts(at)],
+    )?;
+    Ok(())
+}
+
 /// On PostgreSQL: whether this transaction got the sweep's lock `key` (another replica holds it otherwise).
 fn sweep_lock(conn: &mut DbConnection, key: i64) -> RepoResult<bool> {
     if let DbConnection::Sqlite(_) = conn {
@@ -86,13 +99,7 @@ pub fn sweep_events(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i
             return Ok(Batch::Deleted(0));
         };
         let n = sql::exec(conn, "DELETE FROM events WHERE id <= ?", &[Bind::I64(last)])?;
-        sql::exec(
-            conn,
-            "INSERT INTO retention_marks (name, up_to, swept_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE \
-             SET up_to = CASE WHEN retention_marks.up_to > excluded.up_to THEN retention_marks.up_to \
-             ELSE excluded.up_to END, swept_at = excluded.swept_at",
-            &[Bind::Text("events"), Bind::I64(last), Bind::Ts(now_utc())],
-        )?;
+        raise_events_mark(conn, last, now_utc())?;
         Ok(Batch::Deleted(n))
     })
 }

@@ -399,6 +399,8 @@ pub fn test_config(url: &str, extra: &[(&str, &str)]) -> Config {
         // Webhook tests turn delivery on; elsewhere no dispatcher polls the test database.
         ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
         ("WEBHOOK_DISPATCH", "off"),
+        // The partition tests run the job by hand (issue 28).
+        ("PARTITION_JOB", "off"),
         // The fixed test data keys (persistence::sealed::DataKeys::for_tests): t1 active, t2 known (issue 21.10).
         ("DATA_KEYS", TEST_DATA_KEYS),
         ("DATA_KEY_ID", "t1"),

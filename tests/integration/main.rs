@@ -55,6 +55,7 @@ mod archives;
 // Elderly care services (issue 26).
 mod care_files;
 mod elder_care;
+mod partitions;
 mod read_replica;
 // Monthly reports, month close (issue 27).
 mod reports;
