@@ -74,8 +74,8 @@ for ((k = 0; k < months; k++)); do
     sql "INSERT INTO audit_log (occurred_at, actor, actor_role, action, object_type, object_id, retiree_id,
             scope_path, outcome, client_ip, request_id)
          SELECT (DATE '$first_month' + interval '$k months') + ((i * 2) % 2419200) * interval '1 second',
-                'clerk' || (i % 500), 'community', 'retiree.read', 'retiree', ((i * 7919) % 1000000)::text,
-                (i * 7919) % 1000000, '/35/3502/' || (350203 + (i % 6)) || '/', 'success', '10.0.0.1',
+                'clerk' || (i % 500), 'community', 'retiree.read', 'retiree', ((i::bigint * 7919) % 1000000)::text,
+                (i::bigint * 7919) % 1000000, '/35/3502/' || (350203 + (i % 6)) || '/', 'success', '10.0.0.1',
                 md5(i::text)
          FROM generate_series($(( k * per_month + 1 )), $(( (k + 1) * per_month ))) i"
 done
