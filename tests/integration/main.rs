@@ -57,6 +57,7 @@ mod care_files;
 mod elder_care;
 mod partitions;
 mod read_replica;
+mod replicas;
 // Monthly reports, month close (issue 27).
 mod reports;
 // Community services (issue 25).
