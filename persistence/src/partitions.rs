@@ -19,6 +19,11 @@ use crate::{DbConnection, RepoError, RepoResult, now_utc};
 /// Advisory lock key of the partition job ("PART").
 const JOB_LOCK: i64 = 0x5041_5254;
 
+/// How long a catalogue change (create, detach) waits for the parent table's lock before giving up until the next
+/// run: a detach needs the parent exclusively, and while it waits in the lock queue every insert (each audited
+/// request) waits behind it, so it must not wait for a long audit read to finish.
+const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '2s'";
+
 /// A table partitioned by month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Partitioned {
@@ -121,6 +126,7 @@ pub fn create_month(conn: &mut DbConnection, table: Partitioned, month: Date) ->
         return Ok(Created::Existed);
     }
     let outcome = write_tx_without_events(conn, |conn| {
+        sql::exec(conn, LOCK_TIMEOUT, &[])?;
         sql::load::<Flag>(
             conn,
             "SELECT create_month_partition(?, ?) AS flag",
@@ -130,7 +136,9 @@ pub fn create_month(conn: &mut DbConnection, table: Partitioned, month: Date) ->
     match outcome {
         Ok(rows) if rows.first().is_some_and(|f| f.flag) => Ok(Created::Created),
         Ok(_) => Ok(Created::Existed),
-        Err(RepoError::Db(diesel::result::Error::DatabaseError(_, info))) => {
+        Err(RepoError::Db(diesel::result::Error::DatabaseError(_, info)))
+            if info.message().contains("default partition") =>
+        {
             Ok(Created::Blocked(info.message().to_owned()))
         }
         Err(e) => Err(e),
@@ -174,6 +182,7 @@ pub fn detached(conn: &mut DbConnection, table: Partitioned) -> RepoResult<Vec<D
 pub fn detach(conn: &mut DbConnection, table: Partitioned, month: Date) -> RepoResult<()> {
     let name = table.partition_name(month);
     write_tx_without_events(conn, |conn| {
+        sql::exec(conn, LOCK_TIMEOUT, &[])?;
         sql::exec(conn, &format!("ALTER TABLE {} DETACH PARTITION {name}", table.table()), &[]).map(|_| ())
     })
 }
@@ -252,6 +261,7 @@ pub fn drop_feed_month(conn: &mut DbConnection, month: Date) -> RepoResult<FeedM
         if elsewhere.first().is_some_and(|e| e.flag) {
             return Ok(FeedMonth::Kept);
         }
+        sql::exec(conn, LOCK_TIMEOUT, &[])?;
         sql::exec(conn, &format!("ALTER TABLE events DETACH PARTITION {name}"), &[])?;
         sql::exec(conn, &format!("DROP TABLE {name}"), &[])?;
         if up_to > 0 {

@@ -279,6 +279,34 @@ async fn a_month_with_rows_in_the_default_partition_is_reported_not_created() {
     app.finish().await;
 }
 
+/// A long audit read holds the audit log: the detach gives up after its lock timeout instead of queueing every
+/// audited request behind it, and the next run (after the read) does it.
+#[actix_web::test]
+async fn a_detach_waiting_behind_a_long_read_gives_up_and_the_next_run_does_it() {
+    let Some(app) = postgres().await else { return };
+    let old = month_start(today(), -14);
+    app::partitions::run(&mut app.conn(), old, &app::partitions::Partitioning { months_ahead: 0, ..settings() })
+        .unwrap();
+    insert_audit(&app, &format!("{old} 10:00:00"), 2);
+    let keep = app::partitions::Partitioning { audit_retention_months: Some(12), ..settings() };
+    // A reader in the middle of a long audit query (its transaction holds the table).
+    let mut reader = app.conn();
+    diesel::sql_query("BEGIN").execute(&mut *reader).unwrap();
+    diesel::sql_query("SELECT COUNT(*) FROM audit_log").execute(&mut *reader).unwrap();
+    let started = std::time::Instant::now();
+    let refused = app::partitions::run(&mut app.conn(), today(), &keep);
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    // Nothing half done: the month is still attached, and the job's lock was released.
+    assert!(table_exists(&app, &Partitioned::AuditLog.partition_name(old)));
+    assert!(persistence::partitions::detached(&mut app.conn(), Partitioned::AuditLog).unwrap().is_empty());
+    diesel::sql_query("COMMIT").execute(&mut *reader).unwrap();
+    drop(reader);
+    let report = app::partitions::run(&mut app.conn(), today(), &keep).unwrap();
+    assert_eq!(report.dropped, vec![Partitioned::AuditLog.partition_name(old)]);
+    app.finish().await;
+}
+
 /// The job of a replica runs on its own at start, and stops when dropped.
 #[actix_web::test]
 async fn the_job_thread_of_a_replica_creates_the_months_ahead_on_its_own() {
