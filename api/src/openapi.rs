@@ -208,7 +208,7 @@ const WRITE: [ErrorCode; 19] = [
 ];
 
 /// Codes of a condolence write, besides those of any write (XM Art. 21(2)-(3)).
-const CONDOLENCE: [ErrorCode; 8] = [
+const CONDOLENCE: [ErrorCode; 12] = [
     ErrorCode::DeathNotVerified,
     ErrorCode::CondolenceAlreadyPaid,
     ErrorCode::RetireeDeceased,
@@ -217,10 +217,15 @@ const CONDOLENCE: [ErrorCode; 8] = [
     ErrorCode::RetireeNotFound,
     ErrorCode::CondolenceCapExceeded,
     ErrorCode::CondolenceKindNotInPolicy,
+    // Issue 27: the payment booked against the fund in the same transaction, and its cancellation.
+    ErrorCode::PaymentOverBudget,
+    ErrorCode::StatementClosed,
+    ErrorCode::ExpenseCategoryNotAllowed,
+    ErrorCode::CondolenceCancelled,
 ];
 
 /// Codes of a service-fund write, besides those of any write (XM Art. 21-24; JN Art. 11-20).
-const FUND: [ErrorCode; 11] = [
+const FUND: [ErrorCode; 19] = [
     ErrorCode::BudgetExists,
     ErrorCode::StatementClosed,
     ErrorCode::AlreadyAwarded,
@@ -232,6 +237,15 @@ const FUND: [ErrorCode; 11] = [
     ErrorCode::NotADistrict,
     ErrorCode::LeaderNotFound,
     ErrorCode::JurisdictionNotFound,
+    // Issue 27: allocations, bookings, year close.
+    ErrorCode::AllocationExceedsBalance,
+    ErrorCode::PaymentOverBudget,
+    ErrorCode::NotAChild,
+    ErrorCode::AmountNotAllowed,
+    ErrorCode::YearNotOver,
+    ErrorCode::ChildrenYearOpen,
+    ErrorCode::YearNotClosed,
+    ErrorCode::ParentYearClosed,
 ];
 
 /// Errors any authenticated read may answer.

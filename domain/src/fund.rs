@@ -119,8 +119,7 @@ pub fn check_year_close(
     if status == YearStatus::Closed {
         return Err(YearCloseRefusal::Closed);
     }
-    let open: Vec<String> =
-        children.iter().filter(|(_, s)| *s != YearStatus::Closed).map(|(c, _)| c.clone()).collect();
+    let open: Vec<String> = children.iter().filter(|(_, s)| *s != YearStatus::Closed).map(|(c, _)| c.clone()).collect();
     if !open.is_empty() {
         return Err(YearCloseRefusal::ChildrenOpen(open));
     }
@@ -186,12 +185,18 @@ mod tests {
     #[test]
     fn a_year_closes_after_it_ends_and_after_its_children_guide_monthly_reporting() {
         let kids = vec![("a".to_owned(), YearStatus::Closed), ("b".to_owned(), YearStatus::Open)];
-        assert_eq!(check_year_close(2025, date!(2025 - 12 - 31), YearStatus::Open, &[]), Err(YearCloseRefusal::NotOver));
+        assert_eq!(
+            check_year_close(2025, date!(2025 - 12 - 31), YearStatus::Open, &[]),
+            Err(YearCloseRefusal::NotOver)
+        );
         assert_eq!(
             check_year_close(2025, date!(2026 - 01 - 02), YearStatus::Open, &kids),
             Err(YearCloseRefusal::ChildrenOpen(vec!["b".to_owned()]))
         );
-        assert_eq!(check_year_close(2025, date!(2026 - 01 - 02), YearStatus::Closed, &[]), Err(YearCloseRefusal::Closed));
+        assert_eq!(
+            check_year_close(2025, date!(2026 - 01 - 02), YearStatus::Closed, &[]),
+            Err(YearCloseRefusal::Closed)
+        );
         assert_eq!(check_year_close(2025, date!(2026 - 01 - 02), YearStatus::Reopened, &kids[..1]), Ok(()));
     }
 }

@@ -90,7 +90,12 @@ pub fn budget_of(conn: &mut DbConnection, jurisdiction: &str, year: i32) -> Repo
 }
 
 /// The budget of a node for a fund and year.
-pub fn budget_of_fund(conn: &mut DbConnection, jurisdiction: &str, fund: &str, year: i32) -> RepoResult<Option<Budget>> {
+pub fn budget_of_fund(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+    fund: &str,
+    year: i32,
+) -> RepoResult<Option<Budget>> {
     Ok(fund_budgets::table
         .filter(fund_budgets::jurisdiction_code.eq(jurisdiction))
         .filter(fund_budgets::fund.eq(fund))
