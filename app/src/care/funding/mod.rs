@@ -188,6 +188,21 @@ pub fn district_in_scope(
     node_in_scope(conn, caller, code, field)
 }
 
+/// A district in the caller's subtree, else 422 on `field` (`jurisdiction_not_found`, `not_a_district`): the
+/// staffing report is per district (JN Art. 11).
+pub fn only_district_in_scope(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    code: &str,
+    field: &str,
+) -> Result<Jurisdiction, AppError> {
+    let node = node_in_scope(conn, caller, code, field)?;
+    if node.level != Level::District {
+        return Err(AppError::field(FieldError::of(field, ErrorCode::NotADistrict)));
+    }
+    Ok(node)
+}
+
 /// 422 `budget_missing` for `year`.
 pub(crate) fn budget_missing(year: i32) -> AppError {
     AppError::with(
