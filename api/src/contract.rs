@@ -279,6 +279,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/funding/year-statements/{jurisdiction}/{fund}/{year}", "getFundYearStatement"),
     ("POST /api/v1/funding/year-statements/{jurisdiction}/{fund}/{year}/close", "closeFundYear"),
     ("POST /api/v1/funding/year-statements/{jurisdiction}/{fund}/{year}/reopen", "reopenFundYear"),
+    ("GET /api/v1/exports/fund-statement", "exportFundStatement"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -440,12 +440,18 @@ mod tests {
         assert_eq!(
             names,
             [
+                "allocation_exceeds_balance",
                 "already_awarded",
                 "budget_exists",
+                "children_year_open",
                 "conflict",
+                "parent_year_closed",
+                "payment_over_budget",
                 "referenced_record_missing",
                 "statement_closed",
-                "use_leader_awards"
+                "use_leader_awards",
+                "year_not_closed",
+                "year_not_over"
             ]
         );
         assert_eq!(
@@ -453,7 +459,10 @@ mod tests {
             "Conflicts with existing data.\n\n- `conflict`: Duplicates an existing record\n- `referenced_record_missing`: \
              Reference missing or still referenced\n- `budget_exists`: Budget of the year exists\n- `statement_closed`: \
              Year's statement closed\n- `already_awarded`: Leader awarded this year already\n- `use_leader_awards`: \
-             Awards go through leader-awards"
+             Awards go through leader-awards\n- `allocation_exceeds_balance`: Allocation beyond the parent's balance \
+             (XM Art. 22)\n- `payment_over_budget`: Payment beyond the fund's balance\n- `year_not_over`: Year not \
+             over yet\n- `children_year_open`: Lower levels have not closed the year\n- `year_not_closed`: Year not \
+             closed\n- `parent_year_closed`: The level above has closed the year"
         );
         let condolence = serde_json::to_value(CondolenceErrors::responses()).unwrap();
         let unprocessable = condolence["422"]["content"]["application/problem+json"]["examples"].as_object().unwrap();

@@ -131,6 +131,15 @@ both_backends! {
         app.post("/api/v1/funding/year-statements/3502/special/2026/close", "finance", &json!({})).await.problem(409, "year_not_over");
         assert_eq!(app.count("events WHERE type = 'fund.year_closed'"), 4);
         assert_eq!(app.audit_count("fund.year_close"), 4);
+        // The filed statement as the clerk's file: XLSX by default of the format option, CSV with Chinese headers.
+        let xlsx = app.get("/api/v1/exports/fund-statement?year=2025&node=3502&fund=special&format=xlsx", "auditor").await.expect(200);
+        assert!(xlsx.header("content-type").unwrap().contains("spreadsheetml"));
+        let csv = app.get("/api/v1/exports/fund-statement?year=2025&node=3502&fund=special&labels=zh", "auditor").await.expect(200);
+        let text = String::from_utf8_lossy(&csv.bytes).to_string();
+        assert!(text.contains("辖区代码,经费类别,本级预算,上级下拨,下拨下级,支出,结余"), "{text}");
+        assert!(text.contains("3502,市退服中心专项经费,10000.00,0.00,9000.00,0.00,1000.00"), "{text}");
+        app.get("/api/v1/exports/fund-statement?node=3502", "auditor").await.problem(422, "required");
+        app.get("/api/v1/exports/fund-statement?year=2025&node=350203", "huli").await.problem(404, "not_found");
         // A closed year takes no allocation.
         alloc("finance", json!({"fund": "special", "year": 2025, "from": "3502", "to": "350206", "amount": "1.00", "on_date": "2025-12-01"})).await.problem(409, "statement_closed");
         // Reopen: the parent first, with a reason (finance or the administrator).

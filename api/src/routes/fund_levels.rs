@@ -208,3 +208,72 @@ pub async fn reopen_year(
     .await?;
     Ok(with_etag(&v))
 }
+
+/// What the fund statement export is of.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FundStatementExportQuery {
+    /// Year, 2000-2100.
+    pub year: Option<String>,
+    /// A node in the caller's subtree (default: the caller's node).
+    pub node: Option<String>,
+    /// Fund (default `service`).
+    pub fund: Option<String>,
+}
+
+/// The yearly statement of a fund at a node as the file a clerk files (issue 27): XLSX with three sheets, `经费决算`
+/// (budget, received, allocated, spent, balance), `下拨下级` (per child, the node's allocation and what the child
+/// received, agreeing or not; totals row) and `支出分类` (per category; totals row), the node, fund and year in each
+/// title; CSV gives the three tables one after the other. Closed years come from the filed snapshot.
+#[utoipa::path(tag = "funding", security(("bearer" = ["retiree.read"])),
+    params(FundStatementExportQuery, super::files::FileParams),
+    responses((status = 200, description = "The file", headers(("Content-Disposition" = String,
+            description = "`attachment; filename=\"fund-statement-<node>-<fund>-<year>.xlsx\"` (or `.csv`)")),
+        content((String = "text/csv", example = "\u{feff}辖区代码,经费类别,本级预算,上级下拨,下拨下级,支出,结余\r\n3502,市退服中心专项经费,10000.00,0.00,9000.00,0.00,1000.00\r\n"),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::ReadErrors))]
+#[get("/exports/fund-statement")]
+pub async fn export_statement(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<FundStatementExportQuery>,
+    file: web::Query<super::files::FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::RetireeRead)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let year = match q.year.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.push(crate::error::FieldError::of("year", domain::ErrorCode::Required));
+            None
+        }
+        Some(t) => match t.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => Some(y),
+            _ => {
+                errors.push(crate::error::FieldError::with(
+                    "year",
+                    domain::ErrorCode::InvalidValue,
+                    "年度应为2000至2100",
+                    "a year is 2000 to 2100",
+                ));
+                None
+            }
+        },
+    };
+    let fund = enum_filter("fund", q.fund.as_deref(), FundKind::parse, FundKind::codes(), &mut errors)
+        .unwrap_or(FundKind::Service);
+    let options = file.settle(&req, &mut errors);
+    finish(errors)?;
+    let (Some(year), Some(o)) = (year, options) else {
+        return Err(ApiError::internal("export settled without errors"));
+    };
+    let code = q.node.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let out = crate::db::read(&state, &caller.login, move |conn| {
+        let s = app::care::funding::levels::year_statement(conn, &c, &code, fund, year)?;
+        app::care::funding::statement_file::statement_file(&s, o.format, o.encoding, o.labels)
+    })
+    .await?;
+    Ok(super::files::file_response(out))
+}

@@ -322,5 +322,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(fund_levels::cancel_condolence)
         .service(fund_levels::year_statement)
         .service(fund_levels::close_year)
-        .service(fund_levels::reopen_year);
+        .service(fund_levels::reopen_year)
+        .service(fund_levels::export_statement);
 }

@@ -26,6 +26,7 @@ pub mod expenditures;
 pub mod leaders;
 pub mod levels;
 pub mod staffing;
+pub mod statement_file;
 pub mod statements;
 
 pub(crate) fn yuan(fen: i64) -> String {
