@@ -150,26 +150,26 @@ mod tests {
     #[test]
     fn balance_counts_allocations_in_and_out_xm_art_22() {
         // XM Art. 22: the districts fund condolences with what the city allocated to them.
-        let f = fig(100_00, 50_00, 30_00, 20_00);
-        assert_eq!(f.available_fen(), 150_00);
-        assert_eq!(f.balance_fen(), 100_00);
+        let f = fig(10000, 5000, 3000, 2000);
+        assert_eq!(f.available_fen(), 15000);
+        assert_eq!(f.balance_fen(), 10000);
     }
 
     #[test]
     fn a_parent_cannot_allocate_more_than_it_has_xm_art_22() {
-        let f = fig(100_00, 0, 60_00, 0);
-        assert_eq!(check_allocation(&f, 40_00), Ok(()));
+        let f = fig(10000, 0, 6000, 0);
+        assert_eq!(check_allocation(&f, 4000), Ok(()));
         assert_eq!(
-            check_allocation(&f, 40_01),
-            Err(FundRefusal::AllocationExceedsBalance { left_fen: 40_00, asked_fen: 40_01 })
+            check_allocation(&f, 4001),
+            Err(FundRefusal::AllocationExceedsBalance { left_fen: 4000, asked_fen: 4001 })
         );
     }
 
     #[test]
     fn a_payment_beyond_the_balance_is_refused_xm_art_26() {
-        let f = fig(500_00, 0, 0, 300_00);
-        assert_eq!(check_payment(&f, 200_00), Ok(()));
-        assert!(check_payment(&f, 200_01).is_err());
+        let f = fig(50000, 0, 0, 30000);
+        assert_eq!(check_payment(&f, 20000), Ok(()));
+        assert!(check_payment(&f, 20001).is_err());
     }
 
     #[test]
