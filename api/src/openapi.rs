@@ -208,7 +208,7 @@ const WRITE: [ErrorCode; 19] = [
 ];
 
 /// Codes of a condolence write, besides those of any write (XM Art. 21(2)-(3)).
-const CONDOLENCE: [ErrorCode; 8] = [
+const CONDOLENCE: [ErrorCode; 12] = [
     ErrorCode::DeathNotVerified,
     ErrorCode::CondolenceAlreadyPaid,
     ErrorCode::RetireeDeceased,
@@ -217,10 +217,15 @@ const CONDOLENCE: [ErrorCode; 8] = [
     ErrorCode::RetireeNotFound,
     ErrorCode::CondolenceCapExceeded,
     ErrorCode::CondolenceKindNotInPolicy,
+    // Issue 27: the payment booked against the fund in the same transaction, and its cancellation.
+    ErrorCode::PaymentOverBudget,
+    ErrorCode::StatementClosed,
+    ErrorCode::ExpenseCategoryNotAllowed,
+    ErrorCode::CondolenceCancelled,
 ];
 
 /// Codes of a service-fund write, besides those of any write (XM Art. 21-24; JN Art. 11-20).
-const FUND: [ErrorCode; 11] = [
+const FUND: [ErrorCode; 19] = [
     ErrorCode::BudgetExists,
     ErrorCode::StatementClosed,
     ErrorCode::AlreadyAwarded,
@@ -232,6 +237,15 @@ const FUND: [ErrorCode; 11] = [
     ErrorCode::NotADistrict,
     ErrorCode::LeaderNotFound,
     ErrorCode::JurisdictionNotFound,
+    // Issue 27: allocations, bookings, year close.
+    ErrorCode::AllocationExceedsBalance,
+    ErrorCode::PaymentOverBudget,
+    ErrorCode::NotAChild,
+    ErrorCode::AmountNotAllowed,
+    ErrorCode::YearNotOver,
+    ErrorCode::ChildrenYearOpen,
+    ErrorCode::YearNotClosed,
+    ErrorCode::ParentYearClosed,
 ];
 
 /// Errors any authenticated read may answer.
@@ -426,12 +440,18 @@ mod tests {
         assert_eq!(
             names,
             [
+                "allocation_exceeds_balance",
                 "already_awarded",
                 "budget_exists",
+                "children_year_open",
                 "conflict",
+                "parent_year_closed",
+                "payment_over_budget",
                 "referenced_record_missing",
                 "statement_closed",
-                "use_leader_awards"
+                "use_leader_awards",
+                "year_not_closed",
+                "year_not_over"
             ]
         );
         assert_eq!(
@@ -439,7 +459,10 @@ mod tests {
             "Conflicts with existing data.\n\n- `conflict`: Duplicates an existing record\n- `referenced_record_missing`: \
              Reference missing or still referenced\n- `budget_exists`: Budget of the year exists\n- `statement_closed`: \
              Year's statement closed\n- `already_awarded`: Leader awarded this year already\n- `use_leader_awards`: \
-             Awards go through leader-awards"
+             Awards go through leader-awards\n- `allocation_exceeds_balance`: Allocation beyond the parent's balance \
+             (XM Art. 22)\n- `payment_over_budget`: Payment beyond the fund's balance\n- `year_not_over`: Year not \
+             over yet\n- `children_year_open`: Lower levels have not closed the year\n- `year_not_closed`: Year not \
+             closed\n- `parent_year_closed`: The level above has closed the year"
         );
         let condolence = serde_json::to_value(CondolenceErrors::responses()).unwrap();
         let unprocessable = condolence["422"]["content"]["application/problem+json"]["examples"].as_object().unwrap();

@@ -371,6 +371,16 @@ error_codes! {
     HoursOutOfRange = "hours_out_of_range", 422, "Hours not above 0 or above a day", "服务时长应大于0、不超过24小时，最多一位小数", "hours are above 0, at most 24, with at most one decimal";
     VolunteerNotFound = "volunteer_not_found", 422, "Volunteer absent or outside the subtree", "志愿者不存在或不在您的管辖范围内", "no such volunteer in your jurisdiction";
     PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
+    // Funding at every level, allocations, bookings, year close (issue 27).
+    AllocationExceedsBalance = "allocation_exceeds_balance", 409, "Allocation beyond the parent's balance (XM Art. 22)", "分配金额超过上级经费结余", "the parent cannot allocate more than it has left";
+    PaymentOverBudget = "payment_over_budget", 409, "Payment beyond the fund's balance", "该笔支付超出经费结余，未登记", "the payment would exceed the fund's balance; nothing was recorded";
+    NotAChild = "not_a_child", 422, "Allocation to a node that is not a direct child", "只能分配给直属下级", "allocations go to a direct child of the allocating node";
+    AmountNotAllowed = "amount_not_allowed", 422, "The service fund is computed, not entered", "服务经费按人数和标准计算，不能填写金额", "the service fund is computed from the headcount and the standard; send no amount";
+    YearNotOver = "year_not_over", 409, "Year not over yet", "该年度尚未结束，不能结算", "the year is not over; it cannot be closed yet";
+    ChildrenYearOpen = "children_year_open", 409, "Lower levels have not closed the year", "下级尚未结算该年度，上级不能结算", "every child must close the year before its parent";
+    YearNotClosed = "year_not_closed", 409, "Year not closed", "该年度未结算", "the year is not closed";
+    ParentYearClosed = "parent_year_closed", 409, "The level above has closed the year", "上级已结算该年度，须先重新打开上级", "the parent has closed the year; reopen the parent first";
+    CondolenceCancelled = "condolence_cancelled", 409, "Condolence cancelled already", "该慰问已撤销", "the condolence is cancelled already";
 }
 
 impl std::fmt::Display for ErrorCode {

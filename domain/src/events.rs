@@ -86,6 +86,11 @@ crate::code_enum! {
         ActivityAttended = "activity.attended": "登记活动参加情况",
         /// A volunteer's service was recorded (CS Art. 22).
         VolunteerServed = "volunteer.served": "登记志愿服务",
+        // Funding at every level (issue 27).
+        /// A parent allocated part of its fund to a child (XM Art. 22: recipient numbers and amounts to districts).
+        FundAllocated = "fund.allocated": "分配经费",
+        /// A node closed a fund's year: the statement is filed; `statement` links to it.
+        FundYearClosed = "fund.year_closed": "经费年度结算",
     }
 }
 

@@ -30,6 +30,8 @@ pub mod report;
 pub mod activity;
 pub mod health;
 pub mod volunteer;
+// Funding at every level, allocations, year close (issue 27).
+pub mod fund;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -28,6 +28,12 @@ pub struct Condolence {
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
+    /// The booking that pays it (issue 27).
+    pub expenditure_id: Option<i64>,
+    /// When it was cancelled (its booking reversed).
+    pub cancelled_at: Option<PrimitiveDateTime>,
+    /// Why.
+    pub cancel_reason: Option<String>,
 }
 
 /// A condolence to record.

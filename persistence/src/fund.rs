@@ -47,12 +47,16 @@ pub struct Budget {
     pub snapshot: String,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
+    /// The fund kind (`domain::fund::FundKind`).
+    pub fund: String,
 }
 
 /// Stores a budget.
+#[allow(clippy::too_many_arguments)]
 pub fn insert_budget(
     conn: &mut DbConnection,
     jurisdiction: &str,
+    fund: &str,
     year: i32,
     reference_date: Date,
     total_fen: i64,
@@ -62,6 +66,7 @@ pub fn insert_budget(
     let id: i64 = diesel::insert_into(fund_budgets::table)
         .values((
             fund_budgets::jurisdiction_code.eq(jurisdiction),
+            fund_budgets::fund.eq(fund),
             fund_budgets::year.eq(year),
             fund_budgets::reference_date.eq(reference_date),
             fund_budgets::total_fen.eq(total_fen),
@@ -79,10 +84,21 @@ pub fn find_budget(conn: &mut DbConnection, id: i64) -> RepoResult<Budget> {
     Ok(fund_budgets::table.find(id).select(Budget::as_select()).first(conn)?)
 }
 
-/// The budget of a node for a year.
+/// The service-fund budget of a node for a year.
 pub fn budget_of(conn: &mut DbConnection, jurisdiction: &str, year: i32) -> RepoResult<Option<Budget>> {
+    budget_of_fund(conn, jurisdiction, "service", year)
+}
+
+/// The budget of a node for a fund and year.
+pub fn budget_of_fund(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+    fund: &str,
+    year: i32,
+) -> RepoResult<Option<Budget>> {
     Ok(fund_budgets::table
         .filter(fund_budgets::jurisdiction_code.eq(jurisdiction))
+        .filter(fund_budgets::fund.eq(fund))
         .filter(fund_budgets::year.eq(year))
         .select(Budget::as_select())
         .first(conn)
@@ -129,6 +145,12 @@ pub struct Expenditure {
     pub leader_id: Option<i64>,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
+    /// The fund kind it is booked against.
+    pub fund: String,
+    /// The condolence it pays.
+    pub condolence_id: Option<i64>,
+    /// The booking it reverses (a negative amount).
+    pub reverses_id: Option<i64>,
 }
 
 /// An expenditure to record.
@@ -144,6 +166,9 @@ pub struct NewExpenditure {
     pub leader_id: Option<i64>,
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
+    pub fund: String,
+    pub condolence_id: Option<i64>,
+    pub reverses_id: Option<i64>,
 }
 
 /// Records an expenditure.
@@ -165,20 +190,27 @@ pub fn find_expenditure(conn: &mut DbConnection, id: i64) -> RepoResult<Expendit
     Ok(fund_expenditures::table.find(id).select(Expenditure::as_select()).first(conn)?)
 }
 
-/// Everything spent by a node in a year, fen.
-pub fn spent(conn: &mut DbConnection, jurisdiction: &str, year: i32) -> RepoResult<i64> {
+/// Everything spent from a fund by a node in a year, fen (reversals negative).
+pub fn spent(conn: &mut DbConnection, jurisdiction: &str, fund: &str, year: i32) -> RepoResult<i64> {
     let rows: Vec<i64> = fund_expenditures::table
         .filter(fund_expenditures::jurisdiction_code.eq(jurisdiction))
+        .filter(fund_expenditures::fund.eq(fund))
         .filter(fund_expenditures::year.eq(year))
         .select(fund_expenditures::amount_fen)
         .load(conn)?;
     Ok(rows.iter().sum())
 }
 
-/// The expenditures of a node in a year, by id.
-pub fn expenditures_of(conn: &mut DbConnection, jurisdiction: &str, year: i32) -> RepoResult<Vec<Expenditure>> {
+/// The expenditures of a node from a fund in a year, by id.
+pub fn expenditures_of(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+    fund: &str,
+    year: i32,
+) -> RepoResult<Vec<Expenditure>> {
     Ok(fund_expenditures::table
         .filter(fund_expenditures::jurisdiction_code.eq(jurisdiction))
+        .filter(fund_expenditures::fund.eq(fund))
         .filter(fund_expenditures::year.eq(year))
         .select(Expenditure::as_select())
         .order(fund_expenditures::id)

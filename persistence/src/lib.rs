@@ -15,6 +15,8 @@ pub mod error;
 pub mod events;
 pub mod feeds;
 pub mod fund;
+// Funding at every level: allocations, bookings, year closes (issue 27).
+pub mod fund_levels;
 pub mod groups;
 pub mod idempotency;
 pub mod import_jobs;

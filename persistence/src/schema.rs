@@ -705,6 +705,9 @@ diesel::table! {
         note -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        expenditure_id -> Nullable<BigInt>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
     }
 }
 
@@ -785,6 +788,7 @@ diesel::table! {
         snapshot -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        fund -> Text,
     }
 }
 
@@ -800,6 +804,9 @@ diesel::table! {
         leader_id -> Nullable<BigInt>,
         created_by -> Text,
         created_at -> Timestamp,
+        fund -> Text,
+        condolence_id -> Nullable<BigInt>,
+        reverses_id -> Nullable<BigInt>,
     }
 }
 
@@ -1102,6 +1109,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_participants,
     volunteers,
     volunteer_services,
+    fund_allocations,
+    fund_year_closes,
 );
 
 diesel::table! {
@@ -1464,3 +1473,37 @@ diesel::table! {
 
 diesel::joinable!(volunteers -> jurisdictions (pool_code));
 diesel::joinable!(volunteer_services -> volunteers (volunteer_id));
+
+// Funding at every level (issue 27): allocations from a parent's fund to its children, yearly closes.
+diesel::table! {
+    fund_allocations (id) {
+        id -> BigInt,
+        fund -> Text,
+        year -> Integer,
+        from_code -> Text,
+        to_code -> Text,
+        recipients -> Nullable<BigInt>,
+        amount_fen -> BigInt,
+        on_date -> Date,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_year_closes (id) {
+        id -> BigInt,
+        jurisdiction_code -> Text,
+        fund -> Text,
+        year -> Integer,
+        status -> Text,
+        snapshot -> Text,
+        closed_by -> Text,
+        closed_at -> Timestamp,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+        version -> BigInt,
+    }
+}

@@ -309,8 +309,9 @@ both_backends! {
         app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203", "year": y + 1, "reference_date": "2999-01-01"})).await.problem(422, "date_in_future");
         app.post("/api/v1/funding/budgets", "hongshan", &json!({"jurisdiction": "350203", "year": y - 1})).await.problem(403, "forbidden");
         app.post("/api/v1/funding/budgets", "huli", &json!({"jurisdiction": "350203", "year": y - 1})).await.problem(422, "jurisdiction_not_found");
-        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203001", "year": y - 1})).await.problem(422, "not_a_district");
-        assert_eq!(app.count("fund_budgets"), 1);
+        // Issue 27: budgets are kept at every level, a street's too.
+        app.post("/api/v1/funding/budgets", "finance", &json!({"jurisdiction": "350203001", "year": y - 1})).await.expect(201);
+        assert_eq!(app.count("fund_budgets"), 2);
         app.get(&format!("/api/v1/funding/budgets/{budget_id}"), "siming").await.expect(200);
         app.get(&format!("/api/v1/funding/budgets/{budget_id}"), "huli").await.problem(404, "not_found");
         let listed = app.get(&format!("/api/v1/funding/budgets?year={y}"), "city").await.expect(200);

@@ -64,3 +64,5 @@ mod reports;
 mod activities;
 mod health_records;
 mod volunteers;
+// Funding at every level (issue 27).
+mod fund_levels;

@@ -49,6 +49,8 @@ pub mod reports;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Funding at every level (issue 27).
+pub mod fund_levels;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -312,5 +314,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(volunteers::export)
         .service(volunteers::get_one)
         .service(volunteers::add_service)
-        .service(volunteers::import);
+        .service(volunteers::import)
+        // Funding at every level (issue 27): allocations, condolence cancel, yearly statements and closes.
+        .service(fund_levels::create_allocation)
+        .service(fund_levels::list_allocations)
+        .service(fund_levels::get_allocation)
+        .service(fund_levels::cancel_condolence)
+        .service(fund_levels::year_statement)
+        .service(fund_levels::close_year)
+        .service(fund_levels::reopen_year)
+        .service(fund_levels::export_statement);
 }

@@ -69,6 +69,15 @@ pub struct CondolenceResponse {
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The fund booking that pays it (`GET /funding/expenditures/{id}`), made in the same transaction; `null` when
+    /// unpaid or when no node from the community up keeps the fund for the year (issue 27).
+    pub expenditure_id: Option<i64>,
+    /// Cancelled (its booking reversed): when.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cancelled_at: Option<OffsetDateTime>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
 }
 
 /// The API view of a stored condolence.
@@ -87,6 +96,9 @@ pub fn condolence_response(c: Condolence) -> CondolenceResponse {
         note: c.note,
         created_by: c.created_by,
         created_at: c.created_at.assume_utc(),
+        expenditure_id: c.expenditure_id,
+        cancelled_at: c.cancelled_at.map(|t| t.assume_utc()),
+        cancel_reason: c.cancel_reason,
     }
 }
 
@@ -232,6 +244,11 @@ pub fn record(
         created_at: persistence::now_utc(),
     };
     let saved = repo::insert_condolence(conn, &row)?;
+    // Issue 27: the payment is booked against the paying node's fund in this transaction, linked both ways.
+    let saved = match super::funding::levels::book_condolence(conn, caller, &saved)? {
+        Some(_) => repo::find_condolence(conn, saved.id)?,
+        None => saved,
+    };
     let mut entry = caller.audit("condolence.create", "condolence", saved.id, &path);
     entry.retiree_id = Some(retiree.id);
     entry.detail = Some(

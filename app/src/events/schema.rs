@@ -88,6 +88,10 @@ pub enum SubjectKind {
     Activity,
     /// A volunteer (`volunteer.served`; issue 25).
     Volunteer,
+    /// An allocation of a fund from a parent to a child (`fund.allocated`; issue 27).
+    FundAllocation,
+    /// A fund's yearly statement of a node (`fund.year_closed`; issue 27).
+    FundStatement,
 }
 
 /// What an event is about.
@@ -402,6 +406,44 @@ pub struct VolunteerServedPayload {
     pub retiree: RetireeState,
 }
 
+/// `fund.allocated` (issue 27; XM Art. 22): a parent allocated part of a fund's year to a child. No personal data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundAllocatedPayload {
+    pub allocation_id: i64,
+    /// `service`, `special`, `working`, `subsidy`.
+    #[schema(example = "special")]
+    pub fund: String,
+    pub year: i32,
+    /// The allocating node.
+    #[schema(example = "3502")]
+    pub from: String,
+    /// The child receiving it.
+    #[schema(example = "350203")]
+    pub to: String,
+    /// Recipients allocated (XM Art. 22: the number of people to condole), if given.
+    pub recipients: Option<i64>,
+    pub amount_fen: i64,
+}
+
+/// `fund.year_closed` (issue 27): a node closed a fund's year; the statement is filed as a snapshot at
+/// `statement`. No personal data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundYearClosedPayload {
+    pub close_id: i64,
+    #[schema(example = "service")]
+    pub fund: String,
+    pub year: i32,
+    /// The node's level.
+    #[schema(example = "district")]
+    pub level: String,
+    pub balance_fen: i64,
+    /// The link to the filed statement.
+    #[schema(example = "/api/v1/funding/year-statements/350203/2025?fund=service")]
+    pub statement: String,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -438,6 +480,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
         E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
         E::VolunteerServed => is::<VolunteerServedPayload>(payload),
+        E::FundAllocated => is::<FundAllocatedPayload>(payload),
+        E::FundYearClosed => is::<FundYearClosedPayload>(payload),
     }
 }
 
@@ -505,6 +549,8 @@ envelopes! {
         "health.record_updated" => RecordUpdated) => HealthRecordPayload;
     ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
     VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
+    FundAllocatedEvent (FundAllocatedType: "fund.allocated" => FundAllocated) => FundAllocatedPayload;
+    FundYearClosedEvent (FundYearClosedType: "fund.year_closed" => FundYearClosed) => FundYearClosedPayload;
 }
 
 /// A page of the feed.

@@ -1,5 +1,6 @@
 //! The expenditure ledger by allowed category (XM Art. 21(1)-(7); CS Art. 10 para. 2; JN Art. 15).
 
+use domain::fund::FundKind;
 use domain::policy::FundUse;
 use domain::{ErrorCode, Money};
 use persistence::fund::{self as repo, Expenditure, NewExpenditure};
@@ -39,6 +40,12 @@ pub struct ExpenditureResponse {
     pub description: String,
     /// The excellent leader awarded (category `excellent_leader_award`).
     pub leader_id: Option<i64>,
+    /// The fund it is booked against.
+    pub fund: FundKind,
+    /// The condolence this booking pays (booked with it in one transaction).
+    pub condolence_id: Option<i64>,
+    /// The booking this one reverses (its amount is negative).
+    pub reverses_id: Option<i64>,
     /// Who.
     pub created_by: String,
     /// When.
@@ -57,25 +64,35 @@ pub fn expenditure_response(e: Expenditure) -> ExpenditureResponse {
         amount: yuan(e.amount_fen),
         description: e.description,
         leader_id: e.leader_id,
+        fund: FundKind::parse(&e.fund).unwrap_or(FundKind::Service),
+        condolence_id: e.condolence_id,
+        reverses_id: e.reverses_id,
         created_by: e.created_by,
         created_at: e.created_at.assume_utc(),
     }
 }
 
-/// Checks an expense against the rules and records it with its audit entry: an open statement (409
-/// `statement_closed`), a budget for the year (422 `budget_missing`), a category the policy allows on the day (422
-/// `expense_category_not_allowed`), and the budget not exceeded (422 `budget_exceeded`).
+/// Checks an expense against the rules and records it with its audit entry: an open year (409 `statement_closed`:
+/// the district statement or the fund's year closed), a budget or an allocation received for the fund and year (422
+/// `budget_missing`), a category the policy allows on the day (422 `expense_category_not_allowed`), and the balance
+/// (budget + allocations received − allocations made − spent) not exceeded: 422 `budget_exceeded` for an expense
+/// entered by finance, 409 `payment_over_budget` for a payment booked automatically (`payment`).
 pub(crate) fn spend(
     conn: &mut DbConnection,
     caller: &Caller,
     node: &Jurisdiction,
     e: NewExpenditure,
+    payment: bool,
 ) -> Result<Expenditure, AppError> {
-    if repo::statement_of(conn, &node.code, e.year)?.is_some() {
-        return Err(AppError::of(ErrorCode::StatementClosed));
+    let fund = FundKind::parse(&e.fund).ok_or_else(|| AppError::internal("unchecked fund"))?;
+    super::levels::ensure_open(conn, &node.code, fund, e.year)?;
+    let figures = super::levels::lock_and_figures(conn, &node.code, fund, e.year)?;
+    if figures.budget_fen == 0
+        && figures.allocated_in_fen == 0
+        && repo::budget_of_fund(conn, &node.code, fund.as_str(), e.year)?.is_none()
+    {
+        return Err(budget_missing(e.year));
     }
-    let budget = repo::budget_of(conn, &node.code, e.year)?.ok_or_else(|| budget_missing(e.year))?;
-    repo::lock_budget(conn, budget.id)?;
     let policy = policy_at(conn, &node.path, e.on_date)?;
     let category = FundUse::parse(&e.category).ok_or_else(|| AppError::internal("unchecked category"))?;
     if !policy.allows_use(category) {
@@ -85,23 +102,22 @@ pub(crate) fn spend(
             format!("the policy in force does not allow the fund to pay for {category}"),
         ));
     }
-    let spent = repo::spent(conn, &node.code, e.year)?;
-    if spent + e.amount_fen > budget.total_fen {
-        return Err(AppError::with(
-            ErrorCode::BudgetExceeded,
-            format!(
-                "超出预算：预算{}元，已支出{}元，本次{}元",
-                yuan(budget.total_fen),
-                yuan(spent),
-                yuan(e.amount_fen)
-            ),
-            format!(
-                "over budget: budget {}, spent {}, this expense {}",
-                yuan(budget.total_fen),
-                yuan(spent),
-                yuan(e.amount_fen)
-            ),
-        ));
+    if e.amount_fen > 0 && domain::fund::check_payment(&figures, e.amount_fen).is_err() {
+        let (available, committed) = (figures.available_fen(), figures.allocated_out_fen + figures.spent_fen);
+        let zh = format!(
+            "超出经费结余：可用{}元（预算及上级分配），已分配和支出{}元，本次{}元",
+            yuan(available),
+            yuan(committed),
+            yuan(e.amount_fen)
+        );
+        let en = format!(
+            "over budget: available {} (budget and allocations received), allocated and spent {}, this {}",
+            yuan(available),
+            yuan(committed),
+            yuan(e.amount_fen)
+        );
+        let code = if payment { ErrorCode::PaymentOverBudget } else { ErrorCode::BudgetExceeded };
+        return Err(AppError::with(code, zh, en));
     }
     let saved = repo::insert_expenditure(conn, &e).map_err(|err| match err {
         RepoError::Unique(_) => AppError::of(ErrorCode::AlreadyAwarded),
@@ -109,7 +125,9 @@ pub(crate) fn spend(
     })?;
     let mut entry = caller.audit("expenditure.create", "fund_expenditure", saved.id, &node.path);
     entry.detail = Some(
-        serde_json::json!({"category": saved.category, "amount_fen": saved.amount_fen, "year": saved.year}).to_string(),
+        serde_json::json!({"fund": saved.fund, "category": saved.category, "amount_fen": saved.amount_fen,
+            "year": saved.year, "condolence_id": saved.condolence_id, "reverses_id": saved.reverses_id})
+        .to_string(),
     );
     persistence::audit::append(conn, &entry)?;
     Ok(saved)
@@ -121,8 +139,10 @@ pub(crate) fn spend(
 #[schema(example = json!({"jurisdiction": "350203", "on_date": "2026-10-20", "category": "activities",
     "amount": "500.00", "description": "重阳节文艺汇演场地"}))]
 pub struct CreateExpenditureRequest {
-    /// A district in the caller's subtree.
+    /// A node in the caller's subtree (any level).
     pub jurisdiction: String,
+    /// The fund (default `service`).
+    pub fund: Option<FundKind>,
     /// Day (YYYY-MM-DD), default today, not in the future; its year is the budget year.
     #[schema(format = Date)]
     pub on_date: Option<String>,
@@ -138,8 +158,10 @@ pub struct CreateExpenditureRequest {
 /// An expense to record, checked.
 #[derive(Debug, Clone)]
 pub struct ExpenseInput {
-    /// The district.
+    /// The node.
     pub jurisdiction: String,
+    /// The fund.
+    pub fund: FundKind,
     /// Day.
     pub on_date: Date,
     /// Category (never `excellent_leader_award`).
@@ -168,6 +190,7 @@ pub fn check_expense(body: &CreateExpenditureRequest, today: Date) -> Result<Exp
     }
     Ok(ExpenseInput {
         jurisdiction: body.jurisdiction.clone(),
+        fund: body.fund.unwrap_or(FundKind::Service),
         on_date,
         category: body.category,
         amount: body.amount,
@@ -192,8 +215,11 @@ pub fn create_expenditure(
         leader_id: None,
         created_by: caller.login.clone(),
         created_at: persistence::now_utc(),
+        fund: input.fund.as_str().to_owned(),
+        condolence_id: None,
+        reverses_id: None,
     };
-    Ok(expenditure_response(spend(conn, caller, &node, e)?))
+    Ok(expenditure_response(spend(conn, caller, &node, e, false)?))
 }
 
 /// The ledger of the districts under the node `jurisdiction` (in the caller's subtree, else 422

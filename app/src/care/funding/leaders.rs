@@ -3,6 +3,7 @@
 
 use domain::ErrorCode;
 use domain::care;
+use domain::fund::FundKind;
 use domain::policy::FundUse;
 use persistence::DbConnection;
 use persistence::fund::{self as repo, NewExpenditure};
@@ -126,7 +127,7 @@ pub fn award(conn: &mut DbConnection, caller: &Caller, input: AwardInput) -> Res
     repo::lock_budget(conn, budget.id)?;
     let snapshot = snapshot_of(&budget)?;
     let quota = snapshot.group_leaders.excellent_quota;
-    let awarded = repo::expenditures_of(conn, &node.code, year)?
+    let awarded = repo::expenditures_of(conn, &node.code, "service", year)?
         .iter()
         .filter(|e| e.category == FundUse::ExcellentLeaderAward)
         .count() as i64;
@@ -149,6 +150,10 @@ pub fn award(conn: &mut DbConnection, caller: &Caller, input: AwardInput) -> Res
         leader_id: Some(leader.id),
         created_by: caller.login.clone(),
         created_at: persistence::now_utc(),
+        fund: FundKind::Service.as_str().to_owned(),
+        condolence_id: None,
+        reverses_id: None,
     };
-    Ok(expenditure_response(spend(conn, caller, &node, e)?))
+    // The award is a payment booked against the service fund (XM Art. 21(5)): beyond the balance 409.
+    Ok(expenditure_response(spend(conn, caller, &node, e, true)?))
 }

@@ -6,6 +6,7 @@
 //! report (JN Art. 11, 12, 20).
 
 use domain::care::{self, Split};
+use domain::fund::FundKind;
 use domain::policy::{FundUse, Policy, Rounding};
 use domain::{ErrorCode, Level, ManagementLevel, Money};
 use persistence::fund::{self as repo, Budget};
@@ -23,7 +24,9 @@ use crate::scope::node_in_scope;
 
 pub mod expenditures;
 pub mod leaders;
+pub mod levels;
 pub mod staffing;
+pub mod statement_file;
 pub mod statements;
 
 pub(crate) fn yuan(fen: i64) -> String {
@@ -92,11 +95,23 @@ pub struct LeaderBudget {
     pub awards_total: String,
 }
 
+fn service_fund() -> FundKind {
+    FundKind::Service
+}
+
 /// What a budget was computed from and what it came to: stored when the budget is made and served as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BudgetSnapshot {
-    /// The district.
+    /// The node (any level: city, district, street, community).
     pub jurisdiction: String,
+    /// The fund: `service` computed from the headcount (XM Art. 21), the others appropriated by the same-level
+    /// budget (`special` XM Art. 22, `working` XM Art. 20 / JN Art. 16, `subsidy` JN Art. 15). Budgets stored before
+    /// fund kinds existed read `service`.
+    #[serde(default = "service_fund")]
+    pub fund_kind: FundKind,
+    /// Article of an appropriated budget (`null` for the computed service fund).
+    #[serde(default)]
+    pub appropriation_source: Option<String>,
     /// Year.
     pub year: i32,
     /// Day the rolls were counted.
@@ -108,7 +123,7 @@ pub struct BudgetSnapshot {
     pub per_retiree_source: String,
     /// One row per management level.
     pub levels: Vec<LevelBudget>,
-    /// The service fund of the year: the sum of the levels.
+    /// The fund of the year: for `service` the sum of the levels, else the appropriation.
     pub fund: SplitYuan,
     /// Group leaders, their allowance and the excellent-leader quota.
     pub group_leaders: LeaderBudget,
@@ -163,8 +178,20 @@ pub fn budget_response(b: Budget) -> Result<BudgetResponse, AppError> {
     Ok(BudgetResponse { id: b.id, snapshot, created_by: b.created_by, created_at: b.created_at.assume_utc() })
 }
 
-/// A district in the caller's subtree, else 422 on `field` (`jurisdiction_not_found`, `not_a_district`).
+/// A node of any level in the caller's subtree, else 422 `jurisdiction_not_found` on `field` (budgets, expenses
+/// and awards are kept at city, district, street and community level: XM Art. 20-22, JN Art. 14-16).
 pub fn district_in_scope(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    code: &str,
+    field: &str,
+) -> Result<Jurisdiction, AppError> {
+    node_in_scope(conn, caller, code, field)
+}
+
+/// A district in the caller's subtree, else 422 on `field` (`jurisdiction_not_found`, `not_a_district`): the
+/// staffing report is per district (JN Art. 11).
+pub fn only_district_in_scope(
     conn: &mut DbConnection,
     caller: &Caller,
     code: &str,
@@ -241,6 +268,8 @@ fn compute_budget(
         persistence::groups::leaders_in_office(conn, &node.path, reference_date, reference_date)?.len() as i64;
     let snapshot = BudgetSnapshot {
         jurisdiction: node.code.clone(),
+        fund_kind: FundKind::Service,
+        appropriation_source: None,
         year,
         reference_date,
         per_retiree_per_year: per.value.to_string(),
@@ -258,15 +287,69 @@ fn compute_budget(
     Ok((snapshot, fund.total_fen))
 }
 
+/// The article that has a fund appropriated by the same-level budget.
+pub fn appropriation_article(fund: FundKind) -> &'static str {
+    match fund {
+        FundKind::Service => "XM Art. 21",
+        FundKind::Special => "XM Art. 22",
+        FundKind::Working => "XM Art. 20; JN Art. 16",
+        FundKind::Subsidy => "JN Art. 15",
+    }
+}
+
+/// A budget appropriated by the same-level budget: the amount as entered (the regulations leave it to the
+/// budget: XM Art. 20, 22; JN Art. 15-16), paid by the city when the node is the city, else by the district.
+fn appropriated_budget(
+    conn: &mut DbConnection,
+    node: &Jurisdiction,
+    fund: FundKind,
+    year: i32,
+    reference_date: Date,
+    amount: Money,
+) -> Result<(BudgetSnapshot, i64), AppError> {
+    let policy = policy_at(conn, &node.path, reference_date)?;
+    let total = amount.fen();
+    let split = if node.level == Level::City {
+        Split { total_fen: total, city_fen: total, district_fen: 0 }
+    } else {
+        Split { total_fen: total, city_fen: 0, district_fen: total }
+    };
+    let snapshot = BudgetSnapshot {
+        jurisdiction: node.code.clone(),
+        fund_kind: fund,
+        appropriation_source: Some(appropriation_article(fund).to_owned()),
+        year,
+        reference_date,
+        per_retiree_per_year: "0.00".to_owned(),
+        per_retiree_source: "not stated".to_owned(),
+        levels: Vec::new(),
+        fund: split_yuan(split),
+        group_leaders: leader_budget(&policy, 0),
+        allowed_uses: policy
+            .service_fund
+            .allowed_uses
+            .iter()
+            .map(|u| AllowedUse { category: u.value, source: u.source.clone() })
+            .collect(),
+    };
+    Ok((snapshot, total))
+}
+
 /// A budget to make.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"jurisdiction": "350203", "year": 2026, "reference_date": "2026-01-01"}))]
 pub struct CreateBudgetRequest {
-    /// A district in the caller's subtree.
+    /// A node in the caller's subtree (city, district, street or community).
     pub jurisdiction: String,
     /// Year, 2000-2100.
     pub year: i32,
+    /// The fund (default `service`, computed from the headcount).
+    pub fund: Option<FundKind>,
+    /// The appropriation, yuan: required for `special`, `working` and `subsidy` (their amounts are set by the
+    /// same-level budget: XM Art. 20, 22; JN Art. 15-16 "具体标准另行通知"); not allowed for `service`.
+    #[schema(value_type = Option<String>, example = "20000.00")]
+    pub amount: Option<Money>,
     /// Day the rolls are counted (YYYY-MM-DD), default 1 January of the year; not in the future, in the year or
     /// the year before.
     #[schema(format = Date)]
@@ -276,8 +359,12 @@ pub struct CreateBudgetRequest {
 /// A budget to make, checked.
 #[derive(Debug, Clone)]
 pub struct BudgetInput {
-    /// The district.
+    /// The node.
     pub jurisdiction: String,
+    /// The fund.
+    pub fund: FundKind,
+    /// The appropriation of a fund other than `service`.
+    pub amount: Option<Money>,
     /// Year.
     pub year: i32,
     /// Day the rolls are counted.
@@ -314,11 +401,21 @@ pub fn check_budget(body: &CreateBudgetRequest, today: Date) -> Result<BudgetInp
             errors.push(FieldError::of("/reference_date", ErrorCode::ReferenceDateOutsideYear));
         }
     }
+    let fund = body.fund.unwrap_or(FundKind::Service);
+    match (fund, body.amount) {
+        (FundKind::Service, Some(_)) => errors.push(FieldError::of("/amount", ErrorCode::AmountNotAllowed)),
+        (FundKind::Service, None) => {}
+        (_, None) => errors.push(FieldError::of("/amount", ErrorCode::Required)),
+        (_, Some(m)) if m.fen() <= 0 => errors.push(FieldError::of("/amount", ErrorCode::MustBePositive)),
+        (_, Some(_)) => {}
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(BudgetInput {
         jurisdiction: body.jurisdiction.clone(),
+        fund,
+        amount: body.amount,
         year,
         reference_date: reference_date.unwrap_or(default_ref),
     })
@@ -331,17 +428,28 @@ pub fn check_budget(body: &CreateBudgetRequest, today: Date) -> Result<BudgetInp
 pub fn create_budget(conn: &mut DbConnection, caller: &Caller, input: BudgetInput) -> Result<BudgetResponse, AppError> {
     let year = input.year;
     let node = district_in_scope(conn, caller, &input.jurisdiction, "/jurisdiction")?;
-    if repo::budget_of(conn, &node.code, year)?.is_some() {
+    if repo::budget_of_fund(conn, &node.code, input.fund.as_str(), year)?.is_some() {
         return Err(AppError::of(ErrorCode::BudgetExists));
     }
-    let (snapshot, total) = compute_budget(conn, &node, year, input.reference_date)?;
+    let (snapshot, total) = match (input.fund, input.amount) {
+        (FundKind::Service, _) | (_, None) => compute_budget(conn, &node, year, input.reference_date)?,
+        (fund, Some(amount)) => appropriated_budget(conn, &node, fund, year, input.reference_date, amount)?,
+    };
     let text = serde_json::to_string(&snapshot).map_err(AppError::internal)?;
-    let b = repo::insert_budget(conn, &node.code, year, input.reference_date, total, &text, &caller.login).map_err(
-        |e| match e {
-            RepoError::Unique(_) => AppError::of(ErrorCode::BudgetExists),
-            other => other.into(),
-        },
-    )?;
+    let b = repo::insert_budget(
+        conn,
+        &node.code,
+        input.fund.as_str(),
+        year,
+        input.reference_date,
+        total,
+        &text,
+        &caller.login,
+    )
+    .map_err(|e| match e {
+        RepoError::Unique(_) => AppError::of(ErrorCode::BudgetExists),
+        other => other.into(),
+    })?;
     let mut entry = caller.audit("budget.create", "fund_budget", b.id, &node.path);
     entry.detail = Some(serde_json::json!({"year": year, "total_fen": total}).to_string());
     persistence::audit::append(conn, &entry)?;

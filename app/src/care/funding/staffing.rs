@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
-use super::district_in_scope;
+use super::only_district_in_scope;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::policy_book::policy_at;
@@ -78,7 +78,7 @@ pub fn staffing(
     jurisdiction: &str,
     on: Date,
 ) -> Result<StaffingReport, AppError> {
-    let node = district_in_scope(conn, caller, jurisdiction, "jurisdiction")?;
+    let node = only_district_in_scope(conn, caller, jurisdiction, "jurisdiction")?;
     let policy = policy_at(conn, &node.path, on)?;
     let s = &policy.staffing;
     let counts = repo::on_roll_by_community(conn, &node.path)?;

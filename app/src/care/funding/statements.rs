@@ -68,7 +68,7 @@ pub struct StatementResponse {
 fn compute_statement(conn: &mut DbConnection, node: &Jurisdiction, year: i32) -> Result<StatementResponse, AppError> {
     let budget = repo::budget_of(conn, &node.code, year)?.ok_or_else(AppError::not_found)?;
     let snapshot = snapshot_of(&budget)?;
-    let ledger = repo::expenditures_of(conn, &node.code, year)?;
+    let ledger = repo::expenditures_of(conn, &node.code, "service", year)?;
     let mut by_category = Vec::new();
     let mut spent = 0;
     for cat in FundUse::ALL {

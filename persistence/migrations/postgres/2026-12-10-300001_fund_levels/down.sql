@@ -1,0 +1,12 @@
+DROP TABLE fund_year_closes;
+DROP TABLE fund_allocations;
+ALTER TABLE condolences DROP COLUMN cancel_reason;
+ALTER TABLE condolences DROP COLUMN cancelled_at;
+ALTER TABLE condolences DROP COLUMN expenditure_id;
+DROP INDEX fund_expenditures_fund_idx;
+ALTER TABLE fund_expenditures DROP COLUMN reverses_id;
+ALTER TABLE fund_expenditures DROP COLUMN condolence_id;
+ALTER TABLE fund_expenditures DROP COLUMN fund;
+DROP INDEX fund_budgets_fund_year_idx;
+ALTER TABLE fund_budgets DROP COLUMN fund;
+CREATE UNIQUE INDEX fund_budgets_year_idx ON fund_budgets (jurisdiction_code, year);
