@@ -271,6 +271,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/volunteers/{id}", "getVolunteer"),
     ("POST /api/v1/volunteers/{id}/services", "recordVolunteerService"),
     ("POST /api/v1/imports/volunteers", "importVolunteers"),
+    // Personnel archives: register import, digitisation batches (issue 23).
+    ("POST /api/v1/imports/archives", "importArchiveRegister"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

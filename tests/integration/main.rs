@@ -62,3 +62,5 @@ mod reports;
 mod activities;
 mod health_records;
 mod volunteers;
+// Personnel archives: register import, digitisation batches (issue 23).
+mod archive_import;

@@ -49,6 +49,8 @@ pub mod reports;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Personnel archives: register import, digitisation batches (issue 23).
+pub mod archive_import;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -312,5 +314,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(volunteers::export)
         .service(volunteers::get_one)
         .service(volunteers::add_service)
-        .service(volunteers::import);
+        .service(volunteers::import)
+        // Personnel archives: register import, digitisation batches (issue 23).
+        .service(archive_import::import_archives);
 }

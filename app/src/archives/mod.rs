@@ -13,6 +13,7 @@ pub mod store;
 // Use, supplements, transfer, digitisation (steps 3-8).
 pub mod digitisation;
 pub mod disposal;
+pub mod import;
 pub mod loans;
 pub mod register;
 pub mod supplements;
