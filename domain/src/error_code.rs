@@ -371,6 +371,12 @@ error_codes! {
     HoursOutOfRange = "hours_out_of_range", 422, "Hours not above 0 or above a day", "服务时长应大于0、不超过24小时，最多一位小数", "hours are above 0, at most 24, with at most one decimal";
     VolunteerNotFound = "volunteer_not_found", 422, "Volunteer absent or outside the subtree", "志愿者不存在或不在您的管辖范围内", "no such volunteer in your jurisdiction";
     PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
+    // Personnel archives: digitisation batches (issue 23).
+    BatchWrongStatus = "batch_wrong_status", 409, "Action does not fit the digitisation batch's status", "数字化批次当前状态不能办理此操作", "the batch's status does not allow this action";
+    ArchiveDigitised = "archive_digitised", 409, "Archive digitised already", "该档案已完成数字化", "the archive is digitised already";
+    ArchiveInBatch = "archive_in_batch", 409, "Archive in another open digitisation batch", "该档案已在另一个进行中的数字化批次中", "the archive is in another open batch";
+    ArchiveNotFound = "archive_not_found", 422, "Archive absent or outside the subtree", "档案不存在或不在您的管辖范围内", "no such archive in your subtree";
+    NotInBatch = "not_in_batch", 422, "Archive not in the batch", "该档案不在本批次中", "the archive is not in this batch";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -458,6 +464,11 @@ mod tests {
             Box::new(archive::ArchiveError::ArchivePending),
             // Community services (issue 25).
             Box::new(crate::activity::ActivityError::Full { capacity: 2 }),
+            // Personnel archives: digitisation batches (issue 23).
+            Box::new(crate::archive_batch::BatchError::WrongStatus(crate::archive_batch::BatchStatus::Open)),
+            Box::new(crate::archive_batch::BatchError::ArchiveNotInStore(archive::ArchiveStatus::OnLoan)),
+            Box::new(crate::archive_batch::BatchError::AlreadyDigitised),
+            Box::new(crate::archive_batch::BatchError::InOtherBatch),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),

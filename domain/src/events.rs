@@ -86,6 +86,9 @@ crate::code_enum! {
         ActivityAttended = "activity.attended": "登记活动参加情况",
         /// A volunteer's service was recorded (CS Art. 22).
         VolunteerServed = "volunteer.served": "登记志愿服务",
+        // Personnel archives: digitisation batches (issue 23).
+        /// An archive came back digitised from a scanning batch (XM Art. 16).
+        ArchiveDigitised = "archive.digitised": "人事档案完成数字化",
     }
 }
 

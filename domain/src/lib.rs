@@ -30,6 +30,8 @@ pub mod report;
 pub mod activity;
 pub mod health;
 pub mod volunteer;
+// Personnel archives: digitisation batches (issue 23).
+pub mod archive_batch;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

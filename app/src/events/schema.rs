@@ -272,7 +272,7 @@ pub struct PetitionEscalatedPayload {
     pub retiree: Option<RetireeState>,
 }
 
-/// `archive.received`, `archive.lent`, `archive.returned`, `archive.transferred`, `archive.supplemented` (issue 23;
+/// `archive.received`, `archive.lent`, `archive.returned`, `archive.transferred`, `archive.supplemented`, `archive.digitised` (issue 23;
 /// XM Art. 16; JN Art. 7(12), 27). No material's content is in the event; the person's state when the archive is
 /// linked to a retiree.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -293,6 +293,9 @@ pub struct ArchivePayload {
     pub dispatch_id: Option<i64>,
     pub transfer_id: Option<i64>,
     pub received: Option<bool>,
+    /// `archive.digitised`: the digitisation batch it came back from.
+    #[serde(default)]
+    pub batch_id: Option<i64>,
     /// The retiree, once the archive is linked to one.
     pub retiree: Option<RetireeState>,
 }
@@ -438,6 +441,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
         E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
         E::VolunteerServed => is::<VolunteerServedPayload>(payload),
+        // Personnel archives: digitisation batches (issue 23).
+        E::ArchiveDigitised => is::<ArchivePayload>(payload),
     }
 }
 
@@ -505,6 +510,7 @@ envelopes! {
         "health.record_updated" => RecordUpdated) => HealthRecordPayload;
     ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
     VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
+    ArchiveDigitisedEvent (ArchiveDigitisedType: "archive.digitised" => ArchiveDigitised) => ArchivePayload;
 }
 
 /// A page of the feed.
