@@ -273,6 +273,12 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/imports/volunteers", "importVolunteers"),
     // Personnel archives: register import, digitisation batches (issue 23).
     ("POST /api/v1/imports/archives", "importArchiveRegister"),
+    ("POST /api/v1/archive-digitisation-batches", "createArchiveDigitisationBatch"),
+    ("GET /api/v1/archive-digitisation-batches", "listArchiveDigitisationBatches"),
+    ("GET /api/v1/archive-digitisation-batches/{id}", "getArchiveDigitisationBatch"),
+    ("POST /api/v1/archive-digitisation-batches/{id}/results", "recordArchiveDigitisationResults"),
+    ("POST /api/v1/archive-digitisation-batches/{id}/complete", "completeArchiveDigitisationBatch"),
+    ("POST /api/v1/archive-digitisation-batches/{id}/cancel", "cancelArchiveDigitisationBatch"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

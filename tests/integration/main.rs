@@ -63,4 +63,5 @@ mod activities;
 mod health_records;
 mod volunteers;
 // Personnel archives: register import, digitisation batches (issue 23).
+mod archive_batches;
 mod archive_import;

@@ -50,6 +50,7 @@ pub mod activities;
 pub mod health_records;
 pub mod volunteers;
 // Personnel archives: register import, digitisation batches (issue 23).
+pub mod archive_batches;
 pub mod archive_import;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -316,5 +317,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(volunteers::add_service)
         .service(volunteers::import)
         // Personnel archives: register import, digitisation batches (issue 23).
-        .service(archive_import::import_archives);
+        .service(archive_import::import_archives)
+        .service(archive_batches::create_batch)
+        .service(archive_batches::list_batches)
+        .service(archive_batches::get_batch)
+        .service(archive_batches::record_results)
+        .service(archive_batches::complete_batch)
+        .service(archive_batches::cancel_batch);
 }
