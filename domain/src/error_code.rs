@@ -381,6 +381,12 @@ error_codes! {
     YearNotClosed = "year_not_closed", 409, "Year not closed", "该年度未结算", "the year is not closed";
     ParentYearClosed = "parent_year_closed", 409, "The level above has closed the year", "上级已结算该年度，须先重新打开上级", "the parent has closed the year; reopen the parent first";
     CondolenceCancelled = "condolence_cancelled", 409, "Condolence cancelled already", "该慰问已撤销", "the condolence is cancelled already";
+    // Personnel archives: digitisation batches (issue 23).
+    BatchWrongStatus = "batch_wrong_status", 409, "Action does not fit the digitisation batch's status", "数字化批次当前状态不能办理此操作", "the batch's status does not allow this action";
+    ArchiveDigitised = "archive_digitised", 409, "Archive digitised already", "该档案已完成数字化", "the archive is digitised already";
+    ArchiveInBatch = "archive_in_batch", 409, "Archive in another open digitisation batch", "该档案已在另一个进行中的数字化批次中", "the archive is in another open batch";
+    ArchiveNotFound = "archive_not_found", 422, "Archive absent or outside the subtree", "档案不存在或不在您的管辖范围内", "no such archive in your subtree";
+    NotInBatch = "not_in_batch", 422, "Archive not in the batch", "该档案不在本批次中", "the archive is not in this batch";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -468,6 +474,11 @@ mod tests {
             Box::new(archive::ArchiveError::ArchivePending),
             // Community services (issue 25).
             Box::new(crate::activity::ActivityError::Full { capacity: 2 }),
+            // Personnel archives: digitisation batches (issue 23).
+            Box::new(crate::archive_batch::BatchError::WrongStatus(crate::archive_batch::BatchStatus::Open)),
+            Box::new(crate::archive_batch::BatchError::ArchiveNotInStore(archive::ArchiveStatus::OnLoan)),
+            Box::new(crate::archive_batch::BatchError::AlreadyDigitised),
+            Box::new(crate::archive_batch::BatchError::InOtherBatch),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),

@@ -91,6 +91,9 @@ crate::code_enum! {
         FundAllocated = "fund.allocated": "分配经费",
         /// A node closed a fund's year: the statement is filed; `statement` links to it.
         FundYearClosed = "fund.year_closed": "经费年度结算",
+        // Personnel archives: digitisation batches (issue 23).
+        /// An archive came back digitised from a scanning batch (XM Art. 16).
+        ArchiveDigitised = "archive.digitised": "人事档案完成数字化",
     }
 }
 

@@ -32,6 +32,8 @@ pub mod health;
 pub mod volunteer;
 // Funding at every level, allocations, year close (issue 27).
 pub mod fund;
+// Personnel archives: digitisation batches (issue 23).
+pub mod archive_batch;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

@@ -53,6 +53,8 @@ pub mod archive_loans;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Personnel archives: digitisation batches (issue 23).
+pub mod archive_batches;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -1111,6 +1111,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     volunteer_services,
     fund_allocations,
     fund_year_closes,
+    // Personnel archives: digitisation batches (issue 23).
+    archive_batches,
+    archive_batch_items,
 );
 
 diesel::table! {
@@ -1507,3 +1510,36 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+// Personnel archives: digitisation batches (issue 23; XM Art. 16; JN Art. 8(7)).
+diesel::table! {
+    archive_batches (id) {
+        id -> BigInt,
+        repository_id -> BigInt,
+        vendor -> Text,
+        operator -> Text,
+        started_on -> Date,
+        finished_on -> Nullable<Date>,
+        status -> Text,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    archive_batch_items (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        archive_id -> BigInt,
+        pages -> Nullable<Integer>,
+        uri -> Nullable<Text>,
+        checksum -> Nullable<Text>,
+        digitised_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(archive_batches -> archive_repositories (repository_id));
+diesel::joinable!(archive_batch_items -> archive_batches (batch_id));
+diesel::joinable!(archive_batch_items -> archives (archive_id));

@@ -29,6 +29,7 @@ use domain::activity::ActivityKind;
 use domain::archive::{
     ArchiveStatus, DispatchMeans, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
+use domain::archive_batch::BatchStatus;
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
@@ -221,6 +222,8 @@ stored_codes!(
     // Community services (issue 25).
     DisabilityLevel,
     ActivityKind,
+    // Personnel archives: digitisation batches (issue 23).
+    BatchStatus,
 );
 
 #[cfg(test)]

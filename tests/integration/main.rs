@@ -66,3 +66,6 @@ mod health_records;
 mod volunteers;
 // Funding at every level (issue 27).
 mod fund_levels;
+// Personnel archives: register import, digitisation batches (issue 23).
+mod archive_batches;
+mod archive_import;

@@ -51,6 +51,9 @@ pub mod health_records;
 pub mod volunteers;
 // Funding at every level (issue 27).
 pub mod fund_levels;
+// Personnel archives: register import, digitisation batches (issue 23).
+pub mod archive_batches;
+pub mod archive_import;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -323,5 +326,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(fund_levels::year_statement)
         .service(fund_levels::close_year)
         .service(fund_levels::reopen_year)
-        .service(fund_levels::export_statement);
+        .service(fund_levels::export_statement)
+        // Personnel archives: register import, digitisation batches (issue 23).
+        .service(archive_import::import_archives)
+        .service(archive_batches::create_batch)
+        .service(archive_batches::list_batches)
+        .service(archive_batches::get_batch)
+        .service(archive_batches::record_results)
+        .service(archive_batches::complete_batch)
+        .service(archive_batches::cancel_batch);
 }

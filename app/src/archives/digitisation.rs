@@ -37,7 +37,9 @@ pub struct DigitisedShare {
     "node": {"code": "350203", "name": "思明区", "archives": 3, "digitised": 2, "per_mille": 666},
     "children": [{"code": "350203001", "name": "厦港街道", "archives": 3, "digitised": 2, "per_mille": 666}],
     "repositories": [{"code": "SM-01", "name": "思明区档案馆一号库", "archives": 2, "digitised": 2, "per_mille": 1000},
-        {"code": null, "name": "未上架", "archives": 1, "digitised": 0, "per_mille": 0}]}))]
+        {"code": null, "name": "未上架", "archives": 1, "digitised": 0, "per_mille": 0}],
+    "batches": [{"status": "open", "archives": 1, "digitised": 0}, {"status": "completed", "archives": 2, "digitised": 2},
+        {"status": "cancelled", "archives": 0, "digitised": 0}]}))]
 pub struct DigitisationReport {
     /// The node.
     pub jurisdiction: String,
@@ -50,6 +52,20 @@ pub struct DigitisationReport {
     pub children: Vec<DigitisedShare>,
     /// Each repository holding archives of the node's people, and those not placed.
     pub repositories: Vec<DigitisedShare>,
+    /// What digitisation batches produced for the node's people: per batch status, the archives sent and how many
+    /// came back digitised.
+    pub batches: Vec<BatchCount>,
+}
+
+/// Archives sent in digitisation batches of one status and how many came back digitised.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchCount {
+    /// Batch status.
+    pub status: domain::archive_batch::BatchStatus,
+    /// Archives in such batches.
+    pub archives: i64,
+    /// Of them digitised in the batch.
+    pub digitised: i64,
 }
 
 fn share(code: Option<String>, name: String, rows: &[&repo::DigitisationRow]) -> DigitisedShare {
@@ -84,7 +100,12 @@ pub fn report(conn: &mut DbConnection, caller: &Caller, on: Date, code: &str) ->
         };
         repositories.push(share(code, name, &mine));
     }
+    let batches = persistence::archive_batches::counts_in(conn, &node.path)?
+        .into_iter()
+        .map(|(status, archives, digitised)| BatchCount { status, archives, digitised })
+        .collect();
     Ok(DigitisationReport {
+        batches,
         jurisdiction: node.code.clone(),
         on,
         node: share(Some(node.code), node.name, &all),
@@ -100,6 +121,25 @@ const COLUMNS: [Column; 5] = [
     Column::number("digitised", "已数字化"),
     Column::number("per_mille", "数字化率（‰）"),
 ];
+
+const BATCH_COLUMNS: [Column; 3] = [
+    Column::text("status", "批次状态"),
+    Column::number("archives", "送扫描档案数"),
+    Column::number("digitised", "已数字化"),
+];
+
+fn batch_rows(items: &[BatchCount], labels: Labels) -> Vec<Vec<String>> {
+    items
+        .iter()
+        .map(|b| {
+            vec![
+                table::label(b.status.as_str(), b.status.label_zh(), labels),
+                b.archives.to_string(),
+                b.digitised.to_string(),
+            ]
+        })
+        .collect()
+}
 
 fn rows(items: &[DigitisedShare]) -> Vec<Vec<String>> {
     items
@@ -128,7 +168,8 @@ pub fn export(
     nodes.extend(r.children.iter().cloned());
     let tables = [
         Table::new("辖区", COLUMNS.to_vec(), rows(&nodes)).with_title(title.clone()),
-        Table::new("库房", COLUMNS.to_vec(), rows(&r.repositories)).with_title(title),
+        Table::new("库房", COLUMNS.to_vec(), rows(&r.repositories)).with_title(title.clone()),
+        Table::new("批次", BATCH_COLUMNS.to_vec(), batch_rows(&r.batches, labels)).with_title(title),
     ];
     table::render(&tables, format, encoding, labels, &format!("archive-digitisation-{}", r.jurisdiction))
 }
@@ -152,9 +193,15 @@ mod tests {
             node: s.clone(),
             children: vec![s.clone()],
             repositories: vec![DigitisedShare { code: None, ..s }],
+            batches: vec![BatchCount {
+                status: domain::archive_batch::BatchStatus::Completed,
+                archives: 2,
+                digitised: 2,
+            }],
         };
         let csv = export(&r, Format::Csv, Encoding::Utf8, Labels::Zh).unwrap();
         assert!(String::from_utf8_lossy(&csv.bytes).contains("350203,思明区,3,2,666"));
+        assert!(String::from_utf8_lossy(&csv.bytes).contains("已完成,2,2"));
         let x = export(&r, Format::Xlsx, Encoding::Utf8, Labels::Zh).unwrap();
         assert!(x.bytes.starts_with(b"PK"));
     }

@@ -11,8 +11,10 @@
 pub mod receive;
 pub mod store;
 // Use, supplements, transfer, digitisation (steps 3-8).
+pub mod batches;
 pub mod digitisation;
 pub mod disposal;
+pub mod import;
 pub mod loans;
 pub mod register;
 pub mod supplements;
@@ -289,6 +291,8 @@ pub(crate) struct EventExtra {
     pub transfer_id: Option<i64>,
     /// Confirmed received.
     pub received: Option<bool>,
+    /// Digitisation batch.
+    pub batch_id: Option<i64>,
 }
 
 /// Emits `kind` about archive `a` (placed in the person's community, with the person's state once linked).
@@ -309,6 +313,7 @@ pub(crate) fn emit(
         "dispatch_id": extra.dispatch_id,
         "transfer_id": extra.transfer_id,
         "received": extra.received,
+        "batch_id": extra.batch_id,
     });
     events::emit(
         conn,

@@ -12,7 +12,7 @@ use crate::exports::table::{self, Column, Table};
 use crate::exports::{Encoding, Format, Labels};
 
 /// The register's columns (the same codes and headers an import reads).
-pub const COLUMNS: [Column; 14] = [
+pub const COLUMNS: [Column; 15] = [
     Column::text("name", "姓名"),
     Column::text("community", "社区"),
     Column::number("volumes", "卷数"),
@@ -27,6 +27,7 @@ pub const COLUMNS: [Column; 14] = [
     Column::date("catalogued", "编目日期"),
     Column::date("bound", "装订日期"),
     Column::date("digitised", "数字化日期"),
+    Column::number("retiree_id", "人员编号"),
 ];
 
 /// Most archives in one file.
@@ -63,12 +64,14 @@ pub fn export(
                 p.catalogued.clone().unwrap_or_default(),
                 p.bound.clone().unwrap_or_default(),
                 p.digitised.clone().unwrap_or_default(),
+                a.retiree_id.map(|id| id.to_string()).unwrap_or_default(),
             ]
         })
         .collect();
     let mut entry = caller.audit("archive.export", "archive", "register", &caller.scope_path);
     entry.detail = Some(serde_json::json!({"rows": rows.len(), "format": format!("{format:?}")}).to_string());
     persistence::audit::append(conn, &entry)?;
-    let t = Table::new("人事档案登记册", COLUMNS.to_vec(), rows).with_title(format!("人事档案登记册 {today}"));
+    // No title row above the header: the file imports back as it is (`POST /imports/archives`).
+    let t = Table::new("人事档案登记册", COLUMNS.to_vec(), rows);
     table::render(&[t], format, encoding, labels, &format!("archive-register-{today}"))
 }

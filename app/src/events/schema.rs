@@ -276,7 +276,7 @@ pub struct PetitionEscalatedPayload {
     pub retiree: Option<RetireeState>,
 }
 
-/// `archive.received`, `archive.lent`, `archive.returned`, `archive.transferred`, `archive.supplemented` (issue 23;
+/// `archive.received`, `archive.lent`, `archive.returned`, `archive.transferred`, `archive.supplemented`, `archive.digitised` (issue 23;
 /// XM Art. 16; JN Art. 7(12), 27). No material's content is in the event; the person's state when the archive is
 /// linked to a retiree.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -297,6 +297,9 @@ pub struct ArchivePayload {
     pub dispatch_id: Option<i64>,
     pub transfer_id: Option<i64>,
     pub received: Option<bool>,
+    /// `archive.digitised`: the digitisation batch it came back from.
+    #[serde(default)]
+    pub batch_id: Option<i64>,
     /// The retiree, once the archive is linked to one.
     pub retiree: Option<RetireeState>,
 }
@@ -482,6 +485,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::VolunteerServed => is::<VolunteerServedPayload>(payload),
         E::FundAllocated => is::<FundAllocatedPayload>(payload),
         E::FundYearClosed => is::<FundYearClosedPayload>(payload),
+        // Personnel archives: digitisation batches (issue 23).
+        E::ArchiveDigitised => is::<ArchivePayload>(payload),
     }
 }
 
@@ -551,6 +556,7 @@ envelopes! {
     VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
     FundAllocatedEvent (FundAllocatedType: "fund.allocated" => FundAllocated) => FundAllocatedPayload;
     FundYearClosedEvent (FundYearClosedType: "fund.year_closed" => FundYearClosed) => FundYearClosedPayload;
+    ArchiveDigitisedEvent (ArchiveDigitisedType: "archive.digitised" => ArchiveDigitised) => ArchivePayload;
 }
 
 /// A page of the feed.

@@ -1,0 +1,2 @@
+DROP TABLE archive_batch_items;
+DROP TABLE archive_batches;
