@@ -371,6 +371,11 @@ error_codes! {
     HoursOutOfRange = "hours_out_of_range", 422, "Hours not above 0 or above a day", "服务时长应大于0、不超过24小时，最多一位小数", "hours are above 0, at most 24, with at most one decimal";
     VolunteerNotFound = "volunteer_not_found", 422, "Volunteer absent or outside the subtree", "志愿者不存在或不在您的管辖范围内", "no such volunteer in your jurisdiction";
     PlanNotFound = "plan_not_found", 422, "Activity plan absent or outside the subtree", "活动计划不存在或不在您的管辖范围内", "no such activity plan in your subtree";
+    // Community services (issue 25): high-age allowance (JN Art. 7(7)).
+    AllowancePolicyUnset = "allowance_policy_unset", 409, "High-age allowance bands not set by a local rule (JN Art. 7(7))", "本地尚未规定高龄补贴的年龄段和标准", "no local rule sets the high-age allowance's bands";
+    AllowanceNotEligible = "allowance_not_eligible", 422, "Below the high-age allowance's first age", "未达到高龄补贴年龄", "the person has not reached the allowance's age";
+    AllowanceWrongStatus = "allowance_wrong_status", 409, "Application decided already", "该高龄补贴申请已审批", "the application is decided already";
+    AllowanceApplicationExists = "allowance_application_exists", 409, "Application pending or approved exists", "该人员已有待审批或已批准的高龄补贴申请", "the person has a pending or approved application";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -420,6 +425,8 @@ mod tests {
         };
         let date = time::macros::date!(2026 - 11 - 03);
         let conflicts: Vec<Box<dyn RuleViolation>> = vec![
+            Box::new(crate::high_age::AllowanceError::PolicyUnset),
+            Box::new(crate::high_age::AllowanceError::WrongStatus(crate::high_age::ApplicationStatus::Approved)),
             Box::new(pension::TransitionError::NotSuspended),
             Box::new(pension::TransitionError::Stopped),
             Box::new(pension::TransitionError::TransferredOut),
@@ -505,6 +512,8 @@ mod tests {
             Box::new(crate::activity::ActivityError::NotHeldYet(date)),
             Box::new(crate::volunteer::VolunteerError::PoolLevel(crate::Level::Street)),
             Box::new(crate::volunteer::VolunteerError::Hours),
+            // Community services (issue 25): high-age allowance.
+            Box::new(crate::high_age::AllowanceError::NotEligible { from_age: 80 }),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

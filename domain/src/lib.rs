@@ -30,6 +30,8 @@ pub mod report;
 pub mod activity;
 pub mod health;
 pub mod volunteer;
+// Community services (issue 25): high-age allowance.
+pub mod high_age;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};
