@@ -50,6 +50,8 @@ pub mod archive_loans;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Community services (issue 25 part 4).
+pub mod high_age;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

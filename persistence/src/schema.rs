@@ -1102,6 +1102,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_participants,
     volunteers,
     volunteer_services,
+    high_age_allowance_applications,
 );
 
 diesel::table! {
@@ -1464,3 +1465,23 @@ diesel::table! {
 
 diesel::joinable!(volunteers -> jurisdictions (pool_code));
 diesel::joinable!(volunteer_services -> volunteers (volunteer_id));
+
+// Community services (issue 25 part 4): high-age allowance (JN Art. 7(7)).
+diesel::table! {
+    high_age_allowance_applications (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        applied_on -> Date,
+        status -> Text,
+        from_month -> Date,
+        note -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        decided_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(high_age_allowance_applications -> retirees (retiree_id));

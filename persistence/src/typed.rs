@@ -36,6 +36,7 @@ use domain::elder_care::{
 };
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::health::DisabilityLevel;
+use domain::high_age::ApplicationStatus as AllowanceStatus;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
@@ -221,6 +222,8 @@ stored_codes!(
     // Community services (issue 25).
     DisabilityLevel,
     ActivityKind,
+    // Community services (issue 25 part 4).
+    AllowanceStatus,
 );
 
 #[cfg(test)]
