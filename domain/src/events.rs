@@ -86,6 +86,10 @@ crate::code_enum! {
         ActivityAttended = "activity.attended": "登记活动参加情况",
         /// A volunteer's service was recorded (CS Art. 22).
         VolunteerServed = "volunteer.served": "登记志愿服务",
+        /// A high-age allowance application was filed (JN Art. 7(7)).
+        AllowanceApplied = "allowance.applied": "受理高龄补贴申请",
+        /// A high-age allowance application was approved or refused (JN Art. 7(7)).
+        AllowanceDecided = "allowance.decided": "审批高龄补贴申请",
     }
 }
 

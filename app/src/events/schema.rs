@@ -88,6 +88,8 @@ pub enum SubjectKind {
     Activity,
     /// A volunteer (`volunteer.served`; issue 25).
     Volunteer,
+    /// A high-age allowance application (`allowance.applied`, `allowance.decided`; issue 25 part 4).
+    AllowanceApplication,
 }
 
 /// What an event is about.
@@ -402,6 +404,23 @@ pub struct VolunteerServedPayload {
     pub retiree: RetireeState,
 }
 
+/// `allowance.applied`, `allowance.decided` (issue 25 part 4; JN Art. 7(7)): a high-age allowance application
+/// filed, approved or refused. No amount: it depends on the month and the policy in force then.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowancePayload {
+    pub application_id: i64,
+    /// `applied`, `approved`, `refused`.
+    pub status: String,
+    pub applied_on: String,
+    /// The first month paid once approved (`YYYY-MM`).
+    pub from_month: String,
+    /// The reason of a refusal.
+    pub reason: Option<String>,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -438,6 +457,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::HealthRecordCreated | E::HealthRecordUpdated => is::<HealthRecordPayload>(payload),
         E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
         E::VolunteerServed => is::<VolunteerServedPayload>(payload),
+        E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
     }
 }
 
@@ -505,6 +525,7 @@ envelopes! {
         "health.record_updated" => RecordUpdated) => HealthRecordPayload;
     ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
     VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
+    AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
 }
 
 /// A page of the feed.
