@@ -271,6 +271,13 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/volunteers/{id}", "getVolunteer"),
     ("POST /api/v1/volunteers/{id}/services", "recordVolunteerService"),
     ("POST /api/v1/imports/volunteers", "importVolunteers"),
+    // Community services (issue 25 part 4): high-age allowance.
+    ("POST /api/v1/high-age-allowance/applications", "applyHighAgeAllowance"),
+    ("GET /api/v1/high-age-allowance/applications", "listHighAgeAllowanceApplications"),
+    ("GET /api/v1/high-age-allowance/applications/{id}", "getHighAgeAllowanceApplication"),
+    ("POST /api/v1/high-age-allowance/applications/{id}/decision", "decideHighAgeAllowanceApplication"),
+    ("GET /api/v1/high-age-allowance", "listHighAgeAllowanceMonth"),
+    ("GET /api/v1/exports/high-age-allowance", "exportHighAgeAllowance"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -62,3 +62,5 @@ mod reports;
 mod activities;
 mod health_records;
 mod volunteers;
+// Community services (issue 25 part 4).
+mod high_age_allowance;

@@ -49,6 +49,8 @@ pub mod reports;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Community services (issue 25 part 4).
+pub mod high_age;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -312,5 +314,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(volunteers::export)
         .service(volunteers::get_one)
         .service(volunteers::add_service)
-        .service(volunteers::import);
+        .service(volunteers::import)
+        // Community services (issue 25 part 4): high-age allowance.
+        .service(high_age::apply)
+        .service(high_age::list)
+        .service(high_age::get_one)
+        .service(high_age::decide)
+        .service(high_age::month_list)
+        .service(high_age::export);
 }
