@@ -278,6 +278,12 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/high-age-allowance/applications/{id}/decision", "decideHighAgeAllowanceApplication"),
     ("GET /api/v1/high-age-allowance", "listHighAgeAllowanceMonth"),
     ("GET /api/v1/exports/high-age-allowance", "exportHighAgeAllowance"),
+    // Community services (issue 25 part 4): assistance referral.
+    ("POST /api/v1/assistance-referrals", "referForAssistance"),
+    ("GET /api/v1/assistance-referrals", "listAssistanceReferrals"),
+    ("GET /api/v1/assistance-referrals/{id}", "getAssistanceReferral"),
+    ("POST /api/v1/assistance-referrals/{id}/answers", "answerAssistanceReferral"),
+    ("GET /api/v1/exports/assistance-referrals", "exportAssistanceReferrals"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -376,6 +376,10 @@ error_codes! {
     AllowanceNotEligible = "allowance_not_eligible", 422, "Below the high-age allowance's first age", "未达到高龄补贴年龄", "the person has not reached the allowance's age";
     AllowanceWrongStatus = "allowance_wrong_status", 409, "Application decided already", "该高龄补贴申请已审批", "the application is decided already";
     AllowanceApplicationExists = "allowance_application_exists", 409, "Application pending or approved exists", "该人员已有待审批或已批准的高龄补贴申请", "the person has a pending or approved application";
+    // Community services (issue 25 part 4): assistance referral (JN Art. 7(8)).
+    ReferralWrongStatus = "referral_wrong_status", 409, "Answer does not fit the referral's status", "该转介当前状态不能登记此结果", "the referral's status does not allow this answer";
+    ReferralOpen = "referral_open", 409, "Person has an open referral of this kind", "该人员已有同类未办结的救助转介", "the person has an open referral of this kind";
+    VisitNotFound = "visit_not_found", 422, "Visit absent, of another person or outside the subtree", "走访记录不存在、不属于该人员或不在您的管辖范围内", "no such visit of this person in your subtree";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -426,6 +430,10 @@ mod tests {
         let date = time::macros::date!(2026 - 11 - 03);
         let conflicts: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(crate::high_age::AllowanceError::PolicyUnset),
+            Box::new(crate::assistance::AssistanceError::WrongStatus(
+                crate::assistance::ReferralStatus::Granted,
+                crate::assistance::ReferralAction::Accept,
+            )),
             Box::new(crate::high_age::AllowanceError::WrongStatus(crate::high_age::ApplicationStatus::Approved)),
             Box::new(pension::TransitionError::NotSuspended),
             Box::new(pension::TransitionError::Stopped),

@@ -31,6 +31,7 @@ pub mod activity;
 pub mod health;
 pub mod volunteer;
 // Community services (issue 25): high-age allowance.
+pub mod assistance;
 pub mod high_age;
 
 pub use calendar::{Calendar, DayKind};

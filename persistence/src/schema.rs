@@ -1103,6 +1103,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     volunteers,
     volunteer_services,
     high_age_allowance_applications,
+    assistance_referrals,
 );
 
 diesel::table! {
@@ -1485,3 +1486,24 @@ diesel::table! {
 }
 
 diesel::joinable!(high_age_allowance_applications -> retirees (retiree_id));
+
+// Community services (issue 25 part 4): assistance referral (JN Art. 7(8)).
+diesel::table! {
+    assistance_referrals (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        kind -> Text,
+        visit_id -> Nullable<BigInt>,
+        hardship -> Text,
+        referred_on -> Date,
+        status -> Text,
+        answered_on -> Nullable<Date>,
+        granted_from -> Nullable<Date>,
+        answer_note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(assistance_referrals -> retirees (retiree_id));

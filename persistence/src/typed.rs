@@ -29,6 +29,7 @@ use domain::activity::ActivityKind;
 use domain::archive::{
     ArchiveStatus, DispatchMeans, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
+use domain::assistance::{AssistanceKind, ReferralStatus};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
@@ -224,6 +225,8 @@ stored_codes!(
     ActivityKind,
     // Community services (issue 25 part 4).
     AllowanceStatus,
+    AssistanceKind,
+    ReferralStatus,
 );
 
 #[cfg(test)]

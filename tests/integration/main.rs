@@ -63,4 +63,5 @@ mod activities;
 mod health_records;
 mod volunteers;
 // Community services (issue 25 part 4).
+mod assistance;
 mod high_age_allowance;

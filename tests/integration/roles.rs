@@ -237,6 +237,12 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let body = json!({"retiree_id": id}).to_string().into_bytes();
             app.request("POST", "/api/v1/high-age-allowance/applications", Some(token), &[json_type], Some(body)).await
         }
+        Permission::AssistanceManage => {
+            let id = app.create_retiree("siming", &retiree_body("350203001001", 800 + n)).await["id"].clone();
+            let body =
+                json!({"retiree_id": id, "kind": "minimum_living", "hardship": "角色测试"}).to_string().into_bytes();
+            app.request("POST", "/api/v1/assistance-referrals", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -305,8 +311,9 @@ both_backends! {
         // The pension and certification probes register one person each per role first.
         // Issue 23: the materials probe registers one more person (and an archive) per role.
         // Issue 23, use: the loan probe registers one more person (and an archive) per role.
-        // Issue 25 part 4: the allowance probe registers one more person (born 1940) per role.
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 5 * Role::ALL.len() as i64);
+        // Issue 25 part 4: the allowance probe (born 1940) and the assistance probe register one more person each
+        // per role.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 6 * Role::ALL.len() as i64);
         assert_eq!(app.count("archive_loans"), allowed(Permission::ArchiveUse));
         assert_eq!(app.count("archive_repositories"), allowed(Permission::ArchiveManage));
         assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));

@@ -50,6 +50,7 @@ pub mod activities;
 pub mod health_records;
 pub mod volunteers;
 // Community services (issue 25 part 4).
+pub mod assistance;
 pub mod high_age;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -321,5 +322,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(high_age::get_one)
         .service(high_age::decide)
         .service(high_age::month_list)
-        .service(high_age::export);
+        .service(high_age::export)
+        // Community services (issue 25 part 4): assistance referral.
+        .service(assistance::refer)
+        .service(assistance::list)
+        .service(assistance::get_one)
+        .service(assistance::answer)
+        .service(assistance::export);
 }

@@ -90,6 +90,8 @@ pub enum SubjectKind {
     Volunteer,
     /// A high-age allowance application (`allowance.applied`, `allowance.decided`; issue 25 part 4).
     AllowanceApplication,
+    /// An assistance referral (`assistance.referred`, `assistance.changed`; issue 25 part 4).
+    AssistanceReferral,
 }
 
 /// What an event is about.
@@ -421,6 +423,24 @@ pub struct AllowancePayload {
     pub retiree: RetireeState,
 }
 
+/// `assistance.referred`, `assistance.changed` (issue 25 part 4; JN Art. 7(8)): a person referred to civil affairs
+/// for 低保 or 特困, and civil affairs' answers. No hardship text: it stays in the service.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssistancePayload {
+    pub referral_id: i64,
+    /// `minimum_living`, `extreme_poverty`.
+    pub kind: String,
+    pub visit_id: Option<i64>,
+    pub from_status: Option<String>,
+    /// `referred`, `accepted`, `refused`, `granted`.
+    pub status: String,
+    pub referred_on: String,
+    pub granted_from: Option<String>,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -458,6 +478,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::ActivitySignedUp | E::ActivityAttended => is::<ActivityPayload>(payload),
         E::VolunteerServed => is::<VolunteerServedPayload>(payload),
         E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
+        E::AssistanceReferred | E::AssistanceChanged => is::<AssistancePayload>(payload),
     }
 }
 
@@ -526,6 +547,7 @@ envelopes! {
     ActivityEvent (ActivityEventType: "activity.signed_up" => SignedUp, "activity.attended" => Attended) => ActivityPayload;
     VolunteerServedEvent (VolunteerServedType: "volunteer.served" => VolunteerServed) => VolunteerServedPayload;
     AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
+    AssistanceEvent (AssistanceEventType: "assistance.referred" => Referred, "assistance.changed" => Changed) => AssistancePayload;
 }
 
 /// A page of the feed.
