@@ -238,7 +238,9 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             app.request("POST", "/api/v1/high-age-allowance/applications", Some(token), &[json_type], Some(body)).await
         }
         Permission::AssistanceManage => {
-            let id = app.create_retiree("siming", &retiree_body("350203001001", 800 + n)).await["id"].clone();
+            let mut body = retiree_body("350203001001", 800 + n);
+            body["id_number"] = json!(id_number("350203", "19500505", 800 + n));
+            let id = app.create_retiree("siming", &body).await["id"].clone();
             let body =
                 json!({"retiree_id": id, "kind": "minimum_living", "hardship": "角色测试"}).to_string().into_bytes();
             app.request("POST", "/api/v1/assistance-referrals", Some(token), &[json_type], Some(body)).await
