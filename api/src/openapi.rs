@@ -46,7 +46,9 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "elder-care", description = "Elderly care services: institutions and the stale-information worklist, caregivers in four grades, the ten-step request flow (eligibility, matching, booking without double booking, delivery, spot checks, evaluation), moving into an institution, the monthly summary (GUIDE 第二部分六; JN Art. 7(3))"),
         (name = "audit", description = "The append-only audit log"),
         (name = "meta", description = "Enumerations with Chinese labels"),
-        (name = "operations", description = "Health, readiness and metrics")
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "high-age-allowance", description = "High-age allowance: applications, approval or refusal, the monthly list of people paid and amounts per community from the local policy's age bands (JN Art. 7(7))"),
+        (name = "assistance", description = "Assistance referral: people in hardship referred to civil affairs for 低保 or 特困, linked to the visit that found it, civil affairs' answers, the worklist of open referrals (JN Art. 7(8); GUIDE 走访制度)")
     )
 )]
 pub struct ApiDoc;

@@ -61,6 +61,9 @@ pub mod replica;
 pub mod activities;
 pub mod health_records;
 pub mod volunteers;
+// Community services (issue 25 part 4).
+pub mod assistance;
+pub mod high_age;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -387,6 +387,15 @@ error_codes! {
     ArchiveInBatch = "archive_in_batch", 409, "Archive in another open digitisation batch", "该档案已在另一个进行中的数字化批次中", "the archive is in another open batch";
     ArchiveNotFound = "archive_not_found", 422, "Archive absent or outside the subtree", "档案不存在或不在您的管辖范围内", "no such archive in your subtree";
     NotInBatch = "not_in_batch", 422, "Archive not in the batch", "该档案不在本批次中", "the archive is not in this batch";
+    // Community services (issue 25): high-age allowance (JN Art. 7(7)).
+    AllowancePolicyUnset = "allowance_policy_unset", 409, "High-age allowance bands not set by a local rule (JN Art. 7(7))", "本地尚未规定高龄补贴的年龄段和标准", "no local rule sets the high-age allowance's bands";
+    AllowanceNotEligible = "allowance_not_eligible", 422, "Below the high-age allowance's first age", "未达到高龄补贴年龄", "the person has not reached the allowance's age";
+    AllowanceWrongStatus = "allowance_wrong_status", 409, "Application decided already", "该高龄补贴申请已审批", "the application is decided already";
+    AllowanceApplicationExists = "allowance_application_exists", 409, "Application pending or approved exists", "该人员已有待审批或已批准的高龄补贴申请", "the person has a pending or approved application";
+    // Community services (issue 25 part 4): assistance referral (JN Art. 7(8)).
+    ReferralWrongStatus = "referral_wrong_status", 409, "Answer does not fit the referral's status", "该转介当前状态不能登记此结果", "the referral's status does not allow this answer";
+    ReferralOpen = "referral_open", 409, "Person has an open referral of this kind", "该人员已有同类未办结的救助转介", "the person has an open referral of this kind";
+    VisitNotFound = "visit_not_found", 422, "Visit absent, of another person or outside the subtree", "走访记录不存在、不属于该人员或不在您的管辖范围内", "no such visit of this person in your subtree";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -436,6 +445,12 @@ mod tests {
         };
         let date = time::macros::date!(2026 - 11 - 03);
         let conflicts: Vec<Box<dyn RuleViolation>> = vec![
+            Box::new(crate::high_age::AllowanceError::PolicyUnset),
+            Box::new(crate::assistance::AssistanceError::WrongStatus(
+                crate::assistance::ReferralStatus::Granted,
+                crate::assistance::ReferralAction::Accept,
+            )),
+            Box::new(crate::high_age::AllowanceError::WrongStatus(crate::high_age::ApplicationStatus::Approved)),
             Box::new(pension::TransitionError::NotSuspended),
             Box::new(pension::TransitionError::Stopped),
             Box::new(pension::TransitionError::TransferredOut),
@@ -526,6 +541,8 @@ mod tests {
             Box::new(crate::activity::ActivityError::NotHeldYet(date)),
             Box::new(crate::volunteer::VolunteerError::PoolLevel(crate::Level::Street)),
             Box::new(crate::volunteer::VolunteerError::Hours),
+            // Community services (issue 25): high-age allowance.
+            Box::new(crate::high_age::AllowanceError::NotEligible { from_age: 80 }),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

@@ -94,6 +94,14 @@ crate::code_enum! {
         // Personnel archives: digitisation batches (issue 23).
         /// An archive came back digitised from a scanning batch (XM Art. 16).
         ArchiveDigitised = "archive.digitised": "人事档案完成数字化",
+        /// A high-age allowance application was filed (JN Art. 7(7)).
+        AllowanceApplied = "allowance.applied": "受理高龄补贴申请",
+        /// A high-age allowance application was approved or refused (JN Art. 7(7)).
+        AllowanceDecided = "allowance.decided": "审批高龄补贴申请",
+        /// A person was referred to civil affairs for 低保 or 特困 (JN Art. 7(8)).
+        AssistanceReferred = "assistance.referred": "转介低保、特困救助",
+        /// Civil affairs' answer to a referral was recorded (JN Art. 7(8)).
+        AssistanceChanged = "assistance.changed": "登记救助转介结果",
     }
 }
 

@@ -34,6 +34,9 @@ pub mod volunteer;
 pub mod fund;
 // Personnel archives: digitisation batches (issue 23).
 pub mod archive_batch;
+// Community services (issue 25): high-age allowance.
+pub mod assistance;
+pub mod high_age;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

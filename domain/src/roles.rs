@@ -69,6 +69,9 @@ crate::code_enum! {
         HealthWrite = "health.write": "建立、更新健康档案，登记社区卫生服务机构及合作协议",
         ActivityManage = "activity.manage": "组织文体健康活动（活动计划、活动、报名、参加登记）",
         VolunteerManage = "volunteer.manage": "管理志愿者资源库（登记、导入志愿者，登记服务时长）",
+        // Community services (issue 25, part 4): high-age allowance, assistance referral, errands, party members.
+        AllowanceManage = "allowance.manage": "办理高龄补贴（受理申请、审批、月度发放名单）",
+        AssistanceManage = "assistance.manage": "办理低保、特困救助转介（转介民政部门、登记受理及救助结果）",
     }
 }
 
@@ -156,6 +159,11 @@ impl Role {
             // Volunteers (issue 25; CS Art. 22: city and district pools; the streets and communities where they
             // serve record the hours).
             P::VolunteerManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Community services (issue 25, part 4). High-age allowance (JN Art. 7(7) "协助做好高龄补贴发放"): the
+            // service bodies take the applications and decide within their subtree.
+            P::AllowanceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Assistance referral (JN Art. 7(8); GUIDE 走访制度): the bodies that visit refer and record the answer.
+            P::AssistanceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
         }
     }
 

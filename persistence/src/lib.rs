@@ -55,6 +55,9 @@ pub mod health_records;
 pub mod volunteers;
 // Personnel archives: digitisation batches (issue 23).
 pub mod archive_batches;
+// Community services (issue 25 part 4).
+pub mod assistance;
+pub mod high_age;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

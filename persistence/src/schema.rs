@@ -1114,6 +1114,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     // Personnel archives: digitisation batches (issue 23).
     archive_batches,
     archive_batch_items,
+    high_age_allowance_applications,
+    assistance_referrals,
 );
 
 diesel::table! {
@@ -1543,3 +1545,44 @@ diesel::table! {
 diesel::joinable!(archive_batches -> archive_repositories (repository_id));
 diesel::joinable!(archive_batch_items -> archive_batches (batch_id));
 diesel::joinable!(archive_batch_items -> archives (archive_id));
+
+// Community services (issue 25 part 4): high-age allowance (JN Art. 7(7)).
+diesel::table! {
+    high_age_allowance_applications (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        applied_on -> Date,
+        status -> Text,
+        from_month -> Date,
+        note -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        decided_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(high_age_allowance_applications -> retirees (retiree_id));
+
+// Community services (issue 25 part 4): assistance referral (JN Art. 7(8)).
+diesel::table! {
+    assistance_referrals (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        kind -> Text,
+        visit_id -> Nullable<BigInt>,
+        hardship -> Text,
+        referred_on -> Date,
+        status -> Text,
+        answered_on -> Nullable<Date>,
+        granted_from -> Nullable<Date>,
+        answer_note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(assistance_referrals -> retirees (retiree_id));

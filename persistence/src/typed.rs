@@ -30,6 +30,7 @@ use domain::archive::{
     ArchiveStatus, DispatchMeans, DispatchStatus, DisposalKind, LoanKind, LoanStatus, MaterialType, SupplementStatus,
 };
 use domain::archive_batch::BatchStatus;
+use domain::assistance::{AssistanceKind, ReferralStatus};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
@@ -37,6 +38,7 @@ use domain::elder_care::{
 };
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::health::DisabilityLevel;
+use domain::high_age::ApplicationStatus as AllowanceStatus;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
@@ -224,6 +226,10 @@ stored_codes!(
     ActivityKind,
     // Personnel archives: digitisation batches (issue 23).
     BatchStatus,
+    // Community services (issue 25 part 4).
+    AllowanceStatus,
+    AssistanceKind,
+    ReferralStatus,
 );
 
 #[cfg(test)]

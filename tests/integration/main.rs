@@ -69,3 +69,6 @@ mod fund_levels;
 // Personnel archives: register import, digitisation batches (issue 23).
 mod archive_batches;
 mod archive_import;
+// Community services (issue 25 part 4).
+mod assistance;
+mod high_age_allowance;

@@ -220,6 +220,31 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let body = body.to_string().into_bytes();
             app.request("POST", "/api/v1/volunteers", Some(token), &[json_type], Some(body)).await
         }
+        // Community services (issue 25 part 4).
+        Permission::AllowanceManage => {
+            // The bands at the community (JN Art. 7(7): a local rule; the defaults otherwise), once: the community's
+            // own version wins over the district's that the policy probe adds.
+            if n == 1 {
+                let mut p = serde_json::to_value(domain::policy::presets::defaults()).unwrap();
+                p["high_age_allowance"]["bands"] =
+                    json!({"value": [{"from_age": 80, "monthly_amount": "100.00"}], "source": "角色测试"});
+                let path = "/api/v1/jurisdictions/350203001001/policies";
+                app.post(path, "city", &json!({"valid_from": "2026-01-01", "parameters": p})).await.expect(201);
+            }
+            let mut body = retiree_body("350203001001", 700 + n);
+            body["id_number"] = json!(id_number("350203", "19400101", 700 + n));
+            let id = app.create_retiree("siming", &body).await["id"].clone();
+            let body = json!({"retiree_id": id}).to_string().into_bytes();
+            app.request("POST", "/api/v1/high-age-allowance/applications", Some(token), &[json_type], Some(body)).await
+        }
+        Permission::AssistanceManage => {
+            let mut body = retiree_body("350203001001", 800 + n);
+            body["id_number"] = json!(id_number("350203", "19500505", 800 + n));
+            let id = app.create_retiree("siming", &body).await["id"].clone();
+            let body =
+                json!({"retiree_id": id, "kind": "minimum_living", "hardship": "角色测试"}).to_string().into_bytes();
+            app.request("POST", "/api/v1/assistance-referrals", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -288,7 +313,9 @@ both_backends! {
         // The pension and certification probes register one person each per role first.
         // Issue 23: the materials probe registers one more person (and an archive) per role.
         // Issue 23, use: the loan probe registers one more person (and an archive) per role.
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 4 * Role::ALL.len() as i64);
+        // Issue 25 part 4: the allowance probe (born 1940) and the assistance probe register one more person each
+        // per role.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 6 * Role::ALL.len() as i64);
         assert_eq!(app.count("archive_loans"), allowed(Permission::ArchiveUse));
         assert_eq!(app.count("archive_repositories"), allowed(Permission::ArchiveManage));
         assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));

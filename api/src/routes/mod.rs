@@ -54,6 +54,9 @@ pub mod fund_levels;
 // Personnel archives: register import, digitisation batches (issue 23).
 pub mod archive_batches;
 pub mod archive_import;
+// Community services (issue 25 part 4).
+pub mod assistance;
+pub mod high_age;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -334,5 +337,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(archive_batches::get_batch)
         .service(archive_batches::record_results)
         .service(archive_batches::complete_batch)
-        .service(archive_batches::cancel_batch);
+        .service(archive_batches::cancel_batch)
+        // Community services (issue 25 part 4): high-age allowance.
+        .service(high_age::apply)
+        .service(high_age::list)
+        .service(high_age::get_one)
+        .service(high_age::decide)
+        .service(high_age::month_list)
+        .service(high_age::export)
+        // Community services (issue 25 part 4): assistance referral.
+        .service(assistance::refer)
+        .service(assistance::list)
+        .service(assistance::get_one)
+        .service(assistance::answer)
+        .service(assistance::export);
 }

@@ -92,6 +92,10 @@ pub enum SubjectKind {
     FundAllocation,
     /// A fund's yearly statement of a node (`fund.year_closed`; issue 27).
     FundStatement,
+    /// A high-age allowance application (`allowance.applied`, `allowance.decided`; issue 25 part 4).
+    AllowanceApplication,
+    /// An assistance referral (`assistance.referred`, `assistance.changed`; issue 25 part 4).
+    AssistanceReferral,
 }
 
 /// What an event is about.
@@ -445,6 +449,39 @@ pub struct FundYearClosedPayload {
     /// The link to the filed statement.
     #[schema(example = "/api/v1/funding/year-statements/350203/2025?fund=service")]
     pub statement: String,
+/// `allowance.applied`, `allowance.decided` (issue 25 part 4; JN Art. 7(7)): a high-age allowance application
+/// filed, approved or refused. No amount: it depends on the month and the policy in force then.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowancePayload {
+    pub application_id: i64,
+    /// `applied`, `approved`, `refused`.
+    pub status: String,
+    pub applied_on: String,
+    /// The first month paid once approved (`YYYY-MM`).
+    pub from_month: String,
+    /// The reason of a refusal.
+    pub reason: Option<String>,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
+/// `assistance.referred`, `assistance.changed` (issue 25 part 4; JN Art. 7(8)): a person referred to civil affairs
+/// for 低保 or 特困, and civil affairs' answers. No hardship text: it stays in the service.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssistancePayload {
+    pub referral_id: i64,
+    /// `minimum_living`, `extreme_poverty`.
+    pub kind: String,
+    pub visit_id: Option<i64>,
+    pub from_status: Option<String>,
+    /// `referred`, `accepted`, `refused`, `granted`.
+    pub status: String,
+    pub referred_on: String,
+    pub granted_from: Option<String>,
+    /// The person.
+    pub retiree: RetireeState,
 }
 
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
@@ -487,6 +524,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::FundYearClosed => is::<FundYearClosedPayload>(payload),
         // Personnel archives: digitisation batches (issue 23).
         E::ArchiveDigitised => is::<ArchivePayload>(payload),
+        E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
+        E::AssistanceReferred | E::AssistanceChanged => is::<AssistancePayload>(payload),
     }
 }
 
@@ -557,6 +596,8 @@ envelopes! {
     FundAllocatedEvent (FundAllocatedType: "fund.allocated" => FundAllocated) => FundAllocatedPayload;
     FundYearClosedEvent (FundYearClosedType: "fund.year_closed" => FundYearClosed) => FundYearClosedPayload;
     ArchiveDigitisedEvent (ArchiveDigitisedType: "archive.digitised" => ArchiveDigitised) => ArchivePayload;
+    AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
+    AssistanceEvent (AssistanceEventType: "assistance.referred" => Referred, "assistance.changed" => Changed) => AssistancePayload;
 }
 
 /// A page of the feed.

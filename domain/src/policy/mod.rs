@@ -6,6 +6,10 @@
 
 pub mod presets;
 pub mod term;
+// Community services (issue 25): high-age allowance.
+pub mod high_age;
+
+pub use high_age::{AllowanceBand, HighAgeAllowance, default_high_age_allowance};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -471,6 +475,10 @@ pub struct Policy {
     /// Health records (issue 25; GUIDE 第五部分第四章四). Versions stored before this section existed read the defaults.
     #[serde(default = "default_health")]
     pub health: Health,
+    /// High-age allowance (issue 25; JN Art. 7(7)). Versions stored before this section existed read the defaults
+    /// (no bands: not set).
+    #[serde(default = "default_high_age_allowance")]
+    pub high_age_allowance: HighAgeAllowance,
 }
 
 /// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
@@ -813,6 +821,9 @@ impl Policy {
                 "age bands need at least one lower bound, strictly ascending".into(),
             ));
         }
+        // High-age allowance (issue 25; JN Art. 7(7)).
+        check_source("/high_age_allowance/bands", &self.high_age_allowance.bands, &mut out);
+        out.extend(self.high_age_allowance.violations());
         out
     }
 

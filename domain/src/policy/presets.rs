@@ -216,6 +216,8 @@ pub fn defaults() -> Policy {
         reports: default_reports(),
         // No text gives a health-record interval or age (GUIDE 第五部分第四章四; CS Art. 7(3)6; JN Art. 25).
         health: default_health(),
+        // JN Art. 7(7) names the high-age allowance; no text gives its ages or amounts: not set until a city does.
+        high_age_allowance: default_high_age_allowance(),
     }
 }
 

@@ -1,0 +1,1 @@
+DROP TABLE high_age_allowance_applications;
