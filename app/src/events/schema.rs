@@ -449,6 +449,8 @@ pub struct FundYearClosedPayload {
     /// The link to the filed statement.
     #[schema(example = "/api/v1/funding/year-statements/350203/2025?fund=service")]
     pub statement: String,
+}
+
 /// `allowance.applied`, `allowance.decided` (issue 25 part 4; JN Art. 7(7)): a high-age allowance application
 /// filed, approved or refused. No amount: it depends on the month and the policy in force then.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
