@@ -331,6 +331,23 @@ impl IntoResponses for CondolenceErrors {
     }
 }
 
+/// Errors of a read computed from the high-age allowance policy (issue 25 part 4; JN Art. 7(7)): those of any read,
+/// and 409 while no local rule sets the age bands and amounts.
+pub struct AllowanceReadErrors;
+
+impl AllowanceReadErrors {
+    /// The codes documented.
+    pub fn codes() -> Vec<ErrorCode> {
+        [ReadErrors::codes(), vec![ErrorCode::AllowancePolicyUnset]].concat()
+    }
+}
+
+impl IntoResponses for AllowanceReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&Self::codes())
+    }
+}
+
 /// Errors of a service-fund write: those of any write, and the fund's rules.
 pub struct FundErrors;
 

@@ -156,7 +156,7 @@ fn month_of(query: &MonthQuery, today: time::Date) -> Result<time::Date, ApiErro
 /// (`allowance.month.list`).
 #[utoipa::path(tag = "high-age-allowance", security(("bearer" = ["retiree.read"])),
     params(MonthQuery),
-    responses((status = 200, body = AllowanceMonthList), crate::openapi::ReadErrors))]
+    responses((status = 200, body = AllowanceMonthList), crate::openapi::AllowanceReadErrors))]
 #[get("/high-age-allowance")]
 pub async fn month_list(
     caller: Caller,
@@ -182,7 +182,7 @@ pub async fn month_list(
             (String = "text/csv", example = json!("人员编号,姓名,所属社区,发放月份,年龄,补贴档次（周岁起）,补贴金额（元）\r\n42,张三,350203001001,2026-12,80,80,100.00\r\n")),
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
-        crate::openapi::ReadErrors))]
+        crate::openapi::AllowanceReadErrors))]
 #[get("/exports/high-age-allowance")]
 pub async fn export(
     req: HttpRequest,
