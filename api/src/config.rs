@@ -210,13 +210,7 @@ impl Config {
                 allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
                     .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
                     .unwrap_or_default(),
-                dispatch: match env("WEBHOOK_DISPATCH").as_deref().map(str::trim) {
-                    None | Some("on") | Some("true") | Some("1") => true,
-                    Some("off") | Some("false") | Some("0") => false,
-                    Some(other) => {
-                        return Err(ConfigError(format!("WEBHOOK_DISPATCH: '{other}' is not on or off")));
-                    }
-                },
+                dispatch: on_off(env, "WEBHOOK_DISPATCH", true)?,
                 poll: Duration::from_millis(number(env, "WEBHOOK_POLL_MS", 1000, 10, 60_000)?),
                 timeout: Duration::from_millis(number(env, "WEBHOOK_TIMEOUT_MS", 5000, 100, 120_000)?),
                 retry_base: Duration::from_millis(number(env, "WEBHOOK_RETRY_BASE_MS", 2000, 10, 3_600_000)?),

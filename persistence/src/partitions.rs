@@ -245,12 +245,7 @@ pub fn drop_feed_month(conn: &mut DbConnection, month: Date) -> RepoResult<FeedM
         let up_to = stats.first().map_or(0, |s| s.n);
         let count: Vec<Number> = sql::load(conn, &format!("SELECT COUNT(*) AS n FROM {name}"), &[])?;
         let rows = count.first().map_or(0, |c| c.n);
-        let held: Vec<Number> = sql::load(
-            conn,
-            "SELECT CAST(COALESCE(MIN(cursor), 9223372036854775807) AS BIGINT) AS n FROM webhooks WHERE active",
-            &[],
-        )?;
-        if held.first().is_some_and(|h| h.n < up_to) {
+        if crate::retention::held_by_webhooks(conn)? < up_to {
             return Ok(FeedMonth::Kept);
         }
         let elsewhere: Vec<Flag> = sql::load(

@@ -48,6 +48,17 @@ pub fn events_gone_up_to(conn: &mut DbConnection) -> RepoResult<i64> {
     Ok(rows.first().map_or(0, |m| m.up_to))
 }
 
+/// The cursor of the slowest active webhook: events after it are not delivered yet and must be kept (`i64::MAX`
+/// when no subscription is active).
+pub fn held_by_webhooks(conn: &mut DbConnection) -> RepoResult<i64> {
+    let held: Vec<Mark> = sql::load(
+        conn,
+        "SELECT CAST(COALESCE(MIN(cursor), 9223372036854775807) AS BIGINT) AS up_to FROM webhooks WHERE active",
+        &[],
+    )?;
+    Ok(held.first().map_or(i64::MAX, |m| m.up_to))
+}
+
 /// Records that every event with an id up to `up_to` is gone (the mark never moves back). Called in the
 /// transaction that deleted them (the row sweep, or the drop of a month's partition).
 pub fn raise_events_mark(conn: &mut DbConnection, up_to: i64, at: time::PrimitiveDateTime) -> RepoResult<()> {
@@ -88,12 +99,7 @@ pub fn sweep_events(conn: &mut DbConnection, cutoff: PrimitiveDateTime, limit: i
         }
         let oldest: Vec<Id> =
             sql::load(conn, "SELECT id, occurred_at FROM events ORDER BY id LIMIT ?", &[Bind::I64(limit)])?;
-        let held: Vec<Mark> = sql::load(
-            conn,
-            "SELECT CAST(COALESCE(MIN(cursor), 9223372036854775807) AS BIGINT) AS up_to FROM webhooks WHERE active",
-            &[],
-        )?;
-        let held = held.first().map_or(i64::MAX, |m| m.up_to);
+        let held = held_by_webhooks(conn)?;
         let Some(last) = oldest.iter().take_while(|e| e.occurred_at < cutoff && e.id <= held).map(|e| e.id).last()
         else {
             return Ok(Batch::Deleted(0));
