@@ -46,6 +46,7 @@ pub mod archives;
 pub mod sealed;
 pub mod sealing;
 // Monthly reports, month close (issue 27).
+pub mod report_roll;
 pub mod reports;
 // Personnel archives: use, supplements, transfer, digitisation (issue 23).
 pub mod archive_loans;

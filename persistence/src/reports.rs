@@ -48,10 +48,20 @@ pub struct Period<'a> {
     pub advanced_age_years: i32,
 }
 
-/// Every tally of the report of `p`, all sections.
+/// Every tally of the report of each of `periods` (one subtree), all sections: the people sections in one scan of
+/// the roll for all periods ([`crate::report_roll::people`]), the others per period ([`tallies`]).
+pub fn report_tallies(conn: &mut DbConnection, periods: &[Period<'_>]) -> RepoResult<Vec<Vec<Tally>>> {
+    let mut all = crate::report_roll::people(conn, periods)?;
+    for (p, out) in periods.iter().zip(all.iter_mut()) {
+        out.extend(tallies(conn, p)?);
+    }
+    Ok(all)
+}
+
+/// The tallies of the report of `p` that are not counted from the roll itself: flagged special groups,
+/// certifications and status changes in the month, deaths, care and funds.
 pub fn tallies(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
     let mut out = Vec::new();
-    out.extend(roll(conn, p)?);
     out.extend(special_groups(conn, p)?);
     out.extend(certification(conn, p)?);
     out.extend(deaths(conn, p)?);
@@ -60,42 +70,13 @@ pub fn tallies(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>
     Ok(out)
 }
 
-fn scope<'a>(p: &'a Period<'a>, upper: &'a str) -> [Bind<'a>; 2] {
-    [Bind::Text(p.scope_path), Bind::Text(upper)]
-}
-
 const IN_SCOPE: &str = "j.path >= ? AND j.path < ?";
 
-/// Roll counts of people on the roll now, by category, management level, sex and age band on `on`.
-pub fn roll(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
-    let upper = crate::jurisdictions::subtree_upper(p.scope_path);
-    let mut out = Vec::new();
-    for (section, column) in [("category", "r.category"), ("management_level", "r.management_level"), ("sex", "r.sex")]
-    {
-        let q = format!(
-            "SELECT j.path AS path, '{section}' AS section, {column} AS key, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(0 AS BIGINT) AS fen FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-             WHERE {IN_SCOPE} AND r.on_roll GROUP BY j.path, {column}"
-        );
-        out.extend(sql::load::<Tally>(conn, &q, &scope(p, &upper))?);
-    }
-    let band = rules::age_band_sql("r.birth_date", p.bands);
-    let q = format!(
-        "SELECT path, 'age_band' AS section, band AS key, CAST(COUNT(*) AS BIGINT) AS n, CAST(0 AS BIGINT) AS fen \
-         FROM (SELECT j.path AS path, {band} AS band FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-         WHERE {IN_SCOPE} AND r.on_roll) t GROUP BY path, band"
-    );
-    let mut binds: Vec<Bind<'_>> = rules::age_band_binds(p.bands, p.on).into_iter().map(Bind::Date).collect();
-    binds.extend(scope(p, &upper));
-    out.extend(sql::load::<Tally>(conn, &q, &binds)?);
-    Ok(out)
-}
-
-/// People on the roll in each special group on `on`: the dated flags in force, advanced age computed from the
-/// birth date, party members from the field (GUIDE 第四章五).
+/// People on the roll in each flagged special group on `on`: the dated flags in force (GUIDE 第四章五; advanced age
+/// and party members, computed from the birth date and the field, are counted by [`crate::report_roll::people`]).
 pub fn special_groups(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
     let upper = crate::jurisdictions::subtree_upper(p.scope_path);
-    let mut out = sql::load::<Tally>(
+    sql::load::<Tally>(
         conn,
         &format!(
             "SELECT j.path AS path, 'special_group' AS section, g.group_code AS key, \
@@ -105,57 +86,15 @@ pub fn special_groups(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec
             rules::flag_in_force_sql("g.from_date", "g.to_date")
         ),
         &[Bind::Text(p.scope_path), Bind::Text(&upper), Bind::Date(p.on), Bind::Date(p.on)],
-    )?;
-    let old = rules::age_at_least_sql("r.birth_date");
-    out.extend(sql::load::<Tally>(
-        conn,
-        &format!(
-            "SELECT j.path AS path, 'special_group' AS section, 'advanced_age' AS key, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(0 AS BIGINT) AS fen FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-             WHERE {IN_SCOPE} AND r.on_roll AND {old} GROUP BY j.path"
-        ),
-        &[
-            Bind::Text(p.scope_path),
-            Bind::Text(&upper),
-            Bind::Date(domain::born_on_or_before_for_age(p.on, p.advanced_age_years)),
-        ],
-    )?);
-    out.extend(sql::load::<Tally>(
-        conn,
-        &format!(
-            "SELECT j.path AS path, 'special_group' AS section, 'party_member' AS key, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(0 AS BIGINT) AS fen FROM retirees r JOIN jurisdictions j ON j.code = r.community_code \
-             WHERE {IN_SCOPE} AND r.on_roll AND r.party_member GROUP BY j.path"
-        ),
-        &scope(p, &upper),
-    )?);
-    Ok(out)
+    )
 }
 
-/// Certification: due in the month (last valid day in it), overdue on `on`, certified in the month by method,
-/// pensions suspended and resumed in the month (with the back-pay granted), CS Art. 16(2), 32.
+/// Certification: certified in the month by method, pensions suspended and resumed in the month (with the back-pay
+/// granted), CS Art. 16(2), 32 (due and overdue are counted by [`crate::report_roll::people`]).
 pub fn certification(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
     let upper = crate::jurisdictions::subtree_upper(p.scope_path);
-    let roll = "FROM retirees r JOIN jurisdictions j ON j.code = r.community_code WHERE j.path >= ? AND j.path < ? \
-                AND r.on_roll";
     let zero = "CAST(0 AS BIGINT) AS fen";
-    let mut out = sql::load::<Tally>(
-        conn,
-        &format!(
-            "SELECT j.path AS path, 'certification' AS section, 'due' AS key, CAST(COUNT(*) AS BIGINT) AS n, {zero} \
-             {roll} AND r.certified_until >= ? AND r.certified_until <= ? GROUP BY j.path"
-        ),
-        &[Bind::Text(p.scope_path), Bind::Text(&upper), Bind::Date(p.first), Bind::Date(p.last)],
-    )?;
-    out.extend(sql::load::<Tally>(
-        conn,
-        &format!(
-            "SELECT j.path AS path, 'certification' AS section, 'overdue' AS key, CAST(COUNT(*) AS BIGINT) AS n, \
-             {zero} {roll} AND {} GROUP BY j.path",
-            rules::overdue_sql("r.certified_until")
-        ),
-        &[Bind::Text(p.scope_path), Bind::Text(&upper), Bind::Date(p.on)],
-    )?);
+    let mut out = Vec::new();
     out.extend(sql::load::<Tally>(
         conn,
         &format!(

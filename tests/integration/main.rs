@@ -59,6 +59,7 @@ mod partitions;
 mod read_replica;
 mod replicas;
 // Monthly reports, month close (issue 27).
+mod report_periods;
 mod reports;
 // Community services (issue 25).
 mod activities;

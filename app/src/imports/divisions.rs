@@ -261,6 +261,9 @@ pub fn import(
     if mode == Mode::Atomic && !errors.is_empty() {
         return Err(report_error(errors));
     }
+    if counts.created + counts.updated > 0 {
+        repo::refresh_statistics(conn)?;
+    }
     errors.sort_by_key(|(_, line)| *line);
     Ok(ImportReport {
         mode,

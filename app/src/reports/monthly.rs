@@ -261,28 +261,49 @@ fn intern(s: String) -> &'static str {
     leaked
 }
 
-/// The figures of every section of node `node` for the month starting `month`, judged on `on`.
-pub(crate) fn compute(
+/// The figures of every section of node `node` for each month of `months`, each judged on its as-of day for `today`
+/// ([`rules::as_of`]): the people sections of all of them come from one scan of the roll
+/// ([`repo::report_tallies`]), so the comparison months and the corrections cost no further scan of it.
+pub(crate) fn compute_months(
     conn: &mut DbConnection,
     caller: &Caller,
     node: &Jurisdiction,
-    month: Date,
-    on: Date,
-) -> Result<Vec<Figures>, AppError> {
-    let policy = crate::policy_book::policy_at(conn, &node.path, on)?;
-    let bands = policy.reports.bands();
-    let advanced = i32::try_from(policy.advanced_age_years.value).map_err(AppError::internal)?;
+    months: &[Date],
+    today: Date,
+) -> Result<Vec<Vec<Figures>>, AppError> {
     let children = persistence::jurisdictions::children(conn, &node.code, None, i64::MAX)?;
     let rows = Rows { children, node: node.clone() };
-    let period = Period {
-        scope_path: &node.path,
-        first: rules::month_start(month),
-        last: rules::month_end(month),
-        on,
-        bands: &bands,
-        advanced_age_years: advanced,
-    };
-    let t = repo::tallies(conn, &period)?;
+    let mut asked = Vec::with_capacity(months.len());
+    for month in months {
+        let on = rules::as_of(*month, today);
+        let policy = crate::policy_book::policy_at(conn, &node.path, on)?;
+        let advanced = i32::try_from(policy.advanced_age_years.value).map_err(AppError::internal)?;
+        asked.push((*month, on, policy.reports.bands(), advanced));
+    }
+    let periods: Vec<Period<'_>> = asked
+        .iter()
+        .map(|(month, on, bands, advanced)| Period {
+            scope_path: &node.path,
+            first: rules::month_start(*month),
+            last: rules::month_end(*month),
+            on: *on,
+            bands,
+            advanced_age_years: *advanced,
+        })
+        .collect();
+    let tallies = repo::report_tallies(conn, &periods)?;
+    periods.iter().zip(&tallies).map(|(period, t)| compute(conn, caller, &rows, period, t)).collect()
+}
+
+/// The figures of every section of the node of `rows` for `period`, from its tallies `t`.
+fn compute(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    rows: &Rows,
+    period: &Period<'_>,
+    t: &[Tally],
+) -> Result<Vec<Figures>, AppError> {
+    let (node, bands) = (&rows.node, period.bands);
     let mut out = Vec::new();
 
     let enum_cols = |section: &'static str, all: Vec<(&'static str, &'static str)>| {
@@ -290,30 +311,30 @@ pub(crate) fn compute(
     };
     let categories = Category::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect();
     out.push(with_total(
-        tally_section(&rows, &t, "roll_category", "人员类别", enum_cols("category", categories)),
+        tally_section(rows, t, "roll_category", "人员类别", enum_cols("category", categories)),
         "在册合计",
     ));
     let levels = ManagementLevel::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect();
     out.push(with_total(
-        tally_section(&rows, &t, "roll_management_level", "管理层级", enum_cols("management_level", levels)),
+        tally_section(rows, t, "roll_management_level", "管理层级", enum_cols("management_level", levels)),
         "在册合计",
     ));
     let sexes = Sex::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect();
-    out.push(with_total(tally_section(&rows, &t, "roll_sex", "性别", enum_cols("sex", sexes)), "在册合计"));
-    let band_cols = rules::band_bounds(&bands)
+    out.push(with_total(tally_section(rows, t, "roll_sex", "性别", enum_cols("sex", sexes)), "在册合计"));
+    let band_cols = rules::band_bounds(bands)
         .into_iter()
         .map(|b| {
             count(
-                intern(format!("age_{}", rules::band_code(b, &bands))),
-                intern(rules::band_label_zh(b, &bands)),
+                intern(format!("age_{}", rules::band_code(b, bands))),
+                intern(rules::band_label_zh(b, bands)),
                 "age_band",
                 intern(b.to_string()),
             )
         })
         .collect();
-    out.push(with_total(tally_section(&rows, &t, "roll_age_band", "年龄段", band_cols), "在册合计"));
+    out.push(with_total(tally_section(rows, t, "roll_age_band", "年龄段", band_cols), "在册合计"));
     let groups = SpecialGroup::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect();
-    out.push(tally_section(&rows, &t, "special_groups", "特殊群体", enum_cols("special_group", groups)));
+    out.push(tally_section(rows, t, "special_groups", "特殊群体", enum_cols("special_group", groups)));
 
     // Movements: the movement report of the node, row by row.
     let mv = crate::movement_report::movement_report(conn, caller, &node.code, period.first)?;
@@ -347,7 +368,7 @@ pub(crate) fn compute(
             *a += b;
         }
     }
-    out.push(figures(&rows, "movements", "人员变动", mv_cols, mv_values));
+    out.push(figures(rows, "movements", "人员变动", mv_cols, mv_values));
 
     let cert_cols = vec![
         count("due", "本月到期", "certification", "due"),
@@ -358,20 +379,20 @@ pub(crate) fn compute(
     ];
     let methods: Vec<_> =
         CertificationMethod::ALL.iter().map(|m| count(m.as_str(), m.label_zh(), "certified_by", m.as_str())).collect();
-    let mut cert_values = tally_values(&rows, &t, &cert_cols);
-    let method_values = tally_values(&rows, &t, &methods);
+    let mut cert_values = tally_values(rows, t, &cert_cols);
+    let method_values = tally_values(rows, t, &methods);
     // The certified total (all methods) goes into the certification section, after "due".
     for (v, m) in cert_values.iter_mut().zip(&method_values) {
         v.insert(1, m.iter().sum());
     }
     let mut cert_plain = plain(cert_cols);
     cert_plain.insert(1, ("certified".to_owned(), "本月已认证".to_owned(), ValueKind::Count));
-    out.push(figures(&rows, "certification", "资格认证", cert_plain, cert_values));
-    out.push(figures(&rows, "certified_by", "认证方式", plain(methods), method_values));
+    out.push(figures(rows, "certification", "资格认证", cert_plain, cert_values));
+    out.push(figures(rows, "certified_by", "认证方式", plain(methods), method_values));
 
     out.push(tally_section(
-        &rows,
-        &t,
+        rows,
+        t,
         "deaths",
         "死亡",
         vec![
@@ -393,10 +414,10 @@ pub(crate) fn compute(
             k.as_str(),
         ));
     }
-    out.push(tally_section(&rows, &t, "condolences", "慰问", condolence_cols));
+    out.push(tally_section(rows, t, "condolences", "慰问", condolence_cols));
     out.push(tally_section(
-        &rows,
-        &t,
+        rows,
+        t,
         "visits_groups",
         "走访与自管小组",
         vec![
@@ -414,8 +435,8 @@ pub(crate) fn compute(
     ];
     let spent_cols: Vec<_> =
         FundUse::ALL.iter().map(|u| money(u.as_str(), u.label_zh(), "fund_spent", u.as_str())).collect();
-    let mut fund_values = tally_values(&rows, &t, &fund_cols);
-    let spent_values = tally_values(&rows, &t, &spent_cols);
+    let mut fund_values = tally_values(rows, t, &fund_cols);
+    let spent_values = tally_values(rows, t, &spent_cols);
     for (v, s) in fund_values.iter_mut().zip(&spent_values) {
         let balance = v[0] - v[1];
         v.insert(1, s.iter().sum());
@@ -424,8 +445,8 @@ pub(crate) fn compute(
     let mut fund_plain = plain(fund_cols);
     fund_plain.insert(1, ("spent_month".to_owned(), "本月支出".to_owned(), ValueKind::Money));
     fund_plain.push(("balance".to_owned(), "预算结余".to_owned(), ValueKind::Money));
-    let fund = figures(&rows, "fund", "经费", fund_plain, fund_values);
-    let spent = figures(&rows, "fund_spent", "本月经费支出", plain(spent_cols), spent_values);
+    let fund = figures(rows, "fund", "经费", fund_plain, fund_values);
+    let spent = figures(rows, "fund_spent", "本月经费支出", plain(spent_cols), spent_values);
     out.push(fund);
     out.push(spent);
     Ok(out)
@@ -483,26 +504,15 @@ fn totals(report: &MonthlyReport) -> BTreeMap<String, Vec<String>> {
     report.sections.iter().map(|s| (s.code.clone(), s.total.values.clone())).collect()
 }
 
-/// The totals per section of a month for comparison: a closed month's snapshot, else counted now.
-fn totals_of(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    node: &Jurisdiction,
-    month: Date,
-    today: Date,
-) -> Result<BTreeMap<String, Vec<String>>, AppError> {
-    if let Some(filed) = super::close::snapshot_of(conn, &node.code, month)? {
-        return Ok(totals(&filed));
-    }
-    let on = rules::as_of(month, today);
-    let figures = compute(conn, caller, node, month, on)?;
-    Ok(figures
+/// The totals per section of figures counted now, rendered.
+fn totals_counted(figures: &[Figures]) -> BTreeMap<String, Vec<String>> {
+    figures
         .iter()
         .map(|f| {
             let t = f.total();
             (f.code.to_owned(), f.columns.iter().zip(&t).map(|((_, _, k), v)| render(*k, *v)).collect())
         })
-        .collect())
+        .collect()
 }
 
 /// The report of `node`'s `month` counted now (what a close freezes), with the comparison totals.
@@ -513,31 +523,74 @@ pub(crate) fn counted(
     month: Date,
     today: Date,
 ) -> Result<MonthlyReport, AppError> {
-    let on = rules::as_of(month, today);
-    let now = compute(conn, caller, node, month, on)?;
-    let previous = totals_of(conn, caller, node, rules::previous_month(month), today)?;
-    let last_year = totals_of(conn, caller, node, rules::same_month_last_year(month), today)?;
-    Ok(assemble(node, month, on, &now, &previous, &last_year))
+    Ok(counted_with(conn, caller, node, month, today, &[])?.0)
 }
 
-/// How many closed months before an open one are checked for corrections.
-const CORRECTION_MONTHS: usize = 12;
-
-/// Corrections of the closed months just before `month` (back to the first open one): their totals counted now
-/// against their snapshots.
-fn corrections(
+/// [`counted`], and the figures of the months `more` counted in the same pass. The comparison months are a closed
+/// month's snapshot, else counted now.
+fn counted_with(
     conn: &mut DbConnection,
     caller: &Caller,
     node: &Jurisdiction,
     month: Date,
     today: Date,
-) -> Result<Vec<Correction>, AppError> {
+    more: &[Date],
+) -> Result<(MonthlyReport, Vec<Vec<Figures>>), AppError> {
+    let compared = [rules::previous_month(month), rules::same_month_last_year(month)];
+    let mut filed = Vec::with_capacity(compared.len());
+    let mut months = vec![month];
+    for m in compared {
+        let snapshot = super::close::snapshot_of(conn, &node.code, m)?;
+        if snapshot.is_none() {
+            months.push(m);
+        }
+        filed.push(snapshot);
+    }
+    let asked = months.len();
+    months.extend_from_slice(more);
+    let mut figures = compute_months(conn, caller, node, &months, today)?;
+    let extra = figures.split_off(asked);
+    let mut counted = figures.into_iter();
+    let now = counted.next().ok_or_else(|| AppError::internal("the month's figures are missing"))?;
+    let mut comparison = Vec::with_capacity(compared.len());
+    for snapshot in filed {
+        comparison.push(match snapshot {
+            Some(f) => totals(&f),
+            None => totals_counted(
+                &counted.next().ok_or_else(|| AppError::internal("a comparison month's figures are missing"))?,
+            ),
+        });
+    }
+    let [previous, last_year] =
+        <[_; 2]>::try_from(comparison).map_err(|_| AppError::internal("two comparison months"))?;
+    Ok((assemble(node, month, rules::as_of(month, today), &now, &previous, &last_year), extra))
+}
+
+/// How many closed months before an open one are checked for corrections.
+const CORRECTION_MONTHS: usize = 12;
+
+/// The closed months just before `month` (back to the first open one, at most [`CORRECTION_MONTHS`]) with their
+/// snapshots, the newest first.
+fn closed_before(
+    conn: &mut DbConnection,
+    node: &Jurisdiction,
+    month: Date,
+) -> Result<Vec<(Date, MonthlyReport)>, AppError> {
     let mut out = Vec::new();
     let mut m = rules::previous_month(month);
     for _ in 0..CORRECTION_MONTHS {
         let Some(filed) = super::close::snapshot_of(conn, &node.code, m)? else { break };
-        let now = compute(conn, caller, node, m, rules::as_of(m, today))?;
-        for f in &now {
+        out.push((m, filed));
+        m = rules::previous_month(m);
+    }
+    Ok(out)
+}
+
+/// Corrections of the closed months: each snapshot's totals against the same month's figures counted now.
+fn corrections(closed: &[(Date, MonthlyReport)], now: &[Vec<Figures>]) -> Vec<Correction> {
+    let mut out = Vec::new();
+    for ((m, filed), now) in closed.iter().zip(now) {
+        for f in now {
             let Some(section) = filed.sections.iter().find(|s| s.code == f.code) else { continue };
             let total = f.total();
             for ((code, _, kind), value) in f.columns.iter().zip(&total) {
@@ -550,7 +603,7 @@ fn corrections(
                     .unwrap_or(0);
                 if before != *value {
                     out.push(Correction {
-                        month: rules::month_code(m),
+                        month: rules::month_code(*m),
                         section: f.code.to_owned(),
                         column: code.clone(),
                         filed: render(*kind, before),
@@ -560,14 +613,13 @@ fn corrections(
                 }
             }
         }
-        m = rules::previous_month(m);
     }
-    Ok(out)
+    out
 }
 
 /// The monthly report of node `code` (in the caller's subtree, else 422 `jurisdiction_not_found`) for `month`: the
 /// snapshot filed at close when the month is closed; else counted now, with the corrections of the closed months
-/// just before it.
+/// just before it (all months counted in one pass).
 pub fn monthly_report(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -582,8 +634,10 @@ pub fn monthly_report(
         filed.corrections = Vec::new();
         return Ok(filed);
     }
-    let mut report = counted(conn, caller, &node, month, today)?;
-    report.corrections = corrections(conn, caller, &node, month, today)?;
+    let closed = closed_before(conn, &node, month)?;
+    let months: Vec<Date> = closed.iter().map(|(m, _)| *m).collect();
+    let (mut report, now) = counted_with(conn, caller, &node, month, today, &months)?;
+    report.corrections = corrections(&closed, &now);
     Ok(report)
 }
 
