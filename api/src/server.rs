@@ -40,9 +40,9 @@ pub struct Started {
     /// The webhook dispatcher of this replica (`WEBHOOK_DISPATCH`); dropping it stops delivery.
     pub dispatcher: Option<crate::webhook_dispatch::Dispatcher>,
     /// The retention sweep of this replica (issue 21.12); dropping it stops it.
-    pub retention: Option<app::retention::Sweeper>,
+    pub retention: Option<app::periodic::Periodic>,
     /// The partition job of this replica on PostgreSQL (issue 28); dropping it stops it.
-    pub partitions: Option<app::partitions::Job>,
+    pub partitions: Option<app::periodic::Periodic>,
 }
 
 /// Starts serving on `listener` (or `config.bind_addr` when `None`).

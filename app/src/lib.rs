@@ -37,6 +37,7 @@ pub mod petitions;
 // Elderly care services (issue 26).
 pub mod elder_care;
 pub mod partitions;
+pub mod periodic;
 pub mod policies;
 pub mod policy_book;
 pub mod precondition;

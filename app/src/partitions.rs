@@ -13,8 +13,6 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use flate2::Compression;
@@ -24,6 +22,7 @@ use persistence::{DbConnection, Pool};
 use time::Date;
 
 use crate::AppError;
+use crate::periodic::{First, Periodic};
 
 /// Settings of the partition job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,21 +189,9 @@ fn archive(conn: &mut DbConnection, month: Date, path: &Path) -> Result<i64, App
     Ok(rows)
 }
 
-/// The partition job of this replica; dropping it stops it.
-#[derive(Debug)]
-pub struct Job {
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Job {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
 /// Starts the job on a thread of its own (first run at once); `None` when it is off, the pool is not PostgreSQL or
 /// the thread cannot start.
-pub fn spawn(pool: Pool, settings: Partitioning, clock: crate::clock::Clock) -> Option<Job> {
+pub fn spawn(pool: Pool, settings: Partitioning, clock: crate::clock::Clock) -> Option<Periodic> {
     if !settings.enabled {
         return None;
     }
@@ -212,38 +199,21 @@ pub fn spawn(pool: Pool, settings: Partitioning, clock: crate::clock::Clock) -> 
     if !postgres {
         return None;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let spawned = std::thread::Builder::new().name("partitions".into()).spawn(move || {
-        let tick = Duration::from_millis(250);
-        let mut waited = settings.every;
-        while !flag.load(Ordering::SeqCst) {
-            if waited >= settings.every {
-                waited = Duration::ZERO;
-                let result = pool
-                    .get()
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut conn| run(&mut conn, clock.now().date(), &settings).map_err(|e| e.to_string()));
-                match result {
-                    Ok(r) if !r.created.is_empty() || !r.dropped.is_empty() => log::info!(
-                        "partitions: created {:?}, archived {}, dropped {:?}",
-                        r.created,
-                        r.archived.len(),
-                        r.dropped
-                    ),
-                    Ok(_) => {}
-                    Err(e) => log::warn!("partition job failed (next try in {} s): {e}", settings.every.as_secs()),
-                }
-            }
-            std::thread::sleep(tick);
-            waited += tick;
+    let every = settings.every;
+    crate::periodic::spawn("partitions", every, First::Now, move || {
+        let result = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| run(&mut conn, clock.now().date(), &settings).map_err(|e| e.to_string()));
+        match result {
+            Ok(r) if !r.created.is_empty() || !r.dropped.is_empty() => log::info!(
+                "partitions: created {:?}, archived {}, dropped {:?}",
+                r.created,
+                r.archived.len(),
+                r.dropped
+            ),
+            Ok(_) => {}
+            Err(e) => log::warn!("partition job failed (next try in {} s): {e}", settings.every.as_secs()),
         }
-    });
-    match spawned {
-        Ok(_) => Some(Job { stop }),
-        Err(e) => {
-            log::error!("cannot start the partition job: {e}");
-            None
-        }
-    }
+    })
 }

@@ -3,14 +3,13 @@
 //! short transaction, so writers never wait long; replicas sweeping at once take turns per batch
 //! ([`persistence::retention`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use persistence::retention::{self, Batch};
 use persistence::{DbConnection, Pool};
 
 use crate::AppError;
+use crate::periodic::{First, Periodic};
 
 /// Retention settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,54 +51,23 @@ pub fn sweep(conn: &mut DbConnection, now: time::PrimitiveDateTime, r: &Retentio
     Ok(swept)
 }
 
-/// The sweeper of this replica; dropping it stops it.
-#[derive(Debug)]
-pub struct Sweeper {
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Sweeper {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
 /// Starts sweeping on a thread of its own, the first sweep one period after the start; `None` when nothing is to be
 /// deleted or the thread cannot start.
-pub fn spawn(pool: Pool, r: Retention) -> Option<Sweeper> {
+pub fn spawn(pool: Pool, r: Retention) -> Option<Periodic> {
     if r.event_days.is_none() && r.webhook_attempt_days.is_none() {
         return None;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let spawned = std::thread::Builder::new().name("retention".into()).spawn(move || {
-        let tick = Duration::from_millis(250);
-        let mut waited = Duration::ZERO;
-        while !flag.load(Ordering::SeqCst) {
-            std::thread::sleep(tick);
-            waited += tick;
-            if waited < r.every {
-                continue;
+    crate::periodic::spawn("retention", r.every, First::AfterOnePeriod, move || {
+        let result = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| sweep(&mut conn, persistence::now_utc(), &r).map_err(|e| e.to_string()));
+        match result {
+            Ok(s) if s.events + s.webhook_attempts > 0 => {
+                log::info!("retention: deleted {} events and {} webhook attempts", s.events, s.webhook_attempts)
             }
-            waited = Duration::ZERO;
-            let result = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|mut conn| sweep(&mut conn, persistence::now_utc(), &r).map_err(|e| e.to_string()));
-            match result {
-                Ok(s) if s.events + s.webhook_attempts > 0 => {
-                    log::info!("retention: deleted {} events and {} webhook attempts", s.events, s.webhook_attempts)
-                }
-                Ok(_) => {}
-                Err(e) => log::warn!("retention sweep failed (next try in {} s): {e}", r.every.as_secs()),
-            }
+            Ok(_) => {}
+            Err(e) => log::warn!("retention sweep failed (next try in {} s): {e}", r.every.as_secs()),
         }
-    });
-    match spawned {
-        Ok(_) => Some(Sweeper { stop }),
-        Err(e) => {
-            log::error!("cannot start the retention sweep: {e}");
-            None
-        }
-    }
+    })
 }
