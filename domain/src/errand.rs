@@ -129,7 +129,7 @@ pub fn is_overdue(status: ErrandStatus, due: Option<Date>, today: Date) -> bool 
 }
 
 /// The last day of the month of `day`.
-fn month_end(day: Date) -> Date {
+pub fn month_end(day: Date) -> Date {
     add_months(month_of(day), 1).and_then(|n| n.previous_day()).unwrap_or(day)
 }
 

@@ -31,6 +31,7 @@ use domain::archive::{
 };
 use domain::archive_batch::BatchStatus;
 use domain::assistance::{AssistanceKind, ReferralStatus};
+use domain::errand::{ErrandKind, ErrandStatus};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
@@ -230,6 +231,9 @@ stored_codes!(
     AllowanceStatus,
     AssistanceKind,
     ReferralStatus,
+    // Community services (issue 25): tracked errands.
+    ErrandKind,
+    ErrandStatus,
 );
 
 #[cfg(test)]

@@ -7,6 +7,11 @@
 //! city pool serves any district); a service is recorded at a node of the recorder's subtree, and the hours a
 //! caller sees are those given in its subtree. Writing needs `volunteer.manage`, reading `retiree.read`.
 
+// Issue 25: services linked to visits and activities.
+pub mod links;
+
+pub use links::LinkedServiceView;
+
 use domain::events::EventType;
 use domain::volunteer::{self, VolunteerError};
 use domain::{ErrorCode, Permission};
@@ -83,7 +88,7 @@ pub struct VolunteerView {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"served_on": "2026-12-05", "jurisdiction": "350203001001", "retiree_id": 43,
-    "activity_id": null, "what": "陪同就医", "hours": "2.5"}))]
+    "activity_id": null, "visit_id": 7, "what": "陪同走访", "hours": "2.5"}))]
 pub struct ServiceInput {
     /// Day (`YYYY-MM-DD`), not in the future.
     #[schema(format = Date)]
@@ -92,8 +97,11 @@ pub struct ServiceInput {
     pub jurisdiction: Option<String>,
     /// Whom (a retiree in the caller's subtree), if one person.
     pub retiree_id: Option<i64>,
-    /// The activity served at, in the caller's subtree.
+    /// The activity served at, in the caller's subtree, held on `served_on` (else 422 `date_mismatch`).
     pub activity_id: Option<i64>,
+    /// The visit served on: a visit in the caller's subtree (of `retiree_id` when given; else 422
+    /// `visit_not_found`) made on `served_on` (else 422 `date_mismatch`).
+    pub visit_id: Option<i64>,
     /// What, 1-200 characters.
     pub what: String,
     /// Hours (`"2"`, `"2.5"`): above 0, at most 24, one decimal (422 `hours_out_of_range`).
@@ -103,7 +111,7 @@ pub struct ServiceInput {
 /// A recorded service.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 11, "volunteer_id": 4, "served_on": "2026-12-05", "jurisdiction": "350203001001",
-    "retiree_id": 43, "activity_id": null, "what": "陪同就医", "hours": "2.5"}))]
+    "retiree_id": 43, "activity_id": null, "visit_id": 7, "what": "陪同走访", "hours": "2.5"}))]
 pub struct ServiceView {
     /// Id.
     pub id: i64,
@@ -118,6 +126,8 @@ pub struct ServiceView {
     pub retiree_id: Option<i64>,
     /// Activity.
     pub activity_id: Option<i64>,
+    /// Visit.
+    pub visit_id: Option<i64>,
     /// What.
     pub what: String,
     /// Hours.
@@ -278,12 +288,8 @@ pub fn add_service(
     if let Some(r) = asked.body.retiree_id {
         referenced_retiree(conn, caller, r, "/retiree_id")?;
     }
-    if let Some(a) = asked.body.activity_id {
-        persistence::activities::find_activity(conn, a, &caller.scope_path).map_err(|e| match e {
-            persistence::RepoError::NotFound => AppError::field(FieldError::of("/activity_id", ErrorCode::NotFound)),
-            other => other.into(),
-        })?;
-    }
+    let b = &asked.body;
+    links::check_links(conn, caller, asked.served_on, b.retiree_id, b.visit_id, b.activity_id)?;
     let tenths = i32::try_from(asked.tenths).map_err(AppError::internal)?;
     let new = NewService {
         volunteer_id: v.id,
@@ -295,6 +301,7 @@ pub fn add_service(
         tenths,
         created_by: caller.login.clone(),
         created_at: persistence::now_utc(),
+        visit_id: asked.body.visit_id,
     };
     let service_id = repo::add_service(conn, &new)?;
     let mut entry = caller.audit("volunteer.service", "volunteer", v.id, &node.path);
@@ -319,6 +326,7 @@ pub fn add_service(
                     "service_id": service_id,
                     "served_on": new.served_on.to_string(),
                     "activity_id": new.activity_id,
+                    "visit_id": new.visit_id,
                     "hours": volunteer::hours_text(i64::from(tenths)),
                 }),
             },
@@ -331,6 +339,7 @@ pub fn add_service(
         jurisdiction: new.community_code,
         retiree_id: new.retiree_id,
         activity_id: new.activity_id,
+        visit_id: new.visit_id,
         what: new.what,
         hours: volunteer::hours_text(i64::from(tenths)),
     })
