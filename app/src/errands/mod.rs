@@ -27,6 +27,7 @@ use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
 
 pub use act::{open, open_on_transfer, step};
+// The checked inputs travel from the API into the use cases.
 pub use lists::{CandidateView, ErrandListQuery, candidates, export, get, list};
 
 /// Most materials on one errand.

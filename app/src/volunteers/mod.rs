@@ -371,6 +371,8 @@ pub enum FileList {
     Volunteers,
     /// The hours per volunteer of a year.
     Hours,
+    /// The service records of a year, with their visit and activity (issue 25).
+    Services,
 }
 
 /// The columns of the volunteer list, as exported and imported.
@@ -390,6 +392,19 @@ const HOURS_COLUMNS: [Column; 6] = [
     Column::number("year", "年度"),
     Column::number("hours", "服务时长（小时）"),
     Column::number("services", "服务次数"),
+];
+
+const SERVICE_COLUMNS: [Column; 10] = [
+    Column::text("id", "服务记录编号"),
+    Column::text("volunteer_id", "志愿者编号"),
+    Column::text("name", "姓名"),
+    Column::date("served_on", "服务日期"),
+    Column::text("jurisdiction", "服务地点"),
+    Column::text("retiree_id", "服务对象编号"),
+    Column::text("visit_id", "走访编号"),
+    Column::text("activity_id", "活动编号"),
+    Column::text("what", "服务内容"),
+    Column::number("hours", "服务时长（小时）"),
 ];
 
 /// The list `which` as a file (Chinese headers with `labels=zh`); audited `volunteer.export`.
@@ -436,6 +451,34 @@ pub fn export(
                 })
                 .collect::<Vec<_>>();
             ("志愿服务时长", "volunteer-hours", HOURS_COLUMNS.to_vec(), rows)
+        }
+        FileList::Services => {
+            let bad = |_| AppError::field(FieldError::of("year", ErrorCode::InvalidValue));
+            let filter = repo::ServiceFilter {
+                from: Some(Date::from_calendar_date(year, Month::January, 1).map_err(bad)?),
+                to: Some(Date::from_calendar_date(year, Month::December, 31).map_err(bad)?),
+                ..repo::ServiceFilter::default()
+            };
+            let opt = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+            let rows = repo::services(conn, &caller.scope_path, filter, MAX_FILE_ROWS)?
+                .into_iter()
+                .map(links::linked_view)
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.volunteer_id.to_string(),
+                        s.volunteer_name,
+                        s.served_on.to_string(),
+                        s.jurisdiction,
+                        opt(s.retiree_id),
+                        opt(s.visit_id),
+                        opt(s.activity_id),
+                        s.what,
+                        s.hours,
+                    ]
+                })
+                .collect::<Vec<_>>();
+            ("志愿服务记录", "volunteer-services", SERVICE_COLUMNS.to_vec(), rows)
         }
     };
     let count = rows.len();
