@@ -15,8 +15,8 @@
 use time::Date;
 
 use crate::RuleViolation;
-use crate::pension::{add_months, month_of};
 use crate::age_on;
+use crate::pension::{add_months, month_of};
 
 crate::code_enum! {
     /// What the errand is.

@@ -31,12 +31,12 @@ use domain::archive::{
 };
 use domain::archive_batch::BatchStatus;
 use domain::assistance::{AssistanceKind, ReferralStatus};
-use domain::errand::{ErrandKind, ErrandStatus};
 use domain::care::GroupBasis;
 use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
     CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
 };
+use domain::errand::{ErrandKind, ErrandStatus};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::health::DisabilityLevel;
 use domain::high_age::ApplicationStatus as AllowanceStatus;

@@ -17,8 +17,8 @@ use crate::extract::{Json, page};
 use crate::state::AppState;
 
 pub use app::activities::{
-    ActivityDetail, ActivityInput, ActivityView, AttendanceInput, CountRow, InactiveView, ParticipantView, PlanInput, PlanView,
-    SignUpInput,
+    ActivityDetail, ActivityInput, ActivityView, AttendanceInput, CountRow, InactiveView, ParticipantView, PlanInput,
+    PlanView, SignUpInput,
 };
 
 const PLAN_CURSOR: &str = "ap";

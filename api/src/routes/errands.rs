@@ -32,7 +32,11 @@ const CANDIDATE_CURSOR: &str = "sc";
     responses((status = 201, body = ErrandView, headers(("Location" = String), ("ETag" = String))),
         crate::openapi::WriteErrors))]
 #[post("/errands")]
-pub async fn open(caller: Caller, state: web::Data<AppState>, body: Json<ErrandInput>) -> Result<HttpResponse, ApiError> {
+pub async fn open(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<ErrandInput>,
+) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::ErrandManage)?;
     let asked = app::errands::check(&body.0, today).map_err(ApiError::validation)?;
@@ -143,7 +147,11 @@ pub async fn candidates(
     params(("id" = i64, Path, description = "Errand id")),
     responses((status = 200, body = ErrandView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/errands/{id}")]
-pub async fn get_one(caller: Caller, state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     app::errands::require_read(&caller)?;
     let id = path.into_inner();

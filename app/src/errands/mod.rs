@@ -226,7 +226,11 @@ pub fn check_submission(body: &SubmissionInput, today: Date) -> Result<StepAsked
     let mut errors = Vec::new();
     let on = step_date(body.on.as_deref(), today, &mut errors);
     let materials = body.materials.as_deref().map(|m| check_materials(Some(m), &mut errors));
-    if errors.is_empty() { Ok(StepAsked { action: ErrandAction::Submit, on, reason: None, materials }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(StepAsked { action: ErrandAction::Submit, on, reason: None, materials })
+    } else {
+        Err(errors)
+    }
 }
 
 /// The checks of a result on `today`: a refusal names its reason.

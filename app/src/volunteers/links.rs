@@ -99,10 +99,11 @@ pub fn check_links(
         }
     }
     if let Some(id) = activity_id {
-        let (activity, _) = persistence::activities::find_activity(conn, id, &caller.scope_path).map_err(|e| match e {
-            RepoError::NotFound => AppError::field(FieldError::of("/activity_id", ErrorCode::NotFound)),
-            other => other.into(),
-        })?;
+        let (activity, _) =
+            persistence::activities::find_activity(conn, id, &caller.scope_path).map_err(|e| match e {
+                RepoError::NotFound => AppError::field(FieldError::of("/activity_id", ErrorCode::NotFound)),
+                other => other.into(),
+            })?;
         if activity.held_on != served_on {
             return Err(mismatch("活动", "activity", activity.held_on));
         }

@@ -78,10 +78,7 @@ impl Errands {
 pub fn default_errands() -> Errands {
     Errands {
         senior_card_age_years: Sourced::default_value(70),
-        due_days: ErrandKind::ALL
-            .iter()
-            .map(|k| ErrandDue { kind: *k, days: Sourced::default_value(None) })
-            .collect(),
+        due_days: ErrandKind::ALL.iter().map(|k| ErrandDue { kind: *k, days: Sourced::default_value(None) }).collect(),
     }
 }
 
