@@ -50,6 +50,19 @@ async fn set_days(app: &TestApp) {
 
 const ERRANDS: &str = "/api/v1/errands";
 
+/// A person of 鸿山 (350203001001) moved to community `to` by a transfer the `receiving` login applies for and
+/// completes; (person, transfer).
+async fn move_to(app: &TestApp, to: &str, receiving: &str, seq: u16) -> (i64, i64) {
+    let all = json!(["application_form", "residence_proof", "id_copy"]);
+    let id = app.create_retiree("siming", &retiree_body("350203001001", seq)).await["id"].as_i64().unwrap();
+    let idn = retiree_body("350203001001", seq)["id_number"].as_str().unwrap().to_owned();
+    let body = json!({"id_number": idn, "to_community": to, "documents": all});
+    let tid = app.post("/api/v1/transfers", receiving, &body).await.expect(201).body["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/transfers/{tid}/release"), "hongshan", &json!({})).await.expect(200);
+    app.post(&format!("/api/v1/transfers/{tid}/complete"), receiving, &json!({})).await.expect(200);
+    (id, tid)
+}
+
 both_backends! {
     async fn errands_open_submit_answer_worklists_jn_art_24(app: &TestApp) {
         let a = person(app, "siming", "350203001001", "19550101", 1).await;
@@ -163,7 +176,7 @@ both_backends! {
         assert_eq!(&f.bytes[..2], b"PK");
         app.get("/api/v1/exports/errands?status=done", "city").await.problem(422, "invalid_enum");
         app.get("/api/v1/exports/errands", "admin").await.problem(403, "forbidden");
-        assert_eq!(app.audit_count("errand.export"), 2);
+        assert_eq!(app.audit_count("errand.export"), 3);
 
         // The feed: no materials or reasons leave the service.
         let opened = events(app, "errand.opened").await;
@@ -176,20 +189,11 @@ both_backends! {
     }
 
     async fn a_transfer_between_districts_opens_the_continuation_jn_art_24(app: &TestApp) {
-        let all = json!(["application_form", "residence_proof", "id_copy"]);
-        let move_to = |to: &'static str, receiving: &'static str, seq: u16| async move {
-            let id = app.create_retiree("siming", &retiree_body("350203001001", seq)).await["id"].as_i64().unwrap();
-            let idn = retiree_body("350203001001", seq)["id_number"].as_str().unwrap().to_owned();
-            let tid = app.post("/api/v1/transfers", receiving, &json!({"id_number": idn, "to_community": to, "documents": all})).await.expect(201).body["id"].as_i64().unwrap();
-            app.post(&format!("/api/v1/transfers/{tid}/release"), "hongshan", &json!({})).await.expect(200);
-            app.post(&format!("/api/v1/transfers/{tid}/complete"), receiving, &json!({})).await.expect(200);
-            (id, tid)
-        };
         // Within the district (思明 → 思明): nothing to continue.
-        move_to("350203001004", "fengchaoshan", 30).await;
+        move_to(app, "350203001004", "fengchaoshan", 30).await;
         assert_eq!(app.count("errands"), 0);
         // 思明 → 湖里: the receiving community continues the relation (JN Art. 24(1) "医保关系续接").
-        let (id, tid) = move_to("350206001001", "huli", 31).await;
+        let (id, tid) = move_to(app, "350206001001", "huli", 31).await;
         let list = app.get(ERRANDS, "huli").await.expect(200);
         let e = &list.body["items"][0];
         assert_eq!((e["retiree_id"].as_i64(), e["kind"].as_str(), e["jurisdiction"].as_str(), e["transfer_id"].as_i64(), e["status"].as_str(), e["opened_on"].as_str()),
