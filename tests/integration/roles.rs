@@ -247,7 +247,9 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
         }
         // Community services (issue 25): tracked errands.
         Permission::ErrandManage => {
-            let id = app.create_retiree("siming", &retiree_body("350203001001", 900 + n)).await["id"].clone();
+            let mut body = retiree_body("350203001001", 900 + n);
+            body["id_number"] = json!(id_number("350203", "19520606", 900 + n));
+            let id = app.create_retiree("siming", &body).await["id"].clone();
             let body = json!({"retiree_id": id, "kind": "chronic_disease_qualification"}).to_string().into_bytes();
             app.request("POST", "/api/v1/errands", Some(token), &[json_type], Some(body)).await
         }
