@@ -48,7 +48,8 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "meta", description = "Enumerations with Chinese labels"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "high-age-allowance", description = "High-age allowance: applications, approval or refusal, the monthly list of people paid and amounts per community from the local policy's age bands (JN Art. 7(7))"),
-        (name = "assistance", description = "Assistance referral: people in hardship referred to civil affairs for 低保 or 特困, linked to the visit that found it, civil affairs' answers, the worklist of open referrals (JN Art. 7(8); GUIDE 走访制度)")
+        (name = "assistance", description = "Assistance referral: people in hardship referred to civil affairs for 低保 or 特困, linked to the visit that found it, civil affairs' answers, the worklist of open referrals (JN Art. 7(8); GUIDE 走访制度)"),
+        (name = "errands", description = "Tracked errands 代办事项: the senior preferential card, chronic/special disease and special-drug qualification, medical-insurance continuation (opened when a transfer between districts completes); submission, result, withdrawal, the overdue and senior-card worklists (JN Art. 7(5), 24; GUIDE 走访制度)")
     )
 )]
 pub struct ApiDoc;

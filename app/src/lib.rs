@@ -64,6 +64,8 @@ pub mod health_records;
 pub mod volunteers;
 // Community services (issue 25 part 4).
 pub mod assistance;
+// Community services (issue 25): tracked errands.
+pub mod errands;
 pub mod high_age;
 
 pub use caller::Caller;

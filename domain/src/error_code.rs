@@ -396,6 +396,12 @@ error_codes! {
     ReferralWrongStatus = "referral_wrong_status", 409, "Answer does not fit the referral's status", "该转介当前状态不能登记此结果", "the referral's status does not allow this answer";
     ReferralOpen = "referral_open", 409, "Person has an open referral of this kind", "该人员已有同类未办结的救助转介", "the person has an open referral of this kind";
     VisitNotFound = "visit_not_found", 422, "Visit absent, of another person or outside the subtree", "走访记录不存在、不属于该人员或不在您的管辖范围内", "no such visit of this person in your subtree";
+    // Community services (issue 25): tracked errands (JN Art. 7(5), 24; GUIDE 走访制度) and volunteer links (CS Art. 22).
+    ErrandWrongStatus = "errand_wrong_status", 409, "Step does not fit the errand's status", "该代办事项当前状态不能办理此步骤", "the errand's status does not allow this step";
+    ErrandOpen = "errand_open", 409, "Person has a pending errand of this kind", "该人员已有同类未办结的代办事项", "the person has a pending errand of this kind";
+    BeforeOpened = "before_opened", 422, "Date before the errand was opened", "日期不能早于代办事项的受理日期", "the date is before the errand was opened";
+    ErrandBelowAge = "errand_below_age", 422, "Below the senior card's age (GUIDE 走访制度)", "未达到代办老年优待证的年龄", "the person has not reached the senior card's age";
+    DateMismatch = "date_mismatch", 422, "Service date differs from the visit's or activity's date", "服务日期与走访或活动日期不一致", "the service date must equal the date of the visit or activity";
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -494,6 +500,11 @@ mod tests {
             Box::new(crate::archive_batch::BatchError::ArchiveNotInStore(archive::ArchiveStatus::OnLoan)),
             Box::new(crate::archive_batch::BatchError::AlreadyDigitised),
             Box::new(crate::archive_batch::BatchError::InOtherBatch),
+            // Community services (issue 25): tracked errands.
+            Box::new(crate::errand::ErrandError::WrongStatus(
+                crate::errand::ErrandStatus::Approved,
+                crate::errand::ErrandAction::Submit,
+            )),
         ];
         let fields: Vec<Box<dyn RuleViolation>> = vec![
             Box::new(IdNumberError::Length(17)),
@@ -543,6 +554,9 @@ mod tests {
             Box::new(crate::volunteer::VolunteerError::Hours),
             // Community services (issue 25): high-age allowance.
             Box::new(crate::high_age::AllowanceError::NotEligible { from_age: 80 }),
+            // Community services (issue 25): tracked errands.
+            Box::new(crate::errand::ErrandError::BeforeOpened),
+            Box::new(crate::errand::ErrandError::BelowAge { age: 70 }),
         ];
         for (violations, status) in [(conflicts, 409), (fields, 422)] {
             for v in violations {

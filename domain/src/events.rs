@@ -102,6 +102,11 @@ crate::code_enum! {
         AssistanceReferred = "assistance.referred": "转介低保、特困救助",
         /// Civil affairs' answer to a referral was recorded (JN Art. 7(8)).
         AssistanceChanged = "assistance.changed": "登记救助转介结果",
+        // Community services (issue 25): tracked errands.
+        /// An errand was opened for a person (by a user, or on a transfer between districts; JN Art. 24).
+        ErrandOpened = "errand.opened": "受理代办事项",
+        /// An errand was submitted, answered or withdrawn (JN Art. 24).
+        ErrandChanged = "errand.changed": "代办事项状态变更",
     }
 }
 

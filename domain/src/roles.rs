@@ -72,6 +72,8 @@ crate::code_enum! {
         // Community services (issue 25, part 4): high-age allowance, assistance referral, errands, party members.
         AllowanceManage = "allowance.manage": "办理高龄补贴（受理申请、审批、月度发放名单）",
         AssistanceManage = "assistance.manage": "办理低保、特困救助转介（转介民政部门、登记受理及救助结果）",
+        // Community services (issue 25): tracked errands.
+        ErrandManage = "errand.manage": "办理代办事项（老年优待证、门诊慢特病及特药资格认定、医保关系接续）",
     }
 }
 
@@ -164,6 +166,8 @@ impl Role {
             P::AllowanceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
             // Assistance referral (JN Art. 7(8); GUIDE 走访制度): the bodies that visit refer and record the answer.
             P::AssistanceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Tracked errands (JN Art. 7(5), 24; GUIDE 走访制度): the service bodies do them for the person.
+            P::ErrandManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
         }
     }
 

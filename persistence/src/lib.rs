@@ -58,6 +58,8 @@ pub mod volunteers;
 pub mod archive_batches;
 // Community services (issue 25 part 4).
 pub mod assistance;
+// Community services (issue 25): tracked errands.
+pub mod errands;
 pub mod high_age;
 
 pub use connection::{

@@ -1116,6 +1116,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     archive_batch_items,
     high_age_allowance_applications,
     assistance_referrals,
+    // Community services (issue 25): tracked errands.
+    errands,
 );
 
 diesel::table! {
@@ -1473,6 +1475,8 @@ diesel::table! {
         tenths -> Integer,
         created_by -> Text,
         created_at -> Timestamp,
+        // Issue 25: the visit the service was given on (2026-12-11-100002).
+        visit_id -> Nullable<BigInt>,
     }
 }
 
@@ -1586,3 +1590,27 @@ diesel::table! {
 }
 
 diesel::joinable!(assistance_referrals -> retirees (retiree_id));
+
+// Community services (issue 25): tracked errands (JN Art. 7(5), 24; GUIDE 走访制度).
+diesel::table! {
+    errands (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        kind -> Text,
+        node_code -> Text,
+        materials -> Text,
+        opened_on -> Date,
+        submitted_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        closed_on -> Nullable<Date>,
+        reason -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        transfer_id -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(errands -> retirees (retiree_id));

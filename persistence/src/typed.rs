@@ -36,6 +36,7 @@ use domain::death::{DeathReportStatus, ReporterKind};
 use domain::elder_care::{
     CareFrequency, CarePlace, CareStatus, CaregiverGrade, CostBearer, InstitutionKind, SupervisionResult,
 };
+use domain::errand::{ErrandKind, ErrandStatus};
 use domain::handover::{ArchiveExemption, HandoverItemStatus, HandoverStep};
 use domain::health::DisabilityLevel;
 use domain::high_age::ApplicationStatus as AllowanceStatus;
@@ -230,6 +231,9 @@ stored_codes!(
     AllowanceStatus,
     AssistanceKind,
     ReferralStatus,
+    // Community services (issue 25): tracked errands.
+    ErrandKind,
+    ErrandStatus,
 );
 
 #[cfg(test)]

@@ -81,6 +81,88 @@ pub struct NewService {
     pub created_by: String,
     /// Now.
     pub created_at: PrimitiveDateTime,
+    /// The visit the service was given on (issue 25).
+    pub visit_id: Option<i64>,
+}
+
+/// A service record with its volunteer's name (the services of a visit, an activity, a year).
+#[derive(Debug, Clone, Queryable, PartialEq)]
+pub struct LinkedService {
+    /// Id.
+    pub id: i64,
+    /// Volunteer.
+    pub volunteer_id: i64,
+    /// The volunteer's name.
+    pub volunteer_name: String,
+    /// Day.
+    pub served_on: Date,
+    /// Where.
+    pub community_code: String,
+    /// Whom.
+    pub retiree_id: Option<i64>,
+    /// Visit.
+    pub visit_id: Option<i64>,
+    /// Activity.
+    pub activity_id: Option<i64>,
+    /// What.
+    pub what: String,
+    /// Tenths of an hour.
+    pub tenths: i32,
+}
+
+/// Which service records to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServiceFilter {
+    /// Only those given on this visit.
+    pub visit_id: Option<i64>,
+    /// Only those given at this activity.
+    pub activity_id: Option<i64>,
+    /// Only those given from this day.
+    pub from: Option<Date>,
+    /// Only those given up to this day.
+    pub to: Option<Date>,
+}
+
+/// The service records given at nodes in the subtree at `scope_path` that `filter` asks for, by id, at most
+/// `limit`.
+pub fn services(
+    conn: &mut DbConnection,
+    scope_path: &str,
+    filter: ServiceFilter,
+    limit: i64,
+) -> RepoResult<Vec<LinkedService>> {
+    let mut q = volunteer_services::table
+        .inner_join(volunteers::table)
+        .inner_join(jurisdictions::table.on(jurisdictions::code.eq(volunteer_services::community_code)))
+        .filter(crate::jurisdictions::in_subtree(scope_path))
+        .into_boxed();
+    if let Some(v) = filter.visit_id {
+        q = q.filter(volunteer_services::visit_id.eq(v));
+    }
+    if let Some(a) = filter.activity_id {
+        q = q.filter(volunteer_services::activity_id.eq(a));
+    }
+    if let Some(f) = filter.from {
+        q = q.filter(volunteer_services::served_on.ge(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(volunteer_services::served_on.le(t));
+    }
+    Ok(q.order(volunteer_services::id)
+        .limit(limit)
+        .select((
+            volunteer_services::id,
+            volunteer_services::volunteer_id,
+            volunteers::name,
+            volunteer_services::served_on,
+            volunteer_services::community_code,
+            volunteer_services::retiree_id,
+            volunteer_services::visit_id,
+            volunteer_services::activity_id,
+            volunteer_services::what,
+            volunteer_services::tenths,
+        ))
+        .load(conn)?)
 }
 
 /// The paths of the nodes whose pools a caller at `scope_path` sees besides its subtree: the nodes above it.

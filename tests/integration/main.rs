@@ -73,3 +73,5 @@ mod archive_import;
 // Community services (issue 25 part 4).
 mod assistance;
 mod high_age_allowance;
+// Community services (issue 25): tracked errands, volunteer services linked to visits and activities.
+mod errands;

@@ -245,6 +245,14 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
                 json!({"retiree_id": id, "kind": "minimum_living", "hardship": "角色测试"}).to_string().into_bytes();
             app.request("POST", "/api/v1/assistance-referrals", Some(token), &[json_type], Some(body)).await
         }
+        // Community services (issue 25): tracked errands.
+        Permission::ErrandManage => {
+            let mut body = retiree_body("350203001001", 900 + n);
+            body["id_number"] = json!(id_number("350203", "19520606", 900 + n));
+            let id = app.create_retiree("siming", &body).await["id"].clone();
+            let body = json!({"retiree_id": id, "kind": "chronic_disease_qualification"}).to_string().into_bytes();
+            app.request("POST", "/api/v1/errands", Some(token), &[json_type], Some(body)).await
+        }
     }
 }
 
@@ -314,8 +322,9 @@ both_backends! {
         // Issue 23: the materials probe registers one more person (and an archive) per role.
         // Issue 23, use: the loan probe registers one more person (and an archive) per role.
         // Issue 25 part 4: the allowance probe (born 1940) and the assistance probe register one more person each
-        // per role.
-        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 6 * Role::ALL.len() as i64);
+        // per role. Issue 25: the errand probe registers one more person per role.
+        assert_eq!(app.count("retirees"), allowed(Permission::RetireeWrite) + 7 * Role::ALL.len() as i64);
+        assert_eq!(app.count("errands"), allowed(Permission::ErrandManage));
         assert_eq!(app.count("archive_loans"), allowed(Permission::ArchiveUse));
         assert_eq!(app.count("archive_repositories"), allowed(Permission::ArchiveManage));
         assert_eq!(app.count("pension_status_changes"), allowed(Permission::PensionManage));

@@ -17,8 +17,8 @@ use crate::extract::{Json, page};
 use crate::state::AppState;
 
 pub use app::activities::{
-    ActivityInput, ActivityView, AttendanceInput, CountRow, InactiveView, ParticipantView, PlanInput, PlanView,
-    SignUpInput,
+    ActivityDetail, ActivityInput, ActivityView, AttendanceInput, CountRow, InactiveView, ParticipantView, PlanInput,
+    PlanView, SignUpInput,
 };
 
 const PLAN_CURSOR: &str = "ap";
@@ -284,10 +284,11 @@ pub async fn export(
     Ok(files::file_response(file))
 }
 
-/// One activity of a node in the caller's subtree.
+/// One activity of a node in the caller's subtree, with the volunteer services given at it
+/// (`volunteer_services`; issue 25, CS Art. 22).
 #[utoipa::path(tag = "activities", security(("bearer" = ["retiree.read"])),
     params(("id" = i64, Path, description = "Activity id")),
-    responses((status = 200, body = ActivityView, headers(("ETag" = String))), crate::openapi::ReadErrors))]
+    responses((status = 200, body = ActivityDetail, headers(("ETag" = String))), crate::openapi::ReadErrors))]
 #[get("/activities/{id}")]
 pub async fn get_activity(
     caller: Caller,
@@ -298,7 +299,7 @@ pub async fn get_activity(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::run(&state.pool, move |conn| app::activities::get_activity(conn, &c, id)).await?;
-    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+    Ok(crate::routes::common::ok_with_etag(&v, v.activity.version))
 }
 
 /// Signs a retiree, or a dependant of the retiree, up for an activity: signed up already: 409 `conflict`; every

@@ -57,6 +57,8 @@ pub mod archive_import;
 // Community services (issue 25 part 4).
 pub mod assistance;
 pub mod high_age;
+// Community services (issue 25): tracked errands.
+pub mod errands;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -350,5 +352,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(assistance::list)
         .service(assistance::get_one)
         .service(assistance::answer)
-        .service(assistance::export);
+        .service(assistance::export)
+        // Community services (issue 25): tracked errands (the worklist before `/errands/{id}`).
+        .service(errands::open)
+        .service(errands::list)
+        .service(errands::candidates)
+        .service(errands::get_one)
+        .service(errands::submit)
+        .service(errands::result)
+        .service(errands::withdraw)
+        .service(errands::export);
 }

@@ -15,6 +15,9 @@ use crate::extract::{Json, page};
 use crate::state::AppState;
 
 pub use app::care::visits::{CreateVisitRequest, GenerateRequest, GenerateResponse, TASK_KINDS, VisitResponse};
+// Issue 25: the visit's detail lists the volunteer services given on it.
+pub use app::care::visits::VisitDetail;
+pub use app::volunteers::LinkedServiceView;
 
 /// Opens the visit tasks the policy calls for in a node (GUIDE 走访制度: 鳏寡孤独 every quarter, 70+ regularly, the
 /// seriously ill in hospital, families in sudden hardship; CS Art. 25(1), JN Art. 31(1): widowed, seriously ill,
@@ -110,15 +113,16 @@ pub async fn list(
     Ok(web::Json(Page { items, next_cursor: next }))
 }
 
-/// One visit (the read of one person's record is audited).
+/// One visit, with the volunteer services given on it (`volunteer_services`; issue 25, CS Art. 22) (the read of one
+/// person's record is audited).
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Visit id")),
-    responses((status = 200, body = VisitResponse), crate::openapi::ReadErrors))]
+    responses((status = 200, body = VisitDetail), crate::openapi::ReadErrors))]
 #[get("/visits/{id}")]
 pub async fn get_one(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-) -> Result<web::Json<VisitResponse>, ApiError> {
+) -> Result<web::Json<VisitDetail>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let id = path.into_inner();
     let c = caller.0.clone();

@@ -121,18 +121,20 @@ pub async fn hours(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `volunteers` (default) or `hours` (per volunteer and year).
+    /// `volunteers` (default), `hours` (per volunteer and year) or `services` (the service records of the year, with
+    /// their visit and activity: 走访编号, 活动编号).
     #[param(example = "hours")]
     pub list: Option<String>,
-    /// Year of `hours` (default this year).
+    /// Year of `hours` and `services` (default this year).
     pub year: Option<String>,
 }
 
-/// The volunteers or their hours as a file (CSV or XLSX, Chinese headers with `labels=zh`; the volunteer file
-/// imports back through `POST /imports/volunteers`); audited (`volunteer.export`).
+/// The volunteers, their hours or their service records as a file (CSV or XLSX, Chinese headers with `labels=zh`;
+/// the volunteer file imports back through `POST /imports/volunteers`; the service records carry 走访编号 and 活动编号);
+/// audited (`volunteer.export`).
 #[utoipa::path(tag = "volunteers", security(("bearer" = ["retiree.read"])), params(ExportQuery, FileParams),
     responses((status = 200, description = "The list as a file download",
-        headers(("Content-Disposition" = String, description = "`attachment; filename=\"volunteers.csv\"` (or `volunteer-hours`; `.xlsx`)")),
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"volunteers.csv\"` (or `volunteer-hours`, `volunteer-services`; `.xlsx`)")),
         content(
             (String = "text/csv", example = json!("姓名,所属资源库,退休人员编号,技能特长,服务时间,所属组织\r\n陈志华,350203,42,理发、陪同就医,周二上午,思明区老年志愿者协会\r\n")),
             (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -150,8 +152,10 @@ pub async fn export(
     let today = state.clock.today();
     app::volunteers::require_read(&caller)?;
     let mut errors = Vec::new();
-    let which = match code_filter("list", query.list.as_deref(), &["volunteers", "hours"], &mut errors).as_deref() {
+    let lists = ["volunteers", "hours", "services"];
+    let which = match code_filter("list", query.list.as_deref(), &lists, &mut errors).as_deref() {
         Some("hours") => FileList::Hours,
+        Some("services") => FileList::Services,
         _ => FileList::Volunteers,
     };
     let year = year_of(query.year.as_deref(), today, &mut errors);

@@ -367,9 +367,21 @@ pub fn create_activity(
 }
 
 /// One activity in the caller's subtree (else 404).
-pub fn get_activity(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<ActivityView, AppError> {
+pub fn get_activity(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<ActivityDetail, AppError> {
     require_read(caller)?;
-    Ok(activity_view(repo::find_activity(conn, id, &caller.scope_path)?.0))
+    let activity = activity_view(repo::find_activity(conn, id, &caller.scope_path)?.0);
+    let volunteer_services = crate::volunteers::links::of_activity(conn, caller, id)?;
+    Ok(ActivityDetail { activity, volunteer_services })
+}
+
+/// An activity with the volunteer services given at it (issue 25; CS Art. 22).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivityDetail {
+    /// The activity.
+    #[serde(flatten)]
+    pub activity: ActivityView,
+    /// The volunteer services given at this activity at nodes in the caller's subtree, by id.
+    pub volunteer_services: Vec<crate::volunteers::LinkedServiceView>,
 }
 
 /// What to list: a year, or one month of it.

@@ -281,8 +281,19 @@ pub fn list(
     Ok(repo::list_visits_made(conn, &node.path, retiree_id, after, limit)?.into_iter().map(visit_response).collect())
 }
 
-/// One visit, if its community is in the caller's subtree (else 404); the read is audited.
-pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<VisitResponse>, AppError> {
+/// A visit with the volunteer services given on it (issue 25; CS Art. 22).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VisitDetail {
+    /// The visit.
+    #[serde(flatten)]
+    pub visit: VisitResponse,
+    /// The volunteer services given on this visit at nodes in the caller's subtree, by id.
+    pub volunteer_services: Vec<crate::volunteers::LinkedServiceView>,
+}
+
+/// One visit, if its community is in the caller's subtree (else 404), with its volunteer services; the read is
+/// audited.
+pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<VisitDetail>, AppError> {
     let v = repo::find_visit_made(conn, id)?;
     let path = crate::scope::path_of(conn, &v.community_code)?;
     if !caller.sees(&path) {
@@ -290,5 +301,6 @@ pub fn read(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited
     }
     let mut entry = caller.audit("visit.read", "visit", id, &path);
     entry.retiree_id = Some(v.retiree_id);
-    Ok(Audited::new(visit_response(v), entry))
+    let volunteer_services = crate::volunteers::links::of_visit(conn, caller, id)?;
+    Ok(Audited::new(VisitDetail { visit: visit_response(v), volunteer_services }, entry))
 }

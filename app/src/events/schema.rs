@@ -96,6 +96,8 @@ pub enum SubjectKind {
     AllowanceApplication,
     /// An assistance referral (`assistance.referred`, `assistance.changed`; issue 25 part 4).
     AssistanceReferral,
+    /// A tracked errand (`errand.opened`, `errand.changed`; issue 25).
+    Errand,
 }
 
 /// What an event is about.
@@ -407,6 +409,9 @@ pub struct VolunteerServedPayload {
     pub service_id: i64,
     pub served_on: String,
     pub activity_id: Option<i64>,
+    /// The visit served on (issue 25; absent from events written before the link existed).
+    #[serde(default)]
+    pub visit_id: Option<i64>,
     /// Hours, one decimal (`"2.5"`).
     pub hours: String,
     /// The person served.
@@ -486,6 +491,29 @@ pub struct AssistancePayload {
     pub retiree: RetireeState,
 }
 
+/// `errand.opened`, `errand.changed` (issue 25; JN Art. 24; GUIDE 走访制度): an errand opened for a person (by a
+/// user, or on a transfer between districts), submitted, answered or withdrawn. No materials or reasons: they stay
+/// in the service.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrandPayload {
+    pub errand_id: i64,
+    /// `senior_card`, `chronic_disease_qualification`, `special_drug_qualification`,
+    /// `medical_insurance_continuation`.
+    pub kind: String,
+    /// The node handling it.
+    pub jurisdiction: String,
+    pub from_status: Option<String>,
+    /// `open`, `submitted`, `approved`, `refused`, `withdrawn`.
+    pub status: String,
+    pub opened_on: String,
+    pub due_on: Option<String>,
+    /// The transfer that opened it.
+    pub transfer_id: Option<i64>,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -528,6 +556,7 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::ArchiveDigitised => is::<ArchivePayload>(payload),
         E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
         E::AssistanceReferred | E::AssistanceChanged => is::<AssistancePayload>(payload),
+        E::ErrandOpened | E::ErrandChanged => is::<ErrandPayload>(payload),
     }
 }
 
@@ -600,6 +629,7 @@ envelopes! {
     ArchiveDigitisedEvent (ArchiveDigitisedType: "archive.digitised" => ArchiveDigitised) => ArchivePayload;
     AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
     AssistanceEvent (AssistanceEventType: "assistance.referred" => Referred, "assistance.changed" => Changed) => AssistancePayload;
+    ErrandEvent (ErrandEventType: "errand.opened" => Opened, "errand.changed" => Changed) => ErrandPayload;
 }
 
 /// A page of the feed.

@@ -127,6 +127,8 @@ pub fn act(
                 repo::relocate(conn, retiree.id, to, true, false)?;
                 crate::archives::transfer::follow_person(conn, retiree.id, t.id, to)?;
                 repo::open_visit(conn, retiree.id, to, "new_arrival", due, source)?;
+                // JN Art. 24(1) "医保关系续接": a move between districts opens the continuation errand (issue 25).
+                crate::errands::open_on_transfer(conn, caller, retiree.id, &retiree_path, to, t.id, on_date)?;
             }
             _ => {
                 leave_city(conn, caller, &retiree, &retiree_path, month, &format!("transfer {}", t.id))?;

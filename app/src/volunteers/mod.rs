@@ -7,6 +7,11 @@
 //! city pool serves any district); a service is recorded at a node of the recorder's subtree, and the hours a
 //! caller sees are those given in its subtree. Writing needs `volunteer.manage`, reading `retiree.read`.
 
+// Issue 25: services linked to visits and activities.
+pub mod links;
+
+pub use links::LinkedServiceView;
+
 use domain::events::EventType;
 use domain::volunteer::{self, VolunteerError};
 use domain::{ErrorCode, Permission};
@@ -83,7 +88,7 @@ pub struct VolunteerView {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"served_on": "2026-12-05", "jurisdiction": "350203001001", "retiree_id": 43,
-    "activity_id": null, "what": "陪同就医", "hours": "2.5"}))]
+    "activity_id": null, "visit_id": 7, "what": "陪同走访", "hours": "2.5"}))]
 pub struct ServiceInput {
     /// Day (`YYYY-MM-DD`), not in the future.
     #[schema(format = Date)]
@@ -92,8 +97,11 @@ pub struct ServiceInput {
     pub jurisdiction: Option<String>,
     /// Whom (a retiree in the caller's subtree), if one person.
     pub retiree_id: Option<i64>,
-    /// The activity served at, in the caller's subtree.
+    /// The activity served at, in the caller's subtree, held on `served_on` (else 422 `date_mismatch`).
     pub activity_id: Option<i64>,
+    /// The visit served on: a visit in the caller's subtree (of `retiree_id` when given; else 422
+    /// `visit_not_found`) made on `served_on` (else 422 `date_mismatch`).
+    pub visit_id: Option<i64>,
     /// What, 1-200 characters.
     pub what: String,
     /// Hours (`"2"`, `"2.5"`): above 0, at most 24, one decimal (422 `hours_out_of_range`).
@@ -103,7 +111,7 @@ pub struct ServiceInput {
 /// A recorded service.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": 11, "volunteer_id": 4, "served_on": "2026-12-05", "jurisdiction": "350203001001",
-    "retiree_id": 43, "activity_id": null, "what": "陪同就医", "hours": "2.5"}))]
+    "retiree_id": 43, "activity_id": null, "visit_id": 7, "what": "陪同走访", "hours": "2.5"}))]
 pub struct ServiceView {
     /// Id.
     pub id: i64,
@@ -118,6 +126,8 @@ pub struct ServiceView {
     pub retiree_id: Option<i64>,
     /// Activity.
     pub activity_id: Option<i64>,
+    /// Visit.
+    pub visit_id: Option<i64>,
     /// What.
     pub what: String,
     /// Hours.
@@ -278,12 +288,8 @@ pub fn add_service(
     if let Some(r) = asked.body.retiree_id {
         referenced_retiree(conn, caller, r, "/retiree_id")?;
     }
-    if let Some(a) = asked.body.activity_id {
-        persistence::activities::find_activity(conn, a, &caller.scope_path).map_err(|e| match e {
-            persistence::RepoError::NotFound => AppError::field(FieldError::of("/activity_id", ErrorCode::NotFound)),
-            other => other.into(),
-        })?;
-    }
+    let b = &asked.body;
+    links::check_links(conn, caller, asked.served_on, b.retiree_id, b.visit_id, b.activity_id)?;
     let tenths = i32::try_from(asked.tenths).map_err(AppError::internal)?;
     let new = NewService {
         volunteer_id: v.id,
@@ -295,6 +301,7 @@ pub fn add_service(
         tenths,
         created_by: caller.login.clone(),
         created_at: persistence::now_utc(),
+        visit_id: asked.body.visit_id,
     };
     let service_id = repo::add_service(conn, &new)?;
     let mut entry = caller.audit("volunteer.service", "volunteer", v.id, &node.path);
@@ -319,6 +326,7 @@ pub fn add_service(
                     "service_id": service_id,
                     "served_on": new.served_on.to_string(),
                     "activity_id": new.activity_id,
+                    "visit_id": new.visit_id,
                     "hours": volunteer::hours_text(i64::from(tenths)),
                 }),
             },
@@ -331,6 +339,7 @@ pub fn add_service(
         jurisdiction: new.community_code,
         retiree_id: new.retiree_id,
         activity_id: new.activity_id,
+        visit_id: new.visit_id,
         what: new.what,
         hours: volunteer::hours_text(i64::from(tenths)),
     })
@@ -362,6 +371,8 @@ pub enum FileList {
     Volunteers,
     /// The hours per volunteer of a year.
     Hours,
+    /// The service records of a year, with their visit and activity (issue 25).
+    Services,
 }
 
 /// The columns of the volunteer list, as exported and imported.
@@ -381,6 +392,19 @@ const HOURS_COLUMNS: [Column; 6] = [
     Column::number("year", "年度"),
     Column::number("hours", "服务时长（小时）"),
     Column::number("services", "服务次数"),
+];
+
+const SERVICE_COLUMNS: [Column; 10] = [
+    Column::text("id", "服务记录编号"),
+    Column::text("volunteer_id", "志愿者编号"),
+    Column::text("name", "姓名"),
+    Column::date("served_on", "服务日期"),
+    Column::text("jurisdiction", "服务地点"),
+    Column::text("retiree_id", "服务对象编号"),
+    Column::text("visit_id", "走访编号"),
+    Column::text("activity_id", "活动编号"),
+    Column::text("what", "服务内容"),
+    Column::number("hours", "服务时长（小时）"),
 ];
 
 /// The list `which` as a file (Chinese headers with `labels=zh`); audited `volunteer.export`.
@@ -427,6 +451,34 @@ pub fn export(
                 })
                 .collect::<Vec<_>>();
             ("志愿服务时长", "volunteer-hours", HOURS_COLUMNS.to_vec(), rows)
+        }
+        FileList::Services => {
+            let bad = |_| AppError::field(FieldError::of("year", ErrorCode::InvalidValue));
+            let filter = repo::ServiceFilter {
+                from: Some(Date::from_calendar_date(year, Month::January, 1).map_err(bad)?),
+                to: Some(Date::from_calendar_date(year, Month::December, 31).map_err(bad)?),
+                ..repo::ServiceFilter::default()
+            };
+            let opt = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+            let rows = repo::services(conn, &caller.scope_path, filter, MAX_FILE_ROWS)?
+                .into_iter()
+                .map(links::linked_view)
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.volunteer_id.to_string(),
+                        s.volunteer_name,
+                        s.served_on.to_string(),
+                        s.jurisdiction,
+                        opt(s.retiree_id),
+                        opt(s.visit_id),
+                        opt(s.activity_id),
+                        s.what,
+                        s.hours,
+                    ]
+                })
+                .collect::<Vec<_>>();
+            ("志愿服务记录", "volunteer-services", SERVICE_COLUMNS.to_vec(), rows)
         }
     };
     let count = rows.len();

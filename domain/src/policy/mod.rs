@@ -10,6 +10,9 @@ pub mod term;
 pub mod high_age;
 
 pub use high_age::{AllowanceBand, HighAgeAllowance, default_high_age_allowance};
+// Community services (issue 25): tracked errands.
+pub mod errands;
+pub use errands::{ErrandDue, Errands, default_errands};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -479,6 +482,10 @@ pub struct Policy {
     /// (no bands: not set).
     #[serde(default = "default_high_age_allowance")]
     pub high_age_allowance: HighAgeAllowance,
+    /// Tracked errands (issue 25; GUIDE 走访制度; JN Art. 7(5), 24). Versions stored before this section existed read
+    /// the defaults (card from 70, no due days).
+    #[serde(default = "default_errands")]
+    pub errands: Errands,
 }
 
 /// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
@@ -824,6 +831,12 @@ impl Policy {
         // High-age allowance (issue 25; JN Art. 7(7)).
         check_source("/high_age_allowance/bands", &self.high_age_allowance.bands, &mut out);
         out.extend(self.high_age_allowance.violations());
+        // Tracked errands (issue 25).
+        check_source("/errands/senior_card_age_years", &self.errands.senior_card_age_years, &mut out);
+        for (i, d) in self.errands.due_days.iter().enumerate() {
+            check_source(&format!("/errands/due_days/{i}/days"), &d.days, &mut out);
+        }
+        out.extend(self.errands.violations());
         out
     }
 

@@ -218,6 +218,8 @@ pub fn defaults() -> Policy {
         health: default_health(),
         // JN Art. 7(7) names the high-age allowance; no text gives its ages or amounts: not set until a city does.
         high_age_allowance: default_high_age_allowance(),
+        // No text gives days for an errand (JN Art. 7(5), 24); the GUIDE's card age is set in [`guide`].
+        errands: default_errands(),
     }
 }
 
@@ -251,6 +253,8 @@ fn guide(p: &mut Policy) {
     p.death.dependant_application_months = s(1, GUIDE_DEPENDANTS);
     // "对70岁以上高龄退休人员…定期至少上门走访一次".
     p.advanced_age_years = s(70, GUIDE_VISITS);
+    // "对70岁以上的高龄退休人员…及时帮助办理老年人优惠证、卡" (issue 25: tracked errands).
+    p.errands.senior_card_age_years = s(70, GUIDE_VISITS);
     // Upper bounds of "1-3日内" and "7-10日内"; "一周内" = 7 days; "15日内".
     p.petitions = Petitions {
         general_answer_days: s(3, GUIDE_RECEPTION),
@@ -556,6 +560,9 @@ mod tests {
         assert_eq!(visit(p, VisitGroup::NewRetiree), s(30, "GUIDE 走访制度"));
         // "对鳏寡孤独退休人员…每季度上门走访一次" (a quarter = 90 days).
         assert_eq!(visit(p, VisitGroup::WidowedChildless), s(90, "GUIDE 走访制度"));
+        // "对70岁以上的高龄退休人员…及时帮助办理老年人优惠证、卡" (issue 25: tracked errands); no days for any errand.
+        assert_eq!(p.errands.senior_card_age_years, s(70, "GUIDE 走访制度"));
+        assert!(p.errands.due_days.iter().all(|e| e.days == d(None)));
     }
 
     #[test]
@@ -617,8 +624,8 @@ mod tests {
         );
         assert!(!p.allows_use(U::OfficeEquipment));
         // 1 certification + 7 fund + 7 uses + 7 condolence + 5 leader + 1 dependants + 2 visits + 1 age + 4 answers
-        // + 4 answer countings.
-        assert_eq!(stated_count(&p), 39);
+        // + 4 answer countings + 1 senior card age (GUIDE 走访制度).
+        assert_eq!(stated_count(&p), 40);
     }
 
     #[test]
@@ -664,8 +671,8 @@ mod tests {
         // 1 certification + 1 report + 1 dependants + 7 fund + 4 condolence + 2 visits + 1 age + 4 answers
         // + 1 missing-person months + 9 uses (Art. 10 para. 2).
         assert!(p.allows_use(FundUse::InformationSystem) && !p.allows_use(FundUse::ExcellentLeaderAward));
-        // + 4 answer countings (GUIDE 接待制度).
-        assert_eq!(stated_count(&p), 35);
+        // + 4 answer countings (GUIDE 接待制度) + 1 senior card age (GUIDE 走访制度).
+        assert_eq!(stated_count(&p), 36);
     }
 
     #[test]
@@ -714,8 +721,8 @@ mod tests {
         // Art. 15 "统筹用于…社会化管理服务工作": every use.
         assert!(FundUse::ALL.iter().all(|u| p.allows_use(*u)));
         // 1 certification + 1 dependants + 2 fund + 15 uses + 4 condolence + 2 visits + 1 age + 4 answers + 6 staffing
-        // + 4 answer countings.
-        assert_eq!(stated_count(&p), 40);
+        // + 4 answer countings + 1 senior card age (GUIDE 走访制度).
+        assert_eq!(stated_count(&p), 41);
     }
 
     /// Whether `source` cites an article of regulation `reg` (which has `articles` articles) or a GUIDE section.
