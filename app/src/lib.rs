@@ -63,7 +63,9 @@ pub mod health_records;
 pub mod volunteers;
 // Community services (issue 25 part 4).
 pub mod assistance;
+// Community services (issue 25): party members' organisation relations.
 pub mod high_age;
+pub mod party;
 
 pub use caller::Caller;
 pub use clock::Clock;

@@ -102,6 +102,11 @@ crate::code_enum! {
         AssistanceReferred = "assistance.referred": "转介低保、特困救助",
         /// Civil affairs' answer to a referral was recorded (JN Art. 7(8)).
         AssistanceChanged = "assistance.changed": "登记救助转介结果",
+        // Community services (issue 25): party members' organisation relations.
+        /// A party member's organisation relation was established, transferred, accepted or closed (JN Art. 22).
+        PartyRelationChanged = "party.relation_changed": "党员组织关系变动",
+        /// A branch recorded organisation life with its attendance (CS Art. 24; JN Art. 29).
+        PartyMeetingRecorded = "party.meeting_recorded": "登记党组织生活",
     }
 }
 

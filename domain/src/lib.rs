@@ -37,6 +37,8 @@ pub mod archive_batch;
 // Community services (issue 25): high-age allowance.
 pub mod assistance;
 pub mod high_age;
+// Community services (issue 25): party members' organisation relations.
+pub mod party;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

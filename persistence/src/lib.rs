@@ -57,7 +57,9 @@ pub mod volunteers;
 pub mod archive_batches;
 // Community services (issue 25 part 4).
 pub mod assistance;
+// Community services (issue 25): party members' organisation relations.
 pub mod high_age;
+pub mod party;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -41,6 +41,7 @@ use domain::health::DisabilityLevel;
 use domain::high_age::ApplicationStatus as AllowanceStatus;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
+use domain::party::{MeetingKind, RelationStatus};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
 use domain::petition::{AnswerBasis, PetitionCategory, PetitionChannel, PetitionStatus, Satisfaction, Urgency};
 use domain::policy::{CondolenceKind, FundUse, SuspensionReason};
@@ -230,6 +231,9 @@ stored_codes!(
     AllowanceStatus,
     AssistanceKind,
     ReferralStatus,
+    // Community services (issue 25): party members.
+    RelationStatus,
+    MeetingKind,
 );
 
 #[cfg(test)]

@@ -72,3 +72,5 @@ mod archive_import;
 // Community services (issue 25 part 4).
 mod assistance;
 mod high_age_allowance;
+// Community services (issue 25): party members, health institution register.
+mod health_institution_files;

@@ -8,8 +8,11 @@ pub mod presets;
 pub mod term;
 // Community services (issue 25): high-age allowance.
 pub mod high_age;
+// Community services (issue 25): party members.
+pub mod party;
 
 pub use high_age::{AllowanceBand, HighAgeAllowance, default_high_age_allowance};
+pub use party::{Party, default_party};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -479,6 +482,10 @@ pub struct Policy {
     /// (no bands: not set).
     #[serde(default = "default_high_age_allowance")]
     pub high_age_allowance: HighAgeAllowance,
+    /// Party members' organisation relations (issue 25; GUIDE 交接制度). Versions stored before this section existed
+    /// read the defaults (no days: not set).
+    #[serde(default = "default_party")]
+    pub party: Party,
 }
 
 /// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
@@ -824,6 +831,9 @@ impl Policy {
         // High-age allowance (issue 25; JN Art. 7(7)).
         check_source("/high_age_allowance/bands", &self.high_age_allowance.bands, &mut out);
         out.extend(self.high_age_allowance.violations());
+        // Party members (issue 25; GUIDE 交接制度).
+        check_source("/party/relation_days", &self.party.relation_days, &mut out);
+        out.extend(self.party.violations());
         out
     }
 

@@ -218,6 +218,8 @@ pub fn defaults() -> Policy {
         health: default_health(),
         // JN Art. 7(7) names the high-age allowance; no text gives its ages or amounts: not set until a city does.
         high_age_allowance: default_high_age_allowance(),
+        // GUIDE 交接制度 says "及时" for party relations; no text gives the days: not set until a city does.
+        party: super::default_party(),
     }
 }
 
