@@ -45,7 +45,7 @@ const LIST: &str = "机构名称,所属辖区代码,地址,联系人,联系电�
 both_backends! {
     async fn health_institution_list_imports_atomic_then_partial_and_exports_back(app: &TestApp) {
         // Atomic (default): the agreement ending before it starts on line 4 refuses the file; nothing is written.
-        let res = upload(app, PATH, "hongshan", "text/csv", LIST.as_bytes()).await.problem(422, "validation_failed");
+        let res = upload(app, PATH, "hongshan", "text/csv", LIST.as_bytes()).await.problem(422, "agreement_order");
         assert_eq!(row_errors(&res.body["errors"]), vec![(4, "agreement_until".into(), "agreement_order".into())]);
         assert_eq!(app.count("health_institutions"), 0);
         assert_eq!(app.audit_count("health.institution.import"), 0);

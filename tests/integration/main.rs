@@ -74,3 +74,4 @@ mod assistance;
 mod high_age_allowance;
 // Community services (issue 25): party members, health institution register.
 mod health_institution_files;
+mod party;
