@@ -70,7 +70,7 @@ both_backends! {
         assert_eq!(lines.len(), 3);
         assert!(lines[1].ends_with(",鸿山社区卫生服务站,350203001001,思明区鸿山路10号,王医生,0592-2061235,SMWS-2026-01,2026-01-01,2027-12-31,true"), "{}", lines[1]);
         assert!(lines[2].ends_with(",厦港街道社区卫生服务中心,350203001001,思明区沙坡尾1号,,,,,,false"), "{}", lines[2]);
-        let zh = app.get("/api/v1/exports/health-institutions", "xiagang").await.expect(200);
+        let zh = app.get("/api/v1/exports/health-institutions?labels=zh", "xiagang").await.expect(200);
         assert!(zh.text.trim_start_matches('\u{feff}').starts_with("编号,机构名称,所属辖区代码,地址,联系人,联系电话,合作协议编号,协议生效日期,协议截止日期,协议有效\r\n"), "{}", zh.text);
         let xlsx = app.get("/api/v1/exports/health-institutions?format=xlsx", "xiagang").await.expect(200);
         assert_eq!(xlsx.header("content-type"), Some(XLSX));

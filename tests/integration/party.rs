@@ -43,7 +43,9 @@ async fn set_days(app: &TestApp, days: u32) {
     let mut p = serde_json::to_value(domain::policy::presets::defaults()).unwrap();
     p["party"]["relation_days"] = json!({"value": 0, "source": "厦门市退休党员组织关系接转规定"});
     let path = "/api/v1/jurisdictions/3502/policies";
-    app.post(path, "city", &json!({"valid_from": "2026-01-01", "parameters": p.clone()})).await.problem(422, "must_be_positive");
+    app.post(path, "city", &json!({"valid_from": "2026-01-01", "parameters": p.clone()}))
+        .await
+        .problem(422, "must_be_positive");
     p["party"]["relation_days"]["value"] = json!(days);
     app.post(path, "city", &json!({"valid_from": "2026-01-01", "parameters": p})).await.expect(201);
 }
@@ -309,7 +311,7 @@ both_backends! {
         assert!(lines[1].ends_with(&format!(",{r1},张三,350203001001,{b1},鸿山社区退休党员支部,2026-11-01,厦门港务集团机关党委,in_branch")), "{}", lines[1]);
         assert_eq!(lines.len(), 3);
         assert_eq!(app.audit_count("party.export"), 1);
-        let zh = app.get("/api/v1/exports/party-members", "xiagang").await.expect(200);
+        let zh = app.get("/api/v1/exports/party-members?labels=zh", "xiagang").await.expect(200);
         assert!(zh.text.contains("在本支部"), "{}", zh.text);
         let other = app.get("/api/v1/exports/party-members", "huli").await.expect(200);
         assert_eq!(other.text.trim_start_matches('\u{feff}').lines().count(), 1);

@@ -96,6 +96,10 @@ pub enum SubjectKind {
     AllowanceApplication,
     /// An assistance referral (`assistance.referred`, `assistance.changed`; issue 25 part 4).
     AssistanceReferral,
+    /// A party member's organisation relation (`party.relation_changed`; issue 25).
+    PartyRelation,
+    /// A branch's organisation life (`party.meeting_recorded`; issue 25).
+    PartyMeeting,
 }
 
 /// What an event is about.
