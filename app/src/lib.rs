@@ -66,7 +66,9 @@ pub mod volunteers;
 pub mod assistance;
 // Community services (issue 25): tracked errands.
 pub mod errands;
+// Community services (issue 25): party members' organisation relations.
 pub mod high_age;
+pub mod party;
 
 pub use caller::Caller;
 pub use clock::Clock;

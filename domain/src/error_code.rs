@@ -402,6 +402,15 @@ error_codes! {
     BeforeOpened = "before_opened", 422, "Date before the errand was opened", "日期不能早于代办事项的受理日期", "the date is before the errand was opened";
     ErrandBelowAge = "errand_below_age", 422, "Below the senior card's age (GUIDE 走访制度)", "未达到代办老年优待证的年龄", "the person has not reached the senior card's age";
     DateMismatch = "date_mismatch", 422, "Service date differs from the visit's or activity's date", "服务日期与走访或活动日期不一致", "the service date must equal the date of the visit or activity";
+    // Community services (issue 25): party members' organisation relations (CS Art. 12(3), 24; JN Art. 22, 29).
+    PartyBranchLevel = "party_branch_level", 422, "A party branch belongs to a street or a community", "党支部应设在街道（乡镇）或社区（村）", "a branch belongs to a street or a community";
+    PartyBranchNotFound = "party_branch_not_found", 422, "Party branch absent, closed or outside the subtree", "党支部不存在、已撤销或不在您的管辖范围内", "no such open branch in your subtree";
+    PartyRelationOpen = "party_relation_open", 409, "The person has an organisation relation in the service", "该党员已有组织关系在本系统党支部", "the person's relation is in a branch of the service already";
+    PartyRelationWrongStatus = "party_relation_wrong_status", 409, "Step does not fit the relation's status", "组织关系当前状态不能办理此操作", "the relation's status does not allow this step";
+    PartySameBranch = "party_same_branch", 422, "Transfer to the branch the relation sits in", "不能转入所在的同一党支部", "the relation sits in this branch already";
+    PartyDateOrder = "party_date_order", 422, "Date before the relation's last step", "日期不能早于上一步的日期", "the date is before the relation's last step";
+    PartyPolicyUnset = "party_policy_unset", 409, "Days to establish a party relation not set by a local rule (GUIDE 交接制度)", "本地尚未规定党员组织关系转接的期限", "no local rule sets the days to establish a party relation";
+    NotInBranch = "not_in_branch", 422, "Person's relation is not in this branch", "该人员的组织关系不在本支部", "the person's relation is not in this branch";
 }
 
 impl std::fmt::Display for ErrorCode {

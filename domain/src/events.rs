@@ -107,6 +107,11 @@ crate::code_enum! {
         ErrandOpened = "errand.opened": "受理代办事项",
         /// An errand was submitted, answered or withdrawn (JN Art. 24).
         ErrandChanged = "errand.changed": "代办事项状态变更",
+        // Community services (issue 25): party members' organisation relations.
+        /// A party member's organisation relation was established, transferred, accepted or closed (JN Art. 22).
+        PartyRelationChanged = "party.relation_changed": "党员组织关系变动",
+        /// A branch recorded organisation life with its attendance (CS Art. 24; JN Art. 29).
+        PartyMeetingRecorded = "party.meeting_recorded": "登记党组织生活",
     }
 }
 

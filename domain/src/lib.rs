@@ -39,6 +39,8 @@ pub mod assistance;
 pub mod high_age;
 // Community services (issue 25): tracked errands.
 pub mod errand;
+// Community services (issue 25): party members' organisation relations.
+pub mod party;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};

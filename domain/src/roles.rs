@@ -74,6 +74,8 @@ crate::code_enum! {
         AssistanceManage = "assistance.manage": "办理低保、特困救助转介（转介民政部门、登记受理及救助结果）",
         // Community services (issue 25): tracked errands.
         ErrandManage = "errand.manage": "办理代办事项（老年优待证、门诊慢特病及特药资格认定、医保关系接续）",
+        // Community services (issue 25): party members' organisation relations.
+        PartyManage = "party.manage": "管理退休党员组织关系（党支部、组织关系转接、组织生活、导入导出党员名册）",
     }
 }
 
@@ -168,6 +170,11 @@ impl Role {
             P::AssistanceManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
             // Tracked errands (JN Art. 7(5), 24; GUIDE 走访制度): the service bodies do them for the person.
             P::ErrandManage => matches!(self, R::CityCentre | R::DistrictCentre | R::Street | R::Community),
+            // Party members (CS Art. 12(3), 24; JN Art. 7(10), 8(1), 29): the street and community party
+            // organisations keep the relations and the organisation life; the district centre works under the
+            // district organisation department, which routes relations (CS Art. 12(3)) and guides the work (JN Art.
+            // 8(1)). The city centre has no party task in the texts.
+            P::PartyManage => matches!(self, R::DistrictCentre | R::Street | R::Community),
         }
     }
 

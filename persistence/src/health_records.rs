@@ -258,6 +258,16 @@ pub fn save_institution(
     institution_by_id(conn, id)
 }
 
+/// Whether an institution named `name` belongs to the node `code` (an import's duplicate; issue 25).
+pub fn institution_named(conn: &mut DbConnection, name: &str, code: &str) -> RepoResult<bool> {
+    let n: i64 = health_institutions::table
+        .filter(health_institutions::name.eq(name))
+        .filter(health_institutions::jurisdiction_code.eq(code))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// A page of the institutions in the subtree at `scope_path`, by id.
 pub fn list_institutions(
     conn: &mut DbConnection,

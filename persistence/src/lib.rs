@@ -60,7 +60,9 @@ pub mod archive_batches;
 pub mod assistance;
 // Community services (issue 25): tracked errands.
 pub mod errands;
+// Community services (issue 25): party members' organisation relations.
 pub mod high_age;
+pub mod party;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

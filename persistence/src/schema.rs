@@ -1118,6 +1118,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     assistance_referrals,
     // Community services (issue 25): tracked errands.
     errands,
+    // Community services (issue 25): party members' organisation relations.
+    party_branches,
+    party_relations,
+    party_relation_steps,
+    party_meetings,
+    party_meeting_attendance,
 );
 
 diesel::table! {
@@ -1614,3 +1620,79 @@ diesel::table! {
 }
 
 diesel::joinable!(errands -> retirees (retiree_id));
+
+// Community services (issue 25): party members' organisation relations (CS Art. 12(3), 24; JN Art. 22, 29).
+diesel::table! {
+    party_branches (id) {
+        id -> BigInt,
+        name -> Text,
+        jurisdiction_code -> Text,
+        founded_on -> Date,
+        secretary -> Nullable<Text>,
+        closed_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    party_relations (id) {
+        id -> BigInt,
+        retiree_id -> BigInt,
+        branch_id -> BigInt,
+        joined_on -> Date,
+        came_from -> Nullable<Text>,
+        from_branch_id -> Nullable<BigInt>,
+        status -> Text,
+        target_branch_id -> Nullable<BigInt>,
+        destination -> Nullable<Text>,
+        transferred_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    party_relation_steps (id) {
+        id -> BigInt,
+        relation_id -> BigInt,
+        action -> Text,
+        branch_id -> Nullable<BigInt>,
+        on_date -> Date,
+        detail -> Nullable<Text>,
+        operator -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    party_meetings (id) {
+        id -> BigInt,
+        branch_id -> BigInt,
+        kind -> Text,
+        held_on -> Date,
+        topic -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    party_meeting_attendance (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        retiree_id -> BigInt,
+        attended -> Bool,
+        absence_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(party_branches -> jurisdictions (jurisdiction_code));
+diesel::joinable!(party_relations -> retirees (retiree_id));
+diesel::joinable!(party_relations -> party_branches (branch_id));
+diesel::joinable!(party_relation_steps -> party_relations (relation_id));
+diesel::joinable!(party_meetings -> party_branches (branch_id));
+diesel::joinable!(party_meeting_attendance -> party_meetings (meeting_id));
+diesel::joinable!(party_meeting_attendance -> retirees (retiree_id));

@@ -42,6 +42,7 @@ use domain::health::DisabilityLevel;
 use domain::high_age::ApplicationStatus as AllowanceStatus;
 use domain::movement::ReductionKind;
 use domain::overpayment::{OverpaymentStatus, RecoveryKind};
+use domain::party::{MeetingKind, RelationStatus};
 use domain::pension::{CertificationBarrier, CertificationMethod, DataSource};
 use domain::petition::{AnswerBasis, PetitionCategory, PetitionChannel, PetitionStatus, Satisfaction, Urgency};
 use domain::policy::{CondolenceKind, FundUse, SuspensionReason};
@@ -234,6 +235,9 @@ stored_codes!(
     // Community services (issue 25): tracked errands.
     ErrandKind,
     ErrandStatus,
+    // Community services (issue 25): party members.
+    RelationStatus,
+    MeetingKind,
 );
 
 #[cfg(test)]

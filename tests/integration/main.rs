@@ -75,3 +75,6 @@ mod assistance;
 mod high_age_allowance;
 // Community services (issue 25): tracked errands, volunteer services linked to visits and activities.
 mod errands;
+// Community services (issue 25): party members, health institution register.
+mod health_institution_files;
+mod party;

@@ -252,6 +252,12 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let id = app.create_retiree("siming", &body).await["id"].clone();
             let body = json!({"retiree_id": id, "kind": "chronic_disease_qualification"}).to_string().into_bytes();
             app.request("POST", "/api/v1/errands", Some(token), &[json_type], Some(body)).await
+        // Community services (issue 25): party members (a branch at a community of the probes' district).
+        Permission::PartyManage => {
+            let body = json!({"name": format!("角色测试党支部{n}"), "jurisdiction": "350203001001",
+                "founded_on": "2020-07-01"});
+            let body = body.to_string().into_bytes();
+            app.request("POST", "/api/v1/party-branches", Some(token), &[json_type], Some(body)).await
         }
     }
 }
@@ -339,6 +345,7 @@ both_backends! {
         assert_eq!(app.audit_count("retiree.export"), allowed(Permission::RetireeExport));
         assert_eq!(app.count("import_jobs"), allowed(Permission::RetireeImport));
         assert_eq!(app.count("webhooks"), allowed(Permission::WebhookManage));
+        assert_eq!(app.count("party_branches"), allowed(Permission::PartyManage));
     }
 
     async fn sensitive_fields_follow_the_visibility_rows(app: &TestApp) {

@@ -59,6 +59,10 @@ pub mod assistance;
 pub mod high_age;
 // Community services (issue 25): tracked errands.
 pub mod errands;
+// Community services (issue 25): party members' organisation relations, health institution register.
+pub mod health_files;
+pub mod party;
+pub mod party_files;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -362,4 +366,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(errands::result)
         .service(errands::withdraw)
         .service(errands::export);
+        // Community services (issue 25): party members' organisation relations, health institution register.
+        .service(health_files::export_institutions)
+        .service(health_files::import_institutions)
+        .service(party::create_branch)
+        .service(party::list_branches)
+        .service(party::get_branch)
+        .service(party::record_meeting)
+        .service(party::list_meetings)
+        .service(party::establish)
+        .service(party::history)
+        .service(party::worklist)
+        .service(party::get_relation)
+        .service(party::transfer)
+        .service(party::accept)
+        .service(party_files::export)
+        .service(party_files::import);
 }

@@ -98,6 +98,10 @@ pub enum SubjectKind {
     AssistanceReferral,
     /// A tracked errand (`errand.opened`, `errand.changed`; issue 25).
     Errand,
+    /// A party member's organisation relation (`party.relation_changed`; issue 25).
+    PartyRelation,
+    /// A branch's organisation life (`party.meeting_recorded`; issue 25).
+    PartyMeeting,
 }
 
 /// What an event is about.
@@ -514,6 +518,42 @@ pub struct ErrandPayload {
     pub retiree: RetireeState,
 }
 
+/// `party.relation_changed` (issue 25; JN Art. 22; CS Art. 12(3)): a party member's organisation relation was
+/// established in a branch, transferred to another branch or out of the service, or accepted by the receiving
+/// branch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRelationPayload {
+    pub relation_id: i64,
+    /// `establish`, `transfer_to_branch`, `transfer_out`, `accept`.
+    pub action: String,
+    pub from_status: Option<String>,
+    /// `in_branch`, `transferring`, `left`.
+    pub status: String,
+    /// The branch the relation sits in (or leaves).
+    pub branch_id: i64,
+    /// The branch it is transferred to, while transferring.
+    pub target_branch_id: Option<i64>,
+    /// Day of the step.
+    pub on: String,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
+/// `party.meeting_recorded` (issue 25; CS Art. 24; JN Art. 29): a branch recorded organisation life; placed at the
+/// branch's node. Counts only: who attended stays in the service.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyMeetingPayload {
+    pub meeting_id: i64,
+    pub branch_id: i64,
+    /// `branch_meeting`, `committee_meeting`, `party_lesson`, `theme_day`, `study_session`.
+    pub kind: String,
+    pub held_on: String,
+    pub attended: i64,
+    pub absent: i64,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -557,6 +597,9 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
         E::AssistanceReferred | E::AssistanceChanged => is::<AssistancePayload>(payload),
         E::ErrandOpened | E::ErrandChanged => is::<ErrandPayload>(payload),
+        // Community services (issue 25): party members.
+        E::PartyRelationChanged => is::<PartyRelationPayload>(payload),
+        E::PartyMeetingRecorded => is::<PartyMeetingPayload>(payload),
     }
 }
 
@@ -630,6 +673,8 @@ envelopes! {
     AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
     AssistanceEvent (AssistanceEventType: "assistance.referred" => Referred, "assistance.changed" => Changed) => AssistancePayload;
     ErrandEvent (ErrandEventType: "errand.opened" => Opened, "errand.changed" => Changed) => ErrandPayload;
+    PartyRelationEvent (PartyRelationEventType: "party.relation_changed" => RelationChanged) => PartyRelationPayload;
+    PartyMeetingEvent (PartyMeetingEventType: "party.meeting_recorded" => MeetingRecorded) => PartyMeetingPayload;
 }
 
 /// A page of the feed.

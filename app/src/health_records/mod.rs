@@ -12,6 +12,7 @@
 //! Scope: an institution belongs to a node and is seen from its subtree; a record is seen from the subtree holding
 //! the person's community.
 
+pub mod files;
 pub mod institutions;
 pub mod records;
 

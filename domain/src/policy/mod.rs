@@ -8,11 +8,14 @@ pub mod presets;
 pub mod term;
 // Community services (issue 25): high-age allowance.
 pub mod high_age;
+// Community services (issue 25): party members.
+pub mod party;
 
 pub use high_age::{AllowanceBand, HighAgeAllowance, default_high_age_allowance};
 // Community services (issue 25): tracked errands.
 pub mod errands;
 pub use errands::{ErrandDue, Errands, default_errands};
+pub use party::{Party, default_party};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -486,6 +489,10 @@ pub struct Policy {
     /// the defaults (card from 70, no due days).
     #[serde(default = "default_errands")]
     pub errands: Errands,
+    /// Party members' organisation relations (issue 25; GUIDE 交接制度). Versions stored before this section existed
+    /// read the defaults (no days: not set).
+    #[serde(default = "default_party")]
+    pub party: Party,
 }
 
 /// Monthly reports (按月计报; GUIDE 交接制度, 第四章二) and special-group ledgers (GUIDE 第四章五).
@@ -837,6 +844,9 @@ impl Policy {
             check_source(&format!("/errands/due_days/{i}/days"), &d.days, &mut out);
         }
         out.extend(self.errands.violations());
+        // Party members (issue 25; GUIDE 交接制度).
+        check_source("/party/relation_days", &self.party.relation_days, &mut out);
+        out.extend(self.party.violations());
         out
     }
 

@@ -220,6 +220,8 @@ pub fn defaults() -> Policy {
         high_age_allowance: default_high_age_allowance(),
         // No text gives days for an errand (JN Art. 7(5), 24); the GUIDE's card age is set in [`guide`].
         errands: default_errands(),
+        // GUIDE 交接制度 says "及时" for party relations; no text gives the days: not set until a city does.
+        party: super::default_party(),
     }
 }
 

@@ -1,0 +1,164 @@
+//! Party branches 党支部 of street and community party organisations (CS Art. 12(3), 24; JN Art. 21(2), 29).
+
+use domain::ErrorCode;
+use domain::party;
+use persistence::party::{self as repo, Branch, NewBranch};
+use persistence::{DbConnection, RepoError, audit};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use utoipa::ToSchema;
+
+use super::{require_manage, require_read};
+use crate::caller::Caller;
+use crate::error::{AppError, FieldError};
+use crate::input::{check_name, check_text, date_not_after};
+use crate::scope::node_in_scope;
+
+/// A branch to set up.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "鸿山社区退休党员支部", "jurisdiction": "350203001001", "founded_on": "2020-07-01",
+    "secretary": "陈建国"}))]
+pub struct BranchInput {
+    /// Name, 1-100 characters, unique at its node (else 409 `conflict`).
+    pub name: String,
+    /// The street or community node (in the caller's subtree, else 422 `jurisdiction_not_found`; another level:
+    /// 422 `party_branch_level`); default the caller's node.
+    pub jurisdiction: Option<String>,
+    /// Day founded (`YYYY-MM-DD`, not in the future).
+    #[schema(format = Date)]
+    pub founded_on: String,
+    /// The secretary's name, at most 50 characters.
+    pub secretary: Option<String>,
+}
+
+/// A branch.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = PartyBranchView, example = json!({"id": 3, "name": "鸿山社区退休党员支部", "jurisdiction": "350203001001",
+    "founded_on": "2020-07-01", "secretary": "陈建国", "closed_on": null, "version": 1}))]
+pub struct BranchView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Street or community node.
+    pub jurisdiction: String,
+    /// Founded.
+    #[schema(value_type = String, format = Date)]
+    pub founded_on: Date,
+    /// Secretary.
+    pub secretary: Option<String>,
+    /// Closed (`null`: open).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub closed_on: Option<Date>,
+    /// Version (ETag).
+    pub version: i64,
+}
+
+/// A checked branch.
+#[derive(Debug, Clone)]
+pub struct BranchAsked {
+    name: String,
+    jurisdiction: Option<String>,
+    founded_on: Date,
+    secretary: Option<String>,
+}
+
+/// The checks of a branch on `today`, every broken rule at once.
+pub fn check(body: &BranchInput, today: Date) -> Result<BranchAsked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = check_name("/name", &body.name, 100, &mut errors);
+    let founded_on = date_not_after("/founded_on", Some(&body.founded_on), today, &mut errors);
+    let secretary = check_text("/secretary", body.secretary.as_deref(), 50, &mut errors);
+    if errors.is_empty() {
+        Ok(BranchAsked { name, jurisdiction: body.jurisdiction.clone(), founded_on, secretary })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The view of a stored branch.
+pub fn view(b: Branch) -> BranchView {
+    BranchView {
+        id: b.id,
+        name: b.name,
+        jurisdiction: b.jurisdiction_code,
+        founded_on: b.founded_on,
+        secretary: b.secretary,
+        closed_on: b.closed_on,
+        version: b.version,
+    }
+}
+
+/// Sets up a branch at a street or community node of the caller's subtree (CS Art. 12(3), 24; JN Art. 29);
+/// audited `party.branch.create`.
+pub fn create(conn: &mut DbConnection, caller: &Caller, asked: BranchAsked) -> Result<BranchView, AppError> {
+    require_manage(caller)?;
+    let code = asked.jurisdiction.clone().unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let node = node_in_scope(conn, caller, &code, "/jurisdiction")?;
+    party::check_branch_level(node.level).map_err(|e| AppError::field(FieldError::rule("/jurisdiction", &e)))?;
+    let id = repo::create_branch(
+        conn,
+        &NewBranch {
+            name: asked.name,
+            jurisdiction_code: node.code.clone(),
+            founded_on: asked.founded_on,
+            secretary: asked.secretary,
+            created_by: caller.login.clone(),
+            created_at: persistence::now_utc(),
+            version: 1,
+        },
+    )
+    .map_err(|e| match e {
+        RepoError::Unique(_) => {
+            AppError::with(ErrorCode::Conflict, "该辖区已有同名党支部", "a branch of this name exists at this node")
+        }
+        other => other.into(),
+    })?;
+    let (b, path) = repo::branch(conn, id)?;
+    let mut entry = caller.audit("party.branch.create", "party_branch", id, &path);
+    entry.detail = Some(serde_json::json!({"name": b.name, "jurisdiction": b.jurisdiction_code}).to_string());
+    audit::append(conn, &entry)?;
+    Ok(view(b))
+}
+
+/// The branch `id` if its node lies in the caller's subtree (else 404), with the node's path.
+pub fn seen(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Branch, String), AppError> {
+    let (b, path) = repo::branch(conn, id)?;
+    if caller.sees(&path) { Ok((b, path)) } else { Err(AppError::of(ErrorCode::NotFound)) }
+}
+
+/// The open branch `id` named in a request at `field`: any branch of the service when `anywhere` (a transfer may
+/// go to another district), else one in the caller's subtree; absent, closed or out of scope: 422
+/// `party_branch_not_found`.
+pub fn named(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    field: &str,
+    anywhere: bool,
+) -> Result<(Branch, String), AppError> {
+    let not_found = || AppError::field(FieldError::of(field, ErrorCode::PartyBranchNotFound));
+    match repo::branch(conn, id) {
+        Ok((b, path)) if b.closed_on.is_none() && (anywhere || caller.sees(&path)) => Ok((b, path)),
+        Ok(_) | Err(RepoError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One branch of the caller's subtree (else 404).
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<BranchView, AppError> {
+    require_read(caller)?;
+    Ok(view(seen(conn, caller, id)?.0))
+}
+
+/// A page of the branches of the caller's subtree, by id.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<BranchView>, AppError> {
+    require_read(caller)?;
+    Ok(repo::list_branches(conn, &caller.scope_path, after, limit)?.into_iter().map(view).collect())
+}

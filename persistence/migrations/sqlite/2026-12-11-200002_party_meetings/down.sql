@@ -1,0 +1,2 @@
+DROP TABLE party_meeting_attendance;
+DROP TABLE party_meetings;
