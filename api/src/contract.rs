@@ -301,6 +301,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/assistance-referrals/{id}", "getAssistanceReferral"),
     ("POST /api/v1/assistance-referrals/{id}/answers", "answerAssistanceReferral"),
     ("GET /api/v1/exports/assistance-referrals", "exportAssistanceReferrals"),
+    // Reports, ledgers and funds (issue 27, reports27).
+    ("POST /api/v1/funding/leader-awards/{id}/cancel", "cancelLeaderAward"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

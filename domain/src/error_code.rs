@@ -396,6 +396,10 @@ error_codes! {
     ReferralWrongStatus = "referral_wrong_status", 409, "Answer does not fit the referral's status", "该转介当前状态不能登记此结果", "the referral's status does not allow this answer";
     ReferralOpen = "referral_open", 409, "Person has an open referral of this kind", "该人员已有同类未办结的救助转介", "the person has an open referral of this kind";
     VisitNotFound = "visit_not_found", 422, "Visit absent, of another person or outside the subtree", "走访记录不存在、不属于该人员或不在您的管辖范围内", "no such visit of this person in your subtree";
+    // Reports, ledgers and funds: what issue 27 still lacked (reports27).
+    AwardCancelled = "award_cancelled", 409, "Award cancelled already", "该奖励已撤销", "the award is cancelled already";
+    NotAnAward = "not_an_award", 404, "No excellent-leader award with this id", "没有该优秀小组长奖励", "no excellent-leader award with this id";
+    EndpointRetired = "endpoint_retired", 410, "Endpoint retired: use its successor (Link header)", "该接口已停用，请改用年度经费结算（见 Link 头）", "this endpoint is retired; use the year close named in the Link header";
 }
 
 impl std::fmt::Display for ErrorCode {

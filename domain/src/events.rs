@@ -102,6 +102,11 @@ crate::code_enum! {
         AssistanceReferred = "assistance.referred": "转介低保、特困救助",
         /// Civil affairs' answer to a referral was recorded (JN Art. 7(8)).
         AssistanceChanged = "assistance.changed": "登记救助转介结果",
+        // Reports, ledgers and funds (issue 27, reports27).
+        /// A condolence was cancelled; its fund booking, if any, was reversed in the same transaction.
+        CondolenceCancelled = "condolence.cancelled": "撤销慰问",
+        /// An excellent-leader award was cancelled; its booking was reversed by a negative booking (XM Art. 24).
+        AwardCancelled = "award.cancelled": "撤销优秀小组长奖励",
     }
 }
 

@@ -350,5 +350,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(assistance::list)
         .service(assistance::get_one)
         .service(assistance::answer)
-        .service(assistance::export);
+        .service(assistance::export)
+        // Reports, ledgers and funds (issue 27, reports27).
+        .service(fund_levels::cancel_award);
 }

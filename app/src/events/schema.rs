@@ -96,6 +96,9 @@ pub enum SubjectKind {
     AllowanceApplication,
     /// An assistance referral (`assistance.referred`, `assistance.changed`; issue 25 part 4).
     AssistanceReferral,
+    // Reports, ledgers and funds (issue 27, reports27).
+    /// A booking against a fund (`award.cancelled`: the award's booking).
+    FundExpenditure,
 }
 
 /// What an event is about.
@@ -486,6 +489,42 @@ pub struct AssistancePayload {
     pub retiree: RetireeState,
 }
 
+/// `condolence.cancelled` (issue 27): a condolence cancelled, its booking (if any) reversed in the same
+/// transaction.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CondolenceCancelledPayload {
+    pub condolence_id: i64,
+    #[schema(example = "hospital")]
+    pub kind: String,
+    pub on_date: String,
+    /// The amount it had paid (fen), now 0 on the condolence.
+    pub amount_fen: i64,
+    /// The booking that paid it, if it was booked.
+    pub expenditure_id: Option<i64>,
+    /// The negative booking that reverses it.
+    pub reversal_id: Option<i64>,
+    pub reason: String,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
+/// `award.cancelled` (issue 27; XM Art. 24): an excellent-leader award cancelled, its booking reversed by a
+/// negative booking. Placed at the paying node. No personal data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardCancelledPayload {
+    /// The award's booking.
+    pub expenditure_id: i64,
+    /// The negative booking.
+    pub reversal_id: i64,
+    pub leader_id: Option<i64>,
+    pub year: i32,
+    /// The amount of the award (fen), reversed.
+    pub amount_fen: i64,
+    pub reason: String,
+}
+
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
 /// checks).
 pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
@@ -528,6 +567,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         E::ArchiveDigitised => is::<ArchivePayload>(payload),
         E::AllowanceApplied | E::AllowanceDecided => is::<AllowancePayload>(payload),
         E::AssistanceReferred | E::AssistanceChanged => is::<AssistancePayload>(payload),
+        E::CondolenceCancelled => is::<CondolenceCancelledPayload>(payload),
+        E::AwardCancelled => is::<AwardCancelledPayload>(payload),
     }
 }
 
@@ -600,6 +641,8 @@ envelopes! {
     ArchiveDigitisedEvent (ArchiveDigitisedType: "archive.digitised" => ArchiveDigitised) => ArchivePayload;
     AllowanceEvent (AllowanceEventType: "allowance.applied" => Applied, "allowance.decided" => Decided) => AllowancePayload;
     AssistanceEvent (AssistanceEventType: "assistance.referred" => Referred, "assistance.changed" => Changed) => AssistancePayload;
+    CondolenceCancelledEvent (CondolenceCancelledType: "condolence.cancelled" => CondolenceCancelled) => CondolenceCancelledPayload;
+    AwardCancelledEvent (AwardCancelledType: "award.cancelled" => AwardCancelled) => AwardCancelledPayload;
 }
 
 /// A page of the feed.
