@@ -58,6 +58,8 @@ pub mod archive_batches;
 // Community services (issue 25 part 4).
 pub mod assistance;
 pub mod high_age;
+// Reports, ledgers and funds (issue 27, reports27).
+pub mod report_sections;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

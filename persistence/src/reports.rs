@@ -57,6 +57,7 @@ pub fn tallies(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>
     out.extend(deaths(conn, p)?);
     out.extend(care(conn, p)?);
     out.extend(funds(conn, p)?);
+    out.extend(crate::report_sections::all(conn, p)?);
     Ok(out)
 }
 

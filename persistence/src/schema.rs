@@ -1586,20 +1586,3 @@ diesel::table! {
 }
 
 diesel::joinable!(assistance_referrals -> retirees (retiree_id));
-
-// Reports, ledgers and funds (issue 27, reports27): the civil-affairs hardship list received through the feed.
-diesel::table! {
-    hardship_listings (id) {
-        id -> BigInt,
-        feed_batch_id -> BigInt,
-        retiree_id -> BigInt,
-        listed_on -> Date,
-        source -> Text,
-        reference -> Nullable<Text>,
-    }
-}
-
-diesel::joinable!(hardship_listings -> retirees (retiree_id));
-diesel::joinable!(hardship_listings -> feed_batches (feed_batch_id));
-diesel::allow_tables_to_appear_in_same_query!(hardship_listings, retirees);
-diesel::allow_tables_to_appear_in_same_query!(hardship_listings, feed_batches);

@@ -251,7 +251,8 @@ pub fn create_list(
     let n = repo::insert_condolences(conn, &rows)?;
     let batch = repo::finish_batch(conn, batch.id, n as i64, total)?;
     // Issue 27: the list's condolences are paid from the fund like single ones, in this transaction.
-    let (booked, booked_fen) = crate::care::funding::festival_bookings::book_festival_list(conn, caller, batch.id, kind, on)?;
+    let (booked, booked_fen) =
+        crate::care::funding::festival_bookings::book_festival_list(conn, caller, batch.id, kind, on)?;
     let mut entry = caller.audit("festival_list.create", "festival_list", batch.id, &node.path);
     entry.detail = Some(
         serde_json::json!({"kind": kind.as_str(), "people": n, "total_fen": total, "booked": booked,

@@ -1,6 +1,5 @@
 //! Funding statements reproduced from stored snapshots, and their close.
 
-use domain::ErrorCode;
 use domain::policy::FundUse;
 use persistence::fund::{self as repo, Expenditure, Statement};
 use persistence::jurisdictions::{self, Jurisdiction};
