@@ -81,7 +81,9 @@ fn status_meaning(status: u16) -> &'static str {
         405 => "The path has no such method; `Allow` lists those it has.",
         408 => "The body arrived too slowly (`HTTP_CLIENT_TIMEOUT_SECONDS`, `HTTP_BODY_MIN_BYTES_PER_SECOND`).",
         409 => "Conflicts with existing data.",
-        410 => "Older than the retention period (`EVENT_RETENTION_DAYS`), or an endpoint retired (`Link` names its successor).",
+        410 => {
+            "Older than the retention period (`EVENT_RETENTION_DAYS`), or an endpoint retired (`Link` names its successor)."
+        }
         412 => "`If-Match` names an older version.",
         413 => "Body over the limit.",
         414 => "The path and query exceed 8 KiB.",
@@ -388,8 +390,12 @@ pub struct AwardCancelErrors;
 impl AwardCancelErrors {
     /// The codes documented.
     pub fn codes() -> Vec<ErrorCode> {
-        [&ANY_REQUEST[..], &WRITE[..], &[ErrorCode::NotAnAward, ErrorCode::AwardCancelled, ErrorCode::StatementClosed][..]]
-            .concat()
+        [
+            &ANY_REQUEST[..],
+            &WRITE[..],
+            &[ErrorCode::NotAnAward, ErrorCode::AwardCancelled, ErrorCode::StatementClosed][..],
+        ]
+        .concat()
     }
 }
 

@@ -72,3 +72,5 @@ mod archive_import;
 // Community services (issue 25 part 4).
 mod assistance;
 mod high_age_allowance;
+// Reports, ledgers and funds (issue 27, reports27).
+mod reports27;
