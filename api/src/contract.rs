@@ -303,6 +303,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/exports/assistance-referrals", "exportAssistanceReferrals"),
     // Reports, ledgers and funds (issue 27, reports27).
     ("POST /api/v1/funding/leader-awards/{id}/cancel", "cancelLeaderAward"),
+    ("GET /api/v1/ledgers/{group}/comparison", "compareLedger"),
+    ("GET /api/v1/exports/ledgers/{group}/comparison", "exportLedgerComparison"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -182,3 +182,40 @@ pub fn all(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
     out.extend(assistance(conn, p)?);
     Ok(out)
 }
+
+/// A death report of a person of a ledger (GUIDE 第四章五 step 3: compared with the deaths feed and reports).
+#[derive(Debug, Clone, diesel::QueryableByName, PartialEq, Eq)]
+pub struct DeathOfLedger {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub retiree_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub report_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub date_of_death: time::Date,
+    /// `reported` (pending verification) or `verified`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    /// `feed` when the data platform's deaths feed opened it.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub reporter_kind: String,
+}
+
+/// The standing death reports (`reported` or `verified`, not withdrawn or reversed) of `ids`, the latest per person.
+pub fn deaths_of(conn: &mut DbConnection, ids: &[i64]) -> RepoResult<Vec<DeathOfLedger>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let binds: Vec<Bind<'_>> = ids.iter().map(|id| Bind::I64(*id)).collect();
+    sql::load(
+        conn,
+        &format!(
+            "SELECT d.retiree_id AS retiree_id, d.id AS report_id, d.date_of_death AS date_of_death, \
+             d.status AS status, d.reporter_kind AS reporter_kind FROM death_reports d \
+             WHERE d.retiree_id IN ({marks}) AND d.status IN ('reported', 'verified') \
+             AND d.id = (SELECT MAX(d2.id) FROM death_reports d2 WHERE d2.retiree_id = d.retiree_id \
+             AND d2.status IN ('reported', 'verified')) ORDER BY d.retiree_id"
+        ),
+        &binds,
+    )
+}

@@ -57,6 +57,8 @@ pub mod archive_import;
 // Community services (issue 25 part 4).
 pub mod assistance;
 pub mod high_age;
+// Reports, ledgers and funds (issue 27, reports27).
+pub mod ledger_comparison;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -352,5 +354,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(assistance::answer)
         .service(assistance::export)
         // Reports, ledgers and funds (issue 27, reports27).
-        .service(fund_levels::cancel_award);
+        .service(fund_levels::cancel_award)
+        .service(ledger_comparison::export_comparison)
+        .service(ledger_comparison::comparison);
 }
