@@ -151,4 +151,48 @@ both_backends! {
         // Out of scope, wrong role.
         app.get(&format!("/api/v1/reports/monthly?jurisdiction=350203001&month={month}"), "huli").await.problem(422, "jurisdiction_not_found");
     }
+
+    async fn the_ledger_comparison_lists_members_reported_dead(app: &TestApp) {
+        // GUIDE 第四章五 step 3: B and D are 特困 (dated flags); B is reported dead (pending verification), C (not a
+        // member) too; only B disagrees with the deaths reports.
+        let flagged = |seq: u16, birth: &'static str, groups: Value| {
+            let mut body = retiree_body("350203001001", seq);
+            body["id_number"] = json!(id_number("350203", birth, seq * 2 + 1));
+            body["special_groups"] = groups;
+            body
+        };
+        let hardship = json!([{"group": "severe_hardship", "from": "2024-01-01"}]);
+        let b = app.create_retiree("city", &flagged(2, "19640101", hardship.clone())).await["id"].as_i64().unwrap();
+        let c = app.create_retiree("city", &flagged(3, "19640301", json!([]))).await["id"].as_i64().unwrap();
+        let d = app.create_retiree("city", &flagged(4, "19640401", hardship)).await["id"].as_i64().unwrap();
+        let died = (today() - time::Duration::days(3)).to_string();
+        let mut reports = Vec::new();
+        for id in [b, c] {
+            let r = app.post("/api/v1/death-reports", "hongshan", &json!({"retiree_id": id, "date_of_death": died,
+                "certificate_number": format!("DC-{id}"), "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子"})).await.expect(201);
+            reports.push(r.body["id"].as_i64().unwrap());
+        }
+        let page = app.get("/api/v1/ledgers/severe_hardship/comparison?jurisdiction=350203001", "xiagang").await.expect(200).body;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        assert_eq!((items[0]["retiree_id"].clone(), items[0]["finding"].clone(), items[0]["death_report_id"].clone(), items[0]["report_status"].clone(), items[0]["computed"].clone()),
+            (json!(b), json!("reported_dead"), json!(reports[0]), json!("reported"), json!(true)));
+        assert_eq!(items[0]["date_of_death"], json!(died));
+        assert!(!items.iter().any(|i| i["retiree_id"] == json!(d)));
+        // Another group has nobody reported dead.
+        let other = app.get("/api/v1/ledgers/model_worker/comparison?jurisdiction=350203001", "xiagang").await.expect(200).body;
+        assert_eq!(other["items"], json!([]));
+        // The file: Chinese headers, one row.
+        let csv = app.get("/api/v1/exports/ledgers/severe_hardship/comparison?jurisdiction=350203001&labels=zh", "xiagang").await.expect(200);
+        let text = String::from_utf8_lossy(&csv.bytes).to_string();
+        assert!(text.contains("人员编号,所在社区,按数据属于该群体,核实结果,比对结果,死亡报告编号,死亡日期,报告状态,来自信息比对"), "{text}");
+        assert!(text.contains(&format!("{b},350203001001,是,,已报死亡,{},{died},待核实,否", reports[0])), "{text}");
+        assert_eq!(app.audit_count("ledger.comparison_export"), 1);
+        // Unknown group, bad cursor, out of scope, wrong role.
+        app.get("/api/v1/ledgers/party_member/comparison", "xiagang").await.problem(404, "not_found");
+        app.get("/api/v1/ledgers/severe_hardship/comparison?limit=0", "xiagang").await.problem(422, "limit_range");
+        app.get("/api/v1/ledgers/severe_hardship/comparison?jurisdiction=350206", "xiagang").await.problem(422, "jurisdiction_not_found");
+        app.get("/api/v1/exports/ledgers/severe_hardship/comparison?jurisdiction=350206", "xiagang").await.problem(422, "jurisdiction_not_found");
+        app.get("/api/v1/ledgers/severe_hardship/comparison", "admin").await.problem(403, "forbidden");
+    }
 }
