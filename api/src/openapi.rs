@@ -649,7 +649,12 @@ mod tests {
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {
                 let responses = op["responses"].as_object().unwrap();
-                assert!(responses.keys().any(|k| k.starts_with('2')), "{method} {path} has no success response");
+                // A retired endpoint (reports27) answers only 410 `endpoint_retired`, its successor in `Link`.
+                let retired = responses.get("410").is_some_and(|r| r.to_string().contains("endpoint_retired"));
+                assert!(
+                    retired || responses.keys().any(|k| k.starts_with('2')),
+                    "{method} {path} has no success response"
+                );
                 if path.starts_with("/api/v1/") && path != "/api/v1/auth/token" {
                     assert!(responses.contains_key("401"), "{method} {path} does not document 401");
                     assert!(op.get("security").is_some(), "{method} {path} has no security");
