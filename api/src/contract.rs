@@ -326,6 +326,10 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/party-relations/{id}/accept", "acceptPartyRelation"),
     ("GET /api/v1/exports/party-members", "exportPartyMembers"),
     ("POST /api/v1/imports/party-members", "importPartyMembers"),
+    // Reports, ledgers and funds (issue 27, reports27).
+    ("POST /api/v1/funding/leader-awards/{id}/cancel", "cancelLeaderAward"),
+    ("GET /api/v1/ledgers/{group}/comparison", "compareLedger"),
+    ("GET /api/v1/exports/ledgers/{group}/comparison", "exportLedgerComparison"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -411,6 +411,10 @@ error_codes! {
     PartyDateOrder = "party_date_order", 422, "Date before the relation's last step", "日期不能早于上一步的日期", "the date is before the relation's last step";
     PartyPolicyUnset = "party_policy_unset", 409, "Days to establish a party relation not set by a local rule (GUIDE 交接制度)", "本地尚未规定党员组织关系转接的期限", "no local rule sets the days to establish a party relation";
     NotInBranch = "not_in_branch", 422, "Person's relation is not in this branch", "该人员的组织关系不在本支部", "the person's relation is not in this branch";
+    // Reports, ledgers and funds: what issue 27 still lacked (reports27).
+    AwardCancelled = "award_cancelled", 409, "Award cancelled already", "该奖励已撤销", "the award is cancelled already";
+    NotAnAward = "not_an_award", 404, "No excellent-leader award with this id", "没有该优秀小组长奖励", "no excellent-leader award with this id";
+    EndpointRetired = "endpoint_retired", 410, "Endpoint retired: use its successor (Link header)", "该接口已停用，请改用年度经费结算（见 Link 头）", "this endpoint is retired; use the year close named in the Link header";
 }
 
 impl std::fmt::Display for ErrorCode {

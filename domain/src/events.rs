@@ -112,6 +112,11 @@ crate::code_enum! {
         PartyRelationChanged = "party.relation_changed": "党员组织关系变动",
         /// A branch recorded organisation life with its attendance (CS Art. 24; JN Art. 29).
         PartyMeetingRecorded = "party.meeting_recorded": "登记党组织生活",
+        // Reports, ledgers and funds (issue 27, reports27).
+        /// A condolence was cancelled; its fund booking, if any, was reversed in the same transaction.
+        CondolenceCancelled = "condolence.cancelled": "撤销慰问",
+        /// An excellent-leader award was cancelled; its booking was reversed by a negative booking (XM Art. 24).
+        AwardCancelled = "award.cancelled": "撤销优秀小组长奖励",
     }
 }
 

@@ -237,3 +237,88 @@ pub fn reopen(conn: &mut DbConnection, id: i64, reason: &str, by: &str) -> RepoR
         .execute(conn)?;
     Ok(())
 }
+
+// Reports, ledgers and funds (issue 27, reports27): a festival list's condolences booked against the fund.
+
+/// The paid condolences of a festival list not booked yet, per community: (community, how many, fen).
+#[derive(Debug, Clone, diesel::QueryableByName, PartialEq, Eq)]
+pub struct BatchCommunity {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub community_code: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub fen: i64,
+}
+
+const UNBOOKED: &str = "c.batch_id = ? AND c.paid AND c.amount_fen > 0 AND c.expenditure_id IS NULL \
+                        AND c.cancelled_at IS NULL";
+
+/// The communities of festival list `batch_id` with their paid condolences not booked yet (count, sum).
+pub fn batch_communities(conn: &mut DbConnection, batch_id: i64) -> RepoResult<Vec<BatchCommunity>> {
+    crate::sql::load(
+        conn,
+        &format!(
+            "SELECT c.community_code AS community_code, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) AS fen FROM condolences c WHERE {UNBOOKED} \
+             GROUP BY c.community_code ORDER BY c.community_code"
+        ),
+        &[crate::sql::Bind::I64(batch_id)],
+    )
+}
+
+/// How a festival list's condolences of some communities are booked: at `node`, from `fund`, under `category`.
+#[derive(Debug, Clone)]
+pub struct BatchBooking<'a> {
+    pub batch_id: i64,
+    pub communities: &'a [String],
+    pub node: &'a str,
+    pub fund: &'a str,
+    pub category: &'a str,
+    /// Prefix of each booking's description (the condolence id follows).
+    pub description: &'a str,
+    pub actor: &'a str,
+}
+
+/// Books every paid, unbooked condolence of the list in `b.communities` against `b.node`'s fund, one booking per
+/// condolence naming it (`condolence_id`), and links each condolence to its booking, set-based. Returns how many.
+pub fn book_batch(conn: &mut DbConnection, b: &BatchBooking<'_>) -> RepoResult<usize> {
+    use crate::sql::Bind;
+    if b.communities.is_empty() {
+        return Ok(0);
+    }
+    let marks = vec!["?"; b.communities.len()].join(", ");
+    let now = now_utc();
+    let mut binds = vec![
+        Bind::Text(b.node),
+        Bind::Text(b.category),
+        Bind::Text(b.description),
+        Bind::Text(b.actor),
+        Bind::Ts(now),
+        Bind::Text(b.fund),
+        Bind::I64(b.batch_id),
+    ];
+    binds.extend(b.communities.iter().map(|c| Bind::Text(c)));
+    let n = crate::sql::exec(
+        conn,
+        &format!(
+            "INSERT INTO fund_expenditures (jurisdiction_code, year, on_date, category, amount_fen, description, \
+             leader_id, created_by, created_at, fund, condolence_id, reverses_id) \
+             SELECT ?, c.year, c.on_date, ?, c.amount_fen, ? || CAST(c.id AS TEXT) || '）', NULL, ?, ?, ?, c.id, NULL \
+             FROM condolences c WHERE {UNBOOKED} AND c.community_code IN ({marks}) ORDER BY c.id"
+        ),
+        &binds,
+    )?;
+    let mut binds = vec![Bind::I64(b.batch_id)];
+    binds.extend(b.communities.iter().map(|c| Bind::Text(c)));
+    crate::sql::exec(
+        conn,
+        &format!(
+            "UPDATE condolences SET expenditure_id = (SELECT MAX(e.id) FROM fund_expenditures e \
+             WHERE e.condolence_id = condolences.id AND e.reverses_id IS NULL) \
+             WHERE id IN (SELECT c.id FROM condolences c WHERE {UNBOOKED} AND c.community_code IN ({marks}))"
+        ),
+        &binds,
+    )?;
+    Ok(n)
+}

@@ -63,6 +63,8 @@ pub mod errands;
 // Community services (issue 25): party members' organisation relations.
 pub mod high_age;
 pub mod party;
+// Reports, ledgers and funds (issue 27, reports27).
+pub mod report_sections;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -59,7 +59,8 @@ pub fn report_tallies(conn: &mut DbConnection, periods: &[Period<'_>]) -> RepoRe
 }
 
 /// The tallies of the report of `p` that are not counted from the roll itself: flagged special groups,
-/// certifications and status changes in the month, deaths, care and funds.
+/// certifications and status changes in the month, deaths, care, funds, and the sections of the later modules
+/// ([`crate::report_sections`]).
 pub fn tallies(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>> {
     let mut out = Vec::new();
     out.extend(special_groups(conn, p)?);
@@ -67,6 +68,7 @@ pub fn tallies(conn: &mut DbConnection, p: &Period<'_>) -> RepoResult<Vec<Tally>
     out.extend(deaths(conn, p)?);
     out.extend(care(conn, p)?);
     out.extend(funds(conn, p)?);
+    out.extend(crate::report_sections::all(conn, p)?);
     Ok(out)
 }
 

@@ -354,6 +354,29 @@ both_backends! {
         let ledger = app.get(&format!("/api/v1/funding/expenditures?jurisdiction=350203&year={y}"), "auditor").await.expect(200);
         assert_eq!(ledger.body["items"].as_array().unwrap().len(), 2);
         assert_eq!(app.audit_count("expenditure.create"), 2);
+        // Issue 27: cancelling the award reverses its booking (a reason is required); the place comes back.
+        let award_id = award.body["id"].as_i64().unwrap();
+        let cancel = |who: &'static str, id: i64, reason: &'static str| async move {
+            app.post(&format!("/api/v1/funding/leader-awards/{id}/cancel"), who, &json!({"reason": reason})).await
+        };
+        cancel("siming", award_id, " ").await.problem(422, "required");
+        cancel("hongshan", award_id, "材料不实").await.problem(403, "forbidden");
+        cancel("huli", award_id, "材料不实").await.problem(404, "not_an_award");
+        cancel("siming", ok.body["id"].as_i64().unwrap(), "不是奖励").await.problem(404, "not_an_award");
+        let reversal = cancel("siming", award_id, "材料不实").await.expect(200).body;
+        assert_eq!((reversal["amount"].clone(), reversal["reverses_id"].clone(), reversal["category"].clone()),
+            (json!("-400.00"), json!(award_id), json!("excellent_leader_award")));
+        cancel("siming", award_id, "再次").await.problem(409, "award_cancelled");
+        cancel("siming", reversal["id"].as_i64().unwrap(), "撤销撤销").await.problem(404, "not_an_award");
+        // To the fen: 1600.00 − 500.00 − 400.00 + 400.00 = 1100.00 left; the quota has its place again.
+        let st = app.get(&format!("/api/v1/funding/statements/350203/{y}"), "auditor").await.expect(200);
+        assert_eq!((st.body["spent"].clone(), st.body["balance"].clone(), st.body["excellent_awarded"].clone()), (json!("500.00"), json!("1100.00"), json!(0)));
+        app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[1]})).await.expect(201);
+        assert_eq!(app.audit_count("award.cancel"), 1);
+        let events = feed(app, "award.cancelled").await;
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0]["payload"]["expenditure_id"].clone(), events[0]["payload"]["amount_fen"].clone(), events[0]["payload"]["reason"].clone()),
+            (json!(award_id), json!(40000), json!("材料不实")));
     }
 
     async fn changsha_splits_by_management_level_and_allows_its_own_uses(app: &TestApp) {
@@ -424,20 +447,31 @@ both_backends! {
         person(app, "350203001004", 70, "district_managed").await;
         let after = app.get(&path, "finance").await.expect(200).body;
         assert_eq!(after, before);
-        // Closed, it is served as stored and takes no more expenses of that year.
-        let closed = app.post(&format!("{path}/close"), "finance", &json!({})).await.expect(200).body;
-        assert_eq!(closed["closed"], true);
-        let mut stripped = closed.clone();
-        stripped["closed"] = json!(false);
-        stripped["closed_at"] = Value::Null;
-        assert_eq!(stripped, before);
+        // Issue 27: the district statement's own close is retired (410, the successor in `Link`); nothing closes.
+        let gone = app.post(&format!("{path}/close"), "finance", &json!({})).await.problem(410, "endpoint_retired");
+        assert_eq!(gone.header("link").unwrap(), format!("</api/v1/funding/year-statements/350203/service/{last}/close>; rel=\"successor-version\""));
+        assert_eq!(gone.header("deprecation").unwrap(), "true");
+        app.post(&format!("{path}/close"), "hongshan", &json!({})).await.problem(403, "forbidden");
+        assert_eq!(app.count("fund_statements"), 0);
+        // The successor closes the service fund's year: the statement no longer moves, the year takes no expense.
+        let filed = app.post(&format!("/api/v1/funding/year-statements/350203/service/{last}/close"), "finance", &json!({})).await.expect(200).body;
+        assert_eq!((filed["status"].clone(), filed["spent"].clone(), filed["balance"].clone()), (json!("closed"), json!("300.00"), json!("900.00")));
         app.post("/api/v1/funding/expenditures", "finance", &json!({"jurisdiction": "350203", "on_date": format!("{last}-12-20"),
             "category": "activities", "amount": "1.00", "description": "x"})).await.problem(409, "statement_closed");
-        app.post(&format!("{path}/close"), "finance", &json!({})).await.problem(409, "statement_closed");
-        app.post(&format!("{path}/close"), "hongshan", &json!({})).await.problem(403, "forbidden");
-        assert_eq!(app.get(&path, "finance").await.expect(200).body, closed);
-        assert_eq!(app.audit_count("statement.close"), 1);
+        assert_eq!(app.get(&path, "finance").await.expect(200).body, before);
+        assert_eq!(app.audit_count("statement.close"), 0);
     }
+}
+
+/// The change feed's events of `kind`, each checked against its documented payload.
+async fn feed(app: &TestApp, kind: &str) -> Vec<Value> {
+    let page = app.get(&format!("/api/v1/events?after=0&limit=500&types={kind}"), "platform").await.expect(200);
+    let items = page.body["items"].as_array().unwrap().clone();
+    for e in &items {
+        let t = domain::events::EventType::parse(kind).unwrap();
+        api::routes::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
+    }
+    items
 }
 
 fn days_ago(n: i64) -> String {

@@ -78,3 +78,5 @@ mod errands;
 // Community services (issue 25): party members, health institution register.
 mod health_institution_files;
 mod party;
+// Reports, ledgers and funds (issue 27, reports27).
+mod reports27;

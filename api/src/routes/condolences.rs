@@ -171,7 +171,7 @@ pub async fn eligible_list(
 /// (e.g. a second Spring Festival list in a year) are left out, so a repeated list records nobody twice.
 #[utoipa::path(tag = "care", security(("bearer" = ["retiree.write"])), request_body = CreateFestivalListRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = FestivalListResponse, headers(("Location" = String))), crate::openapi::WriteErrors))]
+    responses((status = 201, body = FestivalListResponse, headers(("Location" = String))), crate::openapi::CondolenceErrors))]
 #[post("/festival-lists")]
 pub async fn create_list(
     req: HttpRequest,

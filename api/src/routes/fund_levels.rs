@@ -18,6 +18,7 @@ pub use app::care::funding::levels::{
     AllocationLine, AllocationResponse, CancelCondolenceRequest, ChildReconciliation, CreateAllocationRequest,
     ReopenYearRequest, YearStatement,
 };
+pub use app::care::funding::reversals::CancelAwardRequest;
 
 /// Allocates part of a fund's year from a node to a direct child (XM Art. 22: the city centre allocates recipient
 /// numbers and amounts to the districts, which fund those condolences accordingly; JN Art. 15: the district
@@ -276,4 +277,32 @@ pub async fn export_statement(
     })
     .await?;
     Ok(super::files::file_response(out))
+}
+
+// Reports, ledgers and funds (issue 27, reports27).
+
+/// Cancels an excellent-leader award (XM Art. 24, 21(5)) with a reason: `id` is the award's booking (as
+/// `POST /funding/leader-awards` answered it). Its booking is reversed by a negative booking naming it
+/// (`reverses_id`) in the same transaction, so the fund's balance and the year's quota get the place back; answers
+/// the reversal. Not an award (or a reversal, or outside the subtree): 404 `not_an_award`; twice: 409
+/// `award_cancelled`; the year closed: 409 `statement_closed`; no reason: 422 `required`. Emits `award.cancelled`.
+#[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])), request_body = CancelAwardRequest,
+    params(("id" = i64, Path, description = "The award's booking (expenditure id)")),
+    responses((status = 200, body = app::care::funding::expenditures::ExpenditureResponse),
+        crate::openapi::AwardCancelErrors))]
+#[post("/funding/leader-awards/{id}/cancel")]
+pub async fn cancel_award(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<CancelAwardRequest>,
+) -> Result<web::Json<app::care::funding::expenditures::ExpenditureResponse>, ApiError> {
+    caller.require(Permission::FundManage)?;
+    let id = path.into_inner();
+    let reason = body.0.reason;
+    let c = caller.0.clone();
+    let out =
+        crate::db::write(&state.pool, move |conn| app::care::funding::reversals::cancel_award(conn, &c, id, &reason))
+            .await?;
+    Ok(web::Json(out))
 }

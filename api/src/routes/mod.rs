@@ -63,6 +63,8 @@ pub mod errands;
 pub mod health_files;
 pub mod party;
 pub mod party_files;
+// Reports, ledgers and funds (issue 27, reports27).
+pub mod ledger_comparison;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -365,7 +367,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(errands::submit)
         .service(errands::result)
         .service(errands::withdraw)
-        .service(errands::export);
+        .service(errands::export)
         // Community services (issue 25): party members' organisation relations, health institution register.
         .service(health_files::export_institutions)
         .service(health_files::import_institutions)
@@ -381,5 +383,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(party::transfer)
         .service(party::accept)
         .service(party_files::export)
-        .service(party_files::import);
+        .service(party_files::import)
+        // Reports, ledgers and funds (issue 27, reports27).
+        .service(fund_levels::cancel_award)
+        .service(ledger_comparison::export_comparison)
+        .service(ledger_comparison::comparison);
 }

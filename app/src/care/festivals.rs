@@ -216,7 +216,8 @@ pub fn check_list(body: &CreateFestivalListRequest, today: Date) -> Result<Festi
 /// Records a festival condolence for everybody eligible in the node (as [`eligible`] lists them), each with the
 /// amount of the policy of their community, with the list, its audit entry and one event per condolence. People
 /// already at the cap (e.g. a second Spring Festival list in a year) are left out, so a repeated list records
-/// nobody twice.
+/// nobody twice. The condolences are booked against the paying nodes' funds in the same transaction (issue 27, XM
+/// Art. 22): over a node's balance the whole list is 409 `payment_over_budget` and nothing is recorded.
 pub fn create_list(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -249,8 +250,15 @@ pub fn create_list(
         .collect();
     let n = repo::insert_condolences(conn, &rows)?;
     let batch = repo::finish_batch(conn, batch.id, n as i64, total)?;
+    // Issue 27: the list's condolences are paid from the fund like single ones, in this transaction.
+    let (booked, booked_fen) =
+        crate::care::funding::festival_bookings::book_festival_list(conn, caller, batch.id, kind, on)?;
     let mut entry = caller.audit("festival_list.create", "festival_list", batch.id, &node.path);
-    entry.detail = Some(serde_json::json!({"kind": kind.as_str(), "people": n, "total_fen": total}).to_string());
+    entry.detail = Some(
+        serde_json::json!({"kind": kind.as_str(), "people": n, "total_fen": total, "booked": booked,
+            "booked_fen": booked_fen})
+        .to_string(),
+    );
     persistence::audit::append(conn, &entry)?;
     Ok(batch_response(batch))
 }

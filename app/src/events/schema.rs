@@ -102,6 +102,9 @@ pub enum SubjectKind {
     PartyRelation,
     /// A branch's organisation life (`party.meeting_recorded`; issue 25).
     PartyMeeting,
+    // Reports, ledgers and funds (issue 27, reports27).
+    /// A booking against a fund (`award.cancelled`: the award's booking).
+    FundExpenditure,
 }
 
 /// What an event is about.
@@ -518,6 +521,26 @@ pub struct ErrandPayload {
     pub retiree: RetireeState,
 }
 
+/// `condolence.cancelled` (issue 27): a condolence cancelled, its booking (if any) reversed in the same
+/// transaction.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CondolenceCancelledPayload {
+    pub condolence_id: i64,
+    #[schema(example = "hospital")]
+    pub kind: String,
+    pub on_date: String,
+    /// The amount it had paid (fen), now 0 on the condolence.
+    pub amount_fen: i64,
+    /// The booking that paid it, if it was booked.
+    pub expenditure_id: Option<i64>,
+    /// The negative booking that reverses it.
+    pub reversal_id: Option<i64>,
+    pub reason: String,
+    /// The person.
+    pub retiree: RetireeState,
+}
+
 /// `party.relation_changed` (issue 25; JN Art. 22; CS Art. 12(3)): a party member's organisation relation was
 /// established in a branch, transferred to another branch or out of the service, or accepted by the receiving
 /// branch.
@@ -552,6 +575,22 @@ pub struct PartyMeetingPayload {
     pub held_on: String,
     pub attended: i64,
     pub absent: i64,
+}
+
+/// `award.cancelled` (issue 27; XM Art. 24): an excellent-leader award cancelled, its booking reversed by a
+/// negative booking. Placed at the paying node. No personal data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardCancelledPayload {
+    /// The award's booking.
+    pub expenditure_id: i64,
+    /// The negative booking.
+    pub reversal_id: i64,
+    pub leader_id: Option<i64>,
+    pub year: i32,
+    /// The amount of the award (fen), reversed.
+    pub amount_fen: i64,
+    pub reason: String,
 }
 
 /// Checks that `payload` has the documented shape of `kind` (used by the tests and by consumers' contract
@@ -600,6 +639,8 @@ pub fn check_payload(kind: EventType, payload: &Value) -> Result<(), String> {
         // Community services (issue 25): party members.
         E::PartyRelationChanged => is::<PartyRelationPayload>(payload),
         E::PartyMeetingRecorded => is::<PartyMeetingPayload>(payload),
+        E::CondolenceCancelled => is::<CondolenceCancelledPayload>(payload),
+        E::AwardCancelled => is::<AwardCancelledPayload>(payload),
     }
 }
 
@@ -675,6 +716,8 @@ envelopes! {
     ErrandEvent (ErrandEventType: "errand.opened" => Opened, "errand.changed" => Changed) => ErrandPayload;
     PartyRelationEvent (PartyRelationEventType: "party.relation_changed" => RelationChanged) => PartyRelationPayload;
     PartyMeetingEvent (PartyMeetingEventType: "party.meeting_recorded" => MeetingRecorded) => PartyMeetingPayload;
+    CondolenceCancelledEvent (CondolenceCancelledType: "condolence.cancelled" => CondolenceCancelled) => CondolenceCancelledPayload;
+    AwardCancelledEvent (AwardCancelledType: "award.cancelled" => AwardCancelled) => AwardCancelledPayload;
 }
 
 /// A page of the feed.

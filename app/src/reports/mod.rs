@@ -3,3 +3,5 @@
 pub mod close;
 pub mod ledgers;
 pub mod monthly;
+// Reports, ledgers and funds (issue 27, reports27).
+pub mod comparison;

@@ -25,6 +25,8 @@ use crate::exports::table::{Column, File, Table};
 use crate::exports::{Encoding, Format, Labels};
 use crate::scope::node_in_scope;
 
+mod sections;
+
 /// What the cells of a column hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -449,6 +451,8 @@ fn compute(
     let spent = figures(rows, "fund_spent", "本月经费支出", plain(spent_cols), spent_values);
     out.push(fund);
     out.push(spent);
+    // Reports, ledgers and funds (issue 27, reports27): archives, petitions, activities, care services, assistance.
+    out.extend(sections::figures(rows, t));
     Ok(out)
 }
 

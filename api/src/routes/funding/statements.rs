@@ -26,24 +26,30 @@ pub async fn statement(
     Ok(web::Json(out))
 }
 
-/// Closes the statement of a district and year: the figures as computed now are stored and served from then on;
-/// no expense of that year is accepted afterwards (409 `statement_closed`). Closing twice is 409
-/// `statement_closed`.
+/// Retired (issue 27): the district statement's own close gave way to the yearly close of the service fund at any
+/// node, which checks that the children closed first and files the statement with its allocations. This path
+/// answers 410 `endpoint_retired` to anybody allowed to close funds, with `Link: <…/funding/year-statements/
+/// {jurisdiction}/service/{year}/close>; rel="successor-version"` and `Deprecation: true`; nothing is closed.
+/// Statements closed through it before stay filed and are still served by `GET`.
 #[utoipa::path(tag = "funding", security(("bearer" = ["fund.manage"])),
     params(("jurisdiction" = String, Path, description = "District code"), ("year" = i32, Path, description = "Year")),
-    responses((status = 200, body = StatementResponse), crate::openapi::WriteErrors))]
+    responses((status = 410, description = "Retired: close the year with the successor named in `Link`",
+        headers(("Link" = String, description = "The successor: the service fund's year close of this node and year"),
+            ("Deprecation" = String, description = "`true`"))),
+        crate::openapi::RetiredErrors))]
 #[post("/funding/statements/{jurisdiction}/{year}/close")]
-pub async fn close_statement(
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i32)>,
-) -> Result<web::Json<StatementResponse>, ApiError> {
+pub async fn close_statement(caller: Caller, path: web::Path<(String, i32)>) -> Result<HttpResponse, ApiError> {
+    use actix_web::ResponseError as _;
     caller.require(Permission::FundManage)?;
     let (code, year) = path.into_inner();
-    let c = caller.0.clone();
-    let out = crate::db::write(&state.pool, move |conn| {
-        app::care::funding::statements::close_statement(conn, &c, &code, year)
-    })
-    .await?;
-    Ok(web::Json(out))
+    let mut res = ApiError::from(app::AppError::of(domain::ErrorCode::EndpointRetired)).error_response();
+    let link = format!("</api/v1/funding/year-statements/{code}/service/{year}/close>; rel=\"successor-version\"");
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&link) {
+        res.headers_mut().insert(actix_web::http::header::LINK, v);
+    }
+    res.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("deprecation"),
+        actix_web::http::header::HeaderValue::from_static("true"),
+    );
+    Ok(res)
 }

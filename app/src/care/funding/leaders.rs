@@ -127,10 +127,8 @@ pub fn award(conn: &mut DbConnection, caller: &Caller, input: AwardInput) -> Res
     repo::lock_budget(conn, budget.id)?;
     let snapshot = snapshot_of(&budget)?;
     let quota = snapshot.group_leaders.excellent_quota;
-    let awarded = repo::expenditures_of(conn, &node.code, "service", year)?
-        .iter()
-        .filter(|e| e.category == FundUse::ExcellentLeaderAward)
-        .count() as i64;
+    // Cancelled awards (reversed) give their place back.
+    let awarded = super::reversals::standing_awards(&repo::expenditures_of(conn, &node.code, "service", year)?);
     if awarded >= quota {
         let source = &snapshot.group_leaders.excellent_source;
         return Err(AppError::with(

@@ -290,7 +290,7 @@ pub fn read_allocation(conn: &mut DbConnection, caller: &Caller, id: i64) -> Res
 // Payments booked against the fund
 
 /// The node, then its parent, up to the root.
-fn chain(conn: &mut DbConnection, code: &str) -> Result<Vec<Jurisdiction>, AppError> {
+pub(crate) fn chain(conn: &mut DbConnection, code: &str) -> Result<Vec<Jurisdiction>, AppError> {
     let mut out = Vec::new();
     let mut next = Some(code.to_owned());
     while let Some(c) = next {
@@ -364,7 +364,7 @@ pub struct CancelCondolenceRequest {
 /// Cancels a condolence (404 outside the caller's subtree; 409 `condolence_cancelled` twice): it is no longer paid
 /// (amount 0, it stops counting against the kind's cap) and its booking is reversed by a negative booking of the
 /// same fund, node and category that names it (`reverses_id`), in the same transaction (409 `statement_closed`
-/// when that year is closed). Audited `condolence.cancel`.
+/// when that year is closed). Audited `condolence.cancel`; emits `condolence.cancelled`.
 pub fn cancel_condolence(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -376,55 +376,24 @@ pub fn cancel_condolence(
     if !caller.sees(&path) {
         return Err(AppError::not_found());
     }
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::field(FieldError::of("/reason", ErrorCode::Required)));
-    }
-    if reason.chars().count() > 500 {
-        return Err(AppError::field(FieldError::with(
-            "/reason",
-            ErrorCode::Length,
-            "最多500个字符",
-            "must be at most 500 characters",
-        )));
-    }
+    let reason = super::reversals::check_reason(reason)?;
+    let reason = reason.as_str();
     if found.cancelled_at.is_some() {
         return Err(AppError::of(ErrorCode::CondolenceCancelled));
     }
+    let mut reversal = None;
     if let Some(booking) = found.expenditure_id
         && levels::reversal_of(conn, booking)?.is_none()
     {
         let original = repo::find_expenditure(conn, booking)?;
-        let fund = FundKind::parse(&original.fund).unwrap_or(FundKind::Service);
-        ensure_open(conn, &original.jurisdiction_code, fund, original.year)?;
-        let node = jurisdictions::find(conn, &original.jurisdiction_code)?;
-        let reversal = repo::insert_expenditure(
-            conn,
-            &NewExpenditure {
-                jurisdiction_code: original.jurisdiction_code.clone(),
-                year: original.year,
-                on_date: original.on_date,
-                category: original.category.as_str().to_owned(),
-                amount_fen: -original.amount_fen,
-                description: format!("撤销：{}", original.description),
-                leader_id: None,
-                created_by: caller.login.clone(),
-                created_at: persistence::now_utc(),
-                fund: original.fund.clone(),
-                condolence_id: Some(found.id),
-                reverses_id: Some(original.id),
-            },
-        )?;
-        let mut entry = caller.audit("expenditure.reverse", "fund_expenditure", reversal.id, &node.path);
-        entry.detail =
-            Some(serde_json::json!({"reverses_id": original.id, "amount_fen": reversal.amount_fen}).to_string());
-        persistence::audit::append(conn, &entry)?;
+        reversal = Some(super::reversals::reverse(conn, caller, &original, Some(found.id), reason)?);
     }
     levels::cancel_condolence(conn, id, reason)?;
     let mut entry = caller.audit("condolence.cancel", "condolence", id, &path);
     entry.retiree_id = Some(found.retiree_id);
     entry.detail = Some(serde_json::json!({"reason": reason, "expenditure_id": found.expenditure_id}).to_string());
     persistence::audit::append(conn, &entry)?;
+    super::reversals::emit_condolence_cancelled(conn, &found, reversal.as_ref(), reason)?;
     Ok(crate::care::condolences::condolence_response(persistence::condolences::find_condolence(conn, id)?))
 }
 

@@ -23,8 +23,10 @@ use crate::policy_book::policy_at;
 use crate::scope::node_in_scope;
 
 pub mod expenditures;
+pub mod festival_bookings;
 pub mod leaders;
 pub mod levels;
+pub mod reversals;
 pub mod staffing;
 pub mod statement_file;
 pub mod statements;

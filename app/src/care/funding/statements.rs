@@ -1,6 +1,5 @@
 //! Funding statements reproduced from stored snapshots, and their close.
 
-use domain::ErrorCode;
 use domain::policy::FundUse;
 use persistence::fund::{self as repo, Expenditure, Statement};
 use persistence::jurisdictions::{self, Jurisdiction};
@@ -80,7 +79,7 @@ fn compute_statement(conn: &mut DbConnection, node: &Jurisdiction, year: i32) ->
         spent += amount;
         by_category.push(CategoryLine { category: *cat, count: lines.len() as i64, amount: yuan(amount) });
     }
-    let excellent_awarded = ledger.iter().filter(|e| e.category == FundUse::ExcellentLeaderAward).count() as i64;
+    let excellent_awarded = super::reversals::standing_awards(&ledger);
     Ok(StatementResponse {
         jurisdiction: node.code.clone(),
         year,
@@ -130,29 +129,4 @@ pub fn statement(
         Some(s) => stored_statement(s),
         None => compute_statement(conn, &node, year),
     }
-}
-
-/// Closes the statement of a district and year: the figures as computed now are stored and served from then on;
-/// no expense of that year is accepted afterwards. Closing twice is 409 `statement_closed`.
-pub fn close_statement(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    code: &str,
-    year: i32,
-) -> Result<StatementResponse, AppError> {
-    let node = visible_district(conn, caller, code)?;
-    if repo::statement_of(conn, &node.code, year)?.is_some() {
-        return Err(AppError::with(
-            ErrorCode::StatementClosed,
-            "该年度经费已结算",
-            "the statement of this year is closed",
-        ));
-    }
-    let computed = compute_statement(conn, &node, year)?;
-    let text = serde_json::to_string(&computed).map_err(AppError::internal)?;
-    let s = repo::close_statement(conn, &node.code, year, &text, &caller.login)?;
-    let mut entry = caller.audit("statement.close", "fund_statement", s.id, &node.path);
-    entry.detail = Some(serde_json::json!({"year": year, "spent": computed.spent}).to_string());
-    persistence::audit::append(conn, &entry)?;
-    stored_statement(s)
 }

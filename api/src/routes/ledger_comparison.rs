@@ -1,0 +1,106 @@
+//! Special-group ledgers, step 3 "compare" (GUIDE 第四章五; issue 27, reports27): the people of a ledger whom the
+//! deaths feed and death reports say are dead, as a page and as a file. The use cases are
+//! `app::reports::comparison`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use domain::Permission;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::common::{Page, finish, next_cursor};
+use super::files::{FileOptions, FileParams};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use app::reports::comparison::ComparisonEntry;
+
+const CURSOR: &str = "lc";
+
+/// The query of a comparison page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The ledger of a special group compared with the deaths feed and death reports (GUIDE 第四章五 step 3): people
+/// computed or recorded a member for whom a death report stands (`reported` pending verification, from the feed or
+/// a person; `verified`), finding `reported_dead`, by person id. Unknown group: 404; node outside the subtree: 422
+/// `jurisdiction_not_found`.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("group" = String, Path, description = "Ledger group"), ComparisonQuery),
+    responses((status = 200, body = Page<ComparisonEntry>), crate::openapi::LedgerComparisonErrors))]
+#[get("/ledgers/{group}/comparison")]
+pub async fn comparison(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ComparisonQuery>,
+) -> Result<web::Json<Page<ComparisonEntry>>, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = crate::extract::page::<i64>(CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    finish(errors)?;
+    let code = q.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        app::reports::comparison::comparison(conn, &c, today, group, &code, after.unwrap_or(0), limit)
+    })
+    .await?;
+    let next = next_cursor(&items, limit, CURSOR, |v| v.retiree_id.to_string());
+    Ok(web::Json(Page { items, next_cursor: next }))
+}
+
+/// The node of a comparison file.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonNodeQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+}
+
+/// The comparison of a special group's ledger as a file (XLSX with the group, node and day in the title and Chinese
+/// headers, or CSV), at most 100,000 rows (413 `too_many_rows`). Audited `ledger.comparison_export`.
+#[utoipa::path(tag = "reports", security(("bearer" = ["retiree.read"])),
+    params(("group" = String, Path, description = "Ledger group"), ComparisonNodeQuery, FileParams),
+    responses((status = 200, description = "The comparison file",
+        content(
+            (String = "text/csv", example = json!("retiree_id,community_code,computed,recorded,finding,death_report_id,date_of_death,report_status,from_feed\r\n42,350203001001,true,true,reported_dead,7,2026-11-20,reported,true\r\n")),
+            (super::exports::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
+        crate::openapi::LedgerComparisonErrors))]
+#[get("/exports/ledgers/{group}/comparison")]
+pub async fn export_comparison(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ComparisonNodeQuery>,
+    params: web::Query<FileParams>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::RetireeRead)?;
+    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
+    let mut errors = Vec::new();
+    let file = params.settle(&req, &mut errors);
+    finish(errors)?;
+    let Some(FileOptions { format, encoding, labels }) = file else {
+        return Err(ApiError::internal("file options settled without errors"));
+    };
+    let code = query.into_inner().jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let file = crate::db::write(&state.pool, move |conn| {
+        app::reports::comparison::export(conn, &c, today, group, &code, (format, encoding, labels))
+    })
+    .await?;
+    Ok(super::files::file_response(file))
+}

@@ -1,0 +1,1 @@
+DROP INDEX fund_expenditures_condolence_idx;
