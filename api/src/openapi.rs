@@ -49,7 +49,7 @@ travel in URLs: use `POST /api/v1/retirees/search`. Lists take `limit` (1-500, d
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "high-age-allowance", description = "High-age allowance: applications, approval or refusal, the monthly list of people paid and amounts per community from the local policy's age bands (JN Art. 7(7))"),
         (name = "assistance", description = "Assistance referral: people in hardship referred to civil affairs for 低保 or 特困, linked to the visit that found it, civil affairs' answers, the worklist of open referrals (JN Art. 7(8); GUIDE 走访制度)"),
-        (name = "errands", description = "Tracked errands 代办事项: the senior preferential card, chronic/special disease and special-drug qualification, medical-insurance continuation (opened when a transfer between districts completes); submission, result, withdrawal, the overdue and senior-card worklists (JN Art. 7(5), 24; GUIDE 走访制度)")
+        (name = "errands", description = "Tracked errands 代办事项: the senior preferential card, chronic/special disease and special-drug qualification, medical-insurance continuation (opened when a transfer between districts completes); submission, result, withdrawal, the overdue and senior-card worklists (JN Art. 7(5), 24; GUIDE 走访制度)"),
         // Community services (issue 25): party members.
         (name = "party", description = "Party members' organisation relations: branches of street and community party organisations, relations established, transferred and accepted with the handover's step, organisation life with attendance, the worklist of members without a relation, the roster as a file (CS Art. 12(3), 24; JN Art. 21(2), 22, 29; GUIDE 交接制度)")
     )

@@ -252,6 +252,7 @@ async fn probe(app: &TestApp, token: &str, permission: Permission, n: u16) -> Re
             let id = app.create_retiree("siming", &body).await["id"].clone();
             let body = json!({"retiree_id": id, "kind": "chronic_disease_qualification"}).to_string().into_bytes();
             app.request("POST", "/api/v1/errands", Some(token), &[json_type], Some(body)).await
+        }
         // Community services (issue 25): party members (a branch at a community of the probes' district).
         Permission::PartyManage => {
             let body = json!({"name": format!("角色测试党支部{n}"), "jurisdiction": "350203001001",
