@@ -532,6 +532,74 @@ fn check_ledger_status(db: &mut TestDb) {
     }
 }
 
+/// The overdue filter of the errand worklist (`persistence::errands::list` with `overdue_on`) selects exactly the
+/// errands `domain::errand::is_overdue` calls overdue (JN Art. 24: errands tracked against their due dates): every
+/// status, with no due date and due the day before, on and after each as-of day.
+fn check_errands(db: &mut TestDb) {
+    use domain::errand::{ErrandKind, ErrandStatus, is_overdue};
+    use persistence::errands::{self as errands, Filter, NewErrand};
+    let conn = &mut db.conn;
+    let path = community(conn);
+    let mut cases: Vec<(Date, ErrandStatus, Option<Date>)> = Vec::new();
+    for today in AS_OF {
+        let mut dues: Vec<Option<Date>> = around(today).into_iter().map(Some).collect();
+        dues.push(None);
+        for status in ErrandStatus::ALL {
+            cases.extend(dues.iter().map(|d| (today, *status, *d)));
+        }
+    }
+    // One person per errand: a pending errand of a kind is unique per person.
+    let people = register(conn, &vec![(date!(1950 - 01 - 01), date!(2030 - 01 - 01)); cases.len()]);
+    let mut made: Vec<(Date, i64, ErrandStatus, Option<Date>)> = Vec::new();
+    for ((today, status, due), (person, _, _)) in cases.iter().zip(&people) {
+        let new = NewErrand {
+            retiree_id: *person,
+            kind: ErrandKind::SeniorCard.as_str().into(),
+            node_code: COMMUNITY.into(),
+            materials: "[]".into(),
+            opened_on: *today - Duration::days(30),
+            due_on: *due,
+            status: status.as_str().into(),
+            notes: None,
+            transfer_id: None,
+            created_by: "test".into(),
+            created_at: persistence::now_utc(),
+            version: 1,
+        };
+        let id = persistence::write_tx(conn, |conn| errands::create(conn, &new)).expect("errand");
+        made.push((*today, id, *status, *due));
+    }
+    for today in AS_OF {
+        let filter = Filter { overdue_on: Some(today), ..Filter::default() };
+        let listed: BTreeSet<i64> =
+            errands::list(conn, &path, &filter, None, 10_000).expect("list").into_iter().map(|r| r.errand.id).collect();
+        let want: BTreeSet<i64> = made
+            .iter()
+            .filter(|(_, _, status, due)| is_overdue(*status, *due, today))
+            .map(|(_, id, _, _)| *id)
+            .collect();
+        let disagree: Vec<_> = made
+            .iter()
+            .filter(|(_, id, status, due)| listed.contains(id) != is_overdue(*status, *due, today))
+            .collect();
+        assert_eq!(disagree, Vec::<&(Date, i64, ErrandStatus, Option<Date>)>::new(), "errands overdue on {today}");
+        assert_eq!(listed, want, "errands overdue on {today}: no other rows");
+        assert!(!want.is_empty(), "some errand is overdue on {today}");
+    }
+}
+
+#[test]
+fn errand_overdue_agrees_with_the_domain_on_sqlite() {
+    check_errands(&mut sqlite());
+}
+
+#[test]
+fn errand_overdue_agrees_with_the_domain_on_postgres() {
+    if let Some(mut db) = postgres() {
+        check_errands(&mut db);
+    }
+}
+
 #[test]
 fn ledger_status_agrees_with_the_domain_on_sqlite() {
     check_ledger_status(&mut sqlite());
