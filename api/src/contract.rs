@@ -270,6 +270,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/exports/volunteers", "exportVolunteers"),
     ("GET /api/v1/volunteers/{id}", "getVolunteer"),
     ("POST /api/v1/volunteers/{id}/services", "recordVolunteerService"),
+    ("GET /api/v1/volunteers/{id}/services", "listVolunteerServices"),
     ("POST /api/v1/imports/volunteers", "importVolunteers"),
     // Funding at every level (issue 27).
     ("POST /api/v1/funding/allocations", "createFundAllocation"),
@@ -316,6 +317,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/party-branches", "createPartyBranch"),
     ("GET /api/v1/party-branches", "listPartyBranches"),
     ("GET /api/v1/party-branches/{id}", "getPartyBranch"),
+    ("POST /api/v1/party-branches/{id}/close", "closePartyBranch"),
     ("POST /api/v1/party-branches/{id}/meetings", "recordPartyMeeting"),
     ("GET /api/v1/party-branches/{id}/meetings", "listPartyMeetings"),
     ("POST /api/v1/retirees/{id}/party-relation", "establishPartyRelation"),
@@ -324,6 +326,7 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/party-relations/{id}", "getPartyRelation"),
     ("POST /api/v1/party-relations/{id}/transfer", "transferPartyRelation"),
     ("POST /api/v1/party-relations/{id}/accept", "acceptPartyRelation"),
+    ("POST /api/v1/party-relations/{id}/withdraw", "withdrawPartyTransfer"),
     ("GET /api/v1/exports/party-members", "exportPartyMembers"),
     ("POST /api/v1/imports/party-members", "importPartyMembers"),
     // Reports, ledgers and funds (issue 27, reports27).

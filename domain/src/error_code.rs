@@ -410,6 +410,8 @@ error_codes! {
     PartySameBranch = "party_same_branch", 422, "Transfer to the branch the relation sits in", "不能转入所在的同一党支部", "the relation sits in this branch already";
     PartyDateOrder = "party_date_order", 422, "Date before the relation's last step", "日期不能早于上一步的日期", "the date is before the relation's last step";
     PartyPolicyUnset = "party_policy_unset", 409, "Days to establish a party relation not set by a local rule (GUIDE 交接制度)", "本地尚未规定党员组织关系转接的期限", "no local rule sets the days to establish a party relation";
+    PartyBranchNotEmpty = "party_branch_not_empty", 409, "Party branch still holds relations", "该党支部尚有党员组织关系在册或转接中，须先转出或撤回", "relations sit in the branch or are on their way to it";
+    PartyBranchClosed = "party_branch_closed", 409, "Party branch closed already", "该党支部已撤销", "the branch is closed already";
     NotInBranch = "not_in_branch", 422, "Person's relation is not in this branch", "该人员的组织关系不在本支部", "the person's relation is not in this branch";
     // Reports, ledgers and funds: what issue 27 still lacked (reports27).
     AwardCancelled = "award_cancelled", 409, "Award cancelled already", "该奖励已撤销", "the award is cancelled already";

@@ -46,6 +46,9 @@ pub enum RelationAction {
     TransferOut,
     /// The receiving branch accepts a relation transferred to it.
     Accept,
+    /// A pending transfer is withdrawn by the sending side or returned by the receiving one (a wrong branch, a move
+    /// that did not happen): the relation stays in its branch.
+    Withdraw,
 }
 
 impl RelationAction {
@@ -55,6 +58,7 @@ impl RelationAction {
             Self::TransferToBranch => "transfer_to_branch",
             Self::TransferOut => "transfer_out",
             Self::Accept => "accept",
+            Self::Withdraw => "withdraw",
         }
     }
 }
@@ -70,6 +74,10 @@ pub enum PartyError {
     SameBranch,
     /// A date before the relation's last step (422).
     DateOrder(Date),
+    /// A branch is closed only when no relation sits in it or is on its way to it (409).
+    BranchNotEmpty(u64),
+    /// The branch is closed already (409).
+    BranchClosed(Date),
 }
 
 impl RuleViolation for PartyError {
@@ -79,6 +87,8 @@ impl RuleViolation for PartyError {
             Self::WrongStatus(..) => "party_relation_wrong_status",
             Self::SameBranch => "party_same_branch",
             Self::DateOrder(_) => "party_date_order",
+            Self::BranchNotEmpty(_) => "party_branch_not_empty",
+            Self::BranchClosed(_) => "party_branch_closed",
         }
     }
 
@@ -88,6 +98,8 @@ impl RuleViolation for PartyError {
             Self::WrongStatus(s, a) => format!("组织关系当前{}，不能办理{}", s.label_zh(), action_zh(*a)),
             Self::SameBranch => "不能转入所在的同一党支部".into(),
             Self::DateOrder(d) => format!("日期不能早于上一步的日期 {d}"),
+            Self::BranchNotEmpty(n) => format!("该党支部尚有{n}名党员的组织关系在册或转接中，须先转出或撤回"),
+            Self::BranchClosed(d) => format!("该党支部已于{d}撤销"),
         }
     }
 
@@ -97,6 +109,10 @@ impl RuleViolation for PartyError {
             Self::WrongStatus(s, a) => format!("a relation that is {s} cannot take {}", a.as_str()),
             Self::SameBranch => "the relation sits in this branch already".into(),
             Self::DateOrder(d) => format!("the date cannot be before the last step's date {d}"),
+            Self::BranchNotEmpty(n) => {
+                format!("{n} relations sit in the branch or are on their way to it: transfer or withdraw them first")
+            }
+            Self::BranchClosed(d) => format!("the branch was closed on {d}"),
         }
     }
 }
@@ -106,6 +122,7 @@ fn action_zh(a: RelationAction) -> &'static str {
         RelationAction::TransferToBranch => "转往本系统其他党支部",
         RelationAction::TransferOut => "转出本系统",
         RelationAction::Accept => "接收",
+        RelationAction::Withdraw => "撤回转接",
     }
 }
 
@@ -121,7 +138,7 @@ pub fn check_branch_level(level: Level) -> Result<(), PartyError> {
 
 /// The status after `action` on a relation in `status` (JN Art. 22): a relation in a branch is transferred to
 /// another branch of the service (pending until that branch accepts) or out of the service (closed); only a
-/// pending one is accepted.
+/// pending one is accepted, or withdrawn (returned) and stays in its branch.
 pub fn apply(status: RelationStatus, action: RelationAction) -> Result<RelationStatus, PartyError> {
     use RelationAction as A;
     use RelationStatus as S;
@@ -129,8 +146,22 @@ pub fn apply(status: RelationStatus, action: RelationAction) -> Result<RelationS
         (S::InBranch, A::TransferToBranch) => Ok(S::Transferring),
         (S::InBranch, A::TransferOut) => Ok(S::Left),
         (S::Transferring, A::Accept) => Ok(S::InBranch),
+        (S::Transferring, A::Withdraw) => Ok(S::InBranch),
         (s, a) => Err(PartyError::WrongStatus(s, a)),
     }
+}
+
+/// Whether a branch founded on `founded_on` (closed on `closed_on`, if it is) with `relations` relations in it or on
+/// their way to it may be closed on `on` (CS Art. 24: the branch leads its members' organisation life, so it is not
+/// dissolved under them): open, empty, and not before its founding.
+pub fn check_close(closed_on: Option<Date>, founded_on: Date, relations: u64, on: Date) -> Result<(), PartyError> {
+    if let Some(d) = closed_on {
+        return Err(PartyError::BranchClosed(d));
+    }
+    if relations > 0 {
+        return Err(PartyError::BranchNotEmpty(relations));
+    }
+    check_step_date(founded_on, on)
 }
 
 /// A step on `on` after the relation's last step on `last`: not before it.
@@ -167,6 +198,10 @@ mod tests {
         assert_eq!(apply(S::InBranch, A::TransferToBranch), Ok(S::Transferring));
         assert_eq!(apply(S::Transferring, A::Accept), Ok(S::InBranch));
         assert_eq!(apply(S::InBranch, A::TransferOut), Ok(S::Left));
+        // A transfer not yet received can be withdrawn (returned): the relation stays in the sending branch.
+        assert_eq!(apply(S::Transferring, A::Withdraw), Ok(S::InBranch));
+        assert_eq!(apply(S::InBranch, A::Withdraw), Err(PartyError::WrongStatus(S::InBranch, A::Withdraw)));
+        assert_eq!(apply(S::Left, A::Withdraw), Err(PartyError::WrongStatus(S::Left, A::Withdraw)));
         assert_eq!(apply(S::InBranch, A::Accept), Err(PartyError::WrongStatus(S::InBranch, A::Accept)));
         assert_eq!(
             apply(S::Transferring, A::TransferOut),
@@ -189,12 +224,26 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_closes_only_when_empty_cs_art_24() {
+        // CS Art. 24: the branch leads its retired members' organisation life; it is not closed under them.
+        let founded = date!(2020 - 07 - 01);
+        assert_eq!(check_close(None, founded, 0, date!(2026 - 12 - 01)), Ok(()));
+        assert_eq!(check_close(None, founded, 0, founded), Ok(()));
+        assert_eq!(check_close(None, founded, 1, date!(2026 - 12 - 01)), Err(PartyError::BranchNotEmpty(1)));
+        assert_eq!(check_close(None, founded, 0, date!(2020 - 06 - 30)), Err(PartyError::DateOrder(founded)));
+        let closed = date!(2026 - 11 - 01);
+        assert_eq!(check_close(Some(closed), founded, 0, date!(2026 - 12 - 01)), Err(PartyError::BranchClosed(closed)));
+    }
+
+    #[test]
     fn every_refusal_has_a_catalogued_code() {
         for e in [
             PartyError::BranchLevel(Level::City),
             PartyError::WrongStatus(RelationStatus::Left, RelationAction::Accept),
             PartyError::SameBranch,
             PartyError::DateOrder(date!(2026 - 01 - 01)),
+            PartyError::BranchNotEmpty(2),
+            PartyError::BranchClosed(date!(2026 - 01 - 01)),
         ] {
             assert!(crate::ErrorCode::parse(e.code()).is_some(), "{}", e.code());
             assert!(!e.message_zh().is_empty() && !e.message_en().is_empty());

@@ -191,6 +191,26 @@ pub fn branches_named(conn: &mut DbConnection, name: &str, scope_path: &str) -> 
         .load(conn)?)
 }
 
+/// How many relations sit in branch `id` (in it, or transferring out of it and not yet received) or are on their
+/// way to it.
+pub fn relations_at(conn: &mut DbConnection, id: i64) -> RepoResult<i64> {
+    let open = [RelationStatus::InBranch.as_str(), RelationStatus::Transferring.as_str()];
+    Ok(pr::table
+        .filter(pr::status.eq_any(open))
+        .filter(pr::branch_id.eq(id).or(pr::target_branch_id.eq(id)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Closes branch `id` on `on` if it is still open at `version`; [`RepoError::VersionMismatch`] otherwise.
+pub fn close_branch(conn: &mut DbConnection, id: i64, version: i64, on: Date) -> RepoResult<()> {
+    let n =
+        diesel::update(pb::table.filter(pb::id.eq(id)).filter(pb::version.eq(version)).filter(pb::closed_on.is_null()))
+            .set((pb::closed_on.eq(Some(on)), pb::version.eq(version + 1)))
+            .execute(conn)?;
+    if n == 1 { Ok(()) } else { Err(RepoError::VersionMismatch) }
+}
+
 /// A page of the branches at nodes of the subtree at `scope_path`, by id.
 pub fn list_branches(
     conn: &mut DbConnection,

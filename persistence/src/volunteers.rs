@@ -121,6 +121,10 @@ pub struct ServiceFilter {
     pub from: Option<Date>,
     /// Only those given up to this day.
     pub to: Option<Date>,
+    /// Only those of this volunteer.
+    pub volunteer_id: Option<i64>,
+    /// Only those after this id (a page's cursor).
+    pub after: Option<i64>,
 }
 
 /// The service records given at nodes in the subtree at `scope_path` that `filter` asks for, by id, at most
@@ -147,6 +151,12 @@ pub fn services(
     }
     if let Some(t) = filter.to {
         q = q.filter(volunteer_services::served_on.le(t));
+    }
+    if let Some(v) = filter.volunteer_id {
+        q = q.filter(volunteer_services::volunteer_id.eq(v));
+    }
+    if let Some(a) = filter.after {
+        q = q.filter(volunteer_services::id.gt(a));
     }
     Ok(q.order(volunteer_services::id)
         .limit(limit)

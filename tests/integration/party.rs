@@ -330,4 +330,90 @@ both_backends! {
         app.get("/api/v1/exports/party-members", "siming_admin").await.problem(403, "forbidden");
         assert_eq!(app.count("party_relations"), 2);
     }
+
+    async fn a_pending_transfer_is_withdrawn_or_returned_and_stays_in_its_branch_jn_art_22(app: &TestApp) {
+        let b1 = branch(app, "hongshan", "鸿山社区退休党员支部", "350203001001").await;
+        let b2 = branch(app, "fengchaoshan", "蜂巢山社区退休党员支部", "350203001004").await;
+        let (r1, _) = person(app, "350203001001", 1, true).await;
+        let rel = app.post(&format!("/api/v1/retirees/{r1}/party-relation"), "hongshan",
+            &json!({"branch_id": b1, "joined_on": "2026-11-20"})).await.expect(201).body["id"].as_i64().unwrap();
+        let t = format!("/api/v1/party-relations/{rel}/transfer");
+        let w = format!("/api/v1/party-relations/{rel}/withdraw");
+        // Nothing pending: 409.
+        app.post(&w, "hongshan", &json!({"reason": "x"})).await.problem(409, "party_relation_wrong_status");
+        app.post(&t, "hongshan", &json!({"to_branch_id": b2, "on": "2026-12-01"})).await.expect(200);
+
+        // Bad input names the field; a wrong role 403; out of sight 404; a stale version 412; nothing changes.
+        let res = app.post(&w, "hongshan", &json!({"reason": " ", "on": "2026-12-07"})).await.problem(422, "validation_failed");
+        let fields: Vec<String> = res.fields().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["/on", "/reason"]);
+        let res = app.post(&w, "hongshan", &json!({"reason": "x", "on": "2026-11-30"})).await.problem(422, "party_date_order");
+        assert_eq!(res.fields()[0].0, "/on");
+        app.post(&w, "leader", &json!({"reason": "x"})).await.problem(403, "forbidden");
+        app.post(&w, "huli", &json!({"reason": "x"})).await.problem(404, "not_found");
+        app.post_with(&w, "hongshan", &json!({"reason": "x"}), &[("If-Match", "\"1\"")]).await.problem(412, "version_mismatch");
+        let stored: (String, Option<i64>) = pr::table.find(rel).select((pr::status, pr::target_branch_id)).first(&mut *app.conn()).unwrap();
+        assert_eq!(stored, ("transferring".to_owned(), Some(b2)));
+
+        // The sending side withdraws: back in its branch, nothing pending, the reason kept on the step.
+        let res = app.post_with(&w, "hongshan", &json!({"reason": "本人未迁居，转接撤回", "on": "2026-12-02"}), &[("If-Match", "\"2\"")]).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["branch_id"].as_i64(), res.body["target_branch_id"].clone()),
+            (Some("in_branch"), Some(b1), Value::Null));
+        assert_eq!((res.body["joined_on"].as_str(), res.header("etag")), (Some("2026-11-20"), Some("\"3\"")));
+        let last = res.body["steps"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["action"].as_str(), last["note"].as_str(), last["on"].as_str()), (Some("withdraw"), Some("本人未迁居，转接撤回"), Some("2026-12-02")));
+        let stored: (i64, String, Option<i64>) = pr::table.find(rel).select((pr::branch_id, pr::status, pr::target_branch_id)).first(&mut *app.conn()).unwrap();
+        assert_eq!(stored, (b1, "in_branch".to_owned(), None));
+        app.post(&format!("/api/v1/party-relations/{rel}/accept"), "fengchaoshan", &json!({})).await.problem(404, "not_found");
+        assert_eq!(app.audit_count("party.relation.withdraw"), 1);
+
+        // Transferred again, the receiving side returns it.
+        app.post(&t, "hongshan", &json!({"to_branch_id": b2, "on": "2026-12-03"})).await.expect(200);
+        let res = app.post(&w, "fengchaoshan", &json!({"reason": "非本支部所辖"})).await.expect(200);
+        assert_eq!((res.body["status"].as_str(), res.body["branch_id"].as_i64()), (Some("in_branch"), Some(b1)));
+        let evs = events(app, "party.relation_changed").await;
+        let actions: Vec<&str> = evs.iter().map(|e| e["payload"]["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, vec!["establish", "transfer_to_branch", "withdraw", "transfer_to_branch", "withdraw"]);
+        assert_eq!((evs[2]["payload"]["from_status"].as_str(), evs[2]["payload"]["status"].as_str()), (Some("transferring"), Some("in_branch")));
+    }
+
+    async fn a_branch_closes_only_when_no_relation_sits_in_it_cs_art_24(app: &TestApp) {
+        let b1 = branch(app, "hongshan", "鸿山社区退休党员支部", "350203001001").await;
+        let b2 = branch(app, "hongshan", "鸿山社区第二退休党员支部", "350203001001").await;
+        let (r1, _) = person(app, "350203001001", 1, true).await;
+        let rel = app.post(&format!("/api/v1/retirees/{r1}/party-relation"), "hongshan",
+            &json!({"branch_id": b1, "joined_on": "2026-11-20"})).await.expect(201).body["id"].as_i64().unwrap();
+        let c1 = format!("/api/v1/party-branches/{b1}/close");
+        let c2 = format!("/api/v1/party-branches/{b2}/close");
+        let reason = json!({"reason": "社区合并", "on": "2026-12-04"});
+
+        // A member sits in it: 409; on its way to b2, both branches hold it.
+        let res = app.post(&c1, "hongshan", &reason).await.problem(409, "party_branch_not_empty");
+        assert!(res.body["detail"].as_str().unwrap().contains('1'), "{}", res.body);
+        app.post(&format!("/api/v1/party-relations/{rel}/transfer"), "hongshan", &json!({"to_branch_id": b2, "on": "2026-12-01"})).await.expect(200);
+        app.post(&c2, "hongshan", &reason).await.problem(409, "party_branch_not_empty");
+        app.post(&c1, "hongshan", &reason).await.problem(409, "party_branch_not_empty");
+        app.post(&format!("/api/v1/party-relations/{rel}/accept"), "hongshan", &json!({"on": "2026-12-02"})).await.expect(200);
+
+        // Bad input names the field; wrong role 403; out of sight 404; stale 412; nothing changes.
+        let res = app.post(&c1, "hongshan", &json!({"reason": "", "on": "2026-12-07"})).await.problem(422, "validation_failed");
+        let fields: Vec<String> = res.fields().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["/on", "/reason"]);
+        let res = app.post(&c1, "hongshan", &json!({"reason": "x", "on": "2020-06-30"})).await.problem(422, "party_date_order");
+        assert_eq!(res.fields()[0].0, "/on");
+        app.post(&c1, "leader", &reason).await.problem(403, "forbidden");
+        app.post(&c1, "huli", &reason).await.problem(404, "not_found");
+        app.post_with(&c1, "hongshan", &reason, &[("If-Match", "\"7\"")]).await.problem(412, "version_mismatch");
+        assert_eq!(app.count("party_branches"), 2);
+        let open: i64 = diesel::QueryDsl::count(persistence::schema::party_branches::table.filter(persistence::schema::party_branches::closed_on.is_null())).get_result(&mut *app.conn()).unwrap();
+        assert_eq!(open, 2);
+
+        // Empty now: closed, versioned, audited; a second close 409; it takes no new relation or transfer.
+        let res = app.post_with(&c1, "hongshan", &reason, &[("If-Match", "\"1\"")]).await.expect(200);
+        assert_eq!((res.body["closed_on"].as_str(), res.header("etag")), (Some("2026-12-04"), Some("\"2\"")));
+        assert_eq!(app.audit_count("party.branch.close"), 1);
+        app.post(&c1, "hongshan", &reason).await.problem(409, "party_branch_closed");
+        app.post(&format!("/api/v1/party-relations/{rel}/transfer"), "hongshan", &json!({"to_branch_id": b1})).await.problem(422, "party_branch_not_found");
+        assert_eq!(app.get(&format!("/api/v1/party-branches/{b1}"), "siming").await.expect(200).body["closed_on"], "2026-12-04");
+    }
 }

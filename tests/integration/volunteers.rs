@@ -121,4 +121,43 @@ both_backends! {
         assert_eq!(served.len(), 1);
         assert_eq!((served[0]["payload"]["hours"].as_str(), served[0]["payload"]["retiree"]["id"].as_i64()), (Some("2.5"), Some(r1)));
     }
+
+    async fn a_volunteers_service_records_page_by_id_within_the_callers_subtree_cs_art_22(app: &TestApp) {
+        let r1 = app.create_retiree("siming", &retiree_body("350203001001", 1)).await["id"].as_i64().unwrap();
+        let v1 = app.post("/api/v1/volunteers", "city", &json!({"name": "陈志华", "skills": ["理发"]})).await.expect(201).body["id"].as_i64().unwrap();
+        let v2 = app.post("/api/v1/volunteers", "siming", &json!({"pool": "350203", "name": "张三", "skills": []})).await.expect(201).body["id"].as_i64().unwrap();
+        let add = |login: &'static str, v: i64, day: &'static str, what: &'static str| {
+            let body = json!({"served_on": day, "what": what, "hours": "1.5", "retiree_id": if login == "hongshan" { Some(r1) } else { None }});
+            async move { app.post(&format!("/api/v1/volunteers/{v}/services"), login, &body).await.expect(201).body["id"].as_i64().unwrap() }
+        };
+        let s1 = add("hongshan", v1, "2026-11-02", "陪同就医").await;
+        let s2 = add("huli", v1, "2026-11-20", "义剪").await;
+        let s3 = add("hongshan", v1, "2026-12-01", "理发").await;
+        add("hongshan", v2, "2026-12-01", "书法课").await;
+
+        // The city sees every service of v1, in pages by id; the district and the community only their subtree's.
+        let url = format!("/api/v1/volunteers/{v1}/services?limit=2");
+        let first = app.get(&url, "city").await.expect(200);
+        assert_eq!(ids(&first.body), vec![s1, s2]);
+        assert_eq!(first.body["items"][0]["volunteer_name"], "陈志华");
+        assert_eq!((first.body["items"][0]["retiree_id"].as_i64(), first.body["items"][0]["hours"].as_str()), (Some(r1), Some("1.5")));
+        let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+        let second = app.get(&format!("{url}&cursor={cursor}"), "city").await.expect(200);
+        assert_eq!((ids(&second.body), second.body["next_cursor"].is_null()), (vec![s3], true));
+        assert_eq!(ids(&app.get(&format!("/api/v1/volunteers/{v1}/services"), "hongshan").await.expect(200).body), vec![s1, s3]);
+        assert_eq!(ids(&app.get(&format!("/api/v1/volunteers/{v1}/services"), "huli").await.expect(200).body), vec![s2]);
+        // A date range, both ends counted.
+        let ranged = app.get(&format!("/api/v1/volunteers/{v1}/services?from=2026-11-20&to=2026-12-01"), "city").await.expect(200);
+        assert_eq!(ids(&ranged.body), vec![s2, s3]);
+
+        // Bad input names the field; a wrong role is refused; a volunteer out of sight is 404.
+        let res = app.get(&format!("/api/v1/volunteers/{v1}/services?from=2026-13-01&limit=0"), "city").await.problem(422, "validation_failed");
+        let fields: Vec<String> = res.fields().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["from".to_owned(), "limit".to_owned()]);
+        let res = app.get(&format!("/api/v1/volunteers/{v1}/services?from=2026-12-01&to=2026-11-01"), "city").await.problem(422, "invalid_value");
+        assert_eq!(res.fields(), vec![("to".into(), "invalid_value".into())]);
+        app.get(&format!("/api/v1/volunteers/{v1}/services"), "admin").await.problem(403, "forbidden");
+        app.get(&format!("/api/v1/volunteers/{v2}/services"), "huli").await.problem(404, "not_found");
+        app.get("/api/v1/volunteers/999999/services", "city").await.problem(404, "not_found");
+    }
 }

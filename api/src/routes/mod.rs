@@ -328,6 +328,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(volunteers::export)
         .service(volunteers::get_one)
         .service(volunteers::add_service)
+        .service(volunteers::services)
         .service(volunteers::import)
         // Funding at every level (issue 27): allocations, condolence cancel, yearly statements and closes.
         .service(fund_levels::create_allocation)
@@ -374,6 +375,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(party::create_branch)
         .service(party::list_branches)
         .service(party::get_branch)
+        .service(party::close_branch)
         .service(party::record_meeting)
         .service(party::list_meetings)
         .service(party::establish)
@@ -382,6 +384,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(party::get_relation)
         .service(party::transfer)
         .service(party::accept)
+        .service(party::withdraw)
         .service(party_files::export)
         .service(party_files::import)
         // Reports, ledgers and funds (issue 27, reports27).

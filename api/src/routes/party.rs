@@ -13,9 +13,11 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::party::branches::{BranchInput, BranchView};
+pub use app::party::branches::{BranchInput, BranchView, CloseInput};
 pub use app::party::meetings::{AttendanceInput, AttendanceView, MeetingInput, MeetingView};
-pub use app::party::relations::{AcceptInput, History, RelationInput, RelationView, StepView, TransferInput};
+pub use app::party::relations::{
+    AcceptInput, History, RelationInput, RelationView, StepView, TransferInput, WithdrawInput,
+};
 pub use app::party::worklist::{Item as WorklistItem, Reason as WorklistReason};
 pub use domain::party::{MeetingKind, RelationStatus as PartyRelationStatus};
 
@@ -86,6 +88,33 @@ pub async fn get_branch(
     let id = path.into_inner();
     let c = caller.0.clone();
     let v = crate::db::read(&state, &caller.login, move |conn| app::party::branches::get(conn, &c, id)).await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+/// Closes a branch (CS Art. 24): only an open branch (409 `party_branch_closed`) that no relation sits in or is on
+/// its way to (409 `party_branch_not_empty`: transfer or withdraw them first), not before its founding (422
+/// `party_date_order`). A closed branch takes no new relation, transfer or meeting and keeps its history.
+/// `If-Match` optional (stale: 412).
+#[utoipa::path(tag = "party", security(("bearer" = ["party.manage"])), request_body = CloseInput,
+    params(("id" = i64, Path, description = "Branch id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the branch read")),
+    responses((status = 200, body = BranchView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/party-branches/{id}/close")]
+pub async fn close_branch(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<CloseInput>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::PartyManage)?;
+    let asked = app::party::branches::check_close(&body.0, today).map_err(ApiError::validation)?;
+    let if_match = optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v =
+        crate::db::write(&state.pool, move |conn| app::party::branches::close(conn, &c, id, if_match, asked)).await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }
 
@@ -278,5 +307,32 @@ pub async fn accept(
     let c = caller.0.clone();
     let v =
         crate::db::write(&state.pool, move |conn| app::party::relations::accept(conn, &c, id, if_match, on)).await?;
+    Ok(crate::routes::common::ok_with_etag(&v, v.version))
+}
+
+/// Withdraws a pending transfer (the sending side) or returns it (the receiving side): the relation stays in its
+/// branch as before the transfer, the reason kept as the step's note. Not transferring: 409
+/// `party_relation_wrong_status`; before the transfer: 422 `party_date_order`; out of sight: 404. `If-Match`
+/// optional. Emits `party.relation_changed` (`action` `withdraw`).
+#[utoipa::path(tag = "party", security(("bearer" = ["party.manage"])), request_body = WithdrawInput,
+    params(("id" = i64, Path, description = "Relation id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the relation read")),
+    responses((status = 200, body = RelationView, headers(("ETag" = String))), crate::openapi::WriteErrors))]
+#[post("/party-relations/{id}/withdraw")]
+pub async fn withdraw(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<WithdrawInput>,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    caller.require(Permission::PartyManage)?;
+    let asked = app::party::relations::check_withdraw(&body.0, today).map_err(ApiError::validation)?;
+    let if_match = optional_if_match(&req)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let v = crate::db::write(&state.pool, move |conn| app::party::relations::withdraw(conn, &c, id, if_match, asked))
+        .await?;
     Ok(crate::routes::common::ok_with_etag(&v, v.version))
 }

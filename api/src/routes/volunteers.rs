@@ -12,13 +12,14 @@ use super::common::{Page, code_filter, finish, next_cursor};
 use super::files::{self, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{BodyLimits, Json, page};
+use crate::extract::{BodyLimits, Json, page, parse_date};
 use crate::state::AppState;
 
 pub use app::imports::register::RegisterReport;
-pub use app::volunteers::{HoursRow, ServiceInput, ServiceView, VolunteerInput, VolunteerView};
+pub use app::volunteers::{HoursRow, LinkedServiceView, ServiceInput, ServiceView, VolunteerInput, VolunteerView};
 
 const CURSOR: &str = "vo";
+const SERVICE_CURSOR: &str = "vs";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn year_of(value: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> i32 {
@@ -206,6 +207,61 @@ pub async fn add_service(
     let c = caller.0.clone();
     let v = crate::db::write(&state.pool, move |conn| app::volunteers::add_service(conn, &c, id, asked)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/volunteers/{id}"))).json(v))
+}
+
+/// Filters of a volunteer's service records.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServiceListQuery {
+    /// Only services given on or after this day, `YYYY-MM-DD`.
+    #[param(example = "2026-01-01")]
+    pub from: Option<String>,
+    /// Only services given on or before this day, `YYYY-MM-DD` (not before `from`).
+    #[param(example = "2026-12-31")]
+    pub to: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The service records of one volunteer the caller may call on (else 404), given at nodes of the caller's subtree,
+/// by id: whom, where, on which visit or at which activity, what and the hours.
+#[utoipa::path(tag = "volunteers", security(("bearer" = ["retiree.read"])),
+    params(("id" = i64, Path, description = "Volunteer id"), ServiceListQuery),
+    responses((status = 200, body = Page<LinkedServiceView>), crate::openapi::ReadErrors))]
+#[get("/volunteers/{id}/services")]
+pub async fn services(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ServiceListQuery>,
+) -> Result<web::Json<Page<LinkedServiceView>>, ApiError> {
+    app::volunteers::require_read(&caller)?;
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let (limit, after) = page::<i64>(SERVICE_CURSOR, q.limit.as_deref(), q.cursor.as_deref(), &mut errors);
+    let from = q.from.as_deref().and_then(|t| parse_date("from", t).map_err(|e| errors.push(e)).ok());
+    let to = q.to.as_deref().and_then(|t| parse_date("to", t).map_err(|e| errors.push(e)).ok());
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errors.push(FieldError::with(
+            "to",
+            domain::ErrorCode::InvalidValue,
+            "截止日期不应早于起始日期",
+            "`to` must not be before `from`",
+        ));
+    }
+    finish(errors)?;
+    let id = path.into_inner();
+    let c = caller.0.clone();
+    let items = crate::db::run(&state.pool, move |conn| {
+        app::volunteers::links::of_volunteer(conn, &c, id, (from, to), after, limit)
+    })
+    .await?;
+    let next = next_cursor(&items, limit, SERVICE_CURSOR, |s| s.id.to_string());
+    Ok(web::Json(Page { items, next_cursor: next }))
 }
 
 /// Import options.

@@ -548,7 +548,7 @@ pub struct CondolenceCancelledPayload {
 #[serde(deny_unknown_fields)]
 pub struct PartyRelationPayload {
     pub relation_id: i64,
-    /// `establish`, `transfer_to_branch`, `transfer_out`, `accept`.
+    /// `establish`, `transfer_to_branch`, `transfer_out`, `accept`, `withdraw` (a pending transfer undone).
     pub action: String,
     pub from_status: Option<String>,
     /// `in_branch`, `transferring`, `left`.

@@ -12,6 +12,7 @@ use super::{require_manage, require_read};
 use crate::caller::Caller;
 use crate::error::{AppError, FieldError};
 use crate::input::{check_name, check_text, date_not_after};
+use crate::precondition::{IfMatch, expect_if_sent};
 use crate::scope::node_in_scope;
 
 /// A branch to set up.
@@ -62,6 +63,33 @@ pub struct BranchAsked {
     jurisdiction: Option<String>,
     founded_on: Date,
     secretary: Option<String>,
+}
+
+/// A branch to close.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PartyBranchClosure, example = json!({"on": "2026-12-04", "reason": "社区合并，党员组织关系已转入新支部"}))]
+pub struct CloseInput {
+    /// Day closed (`YYYY-MM-DD`, not in the future, not before the founding; default today).
+    #[schema(format = Date)]
+    pub on: Option<String>,
+    /// Why, 1-200 characters (kept in the audit entry).
+    pub reason: String,
+}
+
+/// A checked closure.
+#[derive(Debug, Clone)]
+pub struct CloseAsked {
+    on: Date,
+    reason: String,
+}
+
+/// The checks of a closure on `today`.
+pub fn check_close(body: &CloseInput, today: Date) -> Result<CloseAsked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let on = date_not_after("/on", body.on.as_deref(), today, &mut errors);
+    let reason = check_name("/reason", &body.reason, 200, &mut errors);
+    if errors.is_empty() { Ok(CloseAsked { on, reason }) } else { Err(errors) }
 }
 
 /// The checks of a branch on `today`, every broken rule at once.
@@ -144,6 +172,33 @@ pub fn named(
         Ok(_) | Err(RepoError::NotFound) => Err(not_found()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Closes branch `id` of the caller's subtree (else 404; CS Art. 24): only an open branch (409
+/// `party_branch_closed`) that no relation sits in or is on its way to (409 `party_branch_not_empty`: transfer or
+/// withdraw them first), not before its founding (422 `party_date_order`). A closed branch takes no relation,
+/// transfer or meeting (422 `party_branch_not_found` where one is named) and keeps its history. `If-Match` optional
+/// (stale: 412). Audited `party.branch.close`.
+pub fn close(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    if_match: Option<IfMatch>,
+    asked: CloseAsked,
+) -> Result<BranchView, AppError> {
+    require_manage(caller)?;
+    let (b, path) = seen(conn, caller, id)?;
+    let version = expect_if_sent(if_match, b.version)?;
+    let relations = u64::try_from(repo::relations_at(conn, id)?).map_err(AppError::internal)?;
+    party::check_close(b.closed_on, b.founded_on, relations, asked.on).map_err(|e| match e {
+        party::PartyError::DateOrder(_) => AppError::field(FieldError::rule("/on", &e)),
+        other => AppError::violation(&other),
+    })?;
+    repo::close_branch(conn, id, version, asked.on)?;
+    let mut entry = caller.audit("party.branch.close", "party_branch", id, &path);
+    entry.detail = Some(serde_json::json!({"on": asked.on.to_string(), "reason": asked.reason}).to_string());
+    audit::append(conn, &entry)?;
+    Ok(view(repo::branch(conn, id)?.0))
 }
 
 /// One branch of the caller's subtree (else 404).

@@ -58,11 +58,30 @@ pub struct AcceptInput {
     pub on: Option<String>,
 }
 
+/// A pending transfer withdrawn by the sending side or returned by the receiving one.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PartyTransferWithdrawal, example = json!({"on": "2026-12-04", "reason": "本人未迁居，转接撤回"}))]
+pub struct WithdrawInput {
+    /// Day withdrawn (`YYYY-MM-DD`, not in the future, not before the transfer; default today).
+    #[schema(format = Date)]
+    pub on: Option<String>,
+    /// Why, 1-200 characters (kept as the step's note).
+    pub reason: String,
+}
+
+/// A checked withdrawal.
+#[derive(Debug, Clone)]
+pub struct WithdrawAsked {
+    on: Date,
+    reason: String,
+}
+
 /// A step of a relation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = PartyRelationStepView)]
 pub struct StepView {
-    /// `establish`, `transfer_to_branch`, `transfer_out`, `accept`.
+    /// `establish`, `transfer_to_branch`, `transfer_out`, `accept`, `withdraw`.
     pub action: String,
     /// The branch the step concerns (the new, or the receiving branch).
     pub branch_id: Option<i64>,
@@ -188,6 +207,14 @@ pub fn check_accept(body: &AcceptInput, today: Date) -> Result<Date, Vec<FieldEr
     let mut errors = Vec::new();
     let on = date_not_after("/on", body.on.as_deref(), today, &mut errors);
     if errors.is_empty() { Ok(on) } else { Err(errors) }
+}
+
+/// The checks of a withdrawal on `today`.
+pub fn check_withdraw(body: &WithdrawInput, today: Date) -> Result<WithdrawAsked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let on = date_not_after("/on", body.on.as_deref(), today, &mut errors);
+    let reason = check_name("/reason", &body.reason, 200, &mut errors);
+    if errors.is_empty() { Ok(WithdrawAsked { on, reason }) } else { Err(errors) }
 }
 
 fn note_of(s: &Step) -> Option<String> {
@@ -443,6 +470,54 @@ pub fn accept(
     audit::append(conn, &entry)?;
     let after = repo::relation(conn, id)?;
     emit_relation(conn, &after, RelationAction::Accept.as_str(), Some(r.status), on)?;
+    one_view(conn, id)
+}
+
+/// Withdraws the pending transfer of relation `id` (seen from the caller's subtree: the sending side withdraws, the
+/// receiving side returns it; else 404): the relation stays in its branch, as before the transfer (JN Art. 22: the
+/// transfer is registered by both sides, so one that will not be received is undone, not left pending). Not
+/// transferring: 409 `party_relation_wrong_status`; a day before the transfer: 422 `party_date_order`. Audited
+/// `party.relation.withdraw`; emits `party.relation_changed`.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    if_match: Option<IfMatch>,
+    asked: WithdrawAsked,
+) -> Result<RelationView, AppError> {
+    require_manage(caller)?;
+    let (r, path) = relation_seen(conn, caller, id)?;
+    let version = expect_if_sent(if_match, r.version)?;
+    let to = party::apply(r.status, RelationAction::Withdraw).map_err(|e| AppError::violation(&e))?;
+    let last = r.transferred_on.unwrap_or(r.joined_on);
+    party::check_step_date(last, asked.on).map_err(|e| AppError::field(FieldError::rule("/on", &e)))?;
+    let change = RelationChange {
+        branch_id: r.branch_id,
+        joined_on: r.joined_on,
+        from_branch_id: r.from_branch_id,
+        status: to.as_str().to_owned(),
+        target_branch_id: None,
+        destination: None,
+        transferred_on: None,
+    };
+    repo::change_relation(conn, id, version, r.status, &change)?;
+    let detail = serde_json::json!({"note": asked.reason}).to_string();
+    repo::add_step(
+        conn,
+        id,
+        RelationAction::Withdraw.as_str(),
+        r.target_branch_id,
+        asked.on,
+        Some(detail),
+        &caller.login,
+    )?;
+    let mut entry = caller.audit("party.relation.withdraw", "party_relation", id, &path);
+    entry.retiree_id = Some(r.retiree_id);
+    entry.detail =
+        Some(serde_json::json!({"target_branch_id": r.target_branch_id, "reason": asked.reason}).to_string());
+    audit::append(conn, &entry)?;
+    let after = repo::relation(conn, id)?;
+    emit_relation(conn, &after, RelationAction::Withdraw.as_str(), Some(r.status), asked.on)?;
     one_view(conn, id)
 }
 

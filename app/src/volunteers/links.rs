@@ -126,3 +126,20 @@ pub fn of_activity(
     let filter = ServiceFilter { activity_id: Some(activity_id), ..ServiceFilter::default() };
     Ok(repo::services(conn, &caller.scope_path, filter, MAX_LINKED)?.into_iter().map(linked_view).collect())
 }
+
+/// A page of the services of volunteer `volunteer_id` (seen by the caller, else 404) given at nodes in the caller's
+/// subtree, between `from` and `to` when given, after id `after`, by id.
+pub fn of_volunteer(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    volunteer_id: i64,
+    range: (Option<Date>, Option<Date>),
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LinkedServiceView>, AppError> {
+    super::require_read(caller)?;
+    let v = repo::find_visible(conn, volunteer_id, &caller.scope_path)?;
+    let filter =
+        ServiceFilter { volunteer_id: Some(v.id), from: range.0, to: range.1, after, ..ServiceFilter::default() };
+    Ok(repo::services(conn, &caller.scope_path, filter, limit)?.into_iter().map(linked_view).collect())
+}
