@@ -202,6 +202,16 @@ pub fn relations_at(conn: &mut DbConnection, id: i64) -> RepoResult<i64> {
         .get_result(conn)?)
 }
 
+/// Claims open branch `id` for a relation coming into it: a no-op update that waits for a concurrent close and then
+/// finds the branch closed. `false` when it is closed (or gone). Paired with [`close_branch`], which updates the row
+/// before it counts the relations, so a close and a relation coming in are serialised on the branch's row.
+pub fn claim_open_branch(conn: &mut DbConnection, id: i64) -> RepoResult<bool> {
+    let n = diesel::update(pb::table.filter(pb::id.eq(id)).filter(pb::closed_on.is_null()))
+        .set(pb::version.eq(pb::version))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Closes branch `id` on `on` if it is still open at `version`; [`RepoError::VersionMismatch`] otherwise.
 pub fn close_branch(conn: &mut DbConnection, id: i64, version: i64, on: Date) -> RepoResult<()> {
     let n =

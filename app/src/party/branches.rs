@@ -158,7 +158,7 @@ pub fn seen(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Branch
 
 /// The open branch `id` named in a request at `field`: any branch of the service when `anywhere` (a transfer may
 /// go to another district), else one in the caller's subtree; absent, closed or out of scope: 422
-/// `party_branch_not_found`.
+/// `party_branch_not_found`. Claims the branch's row, so a close running at the same time waits or is waited for.
 pub fn named(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -168,7 +168,10 @@ pub fn named(
 ) -> Result<(Branch, String), AppError> {
     let not_found = || AppError::field(FieldError::of(field, ErrorCode::PartyBranchNotFound));
     match repo::branch(conn, id) {
-        Ok((b, path)) if b.closed_on.is_none() && (anywhere || caller.sees(&path)) => Ok((b, path)),
+        Ok((b, path)) if b.closed_on.is_none() && (anywhere || caller.sees(&path)) => {
+            // A relation comes into it: serialised with a close of the branch.
+            if repo::claim_open_branch(conn, b.id)? { Ok((b, path)) } else { Err(not_found()) }
+        }
         Ok(_) | Err(RepoError::NotFound) => Err(not_found()),
         Err(e) => Err(e.into()),
     }
@@ -189,12 +192,16 @@ pub fn close(
     require_manage(caller)?;
     let (b, path) = seen(conn, caller, id)?;
     let version = expect_if_sent(if_match, b.version)?;
-    let relations = u64::try_from(repo::relations_at(conn, id)?).map_err(AppError::internal)?;
-    party::check_close(b.closed_on, b.founded_on, relations, asked.on).map_err(|e| match e {
+    let refused = |e: party::PartyError| match e {
         party::PartyError::DateOrder(_) => AppError::field(FieldError::rule("/on", &e)),
         other => AppError::violation(&other),
-    })?;
+    };
+    party::check_close(b.closed_on, b.founded_on, 0, asked.on).map_err(refused)?;
+    // The row first, then the count: a relation coming in claims the row (`repo::claim_open_branch`), so it either
+    // committed before this update (and is counted) or waits and then finds the branch closed.
     repo::close_branch(conn, id, version, asked.on)?;
+    let relations = u64::try_from(repo::relations_at(conn, id)?).map_err(AppError::internal)?;
+    party::check_close(None, b.founded_on, relations, asked.on).map_err(refused)?;
     let mut entry = caller.audit("party.branch.close", "party_branch", id, &path);
     entry.detail = Some(serde_json::json!({"on": asked.on.to_string(), "reason": asked.reason}).to_string());
     audit::append(conn, &entry)?;
