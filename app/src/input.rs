@@ -121,3 +121,18 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn months_parse() {
+        assert_eq!(parse_month("/m", "2026-03").ok(), Some(date!(2026 - 03 - 01)));
+        assert!(parse_month("/m", "2026-13").is_err());
+        assert!(parse_month("/m", "2026-3").is_err());
+        assert!(parse_month("/m", "26-03").is_err());
+        assert_eq!(month_text(date!(2026 - 03 - 01)), "2026-03");
+    }
+}

@@ -112,6 +112,7 @@ fn a_read_is_scoped_masked_for_the_role_and_audited() {
     for mut db in each_backend() {
         let (district, other) = fixture(&mut db);
         let id = create(&mut db, &caller(&district, Role::DistrictCentre), request(COMMUNITY)).expect("register").id;
+        let id = domain::RetireeId::from(id);
         let seen =
             persistence::write_tx(&mut db.conn, |conn| read(conn, &caller(&district, Role::DistrictCentre), TODAY, id))
                 .expect("read");

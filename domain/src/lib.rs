@@ -41,11 +41,14 @@ pub mod high_age;
 pub mod errand;
 // Community services (issue 25): party members' organisation relations.
 pub mod party;
+// Ids that cross the layers typed (issue 18).
+pub mod ids;
 
 pub use calendar::{Calendar, DayKind};
 pub use enums::{Category, ManagementLevel, PensionStatus, Relation, Sex, SpecialGroup};
 pub use error_code::ErrorCode;
 pub use id_number::{IdNumber, IdNumberError};
+pub use ids::RetireeId;
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
 pub use money::{Money, MoneyError};
 pub use roles::{FieldVisibility, Permission, Role, SensitiveField};

@@ -6,12 +6,12 @@ use time::{Date, PrimitiveDateTime};
 use domain::events::EventType;
 use domain::pension::{CertificationBarrier, CertificationStatus};
 use domain::policy::SuspensionReason;
-use domain::{Category, ManagementLevel, PensionStatus, Sex};
+use domain::{Category, ManagementLevel, PensionStatus, RetireeId, Sex};
 
 use crate::events::{Emit, emit};
 use crate::rules;
 use crate::schema::{dependents, jurisdictions, retiree_special_groups, retirees};
-use crate::typed::{OptStored, Stored};
+use crate::typed::{OptStored, Stored, StoredId};
 use crate::{DbConnection, RepoError, RepoResult, now_utc};
 
 /// A retiree as stored.
@@ -208,12 +208,13 @@ pub fn create_as(
 /// Replaces the row if the version is still `expected_version`, and the flags when given.
 pub fn update(
     conn: &mut DbConnection,
-    id: i64,
+    id: impl Into<RetireeId>,
     expected_version: i64,
     data: &RetireeData,
     flags: Option<&[GroupFlag]>,
     today: Date,
 ) -> RepoResult<Retiree> {
+    let id = id.into().get();
     let old: Retiree = retirees::table.find(id).select(Retiree::as_select()).first(conn)?;
     let (before, on_roll) = (old.community_code.clone(), old.on_roll);
     let (stored, hash) = data.sealed()?;
@@ -305,9 +306,9 @@ fn replace_flags(conn: &mut DbConnection, id: i64, flags: &[GroupFlag]) -> RepoR
 }
 
 /// Flags of one retiree, by group then start.
-pub fn flags(conn: &mut DbConnection, id: i64) -> RepoResult<Vec<GroupFlag>> {
+pub fn flags(conn: &mut DbConnection, id: impl Into<RetireeId>) -> RepoResult<Vec<GroupFlag>> {
     Ok(retiree_special_groups::table
-        .filter(retiree_special_groups::retiree_id.eq(id))
+        .filter(retiree_special_groups::retiree_id.eq(StoredId::from(id.into())))
         .order((retiree_special_groups::group_code, retiree_special_groups::from_date))
         .select(GroupFlag::as_select())
         .load(conn)?)
@@ -323,10 +324,14 @@ pub fn flags_of(conn: &mut DbConnection, ids: &[i64]) -> RepoResult<Vec<(i64, Gr
 }
 
 /// A retiree with the path of its community, if that lies in the subtree at `scope_path`.
-pub fn find_in_scope(conn: &mut DbConnection, id: i64, scope_path: &str) -> RepoResult<(Retiree, String)> {
+pub fn find_in_scope(
+    conn: &mut DbConnection,
+    id: impl Into<RetireeId>,
+    scope_path: &str,
+) -> RepoResult<(Retiree, String)> {
     let found: (Retiree, String) = retirees::table
         .inner_join(jurisdictions::table)
-        .filter(retirees::id.eq(id))
+        .filter(retirees::id.eq(StoredId::from(id.into())))
         .select((Retiree::as_select(), jurisdictions::path))
         .first(conn)?;
     if crate::jurisdictions::path_in_scope(&found.1, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }

@@ -22,7 +22,7 @@ use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::{RepoError, RepoResult};
 use domain::activity::ActivityKind;
@@ -282,5 +282,60 @@ mod tests {
         assert_eq!(parse_code::<PensionStatus>("suspended"), Ok(PensionStatus::Suspended));
         let err = parse_code::<PensionStatus>("bogus").unwrap_err();
         assert_eq!(err.to_string(), "stored PensionStatus value \"bogus\" is not a known code");
+    }
+}
+
+/// A domain id newtype (`domain::RetireeId`) stored as a `BigInt` id column (issue 18: ids typed where they cross
+/// the layers). In a model: `#[diesel(deserialize_as = StoredId<RetireeId>)] pub id: RetireeId`; in a query,
+/// `retirees::id.eq(StoredId::from(id))` (or `.eq(id.get())`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = BigInt)]
+pub struct StoredId<T: IdNewtype> {
+    raw: i64,
+    id: std::marker::PhantomData<T>,
+}
+
+/// An id newtype of the domain: a number both ways.
+pub trait IdNewtype: Copy + fmt::Debug + From<i64> + Into<i64> + 'static {}
+
+impl IdNewtype for domain::RetireeId {}
+
+impl<T: IdNewtype> StoredId<T> {
+    /// The id.
+    pub fn id(self) -> T {
+        T::from(self.raw)
+    }
+}
+
+impl<T: IdNewtype> From<T> for StoredId<T> {
+    fn from(id: T) -> Self {
+        StoredId { raw: id.into(), id: std::marker::PhantomData }
+    }
+}
+
+impl From<StoredId<domain::RetireeId>> for domain::RetireeId {
+    fn from(s: StoredId<domain::RetireeId>) -> Self {
+        s.id()
+    }
+}
+
+impl<T: IdNewtype, DB> FromSql<BigInt, DB> for StoredId<T>
+where
+    DB: Backend,
+    i64: FromSql<BigInt, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let raw = <i64 as FromSql<BigInt, DB>>::from_sql(bytes)?;
+        Ok(StoredId { raw, id: std::marker::PhantomData })
+    }
+}
+
+impl<T: IdNewtype, DB> ToSql<BigInt, DB> for StoredId<T>
+where
+    DB: Backend,
+    i64: ToSql<BigInt, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        <i64 as ToSql<BigInt, DB>>::to_sql(&self.raw, out)
     }
 }

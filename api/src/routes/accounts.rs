@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::Permission;
 
+use super::common::PageQuery;
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::jurisdictions::PageQuery;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};

@@ -8,7 +8,8 @@ use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{code_filter, finish, flag};
+use super::common::{finish, flag};
+use super::register_files;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::BodyLimits;
@@ -28,14 +29,6 @@ pub struct ArchiveImportQuery {
     /// `false`: such a row is refused with `archive_unprepared` on each missing item's column (CS Art. 12(2)).
     pub accept_unprepared: Option<String>,
 }
-
-const REGISTER_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "application/gzip",
-    "application/x-gzip",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
 
 /// Imports an existing archive register (档案登记册; XM Art. 16; JN Art. 8(7)): CSV (UTF-8, UTF-8 with BOM or
 /// GB18030; gzip accepted) or XLSX (first sheet), columns by code or by the Chinese header of
@@ -69,26 +62,24 @@ pub async fn import_archives(
     let today = state.clock.today();
     let query = query.into_inner();
     let mut errors = Vec::new();
-    let on_conflict = code_filter("on_conflict", query.on_conflict.as_deref(), &["error", "skip"], &mut errors)
-        .and_then(|c| OnConflict::parse(&c))
-        .unwrap_or_default();
+    let on_conflict = register_files::on_conflict(query.on_conflict.as_deref(), OnConflict::parse, &mut errors);
     let accept_unprepared = flag("accept_unprepared", query.accept_unprepared.as_deref(), &mut errors);
     finish(errors)?;
     let operation = format!("/imports/archives?on_conflict={on_conflict:?}&accept_unprepared={accept_unprepared}");
-    let upload =
-        crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &REGISTER_TYPES, &operation)
-            .await?;
-    let xlsx = upload.content_type == app::exports::XLSX_TYPE;
-    let (mode, dir, raw, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     let c = caller.0.clone();
-    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let file = Upload { raw: &raw, dir: dir.path(), xlsx, unpacked_limit: unpacked };
-        let options = ImportOptions { mode, on_conflict, accept_unprepared };
-        let report = app::archives::import::import(conn, &c, today, file, options)?;
-        Ok(crate::idempotency::Answered {
-            status: 200,
-            body: serde_json::to_value(&report).map_err(ApiError::internal)?,
-        })
-    })
+    register_files::import(
+        &req,
+        &caller,
+        &state,
+        &limits,
+        query.mode.as_deref(),
+        payload,
+        &operation,
+        move |conn, f| {
+            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            let options = ImportOptions { mode: f.mode, on_conflict, accept_unprepared };
+            app::archives::import::import(conn, &c, today, file, options)
+        },
+    )
     .await
 }

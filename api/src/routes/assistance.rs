@@ -163,13 +163,8 @@ pub async fn export(
     app::assistance::require_read(&caller)?;
     let mut errors = Vec::new();
     let wanted = statuses(query.open.as_deref(), query.status.as_deref(), &mut errors);
-    let options = params.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let o = params.settled(&req, errors)?;
     let c = caller.0.clone();
-    let file = crate::db::read_audited(&state, move |conn| {
-        app::assistance::export(conn, &c, &wanted, o.format, o.encoding, o.labels)
-    })
-    .await?;
-    Ok(files::file_response(file))
+    files::audited_file(&state, move |conn| app::assistance::export(conn, &c, &wanted, o.format, o.encoding, o.labels))
+        .await
 }

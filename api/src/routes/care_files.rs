@@ -9,8 +9,9 @@ use domain::elder_care::{CareStatus, CaregiverGrade, InstitutionKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{code_filter, enum_filter, finish, flag};
+use super::common::{enum_filter, finish, flag};
 use super::files::{FileOptions, FileParams, file_response};
+use super::register_files;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::BodyLimits;
@@ -218,14 +219,6 @@ pub struct RegisterImportQuery {
     pub on_conflict: Option<String>,
 }
 
-const REGISTER_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "application/gzip",
-    "application/x-gzip",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
-
 /// Which register.
 #[derive(Clone, Copy)]
 enum Register {
@@ -245,36 +238,34 @@ async fn import(
     caller.require(Permission::CareServiceManage)?;
     let today = state.clock.today();
     let mut errors = Vec::new();
-    let on_conflict = code_filter("on_conflict", query.on_conflict.as_deref(), &["error", "skip"], &mut errors)
-        .and_then(|c| OnConflict::parse(&c))
-        .unwrap_or_default();
+    let on_conflict = register_files::on_conflict(query.on_conflict.as_deref(), OnConflict::parse, &mut errors);
     finish(errors)?;
     let path = match register {
         Register::Institutions => "/imports/care-institutions",
         Register::Caregivers => "/imports/caregivers",
     };
     let operation = format!("{path}?on_conflict={on_conflict:?}");
-    let upload =
-        crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &REGISTER_TYPES, &operation)
-            .await?;
-    let xlsx = upload.content_type == app::exports::XLSX_TYPE;
-    let (mode, dir, raw, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     let c = caller.0.clone();
-    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let file = Upload { raw: &raw, dir: dir.path(), xlsx, unpacked_limit: unpacked };
-        let report = match register {
-            Register::Institutions => {
-                app::elder_care::files::import_institutions(conn, &c, today, file, mode, on_conflict)?
+    register_files::import(
+        &req,
+        &caller,
+        &state,
+        &limits,
+        query.mode.as_deref(),
+        payload,
+        &operation,
+        move |conn, f| {
+            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            match register {
+                Register::Institutions => {
+                    app::elder_care::files::import_institutions(conn, &c, today, file, f.mode, on_conflict)
+                }
+                Register::Caregivers => {
+                    app::elder_care::files::import_caregivers(conn, &c, today, file, f.mode, on_conflict)
+                }
             }
-            Register::Caregivers => {
-                app::elder_care::files::import_caregivers(conn, &c, today, file, mode, on_conflict)?
-            }
-        };
-        Ok(crate::idempotency::Answered {
-            status: 200,
-            body: serde_json::to_value(&report).map_err(ApiError::internal)?,
-        })
-    })
+        },
+    )
     .await
 }
 

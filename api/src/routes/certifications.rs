@@ -10,11 +10,11 @@ use time::Date;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::pension::PensionStatusResponse;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{IfMatch, Json, if_match, page, parse_date};
 use crate::state::AppState;
+use app::pension::PensionStatusResponse;
 
 pub use app::certifications::barrier::{BarrierRequest, TaskResponse};
 pub use app::certifications::{CertificationResponse, CertifyRequest, CertifyResponse, certification_response};

@@ -2,8 +2,9 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, FieldError};
 pub use app::input::{check_name, check_text, date_not_after};
@@ -99,4 +100,26 @@ pub fn flag(name: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> bool {
             false
         }
     }
+}
+
+/// Page parameters of a list: one `PageQuery` for every route module.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Page parameters of a list within a node of the caller's subtree (transfers, reductions).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NodePageQuery {
+    /// A node in the caller's subtree (default: the caller's node).
+    pub jurisdiction: Option<String>,
+    /// Page size, 1-500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }

@@ -8,12 +8,12 @@ use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::certifications::CertifyRequest;
 use super::common::{Page, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
+use app::certifications::CertifyRequest;
 
 pub use app::certifications::dependents::{
     DependentCertificationResponse, DependentCertifyResponse, SupportChangeResponse, support_change_response,

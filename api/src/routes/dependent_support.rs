@@ -13,12 +13,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
-use super::pension::parse_month;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::optional_if_match;
 use crate::extract::{Json, page};
 use crate::state::AppState;
+use app::input::parse_month;
 
 pub use app::dependent_support::{
     ApplyRequest, FraudRequest, StepRequest, StepResponse, SupportResponse, TerminateRequest,

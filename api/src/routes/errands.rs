@@ -271,13 +271,10 @@ pub async fn export(
     let q = query.into_inner();
     let mut errors = Vec::new();
     let wanted = list_query(q.kind.as_deref(), q.status.as_deref(), q.jurisdiction, q.overdue.as_deref(), &mut errors);
-    let options = params.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let o = params.settled(&req, errors)?;
     let c = caller.0.clone();
-    let file = crate::db::read_audited(&state, move |conn| {
+    files::audited_file(&state, move |conn| {
         app::errands::export(conn, &c, today, &wanted, o.format, o.encoding, o.labels)
     })
-    .await?;
-    Ok(files::file_response(file))
+    .await
 }

@@ -15,11 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::finish;
 use super::files::{FileOptions, FileParams};
-use super::retirees::{ListQuery, filter_from_query};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::exports::{Encoding, Export, Format};
+use app::retirees::list::{ListQuery, filter_from_query};
 
 /// Bytes per chunk when streaming the XLSX file.
 const FILE_CHUNK: usize = 64 * 1024;

@@ -8,7 +8,7 @@ use domain::{ErrorCode, Permission};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{Page, finish, next_cursor};
+use super::common::{Page, PageQuery, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{BodyLimits, page};
@@ -151,16 +151,6 @@ pub async fn submit_feed(
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     Ok(response.content_type("application/json").body(body))
-}
-
-/// Paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1-500 (default 50).
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Batches of a kind matched within the caller's subtree, newest first.

@@ -8,8 +8,13 @@ use app::exports::{Encoding, Format, Labels, XLSX_TYPE};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::FieldError;
-use crate::routes::common::enum_filter;
+use crate::error::{ApiError, AppError, FieldError};
+use crate::routes::common::{enum_filter, finish};
+use crate::state::AppState;
+use app::audited::Audited;
+use app::db::DbConnection;
+use domain::SpecialGroup;
+use time::Date;
 
 /// How a list or report is written as a file.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -65,6 +70,14 @@ impl FileParams {
             labels: labels.unwrap_or_else(|| default_labels(req, format)),
         })
     }
+
+    /// [`settle`](Self::settle) after the route's own filters: 422 with every field error collected (the
+    /// filters' in `errors`, then the file options'), else the options.
+    pub fn settled(&self, req: &HttpRequest, mut errors: Vec<FieldError>) -> Result<FileOptions, ApiError> {
+        let options = self.settle(req, &mut errors);
+        finish(errors)?;
+        options.ok_or_else(|| ApiError::internal("file options not settled"))
+    }
 }
 
 /// Labels when `labels` is not sent (issue 22): Chinese for XLSX (a file for people); for CSV, Chinese when
@@ -97,4 +110,41 @@ pub fn file_response(file: File) -> HttpResponse {
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.file_name)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(file.bytes)
+}
+
+/// A list written as a file by a personal read (`GET /exports/{kind}` of errands, assistance referrals, ...):
+/// `export` runs through [`crate::db::read_audited`] and its file is the attachment.
+pub async fn audited_file<F>(state: &AppState, export: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Audited<File>, AppError> + Send + 'static,
+{
+    Ok(file_response(crate::db::read_audited(state, export).await?))
+}
+
+/// The use case behind a special group's ledger file: `(conn, caller, today, group, node code, options)`
+/// (`app::reports::ledgers::export`, `app::reports::comparison::export`).
+pub type LedgerExport =
+    fn(&mut DbConnection, &app::Caller, Date, SpecialGroup, &str, (Format, Encoding, Labels)) -> Result<File, AppError>;
+
+/// `GET /exports/ledgers/{group}…`: the group of the path (404 for a group without a ledger), the file options,
+/// the node (default: the caller's); `export` runs in a write transaction (it appends its audit entry) and its
+/// file is the attachment. The route checks the permission first.
+pub async fn ledger_file(
+    req: &HttpRequest,
+    caller: &crate::auth::Caller,
+    state: &AppState,
+    group: &str,
+    jurisdiction: Option<String>,
+    params: &FileParams,
+    export: LedgerExport,
+) -> Result<HttpResponse, ApiError> {
+    let today = state.clock.today();
+    let group = app::reports::ledgers::ledger_group(group)?;
+    let FileOptions { format, encoding, labels } = params.settled(req, Vec::new())?;
+    let code = jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
+    let c = caller.0.clone();
+    let file =
+        crate::db::write(&state.pool, move |conn| export(conn, &c, today, group, &code, (format, encoding, labels)))
+            .await?;
+    Ok(file_response(file))
 }

@@ -8,8 +8,9 @@ use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{code_filter, finish};
+use super::common::finish;
 use super::files::{FileParams, file_response};
+use super::register_files;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::BodyLimits;
@@ -36,10 +37,7 @@ pub async fn export_institutions(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     app::health_records::require_read(&caller)?;
-    let mut errors = Vec::new();
-    let options = file.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let o = file.settled(&req, Vec::new())?;
     let c = caller.0.clone();
     let file = crate::db::read(&state, &caller.login, move |conn| {
         app::health_records::files::export(conn, &c, today, o.format, o.encoding, o.labels)
@@ -58,14 +56,6 @@ pub struct HealthInstitutionImportQuery {
     /// `skip`.
     pub on_conflict: Option<String>,
 }
-
-const REGISTER_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "application/gzip",
-    "application/x-gzip",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
 
 /// Imports a city's list of community health service institutions (GUIDE 第五部分第四章四 2(1) 登记服务机构): CSV
 /// (UTF-8, UTF-8 with BOM or GB18030; gzip accepted) or XLSX (first sheet), columns by code or by the Chinese
@@ -94,24 +84,22 @@ pub async fn import_institutions(
     let today = state.clock.today();
     let query = query.into_inner();
     let mut errors = Vec::new();
-    let on_conflict = code_filter("on_conflict", query.on_conflict.as_deref(), &["error", "skip"], &mut errors)
-        .and_then(|c| OnConflict::parse(&c))
-        .unwrap_or_default();
+    let on_conflict = register_files::on_conflict(query.on_conflict.as_deref(), OnConflict::parse, &mut errors);
     finish(errors)?;
     let operation = format!("/imports/health-institutions?on_conflict={on_conflict:?}");
-    let upload =
-        crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &REGISTER_TYPES, &operation)
-            .await?;
-    let xlsx = upload.content_type == app::exports::XLSX_TYPE;
-    let (mode, dir, raw, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     let c = caller.0.clone();
-    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let file = Upload { raw: &raw, dir: dir.path(), xlsx, unpacked_limit: unpacked };
-        let report = app::health_records::files::import(conn, &c, today, file, mode, on_conflict)?;
-        Ok(crate::idempotency::Answered {
-            status: 200,
-            body: serde_json::to_value(&report).map_err(ApiError::internal)?,
-        })
-    })
+    register_files::import(
+        &req,
+        &caller,
+        &state,
+        &limits,
+        query.mode.as_deref(),
+        payload,
+        &operation,
+        move |conn, f| {
+            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            app::health_records::files::import(conn, &c, today, file, f.mode, on_conflict)
+        },
+    )
     .await
 }

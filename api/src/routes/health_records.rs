@@ -9,7 +9,7 @@ use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{Page, code_filter, finish, next_cursor};
+use super::common::{Page, PageQuery, code_filter, finish, next_cursor};
 use super::files::{self, FileParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -44,16 +44,6 @@ pub async fn create_institution(
         crate::db::write(&state.pool, move |conn| app::health_records::institutions::create(conn, &c, today, asked))
             .await?;
     Ok(crate::routes::common::created_with_etag(format!("/api/v1/health-institutions/{}", v.id), &v, v.version))
-}
-
-/// Paging of a list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1-500 (default 50).
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Institutions of the nodes in the caller's subtree, by id, with whether their agreement is in force today.

@@ -5,7 +5,7 @@ use domain::{Level, Permission};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{Page, enum_filter, finish, next_cursor, ok_with_etag};
+use super::common::{Page, PageQuery, enum_filter, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
@@ -24,16 +24,6 @@ pub struct ListQuery {
     pub level: Option<String>,
     /// Only names starting with this text.
     pub name_prefix: Option<String>,
-    /// Page size, 1-500 (default 50).
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Page parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
     /// Page size, 1-500 (default 50).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.

@@ -65,6 +65,8 @@ pub mod party;
 pub mod party_files;
 // Reports, ledgers and funds (issue 27, reports27).
 pub mod ledger_comparison;
+// Shared: the handler of register files (issue 18).
+pub mod register_files;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

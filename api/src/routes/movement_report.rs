@@ -7,10 +7,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::finish;
-use super::pension::parse_month;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use app::input::parse_month;
 
 pub use app::movement_report::{MovementReport, MovementRow};
 

@@ -7,8 +7,9 @@ use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{code_filter, finish};
-use super::files::{FileParams, file_response};
+use super::common::finish;
+use super::files::FileParams;
+use super::register_files;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::BodyLimits;
@@ -34,16 +35,12 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     app::party::require_read(&caller)?;
-    let mut errors = Vec::new();
-    let options = file.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(o) = options else { return Err(ApiError::internal("file options not settled")) };
+    let o = file.settled(&req, Vec::new())?;
     let c = caller.0.clone();
-    let file = crate::db::read_audited(&state, move |conn| {
+    super::files::audited_file(&state, move |conn| {
         app::party::files::export(conn, &c, today, o.format, o.encoding, o.labels)
     })
-    .await?;
-    Ok(file_response(file))
+    .await
 }
 
 /// Options of a roster import.
@@ -56,14 +53,6 @@ pub struct PartyImportQuery {
     /// `party_relation_open`) or `skip`.
     pub on_conflict: Option<String>,
 }
-
-const REGISTER_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "application/gzip",
-    "application/x-gzip",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
 
 /// Imports a city's roster of party members' relations: CSV (UTF-8, UTF-8 with BOM or GB18030; gzip accepted) or
 /// XLSX (first sheet), columns by code or by the Chinese header of `GET /exports/party-members`, plus
@@ -92,24 +81,22 @@ pub async fn import(
     let today = state.clock.today();
     let query = query.into_inner();
     let mut errors = Vec::new();
-    let on_conflict = code_filter("on_conflict", query.on_conflict.as_deref(), &["error", "skip"], &mut errors)
-        .and_then(|c| OnConflict::parse(&c))
-        .unwrap_or_default();
+    let on_conflict = register_files::on_conflict(query.on_conflict.as_deref(), OnConflict::parse, &mut errors);
     finish(errors)?;
     let operation = format!("/imports/party-members?on_conflict={on_conflict:?}");
-    let upload =
-        crate::upload::receive(&req, query.mode.as_deref(), payload, limits.import, &REGISTER_TYPES, &operation)
-            .await?;
-    let xlsx = upload.content_type == app::exports::XLSX_TYPE;
-    let (mode, dir, raw, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     let c = caller.0.clone();
-    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let file = Upload { raw: &raw, dir: dir.path(), xlsx, unpacked_limit: unpacked };
-        let report = app::party::files::import(conn, &c, today, file, mode, on_conflict)?;
-        Ok(crate::idempotency::Answered {
-            status: 200,
-            body: serde_json::to_value(&report).map_err(ApiError::internal)?,
-        })
-    })
+    register_files::import(
+        &req,
+        &caller,
+        &state,
+        &limits,
+        query.mode.as_deref(),
+        payload,
+        &operation,
+        move |conn, f| {
+            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            app::party::files::import(conn, &c, today, file, f.mode, on_conflict)
+        },
+    )
     .await
 }

@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::input::{month_text, parse_month};
 pub use app::pension::{BackPayResponse, StatusChangeResponse, change_response};
 pub use app::pension::{PensionStatusResponse, ResumeRequest, SuspendRequest, status_response};
 pub use app::pension::{apply_change, illegal, resumption, state_of};
@@ -129,19 +128,4 @@ pub async fn resume(
     let recorded =
         crate::db::write(&state.pool, move |conn| app::pension::resume(conn, &c, id, if_match, asked)).await?;
     Ok(HttpResponse::Ok().json(recorded))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn months_parse() {
-        assert_eq!(parse_month("/m", "2026-03").ok(), Some(date!(2026 - 03 - 01)));
-        assert!(parse_month("/m", "2026-13").is_err());
-        assert!(parse_month("/m", "2026-3").is_err());
-        assert!(parse_month("/m", "26-03").is_err());
-        assert_eq!(month_text(date!(2026 - 03 - 01)), "2026-03");
-    }
 }

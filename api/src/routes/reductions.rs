@@ -3,8 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use domain::Permission;
 
-use super::common::{Page, finish, next_cursor};
-use super::transfers::ListQuery;
+use super::common::{NodePageQuery, Page, finish, next_cursor};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
@@ -31,13 +30,13 @@ pub async fn reduce(
 }
 
 /// Reductions in the caller's subtree, by id.
-#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(ListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(NodePageQuery),
     responses((status = 200, body = Page<ReductionResponse>), crate::openapi::ReadErrors))]
 #[get("/reductions")]
 pub async fn list_reductions(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<NodePageQuery>,
 ) -> Result<web::Json<Page<ReductionResponse>>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();

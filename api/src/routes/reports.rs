@@ -327,22 +327,9 @@ pub async fn export_ledger(
     query: web::Query<LedgerNodeQuery>,
     params: web::Query<FileParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
-    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
-    let mut errors = Vec::new();
-    let file = params.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(FileOptions { format, encoding, labels }) = file else {
-        return Err(ApiError::internal("file options settled without errors"));
-    };
-    let code = query.into_inner().jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
-    let c = caller.0.clone();
-    let file = crate::db::write(&state.pool, move |conn| {
-        app::reports::ledgers::export(conn, &c, today, group, &code, (format, encoding, labels))
-    })
-    .await?;
-    Ok(super::files::file_response(file))
+    let (group, node) = (path.into_inner(), query.into_inner().jurisdiction);
+    super::files::ledger_file(&req, &caller, &state, &group, node, &params, app::reports::ledgers::export).await
 }
 
 /// The ledgers summarised per child of a node (GUIDE 第四章五 step 4): per group, how many are verified,

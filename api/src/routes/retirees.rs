@@ -2,7 +2,7 @@
 //! ID, and the person's timeline.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use domain::Permission;
+use domain::{Permission, RetireeId};
 
 use super::common::{Page, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
@@ -59,7 +59,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, ApiError> {
     let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
-    let id = path.into_inner();
+    let id = RetireeId::from(path.into_inner());
     let c = caller.0.clone();
     let retiree = app::retirees::view::read_audited(&state.pool, &state.audit, &state.cache, c, today, id).await?;
     let version = retiree.version;
@@ -82,7 +82,7 @@ pub async fn update(
     let today = state.clock.today();
     caller.require(Permission::RetireeWrite)?;
     let if_match = if_match(&req)?;
-    let id = path.into_inner();
+    let id = RetireeId::from(path.into_inner());
     let patch = body.0;
     let c = caller.0.clone();
     let retiree = crate::db::write(&state.pool, move |conn| {

@@ -14,14 +14,14 @@ pub use app::timeline::TimelineEntry;
 
 /// Every change to the person and their dependents, oldest first: the writes in the audit log, the pension
 /// status changes (by a user, a feed or a certification run) and the certifications.
-#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id"), super::jurisdictions::PageQuery),
+#[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id"), super::common::PageQuery),
     responses((status = 200, body = Page<TimelineEntry>), crate::openapi::ReadErrors))]
 #[get("/retirees/{id}/timeline")]
 pub async fn timeline(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    query: web::Query<super::jurisdictions::PageQuery>,
+    query: web::Query<super::common::PageQuery>,
 ) -> Result<web::Json<Page<TimelineEntry>>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let mut errors = Vec::new();

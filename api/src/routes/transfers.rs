@@ -3,10 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use app::transfers::Action;
 use domain::Permission;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::common::{Page, finish, next_cursor, ok_with_etag};
+use super::common::{NodePageQuery, Page, finish, next_cursor, ok_with_etag};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, page};
@@ -46,26 +44,14 @@ pub async fn create(
     .await
 }
 
-/// Paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// A node in the caller's subtree (default: the caller's node).
-    pub jurisdiction: Option<String>,
-    /// Page size, 1-500 (default 50).
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Transfers whose sending or receiving community is in the caller's subtree, by id.
-#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(ListQuery),
+#[utoipa::path(tag = "movements", security(("bearer" = ["retiree.read"])), params(NodePageQuery),
     responses((status = 200, body = Page<TransferResponse>), crate::openapi::ReadErrors))]
 #[get("/transfers")]
 pub async fn list(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<NodePageQuery>,
 ) -> Result<web::Json<Page<TransferResponse>>, ApiError> {
     caller.require(Permission::RetireeRead)?;
     let q = query.into_inner();

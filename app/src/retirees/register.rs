@@ -1,7 +1,7 @@
 //! Registering a retiree and changing the record: the scope of the community, the uniqueness of the resident ID,
 //! the first certification validity, the write and its audit entry with the changes.
 
-use domain::{ErrorCode, Money};
+use domain::{ErrorCode, Money, RetireeId};
 use persistence::retirees::{self as repo, GroupFlag, RetireeData};
 use persistence::{DbConnection, RepoError, audit, jurisdictions};
 use time::Date;
@@ -115,7 +115,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     today: Date,
-    id: i64,
+    id: RetireeId,
     if_match: crate::precondition::IfMatch,
     patch: UpdateRetireeRequest,
 ) -> Result<RetireeResponse, AppError> {
@@ -164,8 +164,8 @@ pub fn update(
         return to_response(current, old_flags, caller.role, true, rules, today);
     }
     let updated = repo::update(conn, id, expected, &data, new_flags.as_deref(), today).map_err(id_taken)?;
-    let mut entry = caller.audit("retiree.update", "retiree", id, &path);
-    entry.retiree_id = Some(id);
+    let mut entry = caller.audit("retiree.update", "retiree", id.get(), &path);
+    entry.retiree_id = Some(id.get());
     entry.detail = Some(serde_json::json!({ "changes": diff }).to_string());
     audit::append(conn, &entry)?;
     let flags = repo::flags(conn, id)?;

@@ -3,7 +3,7 @@
 use domain::pension::{CertificationBarrier, CertificationStatus, certification_status};
 use domain::policy::SuspensionReason;
 use domain::roles::SensitiveField;
-use domain::{Category, ManagementLevel, Money, PensionStatus, Role, Sex, SpecialGroup};
+use domain::{Category, ManagementLevel, Money, PensionStatus, RetireeId, Role, Sex, SpecialGroup};
 use persistence::audit::{self, NewAuditEntry};
 use persistence::retirees::{self as repo, GroupFlag, Retiree};
 use persistence::{DbConnection, Pool};
@@ -210,7 +210,7 @@ pub fn to_response(
 
 /// One retiree of the caller's subtree in the single-person view (404 outside it), as of `today`. The read is
 /// audited (`retiree.read`) in the caller's transaction.
-pub fn read(conn: &mut DbConnection, caller: &Caller, today: Date, id: i64) -> Result<RetireeResponse, AppError> {
+pub fn read(conn: &mut DbConnection, caller: &Caller, today: Date, id: RetireeId) -> Result<RetireeResponse, AppError> {
     let (response, entry) = prepare_read(conn, caller, today, id, None)?;
     audit::append(conn, &entry)?;
     Ok(response)
@@ -222,13 +222,13 @@ pub fn prepare_read(
     conn: &mut DbConnection,
     caller: &Caller,
     today: Date,
-    id: i64,
+    id: RetireeId,
     book: Option<&PolicyBook>,
 ) -> Result<(RetireeResponse, NewAuditEntry), AppError> {
     let (retiree, path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
     let flags = repo::flags(conn, id)?;
-    let mut entry = caller.audit("retiree.read", "retiree", id, &path);
-    entry.retiree_id = Some(id);
+    let mut entry = caller.audit("retiree.read", "retiree", id.get(), &path);
+    entry.retiree_id = Some(id.get());
     let rules = match book {
         Some(book) => book.rules_at(&path),
         None => rules_at(conn, &path, today)?,
@@ -245,7 +245,7 @@ pub async fn read_audited(
     cache: &Arc<HotCache>,
     caller: Caller,
     today: Date,
-    id: i64,
+    id: RetireeId,
 ) -> Result<RetireeResponse, AppError> {
     let cache = cache.clone();
     let (response, entry) = crate::db::run(pool, move |conn| {
