@@ -192,7 +192,7 @@ CREATE TEMP TABLE retiree_import_staging (
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
     outcome TEXT, level TEXT, path TEXT COLLATE "C", existing_id BIGINT,
-    existing_path TEXT COLLATE "C", certified_until DATE, id_number_hash TEXT NOT NULL);
+    existing_path TEXT COLLATE "C", certified_until DATE, existing_community TEXT, id_number_hash TEXT NOT NULL);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -206,7 +206,7 @@ CREATE TEMP TABLE retiree_import_staging (
     community_code TEXT NOT NULL, phone TEXT, address TEXT, monthly_pension_fen BIGINT, party_member BOOLEAN NOT NULL,
     notes TEXT, has_flags BOOLEAN NOT NULL, keep BIGINT NOT NULL, last_certified_on DATE, last_certification_method TEXT,
     outcome TEXT, level TEXT, path TEXT, existing_id BIGINT,
-    existing_path TEXT, certified_until DATE, id_number_hash TEXT NOT NULL);
+    existing_path TEXT, certified_until DATE, existing_community TEXT, id_number_hash TEXT NOT NULL);
 CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NOT NULL, from_date DATE NOT NULL,
     to_date DATE);
 "#;
@@ -292,11 +292,11 @@ pub fn check(conn: &mut DbConnection, scope_path: &str, on_conflict: OnConflict)
     };
     let sql = format!(
         "UPDATE retiree_import_staging SET level = x.level, path = x.path, existing_id = x.rid, \
-         existing_path = x.rpath, outcome = CASE \
+         existing_path = x.rpath, existing_community = x.rcode, outcome = CASE \
          WHEN x.path IS NULL OR x.path < ? OR x.path >= ? THEN 'community_not_found' \
          WHEN x.level <> 'community' THEN 'not_a_community' \
          WHEN x.rid IS NULL THEN 'create' {conflict} END \
-         FROM (SELECT s.line AS line, j.level AS level, j.path AS path, r.id AS rid, rj.path AS rpath \
+         FROM (SELECT s.line AS line, j.level AS level, j.path AS path, r.id AS rid, rj.path AS rpath, r.community_code AS rcode \
          FROM retiree_import_staging s \
          LEFT JOIN jurisdictions j ON j.code = s.community_code \
          LEFT JOIN retirees r ON r.id_number_hash = s.id_number_hash \
@@ -454,7 +454,6 @@ pub fn merge(
     )?;
     crate::movement::record_imported(conn, today)?;
     crate::movement::record_import_moves(conn, today)?;
-    emit_import_events(conn, who.job_id)?;
     let field_changes = field_changes(conn)?;
     let updated = exec(conn, &update_sql(), &[Bind::Ts(now)])?;
     exec(
@@ -489,6 +488,8 @@ pub fn merge(
             Bind::Text(&detail_prefix),
         ],
     )?;
+    // Last change of the merge: the events, straight into the feed (issue 20).
+    emit_import_events(conn, who.job_id)?;
     use retiree_import_staging as s;
     let skipped: i64 = s::table.filter(s::outcome.eq("skipped")).count().get_result(conn)?;
     Ok(Merged { created: created as i64, updated: updated as i64, skipped, field_changes })
@@ -592,45 +593,43 @@ fn phone_changes(conn: &mut DbConnection) -> RepoResult<i64> {
     Ok(changed)
 }
 
-/// The change feed's events of an import, set-based, in file order (before the update is applied, so moves still
-/// see the old community): `retiree.created` per new person, `retiree.moved` per person whose community changed
-/// and `retiree.updated` per replaced person (`changed` is `null`: the import replaces every importable field).
-fn emit_import_events(conn: &mut DbConnection, job_id: i64) -> RepoResult<()> {
-    use crate::events::{emit_select, json_object};
+/// The change feed's events of an import, set-based, in file order, written once, straight into `events`
+/// ([`crate::events::emit_select_direct`]) after every change of the merge: `retiree.created` per new person, then
+/// `retiree.moved` per person whose community changed (the community left is the one [`check`] found,
+/// `existing_community`) and `retiree.updated` per replaced person (`changed` is `null`: the import replaces
+/// every importable field). One statement; the order is the kind, then the line.
+fn emit_import_events(conn: &mut DbConnection, job_id: i64) -> RepoResult<usize> {
+    use crate::events::{emit_select_direct, json_object};
     let job = job_id.to_string();
     let created = json_object(conn, &[("source", "'import'"), ("source_id", job.as_str())]);
-    emit_select(
-        conn,
-        &format!(
-            "SELECT 'retiree.created', 'retiree', r.id, r.id, NULL, NULL, {created}              FROM retiree_import_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash              WHERE s.outcome = 'create' ORDER BY s.line"
-        ),
-        &[],
-    )?;
     let moved = json_object(
         conn,
         &[
-            ("from_community", "r.community_code"),
+            ("from_community", "s.existing_community"),
             ("to_community", "s.community_code"),
             ("reason", "'import'"),
             ("transfer_id", "NULL"),
         ],
     );
-    emit_select(
-        conn,
-        &format!(
-            "SELECT 'retiree.moved', 'retiree', r.id, r.id, s.community_code, r.community_code, {moved}              FROM retiree_import_staging s JOIN retirees r ON r.id = s.existing_id              WHERE s.outcome = 'update' AND r.community_code <> s.community_code ORDER BY s.line"
-        ),
-        &[],
-    )?;
     let updated = json_object(conn, &[("changed", "NULL"), ("source", "'import'"), ("source_id", job.as_str())]);
-    emit_select(
+    // Lines are below 10^10 (the row cap is far lower): kind * 10^10 + line orders kind first, then the file.
+    emit_select_direct(
         conn,
         &format!(
-            "SELECT 'retiree.updated', 'retiree', r.id, r.id, NULL, NULL, {updated}              FROM retiree_import_staging s JOIN retirees r ON r.id = s.existing_id              WHERE s.outcome = 'update' ORDER BY s.line"
+            "SELECT 'retiree.created', 'retiree', r.id, r.id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), {created}, \
+             s.line FROM retiree_import_staging s JOIN retirees r ON r.id_number_hash = s.id_number_hash \
+             WHERE s.outcome = 'create' \
+             UNION ALL \
+             SELECT 'retiree.moved', 'retiree', s.existing_id, s.existing_id, s.community_code, s.existing_community, \
+             {moved}, 10000000000 + s.line FROM retiree_import_staging s \
+             WHERE s.outcome = 'update' AND s.existing_community <> s.community_code \
+             UNION ALL \
+             SELECT 'retiree.updated', 'retiree', s.existing_id, s.existing_id, CAST(NULL AS TEXT), \
+             CAST(NULL AS TEXT), {updated}, 20000000000 + s.line FROM retiree_import_staging s \
+             WHERE s.outcome = 'update'"
         ),
         &[],
-    )?;
-    Ok(())
+    )
 }
 
 /// The staged flags of the rows the database checks refused.

@@ -155,7 +155,7 @@ pub fn start(conn: &mut DbConnection, run: &NewRun<'_>) -> RepoResult<i64> {
 /// Suspends everybody in the subtree with a paid pension whose certification lapsed before `as_of` (CS Art.
 /// 32(1)), from the first day of `effective_month`, and records each change (source `run`). Two statements,
 /// whatever the number of people. Returns how many were suspended. Call inside the run's write transaction,
-/// after [`crate::pension::lock_bulk_status_work`].
+/// after [`crate::pension::lock_bulk_status_work`]; the events follow with [`emit_events`], last.
 pub fn suspend_overdue(
     conn: &mut DbConnection,
     run_id: i64,
@@ -213,11 +213,6 @@ pub fn suspend_overdue(
     if recorded != n {
         return Err(RepoError::Corrupt(format!("run {run_id}: {n} people suspended but {recorded} changes recorded")));
     }
-    crate::events::status_changes(
-        conn,
-        "c.source = ? AND c.source_ref = ?",
-        &[Bind::Text(SOURCE_RUN), Bind::I64(run_id)],
-    )?;
     Ok(n)
 }
 
@@ -291,12 +286,19 @@ pub fn suspend_overdue_dependents(
             "run {run_id}: {n} dependants suspended but {recorded} changes recorded"
         )));
     }
-    crate::events::support_changes(
-        conn,
-        "c.source = ? AND c.source_ref = ?",
-        &[Bind::Text(SOURCE_RUN), Bind::I64(run_id)],
-    )?;
     Ok(n)
+}
+
+/// The change feed's events of a run (issue 20): `pension.suspended` per person, then
+/// `dependent.support_changed` per dependant, in the order of their recorded changes, written once, straight
+/// into `events` ([`crate::events::emit_select_direct`]). Call last in the run's transaction, after every change
+/// the run makes (the events carry each person's state as committed).
+pub fn emit_events(conn: &mut DbConnection, run_id: i64) -> RepoResult<usize> {
+    use crate::events::{Via, status_changes_via, support_changes_via};
+    let this_run = [Bind::Text(SOURCE_RUN), Bind::I64(run_id)];
+    let filter = "c.source = ? AND c.source_ref = ?";
+    Ok(status_changes_via(conn, Via::Direct, filter, &this_run)?
+        + support_changes_via(conn, Via::Direct, filter, &this_run)?)
 }
 
 /// How many dependants [`suspend_overdue_dependents`] would suspend now (dry runs).

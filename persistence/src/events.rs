@@ -8,6 +8,17 @@
 //! The window the lock serialises is the insert and the commit, not the change itself, so writers that touch
 //! different rows still run in parallel and no lock-order deadlock can arise.
 //!
+//! Bulk work (roster imports, certification runs) does not go through the pending table: it writes its events
+//! straight into `events` with one set-based `INSERT … SELECT` ([`emit_select_direct`]), as the last statement of
+//! its transaction's changes, so each event is written once (not into `pending_events`, then `events`, then
+//! deleted). The same invariant holds: [`emit_select_direct`] first flushes what is pending (events recorded
+//! earlier in the transaction keep their smaller ids), then on PostgreSQL takes the same advisory lock as
+//! [`flush`] *before* its insert, and the lock is held until the commit, so ids are still taken in commit order.
+//! It must come after the last change to the rows it reads (the `retiree` snapshot is built from the row as it is
+//! then, as [`flush`] builds it at commit) and after the transaction's last row lock (a transaction waiting for
+//! the event lock must never hold a row the bulk transaction still needs), which is why the bulk paths call it
+//! at their end.
+//!
 //! The payload of an event is the change's own fields (`details`) with the person's state after the change under
 //! `retiree`, built from the row at flush time. Personal fields are stored in clear and masked when read, per the
 //! reader's role.
@@ -114,6 +125,54 @@ pub fn emit_select(conn: &mut DbConnection, select: &str, binds: &[Bind<'_>]) ->
         ),
         &all,
     )
+}
+
+/// Records one event per row of `select` straight into `events` (bulk work; see the module doc for when this is
+/// allowed). `select` yields the columns of [`emit_select`] followed by an eighth, the order the events take.
+/// Pending events are flushed first and, on PostgreSQL, the event lock taken before the insert (held until the
+/// commit), so ids stay in commit order. The rows written are those [`emit_select`] and [`flush`] would write at
+/// this point. Returns how many.
+pub fn emit_select_direct(conn: &mut DbConnection, select: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
+    flush(conn)?;
+    if let DbConnection::Pg(_) = conn {
+        // The same lock as `flush` (0x4556_4e54 = "EVNT"), taken first and held until commit.
+        sql::exec_plain(conn, "SELECT pg_advisory_xact_lock(1163284052)")?;
+    }
+    let payload = snapshot(conn);
+    let mut all: Vec<Bind<'_>> = binds.to_vec();
+    all.push(Bind::Ts(now_utc()));
+    sql::exec(
+        conn,
+        &format!(
+            "WITH p (type, subject_type, subject_id, retiree_id, community_code, previous_code, details, ord) AS              ({select})              INSERT INTO events (type, version, occurred_at, jurisdiction_code, jurisdiction_path, previous_path,              subject_type, subject_id, payload)              SELECT p.type, 1, ?, j.code, j.path, pj.path, p.subject_type, p.subject_id, {payload}              FROM p LEFT JOIN retirees r ON r.id = p.retiree_id              JOIN jurisdictions j ON j.code = COALESCE(p.community_code, r.community_code)              LEFT JOIN jurisdictions pj ON pj.code = p.previous_code ORDER BY p.ord"
+        ),
+        &all,
+    )
+}
+
+/// Where a set-based emitter writes: the pending table (flushed at commit) or, for bulk work that calls it last,
+/// straight into `events` ([`emit_select_direct`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `pending_events`, moved at commit.
+    Pending,
+    /// `events`, now.
+    Direct,
+}
+
+/// [`emit_select`] or [`emit_select_direct`]; `select` yields the seven columns, `order` the ordering expression.
+fn emit_via(
+    conn: &mut DbConnection,
+    via: Via,
+    select: &str,
+    order: &str,
+    from: &str,
+    binds: &[Bind<'_>],
+) -> RepoResult<usize> {
+    match via {
+        Via::Pending => emit_select(conn, &format!("SELECT {select} {from} ORDER BY {order}"), binds),
+        Via::Direct => emit_select_direct(conn, &format!("SELECT {select}, {order} {from}"), binds),
+    }
 }
 
 /// A JSON object built in SQL from `(key, expression)` pairs, as text, in the connection's dialect. Expressions
@@ -281,6 +340,11 @@ pub fn last_id(conn: &mut DbConnection) -> RepoResult<i64> {
 /// `pension.*` events for the status changes matching `filter` (on `pension_status_changes c`), set-based: the
 /// same payload whether one person changed through the API or a run suspended a million.
 pub fn status_changes(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
+    status_changes_via(conn, Via::Pending, filter, binds)
+}
+
+/// [`status_changes`], written where `via` says.
+pub fn status_changes_via(conn: &mut DbConnection, via: Via, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
     let details = json_object(
         conn,
         &[
@@ -294,13 +358,16 @@ pub fn status_changes(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>])
             ("back_pay_fen", "c.back_pay_fen"),
         ],
     );
-    emit_select(
+    emit_via(
         conn,
+        via,
         &format!(
-            "SELECT CASE c.to_status WHEN 'suspended' THEN 'pension.suspended' WHEN 'normal' THEN 'pension.resumed' \
+            "CASE c.to_status WHEN 'suspended' THEN 'pension.suspended' WHEN 'normal' THEN 'pension.resumed' \
              WHEN 'stopped' THEN 'pension.stopped' ELSE 'pension.transferred_out' END, 'retiree', c.retiree_id, \
-             c.retiree_id, NULL, NULL, {details} FROM pension_status_changes c WHERE {filter} ORDER BY c.id"
+             c.retiree_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), {details}"
         ),
+        "c.id",
+        &format!("FROM pension_status_changes c WHERE {filter}"),
         binds,
     )
 }
@@ -331,6 +398,11 @@ pub fn certifications(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>])
 
 /// `dependent.support_changed` events for the changes matching `filter` (on `dependent_support_changes c`).
 pub fn support_changes(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
+    support_changes_via(conn, Via::Pending, filter, binds)
+}
+
+/// [`support_changes`], written where `via` says.
+pub fn support_changes_via(conn: &mut DbConnection, via: Via, filter: &str, binds: &[Bind<'_>]) -> RepoResult<usize> {
     let details = json_object(
         conn,
         &[
@@ -342,12 +414,15 @@ pub fn support_changes(conn: &mut DbConnection, filter: &str, binds: &[Bind<'_>]
             ("source_ref", "c.source_ref"),
         ],
     );
-    emit_select(
+    emit_via(
         conn,
+        via,
         &format!(
-            "SELECT 'dependent.support_changed', 'dependent', c.dependent_id, c.retiree_id, NULL, NULL, {details} \
-             FROM dependent_support_changes c WHERE {filter} ORDER BY c.id"
+            "'dependent.support_changed', 'dependent', c.dependent_id, c.retiree_id, CAST(NULL AS TEXT), \
+             CAST(NULL AS TEXT), {details}"
         ),
+        "c.id",
+        &format!("FROM dependent_support_changes c WHERE {filter}"),
         binds,
     )
 }

@@ -247,6 +247,103 @@ both_backends! {
         let subjects: BTreeSet<i64> = events.iter().map(|e| e["subject"]["id"].as_i64().unwrap()).collect();
         assert_eq!(subjects, ids[..2].iter().copied().collect());
     }
+
+    async fn a_bulk_import_writes_each_event_once_in_file_order(app: &TestApp) {
+        // Issue 20: an import writes its events straight into the feed, once each, in file order, with the same
+        // payload the pending path wrote; a merge that fails leaves no event.
+        use crate::retiree_imports::{file, import, row};
+        let start = { let mut c = app.conn(); persistence::events::last_id(&mut c).unwrap() };
+        let before = app.count("events");
+        let rows = [row(1, "350203001001"), row(2, "350203001001"), row(3, "350203001004")];
+        let job = import(app, "importer", "", "text/csv", file(rows).as_bytes()).await;
+        assert_eq!(job["created"], 3, "{job}");
+        let (events, _) = drain(app, "platform", &start.to_string(), "").await;
+        assert_eq!(types(&events), ["retiree.created"; 3]);
+        assert_documented(&events);
+        assert_eq!(app.count("events"), before + 3);
+        let names: Vec<&str> = events.iter().map(|e| e["payload"]["retiree"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["张1", "张2", "张3"]);
+        let places: Vec<&str> = events.iter().map(|e| e["jurisdiction"].as_str().unwrap()).collect();
+        assert_eq!(places, ["350203001001", "350203001001", "350203001004"]);
+        for e in &events {
+            assert_eq!(e["payload"]["source"], "import");
+            assert_eq!(e["payload"]["source_id"], job["id"]);
+            assert_eq!(e["payload"]["retiree"]["version"], 1);
+            assert_eq!(e["payload"]["retiree"]["pension_status"], "normal");
+            assert_eq!(e["subject"]["id"], e["payload"]["retiree"]["id"]);
+        }
+        let ids: Vec<i64> = events.iter().map(|e| e["subject"]["id"].as_i64().unwrap()).collect();
+
+        // An update import: person 1 moves, person 2 is replaced in place; the events carry the state after it.
+        let start = events.last().unwrap()["id"].as_i64().unwrap();
+        let moved = row(1, "350203001001").replace(",350203001001,", ",350203001004,");
+        let job = import(app, "importer", "?on_conflict=update", "text/csv", file([moved, row(2, "350203001001")]).as_bytes()).await;
+        assert_eq!(job["updated"], 2, "{job}");
+        let (events, _) = drain(app, "platform", &start.to_string(), "").await;
+        assert_eq!(types(&events), ["retiree.moved", "retiree.updated", "retiree.updated"]);
+        assert_documented(&events);
+        assert_eq!(app.count("events"), before + 6);
+        let subjects: Vec<i64> = events.iter().map(|e| e["subject"]["id"].as_i64().unwrap()).collect();
+        assert_eq!(subjects, [ids[0], ids[0], ids[1]]);
+        assert_eq!(events[0]["jurisdiction"], "350203001004");
+        assert_eq!(events[0]["payload"]["from_community"], "350203001001");
+        assert_eq!(events[0]["payload"]["to_community"], "350203001004");
+        assert_eq!(events[0]["payload"]["reason"], "import");
+        assert_eq!(events[0]["payload"]["retiree"]["community_code"], "350203001004");
+        assert_eq!(events[0]["payload"]["retiree"]["version"], 2);
+        assert_eq!(events[1]["payload"]["changed"], Value::Null);
+        assert_eq!(events[1]["payload"]["source_id"], job["id"]);
+        assert_eq!(events[2]["payload"]["retiree"]["version"], 2);
+        let stored = { let mut c = app.conn(); persistence::events::list(&mut c, "/", start, &[], 10).unwrap() };
+        let left = { let mut c = app.conn(); persistence::jurisdictions::find(&mut c, "350203001001").unwrap().path };
+        assert_eq!(stored[0].previous_path.as_deref(), Some(left.as_str()));
+        assert_eq!(stored[1].previous_path, None);
+        // The community the person left sees the move too.
+        let at_left = { let mut c = app.conn(); persistence::events::list(&mut c, &left, start, &[], 10).unwrap() };
+        assert_eq!(at_left.iter().map(|e| e.r#type.as_str()).collect::<Vec<_>>(), ["retiree.moved", "retiree.updated"]);
+
+        // A merge that fails after writing its events rolls them back with everything else.
+        let mut conn = app.conn();
+        let node = persistence::jurisdictions::find(&mut conn, "350203001001").unwrap();
+        persistence::bulk::begin(&mut conn).unwrap();
+        let staged = persistence::bulk::StagedRetiree {
+            line: 2,
+            id_number: id_number("350203", "19500101", 991),
+            name: "张九".into(),
+            sex: "male".into(),
+            birth_date: time::macros::date!(1950 - 01 - 01),
+            retirement_date: time::macros::date!(2010 - 01 - 01),
+            category: "enterprise_employee".into(),
+            management_level: "city_managed".into(),
+            community_code: "350203001001".into(),
+            phone: None,
+            address: None,
+            monthly_pension_fen: None,
+            party_member: false,
+            notes: None,
+            has_flags: false,
+            keep: 0,
+            last_certified_on: None,
+            last_certification_method: None,
+            id_number_hash: String::new(),
+        };
+        persistence::bulk::stage(&mut conn, &[staged], &[]).unwrap();
+        let who = persistence::bulk::ImportActor { job_id: 0, actor: "importer", role: "importer", client_ip: None, request_id: None };
+        let today = crate::helpers::today();
+        let failed: Result<(), persistence::RepoError> = persistence::write_tx(&mut conn, |c| {
+            assert!(persistence::bulk::check(c, &node.path, persistence::bulk::OnConflict::Error)?.is_empty());
+            persistence::bulk::set_certified_until(c, today, &[])?;
+            let merged = persistence::bulk::merge(c, &who, persistence::now_utc(), today)?;
+            assert_eq!(merged.created, 1);
+            Err(persistence::RepoError::Corrupt("fail after the merge".into()))
+        });
+        assert!(failed.is_err());
+        persistence::bulk::end(&mut conn).unwrap();
+        drop(conn);
+        assert_eq!(app.count("events"), before + 6);
+        let (after, _) = drain(app, "platform", &stored.last().unwrap().id.to_string(), "").await;
+        assert!(after.is_empty(), "{after:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -250,6 +250,10 @@ fn execute(
         .to_string(),
     );
     persistence::audit::append(conn, &entry)?;
+    if !dry_run {
+        // Last: the events go straight into the feed, after every change of the run (issue 20).
+        runs::emit_events(conn, id)?;
+    }
     Ok(run)
 }
 
