@@ -76,7 +76,7 @@ both_backends! {
         // Bad input names the field; wrong role; out of scope.
         let mut bad = rec(0, "listed", "2024-01-01", "TK-7");
         bad.as_object_mut().unwrap().remove("since");
-        let p = app.post("/api/v1/feeds/ledgers/hardship_list?batch_id=mz-3", "city", &json!({"records": [bad]})).await.problem(422, "validation_failed");
+        let p = app.post("/api/v1/feeds/ledgers/hardship_list?batch_id=mz-3", "city", &json!({"records": [bad]})).await.problem(422, "required");
         assert!(p.body.to_string().contains("/records/0/since"), "{}", p.body);
         let p = app.post("/api/v1/feeds/ledgers/hardship_list?batch_id=mz-3", "city", &json!({"records": [rec(0, "maybe", "2024-01-01", "TK-7")]})).await;
         assert!(p.body.to_string().contains("invalid_enum"), "{}", p.body);
@@ -107,7 +107,7 @@ both_backends! {
         assert_eq!((r["kept"].clone(), r["unmatched"].clone()), (json!(2), json!(0)));
         let mut bad = batch["records"][0].clone();
         bad["date"] = json!("2999-01-01");
-        let p = app.post("/api/v1/feeds/ledgers/serious_illness?batch_id=his-2", "city", &json!({"records": [bad]})).await.problem(422, "validation_failed");
+        let p = app.post("/api/v1/feeds/ledgers/serious_illness?batch_id=his-2", "city", &json!({"records": [bad]})).await.problem(422, "date_in_future");
         assert!(p.body.to_string().contains("/records/0/date"), "{}", p.body);
         // The comparison: A dated otherwise, C not in the ledger; the diagnosis only for who reads health data.
         let page = app.get("/api/v1/ledgers/seriously_ill/comparison?jurisdiction=350203001", "xiagang").await.expect(200).body;

@@ -121,7 +121,8 @@ pub fn feed_finding(member: bool, ledger_since: Option<Date>, feed: Option<(bool
 
 /// Up to `limit` disagreements (all of the last person's) of the ledger of `group` at node `code` (in the caller's
 /// subtree, else 422 `jurisdiction_not_found`) on `today`, people after `after` by id: death reports for every
-/// group; the hardship list for 特困 and hospital records for 重病 (the latest record of each person).
+/// group; the hardship list for 特困 and hospital records for 重病 (the latest record of each person), once the
+/// feed has records in the subtree.
 #[allow(clippy::too_many_arguments)]
 pub fn comparison(
     conn: &mut DbConnection,
@@ -135,10 +136,12 @@ pub fn comparison(
     let node = node_in_scope(conn, caller, code, "jurisdiction")?;
     let health = crate::health_records::reads_health(caller);
     let feed = match LedgerFeedKind::of_group(group) {
-        Some(kind) => ledger_feeds::latest(conn, kind.as_str(), group.as_str(), &node.path, after)?,
+        Some(kind) => ledger_feeds::latest(conn, kind.as_str(), group.as_str(), &node.path, 0)?,
         None => Vec::new(),
     };
-    let mut fi = 0;
+    // Compared with the feed only once it has records in the subtree (before, every member would be absent).
+    let has_feed = !feed.is_empty();
+    let mut fi = feed.iter().take_while(|f| f.retiree_id <= after).count();
     let mut out = Vec::new();
     let mut cursor = after;
     loop {
@@ -151,7 +154,7 @@ pub fn comparison(
         let members: Vec<&LedgerEntry> = rows.iter().filter(|r| r.computed || r.recorded == Some(true)).collect();
         let ids: Vec<i64> = members.iter().map(|r| r.retiree_id).collect();
         let deaths = repo::deaths_of(conn, &ids)?;
-        let since: HashMap<i64, Date> = if feed.is_empty() && LedgerFeedKind::of_group(group).is_none() {
+        let since: HashMap<i64, Date> = if !has_feed {
             HashMap::new()
         } else {
             ledger_feeds::flags_since(conn, group.as_str(), &ids, today)?
@@ -159,7 +162,6 @@ pub fn comparison(
                 .map(|f| (f.retiree_id, f.from_date))
                 .collect()
         };
-        let has_feed = LedgerFeedKind::of_group(group).is_some();
         // Every person of this chunk: a member, or in the feed (up to the chunk's last id).
         let mut people: Vec<i64> = ids.clone();
         let start = fi;
