@@ -333,6 +333,8 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/funding/leader-awards/{id}/cancel", "cancelLeaderAward"),
     ("GET /api/v1/ledgers/{group}/comparison", "compareLedger"),
     ("GET /api/v1/exports/ledgers/{group}/comparison", "exportLedgerComparison"),
+    // Special-group ledger feeds (issue 27, ledgers).
+    ("POST /api/v1/feeds/ledgers/{kind}", "submitLedgerFeed"),
     ("GET /healthz", "getHealth"),
     ("GET /readyz", "getReadiness"),
     ("GET /metrics", "getMetrics"),

@@ -309,3 +309,10 @@ pub fn on_roll_by_community(conn: &mut DbConnection, scope_path: &str) -> RepoRe
         &[Bind::Text(scope_path), Bind::Text(&upper)],
     )
 }
+
+/// Marks the award booked as `id` cancelled (its booking reversed): the leader may be awarded again in the year
+/// (issue 27, ledgers; the unique index counts standing awards only).
+pub fn mark_award_cancelled(conn: &mut DbConnection, id: i64) -> RepoResult<()> {
+    diesel::update(fund_expenditures::table.find(id)).set(fund_expenditures::award_cancelled.eq(true)).execute(conn)?;
+    Ok(())
+}

@@ -65,6 +65,8 @@ pub mod high_age;
 pub mod party;
 // Reports, ledgers and funds (issue 27, reports27).
 pub mod report_sections;
+// Special-group ledger feeds: hardship list, hospital records (issue 27, ledgers).
+pub mod ledger_feeds;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -807,6 +807,7 @@ diesel::table! {
         fund -> Text,
         condolence_id -> Nullable<BigInt>,
         reverses_id -> Nullable<BigInt>,
+        award_cancelled -> Bool,
     }
 }
 
@@ -1696,3 +1697,26 @@ diesel::joinable!(party_relation_steps -> party_relations (relation_id));
 diesel::joinable!(party_meetings -> party_branches (branch_id));
 diesel::joinable!(party_meeting_attendance -> party_meetings (meeting_id));
 diesel::joinable!(party_meeting_attendance -> retirees (retiree_id));
+
+// Special-group ledger feeds (issue 27, ledgers): the hardship list and hospital records of serious illness.
+diesel::table! {
+    ledger_feed_records (id) {
+        id -> BigInt,
+        kind -> Text,
+        feed_batch_id -> BigInt,
+        line -> BigInt,
+        source_ref -> Text,
+        retiree_id -> BigInt,
+        record_date -> Date,
+        listed -> Bool,
+        diagnosis_category -> Nullable<Text>,
+        institution -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ledger_feed_records -> retirees (retiree_id));
+diesel::joinable!(ledger_feed_records -> feed_batches (feed_batch_id));
+diesel::allow_tables_to_appear_in_same_query!(ledger_feed_records, retirees);
+diesel::allow_tables_to_appear_in_same_query!(ledger_feed_records, feed_batches);
+diesel::allow_tables_to_appear_in_same_query!(ledger_feed_records, jurisdictions);

@@ -371,7 +371,20 @@ both_backends! {
         // To the fen: 1600.00 − 500.00 − 400.00 + 400.00 = 1100.00 left; the quota has its place again.
         let st = app.get(&format!("/api/v1/funding/statements/350203/{y}"), "auditor").await.expect(200);
         assert_eq!((st.body["spent"].clone(), st.body["balance"].clone(), st.body["excellent_awarded"].clone()), (json!("500.00"), json!("1100.00"), json!(0)));
-        app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[1]})).await.expect(201);
+        // Issue 27 (ledgers): the same leader can be awarded again in the year after the cancel; the cancelled
+        // award keeps its reversal, the new award books against the fund again: award → cancel → award, to the fen.
+        let again = app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[0]})).await.expect(201).body;
+        assert_eq!((again["amount"].clone(), again["leader_id"].clone()), (json!("400.00"), json!(leader_ids[0])));
+        assert_ne!(again["id"], json!(award_id));
+        let st = app.get(&format!("/api/v1/funding/statements/350203/{y}"), "auditor").await.expect(200);
+        assert_eq!((st.body["spent"].clone(), st.body["balance"].clone(), st.body["excellent_awarded"].clone()), (json!("900.00"), json!("700.00"), json!(1)));
+        // Still one standing award per leader and year.
+        app.post("/api/v1/funding/leader-awards", "siming", &json!({"jurisdiction": "350203", "leader_id": leader_ids[0]})).await.problem(422, "excellent_quota_exceeded");
+        cancel("siming", award_id, "再次").await.problem(409, "award_cancelled");
+        let ledger = app.get(&format!("/api/v1/funding/expenditures?jurisdiction=350203&year={y}"), "auditor").await.expect(200);
+        let amounts: Vec<Value> = ledger.body["items"].as_array().unwrap().iter().map(|e| e["amount"].clone()).collect();
+        assert_eq!(amounts.iter().filter(|a| **a == json!("400.00")).count(), 2, "{amounts:?}");
+        assert_eq!(amounts.iter().filter(|a| **a == json!("-400.00")).count(), 1, "{amounts:?}");
         assert_eq!(app.audit_count("award.cancel"), 1);
         let events = feed(app, "award.cancelled").await;
         assert_eq!(events.len(), 1);

@@ -80,3 +80,5 @@ mod health_institution_files;
 mod party;
 // Reports, ledgers and funds (issue 27, reports27).
 mod reports27;
+// Special-group ledger feeds, high-age report section, re-award (issue 27, ledgers).
+mod ledgers;

@@ -392,5 +392,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         // Reports, ledgers and funds (issue 27, reports27).
         .service(fund_levels::cancel_award)
         .service(ledger_comparison::export_comparison)
-        .service(ledger_comparison::comparison);
+        .service(ledger_comparison::comparison)
+        // Special-group ledger feeds (issue 27, ledgers).
+        .service(ledger_comparison::submit_ledger_feed);
 }

@@ -34,6 +34,8 @@ pub mod batches;
 mod decide;
 mod dependants;
 mod read;
+// Special-group ledger feeds: hardship list, hospital records (issue 27, ledgers).
+pub mod ledgers;
 
 pub(crate) use decide::*;
 pub(crate) use dependants::*;

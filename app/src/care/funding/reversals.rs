@@ -145,6 +145,8 @@ pub fn cancel_award(
         return Err(AppError::of(ErrorCode::AwardCancelled));
     }
     let reversal = reverse(conn, caller, &original, None, &reason)?;
+    // The leader may be awarded again in the year (a new booking; this one keeps its reversal).
+    repo::mark_award_cancelled(conn, original.id)?;
     let mut entry = caller.audit("award.cancel", "fund_expenditure", original.id, &node.path);
     entry.detail = Some(
         serde_json::json!({"reason": reason, "reversal_id": reversal.id, "leader_id": original.leader_id,
