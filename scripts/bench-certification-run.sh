@@ -53,6 +53,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-profile.sh"
 secret=bench-secret-bench-secret-bench-secret-0123
 password=bench-password-2026
 export RUST_LOG=warn PGOPTIONS='-c client_min_messages=warning'
+# The service refuses PostgreSQL without data keys (encryption at rest, issue 21.10): the same bench keys as
+# scripts/bench-import-retirees.sh.
+export DATA_KEYS=bench1:YmVuY2gtZGF0YS1rZXktYmVuY2gtZGF0YS1rZXktMDE= DATA_KEY_ID=bench1
+export DATA_HASH_KEY=YmVuY2gtaGFzaC1rZXktYmVuY2gtaGFzaC1rZXktMDE=
 
 if ! command -v sqlite3 >/dev/null && [[ " ${backends[*]} " == *" sqlite "* ]]; then
     apt-get install -y -qq sqlite3 >/dev/null

@@ -135,7 +135,7 @@ fn an_update_needs_the_current_version_and_writes_only_a_change() {
     for mut db in each_backend() {
         let (district, _) = fixture(&mut db);
         let who = caller(&district, Role::DistrictCentre);
-        let id = create(&mut db, &who, request(COMMUNITY)).expect("register").id;
+        let id: domain::RetireeId = create(&mut db, &who, request(COMMUNITY)).expect("register").id.into();
         let patch = || -> UpdateRetireeRequest {
             serde_json::from_value(serde_json::json!({"phone": "13900001111", "special_groups": []})).expect("patch")
         };

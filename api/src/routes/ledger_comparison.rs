@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::common::{Page, finish, next_cursor};
-use super::files::{FileOptions, FileParams};
+use super::files::FileParams;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
@@ -90,22 +90,18 @@ pub async fn export_comparison(
     query: web::Query<ComparisonNodeQuery>,
     params: web::Query<FileParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today();
     caller.require(Permission::RetireeRead)?;
-    let group = app::reports::ledgers::ledger_group(&path.into_inner())?;
-    let mut errors = Vec::new();
-    let file = params.settle(&req, &mut errors);
-    finish(errors)?;
-    let Some(FileOptions { format, encoding, labels }) = file else {
-        return Err(ApiError::internal("file options settled without errors"));
-    };
-    let code = query.into_inner().jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
-    let c = caller.0.clone();
-    let file = crate::db::write(&state.pool, move |conn| {
-        app::reports::comparison::export(conn, &c, today, group, &code, (format, encoding, labels))
-    })
-    .await?;
-    Ok(super::files::file_response(file))
+    let jurisdiction = query.into_inner().jurisdiction;
+    super::files::ledger_file(
+        &req,
+        &caller,
+        &state,
+        &path.into_inner(),
+        jurisdiction,
+        &params,
+        app::reports::comparison::export,
+    )
+    .await
 }
 
 /// The batch id of a ledger feed.
