@@ -176,4 +176,62 @@ both_backends! {
         let refused = events(app, "allowance.decided").await;
         assert_eq!(refused[0]["payload"]["reason"], "户籍不在本市");
     }
+
+    async fn the_monthly_report_counts_the_allowance_paid_new_and_stopped_jn_art_7_7(app: &TestApp) {
+        set_bands(app).await;
+        // A: 80 in December 2026 (new); B: 90 since March (paid all year); C: 86, died in November (stopped).
+        let a = person(app, "siming", "350203001001", "19461220", 1).await;
+        let b = person(app, "siming", "350203001004", "19360310", 2).await;
+        let c = person(app, "siming", "350203001004", "19400101", 3).await;
+        for id in [a, b, c] {
+            let app_id = app.post(APPS, "siming", &json!({"retiree_id": id})).await.expect(201).body["id"].as_i64().unwrap();
+            app.post(&format!("{APPS}/{app_id}/decision"), "siming", &json!({"decision": "approve"})).await.expect(200);
+        }
+        let report = json!({"retiree_id": c, "date_of_death": "2026-11-10", "certificate_number": "DC-HA-2",
+            "reporter_kind": "relative", "reporter_name": "张小明", "reporter_relation": "儿子", "reported_on": "2026-11-12"});
+        let rid = app.post("/api/v1/death-reports", "xiagang", &report).await.expect(201).body["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/death-reports/{rid}/verify"), "siming", &json!({})).await.expect(200);
+
+        let section = |report: &Value| report["sections"].as_array().unwrap().iter().find(|s| s["code"] == "high_age_allowance").unwrap().clone();
+        let figures = |s: &Value, row: Option<&str>| -> Vec<String> {
+            let values = match row {
+                None => s["total"]["values"].clone(),
+                Some(code) => s["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap()["values"].clone(),
+            };
+            values.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        };
+        let get = |month: &'static str| async move {
+            app.get(&format!("/api/v1/reports/monthly?jurisdiction=350203001&month={month}"), "xiagang").await.expect(200).body
+        };
+        // December: columns paid, amount, new, stopped, policy_unset; the amount is the monthly list's total.
+        let dec = section(&get("2026-12").await);
+        assert_eq!(dec["title"], "高龄补贴");
+        let codes: Vec<&str> = dec["columns"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, vec!["paid", "amount", "new", "stopped", "policy_unset"]);
+        assert_eq!(figures(&dec, None), vec!["2", "300.00", "1", "1", "0"]);
+        assert_eq!(figures(&dec, Some("350203001001")), vec!["1", "100.00", "1", "0", "0"]);
+        assert_eq!(figures(&dec, Some("350203001004")), vec!["1", "200.00", "0", "1", "0"]);
+        let list = app.get("/api/v1/high-age-allowance?month=2026-12", "xiagang").await.expect(200);
+        assert_eq!(list.body["total"], "300.00");
+        // November: B and C paid, nobody new or stopped.
+        assert_eq!(figures(&section(&get("2026-11").await), None), vec!["2", "300.00", "0", "0", "0"]);
+        // The district sees the street as one row with the same figures.
+        let district = app.get("/api/v1/reports/monthly?jurisdiction=350203&month=2026-12", "siming").await.expect(200).body;
+        assert_eq!(figures(&section(&district), Some("350203001")), vec!["2", "300.00", "1", "1", "0"]);
+        // One sheet in the clerk's file.
+        let xlsx = app.get("/api/v1/exports/monthly-report?jurisdiction=350203001&month=2026-12&format=xlsx", "xiagang").await.expect(200);
+        let book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes.to_vec())).unwrap();
+        assert!(calamine::Reader::sheet_names(&book).iter().any(|n| n == "高龄补贴"));
+
+        // A community whose own rule (from December) sets no bands: B is not priced but shown, never a smaller
+        // total in silence; C stays stopped.
+        let unset = serde_json::to_value(domain::policy::presets::defaults()).unwrap();
+        app.post("/api/v1/jurisdictions/350203001004/policies", "city", &json!({"valid_from": "2026-12-01", "parameters": unset})).await.expect(201);
+        let dec = section(&get("2026-12").await);
+        assert_eq!(figures(&dec, Some("350203001004")), vec!["0", "0.00", "0", "1", "1"]);
+        assert_eq!(figures(&dec, None), vec!["1", "100.00", "1", "1", "1"]);
+        app.get("/api/v1/high-age-allowance?month=2026-12", "xiagang").await.problem(409, "allowance_policy_unset");
+        // Out of scope and wrong role, as for the whole report.
+        app.get("/api/v1/reports/monthly?jurisdiction=350203001&month=2026-12", "huli").await.problem(422, "jurisdiction_not_found");
+    }
 }

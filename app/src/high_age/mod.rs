@@ -9,6 +9,9 @@
 //! death). Writing needs `allowance.manage`; reading `retiree.read`. Every read of one person's application is
 //! audited, the lists per page.
 
+// Issue 27: the allowance section of the monthly report.
+pub mod report;
+
 use domain::events::EventType;
 use domain::high_age::{self, AllowanceError, ApplicationStatus, Decision};
 use domain::pension::month_of;

@@ -293,7 +293,10 @@ pub(crate) fn compute_months(
             advanced_age_years: *advanced,
         })
         .collect();
-    let tallies = repo::report_tallies(conn, &periods)?;
+    let mut tallies = repo::report_tallies(conn, &periods)?;
+    for (period, t) in periods.iter().zip(tallies.iter_mut()) {
+        t.extend(crate::high_age::report::tallies(conn, &node.path, period.first)?);
+    }
     periods.iter().zip(&tallies).map(|(period, t)| compute(conn, caller, &rows, period, t)).collect()
 }
 

@@ -1,5 +1,6 @@
 //! The sections of the modules that landed after the report (issue 27, reports27): personnel archives, petitions,
-//! activities, elderly care services and assistance referrals, counted by [`persistence::report_sections`]. Each is
+//! activities, elderly care services and assistance referrals, counted by [`persistence::report_sections`], and the
+//! high-age allowance, counted by [`crate::high_age::report`]. Each is
 //! one more sheet of the XLSX, summed per child like the others and frozen in a closed month's snapshot.
 
 use domain::activity::ActivityKind;
@@ -63,6 +64,21 @@ pub(super) fn figures(rows: &Rows, t: &[Tally]) -> Vec<Figures> {
             count("referred", "本月转介", "assistance", "referred"),
             count("granted", "本月获救助", "assistance", "granted"),
             count("open", "未办结", "assistance", "open"),
+        ],
+    ));
+    // The high-age allowance (JN Art. 7(7)): counted by `crate::high_age::report`, the amount in fen.
+    let section = crate::high_age::report::SECTION;
+    out.push(tally_section(
+        rows,
+        t,
+        "high_age_allowance",
+        "高龄补贴",
+        vec![
+            count("paid", "发放人数", section, "paid"),
+            super::money("amount", "发放金额", section, "paid"),
+            count("new", "新增发放", section, "new"),
+            count("stopped", "停发", section, "stopped"),
+            count("policy_unset", "未定标准", section, "policy_unset"),
         ],
     ));
     out
