@@ -13,6 +13,9 @@
 #          subcommand, when BENCH_BIN is an older one without it).
 #   cold start: an empty SQLite database, migrations included, until /readyz answers 200 (median of 5). Target < 1 s.
 #   memory: the service's peak resident set (VmHWM, reset before each scenario).
+# --runs K: K rounds per backend, each round every load phase in turn (ours read, ours list, the HTTP limit, the
+#   database baselines), so ours and its baselines alternate under the same machine conditions; each figure is the
+#   median of its K values (rate, p50, p99 separately), the rounds are kept in the JSON.
 # Writes target/bench/http.json. Never fails because a target is missed.
 # --profile: perf records the whole machine during each load phase (the service, PostgreSQL and wrk) and writes
 #   target/bench/profile-<backend>-<scenario>.txt: CPU by process, the service's and PostgreSQL's hottest functions
@@ -21,15 +24,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-rows=1000000 duration=15 backend=both profile=0 only=all
+rows=1000000 duration=15 backend=both profile=0 only=all runs=1
 while (($#)); do
     case "$1" in
+        --runs) runs=${2:?}; shift 2 ;; # rounds of every load phase; figures are the medians of the rounds
         --profile) profile=1; shift ;;
         --only) only=${2:?}; shift 2 ;; # read: the read-one scenario only (no list, no cold start)
         --rows) rows=${2:?}; shift 2 ;;
         --duration) duration=${2:?}; shift 2 ;;
         --backend) backend=${2:?}; shift 2 ;;
-        *) echo "usage: scripts/bench-http.sh [--rows N] [--duration SECONDS] [--backend sqlite|postgres|both] [--only read]" >&2; exit 2 ;;
+        *) echo "usage: scripts/bench-http.sh [--rows N] [--duration SECONDS] [--runs K] [--backend sqlite|postgres|both] [--only read]" >&2; exit 2 ;;
     esac
 done
 case "$backend" in sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;; both) backends=(sqlite postgres) ;;
@@ -115,6 +119,20 @@ for f in glob.glob(sys.argv[1] + "/pgb.*"):
 lat.sort()
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else None
 print(json.dumps({"rate": rate, "p50_ms": q(0.50), "p99_ms": q(0.99)}))
+PY
+}
+
+# The rounds of one figure as a JSON array, and their median (each numeric field separately).
+rounds() { python3 -c 'import json, sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' "$1"; }
+median_json() {
+    python3 - "$1" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+out = {}
+for key in rows[0]:
+    vals = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+    out[key] = statistics.median(vals) if vals else rows[0][key]
+print(json.dumps(out))
 PY
 }
 
@@ -300,40 +318,51 @@ function response(status, headers, body)
     if cursor then path = first .. "&cursor=" .. cursor else path = first end
 end
 LUA
-    reset_peak
-    load read
-    read_ours=$(wrk_json "$tmp/wrk-read.txt") read_mib=$(peak_mib)
-    list_ours='{"rate":0}' list_mib=0
-    if [[ $only != read ]]; then
+    : >"$tmp/rounds-read" ; : >"$tmp/rounds-list" ; : >"$tmp/rounds-http" ; : >"$tmp/rounds-read-base" ; : >"$tmp/rounds-list-base"
+    for round in $(seq "$runs"); do
+        ((round == 1)) || start_service "$tmp/serve-$b-$round.log"
         reset_peak
-        load list
-        list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
-    fi
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    pid=""
+        load read
+        read_ours=$(wrk_json "$tmp/wrk-read.txt") read_mib=$(peak_mib)
+        list_ours='{"rate":0}' list_mib=0
+        if [[ $only != read ]]; then
+            reset_peak
+            load list
+            list_ours=$(wrk_json "$tmp/wrk-list.txt") list_mib=$(peak_mib)
+        fi
+        kill "$pid"; wait "$pid" 2>/dev/null || true
+        pid=""
 
-    # The HTTP limit: an empty actix-web JSON handler, the same wrk script (same request), right after.
-    port=$(free_port)
-    BIND_ADDR=127.0.0.1:$port "${BENCH_HTTP_BASELINE_BIN:-$bin}" http-baseline >"$tmp/http-baseline.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
-    wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/read.lua" "http://127.0.0.1:$port" >"$tmp/wrk-http.txt"
-    http_base=$(wrk_json "$tmp/wrk-http.txt")
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    pid=""
+        # The HTTP limit: an empty actix-web JSON handler, the same wrk script (same request), right after.
+        port=$(free_port)
+        BIND_ADDR=127.0.0.1:$port "${BENCH_HTTP_BASELINE_BIN:-$bin}" http-baseline >"$tmp/http-baseline.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
+        wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/read.lua" "http://127.0.0.1:$port" >"$tmp/wrk-http.txt"
+        http_base=$(wrk_json "$tmp/wrk-http.txt")
+        kill "$pid"; wait "$pid" 2>/dev/null || true
+        pid=""
 
-    if [[ $b == sqlite ]]; then
-        read_base=$(sqlite_json "$dbfile" read "$rows")
-        list_base='{"rate":0}'
-        [[ $only == read ]] || list_base=$(sqlite_json "$dbfile" list "$community:$rows")
-    else
-        printf '\\set id random(1, %s)\nSELECT * FROM retirees WHERE id = :id;\n' "$rows" >"$tmp/read.sql"
-        printf "\\\\set after random(0, %s)\nSELECT * FROM retirees WHERE community_code = '%s' AND pension_status = 'normal' AND id > :after ORDER BY id LIMIT 50;\n" \
-            "$rows" "$community" >"$tmp/list.sql"
-        read_base=$(pgbench_json "$url" "$tmp/read.sql")
-        list_base='{"rate":0}'
-        [[ $only == read ]] || list_base=$(pgbench_json "$url" "$tmp/list.sql")
-    fi
+        if [[ $b == sqlite ]]; then
+            read_base=$(sqlite_json "$dbfile" read "$rows")
+            list_base='{"rate":0}'
+            [[ $only == read ]] || list_base=$(sqlite_json "$dbfile" list "$community:$rows")
+        else
+            printf '\\set id random(1, %s)\nSELECT * FROM retirees WHERE id = :id;\n' "$rows" >"$tmp/read.sql"
+            printf "\\\\set after random(0, %s)\nSELECT * FROM retirees WHERE community_code = '%s' AND pension_status = 'normal' AND id > :after ORDER BY id LIMIT 50;\n" \
+                "$rows" "$community" >"$tmp/list.sql"
+            read_base=$(pgbench_json "$url" "$tmp/read.sql")
+            list_base='{"rate":0}'
+            [[ $only == read ]] || list_base=$(pgbench_json "$url" "$tmp/list.sql")
+        fi
+        echo "$read_ours" >>"$tmp/rounds-read"; echo "$list_ours" >>"$tmp/rounds-list"; echo "$http_base" >>"$tmp/rounds-http"
+        echo "$read_base" >>"$tmp/rounds-read-base"; echo "$list_base" >>"$tmp/rounds-list-base"
+        echo "$b round $round of $runs: read $read_ours; list $list_ours; http $http_base; db read $read_base; db list $list_base"
+    done
+    read_rounds=$(rounds "$tmp/rounds-read") list_rounds=$(rounds "$tmp/rounds-list") http_rounds=$(rounds "$tmp/rounds-http")
+    read_base_rounds=$(rounds "$tmp/rounds-read-base") list_base_rounds=$(rounds "$tmp/rounds-list-base")
+    read_ours=$(median_json "$tmp/rounds-read") list_ours=$(median_json "$tmp/rounds-list") http_base=$(median_json "$tmp/rounds-http")
+    read_base=$(median_json "$tmp/rounds-read-base") list_base=$(median_json "$tmp/rounds-list-base")
     # Ratios against the lower of the database's raw rate and the HTTP limit.
     ratio() { python3 -c 'import json, sys; o, d, h = (json.loads(a)["rate"] for a in sys.argv[1:]); l = min(d, h); print(json.dumps({"limit": l, "ratio": round(o / l, 4) if l else None}))' "$@"; }
     read_ratio=$(ratio "$read_ours" "$read_base" "$http_base")
@@ -341,12 +370,13 @@ LUA
     echo "$b http baseline (empty actix-web JSON handler): $http_base"
     echo "$b read: ours $read_ours, baseline $read_base, against min(db, http): $read_ratio, peak ${read_mib} MiB"
     [[ $only == read ]] || echo "$b list: ours $list_ours, baseline $list_base, against min(db, http): $list_ratio, peak ${list_mib} MiB"
-    results+="{\"backend\":\"$b\",\"http_baseline\":$http_base,"
+    results+="{\"backend\":\"$b\",\"runs\":$runs,\"http_baseline\":$http_base,"
+    results+="\"rounds\":{\"read\":$read_rounds,\"list\":$list_rounds,\"http\":$http_rounds,\"read_baseline\":$read_base_rounds,\"list_baseline\":$list_base_rounds},"
     results+="\"read\":{\"ours\":$read_ours,\"baseline\":$read_base,\"against\":$read_ratio,\"peak_mib\":$read_mib},"
     results+="\"list\":{\"ours\":$list_ours,\"baseline\":$list_base,\"against\":$list_ratio,\"peak_mib\":$list_mib}},"
 done
 
 python3 -c 'import json, sys; json.dump(json.loads(sys.argv[1]), sys.stdout, indent=2); print()' \
-    "{\"rows\":$rows,\"duration_s\":$duration,\"connections\":$conns,\"cold_start_s\":$cold_s,
+    "{\"rows\":$rows,\"duration_s\":$duration,\"runs\":$runs,\"connections\":$conns,\"cold_start_s\":$cold_s,
       \"cold_start_runs\":[$(IFS=,; echo "${cold[*]}")],\"results\":[${results%,}]}" >target/bench/http.json
 echo "wrote target/bench/http.json"
