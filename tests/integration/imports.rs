@@ -445,7 +445,15 @@ fn changes_under(app: &TestApp, prefix: &str) -> Vec<Change> {
     dsl::jurisdiction_changes
         .filter(dsl::code.like(format!("{prefix}%")))
         .order(dsl::id)
-        .select((dsl::code, dsl::change, dsl::old_name, dsl::new_name, dsl::old_parent_code, dsl::new_parent_code, dsl::actor))
+        .select((
+            dsl::code,
+            dsl::change,
+            dsl::old_name,
+            dsl::new_name,
+            dsl::old_parent_code,
+            dsl::new_parent_code,
+            dsl::actor,
+        ))
         .load(&mut *app.conn())
         .unwrap()
 }
