@@ -67,6 +67,8 @@ pub mod party;
 pub mod report_sections;
 // Special-group ledger feeds: hardship list, hospital records (issue 27, ledgers).
 pub mod ledger_feeds;
+// Division imports staged and written level by level, set-based (issue 20, divcopy).
+pub mod division_staging;
 
 pub use connection::{
     DatabaseUrl, DbConnection, Pool, PoolOptions, build_pool, build_read_pool, replica_lag_ms, run_migrations,

@@ -436,3 +436,87 @@ both_backends! {
         assert_eq!(app.audit_count("jurisdiction.import"), 2);
     }
 }
+
+/// The history rows of the nodes under `prefix`, oldest first: (code, change, old name, new name, old parent,
+/// new parent, actor).
+type Change = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, String);
+fn changes_under(app: &TestApp, prefix: &str) -> Vec<Change> {
+    use persistence::schema::jurisdiction_changes::dsl;
+    dsl::jurisdiction_changes
+        .filter(dsl::code.like(format!("{prefix}%")))
+        .order(dsl::id)
+        .select((
+            dsl::code,
+            dsl::change,
+            dsl::old_name,
+            dsl::new_name,
+            dsl::old_parent_code,
+            dsl::new_parent_code,
+            dsl::actor,
+        ))
+        .load(&mut *app.conn())
+        .unwrap()
+}
+
+both_backends! {
+    async fn a_changed_tree_renames_moves_and_adds_with_history(app: &TestApp) {
+        // Issue 20 (divcopy): PostgreSQL writes imports set-based from a staging table; the rows, paths and
+        // history must be those of the node-by-node writes SQLite keeps.
+        let first = "code,name,level,parent_code
+350203009001,测试一社区,community,350203009
+350203009,测试街道,street,350203
+350203009002,测试二社区,community,350203009
+";
+        let res = import_csv(app, "admin", "", first).await.expect(200);
+        assert_report(&res.body, "atomic", 3, 3, 0, 0, 0);
+        let again = import_csv(app, "admin", "", first).await.expect(200);
+        assert_report(&again.body, "atomic", 3, 0, 0, 3, 0);
+        assert_eq!(changes_under(app, "350203009"), vec![], "creation by import and a re-import record no history");
+        assert_eq!(app.count("jurisdictions"), 14);
+
+        // A rename (line 2), a move of the street with its subtree (line 3), an unchanged node and a new one.
+        let second = "code,name,level,parent_code
+350203009001,改名社区,community,350203009
+350203009,测试街道,street,350206
+350203009002,测试二社区,community,350203009
+350203009003,测试三社区,community,350203009
+";
+        let res = import_csv(app, "admin", "", second).await.expect(200);
+        assert_report(&res.body, "atomic", 4, 1, 2, 1, 0);
+        assert_eq!(res.body["errors"], json!([]));
+        assert_eq!(app.count("jurisdictions"), 15);
+        let node = |code: &str| stored(app, code).unwrap();
+        assert_eq!(node("350203009"), ("测试街道".into(), "street".into(), Some("350206".into()), "/3502/350206/350203009/".into()));
+        assert_eq!(
+            node("350203009001"),
+            ("改名社区".into(), "community".into(), Some("350203009".into()), "/3502/350206/350203009/350203009001/".into())
+        );
+        assert_eq!(node("350203009002").3, "/3502/350206/350203009/350203009002/");
+        assert_eq!(node("350203009003").3, "/3502/350206/350203009/350203009003/");
+        assert_paths_consistent(app);
+        let expected: Vec<Change> = vec![
+            ("350203009".into(), "imported".into(), None, None, Some("350203".into()), Some("350206".into()), "admin".into()),
+            ("350203009001".into(), "imported".into(), Some("测试一社区".into()), Some("改名社区".into()), None, None, "admin".into()),
+        ];
+        assert_eq!(changes_under(app, "350203009"), expected);
+        let versions: Vec<(String, i64)> = {
+            use persistence::schema::jurisdictions::dsl;
+            dsl::jurisdictions
+                .filter(dsl::code.like("350203009%"))
+                .order(dsl::code)
+                .select((dsl::code, dsl::version))
+                .load(&mut *app.conn())
+                .unwrap()
+        };
+        assert_eq!(
+            versions,
+            vec![("350203009".into(), 2), ("350203009001".into(), 2), ("350203009002".into(), 1), ("350203009003".into(), 1)]
+        );
+
+        // The changed tree again: a no-op, no new history.
+        let again = import_csv(app, "admin", "", second).await.expect(200);
+        assert_report(&again.body, "atomic", 4, 0, 0, 4, 0);
+        assert_eq!(changes_under(app, "350203009"), expected);
+        assert_eq!(app.count("jurisdictions"), 15);
+    }
+}

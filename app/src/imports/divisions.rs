@@ -10,6 +10,7 @@ use std::path::Path;
 
 use domain::{ErrorCode, JurisdictionCode, Level, RuleViolation};
 use persistence::DbConnection;
+use persistence::division_staging::{self as staging, RefusalKind, StagedNode};
 use persistence::jurisdictions::{self as repo, NodeRow, UpsertCounts};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -238,7 +239,12 @@ pub fn import(
     }
     // Pass two: level by level, so every parent in the file is written before its children.
     let mut counts = UpsertCounts::default();
-    for level in Level::ALL {
+    let staged = staged_writes(conn);
+    if staged {
+        write_staged(conn, path, &seen, scope_path, actor, &mut counts, &mut errors)?;
+        rejected_lines = errors.iter().map(|(_, l)| *l).collect();
+    }
+    for level in Level::ALL.iter().filter(|_| !staged) {
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
         let mut ignored = Vec::new();
         scan(
@@ -278,6 +284,104 @@ pub fn import(
             .map(|(e, line)| RowError { line, field: e.field, code: e.code, message: e.message.zh })
             .collect(),
     })
+}
+
+/// Whether pass two stages the file and writes it set-based (`persistence::division_staging`): on PostgreSQL,
+/// through `COPY`. SQLite keeps the batches of look-ups and multi-row inserts.
+fn staged_writes(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Pg(_))
+}
+
+/// Nodes staged per `COPY`.
+const STAGE_CHUNK: usize = 20_000;
+
+/// Pass two, set-based: stages the accepted rows (and the codes of the file's refused rows, whose children are
+/// refused), then writes each level with a few statements. Same rows, counts, history and refusals as
+/// [`write_batch`].
+fn write_staged(
+    conn: &mut DbConnection,
+    path: &Path,
+    seen: &HashSet<u64>,
+    scope_path: &str,
+    actor: &str,
+    counts: &mut UpsertCounts,
+    errors: &mut Vec<(FieldError, u64)>,
+) -> Result<(), AppError> {
+    let rejected: HashSet<u64> = errors.iter().map(|(_, l)| *l).collect();
+    staging::begin(conn)?;
+    let mut accepted: HashSet<u64> = HashSet::with_capacity(seen.len());
+    let mut chunk: Vec<StagedNode> = Vec::with_capacity(STAGE_CHUNK);
+    let mut ignored = Vec::new();
+    let mut bad_codes = HashSet::new();
+    scan(
+        path,
+        |row| {
+            if !rejected.contains(&row.line) {
+                accepted.insert(key(&row.code));
+                chunk.push(StagedNode {
+                    line: i64::try_from(row.line).map_err(AppError::internal)?,
+                    code: row.code,
+                    name: row.name,
+                    level: row.level.as_str().to_owned(),
+                    parent_code: row.parent,
+                    accepted: true,
+                });
+                if chunk.len() == STAGE_CHUNK {
+                    staging::stage(conn, &chunk)?;
+                    chunk.clear();
+                }
+            }
+            Ok(())
+        },
+        &mut ignored,
+        &mut bad_codes,
+    )?;
+    // Codes in the file whose every row was refused: rebuilt from their keys (digits, zero-padded to their length).
+    for k in seen.difference(&accepted) {
+        let width = usize::try_from(k % 16).map_err(AppError::internal)?;
+        chunk.push(StagedNode {
+            line: 0,
+            code: format!("{:0width$}", k / 16),
+            name: String::new(),
+            level: String::new(),
+            parent_code: None,
+            accepted: false,
+        });
+    }
+    staging::stage(conn, &chunk)?;
+    drop(chunk);
+    staging::staged(conn)?;
+    let now = persistence::now_utc();
+    for level in Level::ALL {
+        let (c, refusals) = staging::write_level(conn, level.as_str(), scope_path, actor, now)?;
+        counts.created += c.created;
+        counts.updated += c.updated;
+        counts.unchanged += c.unchanged;
+        for r in refusals {
+            let line = u64::try_from(r.line).map_err(AppError::internal)?;
+            errors.push(match r.kind()? {
+                RefusalKind::ParentRejected => {
+                    let p = r.file_parent.unwrap_or_default();
+                    row_error(
+                        line,
+                        "parent_code",
+                        "parent_rejected",
+                        format!("上级区划{p}未能导入"),
+                        format!("the parent {p} was not imported"),
+                    )
+                }
+                RefusalKind::OutOfScope => row_error(
+                    line,
+                    "code",
+                    "out_of_scope",
+                    "该区划不在您的管辖范围内".into(),
+                    "this node would lie outside your jurisdiction".into(),
+                ),
+            });
+        }
+    }
+    staging::end(conn)?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
