@@ -45,7 +45,7 @@ fn types(events: &[Value]) -> Vec<&str> {
 fn assert_documented(events: &[Value]) {
     for e in events {
         let kind = EventType::parse(e["type"].as_str().unwrap()).expect("known type");
-        api::routes::events::check_payload(kind, &e["payload"]).unwrap_or_else(|err| panic!("{kind:?}: {err}: {e}"));
+        app::events::check_payload(kind, &e["payload"]).unwrap_or_else(|err| panic!("{kind:?}: {err}: {e}"));
     }
 }
 
