@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{
@@ -102,7 +103,8 @@ pub fn relocate(
 }
 
 /// Takes a person off the roll (or back on it).
-pub fn set_on_roll(conn: &mut DbConnection, retiree_id: i64, on_roll: bool) -> RepoResult<()> {
+pub fn set_on_roll(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>, on_roll: bool) -> RepoResult<()> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     diesel::update(retirees::table.find(retiree_id))
         .set((
             retirees::on_roll.eq(on_roll),
@@ -115,7 +117,12 @@ pub fn set_on_roll(conn: &mut DbConnection, retiree_id: i64, on_roll: bool) -> R
 
 /// The month person `retiree_id` last came onto the roll of `community_code` (registered, received, transferred in
 /// or reinstated), when a movement of theirs records it (people registered by an import are counted without one).
-pub fn joined_month(conn: &mut DbConnection, retiree_id: i64, community_code: &str) -> RepoResult<Option<Date>> {
+pub fn joined_month(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    community_code: &str,
+) -> RepoResult<Option<Date>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(roster_movements::table
         .filter(roster_movements::retiree_id.eq(retiree_id))
         .filter(roster_movements::community_code.eq(community_code))
@@ -127,7 +134,8 @@ pub fn joined_month(conn: &mut DbConnection, retiree_id: i64, community_code: &s
 }
 
 /// Whether a person is on a roll.
-pub fn on_roll(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
+pub fn on_roll(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<bool> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(retirees::table.find(retiree_id).select(retirees::on_roll).first(conn)?)
 }
 
