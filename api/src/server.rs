@@ -24,7 +24,7 @@ pub fn prepare(config: &Config) -> Result<Pool, String> {
     }
     let mut conn = pool.get().map_err(|e| format!("database: cannot connect: {e}"))?;
     // An empty working-day calendar gets the bundled holiday arrangements (idempotent: only when empty).
-    let seeded = crate::routes::calendar::seed_bundled(&mut conn).map_err(|e| format!("calendar: {e}"))?;
+    let seeded = app::calendar::seed_bundled(&mut conn).map_err(|e| format!("calendar: {e}"))?;
     if seeded > 0 {
         log::info!("loaded {seeded} calendar days from the bundled holiday arrangements");
     }

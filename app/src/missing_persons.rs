@@ -6,6 +6,7 @@
 //! The months are those of the policy in force at the person's community on the day judged (`today`), for the
 //! suspension check and the worklist alike, so the two always agree.
 
+use domain::RetireeId;
 use domain::pension::{self, PensionState, TransitionError};
 use domain::policy::SuspensionReason;
 use domain::{ErrorCode, PensionStatus};
@@ -205,10 +206,11 @@ fn record_response(r: MissingRecord, months: u32, today: Date) -> MissingRecordR
 /// The open record of a person at the node `path` as the pension status view shows it, judged on `today`.
 pub fn open_view(
     conn: &mut DbConnection,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     path: &str,
     today: Date,
 ) -> Result<Option<MissingRecordResponse>, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     match repo::open_of(conn, retiree_id)? {
         Some(r) => {
             let months = months_at(conn, path, today)?;

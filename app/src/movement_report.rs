@@ -1,6 +1,7 @@
 //! The monthly movement report (GUIDE 交接制度 "按月计报"): per child of a node, who was on the rolls at the start of
 //! the month, who came and went, and who is on them at its end, all counted from one ledger of movements.
 
+use domain::RetireeId;
 use domain::movement::Movement;
 use persistence::DbConnection;
 use persistence::movement::{self as repo};
@@ -60,10 +61,11 @@ pub struct MovementReport {
 /// roll below zero.
 pub fn leaving_month(
     conn: &mut DbConnection,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     community_code: &str,
     month: Date,
 ) -> Result<Date, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let month = domain::pension::month_of(month);
     Ok(repo::joined_month(conn, retiree_id, community_code)?.map_or(month, |joined| month.max(joined)))
 }

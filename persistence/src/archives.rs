@@ -3,6 +3,7 @@
 //! from the subtree holding the person's community; a repository from the subtree holding its jurisdiction.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use domain::archive::{ArchiveStatus, DisposalKind, MaterialType};
 use time::{Date, PrimitiveDateTime};
 
@@ -315,7 +316,8 @@ pub fn find_visible(conn: &mut DbConnection, id: i64, scope_path: &str) -> RepoR
 }
 
 /// The archive of a retiree, if any.
-pub fn of_retiree(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Archive>> {
+pub fn of_retiree(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Archive>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(archives::table
         .filter(archives::retiree_id.eq(retiree_id))
         .select(Archive::as_select())
@@ -333,7 +335,13 @@ pub fn of_handover_item(conn: &mut DbConnection, item_id: i64) -> RepoResult<Opt
 }
 
 /// Links the archive received with handover item `item_id` to the retiree registered from it.
-pub fn link_retiree(conn: &mut DbConnection, item_id: i64, retiree_id: i64, community: &str) -> RepoResult<usize> {
+pub fn link_retiree(
+    conn: &mut DbConnection,
+    item_id: i64,
+    retiree_id: impl Into<RetireeId>,
+    community: &str,
+) -> RepoResult<usize> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(diesel::update(archives::table.filter(archives::handover_item_id.eq(item_id)))
         .set((
             archives::retiree_id.eq(retiree_id),

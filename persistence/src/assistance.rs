@@ -2,6 +2,7 @@
 //! retiree's community in the caller's subtree), so it moves with a transfer.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{assistance_referrals as refs, jurisdictions, retirees};
@@ -94,7 +95,12 @@ pub fn create(conn: &mut DbConnection, new: &NewReferral) -> RepoResult<i64> {
 }
 
 /// Whether the person has an open referral of `kind`.
-pub fn open_exists(conn: &mut DbConnection, retiree_id: i64, kind: AssistanceKind) -> RepoResult<bool> {
+pub fn open_exists(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    kind: AssistanceKind,
+) -> RepoResult<bool> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let n: i64 = refs::table
         .filter(refs::retiree_id.eq(retiree_id))
         .filter(refs::kind.eq(kind.as_str()))

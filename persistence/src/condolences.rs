@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{condolences, festival_batches, jurisdictions};
@@ -80,13 +81,15 @@ pub fn find_condolence(conn: &mut DbConnection, id: i64) -> RepoResult<Condolenc
 
 /// Takes the person's row lock until the transaction ends (a no-op update), so that two condolences to one person
 /// are counted against the cap one after the other on PostgreSQL too (SQLite write transactions are serial).
-pub fn lock_person(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<()> {
+pub fn lock_person(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<()> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     sql::exec(conn, "UPDATE retirees SET version = version WHERE id = ?", &[Bind::I64(retiree_id)])?;
     Ok(())
 }
 
 /// Paid condolences of a kind to a person in a calendar year.
-pub fn paid_count(conn: &mut DbConnection, retiree_id: i64, kind: &str, year: i32) -> RepoResult<i64> {
+pub fn paid_count(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>, kind: &str, year: i32) -> RepoResult<i64> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(condolences::table
         .filter(condolences::retiree_id.eq(retiree_id))
         .filter(condolences::kind.eq(kind))
@@ -97,7 +100,8 @@ pub fn paid_count(conn: &mut DbConnection, retiree_id: i64, kind: &str, year: i3
 }
 
 /// Paid condolences of a kind to a person in any year (XM Art. 21(3): the death condolence is paid once).
-pub fn paid_count_ever(conn: &mut DbConnection, retiree_id: i64, kind: &str) -> RepoResult<i64> {
+pub fn paid_count_ever(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>, kind: &str) -> RepoResult<i64> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(condolences::table
         .filter(condolences::retiree_id.eq(retiree_id))
         .filter(condolences::kind.eq(kind))

@@ -1,6 +1,7 @@
 //! Death reports, overpayments with their recovery ledger, and dependants' support applications (issue 7).
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{
@@ -90,7 +91,8 @@ pub fn create_report(conn: &mut DbConnection, new: &NewDeathReport) -> RepoResul
 }
 
 /// Whether the person has a report in progress or in force.
-pub fn open_report_exists(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
+pub fn open_report_exists(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<bool> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let n: i64 = death_reports::table
         .filter(death_reports::retiree_id.eq(retiree_id))
         .filter(death_reports::status.eq_any([REPORTED, VERIFIED]))
@@ -105,7 +107,11 @@ pub fn find_report(conn: &mut DbConnection, id: i64) -> RepoResult<DeathReport> 
 }
 
 /// The report in force (verified) of a person, if any.
-pub fn verified_report_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<DeathReport>> {
+pub fn verified_report_of(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+) -> RepoResult<Option<DeathReport>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(death_reports::table
         .filter(death_reports::retiree_id.eq(retiree_id))
         .filter(death_reports::status.eq(VERIFIED))

@@ -3,6 +3,7 @@
 //! support, recorded like a retiree's (CS Art. 32(1)).
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::retirees::Dependent;
@@ -271,7 +272,12 @@ pub fn suspension_reason(
 
 /// The dependants of retiree `retiree_id` whose support has started on `on` ([`crate::rules::support_started_sql`],
 /// GUIDE 五; issue 19.10).
-pub fn started_of(conn: &mut DbConnection, retiree_id: i64, on: Date) -> RepoResult<std::collections::BTreeSet<i64>> {
+pub fn started_of(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    on: Date,
+) -> RepoResult<std::collections::BTreeSet<i64>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

@@ -3,6 +3,7 @@
 //! moves.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{errands, jurisdictions, retirees};
@@ -139,7 +140,8 @@ pub fn create(conn: &mut DbConnection, new: &NewErrand) -> RepoResult<i64> {
 }
 
 /// Whether the person has a pending (open or submitted) errand of `kind`.
-pub fn pending_exists(conn: &mut DbConnection, retiree_id: i64, kind: ErrandKind) -> RepoResult<bool> {
+pub fn pending_exists(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>, kind: ErrandKind) -> RepoResult<bool> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let n: i64 = errands::table
         .filter(errands::retiree_id.eq(retiree_id))
         .filter(errands::kind.eq(kind.as_str()))

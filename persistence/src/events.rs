@@ -25,6 +25,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use domain::RetireeId;
 use time::PrimitiveDateTime;
 
 use crate::sql::{self, Bind};
@@ -68,7 +69,8 @@ pub struct Emit<'a> {
 
 impl<'a> Emit<'a> {
     /// An event about a person: subject `retiree`, placed in the person's community.
-    pub fn retiree(kind: &'a str, retiree_id: i64, details: serde_json::Value) -> Self {
+    pub fn retiree(kind: &'a str, retiree_id: impl Into<RetireeId>, details: serde_json::Value) -> Self {
+        let retiree_id = RetireeId::get(retiree_id.into());
         Self {
             kind,
             version: 1,

@@ -10,6 +10,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date as SqlDate, Nullable, Text};
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::pension::{SOURCE_FEED, TASK_DONE, TASK_OPEN};
@@ -131,7 +132,8 @@ pub struct Outcome {
 
 impl Outcome {
     /// A matched record that changes nothing.
-    pub fn none(line: i64, retiree_id: i64, community_code: &str) -> Self {
+    pub fn none(line: i64, retiree_id: impl Into<RetireeId>, community_code: &str) -> Self {
+        let retiree_id = RetireeId::get(retiree_id.into());
         Self {
             line,
             retiree_id,

@@ -1,6 +1,7 @@
 //! Self-management groups, their members and leaders, and leader trainings (XM Art. 12, 14; CS Art. 19).
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{care_groups, group_leaders, group_members, jurisdictions, leader_trainings};
@@ -101,7 +102,8 @@ pub fn current_members(conn: &mut DbConnection, group_id: i64) -> RepoResult<Vec
 }
 
 /// The group a person is a current member of, if any.
-pub fn membership_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Member>> {
+pub fn membership_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Member>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(group_members::table
         .filter(group_members::retiree_id.eq(retiree_id))
         .filter(group_members::left_on.is_null())
@@ -111,7 +113,13 @@ pub fn membership_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Opt
 }
 
 /// Adds a member.
-pub fn add_member(conn: &mut DbConnection, group_id: i64, retiree_id: i64, on: Date) -> RepoResult<Member> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    group_id: i64,
+    retiree_id: impl Into<RetireeId>,
+    on: Date,
+) -> RepoResult<Member> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let id: i64 = diesel::insert_into(group_members::table)
         .values((
             group_members::group_id.eq(group_id),

@@ -4,6 +4,7 @@
 //! examination are sensitive personal information (PIPL Art. 28), sealed at rest ([`crate::sealed`]).
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use domain::health::DisabilityLevel;
 use time::{Date, PrimitiveDateTime};
 
@@ -302,7 +303,8 @@ pub fn create_record(conn: &mut DbConnection, new: &NewRecord) -> RepoResult<Rec
 }
 
 /// Whether the person `retiree_id` has a record.
-pub fn record_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Record>> {
+pub fn record_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Record>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(health_records::table
         .filter(health_records::retiree_id.eq(retiree_id))
         .select(Record::as_select())

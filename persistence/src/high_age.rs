@@ -2,6 +2,7 @@
 //! the roll (the retiree's community in the caller's subtree), so it moves with a transfer.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{death_reports, high_age_allowance_applications as apps, jurisdictions, retirees};
@@ -95,7 +96,8 @@ pub fn create(conn: &mut DbConnection, new: &NewApplication) -> RepoResult<Appli
 }
 
 /// Whether the person has an application pending or approved.
-pub fn open_exists(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<bool> {
+pub fn open_exists(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<bool> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let n: i64 = apps::table
         .filter(apps::retiree_id.eq(retiree_id))
         .filter(apps::status.eq_any([ApplicationStatus::Applied.as_str(), ApplicationStatus::Approved.as_str()]))
@@ -200,7 +202,8 @@ pub fn approved_for_month(
 }
 
 /// The stop month of the person's verified death report, if any.
-pub fn stop_month_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Date>> {
+pub fn stop_month_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Date>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(death_reports::table
         .filter(death_reports::retiree_id.eq(retiree_id))
         .filter(death_reports::status.eq(crate::death::VERIFIED))

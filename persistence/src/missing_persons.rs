@@ -2,6 +2,7 @@
 //! turned up. At most one open record (no `found_on`) per person; closed records stay as history.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::retirees::Retiree;
@@ -56,7 +57,8 @@ pub struct NewMissingRecord {
 }
 
 /// The open record of a person, if any.
-pub fn open_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<MissingRecord>> {
+pub fn open_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<MissingRecord>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(missing_persons::table
         .filter(missing_persons::retiree_id.eq(retiree_id))
         .filter(missing_persons::found_on.is_null())
@@ -66,7 +68,8 @@ pub fn open_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Mi
 }
 
 /// Every record of a person, oldest first.
-pub fn history_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec<MissingRecord>> {
+pub fn history_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Vec<MissingRecord>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(missing_persons::table
         .filter(missing_persons::retiree_id.eq(retiree_id))
         .order(missing_persons::id)

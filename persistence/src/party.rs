@@ -3,6 +3,7 @@
 //! every step, the organisation life of a branch with its attendance, and the worklist's candidates.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{
@@ -260,12 +261,14 @@ pub fn relation(conn: &mut DbConnection, id: i64) -> RepoResult<Relation> {
 }
 
 /// Every relation of a person, newest first.
-pub fn relations_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec<Relation>> {
+pub fn relations_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Vec<Relation>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(pr::table.filter(pr::retiree_id.eq(retiree_id)).order(pr::id.desc()).select(Relation::as_select()).load(conn)?)
 }
 
 /// The person's open relation (in a branch or transferring), if any.
-pub fn open_relation_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Relation>> {
+pub fn open_relation_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Relation>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(pr::table
         .filter(pr::retiree_id.eq(retiree_id))
         .filter(pr::status.eq_any([RelationStatus::InBranch.as_str(), RelationStatus::Transferring.as_str()]))
@@ -350,7 +353,11 @@ pub fn roster(conn: &mut DbConnection, scope_path: &str, after: Option<i64>, lim
 }
 
 /// The accepted handover item of the person without a `party_transferred` step, if any (issue 6).
-pub fn handover_item_awaiting_party(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<i64>> {
+pub fn handover_item_awaiting_party(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+) -> RepoResult<Option<i64>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let with_step =
         handover_steps::table.filter(handover_steps::step.eq("party_transferred")).select(handover_steps::item_id);
     Ok(handover_items::table

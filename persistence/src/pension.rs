@@ -2,6 +2,7 @@
 //! paths (certification runs, feeds) live in their own modules and write the same tables.
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::retirees::Retiree;
@@ -352,7 +353,12 @@ pub fn certifications_of(
 }
 
 /// One certification of a person.
-pub fn find_certification(conn: &mut DbConnection, retiree_id: i64, id: i64) -> RepoResult<Certification> {
+pub fn find_certification(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    id: i64,
+) -> RepoResult<Certification> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(certifications::table
         .filter(certifications::retiree_id.eq(retiree_id))
         .filter(certifications::id.eq(id))

@@ -3,6 +3,7 @@
 //! (the node holding it now, and every level that held it before).
 
 use diesel::prelude::*;
+use domain::RetireeId;
 use domain::petition::{AnswerBasis, PetitionCategory, PetitionChannel, PetitionStatus, Satisfaction, Urgency};
 use time::{Date, PrimitiveDateTime};
 
@@ -441,7 +442,8 @@ pub fn answered_between(
 }
 
 /// The cases about a retiree or one of their dependants, oldest first.
-pub fn of_retiree(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec<Petition>> {
+pub fn of_retiree(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Vec<Petition>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let dependants = dependents::table.filter(dependents::retiree_id.eq(retiree_id)).select(dependents::id.nullable());
     let ids = petition_persons::table
         .filter(petition_persons::retiree_id.eq(retiree_id).or(petition_persons::dependent_id.eq_any(dependants)))

@@ -566,7 +566,8 @@ pub fn dependent_event(kind: EventType, d: &Dependent) -> RepoResult<Emit<'stati
 }
 
 /// Dependents of a retiree, by id.
-pub fn dependents_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec<Dependent>> {
+pub fn dependents_of(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Vec<Dependent>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(dependents::table
         .filter(dependents::retiree_id.eq(retiree_id))
         .order(dependents::id)
@@ -575,7 +576,8 @@ pub fn dependents_of(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Vec
 }
 
 /// One dependent of a retiree.
-pub fn find_dependent(conn: &mut DbConnection, retiree_id: i64, id: i64) -> RepoResult<Dependent> {
+pub fn find_dependent(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>, id: i64) -> RepoResult<Dependent> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(dependents::table
         .filter(dependents::retiree_id.eq(retiree_id))
         .filter(dependents::id.eq(id))
@@ -684,7 +686,8 @@ pub fn load_certification(conn: &mut DbConnection, new: &crate::pension::NewCert
 }
 
 /// The date of the latest certification on record of a person (the latest `certified_on`), if any.
-pub fn latest_certified_on(conn: &mut DbConnection, retiree_id: i64) -> RepoResult<Option<Date>> {
+pub fn latest_certified_on(conn: &mut DbConnection, retiree_id: impl Into<RetireeId>) -> RepoResult<Option<Date>> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     use crate::schema::certifications;
     Ok(certifications::table
         .filter(certifications::retiree_id.eq(retiree_id))

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date as SqlDate, Nullable, Text};
+use domain::RetireeId;
 use time::{Date, PrimitiveDateTime};
 
 use crate::schema::{jurisdictions, visit_tasks, visits};
@@ -54,7 +55,14 @@ pub fn find_visit_made(conn: &mut DbConnection, id: i64) -> RepoResult<Visit> {
 }
 
 /// Closes every open visit task of a person (the visit covers them all).
-pub fn close_open_tasks(conn: &mut DbConnection, retiree_id: i64, on: Date, by: &str, note: &str) -> RepoResult<usize> {
+pub fn close_open_tasks(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    on: Date,
+    by: &str,
+    note: &str,
+) -> RepoResult<usize> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     Ok(diesel::update(visit_tasks::table)
         .filter(visit_tasks::retiree_id.eq(retiree_id))
         .filter(visit_tasks::status.eq("open"))

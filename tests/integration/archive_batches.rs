@@ -99,7 +99,7 @@ both_backends! {
         let ev = app.get("/api/v1/events?after=0&limit=500&types=archive.digitised", "platform").await.expect(200);
         let items = ev.body["items"].as_array().unwrap();
         assert_eq!(items.len(), 1);
-        api::routes::events::check_payload(domain::events::EventType::ArchiveDigitised, &items[0]["payload"]).unwrap();
+        app::events::check_payload(domain::events::EventType::ArchiveDigitised, &items[0]["payload"]).unwrap();
         assert_eq!((items[0]["payload"]["archive_id"].as_i64(), items[0]["payload"]["batch_id"].as_i64()), (Some(a1), Some(b)));
         app.post(&format!("{path}/results"), "archivist", &json!({"results": [result(a1)]})).await.problem(422, "invalid_value");
 

@@ -103,10 +103,10 @@ both_backends! {
         let y2027 = app.get("/api/v1/calendar/holidays?year=2027", "importer").await.expect(200);
         assert_eq!(y2027.body, json!({"year": 2027, "covered": false, "items": []}));
         // Starting again leaves the data alone; an emptied calendar gets the bundled file again.
-        assert_eq!(api::routes::calendar::seed_bundled(&mut app.conn()).unwrap(), 0);
+        assert_eq!(app::calendar::seed_bundled(&mut app.conn()).unwrap(), 0);
         assert_eq!(app.count("calendar_days"), BUNDLED_ROWS);
         diesel::delete(persistence::schema::calendar_days::table).execute(&mut *app.conn()).unwrap();
-        assert_eq!(api::routes::calendar::seed_bundled(&mut app.conn()).unwrap(), 72);
+        assert_eq!(app::calendar::seed_bundled(&mut app.conn()).unwrap(), 72);
         assert_eq!(app.count("calendar_days"), BUNDLED_ROWS);
         assert_eq!(stored(app, day("2026-02-14")), Some(("workday".into(), "春节调休上班".into(), 2026)));
     }

@@ -83,7 +83,7 @@ both_backends! {
         assert_eq!(items[0]["payload"]["retiree"]["id"], id);
         assert_eq!(items[0]["payload"]["kind"], "hospital");
         for e in items {
-            api::routes::events::check_payload(domain::events::EventType::CondolenceRecorded, &e["payload"]).unwrap();
+            app::events::check_payload(domain::events::EventType::CondolenceRecorded, &e["payload"]).unwrap();
         }
         // XM Art. 21(3): the family of a deceased retiree, 500 yuan, once — after the death is verified.
         app.post("/api/v1/condolences", "hongshan", &json!({"retiree_id": id, "kind": "death"})).await.problem(409, "death_not_verified");
@@ -482,7 +482,7 @@ async fn feed(app: &TestApp, kind: &str) -> Vec<Value> {
     let items = page.body["items"].as_array().unwrap().clone();
     for e in &items {
         let t = domain::events::EventType::parse(kind).unwrap();
-        api::routes::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
+        app::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
     }
     items
 }

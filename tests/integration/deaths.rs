@@ -118,7 +118,7 @@ both_backends! {
     async fn the_twenty_first_working_day_is_late_across_a_holiday(app: &TestApp) {
         // CS Art. 16(4): 20 working days. Death on 1 April 2026; 清明 4-6 April is off: the 20th working day is
         // 30 April, the 21st is 6 May (劳动节 1-5 May off).
-        api::routes::calendar::seed_bundled(&mut app.conn()).unwrap();
+        app::calendar::seed_bundled(&mut app.conn()).unwrap();
         let (a, _) = family(app, 2).await;
         let (b, _) = family(app, 3).await;
         let in_time = report(app, a, "2026-04-01", "2026-04-30").await;

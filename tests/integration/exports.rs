@@ -138,8 +138,8 @@ fn insert_many(app: &TestApp, n: u32) -> Vec<(String, String)> {
             let mut body = retiree_body(communities[(i % 3) as usize], 0);
             body["id_number"] = json!(id_number("350203", &format!("19{}0101", 40 + i / 1000), (i % 1000) as u16));
             body["name"] = json!(format!("批量{i}"));
-            let request: api::routes::retirees::CreateRetireeRequest = serde_json::from_value(body).unwrap();
-            let (data, flags, _) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
+            let request: app::retirees::registration::CreateRetireeRequest = serde_json::from_value(body).unwrap();
+            let (data, flags, _) = app::retirees::registration::validate_new(request, crate::helpers::today()).unwrap();
             persistence::retirees::create(conn, &data, &flags, crate::helpers::today())?;
             out.push((data.id_number, data.community_code));
         }
@@ -184,7 +184,7 @@ both_backends! {
         let mut errors = Vec::new();
         let request = app::retirees::file::to_request(&cells, &mut errors).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
-        let (data, flags, _) = api::routes::retirees::validate_new(request, crate::helpers::today()).unwrap();
+        let (data, flags, _) = app::retirees::registration::validate_new(request, crate::helpers::today()).unwrap();
         assert_eq!(data.id_number, id);
         assert_eq!(data.notes.as_deref(), Some("住三楼, 说\"方言\""));
         assert_eq!(app::retirees::file::format_groups(&flags), "living_alone:2024-01-01;seriously_ill:2023-05-01:2024-04-30");

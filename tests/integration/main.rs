@@ -82,3 +82,5 @@ mod party;
 mod reports27;
 // Special-group ledger feeds, high-age report section, re-award (issue 27, ledgers).
 mod ledgers;
+// The webhooks half of the change feed tests (split from events.rs, issue 18).
+mod webhooks;

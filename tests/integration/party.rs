@@ -16,7 +16,7 @@ async fn events(app: &TestApp, kind: &str) -> Vec<Value> {
     let items = page.body["items"].as_array().unwrap().clone();
     for e in &items {
         let t = domain::events::EventType::parse(kind).unwrap();
-        api::routes::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
+        app::events::check_payload(t, &e["payload"]).unwrap_or_else(|err| panic!("{err}: {e}"));
     }
     items
 }

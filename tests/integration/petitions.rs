@@ -29,7 +29,7 @@ async fn escalated_events(app: &TestApp) -> Vec<Value> {
     let page = app.get("/api/v1/events?after=0&limit=500&types=petition.escalated", "platform").await.expect(200);
     let items = page.body["items"].as_array().unwrap().clone();
     for e in &items {
-        api::routes::events::check_payload(domain::events::EventType::PetitionEscalated, &e["payload"])
+        app::events::check_payload(domain::events::EventType::PetitionEscalated, &e["payload"])
             .unwrap_or_else(|err| panic!("{err}: {e}"));
         assert_eq!(e["subject"]["type"], "petition");
     }

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
-pub use app::accounts::{
+use app::accounts::{
     CreateServiceAccountRequest, CreateUserRequest, ServiceAccountResponse, UpdateServiceAccountRequest,
     UpdateUserRequest, UserResponse,
 };

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::activities::{
+use app::activities::{
     ActivityDetail, ActivityInput, ActivityView, AttendanceInput, CountRow, InactiveView, ParticipantView, PlanInput,
     PlanView, SignUpInput,
 };

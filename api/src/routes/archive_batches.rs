@@ -14,12 +14,10 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::archives::batches::{
-    DigitisationBatchArchive, DigitisationBatchCancelRequest, DigitisationBatchCompleteRequest,
-    DigitisationBatchProgress, DigitisationBatchRequest, DigitisationBatchView, DigitisationResult,
+use app::archives::batches::{
+    DigitisationBatchCancelRequest, DigitisationBatchCompleteRequest, DigitisationBatchRequest, DigitisationBatchView,
     DigitisationResultsRequest,
 };
-pub use app::archives::digitisation::BatchCount;
 
 const CURSOR: &str = "ab";
 

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use app::archives::import::ImportOptions;
-use app::elder_care::files::{OnConflict, Upload};
+use app::elder_care::files::OnConflict;
 use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimits;
 use crate::state::AppState;
 
-pub use app::imports::register::RegisterReport;
+use app::imports::register::RegisterReport;
 
 /// Options of an archive register import.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,7 +76,7 @@ pub async fn import_archives(
         payload,
         &operation,
         move |conn, f| {
-            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            let file = f.file;
             let options = ImportOptions { mode: f.mode, on_conflict, accept_unprepared };
             app::archives::import::import(conn, &c, today, file, options)
         },

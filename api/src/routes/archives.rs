@@ -14,9 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::archives::receive::{HandoverRef, MaterialInput, ReceiveRequest};
-pub use app::archives::store::{ArchiveStaffing, CreateRepositoryRequest, PlaceRequest, RepositoryView, ShortfallView};
-pub use app::archives::{ArchiveView, DigitalView, DisposalView, MaterialList, MaterialView, PlaceView, Preparation};
+use app::archives::receive::ReceiveRequest;
+use app::archives::store::{CreateRepositoryRequest, PlaceRequest, RepositoryView};
+use app::archives::{ArchiveView, MaterialList};
 
 const CURSOR: &str = "ar";
 
@@ -192,7 +192,7 @@ pub async fn list_repositories(
 
 // Use (利用; JN Art. 7(12); XM Art. 16): loans, the overdue worklist, the digitised copy for online use.
 
-pub use app::archives::loans::{DigitalRequest, LoanRequest, LoanStep, LoanView};
+use app::archives::loans::{DigitalRequest, LoanRequest, LoanStep, LoanView};
 
 const LOAN_CURSOR: &str = "al";
 
@@ -391,7 +391,7 @@ pub async fn record_digital(
 
 // Supplementary materials (补充材料; JN Art. 27).
 
-pub use app::archives::supplements::{SupplementRequest, SupplementReturn, SupplementView};
+use app::archives::supplements::{SupplementRequest, SupplementReturn, SupplementView};
 
 const SUPPLEMENT_CURSOR: &str = "as";
 
@@ -545,7 +545,7 @@ fn bool_filter(field: &str, value: Option<&str>, errors: &mut Vec<app::error::Fi
 
 // Transfer (传递; JN Art. 7(12), 21(3)-(4)).
 
-pub use app::archives::transfer::{DispatchRequest, DispatchView, ReceiptRequest};
+use app::archives::transfer::{DispatchRequest, DispatchView, ReceiptRequest};
 
 /// Sends an archive with its person's transfer (issue 6), or records why it does not go (`exemption`, JN Art.
 /// 21(4)) (`archive.manage`). Sent, the archive is in transit until the receiver confirms, and `archive.transferred`
@@ -601,7 +601,7 @@ pub async fn receive_dispatch(
 
 // Disposal after death (处置).
 
-pub use app::archives::disposal::DisposalRequest;
+use app::archives::disposal::DisposalRequest;
 
 /// Disposes of the archive of a person whose death is verified (`archive.manage`): kept until a recorded day, or
 /// handed to the family on request with a record. The archive record stays (never deleted through the API). A
@@ -632,7 +632,7 @@ pub async fn dispose_archive(
 
 // Digitisation progress (数字化; XM Art. 16).
 
-pub use app::archives::digitisation::{DigitisationReport, DigitisedShare};
+use app::archives::digitisation::DigitisationReport;
 
 /// The node of a digitisation report.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::assistance::{ReferralAnswerInput, ReferralInput, ReferralView};
+use app::assistance::{ReferralAnswerInput, ReferralInput, ReferralView};
 pub use domain::assistance::{AssistanceKind, ReferralAction, ReferralStatus as AssistanceReferralStatus};
 
 const CURSOR: &str = "ar";

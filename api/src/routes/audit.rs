@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::extract::page;
 use crate::state::AppState;
 
-pub use app::audit::AuditEntryResponse;
+use app::audit::AuditEntryResponse;
 
 /// Filters.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
 
-pub use app::accounts::login::{MeResponse, TokenRequest};
+use app::accounts::login::{MeResponse, TokenRequest};
 
 /// An access token.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -12,10 +12,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimits;
 use crate::state::AppState;
 
-pub use app::calendar::{
-    BUNDLED_CSV, CalendarDayResponse, CalendarImportReport, CalendarYearResponse, DeadlineResponse, ParsedCsv,
-    WorkingDaysResponse, parse_csv, seed_bundled,
-};
+use app::calendar::{CalendarImportReport, CalendarYearResponse, DeadlineResponse, WorkingDaysResponse, parse_csv};
 
 /// Which year.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,7 +3,7 @@
 //! `/imports/caregivers`. The use cases are in [`app::elder_care::files`].
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use app::elder_care::files::{FileAsked, OnConflict, Upload};
+use app::elder_care::files::{FileAsked, OnConflict};
 use domain::Permission;
 use domain::elder_care::{CareStatus, CaregiverGrade, InstitutionKind};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::BodyLimits;
 use crate::state::AppState;
 
-pub use app::imports::register::RegisterReport;
+use app::imports::register::RegisterReport;
 
 fn asked(o: FileOptions) -> FileAsked {
     FileAsked { format: o.format, encoding: o.encoding, labels: o.labels }
@@ -255,7 +255,7 @@ async fn import(
         payload,
         &operation,
         move |conn, f| {
-            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            let file = f.file;
             match register {
                 Register::Institutions => {
                     app::elder_care::files::import_institutions(conn, &c, today, file, f.mode, on_conflict)

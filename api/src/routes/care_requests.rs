@@ -14,11 +14,11 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::elder_care::requests::{
+use app::elder_care::requests::{
     BookRequest, CancelRequest, Candidate, CareRequestView, CreateCareRequest, DeliverRequest, EvaluateRequest,
-    Evaluator, MatchRequest, SuperviseRequest, SupervisionView,
+    MatchRequest, SuperviseRequest,
 };
-pub use app::elder_care::summary::{Counts, NodeMonth};
+use app::elder_care::summary::NodeMonth;
 
 const CURSOR: &str = "cr";
 

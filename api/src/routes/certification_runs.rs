@@ -18,10 +18,8 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::certifications::dependents::SupportChangeResponse;
-pub use app::certifications::runs::{
-    CreateRunRequest, JurisdictionCounts, RunCounts, RunItemResponse, RunLinks, RunResponse,
-};
+use app::certifications::dependents::SupportChangeResponse;
+use app::certifications::runs::{CreateRunRequest, RunItemResponse, RunResponse};
 
 /// Runs the annual certification check on a subtree (CS Art. 32(1)): everybody with a paid pension (`normal`)
 /// whose certification is valid until a day before `as_of` is suspended with the reason

@@ -16,8 +16,8 @@ use crate::extract::{IfMatch, Json, if_match, page, parse_date};
 use crate::state::AppState;
 use app::pension::PensionStatusResponse;
 
-pub use app::certifications::barrier::{BarrierRequest, TaskResponse};
-pub use app::certifications::{CertificationResponse, CertifyRequest, CertifyResponse, certification_response};
+use app::certifications::barrier::{BarrierRequest, TaskResponse};
+use app::certifications::{CertificationResponse, CertifyRequest, CertifyResponse};
 
 /// Records a certification of one person (XM Art. 15; CS Art. 16(2)). When it is newer than the one on file the
 /// person's validity runs one policy period from its date and an open home-visit task is closed; a pension

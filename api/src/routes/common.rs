@@ -7,7 +7,6 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, FieldError};
-pub use app::input::{check_name, check_text, date_not_after};
 
 /// A page of a list.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -49,8 +48,6 @@ pub fn next_cursor<T>(items: &[T], limit: i64, kind: &str, key: impl Fn(&T) -> S
         None
     }
 }
-
-pub use app::scope::node_in_scope;
 
 /// Parses an enumeration code from a query parameter, collecting a field error naming the allowed codes.
 pub fn enum_filter<T: Copy>(

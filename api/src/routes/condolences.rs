@@ -14,10 +14,8 @@ use crate::error::ApiError;
 use crate::extract::{Json, page, parse_date};
 use crate::state::AppState;
 
-pub use app::care::condolences::{CondolenceResponse, CreateCondolenceRequest};
-pub use app::care::festivals::{
-    CreateFestivalListRequest, EligibleList, EligiblePerson, FESTIVALS, FestivalListResponse,
-};
+use app::care::condolences::{CondolenceResponse, CreateCondolenceRequest};
+use app::care::festivals::{CreateFestivalListRequest, EligibleList, FestivalListResponse};
 
 /// Records a condolence (慰问) to one person. The amount is the policy's on the day at the person's community
 /// (XM Art. 21(2): hospital 200 yuan; 21(3): death 500 yuan to the family); a kind the policy does not name is 422

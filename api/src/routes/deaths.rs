@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page, parse_date};
 use crate::state::AppState;
 
-pub use app::deaths::{
+use app::deaths::{
     BenefitsRequest, BenefitsResponse, CloseRequest, CreateDeathReportRequest, DeathReportResponse, VerifyRequest,
     VerifyResponse, report_response,
 };

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
-pub use app::deaths::{DeathsReport, DeathsRow};
+use app::deaths::DeathsReport;
 
 /// The deaths report query.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,8 +15,8 @@ use crate::extract::{Json, page};
 use crate::state::AppState;
 use app::certifications::CertifyRequest;
 
-pub use app::certifications::dependents::{
-    DependentCertificationResponse, DependentCertifyResponse, SupportChangeResponse, support_change_response,
+use app::certifications::dependents::{
+    DependentCertificationResponse, DependentCertifyResponse, SupportChangeResponse,
 };
 
 /// Records a certification of a supported dependant (XM Art. 15 last paragraph: dependants are certified like

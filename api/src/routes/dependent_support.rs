@@ -20,9 +20,7 @@ use crate::extract::{Json, page};
 use crate::state::AppState;
 use app::input::parse_month;
 
-pub use app::dependent_support::{
-    ApplyRequest, FraudRequest, StepRequest, StepResponse, SupportResponse, TerminateRequest,
-};
+use app::dependent_support::{ApplyRequest, FraudRequest, StepRequest, SupportResponse, TerminateRequest};
 
 /// Applies for support for a dependant of a retiree whose death is verified (GUIDE 五). The application must
 /// come within the policy's window after the death (`death.dependant_application_months`, one month): later is

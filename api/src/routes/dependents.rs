@@ -10,8 +10,8 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match};
 use crate::state::AppState;
 
-pub use app::retirees::dependents::{CreateDependentRequest, UpdateDependentRequest, check_fields};
-pub use app::retirees::dependents::{DependentResponse, to_response};
+use app::retirees::dependents::DependentResponse;
+use app::retirees::dependents::{CreateDependentRequest, UpdateDependentRequest};
 
 /// Dependents of a retiree (the single-person view; audited).
 #[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),

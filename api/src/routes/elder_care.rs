@@ -14,9 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
-pub use app::elder_care::caregivers::{CaregiverInput, CaregiverView, GradeChange, GradeRequest, Training};
-pub use app::elder_care::institutions::{InstitutionInput, InstitutionView, ServiceOffer, VerifiedVia};
-pub use app::elder_care::move_in::{MoveInRequest, MoveInView};
+use app::elder_care::caregivers::{CaregiverInput, CaregiverView, GradeRequest, Training};
+use app::elder_care::institutions::{InstitutionInput, InstitutionView};
+use app::elder_care::move_in::{MoveInRequest, MoveInView};
 
 const INSTITUTION_CURSOR: &str = "ci";
 const CAREGIVER_CURSOR: &str = "cg";

@@ -15,9 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::errands::{
-    CandidateView, ErrandInput, ErrandResult, ErrandView, ResultInput, SubmissionInput, WithdrawalInput,
-};
+use app::errands::{CandidateView, ErrandInput, ErrandView, ResultInput, SubmissionInput, WithdrawalInput};
 pub use domain::errand::{ErrandKind as ErrandKindCode, ErrandStatus as ErrandStatusCode};
 
 const CURSOR: &str = "er";

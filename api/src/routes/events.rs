@@ -9,11 +9,7 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-pub use app::events::{
-    CertifiedPayload, CondolencePayload, CreatedPayload, DeathPayload, DependentCertifiedPayload, DependentPayload,
-    DependentState, Event, EventPage, HandoverPayload, MovedPayload, PensionPayload, ReducedPayload, ReinstatedPayload,
-    RetireeState, Subject, SupportChangedPayload, TransferPayload, UpdatedPayload, check_payload, parse_types, to_json,
-};
+use app::events::EventPage;
 
 /// Query of the feed.
 #[derive(Debug, Deserialize, IntoParams)]

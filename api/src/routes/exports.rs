@@ -25,7 +25,7 @@ use app::retirees::list::{ListQuery, filter_from_query};
 const FILE_CHUNK: usize = 64 * 1024;
 /// Encoded chunks waiting for the client; the producer waits when they are all taken.
 const CHANNEL: usize = 4;
-pub use app::exports::XLSX_TYPE;
+use app::exports::XLSX_TYPE;
 
 /// Export filters (those of `GET /retirees`) and the file format.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,7 +15,7 @@ use crate::extract::{BodyLimits, page};
 use crate::state::AppState;
 use app::feeds::{self, FeedAnswer, FeedKind, FeedLine, Submission, Submitted};
 
-pub use app::feeds::batches::FeedBatchItem;
+use app::feeds::batches::FeedBatchItem;
 
 /// Options of a batch.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,11 +14,10 @@ use crate::extract::{Json, page};
 use crate::routes::common::{Page, created_with_etag, enum_filter, finish, next_cursor};
 use crate::state::AppState;
 
-pub use app::care::funding::levels::{
-    AllocationLine, AllocationResponse, CancelCondolenceRequest, ChildReconciliation, CreateAllocationRequest,
-    ReopenYearRequest, YearStatement,
+use app::care::funding::levels::{
+    AllocationResponse, CancelCondolenceRequest, CreateAllocationRequest, ReopenYearRequest, YearStatement,
 };
-pub use app::care::funding::reversals::CancelAwardRequest;
+use app::care::funding::reversals::CancelAwardRequest;
 
 /// Allocates part of a fund's year from a node to a direct child (XM Art. 22: the city centre allocates recipient
 /// numbers and amounts to the districts, which fund those condolences accordingly; JN Art. 15: the district

@@ -13,9 +13,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, page, parse_date};
 use crate::state::AppState;
 
-pub use app::care::groups::{
+use app::care::groups::{
     AddMemberRequest, CreateGroupRequest, ElectLeaderRequest, GroupResponse, InsuranceRequest, LeaderResponse,
-    LeaveRequest, TrainingRequest, TrainingResponse,
+    LeaveRequest, TrainingRequest,
 };
 
 /// Creates a self-management group in a community (CS Art. 19: "按居住区域或楼栋成立自我管理小组"). A name taken in

@@ -13,10 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::handover::{
-    AcceptRequest, BatchResponse, CreateBatchRequest, Employer, HandoverItemRequest, ItemResponse, Progress,
-    ReturnRequest, StepRequest, StepResponse,
-};
+use app::handover::{AcceptRequest, BatchResponse, CreateBatchRequest, ReturnRequest, StepRequest};
 
 /// Submits a monthly batch of new retirees (GUIDE 交接制度; XM Art. 13). Every item is checked as a single create
 /// would be (`POST /retirees`), after routing: to the community of residence when it lies in the node handed to

@@ -3,7 +3,7 @@
 //! [`app::health_records::files`].
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use app::health_records::files::{OnConflict, Upload};
+use app::health_records::files::OnConflict;
 use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimits;
 use crate::state::AppState;
 
-pub use app::imports::register::RegisterReport;
+use app::imports::register::RegisterReport;
 
 /// The institutions of the nodes in the caller's subtree as CSV or XLSX (`社区卫生服务机构`, one row per institution,
 /// the columns of the import: `编号, 机构名称, 所属辖区代码, 地址, 联系人, 联系电话, 合作协议编号, 协议生效日期,
@@ -97,7 +97,7 @@ pub async fn import_institutions(
         payload,
         &operation,
         move |conn, f| {
-            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            let file = f.file;
             app::health_records::files::import(conn, &c, today, file, f.mode, on_conflict)
         },
     )

@@ -16,10 +16,8 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::health_records::institutions::{AgreementInput, InstitutionInput, InstitutionView};
-pub use app::health_records::records::{
-    AdjustInput, ExaminationInput, ExaminationView, MissingView, RecordInput, RecordView,
-};
+use app::health_records::institutions::{AgreementInput, InstitutionInput, InstitutionView};
+use app::health_records::records::{AdjustInput, ExaminationInput, MissingView, RecordInput, RecordView};
 pub use domain::health::DisabilityLevel;
 
 const INSTITUTION_CURSOR: &str = "hi";

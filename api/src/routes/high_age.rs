@@ -14,10 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::high_age::{
-    AllowanceApplicationView, AllowanceApplyInput, AllowanceDecisionInput, AllowanceMonthList, AllowanceMonthRow,
-    AllowanceNodeTotal,
-};
+use app::high_age::{AllowanceApplicationView, AllowanceApplyInput, AllowanceDecisionInput, AllowanceMonthList};
 pub use domain::high_age::{ApplicationStatus as AllowanceStatus, Decision as AllowanceDecision};
 
 const CURSOR: &str = "ha";

@@ -17,7 +17,7 @@ use app::imports::divisions::ImportReport;
 use app::imports::jobs::NewJob;
 use app::imports::roster::{Format, Kind, conflict_code};
 
-pub use app::imports::jobs::{ImportJobResponse, ImportRowError, JobLinks, JobProblem};
+use app::imports::jobs::{ImportJobResponse, ImportRowError};
 
 /// Whether the caller asked for English messages.
 fn english() -> bool {

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
-pub use app::jurisdictions::{
+use app::jurisdictions::{
     CreateJurisdictionRequest, JurisdictionChangeResponse, JurisdictionResponse, MoveJurisdictionRequest,
     UpdateJurisdictionRequest,
 };

@@ -15,8 +15,8 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::state::AppState;
 
-pub use app::feeds::ledgers::{LedgerFeedAnswer, LedgerFeedBatch, LedgerFeedKind, LedgerFeedRecord};
-pub use app::reports::comparison::ComparisonEntry;
+use app::feeds::ledgers::{LedgerFeedAnswer, LedgerFeedBatch, LedgerFeedKind};
+use app::reports::comparison::ComparisonEntry;
 
 const CURSOR: &str = "lc";
 

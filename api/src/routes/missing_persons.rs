@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, page, parse_date};
 use crate::state::AppState;
 
-pub use app::missing_persons::{
+use app::missing_persons::{
     FoundRequest, FoundResponse, MissingPersonItem, MissingRecordResponse, RecordMissingRequest,
 };
 

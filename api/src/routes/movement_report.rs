@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use app::input::parse_month;
 
-pub use app::movement_report::{MovementReport, MovementRow};
+use app::movement_report::MovementReport;
 
 /// Query of the report.
 #[derive(Debug, Deserialize, IntoParams)]

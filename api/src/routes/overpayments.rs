@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::overpayments::{CreateEntryRequest, EntryResponse, OverpaymentResponse, overpayment_response};
+use app::overpayments::{CreateEntryRequest, OverpaymentResponse};
 
 /// Filters of the list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -13,12 +13,10 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::party::branches::{BranchInput, BranchView, CloseInput};
-pub use app::party::meetings::{AttendanceInput, AttendanceView, MeetingInput, MeetingView};
-pub use app::party::relations::{
-    AcceptInput, History, RelationInput, RelationView, StepView, TransferInput, WithdrawInput,
-};
-pub use app::party::worklist::{Item as WorklistItem, Reason as WorklistReason};
+use app::party::branches::{BranchInput, BranchView, CloseInput};
+use app::party::meetings::{MeetingInput, MeetingView};
+use app::party::relations::{AcceptInput, History, RelationInput, RelationView, TransferInput, WithdrawInput};
+use app::party::worklist::Item as WorklistItem;
 pub use domain::party::{MeetingKind, RelationStatus as PartyRelationStatus};
 
 const BRANCH_CURSOR: &str = "pb";

@@ -2,7 +2,7 @@
 //! `POST /imports/party-members`. The use cases are in [`app::party::files`].
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use app::party::files::{OnConflict, Upload};
+use app::party::files::OnConflict;
 use domain::Permission;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimits;
 use crate::state::AppState;
 
-pub use app::imports::register::RegisterReport;
+use app::imports::register::RegisterReport;
 
 /// The open relations of the party members of the caller's subtree as CSV or XLSX (`党员组织关系`: 组织关系编号,
 /// 人员编号, 姓名, 所属社区, 党支部编号, 党支部名称, 转入日期, 转入来源, 组织关系状态); an audited read (`party.export`).
@@ -94,7 +94,7 @@ pub async fn import(
         payload,
         &operation,
         move |conn, f| {
-            let file = Upload { raw: f.raw, dir: f.dir, xlsx: f.xlsx, unpacked_limit: f.unpacked_limit };
+            let file = f.file;
             app::party::files::import(conn, &c, today, file, f.mode, on_conflict)
         },
     )

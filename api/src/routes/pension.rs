@@ -11,9 +11,8 @@ use crate::error::ApiError;
 use crate::extract::{Json, optional_if_match, page};
 use crate::state::AppState;
 
-pub use app::pension::{BackPayResponse, StatusChangeResponse, change_response};
-pub use app::pension::{PensionStatusResponse, ResumeRequest, SuspendRequest, status_response};
-pub use app::pension::{apply_change, illegal, resumption, state_of};
+use app::pension::StatusChangeResponse;
+use app::pension::{PensionStatusResponse, ResumeRequest, SuspendRequest};
 
 /// The pension status of one person (audited read).
 #[utoipa::path(tag = "pension", security(("bearer" = ["retiree.read"])), params(("id" = i64, Path, description = "Retiree id")),

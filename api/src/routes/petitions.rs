@@ -14,11 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::petitions::handle::{
-    ActionRequest, AnswerRequest, AssignRequest, CloseRequest, NoteRequest, ReopenRequest,
-};
-pub use app::petitions::lists::{NodeMonthCounts, Worklist};
-pub use app::petitions::{PersonInput, PersonView, PetitionView, RegisterPetitionRequest, StepView};
+use app::petitions::handle::{ActionRequest, AnswerRequest, AssignRequest, CloseRequest, NoteRequest, ReopenRequest};
+use app::petitions::lists::{NodeMonthCounts, Worklist};
+use app::petitions::{PetitionView, RegisterPetitionRequest};
 
 const CURSOR: &str = "pt";
 

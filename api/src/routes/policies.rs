@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, parse_date};
 use crate::state::AppState;
 
-pub use app::policies::{CreatePolicyRequest, PolicyVersionResponse, PresetResponse, ResolvedPolicy};
+use app::policies::{CreatePolicyRequest, PolicyVersionResponse, PresetResponse, ResolvedPolicy};
 
 /// Date to resolve on.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -20,8 +20,6 @@ pub struct OnQuery {
     /// Date (YYYY-MM-DD); default today (China time).
     pub on: Option<String>,
 }
-
-pub use app::policy_book::{advanced_age_at, parameters_at};
 
 /// The resolved policy of a node on a date: the version in force at the nearest ancestor (the node itself
 /// included) that has one. Everybody whose subtree holds the node may read it.

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::reductions::{CreateReductionRequest, ReductionResponse};
+use app::reductions::{CreateReductionRequest, ReductionResponse};
 
 /// Takes a person off the rolls (减退; XM Art. 10(2), 11(3)): moved out of the city (the pension becomes
 /// `transferred_out`, remote certification) or another reason, with reason and effective month; counted as

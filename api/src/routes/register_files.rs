@@ -4,12 +4,10 @@
 //! with the module's [`RegisterReport`], replayed for the same key. Each route keeps its path, operation id,
 //! permission, OpenAPI and the use case it calls; it hands that use case to [`import`].
 
-use std::path::Path;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use app::db::DbConnection;
 use app::imports::Mode;
-use app::imports::register::RegisterReport;
+use app::imports::register::{RegisterReport, Upload};
 
 use super::common::code_filter;
 use crate::auth::Caller;
@@ -31,14 +29,8 @@ pub const REGISTER_TYPES: [&str; 5] = [
 pub struct Received<'a> {
     /// `atomic` or `partial`.
     pub mode: Mode,
-    /// The raw bytes.
-    pub raw: &'a Path,
-    /// A directory for the normalised copy.
-    pub dir: &'a Path,
-    /// XLSX (else CSV).
-    pub xlsx: bool,
-    /// The most bytes it may unpack to.
-    pub unpacked_limit: u64,
+    /// Where the file is and how it is read.
+    pub file: Upload<'a>,
 }
 
 /// `on_conflict`: `error` or `skip` parsed by the module's own `parse` (absent: its default), collecting a field
@@ -68,7 +60,7 @@ where
     let xlsx = upload.content_type == app::exports::XLSX_TYPE;
     let (mode, dir, raw, unpacked_limit) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
     crate::idempotency::answer(state, caller, upload.key, upload.fingerprint, move |conn| {
-        let file = Received { mode, raw: &raw, dir: dir.path(), xlsx, unpacked_limit };
+        let file = Received { mode, file: Upload { raw: &raw, dir: dir.path(), xlsx, unpacked_limit } };
         let report = use_case(conn, file)?;
         Ok(crate::idempotency::Answered {
             status: 200,

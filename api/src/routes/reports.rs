@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
 
-pub use app::reports::monthly::{MonthlyReport, ReportColumn, ReportRow, ReportSection, ValueKind};
+use app::reports::monthly::MonthlyReport;
 
 /// Query of the monthly report.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -111,8 +111,7 @@ pub async fn export_monthly_report(
     Ok(super::files::file_response(file))
 }
 
-pub use app::reports::close::{CloseDifference, CloseMonthRequest, MonthCloseView, ReopenMonthRequest};
-pub use app::reports::monthly::Correction;
+use app::reports::close::{CloseMonthRequest, MonthCloseView, ReopenMonthRequest};
 
 fn close_location(v: &MonthCloseView) -> String {
     format!("/api/v1/reports/monthly/closes/{}/{}", v.jurisdiction, v.month)
@@ -197,9 +196,7 @@ pub async fn reopen_month(
     Ok(ok_with_etag(&v, v.version))
 }
 
-pub use app::reports::ledgers::{
-    GroupCounts, LedgerCounts, LedgerEntry, LedgerSummary, LedgerSummaryRow, VerificationView, VerifyRequest,
-};
+use app::reports::ledgers::{LedgerEntry, LedgerSummary, VerificationView, VerifyRequest};
 
 const LEDGER_CURSOR: &str = "lg";
 

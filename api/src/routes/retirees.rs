@@ -10,14 +10,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
 
-pub use app::audit::changes;
-pub use app::input::check_phone;
-pub use app::masking::show;
-pub use app::retirees::list::{ListQuery, PendingFilter, SearchRequest, SearchResponse, filter_from_query};
-pub use app::retirees::registration::{
-    CreateRetireeRequest, Draft, SpecialGroupInput, UpdateRetireeRequest, check_fields, first_validity, validate_new,
-};
-pub use app::retirees::view::{RetireeResponse, SpecialGroupFlag, current_groups, to_response};
+use app::retirees::list::{ListQuery, SearchRequest, SearchResponse, filter_from_query};
+use app::retirees::registration::{CreateRetireeRequest, UpdateRetireeRequest, validate_new};
+use app::retirees::view::RetireeResponse;
 
 /// Registers a retiree in a community of the caller's subtree. Pension status starts `normal`.
 #[utoipa::path(tag = "retirees", security(("bearer" = ["retiree.write"])), request_body = CreateRetireeRequest,
@@ -142,7 +137,8 @@ pub async fn search(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use app::audit::changes;
+    use app::input::check_phone;
     use serde::Serialize;
 
     #[test]

@@ -10,7 +10,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::page;
 use crate::state::AppState;
 
-pub use app::timeline::TimelineEntry;
+use app::timeline::TimelineEntry;
 
 /// Every change to the person and their dependents, oldest first: the writes in the audit log, the pension
 /// status changes (by a user, a feed or a certification run) and the certifications.

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::transfers::{CreateTransferRequest, TransferActionRequest, TransferResponse, TransferStepResponse};
+use app::transfers::{CreateTransferRequest, TransferActionRequest, TransferResponse};
 
 /// Registers a transfer application (JN Art. 22). Within the city the retiree applies at the receiving community:
 /// the caller is on the receiving side and names the person by resident ID. A move out of the city is registered

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::care::visit_tasks::{VisitDoneRequest, VisitTaskResponse};
+use app::care::visit_tasks::{VisitDoneRequest, VisitTaskResponse};
 
 /// Filters of the worklist.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,10 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{Json, page};
 use crate::state::AppState;
 
-pub use app::care::visits::{CreateVisitRequest, GenerateRequest, GenerateResponse, TASK_KINDS, VisitResponse};
+use app::care::visits::{CreateVisitRequest, GenerateRequest, GenerateResponse, VisitResponse};
 // Issue 25: the visit's detail lists the volunteer services given on it.
-pub use app::care::visits::VisitDetail;
-pub use app::volunteers::LinkedServiceView;
+use app::care::visits::VisitDetail;
 
 /// Opens the visit tasks the policy calls for in a node (GUIDE 走访制度: 鳏寡孤独 every quarter, 70+ regularly, the
 /// seriously ill in hospital, families in sudden hardship; CS Art. 25(1), JN Art. 31(1): widowed, seriously ill,

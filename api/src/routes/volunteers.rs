@@ -15,12 +15,11 @@ use crate::error::ApiError;
 use crate::extract::{BodyLimits, Json, page, parse_date};
 use crate::state::AppState;
 
-pub use app::imports::register::RegisterReport;
-pub use app::volunteers::{HoursRow, LinkedServiceView, ServiceInput, ServiceView, VolunteerInput, VolunteerView};
+use app::imports::register::RegisterReport;
+use app::volunteers::{HoursRow, LinkedServiceView, ServiceInput, ServiceView, VolunteerInput, VolunteerView};
 
 const CURSOR: &str = "vo";
 const SERVICE_CURSOR: &str = "vs";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn year_of(value: Option<&str>, today: time::Date, errors: &mut Vec<FieldError>) -> i32 {
     match value.map(str::trim) {
@@ -290,24 +289,17 @@ pub async fn import(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::VolunteerManage)?;
-    let upload = crate::upload::receive(
+    let c = caller.0.clone();
+    let operation = "/imports/volunteers";
+    super::register_files::import(
         &req,
+        &caller,
+        &state,
+        &limits,
         query.mode.as_deref(),
         payload,
-        limits.import,
-        &["text/csv", "application/csv", "application/gzip", "application/x-gzip", XLSX],
-        "/imports/volunteers",
+        operation,
+        move |conn, f| app::volunteers::import(conn, &c, f.file, f.mode),
     )
-    .await?;
-    let xlsx = upload.content_type == XLSX;
-    let (mode, dir, raw_path, unpacked) = (upload.mode, upload.dir, upload.path, upload.unpacked_limit);
-    let c = caller.0.clone();
-    crate::idempotency::answer(&state, &caller, upload.key, upload.fingerprint, move |conn| {
-        let report = app::volunteers::import(conn, &c, &raw_path, dir.path(), xlsx, mode, unpacked)?;
-        Ok(crate::idempotency::Answered {
-            status: 200,
-            body: serde_json::to_value(&report).map_err(ApiError::internal)?,
-        })
-    })
     .await
 }

@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, if_match, page};
 use crate::state::AppState;
-pub use app::webhooks::{
+use app::webhooks::{
     AttemptResponse, CreateWebhookRequest, CreatedWebhook, ReplayRequest, UpdateWebhookRequest, WebhookResponse,
 };
 

@@ -5,6 +5,7 @@
 //! archive then follows the person to the new community ([`follow_person`]). Emits `archive.transferred` when sent
 //! and when received.
 
+use domain::RetireeId;
 use domain::archive::{self as rules, ArchiveStatus, DispatchMeans, DispatchStatus};
 use domain::events::EventType;
 use domain::handover::ArchiveExemption;
@@ -244,7 +245,12 @@ pub fn confirm(
 /// received at the other end, or an exemption is recorded for transfer `transfer_id`; otherwise 409
 /// `transfer_archive_pending`. A person without an archive held here (none on record, transferred out before or
 /// disposed of) is not held back.
-pub fn transfer_ready(conn: &mut DbConnection, retiree_id: i64, transfer_id: i64) -> Result<(), AppError> {
+pub fn transfer_ready(
+    conn: &mut DbConnection,
+    retiree_id: impl Into<RetireeId>,
+    transfer_id: i64,
+) -> Result<(), AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let held = archives_repo::of_retiree(conn, retiree_id)?
         .is_some_and(|a| !matches!(a.status, ArchiveStatus::TransferredOut | ArchiveStatus::Disposed));
     let records = repo::dispatches_of_transfer(conn, transfer_id)?;
@@ -257,10 +263,11 @@ pub fn transfer_ready(conn: &mut DbConnection, retiree_id: i64, transfer_id: i64
 /// transfer completes (an exempted archive stays where it is).
 pub fn follow_person(
     conn: &mut DbConnection,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     transfer_id: i64,
     community: &str,
 ) -> Result<(), AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let received = repo::dispatches_of_transfer(conn, transfer_id)?
         .iter()
         .any(|d| d.exemption.is_none() && d.status == DispatchStatus::Received);

@@ -2,6 +2,7 @@
 //! members, one leader at a time (elected on a date), leader trainings (XM Art. 21(6)) and accident insurance
 //! (XM Art. 21(7)).
 
+use domain::RetireeId;
 use domain::care::GroupBasis;
 use domain::{ErrorCode, Level};
 use persistence::groups::{self as repo, Group, Leader, NewLeader, Training};
@@ -247,9 +248,10 @@ pub fn add_member(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     on: Date,
 ) -> Result<GroupResponse, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let (g, path) = visible_group(conn, caller, id)?;
     let (retiree, _) = crate::scope::referenced_retiree(conn, caller, retiree_id, "/retiree_id")?;
     if retiree.community_code != g.community_code {
@@ -289,9 +291,10 @@ pub fn leave(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     on: Date,
 ) -> Result<GroupResponse, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let (g, path) = visible_group(conn, caller, id)?;
     let m = repo::membership_of(conn, retiree_id)?.filter(|m| m.group_id == g.id).ok_or_else(AppError::not_found)?;
     repo::end_member(conn, m.id, on.max(m.joined_on))?;

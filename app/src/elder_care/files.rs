@@ -4,7 +4,7 @@
 //! codes). The columns are declared once here; an exported register imports back as it is (export-only columns
 //! such as `id` or `stale` are read and ignored).
 
-use std::path::Path;
+pub use crate::imports::register::Upload;
 
 use domain::elder_care::{CareItem, CareStatus, CaregiverGrade, InstitutionKind};
 use domain::{ErrorCode, Permission};
@@ -493,19 +493,6 @@ fn caregiver_input(row: &Row) -> Result<CaregiverInput, AppError> {
 
 fn conflict(zh: &str, en: &str) -> AppError {
     AppError::with(ErrorCode::Conflict, zh, en)
-}
-
-/// Where an upload is and how it is read.
-#[derive(Debug, Clone, Copy)]
-pub struct Upload<'a> {
-    /// The raw bytes.
-    pub raw: &'a Path,
-    /// A directory for the normalised copy.
-    pub dir: &'a Path,
-    /// XLSX (else CSV).
-    pub xlsx: bool,
-    /// The most bytes it may unpack to.
-    pub unpacked_limit: u64,
 }
 
 /// Imports an institution register: every row through the checks and the registration of

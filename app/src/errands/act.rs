@@ -1,6 +1,7 @@
 //! Opening an errand and the steps on it (JN Art. 24(1); GUIDE 走访制度), and the medical-insurance continuation a
 //! completed transfer between districts opens (JN Art. 24(1): "医保关系续接").
 
+use domain::RetireeId;
 use domain::errand::{self, ErrandKind, ErrandStatus};
 use domain::events::EventType;
 use domain::{ErrorCode, PensionStatus, Permission};
@@ -159,12 +160,13 @@ fn district_of(path: &str) -> Option<&str> {
 pub fn open_on_transfer(
     conn: &mut DbConnection,
     caller: &Caller,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     from_path: &str,
     to_code: &str,
     transfer_id: i64,
     on: Date,
 ) -> Result<Option<ErrandView>, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let to_path = crate::scope::path_of(conn, to_code)?;
     if district_of(from_path) == district_of(&to_path) {
         return Ok(None);

@@ -4,7 +4,7 @@
 //! institutions of the caller's subtree exported with the same columns, so an exported file imports back
 //! (export-only columns `id` and `agreement_active` are read and ignored).
 
-use std::path::Path;
+pub use crate::imports::register::Upload;
 
 use domain::{ErrorCode, Permission};
 use persistence::health_records as repo;
@@ -58,19 +58,6 @@ impl OnConflict {
             _ => None,
         }
     }
-}
-
-/// Where an upload is and how it is read.
-#[derive(Debug, Clone, Copy)]
-pub struct Upload<'a> {
-    /// The raw bytes.
-    pub raw: &'a Path,
-    /// A directory for the normalised copy.
-    pub dir: &'a Path,
-    /// XLSX (else CSV).
-    pub xlsx: bool,
-    /// The most bytes it may unpack to.
-    pub unpacked_limit: u64,
 }
 
 fn row_of(v: &InstitutionView, labels: Labels) -> Vec<String> {

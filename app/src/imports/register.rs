@@ -29,6 +29,19 @@ const MAX_LISTED_ERRORS: usize = 1000;
 /// Rows a register file may hold.
 pub const MAX_ROWS: usize = 50_000;
 
+/// Where an uploaded register is and how it is read (the one shape every register's import takes).
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    /// The raw bytes.
+    pub raw: &'a Path,
+    /// A directory for the normalised copy.
+    pub dir: &'a Path,
+    /// XLSX (else CSV).
+    pub xlsx: bool,
+    /// The most bytes it may unpack to.
+    pub unpacked_limit: u64,
+}
+
 /// One data row: its line in the file (the header is line 1) and its cells by column code.
 #[derive(Debug, Clone)]
 pub struct Row {

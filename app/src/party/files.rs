@@ -5,7 +5,7 @@
 //! [`super::relations::establish`]: the person by 人员编号 or resident ID in the caller's subtree, the branch by
 //! 党支部编号 or by its name within the subtree.
 
-use std::path::Path;
+pub use crate::imports::register::Upload;
 
 use domain::{ErrorCode, Permission};
 use persistence::party as repo;
@@ -62,19 +62,6 @@ impl OnConflict {
             _ => None,
         }
     }
-}
-
-/// Where an upload is and how it is read.
-#[derive(Debug, Clone, Copy)]
-pub struct Upload<'a> {
-    /// The raw bytes.
-    pub raw: &'a Path,
-    /// A directory for the normalised copy.
-    pub dir: &'a Path,
-    /// XLSX (else CSV).
-    pub xlsx: bool,
-    /// The most bytes it may unpack to.
-    pub unpacked_limit: u64,
 }
 
 /// The open relations of the people of the caller's subtree as a file (`党员组织关系`), by relation; audited

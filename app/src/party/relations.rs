@@ -5,6 +5,7 @@
 //! that step is recorded in the same transaction (issue 6; GUIDE 交接制度).
 
 use domain::ErrorCode;
+use domain::RetireeId;
 use domain::party::{self, RelationAction, RelationStatus};
 use persistence::party::{self as repo, NewRelation, Relation, RelationChange, Step};
 use persistence::retirees::{self as people, Retiree};
@@ -290,9 +291,10 @@ fn record_handover_step(
 pub fn establish(
     conn: &mut DbConnection,
     caller: &Caller,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     asked: RelationAsked,
 ) -> Result<RelationView, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     require_manage(caller)?;
     let (p, path) = person(conn, caller, retiree_id)?;
     establish_for(conn, caller, &p, &path, asked)
@@ -532,7 +534,12 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Audited<
 
 /// The relations of person `retiree_id` of the caller's subtree (else 404), the open one first; audited
 /// `party.relation.read`.
-pub fn history(conn: &mut DbConnection, caller: &Caller, retiree_id: i64) -> Result<Audited<History>, AppError> {
+pub fn history(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    retiree_id: impl Into<RetireeId>,
+) -> Result<Audited<History>, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     require_read(caller)?;
     let (p, path) = person(conn, caller, retiree_id)?;
     let stored = repo::relations_of(conn, p.id)?;

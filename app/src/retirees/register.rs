@@ -84,11 +84,12 @@ pub fn loaded_json(c: LoadedCertification) -> serde_json::Value {
 pub fn load_certification(
     conn: &mut DbConnection,
     operator: &str,
-    retiree_id: i64,
+    retiree_id: impl Into<RetireeId>,
     c: LoadedCertification,
     valid_until: Date,
     source_ref: Option<i64>,
 ) -> Result<repo::Retiree, AppError> {
+    let retiree_id = RetireeId::get(retiree_id.into());
     let new = persistence::pension::NewCertification {
         retiree_id,
         method: c.method.as_str().to_owned(),

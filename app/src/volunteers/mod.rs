@@ -494,14 +494,11 @@ pub fn export(
 pub fn import(
     conn: &mut DbConnection,
     caller: &Caller,
-    raw: &std::path::Path,
-    dir: &std::path::Path,
-    xlsx: bool,
+    file: register::Upload<'_>,
     mode: Mode,
-    unpacked_limit: u64,
 ) -> Result<RegisterReport, AppError> {
     caller.require(Permission::VolunteerManage)?;
-    let rows = register::read(raw, dir, xlsx, &VOLUNTEER_COLUMNS, &["name"], unpacked_limit)?;
+    let rows = register::read(file.raw, file.dir, file.xlsx, &VOLUNTEER_COLUMNS, &["name"], file.unpacked_limit)?;
     register::apply(conn, mode, &rows, |conn, row| {
         let retiree_id = match row.get("retiree_id") {
             None => None,

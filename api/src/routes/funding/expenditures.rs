@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub use app::care::funding::expenditures::{CreateExpenditureRequest, ExpenditureResponse};
+use app::care::funding::expenditures::{CreateExpenditureRequest, ExpenditureResponse};
 
 /// Records an expense of the service fund. A category the policy does not allow (XM Art. 21(1)-(7); CS Art. 10
 /// para. 2; JN Art. 15) is 422 `expense_category_not_allowed`; beyond the year's budget 422 `budget_exceeded`;

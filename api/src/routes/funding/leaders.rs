@@ -3,7 +3,8 @@
 
 use super::*;
 
-pub use app::care::funding::leaders::{AllowanceResponse, CreateAwardRequest};
+use app::care::funding::expenditures::ExpenditureResponse;
+use app::care::funding::leaders::{AllowanceResponse, CreateAwardRequest};
 
 /// Which month.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -23,9 +23,7 @@ mod leaders;
 mod staffing_report;
 mod statements;
 
-pub use app::care::funding::{
-    AllowedUse, BudgetResponse, BudgetSnapshot, CreateBudgetRequest, LeaderBudget, LevelBudget, SplitYuan,
-};
+use app::care::funding::{BudgetResponse, CreateBudgetRequest};
 pub use expenditures::*;
 pub use leaders::*;
 pub use staffing_report::*;

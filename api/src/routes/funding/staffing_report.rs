@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub use app::care::funding::staffing::{CommunityStaffing, StaffingReport};
+use app::care::funding::staffing::StaffingReport;
 
 /// Query of the staffing report.
 #[derive(Debug, Deserialize, IntoParams)]

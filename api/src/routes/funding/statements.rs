@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub use app::care::funding::statements::{CategoryLine, StatementResponse};
+use app::care::funding::statements::StatementResponse;
 
 /// The funding statement of a district and year: the budget as stored with it (its headcount and figures) and the
 /// ledger by category, spent and balance. Once closed it is served from the stored snapshot; before, it is
