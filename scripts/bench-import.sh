@@ -47,7 +47,7 @@ raw() { # backend run -> seconds
             -c "\\copy raw_nodes FROM '$tmp/nodes.csv' WITH (FORMAT csv, HEADER true)"
     fi
     e=$(date +%s.%N)
-    echo "$e - $s" | bc -l
+    printf '%.3f\n' "$(echo "$e - $s" | bc -l)"
 }
 
 declare -A first second baseline
