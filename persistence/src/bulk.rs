@@ -213,24 +213,12 @@ CREATE TEMP TABLE retiree_import_flags (line BIGINT NOT NULL, group_code TEXT NO
 
 /// Creates (or empties) the staging tables of this connection.
 pub fn begin(conn: &mut DbConnection) -> RepoResult<()> {
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(PG_DDL)?,
-        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_DDL)?,
-    }
-    Ok(())
+    crate::sql::batch_per_backend(conn, PG_DDL, SQLITE_DDL)
 }
 
 /// Drops the staging tables.
 pub fn end(conn: &mut DbConnection) -> RepoResult<()> {
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(
-            "DROP TABLE IF EXISTS pg_temp.retiree_import_flags; DROP TABLE IF EXISTS pg_temp.retiree_import_staging;",
-        )?,
-        DbConnection::Sqlite(c) => c.batch_execute(
-            "DROP TABLE IF EXISTS temp.retiree_import_flags; DROP TABLE IF EXISTS temp.retiree_import_staging;",
-        )?,
-    }
-    Ok(())
+    crate::sql::drop_temp_tables(conn, &["retiree_import_flags", "retiree_import_staging"])
 }
 
 /// Stages checked rows and their flags: `COPY` on PostgreSQL, prepared multi-row inserts of 1,000 rows in one

@@ -66,56 +66,27 @@ CREATE TEMP TABLE division_import_level (line BIGINT NOT NULL, code TEXT NOT NUL
 
 /// Creates (or empties) the temporary tables of this connection.
 pub fn begin(conn: &mut DbConnection) -> RepoResult<()> {
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(PG_DDL)?,
-        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_DDL)?,
-    }
-    Ok(())
+    crate::sql::batch_per_backend(conn, PG_DDL, SQLITE_DDL)
 }
 
 /// Drops the temporary tables.
 pub fn end(conn: &mut DbConnection) -> RepoResult<()> {
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(
-            "DROP TABLE IF EXISTS pg_temp.division_import_level; DROP TABLE IF EXISTS pg_temp.division_import_staging;",
-        )?,
-        DbConnection::Sqlite(c) => c.batch_execute(
-            "DROP TABLE IF EXISTS temp.division_import_level; DROP TABLE IF EXISTS temp.division_import_staging;",
-        )?,
-    }
-    Ok(())
+    crate::sql::drop_temp_tables(conn, &["division_import_level", "division_import_staging"])
 }
 
 /// Stages nodes: `COPY` on PostgreSQL, multi-row inserts of 1,000 on SQLite.
 pub fn stage(conn: &mut DbConnection, rows: &[StagedNode]) -> RepoResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn {
-        DbConnection::Pg(c) => {
-            diesel::copy_from(division_import_staging::table).from_insertable(rows).execute(c)?;
-        }
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(division_import_staging::table).values(chunk).execute(c)?;
-            }
-        }
-    }
-    Ok(())
+    crate::sql::stage_rows!(conn, division_import_staging::table, rows)
 }
 
 /// Indexes the staged codes (the look-up of a refused parent) and gives the planner their statistics.
 pub fn staged(conn: &mut DbConnection) -> RepoResult<()> {
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(
-            "CREATE INDEX division_import_staging_code ON division_import_staging (code); \
-             ANALYZE division_import_staging;",
-        )?,
-        DbConnection::Sqlite(c) => {
-            c.batch_execute("CREATE INDEX temp.division_import_staging_code ON division_import_staging (code);")?
-        }
-    }
-    Ok(())
+    crate::sql::batch_per_backend(
+        conn,
+        "CREATE INDEX division_import_staging_code ON division_import_staging (code); \
+         ANALYZE division_import_staging;",
+        "CREATE INDEX temp.division_import_staging_code ON division_import_staging (code);",
+    )
 }
 
 /// A staged row of a level that was not written.

@@ -507,20 +507,7 @@ pub fn matched(conn: &mut DbConnection, scope_path: &str) -> RepoResult<Vec<Matc
 
 /// Stages the outcomes of the matched records: `COPY` on PostgreSQL, multi-row inserts on SQLite.
 pub fn stage_outcomes(conn: &mut DbConnection, rows: &[Outcome]) -> RepoResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn {
-        DbConnection::Pg(c) => {
-            diesel::copy_from(feed_outcome::table).from_insertable(rows).execute(c)?;
-        }
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(feed_outcome::table).values(chunk).execute(c)?;
-            }
-        }
-    }
-    Ok(())
+    crate::sql::stage_rows!(conn, feed_outcome::table, rows)
 }
 
 /// Records a batch; returns its id.

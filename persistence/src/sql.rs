@@ -88,6 +88,47 @@ pub(crate) fn exec_plain(conn: &mut DbConnection, sql: &str) -> QueryResult<usiz
     }
 }
 
+/// Runs the script written for the connection's backend: `pg` on PostgreSQL, `sqlite` on SQLite (the DDL of a
+/// staging table, which differs in types and in the temporary schema's name).
+pub fn batch_per_backend(conn: &mut DbConnection, pg: &str, sqlite: &str) -> RepoResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConnection::Pg(c) => c.batch_execute(pg)?,
+        DbConnection::Sqlite(c) => c.batch_execute(sqlite)?,
+    }
+    Ok(())
+}
+
+/// Drops temporary tables of this connection, if they exist (`pg_temp.` / `temp.` before each name).
+pub fn drop_temp_tables(conn: &mut DbConnection, tables: &[&str]) -> RepoResult<()> {
+    let script = |schema: &str| -> String {
+        tables.iter().map(|t| format!("DROP TABLE IF EXISTS {schema}.{t};")).collect::<Vec<_>>().join(" ")
+    };
+    batch_per_backend(conn, &script("pg_temp"), &script("temp"))
+}
+
+/// Writes staged rows into a staging table: `COPY … FROM STDIN` on PostgreSQL, multi-row inserts of 1,000 rows
+/// on SQLite. Used as `stage_rows!(conn, table, rows)`, `rows` a slice of the table's `Insertable` rows.
+macro_rules! stage_rows {
+    ($conn:expr, $table:path, $rows:expr) => {{
+        let rows = $rows;
+        if !rows.is_empty() {
+            match $conn {
+                $crate::DbConnection::Pg(c) => {
+                    diesel::copy_from($table).from_insertable(rows).execute(c)?;
+                }
+                $crate::DbConnection::Sqlite(c) => {
+                    for chunk in rows.chunks(1000) {
+                        diesel::insert_into($table).values(chunk).execute(c)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }};
+}
+pub(crate) use stage_rows;
+
 /// Runs a query written with `?` placeholders on either backend and loads its rows by column name.
 pub fn load<T>(conn: &mut DbConnection, sql: &str, binds: &[Bind<'_>]) -> RepoResult<Vec<T>>
 where
