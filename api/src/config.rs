@@ -98,6 +98,9 @@ pub struct Config {
     /// `AUDIT_BATCH_MAX` (entries per group commit, default 512) and `AUDIT_BATCH_WAIT_MS` (how long a batch
     /// gathers after its first entry, default 0: what queued while the previous batch committed) (issue 20).
     pub audit_writer: app::audit_writer::AuditWriterOptions,
+    /// `SQLITE_BULK_CACHE_MIB`: the page cache of a SQLite connection during an import or a certification run
+    /// (default 64, 0 = SQLite's 2 MiB; docs/performance.md, "SQLite bulk page cache"). Ignored on PostgreSQL.
+    pub sqlite_bulk_cache_mib: u32,
     /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
     /// time of day keeps running); unset, the system clock.
     pub clock: app::Clock,
@@ -206,6 +209,7 @@ impl Config {
                 max_batch: number(env, "AUDIT_BATCH_MAX", 512, 1, 100_000)? as usize,
                 max_wait: Duration::from_millis(number(env, "AUDIT_BATCH_WAIT_MS", 0, 0, 1000)?),
             },
+            sqlite_bulk_cache_mib: number(env, "SQLITE_BULK_CACHE_MIB", 64, 0, 16_384)? as u32,
             webhooks: WebhookConfig {
                 allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
                     .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())

@@ -68,6 +68,7 @@ pub fn start(config: Config, pool: Pool, listener: Option<TcpListener>) -> Resul
             Err(e) => log::error!("cannot check for interrupted imports: {e}"),
         }
     }
+    app::db::set_sqlite_bulk_cache_mib(config.sqlite_bulk_cache_mib);
     let audit = app::audit_writer::AuditWriter::spawn(pool.clone(), config.audit_writer)?;
     let replica = match &config.read_database_url {
         Some(url) => {

@@ -17,6 +17,12 @@ pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Result<(Pool, Vec<Strin
     Ok((pool, applied))
 }
 
+/// Sets the page cache, in MiB, that SQLite connections get for bulk work (imports, certification runs); 0 keeps
+/// SQLite's default ([`persistence::bulk_cache`]).
+pub fn set_sqlite_bulk_cache_mib(mib: u32) {
+    persistence::bulk_cache::set_mib(mib);
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, AppError>
 where

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bulk;
+pub mod bulk_cache;
 pub mod cache_versions;
 pub mod calendar;
 pub mod certification_runs;

@@ -194,7 +194,12 @@ pub fn check(body: &CreateRunRequest, today: Date) -> Result<RunAsked, Vec<Field
 pub fn run(conn: &mut DbConnection, caller: &Caller, asked: RunAsked) -> Result<RunResponse, AppError> {
     let code = asked.jurisdiction.unwrap_or_else(|| caller.jurisdiction_code.clone());
     let node = node_in_scope(conn, caller, &code, "/jurisdiction")?;
-    response(execute(conn, caller, &node, asked.as_of, asked.dry_run)?)
+    // The run's one large transaction gets the bulk page cache on SQLite; the connection returns to the pool with
+    // SQLite's default whatever the outcome.
+    persistence::bulk_cache::widen(conn)?;
+    let run = execute(conn, caller, &node, asked.as_of, asked.dry_run);
+    persistence::bulk_cache::restore(conn)?;
+    response(run?)
 }
 
 /// The run itself, inside the caller's write transaction.

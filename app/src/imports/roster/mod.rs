@@ -319,6 +319,9 @@ fn run(pool: &Pool, registry: &Registry, live: &Live, job: Job) {
     };
     registry.release();
     let _ = bulk::end(&mut conn);
+    if let Err(e) = persistence::bulk_cache::restore(&mut conn) {
+        log::warn!("import {id}: cannot restore the connection's page cache: {e}");
+    }
     if let Err(e) = outcome {
         log::error!("import {id} failed: {e}");
         let message =

@@ -211,6 +211,7 @@ pub(crate) fn counters(live: &Live, rows_read: i64) -> Counters {
 pub(crate) fn execute(conn: &mut DbConnection, pool: &Pool, live: &Live, job: &Job) -> Result<(), AppError> {
     jobs::start(conn, job.id)?;
     bulk::begin(conn)?;
+    persistence::bulk_cache::widen(conn)?;
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let started = std::time::Instant::now();
     // Two threads: this one reads and checks rows, the other stages the checked batches in the database, so
