@@ -337,6 +337,29 @@ pub fn find_in_scope(
     if crate::jurisdictions::path_in_scope(&found.1, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
 }
 
+/// [`find_in_scope`] with the person's special-group flags ([`flags`]) in the same statement: one round trip for
+/// the single-person read (issue 20). The flags are left-joined, so a person without flags is one row.
+pub fn find_with_flags_in_scope(
+    conn: &mut DbConnection,
+    id: impl Into<RetireeId>,
+    scope_path: &str,
+) -> RepoResult<(Retiree, String, Vec<GroupFlag>)> {
+    let rows: Vec<PersonFlagRow> = retirees::table
+        .inner_join(jurisdictions::table)
+        .left_join(retiree_special_groups::table)
+        .filter(retirees::id.eq(StoredId::from(id.into())))
+        .order((retiree_special_groups::group_code, retiree_special_groups::from_date))
+        .select((
+            Retiree::as_select(),
+            jurisdictions::path,
+            (retiree_special_groups::group_code, retiree_special_groups::from_date, retiree_special_groups::to_date)
+                .nullable(),
+        ))
+        .load(conn)?;
+    let Some(found) = with_flags(rows).pop() else { return Err(RepoError::NotFound) };
+    if crate::jurisdictions::path_in_scope(&found.1, scope_path) { Ok(found) } else { Err(RepoError::NotFound) }
+}
+
 /// The retiree with this resident ID number, if in scope: an exact match through the keyed hash (issue 21.10).
 pub fn find_by_id_number(
     conn: &mut DbConnection,
@@ -451,6 +474,22 @@ pub fn list(
         query = query.filter(retirees::id.gt(after));
     }
     Ok(query.load(conn)?)
+}
+
+/// A person with their community's path and one of their flags, or none (a left join of the flags).
+type PersonFlagRow = (Retiree, String, Option<(String, Date, Option<Date>)>);
+
+/// Folds rows of (person, path, one flag or none), ordered by person, into one entry per person with their flags.
+fn with_flags(rows: Vec<PersonFlagRow>) -> Vec<(Retiree, String, Vec<GroupFlag>)> {
+    let mut out: Vec<(Retiree, String, Vec<GroupFlag>)> = Vec::new();
+    for (retiree, path, flag) in rows {
+        let flag = flag.map(|(group_code, from_date, to_date)| GroupFlag { group_code, from_date, to_date });
+        match out.last_mut() {
+            Some((last, _, flags)) if last.id == retiree.id => flags.extend(flag),
+            _ => out.push((retiree, path, flag.into_iter().collect())),
+        }
+    }
+    out
 }
 
 /// The community a subtree path ends in (`/3502/350203/350203001/350203001001/`), if it ends in one: communities

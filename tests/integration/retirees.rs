@@ -107,6 +107,37 @@ both_backends! {
         assert_eq!(app.count("retirees"), 1);
     }
 
+    async fn a_read_brings_every_flag_in_order_and_a_flagless_person_once(app: &TestApp) {
+        // The single-person read loads the person, their node and their flags in one statement (issue 20): each
+        // flag comes once, in (group, from) order; a person without flags is one person with none.
+        let mut body = retiree_body("350203001001", 11);
+        body["special_groups"] = json!([
+            {"group": "living_alone", "from": "2025-01-01"},
+            {"group": "disabled", "from": "2024-06-01", "to": "2024-12-31"},
+            {"group": "living_alone", "from": "2023-01-01", "to": "2023-12-31"}
+        ]);
+        let flagged = app.create_retiree("hongshan", &body).await;
+        let plain = app.create_retiree("hongshan", &retiree_body("350203001001", 12)).await;
+        let got = app.get(&format!("/api/v1/retirees/{}", flagged["id"]), "hongshan").await.expect(200);
+        assert_eq!(
+            got.body["special_groups"],
+            json!([
+                {"group": "disabled", "from": "2024-06-01", "to": "2024-12-31"},
+                {"group": "living_alone", "from": "2023-01-01", "to": "2023-12-31"},
+                {"group": "living_alone", "from": "2025-01-01", "to": null}
+            ])
+        );
+        assert_eq!(got.body["current_special_groups"], json!(["advanced_age", "living_alone"]));
+        let got = app.get(&format!("/api/v1/retirees/{}", plain["id"]), "hongshan").await.expect(200);
+        assert_eq!(got.body["special_groups"], json!([]));
+        assert_eq!(got.body["id"], plain["id"]);
+        // Out of scope: 404 whether or not the person has flags, and no read is audited for it.
+        let before = app.audit_count("retiree.read");
+        app.get(&format!("/api/v1/retirees/{}", flagged["id"]), "fengchaoshan").await.problem(404, "not_found");
+        app.get("/api/v1/retirees/999999", "hongshan").await.problem(404, "not_found");
+        assert_eq!(app.audit_count("retiree.read"), before);
+    }
+
     async fn scope_hides_other_communities(app: &TestApp) {
         let mine = app.create_retiree("hongshan", &retiree_body("350203001001", 5)).await;
         let other = app.create_retiree("fengchaoshan", &retiree_body("350203001004", 6)).await;

@@ -215,11 +215,16 @@ pub fn list(
     let filter = pending.resolve(conn, caller)?;
     let items = repo::list(conn, &filter, after, limit)?;
     let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
-    let flags = repo::flags_of(conn, &ids)?;
+    // The page's flags in a second statement: the page's filters are a boxed query, which the two-backend
+    // connection cannot nest as a subquery (so no single statement with the flags joined, as for one person).
+    let mut flags: std::collections::HashMap<i64, Vec<repo::GroupFlag>> = std::collections::HashMap::new();
+    for (id, flag) in repo::flags_of(conn, &ids)? {
+        flags.entry(id).or_default().push(flag);
+    }
     items
         .into_iter()
         .map(|(r, path)| {
-            let mine = flags.iter().filter(|(id, _)| *id == r.id).map(|(_, f)| f.clone()).collect();
+            let mine = flags.remove(&r.id).unwrap_or_default();
             to_response(r, mine, caller.role, false, book.rules_at(&path), today)
         })
         .collect()

@@ -225,8 +225,7 @@ pub fn prepare_read(
     id: RetireeId,
     book: Option<&PolicyBook>,
 ) -> Result<(RetireeResponse, NewAuditEntry), AppError> {
-    let (retiree, path) = repo::find_in_scope(conn, id, &caller.scope_path)?;
-    let flags = repo::flags(conn, id)?;
+    let (retiree, path, flags) = repo::find_with_flags_in_scope(conn, id, &caller.scope_path)?;
     let mut entry = caller.audit("retiree.read", "retiree", id.get(), &path);
     entry.retiree_id = Some(id.get());
     let rules = match book {
