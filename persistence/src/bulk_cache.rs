@@ -32,8 +32,10 @@ pub fn mib() -> u32 {
 
 fn set_kib(conn: &mut DbConnection, kib: u32) -> RepoResult<()> {
     if let DbConnection::Sqlite(c) = conn {
-        // A negative cache_size is in KiB (https://sqlite.org/pragma.html#pragma_cache_size).
-        c.batch_execute(&format!("PRAGMA cache_size = -{kib}"))?;
+        // A negative cache_size is in KiB (https://sqlite.org/pragma.html#pragma_cache_size). `main` only: the
+        // staging tables live in `temp`, are written once and read in order, and a cache for them as well cost as
+        // much memory again for nothing (docs/performance.md, "SQLite bulk page cache").
+        c.batch_execute(&format!("PRAGMA main.cache_size = -{kib}"))?;
     }
     Ok(())
 }
@@ -63,19 +65,21 @@ mod tests {
         cache_size: i64,
     }
 
-    fn cache_size(conn: &mut DbConnection) -> i64 {
+    fn cache_size(conn: &mut DbConnection, schema: &str) -> i64 {
         let DbConnection::Sqlite(c) = conn else { unreachable!() };
-        diesel::sql_query("PRAGMA cache_size").get_result::<Size>(c).unwrap().cache_size
+        diesel::sql_query(format!("PRAGMA {schema}.cache_size")).get_result::<Size>(c).unwrap().cache_size
     }
 
     #[test]
-    fn widens_to_the_setting_and_restores_sqlites_default() {
+    fn widens_main_to_the_setting_and_restores_sqlites_default() {
         let url = crate::connection::DatabaseUrl::Sqlite(":memory:".into());
         let mut conn = crate::connection::establish(&url).unwrap();
-        assert_eq!(cache_size(&mut conn), -2000);
+        assert_eq!(cache_size(&mut conn, "main"), -2000);
         widen(&mut conn).unwrap();
-        assert_eq!(cache_size(&mut conn), -(i64::from(DEFAULT_MIB) * 1024));
+        assert_eq!(cache_size(&mut conn, "main"), -(i64::from(DEFAULT_MIB) * 1024));
+        // The staging tables' schema keeps SQLite's default.
+        assert_eq!(cache_size(&mut conn, "temp"), -2000);
         restore(&mut conn).unwrap();
-        assert_eq!(cache_size(&mut conn), -2000);
+        assert_eq!(cache_size(&mut conn, "main"), -2000);
     }
 }
