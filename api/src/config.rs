@@ -99,7 +99,7 @@ pub struct Config {
     /// gathers after its first entry, default 0: what queued while the previous batch committed) (issue 20).
     pub audit_writer: app::audit_writer::AuditWriterOptions,
     /// `SQLITE_BULK_CACHE_MIB`: the page cache of a SQLite connection during an import or a certification run
-    /// (default 64, 0 = SQLite's 2 MiB; docs/performance.md, "SQLite bulk page cache"). Ignored on PostgreSQL.
+    /// (default 16, 0 = SQLite's 2 MiB; docs/performance.md, "SQLite bulk page cache"). Ignored on PostgreSQL.
     pub sqlite_bulk_cache_mib: u32,
     /// `BUSINESS_DATE` (YYYY-MM-DD): pins today in China to this date for training installations and tests (the
     /// time of day keeps running); unset, the system clock.
@@ -209,7 +209,13 @@ impl Config {
                 max_batch: number(env, "AUDIT_BATCH_MAX", 512, 1, 100_000)? as usize,
                 max_wait: Duration::from_millis(number(env, "AUDIT_BATCH_WAIT_MS", 0, 0, 1000)?),
             },
-            sqlite_bulk_cache_mib: number(env, "SQLITE_BULK_CACHE_MIB", 64, 0, 16_384)? as u32,
+            sqlite_bulk_cache_mib: number(
+                env,
+                "SQLITE_BULK_CACHE_MIB",
+                u64::from(app::db::DEFAULT_SQLITE_BULK_CACHE_MIB),
+                0,
+                16_384,
+            )? as u32,
             webhooks: WebhookConfig {
                 allowed_hosts: env("WEBHOOK_ALLOWED_HOSTS")
                     .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
@@ -449,6 +455,11 @@ mod tests {
         let ok = config(&[("JWT_SECRET", &secret), ("DB_POOL_SIZE", "4")]).unwrap();
         assert_eq!(ok.pool_size, 4);
         assert_eq!(ok.bind_addr, DEFAULT_BIND_ADDR);
+        assert_eq!(ok.sqlite_bulk_cache_mib, 16);
+        let err = config(&[("JWT_SECRET", &secret), ("SQLITE_BULK_CACHE_MIB", "-1")]).unwrap_err();
+        assert!(err.0.starts_with("SQLITE_BULK_CACHE_MIB"), "{}", err.0);
+        let off = config(&[("JWT_SECRET", &secret), ("SQLITE_BULK_CACHE_MIB", "0")]).unwrap();
+        assert_eq!(off.sqlite_bulk_cache_mib, 0);
     }
 
     /// A throw-away Ed25519 pair (made with `openssl genpkey -algorithm ed25519`), for the key-file path.

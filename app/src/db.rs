@@ -17,6 +17,9 @@ pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Result<(Pool, Vec<Strin
     Ok((pool, applied))
 }
 
+/// The default of [`set_sqlite_bulk_cache_mib`] (docs/performance.md, "SQLite bulk page cache").
+pub const DEFAULT_SQLITE_BULK_CACHE_MIB: u32 = persistence::bulk_cache::DEFAULT_MIB;
+
 /// Sets the page cache, in MiB, that SQLite connections get for bulk work (imports, certification runs); 0 keeps
 /// SQLite's default ([`persistence::bulk_cache`]).
 pub fn set_sqlite_bulk_cache_mib(mib: u32) {

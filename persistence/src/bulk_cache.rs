@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use crate::{DbConnection, RepoResult};
 
 /// The default bulk cache in MiB (docs/performance.md, "SQLite bulk page cache").
-pub const DEFAULT_MIB: u32 = 64;
+pub const DEFAULT_MIB: u32 = 16;
 
 /// SQLite's own default: `cache_size = -2000` (2,000 KiB).
 const SQLITE_DEFAULT_KIB: u32 = 2000;
