@@ -26,15 +26,16 @@ pub fn set_mib(mib: u32) {
 }
 
 /// The bulk cache of this process in MiB.
-pub fn mib() -> u32 {
+fn mib() -> u32 {
     MIB.load(Ordering::Relaxed)
 }
 
 fn set_kib(conn: &mut DbConnection, kib: u32) -> RepoResult<()> {
     if let DbConnection::Sqlite(c) = conn {
-        // A negative cache_size is in KiB (https://sqlite.org/pragma.html#pragma_cache_size). `main` only: the
-        // staging tables live in `temp`, are written once and read in order, and a cache for them as well cost as
-        // much memory again for nothing (docs/performance.md, "SQLite bulk page cache").
+        // A negative cache_size is in KiB (https://sqlite.org/pragma.html#pragma_cache_size). `main`, the
+        // database's own tables and indexes; the staging tables in `temp` keep theirs. SQLite also sizes its
+        // sorters from this value, so the peak memory grows by about 2.5x the setting (docs/performance.md,
+        // "SQLite bulk page cache").
         c.batch_execute(&format!("PRAGMA main.cache_size = -{kib}"))?;
     }
     Ok(())

@@ -323,6 +323,18 @@ pub fn flags_of(conn: &mut DbConnection, ids: &[i64]) -> RepoResult<Vec<(i64, Gr
         .load(conn)?)
 }
 
+/// [`flags_of`] grouped by retiree id (a list or export page matches each person to their flags).
+pub fn flags_by_retiree(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> RepoResult<std::collections::HashMap<i64, Vec<GroupFlag>>> {
+    let mut by_id: std::collections::HashMap<i64, Vec<GroupFlag>> = std::collections::HashMap::new();
+    for (id, flag) in flags_of(conn, ids)? {
+        by_id.entry(id).or_default().push(flag);
+    }
+    Ok(by_id)
+}
+
 /// A retiree with the path of its community, if that lies in the subtree at `scope_path`.
 pub fn find_in_scope(
     conn: &mut DbConnection,

@@ -170,10 +170,7 @@ pub struct RowPage {
 pub fn page_rows(conn: &mut DbConnection, export: &Export, after: Option<i64>) -> Result<RowPage, AppError> {
     let items = repo::list(conn, &export.filter, after, PAGE)?;
     let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
-    let mut flags: HashMap<i64, Vec<GroupFlag>> = HashMap::new();
-    for (id, flag) in repo::flags_of(conn, &ids)? {
-        flags.entry(id).or_default().push(flag);
-    }
+    let flags = repo::flags_by_retiree(conn, &ids)?;
     let methods: HashMap<i64, String> = repo::last_certification_methods(conn, &ids)?.into_iter().collect();
     let last = ids.last().copied();
     let more = items.len() as i64 == PAGE;

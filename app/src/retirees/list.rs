@@ -217,10 +217,7 @@ pub fn list(
     let ids: Vec<i64> = items.iter().map(|(r, _)| r.id).collect();
     // The page's flags in a second statement: the page's filters are a boxed query, which the two-backend
     // connection cannot nest as a subquery (so no single statement with the flags joined, as for one person).
-    let mut flags: std::collections::HashMap<i64, Vec<repo::GroupFlag>> = std::collections::HashMap::new();
-    for (id, flag) in repo::flags_of(conn, &ids)? {
-        flags.entry(id).or_default().push(flag);
-    }
+    let mut flags = repo::flags_by_retiree(conn, &ids)?;
     items
         .into_iter()
         .map(|(r, path)| {
